@@ -1,0 +1,195 @@
+//! The database handle. Both pools are concrete sqlx pools (the `Any` driver cannot decode dates and
+//! timestamps); store functions match on the variant through [`on_db!`] and [`on_tx!`].
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Errors of the storage layer. Constraint violations are named so services can turn them into
+/// field errors ("this ID number is already registered") instead of a 500.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("not found")]
+    NotFound,
+    #[error("constraint {constraint} violated")]
+    Conflict { constraint: String },
+    #[error("the database is busy, try again")]
+    Busy,
+    #[error("database: {0}")]
+    Other(#[source] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("invalid database URL: {0}")]
+    Url(String),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => DbError::NotFound,
+            sqlx::Error::Database(d) => {
+                if d.is_unique_violation() || d.is_foreign_key_violation() || d.is_check_violation() {
+                    let constraint = d.constraint().map(str::to_owned).unwrap_or_else(|| d.message().to_owned());
+                    return DbError::Conflict { constraint };
+                }
+                // SQLITE_BUSY (5) / SQLITE_LOCKED (6); PostgreSQL serialization failure or deadlock.
+                match d.code().as_deref() {
+                    Some("5") | Some("6") | Some("40001") | Some("40P01") => DbError::Busy,
+                    _ => DbError::Other(e),
+                }
+            }
+            _ => DbError::Other(e),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool over one of the two supported databases.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open write transaction. On SQLite it was begun with `BEGIN IMMEDIATE` so that two writers never
+/// deadlock on a lock upgrade; on PostgreSQL it is an ordinary READ COMMITTED transaction.
+pub enum DbTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$p` bound to the pool of whichever backend `$db` holds.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $p:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($p) => $body,
+            $crate::Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the connection of the open transaction `$tx`.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::DbTx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::DbTx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// Opens the database named by `url`, or the SQLite file `dangjian.db` under `data_dir` when `url` is
+    /// `None`. SQLite gets WAL, foreign keys, a busy timeout and `synchronous=NORMAL` (durable in WAL mode
+    /// across process crashes).
+    pub async fn connect(url: Option<&str>, data_dir: &Path) -> Result<Db, DbError> {
+        match url {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                let opts = PgConnectOptions::from_str(u).map_err(|e| DbError::Url(e.to_string()))?;
+                Self::connect_postgres(opts).await
+            }
+            Some(u) if u.starts_with("sqlite:") => {
+                let opts = SqliteConnectOptions::from_str(u).map_err(|e| DbError::Url(e.to_string()))?;
+                Self::connect_sqlite(opts.create_if_missing(true)).await
+            }
+            Some(u) => Err(DbError::Url(format!("{u}: expected postgres://… or sqlite:…"))),
+            None => {
+                std::fs::create_dir_all(data_dir).map_err(|e| DbError::Url(format!("{}: {e}", data_dir.display())))?;
+                let opts = SqliteConnectOptions::new().filename(data_dir.join("dangjian.db")).create_if_missing(true);
+                Self::connect_sqlite(opts).await
+            }
+        }
+    }
+
+    pub async fn connect_sqlite(opts: SqliteConnectOptions) -> Result<Db, DbError> {
+        let opts = opts
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-16000")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    pub async fn connect_postgres(opts: PgConnectOptions) -> Result<Db, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Begins a write transaction (see [`DbTx`]).
+    pub async fn begin(&self) -> Result<DbTx, DbError> {
+        Ok(match self {
+            Db::Sqlite(p) => DbTx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => DbTx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// `SELECT 1`, for readiness checks.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        on_db!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, p => p.close().await)
+    }
+}
+
+impl DbTx {
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self {
+            DbTx::Sqlite(t) => t.commit().await?,
+            DbTx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbTx::Sqlite(_) => Backend::Sqlite,
+            DbTx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}

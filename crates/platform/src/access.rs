@@ -1,0 +1,217 @@
+//! Who may do what, where. One table ([`reach`]) decides for every role and capability how far the
+//! role reaches; [`Actor`] applies it to the caller's grants. Anything the table does not grant is
+//! denied, and a read outside the caller's reach is answered as "not found" (the caller learns nothing
+//! about records it may not see).
+
+use time::Date;
+
+use crate::model::{Grant, Role, path_within};
+
+/// What an action needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capability {
+    /// See organizations and their head counts.
+    OrgRead,
+    /// Create and edit organizations.
+    OrgWrite,
+    /// See people (masked).
+    PersonRead,
+    /// Create and edit people.
+    PersonWrite,
+    /// Create accounts.
+    AccountAdmin,
+    /// Grant and revoke roles.
+    GrantAdmin,
+    /// Read and verify the audit log.
+    AuditRead,
+}
+
+/// How far a role reaches for a capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    Nowhere,
+    /// The subtree of the grant's organization.
+    Subtree,
+    Everywhere,
+}
+
+/// The permission matrix. The three administrators (三员分立) are kept apart: the system administrator
+/// runs the structure and accounts but reads no member's record; the security administrator grants
+/// roles; the audit administrator reads the log and nothing else.
+pub fn reach(role: Role, cap: Capability) -> Reach {
+    use Capability::*;
+    use Reach::*;
+    use Role::*;
+    match (role, cap) {
+        (SystemAdmin, OrgRead | OrgWrite | AccountAdmin) => Everywhere,
+        (SecurityAdmin, OrgRead | AccountAdmin | GrantAdmin) => Everywhere,
+        (AuditAdmin, AuditRead) => Everywhere,
+        (OrgStaff, OrgRead | OrgWrite | PersonRead | PersonWrite) => Subtree,
+        (BranchSecretary, OrgRead | PersonRead | PersonWrite) => Subtree,
+        (Leader, OrgRead | PersonRead) => Subtree,
+        // A member reaches only her own record, which the person checks handle through `person_id`.
+        _ => Nowhere,
+    }
+}
+
+/// The signed-in caller.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub person_id: Option<i64>,
+    /// Grants in force today (terms of office that ended or have not started are left out on load).
+    pub grants: Vec<Grant>,
+}
+
+/// Where a capability reaches for one actor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Everywhere,
+    /// The subtrees at these paths (possibly none).
+    Subtrees(Vec<String>),
+}
+
+impl Actor {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    pub fn scope(&self, cap: Capability) -> Scope {
+        let mut paths = Vec::new();
+        for g in &self.grants {
+            match reach(g.role, cap) {
+                Reach::Everywhere => return Scope::Everywhere,
+                Reach::Subtree => {
+                    if let Some(p) = &g.org_path {
+                        paths.push(p.clone());
+                    }
+                }
+                Reach::Nowhere => {}
+            }
+        }
+        Scope::Subtrees(paths)
+    }
+
+    /// Whether the capability reaches the organization at `path`.
+    pub fn can(&self, cap: Capability, path: &str) -> bool {
+        match self.scope(cap) {
+            Scope::Everywhere => true,
+            Scope::Subtrees(roots) => roots.iter().any(|r| path_within(path, r)),
+        }
+    }
+
+    /// Whether the capability reaches anywhere at all (for menus and system-wide actions).
+    pub fn can_somewhere(&self, cap: Capability) -> bool {
+        match self.scope(cap) {
+            Scope::Everywhere => true,
+            Scope::Subtrees(roots) => !roots.is_empty(),
+        }
+    }
+
+    pub fn can_everywhere(&self, cap: Capability) -> bool {
+        self.scope(cap) == Scope::Everywhere
+    }
+
+    /// The subtrees of `cap` intersected with the subtree at `within`: what a list below `within` may show.
+    pub fn ranges_within(&self, cap: Capability, within: &str) -> Vec<String> {
+        match self.scope(cap) {
+            Scope::Everywhere => vec![within.to_string()],
+            Scope::Subtrees(roots) => {
+                let mut out: Vec<String> = Vec::new();
+                for r in roots {
+                    let cut = if path_within(within, &r) {
+                        within.to_string()
+                    } else if path_within(&r, within) {
+                        r
+                    } else {
+                        continue;
+                    };
+                    // Drop ranges already covered by a wider one.
+                    if !out.iter().any(|o| path_within(&cut, o)) {
+                        out.retain(|o| !path_within(o, &cut));
+                        out.push(cut);
+                    }
+                }
+                out.sort();
+                out
+            }
+        }
+    }
+
+    /// The organization a signed-in user's pages start from: the widest subtree granted.
+    pub fn home_org_path(&self) -> Option<&str> {
+        self.grants.iter().filter_map(|g| g.org_path.as_deref()).min_by_key(|p| p.len())
+    }
+}
+
+/// Whether a grant is in force on `today` (terms of office end on time).
+pub fn grant_in_force(starts_on: Option<Date>, ends_on: Option<Date>, today: Date) -> bool {
+    starts_on.is_none_or(|s| s <= today) && ends_on.is_none_or(|e| today <= e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(grants: &[(Role, Option<&str>)]) -> Actor {
+        Actor {
+            user_id: 1,
+            username: "u".into(),
+            display_name: "u".into(),
+            person_id: None,
+            grants: grants
+                .iter()
+                .map(|(role, path)| Grant {
+                    role: *role,
+                    org_id: None,
+                    org_name: None,
+                    org_path: path.map(str::to_string),
+                    starts_on: None,
+                    ends_on: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn secretary_reaches_her_branch_only() {
+        let a = actor(&[(Role::BranchSecretary, Some("/1/2/4/"))]);
+        assert!(a.can(Capability::PersonRead, "/1/2/4/"));
+        assert!(a.can(Capability::PersonRead, "/1/2/4/9/"));
+        assert!(!a.can(Capability::PersonRead, "/1/2/5/"));
+        assert!(!a.can(Capability::PersonRead, "/1/2/"));
+        assert!(!a.can(Capability::OrgWrite, "/1/2/4/"));
+        assert_eq!(a.ranges_within(Capability::PersonRead, "/1/"), vec!["/1/2/4/".to_string()]);
+        assert!(a.ranges_within(Capability::PersonRead, "/1/3/").is_empty());
+    }
+
+    #[test]
+    fn the_three_administrators_are_separate() {
+        let sys = actor(&[(Role::SystemAdmin, None)]);
+        assert!(!sys.can_somewhere(Capability::PersonRead));
+        assert!(!sys.can_somewhere(Capability::GrantAdmin));
+        assert!(!sys.can_somewhere(Capability::AuditRead));
+        let audit = actor(&[(Role::AuditAdmin, None)]);
+        assert!(audit.can_everywhere(Capability::AuditRead));
+        assert!(!audit.can_somewhere(Capability::OrgRead));
+        let leader = actor(&[(Role::Leader, Some("/1/"))]);
+        assert!(leader.can(Capability::PersonRead, "/1/5/"));
+        assert!(!leader.can(Capability::PersonWrite, "/1/5/"));
+    }
+
+    #[test]
+    fn overlapping_grants_merge() {
+        let a = actor(&[(Role::Leader, Some("/1/2/")), (Role::BranchSecretary, Some("/1/2/4/"))]);
+        assert_eq!(a.ranges_within(Capability::PersonRead, "/1/"), vec!["/1/2/".to_string()]);
+    }
+
+    #[test]
+    fn terms_of_office_end_on_time() {
+        use time::macros::date;
+        assert!(grant_in_force(None, Some(date!(2026 - 11 - 23)), date!(2026 - 11 - 23)));
+        assert!(!grant_in_force(None, Some(date!(2026 - 11 - 22)), date!(2026 - 11 - 23)));
+        assert!(!grant_in_force(Some(date!(2026 - 11 - 24)), None, date!(2026 - 11 - 23)));
+    }
+}

@@ -1,0 +1,16 @@
+//! The "1" — 一体化智能平台 (the integrated platform): one data model for organizations and people, the
+//! accounts that act on them and the scope each account reaches.
+//!
+//! Rooms: [`rules`] (validation with citations, pure), [`model`] (types), [`access`] (the permission
+//! matrix), [`store`] (the only SQL), [`service`] (one function per action: authorise → validate →
+//! transaction → store → audit → commit), [`demo`] (the demo university).
+
+pub mod access;
+pub mod demo;
+pub mod model;
+pub mod rules;
+pub mod service;
+pub mod store;
+
+pub use access::{Actor, Capability};
+pub use service::{Ctx, Error, Platform, Settings};

@@ -1,0 +1,465 @@
+//! Validation rules of the "1", each with the source it comes from. Pure functions, no I/O.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use time::Date;
+use utoipa::ToSchema;
+
+use crate::model::{Gender, PersonCategory, Stage, Status};
+
+/// GB 11643-1999 《公民身份号码》: 18 characters, 6-digit region, 8-digit birth date, 3-digit sequence
+/// (odd for men), ISO 7064 MOD 11-2 check character.
+pub const CITE_ID_NUMBER: &str = "GB 11643-1999《公民身份号码》第4、5、6、7条";
+/// 《中国共产党发展党员工作细则》(2014) 第五条: 年满十八岁.
+pub const CITE_MIN_AGE: &str = "《中国共产党发展党员工作细则》第五条";
+/// 《中国共产党发展党员工作细则》(2014) 第二十九条: 预备期为一年，从支部大会通过之日算起.
+pub const CITE_PROBATION_YEAR: &str = "《中国共产党发展党员工作细则》第二十九条";
+
+/// Field name → Chinese message. An empty map means valid.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// Replaces full-width digits and letters (０-９, Ａ-Ｚ) by ASCII and drops spaces, as staff paste them
+/// from Word and Excel.
+pub fn normalise_ascii(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+            '\u{3000}' | ' ' | '\t' => None,
+            _ => Some(c),
+        })
+        .collect()
+}
+
+/// A validated citizen ID number (upper-case X).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdNumber(String);
+
+impl IdNumber {
+    pub fn parse(raw: &str) -> Result<IdNumber, &'static str> {
+        let s = normalise_ascii(raw).to_ascii_uppercase();
+        if s.is_empty() {
+            return Err("请填写公民身份号码");
+        }
+        if s.chars().count() != 18 {
+            return Err("公民身份号码应为18位");
+        }
+        let bytes = s.as_bytes();
+        let (body, check) = bytes.split_at(17);
+        if !body.iter().all(u8::is_ascii_digit) || !(check[0].is_ascii_digit() || check[0] == b'X') {
+            return Err("公民身份号码前17位应为数字，末位为数字或X");
+        }
+        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        const CHECK: &[u8; 11] = b"10X98765432";
+        let sum: u32 = body.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+        if CHECK[(sum % 11) as usize] != check[0] {
+            return Err("公民身份号码校验位不正确，请核对");
+        }
+        let id = IdNumber(s);
+        if id.birth_date().is_none() {
+            return Err("公民身份号码中的出生日期无效");
+        }
+        Ok(id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn birth_date(&self) -> Option<Date> {
+        let d = self.0.get(6..14)?;
+        kernel::dates::parse_iso(&format!("{}-{}-{}", d.get(0..4)?, d.get(4..6)?, d.get(6..8)?))
+    }
+
+    /// The 17th character: odd for men, even for women.
+    pub fn gender(&self) -> Gender {
+        let digit = self.0.as_bytes().get(16).map(|b| b - b'0').unwrap_or(0);
+        if digit % 2 == 1 { Gender::Male } else { Gender::Female }
+    }
+}
+
+/// A mobile number (11 digits from 1) or a landline with its area code (0 + 9–11 digits).
+pub fn parse_phone(raw: &str) -> Result<String, &'static str> {
+    let s: String = normalise_ascii(raw).chars().filter(|c| *c != '-' && *c != '(' && *c != ')').collect();
+    let s = s.strip_prefix("+86").unwrap_or(&s).to_string();
+    if !s.chars().all(|c| c.is_ascii_digit()) {
+        return Err("电话号码只能包含数字");
+    }
+    let ok = match s.as_bytes().first() {
+        Some(b'1') => s.len() == 11,
+        Some(b'0') => (10..=12).contains(&s.len()),
+        _ => false,
+    };
+    if ok { Ok(s) } else { Err("请填写11位手机号码或带区号的固定电话") }
+}
+
+/// Accepts `2019-09-01`, `2019/9/1`, `2019.9.1` and `2019年9月1日`.
+pub fn parse_date(raw: &str) -> Option<Date> {
+    let s = normalise_ascii(raw);
+    let parts: Vec<&str> = s
+        .split(|c: char| matches!(c, '-' | '/' | '.' | '年' | '月' | '日'))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let [y, m, d] = parts.as_slice() else { return None };
+    let (y, m, d): (i32, u8, u8) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
+}
+
+/// The person form and API body, as it arrives: every item a string so that each bad value gets its own
+/// message instead of a rejected body.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PersonInput {
+    #[schema(example = "李红")]
+    pub name: Option<String>,
+    /// `male` / `female` (or 男 / 女).
+    #[schema(example = "female")]
+    pub gender: Option<String>,
+    #[schema(example = "1999-01-01")]
+    pub birth_date: Option<String>,
+    #[schema(example = "33010619990101123X")]
+    pub id_number: Option<String>,
+    #[schema(example = "13800138000")]
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub org_id: Option<i64>,
+    /// `applicant`, `activist`, `candidate`, `probationary`, `full`.
+    #[schema(example = "full")]
+    pub stage: Option<String>,
+    /// `student`, `faculty`, `staff`, `retired`.
+    #[schema(example = "student")]
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub ethnicity: Option<String>,
+    pub native_place: Option<String>,
+    pub education: Option<String>,
+    pub person_no: Option<String>,
+    pub party_post: Option<String>,
+    pub job_title: Option<String>,
+    pub applied_on: Option<String>,
+    pub activist_on: Option<String>,
+    pub candidate_on: Option<String>,
+    pub admitted_on: Option<String>,
+    pub converted_on: Option<String>,
+    /// For PATCH: the version read, to refuse a lost update.
+    pub version: Option<i64>,
+}
+
+/// A person's items after validation.
+#[derive(Clone, Debug)]
+pub struct ValidPerson {
+    pub name: String,
+    pub gender: Gender,
+    pub birth_date: Date,
+    pub id_number: IdNumber,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub org_id: i64,
+    pub stage: Stage,
+    pub category: PersonCategory,
+    pub status: Status,
+    pub ethnicity: Option<String>,
+    pub native_place: Option<String>,
+    pub education: Option<String>,
+    pub person_no: Option<String>,
+    pub party_post: Option<String>,
+    pub job_title: Option<String>,
+    pub applied_on: Option<Date>,
+    pub activist_on: Option<Date>,
+    pub candidate_on: Option<Date>,
+    pub admitted_on: Option<Date>,
+    pub converted_on: Option<Date>,
+    /// Doubtful but accepted (e.g. the gender disagrees with the ID number).
+    pub warnings: Vec<String>,
+}
+
+fn text(v: &Option<String>, max: usize, field: &str, errors: &mut FieldErrors) -> Option<String> {
+    let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    if t.chars().count() > max {
+        errors.insert(field.into(), format!("不能超过{max}个字"));
+        return None;
+    }
+    Some(t.to_string())
+}
+
+fn required_code<T>(
+    v: &Option<String>,
+    field: &str,
+    what: &str,
+    parse: fn(&str) -> Option<T>,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => {
+            errors.insert(field.into(), format!("请选择{what}"));
+            None
+        }
+        Some(s) => {
+            let parsed = parse(s);
+            if parsed.is_none() {
+                errors.insert(field.into(), format!("{what}的取值无效"));
+            }
+            parsed
+        }
+    }
+}
+
+/// Validates every item of `input` against `today`; returns all field errors at once.
+pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let name = text(&input.name, 50, "name", &mut e).map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
+    if name.is_none() && !e.contains_key("name") {
+        e.insert("name".into(), "请填写姓名".into());
+    }
+    let gender = required_code(&input.gender, "gender", "性别", Gender::parse, &mut e);
+    let stage = required_code(&input.stage, "stage", "发展阶段", Stage::parse, &mut e);
+    let category = required_code(&input.category, "category", "人员类别", PersonCategory::parse, &mut e);
+    let status = match input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(Status::Normal),
+        Some(s) => Status::parse(s).or_else(|| {
+            e.insert("status".into(), "党籍状态的取值无效".into());
+            None
+        }),
+    };
+    if input.org_id.is_none() {
+        e.insert("org_id".into(), "请选择所在党组织".into());
+    }
+    let id_number = match IdNumber::parse(input.id_number.as_deref().unwrap_or("")) {
+        Ok(id) => Some(id),
+        Err(msg) => {
+            e.insert("id_number".into(), msg.into());
+            None
+        }
+    };
+    let phone = match input.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(p) => parse_phone(p).map_err(|m| e.insert("phone".into(), m.into())).ok(),
+    };
+    let mut date = |v: &Option<String>, field: &str, required: bool| -> Option<Date> {
+        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                if required {
+                    e.insert(field.into(), "请填写日期".into());
+                }
+                None
+            }
+            Some(s) => match parse_date(s) {
+                None => {
+                    e.insert(field.into(), "日期格式应为 2024-09-01".into());
+                    None
+                }
+                Some(d) if d > today => {
+                    e.insert(field.into(), "日期不能晚于今天".into());
+                    None
+                }
+                Some(d) => Some(d),
+            },
+        }
+    };
+    let birth_date = date(&input.birth_date, "birth_date", true);
+    let applied_on = date(&input.applied_on, "applied_on", false);
+    let activist_on = date(&input.activist_on, "activist_on", false);
+    let candidate_on = date(&input.candidate_on, "candidate_on", false);
+    let admitted_on = date(&input.admitted_on, "admitted_on", false);
+    let converted_on = date(&input.converted_on, "converted_on", false);
+
+    let mut warnings = Vec::new();
+    if let (Some(id), Some(b)) = (&id_number, birth_date) {
+        if id.birth_date() != Some(b) {
+            e.insert("birth_date".into(), "出生日期与公民身份号码不一致".into());
+        }
+    }
+    if let (Some(id), Some(g)) = (&id_number, gender) {
+        if id.gender() != g {
+            warnings.push(format!("性别与公民身份号码第17位不一致（号码显示为{}）", id.gender().label()));
+        }
+    }
+    // The steps happen in this order; each is on or after the one before and after birth.
+    let steps = [
+        ("applied_on", "递交入党申请书", applied_on),
+        ("activist_on", "确定为入党积极分子", activist_on),
+        ("candidate_on", "确定为发展对象", candidate_on),
+        ("admitted_on", "接收为预备党员", admitted_on),
+        ("converted_on", "转为正式党员", converted_on),
+    ];
+    let mut previous: Option<(&str, Date)> = birth_date.map(|b| ("出生", b));
+    for (field, label, d) in steps {
+        let Some(d) = d else { continue };
+        if let Some((prev_label, prev)) = previous {
+            if d < prev && !e.contains_key(field) {
+                e.insert(field.into(), format!("{label}日期不能早于{prev_label}日期"));
+            }
+        }
+        previous = Some((label, d));
+    }
+    if let (Some(b), Some(applied)) = (birth_date, applied_on) {
+        if kernel::dates::age_on(b, applied) < 18 && !e.contains_key("applied_on") {
+            e.insert("applied_on".into(), format!("递交入党申请书时应年满十八岁（{CITE_MIN_AGE}）"));
+        }
+    }
+    if let (Some(adm), Some(conv)) = (admitted_on, converted_on) {
+        if conv < kernel::dates::add_months(adm, 12) && !e.contains_key("converted_on") {
+            e.insert("converted_on".into(), format!("预备期为一年，转正日期不能早于{}（{CITE_PROBATION_YEAR}）", kernel::dates::iso(kernel::dates::add_months(adm, 12))));
+        }
+    }
+    if let Some(stage) = stage {
+        // Early-stage dates stay optional: records moved from the national system often lack them.
+        if matches!(stage, Stage::Applicant | Stage::Activist | Stage::Candidate) && (admitted_on.is_some() || converted_on.is_some()) {
+            e.insert("stage".into(), "已填写入党或转正日期，发展阶段应为预备党员或正式党员".into());
+        }
+        if stage == Stage::Probationary && converted_on.is_some() {
+            e.insert("stage".into(), "已填写转正日期，发展阶段应为正式党员".into());
+        }
+    }
+    let address = text(&input.address, 200, "address", &mut e);
+    let ethnicity = text(&input.ethnicity, 20, "ethnicity", &mut e);
+    let native_place = text(&input.native_place, 50, "native_place", &mut e);
+    let education = text(&input.education, 30, "education", &mut e);
+    let person_no = text(&input.person_no, 30, "person_no", &mut e);
+    let party_post = text(&input.party_post, 50, "party_post", &mut e);
+    let job_title = text(&input.job_title, 50, "job_title", &mut e);
+
+    match (name, gender, birth_date, id_number, input.org_id, stage, category, status) {
+        (Some(name), Some(gender), Some(birth_date), Some(id_number), Some(org_id), Some(stage), Some(category), Some(status))
+            if e.is_empty() =>
+        {
+            Ok(ValidPerson {
+                name,
+                gender,
+                birth_date,
+                id_number,
+                phone,
+                address,
+                org_id,
+                stage,
+                category,
+                status,
+                ethnicity,
+                native_place,
+                education,
+                person_no,
+                party_post,
+                job_title,
+                applied_on,
+                activist_on,
+                candidate_on,
+                admitted_on,
+                converted_on,
+                warnings,
+            })
+        }
+        _ => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn with_check(body17: &str) -> String {
+        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let s: u32 = body17.bytes().zip(W).map(|(b, w)| u32::from(b - b'0') * w).sum();
+        format!("{body17}{}", char::from(b"10X98765432"[(s % 11) as usize]))
+    }
+
+    #[test]
+    fn id_number_checksum_gb11643() {
+        // The standard's own example.
+        assert!(IdNumber::parse("11010519491231002X").is_ok());
+        assert!(IdNumber::parse("11010519491231002x").is_ok(), "lower-case x is accepted");
+        assert_eq!(IdNumber::parse("110105194912310021"), Err("公民身份号码校验位不正确，请核对"));
+        assert!(IdNumber::parse("11010519491231002").is_err());
+        assert!(IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ").is_ok(), "full-width digits");
+        let bad_date = with_check("11010519491331002");
+        assert_eq!(IdNumber::parse(&bad_date), Err("公民身份号码中的出生日期无效"));
+        let id = IdNumber::parse("11010519491231002X").unwrap();
+        assert_eq!(id.birth_date(), Some(date!(1949 - 12 - 31)));
+        assert_eq!(id.gender(), Gender::Female);
+    }
+
+    #[test]
+    fn phones_and_dates_are_normalised() {
+        assert_eq!(parse_phone("１３８００１３８０００").unwrap(), "13800138000");
+        assert_eq!(parse_phone("0571-88881234").unwrap(), "057188881234");
+        assert!(parse_phone("1380013800").is_err(), "10-digit mobile");
+        assert_eq!(parse_date("2019.9.1"), Some(date!(2019 - 09 - 01)));
+        assert_eq!(parse_date("2019年9月1日"), Some(date!(2019 - 09 - 01)));
+        assert_eq!(parse_date("2019-02-30"), None);
+    }
+
+    fn valid() -> PersonInput {
+        PersonInput {
+            name: Some(" 李红 ".into()),
+            gender: Some("female".into()),
+            birth_date: Some("1949-12-31".into()),
+            id_number: Some("11010519491231002X".into()),
+            org_id: Some(1),
+            stage: Some("full".into()),
+            category: Some("retired".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_person_passes_and_is_trimmed() {
+        let p = validate_person(&valid(), date!(2026 - 11 - 23)).unwrap();
+        assert_eq!(p.name, "李红");
+        assert!(p.warnings.is_empty());
+    }
+
+    #[test]
+    fn every_bad_item_gets_its_message() {
+        let input = PersonInput {
+            name: Some("  ".into()),
+            birth_date: Some("2030-01-01".into()),
+            id_number: Some("110105194912310021".into()),
+            phone: Some("1380013800".into()),
+            org_id: None,
+            ..valid()
+        };
+        let e = validate_person(&input, date!(2026 - 11 - 23)).unwrap_err();
+        for f in ["name", "birth_date", "id_number", "phone", "org_id"] {
+            assert!(e.contains_key(f), "{f} missing from {e:?}");
+        }
+    }
+
+    #[test]
+    fn birth_date_must_match_id_and_gender_mismatch_warns() {
+        let input = PersonInput { birth_date: Some("1949-12-30".into()), ..valid() };
+        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("birth_date"));
+        let input = PersonInput { gender: Some("male".into()), ..valid() };
+        assert_eq!(validate_person(&input, date!(2026 - 11 - 23)).unwrap().warnings.len(), 1);
+    }
+
+    #[test]
+    fn stage_dates_in_order_and_probation_a_year() {
+        let input = PersonInput {
+            applied_on: Some("1980-05-01".into()),
+            activist_on: Some("1980-04-01".into()),
+            ..valid()
+        };
+        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("activist_on"));
+        let input = PersonInput {
+            admitted_on: Some("1980-05-20".into()),
+            converted_on: Some("1981-05-19".into()),
+            ..valid()
+        };
+        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("converted_on"));
+        let input = PersonInput { converted_on: Some("1981-05-20".into()), ..input };
+        assert!(validate_person(&input, date!(2026 - 11 - 23)).is_ok());
+    }
+
+    #[test]
+    fn applicant_must_be_eighteen() {
+        let input = PersonInput {
+            birth_date: Some("2007-09-16".into()),
+            id_number: Some(with_check("33010620070916123")),
+            gender: Some("male".into()),
+            stage: Some("applicant".into()),
+            applied_on: Some("2025-09-15".into()),
+            ..valid()
+        };
+        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("applied_on"));
+    }
+}

@@ -1,0 +1,1001 @@
+//! The actions of the platform. Each public function: authorise → validate → transaction → store →
+//! audit → commit. A read outside the caller's scope is `NotFound` (and audited as a refusal); a write
+//! where the caller can read but not write is `Forbidden`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use kernel::{Db, DbError};
+use security::audit::{self, Event};
+use security::password::PasswordParams;
+use security::{FieldCipher, KeyRing, SecurityError, mask, token};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use crate::access::{Actor, Capability, grant_in_force};
+use crate::model::*;
+use crate::rules::{self, FieldErrors, IdNumber, PersonInput, ValidPerson};
+use crate::store::{self, PeopleFilter};
+
+/// The one error type of the platform crate. `code()` is the stable API code; `message()` the Chinese
+/// text users read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("a second factor is required")]
+    MfaRequired,
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Security(#[from] SecurityError),
+}
+
+impl Error {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound => "not_found",
+            Error::Forbidden => "forbidden",
+            Error::Unauthenticated => "unauthenticated",
+            Error::BadCredentials => "bad_credentials",
+            Error::MfaRequired => "mfa_required",
+            Error::Invalid(_) => "validation_failed",
+            Error::Conflict(_) => "conflict",
+            Error::Db(DbError::Busy) => "busy",
+            Error::Db(_) | Error::Security(_) => "internal",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Error::NotFound => "未找到该记录，或您无权查看".into(),
+            Error::Forbidden => "您没有执行此操作的权限".into(),
+            Error::Unauthenticated => "请先登录".into(),
+            Error::BadCredentials => "用户名或密码错误".into(),
+            Error::MfaRequired => "该账号需要二次认证（动态口令）后才能登录；二次认证尚未为此账号启用，请联系安全管理员".into(),
+            Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
+            Error::Conflict(m) => (*m).into(),
+            Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
+            Error::Db(_) | Error::Security(_) => "系统内部错误，请联系信息中心并提供请求编号".into(),
+        }
+    }
+
+    fn field(name: &str, msg: impl Into<String>) -> Error {
+        Error::Invalid(BTreeMap::from([(name.to_string(), msg.into())]))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Who is asking, from where: what every audit entry records besides the actor.
+#[derive(Clone, Debug, Default)]
+pub struct Ctx {
+    pub request_id: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// Tunables of the platform (sessions, password hashing, the second factor).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub passwords: PasswordParams,
+    /// A web session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A web session ends this long after login, whatever happens.
+    pub session_absolute: Duration,
+    /// An API token's lifetime.
+    pub token_ttl: Duration,
+    /// Administrators and org staff need a second factor (api-contract: DANGJIAN_MFA_REQUIRED).
+    pub mfa_required: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            passwords: PasswordParams::default(),
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 3600),
+            token_ttl: Duration::from_secs(12 * 3600),
+            mfa_required: true,
+        }
+    }
+}
+
+/// The platform service: the database, the field cipher, and the settings.
+pub struct Platform {
+    pub db: Db,
+    cipher: FieldCipher,
+    pub settings: Settings,
+}
+
+const COL_ID_NUMBER: &str = "people.id_number";
+const COL_PHONE: &str = "people.phone";
+const COL_ADDRESS: &str = "people.address";
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+pub(crate) fn event(actor: Option<&Actor>, ctx: &Ctx, action: &str, target: String, result: &str, detail: String) -> Event {
+    Event {
+        actor_id: actor.map(|a| a.user_id),
+        actor: actor.map(|a| a.username.clone()).unwrap_or_else(|| "-".into()),
+        action: action.into(),
+        target,
+        result: result.into(),
+        request_id: ctx.request_id.clone(),
+        ip: ctx.ip.clone(),
+        detail,
+    }
+}
+
+/// A new account, as the API takes it.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct NewUserInput {
+    #[schema(example = "zhang_san")]
+    pub username: String,
+    pub password: String,
+    #[schema(example = "张三")]
+    pub display_name: String,
+    pub person_id: Option<i64>,
+    #[serde(default)]
+    pub grants: Vec<GrantInput>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct GrantInput {
+    /// system_admin, security_admin, audit_admin, org_staff, branch_secretary, leader, member.
+    #[schema(example = "branch_secretary")]
+    pub role: String,
+    pub org_id: Option<i64>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub starts_on: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub ends_on: Option<Date>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct NewOrgInput {
+    #[schema(example = "信息学院党委")]
+    pub name: String,
+    /// committee, college_committee, general_branch, branch, group.
+    #[schema(example = "college_committee")]
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    /// student, faculty, retired, mixed.
+    #[schema(example = "mixed")]
+    pub category: String,
+    pub short_name: Option<String>,
+    pub secretary: Option<String>,
+    pub contact_phone: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub established_on: Option<Date>,
+}
+
+/// Query of the people list.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct PeopleQuery {
+    /// The subtree to list (default: everything the caller may read).
+    pub org_id: Option<i64>,
+    pub stage: Option<String>,
+    pub category: Option<String>,
+    /// Name (part of it), student/staff number, or a whole ID number.
+    pub q: Option<String>,
+    /// Keyset cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Offset paging for API clients that want it (1-based); the cursor is faster.
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PeoplePage {
+    pub items: Vec<Person>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// How many match, when it can be known without scanning (filters by org, stage, category only).
+    pub total: Option<i64>,
+}
+
+/// A session or token handed out at login.
+#[derive(Clone, Debug)]
+pub struct Login {
+    pub token: String,
+    pub expires_at: OffsetDateTime,
+    pub actor: Actor,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    Web,
+    Api,
+}
+
+impl SessionKind {
+    fn code(self) -> &'static str {
+        match self {
+            SessionKind::Web => "web",
+            SessionKind::Api => "api",
+        }
+    }
+}
+
+impl Platform {
+    pub fn new(db: Db, keys: &KeyRing, settings: Settings) -> Result<Platform> {
+        Ok(Platform { db, cipher: FieldCipher::new(keys)?, settings })
+    }
+
+    // ------------------------------------------------------------ accounts and sessions
+
+    /// On a database with no account, creates the system administrator `admin`. Returns the password
+    /// when it was generated (to be printed once).
+    pub async fn bootstrap_admin(&self, password: Option<&str>) -> Result<Option<String>> {
+        if store::count_users(&self.db).await? > 0 {
+            return Ok(None);
+        }
+        let (password, generated) = match password {
+            Some(p) => (p.to_string(), false),
+            None => (generate_password()?, true),
+        };
+        let hash = self.settings.passwords.hash(&password)?;
+        let t = now();
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_user(
+            &mut tx,
+            &store::NewUser { username: "admin", display_name: "系统管理员", password_hash: &hash, person_id: None, now: t },
+        )
+        .await?;
+        store::insert_grant(
+            &mut tx,
+            &store::NewGrant { user_id: id, role: Role::SystemAdmin.code(), org_id: None, starts_on: None, ends_on: None, created_by: None, now: t },
+        )
+        .await?;
+        let ctx = Ctx { request_id: "bootstrap".into(), ip: "-".into(), ..Ctx::default() };
+        let mut e = event(None, &ctx, "account.bootstrap", "user:admin".into(), "ok", "system_admin".into());
+        e.actor = "system".into();
+        audit::append(&mut tx, e).await?;
+        tx.commit().await?;
+        Ok(generated.then_some(password))
+    }
+
+    /// Checks a username and password and opens a session (web) or a token (API).
+    pub async fn login(&self, ctx: &Ctx, username: &str, password: &str, kind: SessionKind) -> Result<Login> {
+        let username = username.trim();
+        let user = store::user_by_username(&self.db, username).await?;
+        let ok = match &user {
+            Some(u) => u.active && self.settings.passwords.verify(password, &u.password_hash),
+            None => {
+                // Spend the same time as a real check, so timing does not tell which usernames exist.
+                let _ = self.settings.passwords.hash(password);
+                false
+            }
+        };
+        let target = format!("user:{}", username.chars().take(64).collect::<String>());
+        let Some(user) = user.filter(|_| ok) else {
+            audit::append_alone(&self.db, event(None, ctx, "auth.login", target, "failed", String::new())).await?;
+            return Err(Error::BadCredentials);
+        };
+        let actor = self.actor_of(&user).await?;
+        let needs_mfa = actor.grants.iter().any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff);
+        if self.settings.mfa_required && needs_mfa {
+            audit::append_alone(&self.db, event(Some(&actor), ctx, "auth.login", target, "denied", "mfa_required".into())).await?;
+            return Err(Error::MfaRequired);
+        }
+        let token = token::new_token()?;
+        let t = now();
+        let ttl = match kind {
+            SessionKind::Web => self.settings.session_absolute,
+            SessionKind::Api => self.settings.token_ttl,
+        };
+        let expires_at = t + ttl;
+        let mut tx = self.db.begin().await?;
+        store::insert_session(
+            &mut tx,
+            &store::NewSession {
+                token_hash: &token::hash(&token),
+                user_id: user.id,
+                kind: kind.code(),
+                now: t,
+                expires_at,
+                ip: &ctx.ip,
+                user_agent: &ctx.user_agent.chars().take(200).collect::<String>(),
+            },
+        )
+        .await?;
+        audit::append(&mut tx, event(Some(&actor), ctx, "auth.login", target, "ok", kind.code().into())).await?;
+        tx.commit().await?;
+        Ok(Login { token, expires_at, actor })
+    }
+
+    /// The actor behind a session token, if the session is alive. Web sessions also end after
+    /// `session_idle` without a request.
+    pub async fn authenticate(&self, token: &str) -> Result<Actor> {
+        let hash = token::hash(token);
+        let s = store::session_by_hash(&self.db, &hash).await?.ok_or(Error::Unauthenticated)?;
+        let t = now();
+        let idle_over = s.kind == SessionKind::Web.code() && s.last_seen_at + self.settings.session_idle < t;
+        if s.revoked_at.is_some() || s.expires_at <= t || idle_over {
+            return Err(Error::Unauthenticated);
+        }
+        // Writing last_seen on every request would make every read a write; a minute's grain is enough.
+        if t - s.last_seen_at > Duration::from_secs(60) {
+            store::touch_session(&self.db, s.id, t).await?;
+        }
+        let user = store::user_by_id(&self.db, s.user_id).await?.filter(|u| u.active).ok_or(Error::Unauthenticated)?;
+        self.actor_of(&user).await
+    }
+
+    async fn actor_of(&self, user: &UserRow) -> Result<Actor> {
+        let today = kernel::dates::today();
+        let grants = store::grants_of(&self.db, user.id)
+            .await?
+            .into_iter()
+            .filter(|g| grant_in_force(g.4, g.5, today))
+            .filter_map(|(role, org_id, org_name, org_path, starts_on, ends_on)| {
+                Some(Grant { role: Role::parse(&role)?, org_id, org_name, org_path, starts_on, ends_on })
+            })
+            .collect();
+        Ok(Actor {
+            user_id: user.id,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            person_id: user.person_id,
+            grants,
+        })
+    }
+
+    pub async fn logout(&self, ctx: &Ctx, actor: &Actor, token: &str) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        store::revoke_session(&mut tx, &token::hash(token), now()).await?;
+        audit::append(&mut tx, event(Some(actor), ctx, "auth.logout", format!("user:{}", actor.username), "ok", String::new())).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes the caller's own password and ends the caller's other sessions.
+    pub async fn change_password(&self, ctx: &Ctx, actor: &Actor, old: &str, new: &str, keep_token: &str) -> Result<()> {
+        let user = store::user_by_id(&self.db, actor.user_id).await?.ok_or(Error::Unauthenticated)?;
+        if !self.settings.passwords.verify(old, &user.password_hash) {
+            return Err(Error::field("old_password", "原密码不正确"));
+        }
+        check_password(new, &user.username).map_err(|m| Error::field("new_password", m))?;
+        let hash = self.settings.passwords.hash(new)?;
+        let t = now();
+        let mut tx = self.db.begin().await?;
+        store::set_password(&mut tx, user.id, &hash, t).await?;
+        // The session that made the change stays signed in; every other one ends.
+        store::revoke_user_sessions(&mut tx, user.id, &token::hash(keep_token), t).await?;
+        audit::append(&mut tx, event(Some(actor), ctx, "account.password_change", format!("user:{}", user.username), "ok", String::new())).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn create_user(&self, ctx: &Ctx, actor: &Actor, input: &NewUserInput) -> Result<i64> {
+        if !actor.can_somewhere(Capability::AccountAdmin) {
+            return Err(self.deny(ctx, actor, "account.create", "user:new").await?);
+        }
+        // Until a security administrator exists, the system administrator may grant roles, so a fresh
+        // install can be set up from the API alone (api-contract.md).
+        if !input.grants.is_empty() && !actor.can_somewhere(Capability::GrantAdmin) {
+            let bootstrap = actor.has_role(Role::SystemAdmin) && store::role_holders(&self.db, Role::SecurityAdmin.code()).await? == 0;
+            if !bootstrap {
+                return Err(self.deny(ctx, actor, "account.create", "user:new").await?);
+            }
+        }
+        let mut errors = FieldErrors::new();
+        let username = input.username.trim();
+        if !(3..=32).contains(&username.len()) || !username.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+            errors.insert("username".into(), "用户名为3-32位字母、数字、下划线、点或连字符".into());
+        }
+        let display_name = input.display_name.trim();
+        if display_name.is_empty() || display_name.chars().count() > 50 {
+            errors.insert("display_name".into(), "请填写姓名（不超过50字）".into());
+        }
+        if let Err(m) = check_password(&input.password, username) {
+            errors.insert("password".into(), m.into());
+        }
+        if let Some(pid) = input.person_id {
+            if store::get_person(&self.db, pid).await?.is_none() {
+                errors.insert("person_id".into(), "关联的人员不存在".into());
+            }
+        }
+        let mut grants = Vec::new();
+        for (i, g) in input.grants.iter().enumerate() {
+            match self.check_grant(g).await? {
+                Ok(role) => grants.push((role, g)),
+                Err(m) => {
+                    errors.insert(format!("grants[{i}]"), m.into());
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let hash = self.settings.passwords.hash(&input.password)?;
+        let t = now();
+        let mut tx = self.db.begin().await?;
+        let new_user = store::NewUser { username, display_name, password_hash: &hash, person_id: input.person_id, now: t };
+        let id = match store::insert_user(&mut tx, &new_user).await {
+            Err(DbError::Conflict { constraint }) if constraint.contains("person") => {
+                return Err(Error::field("person_id", "该人员已有账号"));
+            }
+            Err(DbError::Conflict { .. }) => return Err(Error::field("username", "该用户名已被使用")),
+            other => other?,
+        };
+        for (role, g) in &grants {
+            let ng = store::NewGrant {
+                user_id: id,
+                role: role.code(),
+                org_id: g.org_id,
+                starts_on: g.starts_on,
+                ends_on: g.ends_on,
+                created_by: Some(actor.user_id),
+                now: t,
+            };
+            store::insert_grant(&mut tx, &ng).await?;
+        }
+        let roles: Vec<String> = grants.iter().map(|(r, g)| format!("{}@{}", r.code(), g.org_id.map(|o| o.to_string()).unwrap_or_default())).collect();
+        audit::append(&mut tx, event(Some(actor), ctx, "account.create", format!("user:{username}"), "ok", roles.join(","))).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn check_grant(&self, g: &GrantInput) -> Result<Result<Role, &'static str>> {
+        let Some(role) = Role::parse(&g.role) else { return Ok(Err("未知的角色")) };
+        if let (Some(s), Some(e)) = (g.starts_on, g.ends_on) {
+            if e < s {
+                return Ok(Err("任期结束日期不能早于开始日期"));
+            }
+        }
+        if role.is_system_wide() || role == Role::Member {
+            return Ok(if g.org_id.is_some() && role != Role::Member { Err("系统管理角色不限定组织，请不要填写组织") } else { Ok(role) });
+        }
+        let Some(org_id) = g.org_id else { return Ok(Err("该角色需要指定所辖党组织")) };
+        let Some(org) = store::get_org(&self.db, org_id).await? else { return Ok(Err("所辖党组织不存在")) };
+        let kind = OrgKind::parse(&org.kind).unwrap_or(OrgKind::Branch);
+        if role == Role::BranchSecretary && !matches!(kind, OrgKind::Branch | OrgKind::GeneralBranch) {
+            return Ok(Err("支部书记只能授予党支部或党总支"));
+        }
+        Ok(Ok(role))
+    }
+
+    pub async fn list_users(&self, ctx: &Ctx, actor: &Actor, after_id: i64) -> Result<Vec<(UserRow, Vec<Grant>)>> {
+        if !actor.can_somewhere(Capability::AccountAdmin) {
+            return Err(self.deny(ctx, actor, "account.list", "user:*").await?);
+        }
+        let mut out = Vec::new();
+        for u in store::list_users(&self.db, after_id, 100).await? {
+            let grants = self.actor_of(&u).await?.grants;
+            out.push((u, grants));
+        }
+        Ok(out)
+    }
+
+    /// Records a refusal and returns the error to answer with (not found: the caller learns nothing).
+    async fn deny(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
+        audit::append_alone(&self.db, event(Some(actor), ctx, action, target.into(), "denied", String::new())).await?;
+        Ok(Error::NotFound)
+    }
+
+    // ------------------------------------------------------------ organizations
+
+    pub async fn create_org(&self, ctx: &Ctx, actor: &Actor, input: &NewOrgInput) -> Result<Org> {
+        let mut errors = FieldErrors::new();
+        let name = input.name.trim();
+        if name.chars().count() < 2 || name.chars().count() > 100 {
+            errors.insert("name".into(), "请填写组织全称（2-100字，与印章一致）".into());
+        }
+        let kind = OrgKind::parse(&input.kind);
+        if kind.is_none() {
+            errors.insert("kind".into(), "组织类型应为党委、二级党委、党总支、党支部或党小组".into());
+        }
+        let category = OrgCategory::parse(&input.category);
+        if category.is_none() {
+            errors.insert("category".into(), "组织类别应为学生、教工、离退休或混合".into());
+        }
+        if let Some(p) = input.contact_phone.as_deref().filter(|p| !p.trim().is_empty()) {
+            if let Err(m) = rules::parse_phone(p) {
+                errors.insert("contact_phone".into(), m.into());
+            }
+        }
+        if input.established_on.is_some_and(|d| d > kernel::dates::today()) {
+            errors.insert("established_on".into(), "成立日期不能晚于今天".into());
+        }
+        let parent = match input.parent_id {
+            None => {
+                if !actor.can_everywhere(Capability::OrgWrite) {
+                    return Err(self.deny(ctx, actor, "org.create", "org:root").await?);
+                }
+                None
+            }
+            Some(pid) => {
+                let parent = self.readable_org(ctx, actor, pid, "org.create").await.map_err(|e| match e {
+                    Error::NotFound => Error::field("parent_id", "上级党组织不存在"),
+                    other => other,
+                })?;
+                if !actor.can(Capability::OrgWrite, &parent.path) {
+                    return Err(Error::Forbidden);
+                }
+                if let Some(k) = kind {
+                    if !parent.kind.allows_child(k) {
+                        errors.insert("kind".into(), format!("{}下不能设立{}", parent.kind.label(), k.label()));
+                    }
+                }
+                Some(parent)
+            }
+        };
+        let (Some(kind), Some(category)) = (kind, category) else { return Err(Error::Invalid(errors)) };
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let t = now();
+        let new = store::NewOrg {
+            parent_id: parent.as_ref().map(|p| p.id),
+            name,
+            short_name: input.short_name.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+            kind: kind.code(),
+            category: category.code(),
+            parent_path: parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"),
+            depth: parent.as_ref().map(|p| p.depth + 1).unwrap_or(0),
+            secretary: input.secretary.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+            contact_phone: input.contact_phone.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+            established_on: input.established_on,
+            now: t,
+        };
+        let mut tx = self.db.begin().await?;
+        let id = match store::insert_org(&mut tx, &new).await {
+            Err(DbError::Conflict { .. }) => return Err(Error::field("name", "同一上级下已有同名组织")),
+            other => other?,
+        };
+        audit::append(&mut tx, event(Some(actor), ctx, "org.create", format!("org:{id}"), "ok", format!("{}:{}", kind.code(), name))).await?;
+        let row = store::get_org_tx(&mut tx, id).await?.ok_or(Error::NotFound)?;
+        tx.commit().await?;
+        Ok(Org::from_row(row))
+    }
+
+    /// An organization the actor may see, or `NotFound` (audited when it exists but is out of scope).
+    async fn readable_org(&self, ctx: &Ctx, actor: &Actor, id: i64, action: &str) -> Result<Org> {
+        let org = store::get_org(&self.db, id).await?.map(Org::from_row).ok_or(Error::NotFound)?;
+        if actor.can(Capability::OrgRead, &org.path) {
+            Ok(org)
+        } else {
+            Err(self.deny(ctx, actor, action, &format!("org:{id}")).await?)
+        }
+    }
+
+    pub async fn get_org(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Org> {
+        self.readable_org(ctx, actor, id, "org.read").await
+    }
+
+    /// The organizations from the root down to `org` that the actor may see (breadcrumbs).
+    pub async fn lineage(&self, actor: &Actor, org: &Org) -> Result<Vec<Org>> {
+        let ids = org.lineage();
+        let mut rows: Vec<Org> = store::orgs_by_ids(&self.db, &ids).await?.into_iter().map(Org::from_row).collect();
+        rows.retain(|o| actor.can(Capability::OrgRead, &o.path));
+        rows.sort_by_key(|o| o.depth);
+        Ok(rows)
+    }
+
+    /// Children of `parent_id`, or the top organizations the actor may see when `None`.
+    pub async fn org_children(&self, ctx: &Ctx, actor: &Actor, parent_id: Option<i64>) -> Result<Vec<Org>> {
+        match parent_id {
+            Some(id) => {
+                self.readable_org(ctx, actor, id, "org.list").await?;
+                Ok(store::org_children(&self.db, Some(id)).await?.into_iter().map(Org::from_row).collect())
+            }
+            None if actor.can_everywhere(Capability::OrgRead) => {
+                Ok(store::org_children(&self.db, None).await?.into_iter().map(Org::from_row).collect())
+            }
+            None => {
+                let ids: Vec<i64> = actor.grants.iter().filter_map(|g| g.org_id).collect();
+                let mut rows: Vec<Org> = store::orgs_by_ids(&self.db, &ids).await?.into_iter().map(Org::from_row).collect();
+                rows.retain(|o| actor.can(Capability::OrgRead, &o.path));
+                rows.sort_by(|a, b| a.path.cmp(&b.path));
+                rows.dedup_by_key(|o| o.id);
+                Ok(rows)
+            }
+        }
+    }
+
+    /// Head counts of the subtree of each org (maintained, never recomputed: O(orgs), not O(people)).
+    pub async fn counts(&self, orgs: &[Org]) -> Result<HashMap<i64, Counts>> {
+        let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
+        let mut out: HashMap<i64, Counts> = HashMap::new();
+        let mut by_stage: HashMap<(i64, Stage), i64> = HashMap::new();
+        let mut by_cat: HashMap<(i64, PersonCategory), i64> = HashMap::new();
+        for (org_id, stage, category, n) in store::counts_for(&self.db, &ids).await? {
+            if let Some(s) = Stage::parse(&stage) {
+                *by_stage.entry((org_id, s)).or_default() += n;
+            }
+            if let Some(c) = PersonCategory::parse(&category) {
+                *by_cat.entry((org_id, c)).or_default() += n;
+            }
+            out.entry(org_id).or_default().total += n;
+        }
+        for id in ids {
+            let c = out.entry(id).or_default();
+            c.by_stage = Stage::ALL
+                .iter()
+                .map(|s| CountItem { code: s.code(), label: s.label(), n: by_stage.get(&(id, *s)).copied().unwrap_or(0) })
+                .collect();
+            c.by_category = PersonCategory::ALL
+                .iter()
+                .map(|k| CountItem { code: k.code(), label: k.label(), n: by_cat.get(&(id, *k)).copied().unwrap_or(0) })
+                .collect();
+        }
+        Ok(out)
+    }
+
+    /// The counts of one organization's subtree, for a caller who may see it.
+    pub async fn org_counts(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Counts> {
+        let org = self.readable_org(ctx, actor, id, "org.stats").await?;
+        Ok(self.counts(std::slice::from_ref(&org)).await?.remove(&org.id).unwrap_or_default())
+    }
+
+    /// Organizations below the actor's reach whose name contains `q` (for pickers).
+    pub async fn search_orgs(&self, actor: &Actor, q: &str, holds_people: bool) -> Result<Vec<Org>> {
+        let mut out = Vec::new();
+        for root in actor.ranges_within(Capability::OrgRead, "/") {
+            let end = subtree_end(&root);
+            for row in store::search_orgs(&self.db, &root, &end, q.trim(), 30).await? {
+                let org = Org::from_row(row);
+                if !holds_people || org.kind.holds_people() {
+                    out.push(org);
+                }
+            }
+        }
+        out.truncate(30);
+        Ok(out)
+    }
+
+    // ------------------------------------------------------------ people
+
+    pub(crate) fn seal(&self, v: &ValidPerson) -> Result<Sealed> {
+        Ok(Sealed {
+            id_enc: self.cipher.encrypt(COL_ID_NUMBER, v.id_number.as_str())?,
+            id_bidx: self.cipher.blind_index(COL_ID_NUMBER, v.id_number.as_str()),
+            id_masked: mask::id_number(v.id_number.as_str()),
+            phone_enc: v.phone.as_deref().map(|p| self.cipher.encrypt(COL_PHONE, p)).transpose()?,
+            phone_masked: v.phone.as_deref().map(mask::phone),
+            address_enc: v.address.as_deref().map(|a| self.cipher.encrypt(COL_ADDRESS, a)).transpose()?,
+        })
+    }
+
+    /// The organization a person is to be placed in: it must exist, be visible, accept people, and the
+    /// actor must be allowed to write there.
+    async fn target_org(&self, actor: &Actor, org_id: i64) -> Result<Org> {
+        let org = store::get_org(&self.db, org_id).await?.map(Org::from_row);
+        let Some(org) = org.filter(|o| actor.can(Capability::PersonRead, &o.path) || actor.can(Capability::OrgRead, &o.path)) else {
+            return Err(Error::field("org_id", "所选党组织不存在或不在您的管理范围内"));
+        };
+        if !actor.can(Capability::PersonWrite, &org.path) {
+            return Err(Error::Forbidden);
+        }
+        if !org.kind.holds_people() {
+            return Err(Error::field("org_id", "人员应编入党支部、党总支或党小组，不能直接编入党委"));
+        }
+        Ok(org)
+    }
+
+    /// Creates a person; returns the masked record and any warnings (doubtful but accepted items).
+    pub async fn create_person(&self, ctx: &Ctx, actor: &Actor, input: &PersonInput) -> Result<(Person, Vec<String>)> {
+        if !actor.can_somewhere(Capability::PersonWrite) {
+            return Err(self.deny(ctx, actor, "person.create", "person:new").await?);
+        }
+        let v = rules::validate_person(input, kernel::dates::today()).map_err(Error::Invalid)?;
+        let org = self.target_org(actor, v.org_id).await?;
+        let sealed = self.seal(&v)?;
+        let t = now();
+        let mut tx = self.db.begin().await?;
+        let id = match store::insert_person(&mut tx, &person_write(&v, &org, &sealed, t)).await {
+            Err(DbError::Conflict { .. }) => return Err(Error::field("id_number", "该公民身份号码已登记，请勿重复录入")),
+            other => other?,
+        };
+        store::add_counts(&mut tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
+        let detail = format!("org:{} stage:{} category:{}", org.id, v.stage.code(), v.category.code());
+        audit::append(&mut tx, event(Some(actor), ctx, "person.create", format!("person:{id}"), "ok", detail)).await?;
+        tx.commit().await?;
+        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
+        Ok((Person::from_row(row, org.name), v.warnings))
+    }
+
+    fn may_read_person(actor: &Actor, id: i64, org_path: &str) -> bool {
+        actor.can(Capability::PersonRead, org_path) || actor.person_id == Some(id)
+    }
+
+    pub async fn get_person(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Person> {
+        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
+        if !Self::may_read_person(actor, id, &row.org_path) {
+            return Err(self.deny(ctx, actor, "person.read", &format!("person:{id}")).await?);
+        }
+        let org_name = store::get_org(&self.db, row.org_id).await?.map(|o| o.name).unwrap_or_default();
+        Ok(Person::from_row(row, org_name))
+    }
+
+    /// Whether the actor may edit this person (for showing the edit button).
+    pub fn may_edit(actor: &Actor, person: &Person) -> bool {
+        actor.can(Capability::PersonWrite, &person.org_path)
+    }
+
+    /// Applies the items present in `patch` to a person. Items left out keep their value; the ID number,
+    /// phone and address are replaced only when given.
+    pub async fn update_person(&self, ctx: &Ctx, actor: &Actor, id: i64, patch: &PersonInput) -> Result<(Person, Vec<String>)> {
+        let current = self.get_person(ctx, actor, id).await?;
+        if !Self::may_edit(actor, &current) {
+            return Err(Error::Forbidden);
+        }
+        if patch.version.is_some_and(|v| v != current.version) {
+            return Err(Error::Conflict("该记录已被他人修改，请刷新后重试"));
+        }
+        let mut tx = self.db.begin().await?;
+        let (id_enc, id_bidx, phone_enc, address_enc) = store::person_sealed(&mut tx, id).await?.ok_or(Error::NotFound)?;
+        let current_id = self.cipher.decrypt(COL_ID_NUMBER, &id_enc)?;
+        let merged = merge(&current, &current_id, patch);
+        let v = rules::validate_person(&merged, kernel::dates::today()).map_err(Error::Invalid)?;
+        let org = if v.org_id == current.org_id {
+            store::get_org_tx(&mut tx, v.org_id).await?.map(Org::from_row).ok_or(Error::NotFound)?
+        } else {
+            self.target_org(actor, v.org_id).await?
+        };
+        let mut sealed = self.seal(&v)?;
+        // Keep the stored ciphertexts of items that did not change (no needless re-encryption).
+        if patch.id_number.is_none() {
+            sealed.id_enc = id_enc;
+            sealed.id_bidx = id_bidx;
+        }
+        if patch.phone.is_none() {
+            sealed.phone_enc = phone_enc;
+            sealed.phone_masked = current.phone.clone();
+        }
+        if patch.address.is_none() {
+            sealed.address_enc = address_enc;
+        }
+        let t = now();
+        let updated = match store::update_person(&mut tx, id, current.version, &person_write(&v, &org, &sealed, t)).await {
+            Err(DbError::Conflict { .. }) => return Err(Error::field("id_number", "该公民身份号码已登记，请勿重复录入")),
+            other => other?,
+        };
+        if !updated {
+            return Err(Error::Conflict("该记录已被他人修改，请刷新后重试"));
+        }
+        if (current.org_id, current.stage, current.category) != (org.id, v.stage, v.category) {
+            let old_lineage = crate::model::path_ids(&current.org_path);
+            store::add_counts(&mut tx, &old_lineage, current.stage.code(), current.category.code(), -1).await?;
+            store::add_counts(&mut tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
+        }
+        let changed = changed_items(patch);
+        audit::append(&mut tx, event(Some(actor), ctx, "person.update", format!("person:{id}"), "ok", changed)).await?;
+        tx.commit().await?;
+        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
+        Ok((Person::from_row(row, org.name), v.warnings))
+    }
+
+    /// A page of the people the actor may read below `q.org_id`, in (organization, id) order.
+    pub async fn list_people(&self, ctx: &Ctx, actor: &Actor, q: &PeopleQuery) -> Result<PeoplePage> {
+        let within = match q.org_id {
+            None => "/".to_string(),
+            Some(id) => {
+                let org = store::get_org(&self.db, id).await?.map(Org::from_row).ok_or(Error::NotFound)?;
+                if actor.ranges_within(Capability::PersonRead, &org.path).is_empty() {
+                    return Err(self.deny(ctx, actor, "person.list", &format!("org:{id}")).await?);
+                }
+                org.path
+            }
+        };
+        let ranges = actor.ranges_within(Capability::PersonRead, &within);
+        let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
+        let mut filter = PeopleFilter {
+            stage: q.stage.as_deref().filter(|s| !s.is_empty()).map(|s| Stage::parse(s).map(|v| v.code().to_string()).unwrap_or_else(|| s.to_string())),
+            category: q.category.as_deref().filter(|s| !s.is_empty()).map(|s| PersonCategory::parse(s).map(|v| v.code().to_string()).unwrap_or_else(|| s.to_string())),
+            ..PeopleFilter::default()
+        };
+        if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            match IdNumber::parse(text) {
+                Ok(id) => filter.id_number_bidx = Some(self.cipher.blind_index(COL_ID_NUMBER, id.as_str())),
+                Err(_) => filter.text = Some(text.chars().take(50).collect()),
+            }
+        }
+        let mut after = q.cursor.as_deref().and_then(parse_cursor);
+        // Offset paging (api-contract `page=`): walk the cursor forward; fine for the first pages.
+        let skip_pages = q.page.unwrap_or(1).clamp(1, 500) - 1;
+        let mut rows = Vec::new();
+        for _ in 0..=skip_pages {
+            rows = self.page_across(&ranges, &filter, after.as_ref().map(|(p, i)| (p.as_str(), *i)), per_page + 1).await?;
+            if rows.len() as i64 <= per_page {
+                break;
+            }
+            if skip_pages > 0 {
+                after = rows.get(per_page as usize - 1).map(|r| (r.org_path.clone(), r.id));
+            }
+        }
+        let has_more = rows.len() as i64 > per_page;
+        rows.truncate(per_page as usize);
+        let next_cursor = if has_more { rows.last().map(|r| format!("{}:{}", r.org_path, r.id)) } else { None };
+        let org_ids: Vec<i64> = {
+            let mut v: Vec<i64> = rows.iter().map(|r| r.org_id).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let names: HashMap<i64, String> = store::orgs_by_ids(&self.db, &org_ids).await?.into_iter().map(|o| (o.id, o.name)).collect();
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let name = names.get(&r.org_id).cloned().unwrap_or_default();
+                Person::from_row(r, name)
+            })
+            .collect();
+        let total = if filter.text.is_none() && filter.id_number_bidx.is_none() {
+            Some(self.total_in(&ranges, filter.stage.as_deref(), filter.category.as_deref()).await?)
+        } else {
+            None
+        };
+        Ok(PeoplePage { items, next_cursor, total })
+    }
+
+    /// Reads across disjoint, sorted subtree ranges as if they were one ordered list.
+    async fn page_across(&self, ranges: &[String], f: &PeopleFilter, after: Option<(&str, i64)>, limit: i64) -> Result<Vec<crate::model::PersonRow>> {
+        let mut out = Vec::new();
+        for start in ranges {
+            let end = subtree_end(start);
+            if after.is_some_and(|(p, _)| p >= end.as_str()) {
+                continue;
+            }
+            let need = limit - out.len() as i64;
+            out.extend(store::list_people(&self.db, start, &end, f, after, need).await?);
+            if out.len() as i64 >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn total_in(&self, ranges: &[String], stage: Option<&str>, category: Option<&str>) -> Result<i64> {
+        let mut ids: Vec<i64> = ranges.iter().filter_map(|r| crate::model::path_ids(r).last().copied()).collect();
+        let everything = ranges.iter().any(|r| r == "/");
+        if everything {
+            ids = store::org_children(&self.db, None).await?.into_iter().map(|o| o.id).collect();
+        }
+        Ok(store::counts_for(&self.db, &ids)
+            .await?
+            .into_iter()
+            .filter(|(_, s, c, _)| stage.is_none_or(|x| x == s) && category.is_none_or(|x| x == c))
+            .map(|(_, _, _, n)| n)
+            .sum())
+    }
+}
+
+pub(crate) struct Sealed {
+    id_enc: Vec<u8>,
+    id_bidx: Vec<u8>,
+    id_masked: String,
+    phone_enc: Option<Vec<u8>>,
+    phone_masked: Option<String>,
+    address_enc: Option<Vec<u8>>,
+}
+
+pub(crate) fn person_write<'a>(v: &'a ValidPerson, org: &'a Org, s: &'a Sealed, now: OffsetDateTime) -> store::PersonWrite<'a> {
+    store::PersonWrite {
+        org_id: org.id,
+        org_path: &org.path,
+        name: &v.name,
+        gender: v.gender.code(),
+        ethnicity: v.ethnicity.as_deref(),
+        birth_date: v.birth_date,
+        native_place: v.native_place.as_deref(),
+        education: v.education.as_deref(),
+        category: v.category.code(),
+        person_no: v.person_no.as_deref(),
+        stage: v.stage.code(),
+        status: v.status.code(),
+        party_post: v.party_post.as_deref(),
+        job_title: v.job_title.as_deref(),
+        applied_on: v.applied_on,
+        activist_on: v.activist_on,
+        candidate_on: v.candidate_on,
+        admitted_on: v.admitted_on,
+        converted_on: v.converted_on,
+        id_number_enc: &s.id_enc,
+        id_number_bidx: &s.id_bidx,
+        id_number_masked: &s.id_masked,
+        phone_enc: s.phone_enc.as_deref(),
+        phone_masked: s.phone_masked.as_deref(),
+        address_enc: s.address_enc.as_deref(),
+        now,
+    }
+}
+
+/// The current record as input, overlaid with the items the patch carries.
+fn merge(current: &Person, current_id: &str, patch: &PersonInput) -> PersonInput {
+    let d = |v: Option<Date>| v.map(kernel::dates::iso);
+    let pick = |p: &Option<String>, c: Option<String>| if p.is_some() { p.clone() } else { c };
+    PersonInput {
+        name: pick(&patch.name, Some(current.name.clone())),
+        gender: pick(&patch.gender, Some(current.gender.code().into())),
+        birth_date: pick(&patch.birth_date, d(Some(current.birth_date))),
+        id_number: pick(&patch.id_number, Some(current_id.to_string())),
+        // Sealed items not in the patch are kept as stored; validation needs only a placeholder-free value.
+        phone: patch.phone.clone(),
+        address: patch.address.clone(),
+        org_id: patch.org_id.or(Some(current.org_id)),
+        stage: pick(&patch.stage, Some(current.stage.code().into())),
+        category: pick(&patch.category, Some(current.category.code().into())),
+        status: pick(&patch.status, Some(current.status.code().into())),
+        ethnicity: pick(&patch.ethnicity, current.ethnicity.clone()),
+        native_place: pick(&patch.native_place, current.native_place.clone()),
+        education: pick(&patch.education, current.education.clone()),
+        person_no: pick(&patch.person_no, current.person_no.clone()),
+        party_post: pick(&patch.party_post, current.party_post.clone()),
+        job_title: pick(&patch.job_title, current.job_title.clone()),
+        applied_on: pick(&patch.applied_on, d(current.applied_on)),
+        activist_on: pick(&patch.activist_on, d(current.activist_on)),
+        candidate_on: pick(&patch.candidate_on, d(current.candidate_on)),
+        admitted_on: pick(&patch.admitted_on, d(current.admitted_on)),
+        converted_on: pick(&patch.converted_on, d(current.converted_on)),
+        version: patch.version,
+    }
+}
+
+/// The names of the items a patch carries (never their values: the audit log holds no personal data).
+fn changed_items(p: &PersonInput) -> String {
+    let items = [
+        ("name", p.name.is_some()),
+        ("gender", p.gender.is_some()),
+        ("birth_date", p.birth_date.is_some()),
+        ("id_number", p.id_number.is_some()),
+        ("phone", p.phone.is_some()),
+        ("address", p.address.is_some()),
+        ("org_id", p.org_id.is_some()),
+        ("stage", p.stage.is_some()),
+        ("category", p.category.is_some()),
+        ("status", p.status.is_some()),
+        ("dates", p.applied_on.is_some() || p.activist_on.is_some() || p.candidate_on.is_some() || p.admitted_on.is_some() || p.converted_on.is_some()),
+    ];
+    items.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect::<Vec<_>>().join(",")
+}
+
+fn parse_cursor(s: &str) -> Option<(String, i64)> {
+    let (path, id) = s.rsplit_once(':')?;
+    (path.starts_with('/') && path.ends_with('/')).then(|| Some((path.to_string(), id.parse().ok()?)))?
+}
+
+/// Minimum password rule of the foundation: 8+ characters of at least three classes, not containing
+/// the username. (The full 等保三级 policy, with a breached-password list, is the security issue's.)
+pub fn check_password(pw: &str, username: &str) -> std::result::Result<(), &'static str> {
+    if pw.chars().count() < 8 {
+        return Err("密码至少8位");
+    }
+    let classes = [
+        pw.chars().any(|c| c.is_ascii_lowercase()),
+        pw.chars().any(|c| c.is_ascii_uppercase()),
+        pw.chars().any(|c| c.is_ascii_digit()),
+        pw.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|c| **c).count() < 3 {
+        return Err("密码应包含大写字母、小写字母、数字、符号中的至少三类");
+    }
+    if !username.is_empty() && pw.to_lowercase().contains(&username.to_lowercase()) {
+        return Err("密码不能包含用户名");
+    }
+    Ok(())
+}
+
+fn generate_password() -> Result<String> {
+    let mut raw = [0u8; 12];
+    security::random_bytes(&mut raw)?;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let body: String = raw.iter().map(|b| char::from(ALPHABET[*b as usize % ALPHABET.len()])).collect();
+    Ok(format!("{body}-9a"))
+}

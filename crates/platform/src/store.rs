@@ -1,0 +1,363 @@
+//! The only SQL of the platform. Every statement is a constant in the dialect SQLite and PostgreSQL
+//! share; where they differ (id sequences, list parameters) both texts stand side by side.
+
+use kernel::{Db, DbError, DbTx, on_db, on_tx};
+use time::{Date, OffsetDateTime};
+
+use crate::model::{OrgRow, PersonRow, UserRow};
+
+// ---------------------------------------------------------------- organizations
+
+const ORG_COLUMNS: &str = "id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at";
+
+pub struct NewOrg<'a> {
+    pub parent_id: Option<i64>,
+    pub name: &'a str,
+    pub short_name: Option<&'a str>,
+    pub kind: &'a str,
+    pub category: &'a str,
+    pub parent_path: &'a str,
+    pub depth: i32,
+    pub secretary: Option<&'a str>,
+    pub contact_phone: Option<&'a str>,
+    pub established_on: Option<Date>,
+    pub now: OffsetDateTime,
+}
+
+/// Inserts an organization and sets its path, which contains its own id.
+pub async fn insert_org(tx: &mut DbTx, o: &NewOrg<'_>) -> Result<i64, DbError> {
+    // The id is taken first so the path can be written in the same INSERT. SQLite's transaction is
+    // IMMEDIATE (one writer), so MAX+1 cannot race; PostgreSQL draws from the sequence.
+    let id: i64 = match tx {
+        DbTx::Sqlite(t) => sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM orgs").fetch_one(&mut **t).await?,
+        DbTx::Postgres(t) => sqlx::query_scalar("SELECT nextval('orgs_id_seq')").fetch_one(&mut **t).await?,
+    };
+    let path = format!("{}{id}/", o.parent_path);
+    const SQL: &str = "INSERT INTO orgs (id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(id).bind(o.parent_id).bind(o.name).bind(o.short_name).bind(o.kind).bind(o.category)
+        .bind(&path).bind(o.depth).bind(o.secretary).bind(o.contact_phone).bind(o.established_on).bind(o.now)
+        .execute(c).await.map(|_| ()))?;
+    Ok(id)
+}
+
+pub async fn get_org(db: &Db, id: i64) -> Result<Option<OrgRow>, DbError> {
+    const SQL: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id = $1";
+    debug_assert!(SQL.contains(ORG_COLUMNS));
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
+}
+
+pub async fn get_org_tx(tx: &mut DbTx, id: i64) -> Result<Option<OrgRow>, DbError> {
+    const SQL: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?)
+}
+
+/// Children of `parent` (roots when `None`), by name.
+pub async fn org_children(db: &Db, parent: Option<i64>) -> Result<Vec<OrgRow>, DbError> {
+    const CHILDREN: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE parent_id = $1 ORDER BY id";
+    const ROOTS: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE parent_id IS NULL ORDER BY id";
+    Ok(match parent {
+        Some(id) => on_db!(db, p => sqlx::query_as(CHILDREN).bind(id).fetch_all(p).await)?,
+        None => on_db!(db, p => sqlx::query_as(ROOTS).fetch_all(p).await)?,
+    })
+}
+
+/// Organizations by id, in one round trip (breadcrumbs, names in lists).
+pub async fn orgs_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<OrgRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQLITE: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id IN (SELECT value FROM json_each($1))";
+    const PG: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id = ANY($1)";
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(json_ids(ids)).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(ids).fetch_all(p).await?,
+    })
+}
+
+/// Organizations of a subtree whose name contains `q` (for pickers), at most `limit`.
+pub async fn search_orgs(db: &Db, start: &str, end: &str, q: &str, limit: i64) -> Result<Vec<OrgRow>, DbError> {
+    const SQL: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs \
+        WHERE path >= $1 AND path < $2 AND name LIKE $3 ESCAPE '\\' ORDER BY path LIMIT $4";
+    let pattern = format!("%{}%", escape_like(q));
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(&pattern).bind(limit).fetch_all(p).await)?)
+}
+
+fn json_ids(ids: &[i64]) -> String {
+    let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", parts.join(","))
+}
+
+pub fn escape_like(q: &str) -> String {
+    q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+// ---------------------------------------------------------------- head counts
+
+/// Adds `delta` to the counts of every organization in `org_ids` (a person's lineage).
+pub async fn add_counts(tx: &mut DbTx, org_ids: &[i64], stage: &str, category: &str, delta: i64) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO org_counts (org_id, stage, category, n) VALUES ($1, $2, $3, $4) \
+        ON CONFLICT (org_id, stage, category) DO UPDATE SET n = org_counts.n + excluded.n";
+    for id in org_ids {
+        on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(stage).bind(category).bind(delta).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// `(org_id, stage, category, n)` for each of `ids`.
+pub async fn counts_for(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String, String, i64)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQLITE: &str = "SELECT org_id, stage, category, n FROM org_counts WHERE org_id IN (SELECT value FROM json_each($1))";
+    const PG: &str = "SELECT org_id, stage, category, n FROM org_counts WHERE org_id = ANY($1)";
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(json_ids(ids)).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(ids).fetch_all(p).await?,
+    })
+}
+
+// ---------------------------------------------------------------- people
+
+const PERSON_SELECT: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
+    applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version, created_at, updated_at FROM people";
+
+/// A person's row as written: plain items plus the sealed sensitive ones.
+pub struct PersonWrite<'a> {
+    pub org_id: i64,
+    pub org_path: &'a str,
+    pub name: &'a str,
+    pub gender: &'a str,
+    pub ethnicity: Option<&'a str>,
+    pub birth_date: Date,
+    pub native_place: Option<&'a str>,
+    pub education: Option<&'a str>,
+    pub category: &'a str,
+    pub person_no: Option<&'a str>,
+    pub stage: &'a str,
+    pub status: &'a str,
+    pub party_post: Option<&'a str>,
+    pub job_title: Option<&'a str>,
+    pub applied_on: Option<Date>,
+    pub activist_on: Option<Date>,
+    pub candidate_on: Option<Date>,
+    pub admitted_on: Option<Date>,
+    pub converted_on: Option<Date>,
+    pub id_number_enc: &'a [u8],
+    pub id_number_bidx: &'a [u8],
+    pub id_number_masked: &'a str,
+    pub phone_enc: Option<&'a [u8]>,
+    pub phone_masked: Option<&'a str>,
+    pub address_enc: Option<&'a [u8]>,
+    pub now: OffsetDateTime,
+}
+
+pub async fn insert_person(tx: &mut DbTx, p: &PersonWrite<'_>) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO people (org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, \
+        party_post, job_title, applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_enc, id_number_bidx, id_number_masked, \
+        phone_enc, phone_masked, address_enc, version, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 1, $26, $26) RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
+        .bind(p.org_id).bind(p.org_path).bind(p.name).bind(p.gender).bind(p.ethnicity).bind(p.birth_date)
+        .bind(p.native_place).bind(p.education).bind(p.category).bind(p.person_no).bind(p.stage).bind(p.status)
+        .bind(p.party_post).bind(p.job_title).bind(p.applied_on).bind(p.activist_on).bind(p.candidate_on)
+        .bind(p.admitted_on).bind(p.converted_on).bind(p.id_number_enc).bind(p.id_number_bidx).bind(p.id_number_masked)
+        .bind(p.phone_enc).bind(p.phone_masked).bind(p.address_enc).bind(p.now)
+        .fetch_one(c).await)?)
+}
+
+/// Rewrites a person if `version` is still the stored one; returns whether it was.
+pub async fn update_person(tx: &mut DbTx, id: i64, version: i64, p: &PersonWrite<'_>) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE people SET org_id = $1, org_path = $2, name = $3, gender = $4, ethnicity = $5, birth_date = $6, native_place = $7, \
+        education = $8, category = $9, person_no = $10, stage = $11, status = $12, party_post = $13, job_title = $14, applied_on = $15, \
+        activist_on = $16, candidate_on = $17, admitted_on = $18, converted_on = $19, id_number_enc = $20, id_number_bidx = $21, \
+        id_number_masked = $22, phone_enc = $23, phone_masked = $24, address_enc = $25, version = version + 1, updated_at = $26 \
+        WHERE id = $27 AND version = $28";
+    let n = on_tx!(tx, c => sqlx::query(SQL)
+        .bind(p.org_id).bind(p.org_path).bind(p.name).bind(p.gender).bind(p.ethnicity).bind(p.birth_date)
+        .bind(p.native_place).bind(p.education).bind(p.category).bind(p.person_no).bind(p.stage).bind(p.status)
+        .bind(p.party_post).bind(p.job_title).bind(p.applied_on).bind(p.activist_on).bind(p.candidate_on)
+        .bind(p.admitted_on).bind(p.converted_on).bind(p.id_number_enc).bind(p.id_number_bidx).bind(p.id_number_masked)
+        .bind(p.phone_enc).bind(p.phone_masked).bind(p.address_enc).bind(p.now).bind(id).bind(version)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+pub async fn get_person(db: &Db, id: i64) -> Result<Option<PersonRow>, DbError> {
+    const SQL: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
+        applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version, created_at, updated_at FROM people WHERE id = $1";
+    debug_assert!(SQL.starts_with(PERSON_SELECT));
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
+}
+
+/// The sealed items of a person, for an edit that keeps them.
+pub async fn person_sealed(tx: &mut DbTx, id: i64) -> Result<Option<(Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>)>, DbError> {
+    const SQL: &str = "SELECT id_number_enc, id_number_bidx, phone_enc, address_enc FROM people WHERE id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?)
+}
+
+/// Filters of the people list; a `None` filter is not applied.
+#[derive(Clone, Debug, Default)]
+pub struct PeopleFilter {
+    pub stage: Option<String>,
+    pub category: Option<String>,
+    /// Substring of the name, or the exact student/staff number.
+    pub text: Option<String>,
+    /// Exact ID number, as its blind index.
+    pub id_number_bidx: Option<Vec<u8>>,
+}
+
+/// One page of the people in the subtree range `[start, end)`, ordered by (org_path, id), after the
+/// keyset cursor `after`. The (org_path, id) index serves every subtree, large or small, without a sort.
+pub async fn list_people(
+    db: &Db,
+    start: &str,
+    end: &str,
+    f: &PeopleFilter,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> Result<Vec<PersonRow>, DbError> {
+    const SQL: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
+        applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version, created_at, updated_at FROM people \
+        WHERE org_path >= $1 AND org_path < $2 \
+        AND ($3 IS NULL OR stage = $3) AND ($4 IS NULL OR category = $4) \
+        AND ($5 IS NULL OR name LIKE '%' || $5 || '%' ESCAPE '\\' OR person_no = $6) \
+        AND ($7 IS NULL OR id_number_bidx = $7) \
+        AND (org_path > $8 OR (org_path = $8 AND id > $9)) \
+        ORDER BY org_path, id LIMIT $10";
+    let (after_path, after_id) = after.unwrap_or(("", 0));
+    let like = f.text.as_deref().map(escape_like);
+    Ok(on_db!(db, p => sqlx::query_as(SQL)
+        .bind(start).bind(end).bind(f.stage.as_deref()).bind(f.category.as_deref())
+        .bind(like.as_deref()).bind(f.text.as_deref()).bind(f.id_number_bidx.as_deref())
+        .bind(after_path).bind(after_id).bind(limit)
+        .fetch_all(p).await)?)
+}
+
+// ---------------------------------------------------------------- accounts and grants
+
+pub async fn count_users(db: &Db) -> Result<i64, DbError> {
+    Ok(on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await)?)
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub person_id: Option<i64>,
+    pub now: OffsetDateTime,
+}
+
+pub async fn insert_user(tx: &mut DbTx, u: &NewUser<'_>) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO users (username, display_name, password_hash, person_id, active, created_at, password_changed_at) \
+        VALUES ($1, $2, $3, $4, TRUE, $5, $5) RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
+        .bind(u.username).bind(u.display_name).bind(u.password_hash).bind(u.person_id).bind(u.now)
+        .fetch_one(c).await)?)
+}
+
+pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<UserRow>, DbError> {
+    const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active FROM users WHERE username = $1";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(username).fetch_optional(p).await)?)
+}
+
+pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, DbError> {
+    const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active FROM users WHERE id = $1";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
+}
+
+pub async fn list_users(db: &Db, after_id: i64, limit: i64) -> Result<Vec<UserRow>, DbError> {
+    const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active FROM users WHERE id > $1 ORDER BY id LIMIT $2";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(after_id).bind(limit).fetch_all(p).await)?)
+}
+
+pub async fn set_password(tx: &mut DbTx, user_id: i64, hash: &str, now: OffsetDateTime) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3";
+    on_tx!(tx, c => sqlx::query(SQL).bind(hash).bind(now).bind(user_id).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub struct NewGrant<'a> {
+    pub user_id: i64,
+    pub role: &'a str,
+    pub org_id: Option<i64>,
+    pub starts_on: Option<Date>,
+    pub ends_on: Option<Date>,
+    pub created_by: Option<i64>,
+    pub now: OffsetDateTime,
+}
+
+pub async fn insert_grant(tx: &mut DbTx, g: &NewGrant<'_>) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO grants (user_id, role, org_id, starts_on, ends_on, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(g.user_id).bind(g.role).bind(g.org_id).bind(g.starts_on).bind(g.ends_on).bind(g.now).bind(g.created_by)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// `(role, org_id, org_name, org_path, starts_on, ends_on)` of every grant of a user.
+pub type GrantRow = (String, Option<i64>, Option<String>, Option<String>, Option<Date>, Option<Date>);
+
+pub async fn grants_of(db: &Db, user_id: i64) -> Result<Vec<GrantRow>, DbError> {
+    const SQL: &str = "SELECT g.role, g.org_id, o.name, o.path, g.starts_on, g.ends_on FROM grants g LEFT JOIN orgs o ON o.id = g.org_id WHERE g.user_id = $1 ORDER BY g.id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(user_id).fetch_all(p).await)?)
+}
+
+pub async fn role_holders(db: &Db, role: &str) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM grants g JOIN users u ON u.id = g.user_id WHERE g.role = $1 AND u.active = TRUE";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(role).fetch_one(p).await)?)
+}
+
+// ---------------------------------------------------------------- sessions
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a [u8],
+    pub user_id: i64,
+    pub kind: &'a str,
+    pub now: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
+pub async fn insert_session(tx: &mut DbTx, s: &NewSession<'_>) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(s.token_hash).bind(s.user_id).bind(s.kind).bind(s.now).bind(s.expires_at).bind(s.ip).bind(s.user_agent)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub last_seen_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+pub async fn session_by_hash(db: &Db, hash: &[u8]) -> Result<Option<SessionRow>, DbError> {
+    const SQL: &str = "SELECT id, user_id, kind, last_seen_at, expires_at, revoked_at FROM sessions WHERE token_hash = $1";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(hash).fetch_optional(p).await)?)
+}
+
+pub async fn touch_session(db: &Db, id: i64, now: OffsetDateTime) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE sessions SET last_seen_at = $1 WHERE id = $2";
+    on_db!(db, p => sqlx::query(SQL).bind(now).bind(id).execute(p).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn revoke_session(tx: &mut DbTx, hash: &[u8], now: OffsetDateTime) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(now).bind(hash).execute(c).await.map(|r| r.rows_affected() == 1))?)
+}
+
+/// Ends every session of a user except the one whose token hashes to `except`.
+pub async fn revoke_user_sessions(tx: &mut DbTx, user_id: i64, except: &[u8], now: OffsetDateTime) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND token_hash <> $3 AND revoked_at IS NULL";
+    on_tx!(tx, c => sqlx::query(SQL).bind(now).bind(user_id).bind(except).execute(c).await.map(|_| ()))?;
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! Support system 2a — 数据安全与隐私保护 (security and privacy).
+//!
+//! What every other part relies on to keep personal data safe: the key file ([`keys`]), field
+//! encryption with a blind index for exact look-ups ([`cipher`]), password hashing ([`password`]),
+//! masking for display ([`mask`]), and the tamper-evident, hash-chained audit log ([`audit`]).
+
+pub mod audit;
+pub mod cipher;
+pub mod keys;
+pub mod mask;
+pub mod password;
+pub mod token;
+
+pub use cipher::FieldCipher;
+pub use keys::KeyRing;
+
+/// The one error type of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum SecurityError {
+    #[error("key file {path}: {reason}")]
+    KeyFile { path: String, reason: String },
+    #[error("a stored value cannot be decrypted with the configured key")]
+    Decrypt,
+    #[error("encryption failed")]
+    Encrypt,
+    #[error("password hashing: {0}")]
+    Password(String),
+    #[error("the system's random source failed")]
+    Random,
+    #[error(transparent)]
+    Db(#[from] kernel::DbError),
+}
+
+/// Fills `buf` from the operating system's random source.
+pub fn random_bytes(buf: &mut [u8]) -> Result<(), SecurityError> {
+    getrandom::fill(buf).map_err(|_| SecurityError::Random)
+}

@@ -1,0 +1,175 @@
+//! `dangjian`: the one binary. Reads settings (flags > `DANGJIAN_*` environment > TOML file >
+//! defaults), opens the database, and runs the command. `anyhow` lives here, at the edge, only.
+
+mod settings;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use platform::Platform;
+use platform::demo::{self, Scale};
+use security::KeyRing;
+use security::audit::{self, Verdict};
+
+use crate::settings::{Cli, Settings};
+
+#[derive(Parser)]
+#[command(name = "dangjian", version, about = "dangjian 数字党建平台 — the 1+5+2 digital Party-building platform")]
+struct Args {
+    #[command(flatten)]
+    cli: Cli,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform (the default). Applies pending migrations first.
+    Serve {
+        /// Address to listen on [env: DANGJIAN_LISTEN] [default: 127.0.0.1:8080].
+        #[arg(long, env = "DANGJIAN_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Fill the database with a deterministic demo university.
+    Demo {
+        #[arg(long, default_value = "small", value_parser = ["small", "university", "province"])]
+        scale: String,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check the whole hash chain: exit 0 when intact, 1 with the first broken entry named.
+    Verify,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let settings = Settings::load(&args.cli)?;
+    init_logging(&settings);
+    match args.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Serve { listen } => serve(settings, listen).await,
+        Command::Migrate => {
+            let p = open(&settings).await?;
+            p.db.close().await;
+            println!("数据库迁移已完成（{:?}）", p.db.backend());
+            Ok(())
+        }
+        Command::Demo { scale, seed } => demo_cmd(settings, &scale, seed).await,
+        Command::Audit { action: AuditAction::Verify } => audit_verify(settings).await,
+    }
+}
+
+fn init_logging(s: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DANGJIAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(s.log.clone()));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if s.log_json { builder.json().init() } else { builder.init() }
+}
+
+/// Opens the database, applies migrations and builds the platform service.
+async fn open(s: &Settings) -> anyhow::Result<Platform> {
+    let db = kernel::Db::connect(s.database_url.as_deref(), &s.data_dir).await.context("opening the database")?;
+    db.migrate().await.context("applying migrations")?;
+    let keys = KeyRing::load_or_create(&s.key_file).context("reading the key file")?;
+    Ok(Platform::new(db, &keys, s.platform.clone())?)
+}
+
+async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
+    let listen = listen.unwrap_or_else(|| s.listen.clone());
+    let platform = open(&s).await?;
+    if let Some(pw) = platform.bootstrap_admin(s.admin_password.as_deref()).await? {
+        println!("已创建系统管理员 admin，初始密码（只显示这一次）：{pw}");
+    }
+    if !s.platform.mfa_required {
+        tracing::warn!("DANGJIAN_MFA_REQUIRED=false: administrators sign in without a second factor");
+    }
+    let state = web::AppState { platform: Arc::new(platform), metrics: Arc::new(ops::Metrics::default()), secure_cookies: s.secure_cookies };
+    let db = state.platform.db.clone();
+    let app = web::build_router(state);
+    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = ?db.backend(), "dangjian is serving");
+    println!("dangjian 已启动：http://{addr}/");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn demo_cmd(s: Settings, scale: &str, seed: u64) -> anyhow::Result<()> {
+    let Some(scale) = Scale::parse(scale) else { bail!("unknown scale {scale}") };
+    let platform = open(&s).await?;
+    let bar = indicatif::ProgressBar::new(scale.people_estimate());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} 人 ({per_sec}, 约剩 {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("生成演示数据");
+    let started = std::time::Instant::now();
+    let progress = |n: u64| bar.set_position(n);
+    let report = demo::generate(&platform, scale, seed, &progress).await?;
+    bar.finish_and_clear();
+    if report.already_present {
+        println!("数据库中已有组织数据，未重复生成演示数据。");
+    } else {
+        println!("演示数据已生成：{} 个党组织，{} 人，用时 {:.1} 秒。", report.orgs, report.people, started.elapsed().as_secs_f64());
+    }
+    println!("演示账号（密码均为 {}）：", demo::DEMO_PASSWORD);
+    for (user, role) in &report.accounts {
+        println!("  {user:<11} {role}");
+    }
+    platform.db.close().await;
+    Ok(())
+}
+
+async fn audit_verify(s: Settings) -> anyhow::Result<()> {
+    let platform = open(&s).await?;
+    let started = std::time::Instant::now();
+    let verdict = audit::verify(&platform.db).await?;
+    platform.db.close().await;
+    match verdict {
+        Verdict::Intact { entries, head_hash } => {
+            println!("audit chain intact: {entries} entries, head {head_hash} ({:.2} s)", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Verdict::Broken { seq, reason } => {
+            eprintln!("audit chain BROKEN at entry {seq}: {reason}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `/api/v1`: the REST API of api-contract.md. Every route is registered through utoipa-axum's
+//! `OpenApiRouter`, so a route cannot exist without its entry in `/api/openapi.json`.
+
+mod auth;
+mod orgs;
+mod people;
+mod users;
+
+use axum::extract::{FromRequest, Request};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "dangjian 数字党建平台 API", version = "1", description = "REST API of the dangjian platform (api-contract.md). Errors: `{\"error\": {\"code\", \"message\", \"fields\"?}}`; a read outside the caller's scope answers 404."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "auth", description = "登录与会话"), (name = "users", description = "账号与授权"), (name = "orgs", description = "党组织"), (name = "people", description = "党员与发展对象"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API router and its OpenAPI document, built together.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(orgs::create, orgs::list))
+        .routes(routes!(orgs::get))
+        .routes(routes!(orgs::stats))
+        .routes(routes!(people::create, people::list))
+        .routes(routes!(people::get, people::update))
+        .split_for_parts()
+}
+
+/// JSON body whose rejection is our JSON error (400) instead of axum's plain text.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(e) => Err(ApiError::bad_request(format!("请求内容不是有效的 JSON：{}", e.body_text()), &request_id).into_response()),
+        }
+    }
+}
+
+/// Shorthand: map a platform result into an API result for this request.
+pub(crate) fn api<T>(r: Result<T, platform::Error>, ctx: &platform::Ctx) -> Result<T, ApiError> {
+    r.map_err(|e| ApiError::new(e, &ctx.request_id))
+}

@@ -1,0 +1,38 @@
+//! Static files embedded in the binary: our stylesheet and mark (in git) and htmx (from npm, copied by
+//! build.rs). Served with long caching; the URLs carry the crate version so an upgrade refreshes them.
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+#[derive(rust_embed::Embed)]
+#[folder = "assets/"]
+struct Assets;
+
+static HTMX: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/htmx.min.js"));
+
+pub async fn serve(Path(file): Path<String>) -> Response {
+    let (bytes, mime): (std::borrow::Cow<'static, [u8]>, &str) = if file == "htmx.min.js" && !HTMX.is_empty() {
+        (HTMX.into(), "text/javascript; charset=utf-8")
+    } else if let Some(f) = Assets::get(&file) {
+        let mime = match file.rsplit('.').next() {
+            Some("css") => "text/css; charset=utf-8",
+            Some("svg") => "image/svg+xml",
+            Some("js") => "text/javascript; charset=utf-8",
+            _ => "application/octet-stream",
+        };
+        (f.data, mime)
+    } else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut resp = bytes.into_owned().into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    resp
+}
+
+/// Whether htmx was embedded (the layout leaves the script tag out otherwise).
+pub fn has_htmx() -> bool {
+    !HTMX.is_empty()
+}

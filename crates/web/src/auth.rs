@@ -1,0 +1,106 @@
+//! Who is calling. [`Caller`] resolves the session cookie (web UI) or the bearer token (API) to an
+//! [`Actor`]; a request without a live session gets 401 JSON on `/api` and a redirect to the login
+//! page elsewhere.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use platform::{Actor, Ctx};
+
+use crate::AppState;
+use crate::error::json_error;
+
+pub const SESSION_COOKIE: &str = "dj_session";
+
+/// The request's id (set by the request-id layer), peer address and user agent.
+pub fn ctx_of(parts: &Parts) -> Ctx {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "-".into());
+    Ctx { request_id: header("x-request-id"), ip, user_agent: header("user-agent") }
+}
+
+/// Request context alone, for handlers that need no signed-in caller (login).
+pub struct RequestCtx(pub Ctx);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestCtx(ctx_of(parts)))
+    }
+}
+
+/// The signed-in caller.
+pub struct Caller {
+    pub actor: Actor,
+    pub token: String,
+    pub ctx: Ctx,
+}
+
+pub fn bearer(parts: &Parts) -> Option<String> {
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+}
+
+pub fn session_cookie(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = ctx_of(parts);
+        let is_api = parts.uri.path().starts_with("/api/");
+        let token = if is_api { bearer(parts).or_else(|| session_cookie(parts)) } else { session_cookie(parts) };
+        let actor = match &token {
+            Some(t) => state.platform.authenticate(t).await,
+            None => Err(platform::Error::Unauthenticated),
+        };
+        match (actor, token) {
+            (Ok(actor), Some(token)) => Ok(Caller { actor, token, ctx }),
+            (Err(e @ platform::Error::Db(_)), _) => {
+                tracing::error!(request_id = %ctx.request_id, error = ?e, "session lookup failed");
+                Err(crate::error::ApiError::new(e, &ctx.request_id).into_response())
+            }
+            _ if is_api => Err(json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录".into(), None, &ctx.request_id)),
+            _ => {
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                Err(Redirect::to(&format!("/login?next={}", encode(next))).into_response())
+            }
+        }
+    }
+}
+
+/// Percent-encodes a value for a query string.
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The Set-Cookie value of a new session (or of its removal when `token` is empty).
+pub fn session_cookie_header(token: &str, secure: bool, max_age_secs: i64) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}

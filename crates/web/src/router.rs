@@ -1,0 +1,140 @@
+//! The router: health, metrics, the API with its OpenAPI document, the UI and the assets, wrapped in
+//! the layers every request passes (request id, panic catch, body limit, security headers, CSRF guard,
+//! metrics).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::error::json_error;
+use crate::{AppState, api, assets, ui};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids: a per-process random prefix and a counter — unique across instances, cheap, and short
+/// enough to read over the phone to the IT centre.
+#[derive(Clone)]
+struct RequestIds {
+    prefix: Arc<str>,
+    counter: Arc<AtomicU64>,
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).ok().map(RequestId::new)
+    }
+}
+
+pub fn build_router(state: AppState) -> Router {
+    let (api_routes, openapi) = api::router();
+    let openapi_json: Arc<String> = Arc::new(openapi.to_pretty_json().unwrap_or_default());
+    let mut prefix = [0u8; 3];
+    let _ = security::random_bytes(&mut prefix);
+    let ids = RequestIds { prefix: hex::encode(prefix).into(), counter: Arc::new(AtomicU64::new(1)) };
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = openapi_json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_str().to_owned()) }
+            }),
+        )
+        .route("/assets/{file}", get(assets::serve))
+        .merge(api_routes)
+        .merge(ui::routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn(csrf_guard))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, ids))
+        .with_state(state)
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    match s.platform.db.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    let ready = s.platform.db.ping().await.is_ok();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(s.platform.db.backend(), ready)).into_response()
+}
+
+async fn not_found(req: Request) -> Response {
+    let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    if req.uri().path().starts_with("/api/") {
+        json_error(StatusCode::NOT_FOUND, "not_found", "没有这个接口".into(), None, &request_id)
+    } else {
+        ui::error_page(StatusCode::NOT_FOUND, "页面不存在", "您要找的页面不存在，请从导航重新进入。", &request_id)
+    }
+}
+
+/// Counts requests and logs each with its id, status and duration.
+async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let resp = next.run(req).await;
+    let micros = start.elapsed().as_micros() as u64;
+    s.metrics.record(resp.status().as_u16(), micros);
+    tracing::info!(%method, %path, status = resp.status().as_u16(), micros, request_id, "request");
+    resp
+}
+
+/// Refuses state changes that a browser sends on behalf of another site (Fetch Metadata, then Origin);
+/// together with SameSite=Lax cookies this stops cross-site request forgery without tokens in forms.
+async fn csrf_guard(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let cross_site = match site {
+        Some(s) => !matches!(s, "same-origin" | "none"),
+        None => {
+            let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+            let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+            match (origin, host) {
+                (Some(o), Some(host)) => o.split("://").nth(1) != Some(host),
+                _ => false,
+            }
+        }
+    };
+    if cross_site {
+        let request_id = h.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        return json_error(StatusCode::FORBIDDEN, "cross_site", "拒绝跨站提交的请求".into(), None, &request_id);
+    }
+    next.run(req).await
+}

@@ -1,0 +1,121 @@
+//! Login, logout and the own-password page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use platform::service::SessionKind;
+
+use super::forms::{Field, Kind, apply_errors};
+use super::{Chrome, render};
+use crate::AppState;
+use crate::auth::{Caller, RequestCtx, session_cookie_header};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+/// Only local paths are followed after login (no open redirect).
+fn safe_next(next: Option<&String>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.clone(),
+        _ => "/".into(),
+    }
+}
+
+pub async fn login_get(Query(q): Query<HashMap<String, String>>) -> Response {
+    render(StatusCode::OK, &LoginPage { next: safe_next(q.get("next")), username: String::new(), error: None })
+}
+
+pub async fn login_post(State(s): State<AppState>, RequestCtx(ctx): RequestCtx, Form(f): Form<HashMap<String, String>>) -> Response {
+    let username = f.get("username").cloned().unwrap_or_default();
+    let password = f.get("password").cloned().unwrap_or_default();
+    let next = safe_next(f.get("next"));
+    match s.platform.login(&ctx, &username, &password, SessionKind::Web).await {
+        Ok(login) => {
+            let max_age = s.platform.settings.session_absolute.as_secs() as i64;
+            let cookie = session_cookie_header(&login.token, s.secure_cookies, max_age);
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+        }
+        Err(e) => {
+            let status = crate::error::status_of(&e);
+            render(status, &LoginPage { next, username, error: Some(e.message()) })
+        }
+    }
+}
+
+pub async fn logout_post(State(s): State<AppState>, c: Caller) -> Response {
+    if let Err(e) = s.platform.logout(&c.ctx, &c.actor, &c.token).await {
+        return super::platform_error(&e, &c.ctx.request_id);
+    }
+    let cookie = session_cookie_header("", s.secure_cookies, 0);
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+pub struct FormPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub crumbs: Vec<(String, String)>,
+    pub action: String,
+    pub fields: Vec<Field>,
+    pub submit: &'static str,
+    pub cancel: String,
+    pub notice: Option<String>,
+    pub summary: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+fn password_fields() -> Vec<Field> {
+    vec![
+        Field::new("old_password", "原密码", Kind::Password).required().autocomplete("current-password"),
+        Field::new("new_password", "新密码", Kind::Password)
+            .required()
+            .autocomplete("new-password")
+            .hint("至少8位，含大写字母、小写字母、数字、符号中的三类，不含用户名"),
+        Field::new("confirm", "再次输入新密码", Kind::Password).required().autocomplete("new-password"),
+    ]
+}
+
+fn password_page(s: &AppState, c: &Caller, fields: Vec<Field>, notice: Option<String>, summary: Option<String>) -> FormPage {
+    FormPage {
+        chrome: Chrome::new(s, &c.actor, "password", &c.ctx.request_id),
+        title: "修改密码".into(),
+        crumbs: vec![],
+        action: "/account/password".into(),
+        fields,
+        submit: "保存新密码",
+        cancel: "/".into(),
+        notice,
+        summary,
+        warnings: vec![],
+    }
+}
+
+pub async fn password_get(State(s): State<AppState>, c: Caller) -> Response {
+    render(StatusCode::OK, &password_page(&s, &c, password_fields(), None, None))
+}
+
+pub async fn password_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let mut fields = password_fields();
+    if get("new_password") != get("confirm") {
+        apply_errors(&mut fields, &[("confirm".to_string(), "两次输入的新密码不一致".to_string())].into());
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &password_page(&s, &c, fields, None, Some("请按提示修改".into())));
+    }
+    match s.platform.change_password(&c.ctx, &c.actor, &get("old_password"), &get("new_password"), &c.token).await {
+        Ok(()) => render(StatusCode::OK, &password_page(&s, &c, password_fields(), Some("密码已修改，其他设备上的登录已退出。".into()), None)),
+        Err(platform::Error::Invalid(errors)) => {
+            apply_errors(&mut fields, &errors);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &password_page(&s, &c, fields, None, Some("请按提示修改".into())))
+        }
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
