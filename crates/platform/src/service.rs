@@ -129,7 +129,7 @@ fn now() -> OffsetDateTime {
 
 pub(crate) fn event(actor: Option<&Actor>, ctx: &Ctx, action: &str, target: String, result: &str, detail: String) -> Event {
     Event {
-        actor_id: actor.map(|a| a.user_id),
+        actor_id: actor.map(|a| a.user_id).filter(|id| *id > 0),
         actor: actor.map(|a| a.username.clone()).unwrap_or_else(|| "-".into()),
         action: action.into(),
         target,
@@ -441,7 +441,8 @@ impl Platform {
                 org_id: g.org_id,
                 starts_on: g.starts_on,
                 ends_on: g.ends_on,
-                created_by: Some(actor.user_id),
+                // user 0 is the platform itself (demo set-up), which has no account row.
+                created_by: (actor.user_id > 0).then_some(actor.user_id),
                 now: t,
             };
             store::insert_grant(&mut tx, &ng).await?;
