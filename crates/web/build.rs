@@ -11,7 +11,10 @@ fn main() {
     println!("cargo:rerun-if-changed={}", src.display());
     let dest = Path::new(&out).join("htmx.min.js");
     if std::fs::copy(&src, &dest).is_err() {
-        println!("cargo:warning=htmx not found at {}; run `npm ci` in web-assets/ (pages work without it)", src.display());
+        println!(
+            "cargo:warning=htmx not found at {}; run `npm ci` in web-assets/ (pages work without it)",
+            src.display()
+        );
         let _ = std::fs::write(&dest, b"");
     }
 }

@@ -57,9 +57,18 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence() {
-        let a: Vec<u64> = { let mut r = Rng::new(7); (0..5).map(|_| r.next_u64()).collect() };
-        let b: Vec<u64> = { let mut r = Rng::new(7); (0..5).map(|_| r.next_u64()).collect() };
+        let a: Vec<u64> = {
+            let mut r = Rng::new(7);
+            (0..5).map(|_| r.next_u64()).collect()
+        };
+        let b: Vec<u64> = {
+            let mut r = Rng::new(7);
+            (0..5).map(|_| r.next_u64()).collect()
+        };
         assert_eq!(a, b);
-        assert_ne!(a, { let mut r = Rng::new(8); (0..5).map(|_| r.next_u64()).collect::<Vec<_>>() });
+        assert_ne!(a, {
+            let mut r = Rng::new(8);
+            (0..5).map(|_| r.next_u64()).collect::<Vec<_>>()
+        });
     }
 }

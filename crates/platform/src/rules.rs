@@ -46,12 +46,17 @@ impl IdNumber {
         }
         let bytes = s.as_bytes();
         let (body, check) = bytes.split_at(17);
-        if !body.iter().all(u8::is_ascii_digit) || !(check[0].is_ascii_digit() || check[0] == b'X') {
+        if !body.iter().all(u8::is_ascii_digit) || !(check[0].is_ascii_digit() || check[0] == b'X')
+        {
             return Err("公民身份号码前17位应为数字，末位为数字或X");
         }
         const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
         const CHECK: &[u8; 11] = b"10X98765432";
-        let sum: u32 = body.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+        let sum: u32 = body
+            .iter()
+            .zip(WEIGHTS)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
         if CHECK[(sum % 11) as usize] != check[0] {
             return Err("公民身份号码校验位不正确，请核对");
         }
@@ -68,19 +73,31 @@ impl IdNumber {
 
     pub fn birth_date(&self) -> Option<Date> {
         let d = self.0.get(6..14)?;
-        kernel::dates::parse_iso(&format!("{}-{}-{}", d.get(0..4)?, d.get(4..6)?, d.get(6..8)?))
+        kernel::dates::parse_iso(&format!(
+            "{}-{}-{}",
+            d.get(0..4)?,
+            d.get(4..6)?,
+            d.get(6..8)?
+        ))
     }
 
     /// The 17th character: odd for men, even for women.
     pub fn gender(&self) -> Gender {
         let digit = self.0.as_bytes().get(16).map(|b| b - b'0').unwrap_or(0);
-        if digit % 2 == 1 { Gender::Male } else { Gender::Female }
+        if digit % 2 == 1 {
+            Gender::Male
+        } else {
+            Gender::Female
+        }
     }
 }
 
 /// A mobile number (11 digits from 1) or a landline with its area code (0 + 9–11 digits).
 pub fn parse_phone(raw: &str) -> Result<String, &'static str> {
-    let s: String = normalise_ascii(raw).chars().filter(|c| *c != '-' && *c != '(' && *c != ')').collect();
+    let s: String = normalise_ascii(raw)
+        .chars()
+        .filter(|c| *c != '-' && *c != '(' && *c != ')')
+        .collect();
     let s = s.strip_prefix("+86").unwrap_or(&s).to_string();
     if !s.chars().all(|c| c.is_ascii_digit()) {
         return Err("电话号码只能包含数字");
@@ -90,7 +107,11 @@ pub fn parse_phone(raw: &str) -> Result<String, &'static str> {
         Some(b'0') => (10..=12).contains(&s.len()),
         _ => false,
     };
-    if ok { Ok(s) } else { Err("请填写11位手机号码或带区号的固定电话") }
+    if ok {
+        Ok(s)
+    } else {
+        Err("请填写11位手机号码或带区号的固定电话")
+    }
 }
 
 /// Accepts `2019-09-01`, `2019/9/1`, `2019.9.1` and `2019年9月1日`.
@@ -100,7 +121,9 @@ pub fn parse_date(raw: &str) -> Option<Date> {
         .split(|c: char| matches!(c, '-' | '/' | '.' | '年' | '月' | '日'))
         .filter(|p| !p.is_empty())
         .collect();
-    let [y, m, d] = parts.as_slice() else { return None };
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
     let (y, m, d): (i32, u8, u8) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
     Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
 }
@@ -207,14 +230,26 @@ fn required_code<T>(
 /// Validates every item of `input` against `today`; returns all field errors at once.
 pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, FieldErrors> {
     let mut e = FieldErrors::new();
-    let name = text(&input.name, 50, "name", &mut e).map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
+    let name = text(&input.name, 50, "name", &mut e)
+        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
     if name.is_none() && !e.contains_key("name") {
         e.insert("name".into(), "请填写姓名".into());
     }
     let gender = required_code(&input.gender, "gender", "性别", Gender::parse, &mut e);
     let stage = required_code(&input.stage, "stage", "发展阶段", Stage::parse, &mut e);
-    let category = required_code(&input.category, "category", "人员类别", PersonCategory::parse, &mut e);
-    let status = match input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let category = required_code(
+        &input.category,
+        "category",
+        "人员类别",
+        PersonCategory::parse,
+        &mut e,
+    );
+    let status = match input
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => Some(Status::Normal),
         Some(s) => Status::parse(s).or_else(|| {
             e.insert("status".into(), "党籍状态的取值无效".into());
@@ -231,9 +266,16 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
             None
         }
     };
-    let phone = match input.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let phone = match input
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
-        Some(p) => parse_phone(p).map_err(|m| e.insert("phone".into(), m.into())).ok(),
+        Some(p) => parse_phone(p)
+            .map_err(|m| e.insert("phone".into(), m.into()))
+            .ok(),
     };
     let mut date = |v: &Option<String>, field: &str, required: bool| -> Option<Date> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -268,12 +310,18 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
         // Accepted with a warning: campus systems send records whose two items disagree, and the
         // national system's record decides which is right. (The spreadsheet importer is stricter.)
         if id.birth_date() != Some(b) {
-            warnings.push(format!("出生日期与公民身份号码不一致（号码显示为{}）", id.birth_date().map(kernel::dates::iso).unwrap_or_default()));
+            warnings.push(format!(
+                "出生日期与公民身份号码不一致（号码显示为{}）",
+                id.birth_date().map(kernel::dates::iso).unwrap_or_default()
+            ));
         }
     }
     if let (Some(id), Some(g)) = (&id_number, gender) {
         if id.gender() != g {
-            warnings.push(format!("性别与公民身份号码第17位不一致（号码显示为{}）", id.gender().label()));
+            warnings.push(format!(
+                "性别与公民身份号码第17位不一致（号码显示为{}）",
+                id.gender().label()
+            ));
         }
     }
     // The steps happen in this order; each is on or after the one before and after birth.
@@ -296,21 +344,38 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
     }
     if let (Some(b), Some(applied)) = (birth_date, applied_on) {
         if kernel::dates::age_on(b, applied) < 18 && !e.contains_key("applied_on") {
-            e.insert("applied_on".into(), format!("递交入党申请书时应年满十八岁（{CITE_MIN_AGE}）"));
+            e.insert(
+                "applied_on".into(),
+                format!("递交入党申请书时应年满十八岁（{CITE_MIN_AGE}）"),
+            );
         }
     }
     if let (Some(adm), Some(conv)) = (admitted_on, converted_on) {
         if conv < kernel::dates::add_months(adm, 12) && !e.contains_key("converted_on") {
-            e.insert("converted_on".into(), format!("预备期为一年，转正日期不能早于{}（{CITE_PROBATION_YEAR}）", kernel::dates::iso(kernel::dates::add_months(adm, 12))));
+            e.insert(
+                "converted_on".into(),
+                format!(
+                    "预备期为一年，转正日期不能早于{}（{CITE_PROBATION_YEAR}）",
+                    kernel::dates::iso(kernel::dates::add_months(adm, 12))
+                ),
+            );
         }
     }
     if let Some(stage) = stage {
         // Early-stage dates stay optional: records moved from the national system often lack them.
-        if matches!(stage, Stage::Applicant | Stage::Activist | Stage::Candidate) && (admitted_on.is_some() || converted_on.is_some()) {
-            e.insert("stage".into(), "已填写入党或转正日期，发展阶段应为预备党员或正式党员".into());
+        if matches!(stage, Stage::Applicant | Stage::Activist | Stage::Candidate)
+            && (admitted_on.is_some() || converted_on.is_some())
+        {
+            e.insert(
+                "stage".into(),
+                "已填写入党或转正日期，发展阶段应为预备党员或正式党员".into(),
+            );
         }
         if stage == Stage::Probationary && converted_on.is_some() {
-            e.insert("stage".into(), "已填写转正日期，发展阶段应为正式党员".into());
+            e.insert(
+                "stage".into(),
+                "已填写转正日期，发展阶段应为正式党员".into(),
+            );
         }
     }
     let address = text(&input.address, 200, "address", &mut e);
@@ -321,35 +386,49 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
     let party_post = text(&input.party_post, 50, "party_post", &mut e);
     let job_title = text(&input.job_title, 50, "job_title", &mut e);
 
-    match (name, gender, birth_date, id_number, input.org_id, stage, category, status) {
-        (Some(name), Some(gender), Some(birth_date), Some(id_number), Some(org_id), Some(stage), Some(category), Some(status))
-            if e.is_empty() =>
-        {
-            Ok(ValidPerson {
-                name,
-                gender,
-                birth_date,
-                id_number,
-                phone,
-                address,
-                org_id,
-                stage,
-                category,
-                status,
-                ethnicity,
-                native_place,
-                education,
-                person_no,
-                party_post,
-                job_title,
-                applied_on,
-                activist_on,
-                candidate_on,
-                admitted_on,
-                converted_on,
-                warnings,
-            })
-        }
+    match (
+        name,
+        gender,
+        birth_date,
+        id_number,
+        input.org_id,
+        stage,
+        category,
+        status,
+    ) {
+        (
+            Some(name),
+            Some(gender),
+            Some(birth_date),
+            Some(id_number),
+            Some(org_id),
+            Some(stage),
+            Some(category),
+            Some(status),
+        ) if e.is_empty() => Ok(ValidPerson {
+            name,
+            gender,
+            birth_date,
+            id_number,
+            phone,
+            address,
+            org_id,
+            stage,
+            category,
+            status,
+            ethnicity,
+            native_place,
+            education,
+            person_no,
+            party_post,
+            job_title,
+            applied_on,
+            activist_on,
+            candidate_on,
+            admitted_on,
+            converted_on,
+            warnings,
+        }),
         _ => Err(e),
     }
 }
@@ -361,7 +440,11 @@ mod tests {
 
     fn with_check(body17: &str) -> String {
         const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        let s: u32 = body17.bytes().zip(W).map(|(b, w)| u32::from(b - b'0') * w).sum();
+        let s: u32 = body17
+            .bytes()
+            .zip(W)
+            .map(|(b, w)| u32::from(b - b'0') * w)
+            .sum();
         format!("{body17}{}", char::from(b"10X98765432"[(s % 11) as usize]))
     }
 
@@ -369,12 +452,24 @@ mod tests {
     fn id_number_checksum_gb11643() {
         // The standard's own example.
         assert!(IdNumber::parse("11010519491231002X").is_ok());
-        assert!(IdNumber::parse("11010519491231002x").is_ok(), "lower-case x is accepted");
-        assert_eq!(IdNumber::parse("110105194912310021"), Err("公民身份号码校验位不正确，请核对"));
+        assert!(
+            IdNumber::parse("11010519491231002x").is_ok(),
+            "lower-case x is accepted"
+        );
+        assert_eq!(
+            IdNumber::parse("110105194912310021"),
+            Err("公民身份号码校验位不正确，请核对")
+        );
         assert!(IdNumber::parse("11010519491231002").is_err());
-        assert!(IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ").is_ok(), "full-width digits");
+        assert!(
+            IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ").is_ok(),
+            "full-width digits"
+        );
         let bad_date = with_check("11010519491331002");
-        assert_eq!(IdNumber::parse(&bad_date), Err("公民身份号码中的出生日期无效"));
+        assert_eq!(
+            IdNumber::parse(&bad_date),
+            Err("公民身份号码中的出生日期无效")
+        );
         let id = IdNumber::parse("11010519491231002X").unwrap();
         assert_eq!(id.birth_date(), Some(date!(1949 - 12 - 31)));
         assert_eq!(id.gender(), Gender::Female);
@@ -382,7 +477,10 @@ mod tests {
 
     #[test]
     fn phones_and_dates_are_normalised() {
-        assert_eq!(parse_phone("１３８００１３８０００").unwrap(), "13800138000");
+        assert_eq!(
+            parse_phone("１３８００１３８０００").unwrap(),
+            "13800138000"
+        );
         assert_eq!(parse_phone("0571-88881234").unwrap(), "057188881234");
         assert!(parse_phone("1380013800").is_err(), "10-digit mobile");
         assert_eq!(parse_date("2019.9.1"), Some(date!(2019 - 09 - 01)));
@@ -428,10 +526,28 @@ mod tests {
 
     #[test]
     fn birth_date_or_gender_disagreeing_with_id_warn() {
-        let input = PersonInput { birth_date: Some("1949-12-30".into()), ..valid() };
-        assert_eq!(validate_person(&input, date!(2026 - 11 - 23)).unwrap().warnings.len(), 1);
-        let input = PersonInput { gender: Some("male".into()), ..valid() };
-        assert_eq!(validate_person(&input, date!(2026 - 11 - 23)).unwrap().warnings.len(), 1);
+        let input = PersonInput {
+            birth_date: Some("1949-12-30".into()),
+            ..valid()
+        };
+        assert_eq!(
+            validate_person(&input, date!(2026 - 11 - 23))
+                .unwrap()
+                .warnings
+                .len(),
+            1
+        );
+        let input = PersonInput {
+            gender: Some("male".into()),
+            ..valid()
+        };
+        assert_eq!(
+            validate_person(&input, date!(2026 - 11 - 23))
+                .unwrap()
+                .warnings
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -441,14 +557,25 @@ mod tests {
             activist_on: Some("1980-04-01".into()),
             ..valid()
         };
-        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("activist_on"));
+        assert!(
+            validate_person(&input, date!(2026 - 11 - 23))
+                .unwrap_err()
+                .contains_key("activist_on")
+        );
         let input = PersonInput {
             admitted_on: Some("1980-05-20".into()),
             converted_on: Some("1981-05-19".into()),
             ..valid()
         };
-        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("converted_on"));
-        let input = PersonInput { converted_on: Some("1981-05-20".into()), ..input };
+        assert!(
+            validate_person(&input, date!(2026 - 11 - 23))
+                .unwrap_err()
+                .contains_key("converted_on")
+        );
+        let input = PersonInput {
+            converted_on: Some("1981-05-20".into()),
+            ..input
+        };
         assert!(validate_person(&input, date!(2026 - 11 - 23)).is_ok());
     }
 
@@ -462,6 +589,10 @@ mod tests {
             applied_on: Some("2025-09-15".into()),
             ..valid()
         };
-        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("applied_on"));
+        assert!(
+            validate_person(&input, date!(2026 - 11 - 23))
+                .unwrap_err()
+                .contains_key("applied_on")
+        );
     }
 }

@@ -127,10 +127,19 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-pub(crate) fn event(actor: Option<&Actor>, ctx: &Ctx, action: &str, target: String, result: &str, detail: String) -> Event {
+pub(crate) fn event(
+    actor: Option<&Actor>,
+    ctx: &Ctx,
+    action: &str,
+    target: String,
+    result: &str,
+    detail: String,
+) -> Event {
     Event {
         actor_id: actor.map(|a| a.user_id).filter(|id| *id > 0),
-        actor: actor.map(|a| a.username.clone()).unwrap_or_else(|| "-".into()),
+        actor: actor
+            .map(|a| a.username.clone())
+            .unwrap_or_else(|| "-".into()),
         action: action.into(),
         target,
         result: result.into(),
@@ -234,7 +243,11 @@ impl SessionKind {
 
 impl Platform {
     pub fn new(db: Db, keys: &KeyRing, settings: Settings) -> Result<Platform> {
-        Ok(Platform { db, cipher: FieldCipher::new(keys)?, settings })
+        Ok(Platform {
+            db,
+            cipher: FieldCipher::new(keys)?,
+            settings,
+        })
     }
 
     // ------------------------------------------------------------ accounts and sessions
@@ -254,16 +267,41 @@ impl Platform {
         let mut tx = self.db.begin().await?;
         let id = store::insert_user(
             &mut tx,
-            &store::NewUser { username: "admin", display_name: "系统管理员", password_hash: &hash, person_id: None, now: t },
+            &store::NewUser {
+                username: "admin",
+                display_name: "系统管理员",
+                password_hash: &hash,
+                person_id: None,
+                now: t,
+            },
         )
         .await?;
         store::insert_grant(
             &mut tx,
-            &store::NewGrant { user_id: id, role: Role::SystemAdmin.code(), org_id: None, starts_on: None, ends_on: None, created_by: None, now: t },
+            &store::NewGrant {
+                user_id: id,
+                role: Role::SystemAdmin.code(),
+                org_id: None,
+                starts_on: None,
+                ends_on: None,
+                created_by: None,
+                now: t,
+            },
         )
         .await?;
-        let ctx = Ctx { request_id: "bootstrap".into(), ip: "-".into(), ..Ctx::default() };
-        let mut e = event(None, &ctx, "account.bootstrap", "user:admin".into(), "ok", "system_admin".into());
+        let ctx = Ctx {
+            request_id: "bootstrap".into(),
+            ip: "-".into(),
+            ..Ctx::default()
+        };
+        let mut e = event(
+            None,
+            &ctx,
+            "account.bootstrap",
+            "user:admin".into(),
+            "ok",
+            "system_admin".into(),
+        );
         e.actor = "system".into();
         audit::append(&mut tx, e).await?;
         tx.commit().await?;
@@ -271,7 +309,13 @@ impl Platform {
     }
 
     /// Checks a username and password and opens a session (web) or a token (API).
-    pub async fn login(&self, ctx: &Ctx, username: &str, password: &str, kind: SessionKind) -> Result<Login> {
+    pub async fn login(
+        &self,
+        ctx: &Ctx,
+        username: &str,
+        password: &str,
+        kind: SessionKind,
+    ) -> Result<Login> {
         let username = username.trim();
         let user = store::user_by_username(&self.db, username).await?;
         let ok = match &user {
@@ -284,13 +328,31 @@ impl Platform {
         };
         let target = format!("user:{}", username.chars().take(64).collect::<String>());
         let Some(user) = user.filter(|_| ok) else {
-            audit::append_alone(&self.db, event(None, ctx, "auth.login", target, "failed", String::new())).await?;
+            audit::append_alone(
+                &self.db,
+                event(None, ctx, "auth.login", target, "failed", String::new()),
+            )
+            .await?;
             return Err(Error::BadCredentials);
         };
         let actor = self.actor_of(&user).await?;
-        let needs_mfa = actor.grants.iter().any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff);
+        let needs_mfa = actor
+            .grants
+            .iter()
+            .any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff);
         if self.settings.mfa_required && needs_mfa {
-            audit::append_alone(&self.db, event(Some(&actor), ctx, "auth.login", target, "denied", "mfa_required".into())).await?;
+            audit::append_alone(
+                &self.db,
+                event(
+                    Some(&actor),
+                    ctx,
+                    "auth.login",
+                    target,
+                    "denied",
+                    "mfa_required".into(),
+                ),
+            )
+            .await?;
             return Err(Error::MfaRequired);
         }
         let token = token::new_token()?;
@@ -314,18 +376,36 @@ impl Platform {
             },
         )
         .await?;
-        audit::append(&mut tx, event(Some(&actor), ctx, "auth.login", target, "ok", kind.code().into())).await?;
+        audit::append(
+            &mut tx,
+            event(
+                Some(&actor),
+                ctx,
+                "auth.login",
+                target,
+                "ok",
+                kind.code().into(),
+            ),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(Login { token, expires_at, actor })
+        Ok(Login {
+            token,
+            expires_at,
+            actor,
+        })
     }
 
     /// The actor behind a session token, if the session is alive. Web sessions also end after
     /// `session_idle` without a request.
     pub async fn authenticate(&self, token: &str) -> Result<Actor> {
         let hash = token::hash(token);
-        let s = store::session_by_hash(&self.db, &hash).await?.ok_or(Error::Unauthenticated)?;
+        let s = store::session_by_hash(&self.db, &hash)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
         let t = now();
-        let idle_over = s.kind == SessionKind::Web.code() && s.last_seen_at + self.settings.session_idle < t;
+        let idle_over =
+            s.kind == SessionKind::Web.code() && s.last_seen_at + self.settings.session_idle < t;
         if s.revoked_at.is_some() || s.expires_at <= t || idle_over {
             return Err(Error::Unauthenticated);
         }
@@ -333,7 +413,10 @@ impl Platform {
         if t - s.last_seen_at > Duration::from_secs(60) {
             store::touch_session(&self.db, s.id, t).await?;
         }
-        let user = store::user_by_id(&self.db, s.user_id).await?.filter(|u| u.active).ok_or(Error::Unauthenticated)?;
+        let user = store::user_by_id(&self.db, s.user_id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or(Error::Unauthenticated)?;
         self.actor_of(&user).await
     }
 
@@ -344,7 +427,14 @@ impl Platform {
             .into_iter()
             .filter(|g| grant_in_force(g.4, g.5, today))
             .filter_map(|(role, org_id, org_name, org_path, starts_on, ends_on)| {
-                Some(Grant { role: Role::parse(&role)?, org_id, org_name, org_path, starts_on, ends_on })
+                Some(Grant {
+                    role: Role::parse(&role)?,
+                    org_id,
+                    org_name,
+                    org_path,
+                    starts_on,
+                    ends_on,
+                })
             })
             .collect();
         Ok(Actor {
@@ -359,14 +449,34 @@ impl Platform {
     pub async fn logout(&self, ctx: &Ctx, actor: &Actor, token: &str) -> Result<()> {
         let mut tx = self.db.begin().await?;
         store::revoke_session(&mut tx, &token::hash(token), now()).await?;
-        audit::append(&mut tx, event(Some(actor), ctx, "auth.logout", format!("user:{}", actor.username), "ok", String::new())).await?;
+        audit::append(
+            &mut tx,
+            event(
+                Some(actor),
+                ctx,
+                "auth.logout",
+                format!("user:{}", actor.username),
+                "ok",
+                String::new(),
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Changes the caller's own password and ends the caller's other sessions.
-    pub async fn change_password(&self, ctx: &Ctx, actor: &Actor, old: &str, new: &str, keep_token: &str) -> Result<()> {
-        let user = store::user_by_id(&self.db, actor.user_id).await?.ok_or(Error::Unauthenticated)?;
+    pub async fn change_password(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        old: &str,
+        new: &str,
+        keep_token: &str,
+    ) -> Result<()> {
+        let user = store::user_by_id(&self.db, actor.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
         if !self.settings.passwords.verify(old, &user.password_hash) {
             return Err(Error::field("old_password", "原密码不正确"));
         }
@@ -377,27 +487,50 @@ impl Platform {
         store::set_password(&mut tx, user.id, &hash, t).await?;
         // The session that made the change stays signed in; every other one ends.
         store::revoke_user_sessions(&mut tx, user.id, &token::hash(keep_token), t).await?;
-        audit::append(&mut tx, event(Some(actor), ctx, "account.password_change", format!("user:{}", user.username), "ok", String::new())).await?;
+        audit::append(
+            &mut tx,
+            event(
+                Some(actor),
+                ctx,
+                "account.password_change",
+                format!("user:{}", user.username),
+                "ok",
+                String::new(),
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn create_user(&self, ctx: &Ctx, actor: &Actor, input: &NewUserInput) -> Result<i64> {
         if !actor.can_somewhere(Capability::AccountAdmin) {
-            return Err(self.deny(ctx, actor, "account.create", "user:new").await?);
+            return Err(self
+                .refuse(ctx, actor, "account.create", "user:new")
+                .await?);
         }
         // Until a security administrator exists, the system administrator may grant roles, so a fresh
         // install can be set up from the API alone (api-contract.md).
         if !input.grants.is_empty() && !actor.can_somewhere(Capability::GrantAdmin) {
-            let bootstrap = actor.has_role(Role::SystemAdmin) && store::role_holders(&self.db, Role::SecurityAdmin.code()).await? == 0;
+            let bootstrap = actor.has_role(Role::SystemAdmin)
+                && store::role_holders(&self.db, Role::SecurityAdmin.code()).await? == 0;
             if !bootstrap {
-                return Err(self.deny(ctx, actor, "account.create", "user:new").await?);
+                return Err(self
+                    .refuse(ctx, actor, "account.create", "user:new")
+                    .await?);
             }
         }
         let mut errors = FieldErrors::new();
         let username = input.username.trim();
-        if !(3..=32).contains(&username.len()) || !username.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
-            errors.insert("username".into(), "用户名为3-32位字母、数字、下划线、点或连字符".into());
+        if !(3..=32).contains(&username.len())
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        {
+            errors.insert(
+                "username".into(),
+                "用户名为3-32位字母、数字、下划线、点或连字符".into(),
+            );
         }
         let display_name = input.display_name.trim();
         if display_name.is_empty() || display_name.chars().count() > 50 {
@@ -426,12 +559,20 @@ impl Platform {
         let hash = self.settings.passwords.hash(&input.password)?;
         let t = now();
         let mut tx = self.db.begin().await?;
-        let new_user = store::NewUser { username, display_name, password_hash: &hash, person_id: input.person_id, now: t };
+        let new_user = store::NewUser {
+            username,
+            display_name,
+            password_hash: &hash,
+            person_id: input.person_id,
+            now: t,
+        };
         let id = match store::insert_user(&mut tx, &new_user).await {
             Err(DbError::Conflict { constraint }) if constraint.contains("person") => {
                 return Err(Error::field("person_id", "该人员已有账号"));
             }
-            Err(DbError::Conflict { .. }) => return Err(Error::field("username", "该用户名已被使用")),
+            Err(DbError::Conflict { .. }) => {
+                return Err(Error::field("username", "该用户名已被使用"));
+            }
             other => other?,
         };
         for (role, g) in &grants {
@@ -447,32 +588,69 @@ impl Platform {
             };
             store::insert_grant(&mut tx, &ng).await?;
         }
-        let roles: Vec<String> = grants.iter().map(|(r, g)| format!("{}@{}", r.code(), g.org_id.map(|o| o.to_string()).unwrap_or_default())).collect();
-        audit::append(&mut tx, event(Some(actor), ctx, "account.create", format!("user:{username}"), "ok", roles.join(","))).await?;
+        let roles: Vec<String> = grants
+            .iter()
+            .map(|(r, g)| {
+                format!(
+                    "{}@{}",
+                    r.code(),
+                    g.org_id.map(|o| o.to_string()).unwrap_or_default()
+                )
+            })
+            .collect();
+        audit::append(
+            &mut tx,
+            event(
+                Some(actor),
+                ctx,
+                "account.create",
+                format!("user:{username}"),
+                "ok",
+                roles.join(","),
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
 
     async fn check_grant(&self, g: &GrantInput) -> Result<Result<Role, &'static str>> {
-        let Some(role) = Role::parse(&g.role) else { return Ok(Err("未知的角色")) };
+        let Some(role) = Role::parse(&g.role) else {
+            return Ok(Err("未知的角色"));
+        };
         if let (Some(s), Some(e)) = (g.starts_on, g.ends_on) {
             if e < s {
                 return Ok(Err("任期结束日期不能早于开始日期"));
             }
         }
         if role.is_system_wide() || role == Role::Member {
-            return Ok(if g.org_id.is_some() && role != Role::Member { Err("系统管理角色不限定组织，请不要填写组织") } else { Ok(role) });
+            return Ok(if g.org_id.is_some() && role != Role::Member {
+                Err("系统管理角色不限定组织，请不要填写组织")
+            } else {
+                Ok(role)
+            });
         }
-        let Some(org_id) = g.org_id else { return Ok(Err("该角色需要指定所辖党组织")) };
-        let Some(org) = store::get_org(&self.db, org_id).await? else { return Ok(Err("所辖党组织不存在")) };
+        let Some(org_id) = g.org_id else {
+            return Ok(Err("该角色需要指定所辖党组织"));
+        };
+        let Some(org) = store::get_org(&self.db, org_id).await? else {
+            return Ok(Err("所辖党组织不存在"));
+        };
         let kind = OrgKind::parse(&org.kind).unwrap_or(OrgKind::Branch);
-        if role == Role::BranchSecretary && !matches!(kind, OrgKind::Branch | OrgKind::GeneralBranch) {
+        if role == Role::BranchSecretary
+            && !matches!(kind, OrgKind::Branch | OrgKind::GeneralBranch)
+        {
             return Ok(Err("支部书记只能授予党支部或党总支"));
         }
         Ok(Ok(role))
     }
 
-    pub async fn list_users(&self, ctx: &Ctx, actor: &Actor, after_id: i64) -> Result<Vec<(UserRow, Vec<Grant>)>> {
+    pub async fn list_users(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        after_id: i64,
+    ) -> Result<Vec<(UserRow, Vec<Grant>)>> {
         if !actor.can_somewhere(Capability::AccountAdmin) {
             return Err(self.deny(ctx, actor, "account.list", "user:*").await?);
         }
@@ -484,10 +662,38 @@ impl Platform {
         Ok(out)
     }
 
-    /// Records a refusal and returns the error to answer with (not found: the caller learns nothing).
+    /// Records a refused read and returns the error to answer with (not found: the caller learns nothing).
     async fn deny(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
-        audit::append_alone(&self.db, event(Some(actor), ctx, action, target.into(), "denied", String::new())).await?;
+        audit::append_alone(
+            &self.db,
+            event(
+                Some(actor),
+                ctx,
+                action,
+                target.into(),
+                "denied",
+                String::new(),
+            ),
+        )
+        .await?;
         Ok(Error::NotFound)
+    }
+
+    /// Records a refused write of a kind the caller's roles never allow, and answers 403.
+    async fn refuse(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
+        audit::append_alone(
+            &self.db,
+            event(
+                Some(actor),
+                ctx,
+                action,
+                target.into(),
+                "denied",
+                String::new(),
+            ),
+        )
+        .await?;
+        Ok(Error::Forbidden)
     }
 
     // ------------------------------------------------------------ organizations
@@ -496,48 +702,72 @@ impl Platform {
         let mut errors = FieldErrors::new();
         let name = input.name.trim();
         if name.chars().count() < 2 || name.chars().count() > 100 {
-            errors.insert("name".into(), "请填写组织全称（2-100字，与印章一致）".into());
+            errors.insert(
+                "name".into(),
+                "请填写组织全称（2-100字，与印章一致）".into(),
+            );
         }
         let kind = OrgKind::parse(&input.kind);
         if kind.is_none() {
-            errors.insert("kind".into(), "组织类型应为党委、二级党委、党总支、党支部或党小组".into());
+            errors.insert(
+                "kind".into(),
+                "组织类型应为党委、二级党委、党总支、党支部或党小组".into(),
+            );
         }
         let category = OrgCategory::parse(&input.category);
         if category.is_none() {
-            errors.insert("category".into(), "组织类别应为学生、教工、离退休或混合".into());
+            errors.insert(
+                "category".into(),
+                "组织类别应为学生、教工、离退休或混合".into(),
+            );
         }
-        if let Some(p) = input.contact_phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        if let Some(p) = input
+            .contact_phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+        {
             if let Err(m) = rules::parse_phone(p) {
                 errors.insert("contact_phone".into(), m.into());
             }
         }
-        if input.established_on.is_some_and(|d| d > kernel::dates::today()) {
+        if input
+            .established_on
+            .is_some_and(|d| d > kernel::dates::today())
+        {
             errors.insert("established_on".into(), "成立日期不能晚于今天".into());
         }
         let parent = match input.parent_id {
             None => {
                 if !actor.can_everywhere(Capability::OrgWrite) {
-                    return Err(self.deny(ctx, actor, "org.create", "org:root").await?);
+                    return Err(self.refuse(ctx, actor, "org.create", "org:root").await?);
                 }
                 None
             }
             Some(pid) => {
-                let parent = self.readable_org(ctx, actor, pid, "org.create").await.map_err(|e| match e {
-                    Error::NotFound => Error::field("parent_id", "上级党组织不存在"),
-                    other => other,
-                })?;
+                let parent = self
+                    .readable_org(ctx, actor, pid, "org.create")
+                    .await
+                    .map_err(|e| match e {
+                        Error::NotFound => Error::field("parent_id", "上级党组织不存在"),
+                        other => other,
+                    })?;
                 if !actor.can(Capability::OrgWrite, &parent.path) {
                     return Err(Error::Forbidden);
                 }
                 if let Some(k) = kind {
                     if !parent.kind.allows_child(k) {
-                        errors.insert("kind".into(), format!("{}下不能设立{}", parent.kind.label(), k.label()));
+                        errors.insert(
+                            "kind".into(),
+                            format!("{}下不能设立{}", parent.kind.label(), k.label()),
+                        );
                     }
                 }
                 Some(parent)
             }
         };
-        let (Some(kind), Some(category)) = (kind, category) else { return Err(Error::Invalid(errors)) };
+        let (Some(kind), Some(category)) = (kind, category) else {
+            return Err(Error::Invalid(errors));
+        };
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }
@@ -545,30 +775,60 @@ impl Platform {
         let new = store::NewOrg {
             parent_id: parent.as_ref().map(|p| p.id),
             name,
-            short_name: input.short_name.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+            short_name: input
+                .short_name
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty()),
             kind: kind.code(),
             category: category.code(),
             parent_path: parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"),
             depth: parent.as_ref().map(|p| p.depth + 1).unwrap_or(0),
-            secretary: input.secretary.as_deref().map(str::trim).filter(|s| !s.is_empty()),
-            contact_phone: input.contact_phone.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+            secretary: input
+                .secretary
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty()),
+            contact_phone: input
+                .contact_phone
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty()),
             established_on: input.established_on,
             now: t,
         };
         let mut tx = self.db.begin().await?;
         let id = match store::insert_org(&mut tx, &new).await {
-            Err(DbError::Conflict { .. }) => return Err(Error::field("name", "同一上级下已有同名组织")),
+            Err(DbError::Conflict { .. }) => {
+                return Err(Error::field("name", "同一上级下已有同名组织"));
+            }
             other => other?,
         };
-        audit::append(&mut tx, event(Some(actor), ctx, "org.create", format!("org:{id}"), "ok", format!("{}:{}", kind.code(), name))).await?;
-        let row = store::get_org_tx(&mut tx, id).await?.ok_or(Error::NotFound)?;
+        audit::append(
+            &mut tx,
+            event(
+                Some(actor),
+                ctx,
+                "org.create",
+                format!("org:{id}"),
+                "ok",
+                format!("{}:{}", kind.code(), name),
+            ),
+        )
+        .await?;
+        let row = store::get_org_tx(&mut tx, id)
+            .await?
+            .ok_or(Error::NotFound)?;
         tx.commit().await?;
         Ok(Org::from_row(row))
     }
 
     /// An organization the actor may see, or `NotFound` (audited when it exists but is out of scope).
     async fn readable_org(&self, ctx: &Ctx, actor: &Actor, id: i64, action: &str) -> Result<Org> {
-        let org = store::get_org(&self.db, id).await?.map(Org::from_row).ok_or(Error::NotFound)?;
+        let org = store::get_org(&self.db, id)
+            .await?
+            .map(Org::from_row)
+            .ok_or(Error::NotFound)?;
         if actor.can(Capability::OrgRead, &org.path) {
             Ok(org)
         } else {
@@ -583,25 +843,46 @@ impl Platform {
     /// The organizations from the root down to `org` that the actor may see (breadcrumbs).
     pub async fn lineage(&self, actor: &Actor, org: &Org) -> Result<Vec<Org>> {
         let ids = org.lineage();
-        let mut rows: Vec<Org> = store::orgs_by_ids(&self.db, &ids).await?.into_iter().map(Org::from_row).collect();
+        let mut rows: Vec<Org> = store::orgs_by_ids(&self.db, &ids)
+            .await?
+            .into_iter()
+            .map(Org::from_row)
+            .collect();
         rows.retain(|o| actor.can(Capability::OrgRead, &o.path));
         rows.sort_by_key(|o| o.depth);
         Ok(rows)
     }
 
     /// Children of `parent_id`, or the top organizations the actor may see when `None`.
-    pub async fn org_children(&self, ctx: &Ctx, actor: &Actor, parent_id: Option<i64>) -> Result<Vec<Org>> {
+    pub async fn org_children(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        parent_id: Option<i64>,
+    ) -> Result<Vec<Org>> {
         match parent_id {
             Some(id) => {
                 self.readable_org(ctx, actor, id, "org.list").await?;
-                Ok(store::org_children(&self.db, Some(id)).await?.into_iter().map(Org::from_row).collect())
+                Ok(store::org_children(&self.db, Some(id))
+                    .await?
+                    .into_iter()
+                    .map(Org::from_row)
+                    .collect())
             }
             None if actor.can_everywhere(Capability::OrgRead) => {
-                Ok(store::org_children(&self.db, None).await?.into_iter().map(Org::from_row).collect())
+                Ok(store::org_children(&self.db, None)
+                    .await?
+                    .into_iter()
+                    .map(Org::from_row)
+                    .collect())
             }
             None => {
                 let ids: Vec<i64> = actor.grants.iter().filter_map(|g| g.org_id).collect();
-                let mut rows: Vec<Org> = store::orgs_by_ids(&self.db, &ids).await?.into_iter().map(Org::from_row).collect();
+                let mut rows: Vec<Org> = store::orgs_by_ids(&self.db, &ids)
+                    .await?
+                    .into_iter()
+                    .map(Org::from_row)
+                    .collect();
                 rows.retain(|o| actor.can(Capability::OrgRead, &o.path));
                 rows.sort_by(|a, b| a.path.cmp(&b.path));
                 rows.dedup_by_key(|o| o.id);
@@ -629,11 +910,19 @@ impl Platform {
             let c = out.entry(id).or_default();
             c.by_stage = Stage::ALL
                 .iter()
-                .map(|s| CountItem { code: s.code(), label: s.label(), n: by_stage.get(&(id, *s)).copied().unwrap_or(0) })
+                .map(|s| CountItem {
+                    code: s.code(),
+                    label: s.label(),
+                    n: by_stage.get(&(id, *s)).copied().unwrap_or(0),
+                })
                 .collect();
             c.by_category = PersonCategory::ALL
                 .iter()
-                .map(|k| CountItem { code: k.code(), label: k.label(), n: by_cat.get(&(id, *k)).copied().unwrap_or(0) })
+                .map(|k| CountItem {
+                    code: k.code(),
+                    label: k.label(),
+                    n: by_cat.get(&(id, *k)).copied().unwrap_or(0),
+                })
                 .collect();
         }
         Ok(out)
@@ -642,11 +931,20 @@ impl Platform {
     /// The counts of one organization's subtree, for a caller who may see it.
     pub async fn org_counts(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Counts> {
         let org = self.readable_org(ctx, actor, id, "org.stats").await?;
-        Ok(self.counts(std::slice::from_ref(&org)).await?.remove(&org.id).unwrap_or_default())
+        Ok(self
+            .counts(std::slice::from_ref(&org))
+            .await?
+            .remove(&org.id)
+            .unwrap_or_default())
     }
 
     /// Organizations below the actor's reach whose name contains `q` (for pickers).
-    pub async fn search_orgs(&self, actor: &Actor, q: &str, holds_people: bool) -> Result<Vec<Org>> {
+    pub async fn search_orgs(
+        &self,
+        actor: &Actor,
+        q: &str,
+        holds_people: bool,
+    ) -> Result<Vec<Org>> {
         let mut out = Vec::new();
         for root in actor.ranges_within(Capability::OrgRead, "/") {
             let end = subtree_end(&root);
@@ -668,9 +966,17 @@ impl Platform {
             id_enc: self.cipher.encrypt(COL_ID_NUMBER, v.id_number.as_str())?,
             id_bidx: self.cipher.blind_index(COL_ID_NUMBER, v.id_number.as_str()),
             id_masked: mask::id_number(v.id_number.as_str()),
-            phone_enc: v.phone.as_deref().map(|p| self.cipher.encrypt(COL_PHONE, p)).transpose()?,
+            phone_enc: v
+                .phone
+                .as_deref()
+                .map(|p| self.cipher.encrypt(COL_PHONE, p))
+                .transpose()?,
             phone_masked: v.phone.as_deref().map(mask::phone),
-            address_enc: v.address.as_deref().map(|a| self.cipher.encrypt(COL_ADDRESS, a)).transpose()?,
+            address_enc: v
+                .address
+                .as_deref()
+                .map(|a| self.cipher.encrypt(COL_ADDRESS, a))
+                .transpose()?,
         })
     }
 
@@ -678,22 +984,37 @@ impl Platform {
     /// actor must be allowed to write there.
     async fn target_org(&self, actor: &Actor, org_id: i64) -> Result<Org> {
         let org = store::get_org(&self.db, org_id).await?.map(Org::from_row);
-        let Some(org) = org.filter(|o| actor.can(Capability::PersonRead, &o.path) || actor.can(Capability::OrgRead, &o.path)) else {
-            return Err(Error::field("org_id", "所选党组织不存在或不在您的管理范围内"));
+        let Some(org) = org.filter(|o| {
+            actor.can(Capability::PersonRead, &o.path) || actor.can(Capability::OrgRead, &o.path)
+        }) else {
+            return Err(Error::field(
+                "org_id",
+                "所选党组织不存在或不在您的管理范围内",
+            ));
         };
         if !actor.can(Capability::PersonWrite, &org.path) {
             return Err(Error::Forbidden);
         }
         if !org.kind.holds_people() {
-            return Err(Error::field("org_id", "人员应编入党支部、党总支或党小组，不能直接编入党委"));
+            return Err(Error::field(
+                "org_id",
+                "人员应编入党支部、党总支或党小组，不能直接编入党委",
+            ));
         }
         Ok(org)
     }
 
     /// Creates a person; returns the masked record and any warnings (doubtful but accepted items).
-    pub async fn create_person(&self, ctx: &Ctx, actor: &Actor, input: &PersonInput) -> Result<(Person, Vec<String>)> {
+    pub async fn create_person(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        input: &PersonInput,
+    ) -> Result<(Person, Vec<String>)> {
         if !actor.can_somewhere(Capability::PersonWrite) {
-            return Err(self.deny(ctx, actor, "person.create", "person:new").await?);
+            return Err(self
+                .refuse(ctx, actor, "person.create", "person:new")
+                .await?);
         }
         let v = rules::validate_person(input, kernel::dates::today()).map_err(Error::Invalid)?;
         let org = self.target_org(actor, v.org_id).await?;
@@ -701,14 +1022,44 @@ impl Platform {
         let t = now();
         let mut tx = self.db.begin().await?;
         let id = match store::insert_person(&mut tx, &person_write(&v, &org, &sealed, t)).await {
-            Err(DbError::Conflict { .. }) => return Err(Error::field("id_number", "该公民身份号码已登记，请勿重复录入")),
+            Err(DbError::Conflict { .. }) => {
+                return Err(Error::field(
+                    "id_number",
+                    "该公民身份号码已登记，请勿重复录入",
+                ));
+            }
             other => other?,
         };
-        store::add_counts(&mut tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
-        let detail = format!("org:{} stage:{} category:{}", org.id, v.stage.code(), v.category.code());
-        audit::append(&mut tx, event(Some(actor), ctx, "person.create", format!("person:{id}"), "ok", detail)).await?;
+        store::add_counts(
+            &mut tx,
+            &org.lineage(),
+            v.stage.code(),
+            v.category.code(),
+            1,
+        )
+        .await?;
+        let detail = format!(
+            "org:{} stage:{} category:{}",
+            org.id,
+            v.stage.code(),
+            v.category.code()
+        );
+        audit::append(
+            &mut tx,
+            event(
+                Some(actor),
+                ctx,
+                "person.create",
+                format!("person:{id}"),
+                "ok",
+                detail,
+            ),
+        )
+        .await?;
         tx.commit().await?;
-        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
+        let row = store::get_person(&self.db, id)
+            .await?
+            .ok_or(Error::NotFound)?;
         Ok((Person::from_row(row, org.name), v.warnings))
     }
 
@@ -717,11 +1068,18 @@ impl Platform {
     }
 
     pub async fn get_person(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Person> {
-        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
+        let row = store::get_person(&self.db, id)
+            .await?
+            .ok_or(Error::NotFound)?;
         if !Self::may_read_person(actor, id, &row.org_path) {
-            return Err(self.deny(ctx, actor, "person.read", &format!("person:{id}")).await?);
+            return Err(self
+                .deny(ctx, actor, "person.read", &format!("person:{id}"))
+                .await?);
         }
-        let org_name = store::get_org(&self.db, row.org_id).await?.map(|o| o.name).unwrap_or_default();
+        let org_name = store::get_org(&self.db, row.org_id)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
         Ok(Person::from_row(row, org_name))
     }
 
@@ -732,7 +1090,13 @@ impl Platform {
 
     /// Applies the items present in `patch` to a person. Items left out keep their value; the ID number,
     /// phone and address are replaced only when given.
-    pub async fn update_person(&self, ctx: &Ctx, actor: &Actor, id: i64, patch: &PersonInput) -> Result<(Person, Vec<String>)> {
+    pub async fn update_person(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        id: i64,
+        patch: &PersonInput,
+    ) -> Result<(Person, Vec<String>)> {
         let current = self.get_person(ctx, actor, id).await?;
         if !Self::may_edit(actor, &current) {
             return Err(Error::Forbidden);
@@ -741,12 +1105,17 @@ impl Platform {
             return Err(Error::Conflict("该记录已被他人修改，请刷新后重试"));
         }
         let mut tx = self.db.begin().await?;
-        let (id_enc, id_bidx, phone_enc, address_enc) = store::person_sealed(&mut tx, id).await?.ok_or(Error::NotFound)?;
+        let (id_enc, id_bidx, phone_enc, address_enc) = store::person_sealed(&mut tx, id)
+            .await?
+            .ok_or(Error::NotFound)?;
         let current_id = self.cipher.decrypt(COL_ID_NUMBER, &id_enc)?;
         let merged = merge(&current, &current_id, patch);
         let v = rules::validate_person(&merged, kernel::dates::today()).map_err(Error::Invalid)?;
         let org = if v.org_id == current.org_id {
-            store::get_org_tx(&mut tx, v.org_id).await?.map(Org::from_row).ok_or(Error::NotFound)?
+            store::get_org_tx(&mut tx, v.org_id)
+                .await?
+                .map(Org::from_row)
+                .ok_or(Error::NotFound)?
         } else {
             self.target_org(actor, v.org_id).await?
         };
@@ -764,8 +1133,20 @@ impl Platform {
             sealed.address_enc = address_enc;
         }
         let t = now();
-        let updated = match store::update_person(&mut tx, id, current.version, &person_write(&v, &org, &sealed, t)).await {
-            Err(DbError::Conflict { .. }) => return Err(Error::field("id_number", "该公民身份号码已登记，请勿重复录入")),
+        let updated = match store::update_person(
+            &mut tx,
+            id,
+            current.version,
+            &person_write(&v, &org, &sealed, t),
+        )
+        .await
+        {
+            Err(DbError::Conflict { .. }) => {
+                return Err(Error::field(
+                    "id_number",
+                    "该公民身份号码已登记，请勿重复录入",
+                ));
+            }
             other => other?,
         };
         if !updated {
@@ -773,24 +1154,64 @@ impl Platform {
         }
         if (current.org_id, current.stage, current.category) != (org.id, v.stage, v.category) {
             let old_lineage = crate::model::path_ids(&current.org_path);
-            store::add_counts(&mut tx, &old_lineage, current.stage.code(), current.category.code(), -1).await?;
-            store::add_counts(&mut tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
+            store::add_counts(
+                &mut tx,
+                &old_lineage,
+                current.stage.code(),
+                current.category.code(),
+                -1,
+            )
+            .await?;
+            store::add_counts(
+                &mut tx,
+                &org.lineage(),
+                v.stage.code(),
+                v.category.code(),
+                1,
+            )
+            .await?;
         }
         let changed = changed_items(patch);
-        audit::append(&mut tx, event(Some(actor), ctx, "person.update", format!("person:{id}"), "ok", changed)).await?;
+        audit::append(
+            &mut tx,
+            event(
+                Some(actor),
+                ctx,
+                "person.update",
+                format!("person:{id}"),
+                "ok",
+                changed,
+            ),
+        )
+        .await?;
         tx.commit().await?;
-        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
+        let row = store::get_person(&self.db, id)
+            .await?
+            .ok_or(Error::NotFound)?;
         Ok((Person::from_row(row, org.name), v.warnings))
     }
 
     /// A page of the people the actor may read below `q.org_id`, in (organization, id) order.
-    pub async fn list_people(&self, ctx: &Ctx, actor: &Actor, q: &PeopleQuery) -> Result<PeoplePage> {
+    pub async fn list_people(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        q: &PeopleQuery,
+    ) -> Result<PeoplePage> {
         let within = match q.org_id {
             None => "/".to_string(),
             Some(id) => {
-                let org = store::get_org(&self.db, id).await?.map(Org::from_row).ok_or(Error::NotFound)?;
-                if actor.ranges_within(Capability::PersonRead, &org.path).is_empty() {
-                    return Err(self.deny(ctx, actor, "person.list", &format!("org:{id}")).await?);
+                let org = store::get_org(&self.db, id)
+                    .await?
+                    .map(Org::from_row)
+                    .ok_or(Error::NotFound)?;
+                if actor
+                    .ranges_within(Capability::PersonRead, &org.path)
+                    .is_empty()
+                {
+                    return Err(self
+                        .deny(ctx, actor, "person.list", &format!("org:{id}"))
+                        .await?);
                 }
                 org.path
             }
@@ -798,13 +1219,24 @@ impl Platform {
         let ranges = actor.ranges_within(Capability::PersonRead, &within);
         let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
         let mut filter = PeopleFilter {
-            stage: q.stage.as_deref().filter(|s| !s.is_empty()).map(|s| Stage::parse(s).map(|v| v.code().to_string()).unwrap_or_else(|| s.to_string())),
-            category: q.category.as_deref().filter(|s| !s.is_empty()).map(|s| PersonCategory::parse(s).map(|v| v.code().to_string()).unwrap_or_else(|| s.to_string())),
+            stage: q.stage.as_deref().filter(|s| !s.is_empty()).map(|s| {
+                Stage::parse(s)
+                    .map(|v| v.code().to_string())
+                    .unwrap_or_else(|| s.to_string())
+            }),
+            category: q.category.as_deref().filter(|s| !s.is_empty()).map(|s| {
+                PersonCategory::parse(s)
+                    .map(|v| v.code().to_string())
+                    .unwrap_or_else(|| s.to_string())
+            }),
             ..PeopleFilter::default()
         };
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             match IdNumber::parse(text) {
-                Ok(id) => filter.id_number_bidx = Some(self.cipher.blind_index(COL_ID_NUMBER, id.as_str())),
+                Ok(id) => {
+                    filter.id_number_bidx =
+                        Some(self.cipher.blind_index(COL_ID_NUMBER, id.as_str()))
+                }
                 Err(_) => filter.text = Some(text.chars().take(50).collect()),
             }
         }
@@ -813,24 +1245,41 @@ impl Platform {
         let skip_pages = q.page.unwrap_or(1).clamp(1, 500) - 1;
         let mut rows = Vec::new();
         for _ in 0..=skip_pages {
-            rows = self.page_across(&ranges, &filter, after.as_ref().map(|(p, i)| (p.as_str(), *i)), per_page + 1).await?;
+            rows = self
+                .page_across(
+                    &ranges,
+                    &filter,
+                    after.as_ref().map(|(p, i)| (p.as_str(), *i)),
+                    per_page + 1,
+                )
+                .await?;
             if rows.len() as i64 <= per_page {
                 break;
             }
             if skip_pages > 0 {
-                after = rows.get(per_page as usize - 1).map(|r| (r.org_path.clone(), r.id));
+                after = rows
+                    .get(per_page as usize - 1)
+                    .map(|r| (r.org_path.clone(), r.id));
             }
         }
         let has_more = rows.len() as i64 > per_page;
         rows.truncate(per_page as usize);
-        let next_cursor = if has_more { rows.last().map(|r| format!("{}:{}", r.org_path, r.id)) } else { None };
+        let next_cursor = if has_more {
+            rows.last().map(|r| format!("{}:{}", r.org_path, r.id))
+        } else {
+            None
+        };
         let org_ids: Vec<i64> = {
             let mut v: Vec<i64> = rows.iter().map(|r| r.org_id).collect();
             v.sort_unstable();
             v.dedup();
             v
         };
-        let names: HashMap<i64, String> = store::orgs_by_ids(&self.db, &org_ids).await?.into_iter().map(|o| (o.id, o.name)).collect();
+        let names: HashMap<i64, String> = store::orgs_by_ids(&self.db, &org_ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
         let items = rows
             .into_iter()
             .map(|r| {
@@ -839,15 +1288,28 @@ impl Platform {
             })
             .collect();
         let total = if filter.text.is_none() && filter.id_number_bidx.is_none() {
-            Some(self.total_in(&ranges, filter.stage.as_deref(), filter.category.as_deref()).await?)
+            Some(
+                self.total_in(&ranges, filter.stage.as_deref(), filter.category.as_deref())
+                    .await?,
+            )
         } else {
             None
         };
-        Ok(PeoplePage { items, next_cursor, total })
+        Ok(PeoplePage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     /// Reads across disjoint, sorted subtree ranges as if they were one ordered list.
-    async fn page_across(&self, ranges: &[String], f: &PeopleFilter, after: Option<(&str, i64)>, limit: i64) -> Result<Vec<crate::model::PersonRow>> {
+    async fn page_across(
+        &self,
+        ranges: &[String],
+        f: &PeopleFilter,
+        after: Option<(&str, i64)>,
+        limit: i64,
+    ) -> Result<Vec<crate::model::PersonRow>> {
         let mut out = Vec::new();
         for start in ranges {
             let end = subtree_end(start);
@@ -863,11 +1325,23 @@ impl Platform {
         Ok(out)
     }
 
-    async fn total_in(&self, ranges: &[String], stage: Option<&str>, category: Option<&str>) -> Result<i64> {
-        let mut ids: Vec<i64> = ranges.iter().filter_map(|r| crate::model::path_ids(r).last().copied()).collect();
+    async fn total_in(
+        &self,
+        ranges: &[String],
+        stage: Option<&str>,
+        category: Option<&str>,
+    ) -> Result<i64> {
+        let mut ids: Vec<i64> = ranges
+            .iter()
+            .filter_map(|r| crate::model::path_ids(r).last().copied())
+            .collect();
         let everything = ranges.iter().any(|r| r == "/");
         if everything {
-            ids = store::org_children(&self.db, None).await?.into_iter().map(|o| o.id).collect();
+            ids = store::org_children(&self.db, None)
+                .await?
+                .into_iter()
+                .map(|o| o.id)
+                .collect();
         }
         Ok(store::counts_for(&self.db, &ids)
             .await?
@@ -887,7 +1361,12 @@ pub(crate) struct Sealed {
     address_enc: Option<Vec<u8>>,
 }
 
-pub(crate) fn person_write<'a>(v: &'a ValidPerson, org: &'a Org, s: &'a Sealed, now: OffsetDateTime) -> store::PersonWrite<'a> {
+pub(crate) fn person_write<'a>(
+    v: &'a ValidPerson,
+    org: &'a Org,
+    s: &'a Sealed,
+    now: OffsetDateTime,
+) -> store::PersonWrite<'a> {
     store::PersonWrite {
         org_id: org.id,
         org_path: &org.path,
@@ -962,14 +1441,27 @@ fn changed_items(p: &PersonInput) -> String {
         ("stage", p.stage.is_some()),
         ("category", p.category.is_some()),
         ("status", p.status.is_some()),
-        ("dates", p.applied_on.is_some() || p.activist_on.is_some() || p.candidate_on.is_some() || p.admitted_on.is_some() || p.converted_on.is_some()),
+        (
+            "dates",
+            p.applied_on.is_some()
+                || p.activist_on.is_some()
+                || p.candidate_on.is_some()
+                || p.admitted_on.is_some()
+                || p.converted_on.is_some(),
+        ),
     ];
-    items.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect::<Vec<_>>().join(",")
+    items
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn parse_cursor(s: &str) -> Option<(String, i64)> {
     let (path, id) = s.rsplit_once(':')?;
-    (path.starts_with('/') && path.ends_with('/')).then(|| Some((path.to_string(), id.parse().ok()?)))?
+    (path.starts_with('/') && path.ends_with('/'))
+        .then(|| Some((path.to_string(), id.parse().ok()?)))?
 }
 
 /// Minimum password rule of the foundation: 8+ characters of at least three classes, not containing
@@ -997,6 +1489,9 @@ fn generate_password() -> Result<String> {
     let mut raw = [0u8; 12];
     security::random_bytes(&mut raw)?;
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-    let body: String = raw.iter().map(|b| char::from(ALPHABET[*b as usize % ALPHABET.len()])).collect();
+    let body: String = raw
+        .iter()
+        .map(|b| char::from(ALPHABET[*b as usize % ALPHABET.len()]))
+        .collect();
     Ok(format!("{body}-9a"))
 }

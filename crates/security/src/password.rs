@@ -14,13 +14,19 @@ pub struct PasswordParams {
 
 impl Default for PasswordParams {
     fn default() -> Self {
-        PasswordParams { memory_kib: 19_456, iterations: 2 }
+        PasswordParams {
+            memory_kib: 19_456,
+            iterations: 2,
+        }
     }
 }
 
 impl PasswordParams {
     pub fn fast_for_tests() -> Self {
-        PasswordParams { memory_kib: 64, iterations: 1 }
+        PasswordParams {
+            memory_kib: 64,
+            iterations: 1,
+        }
     }
 
     fn argon2(&self) -> Result<Argon2<'static>, SecurityError> {
@@ -43,8 +49,12 @@ impl PasswordParams {
     /// Whether `password` matches `phc`. The parameters stored in `phc` are used, so hashes made
     /// with older parameters still verify.
     pub fn verify(&self, password: &str, phc: &str) -> bool {
-        let Ok(parsed) = PasswordHash::new(phc) else { return false };
-        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
     }
 }
 

@@ -26,28 +26,54 @@ pub struct PersonSaved {
 #[utoipa::path(post, path = "/api/v1/people", tag = "people", request_body = PersonInput,
     responses((status = 201, body = PersonSaved), (status = 422, body = ErrorBody, description = "字段错误见 error.fields"),
               (status = 403, body = ErrorBody)))]
-pub async fn create(State(s): State<AppState>, c: Caller, Body(b): Body<PersonInput>) -> Result<(StatusCode, Json<PersonSaved>), ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    c: Caller,
+    Body(b): Body<PersonInput>,
+) -> Result<(StatusCode, Json<PersonSaved>), ApiError> {
     let (person, warnings) = api(s.platform.create_person(&c.ctx, &c.actor, &b).await, &c.ctx)?;
     Ok((StatusCode::CREATED, Json(PersonSaved { person, warnings })))
 }
 
 /// The people the caller may read, recursively below `org_id`.
 #[utoipa::path(get, path = "/api/v1/people", tag = "people", params(PeopleQuery), responses((status = 200, body = PeoplePage)))]
-pub async fn list(State(s): State<AppState>, c: Caller, Query(q): Query<PeopleQuery>) -> Result<Json<PeoplePage>, ApiError> {
-    Ok(Json(api(s.platform.list_people(&c.ctx, &c.actor, &q).await, &c.ctx)?))
+pub async fn list(
+    State(s): State<AppState>,
+    c: Caller,
+    Query(q): Query<PeopleQuery>,
+) -> Result<Json<PeoplePage>, ApiError> {
+    Ok(Json(api(
+        s.platform.list_people(&c.ctx, &c.actor, &q).await,
+        &c.ctx,
+    )?))
 }
 
 /// One person (masked). 404 outside the caller's scope.
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", params(("id" = i64, Path)),
     responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
-pub async fn get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<Person>, ApiError> {
-    Ok(Json(api(s.platform.get_person(&c.ctx, &c.actor, id).await, &c.ctx)?))
+pub async fn get(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Person>, ApiError> {
+    Ok(Json(api(
+        s.platform.get_person(&c.ctx, &c.actor, id).await,
+        &c.ctx,
+    )?))
 }
 
 /// Change the items given; others keep their value. Pass `version` to refuse a lost update (409).
 #[utoipa::path(patch, path = "/api/v1/people/{id}", tag = "people", params(("id" = i64, Path)), request_body = PersonInput,
     responses((status = 200, body = PersonSaved), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, Body(b): Body<PersonInput>) -> Result<Json<PersonSaved>, ApiError> {
-    let (person, warnings) = api(s.platform.update_person(&c.ctx, &c.actor, id, &b).await, &c.ctx)?;
+pub async fn update(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(b): Body<PersonInput>,
+) -> Result<Json<PersonSaved>, ApiError> {
+    let (person, warnings) = api(
+        s.platform.update_person(&c.ctx, &c.actor, id, &b).await,
+        &c.ctx,
+    )?;
     Ok(Json(PersonSaved { person, warnings }))
 }

@@ -22,7 +22,11 @@ pub struct Created {
 /// until a security administrator exists).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserInput,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody, description = "无权创建账号")))]
-pub async fn create(State(s): State<AppState>, c: Caller, Body(b): Body<NewUserInput>) -> Result<(StatusCode, Json<Created>), ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    c: Caller,
+    Body(b): Body<NewUserInput>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = api(s.platform.create_user(&c.ctx, &c.actor, &b).await, &c.ctx)?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -45,11 +49,27 @@ pub struct UserItem {
 
 /// List accounts (100 per page).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListQuery), responses((status = 200, body = Vec<UserItem>)))]
-pub async fn list(State(s): State<AppState>, c: Caller, Query(q): Query<ListQuery>) -> Result<Json<Vec<UserItem>>, ApiError> {
-    let rows = api(s.platform.list_users(&c.ctx, &c.actor, q.after_id.unwrap_or(0)).await, &c.ctx)?;
+pub async fn list(
+    State(s): State<AppState>,
+    c: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<UserItem>>, ApiError> {
+    let rows = api(
+        s.platform
+            .list_users(&c.ctx, &c.actor, q.after_id.unwrap_or(0))
+            .await,
+        &c.ctx,
+    )?;
     Ok(Json(
         rows.into_iter()
-            .map(|(u, grants)| UserItem { id: u.id, username: u.username, display_name: u.display_name, person_id: u.person_id, active: u.active, grants })
+            .map(|(u, grants)| UserItem {
+                id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                person_id: u.person_id,
+                active: u.active,
+                grants,
+            })
             .collect(),
     ))
 }

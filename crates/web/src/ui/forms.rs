@@ -26,7 +26,17 @@ pub struct Field {
 
 impl Field {
     pub fn new(name: &'static str, label: &'static str, kind: Kind) -> Field {
-        Field { name, label, kind, value: String::new(), required: false, hint: "", error: None, autofocus: false, autocomplete: "off" }
+        Field {
+            name,
+            label,
+            kind,
+            value: String::new(),
+            required: false,
+            hint: "",
+            error: None,
+            autofocus: false,
+            autocomplete: "off",
+        }
     }
     pub fn required(mut self) -> Self {
         self.required = true;
@@ -80,8 +90,15 @@ pub fn apply_errors(fields: &mut [Field], errors: &BTreeMap<String, String>) {
 }
 
 /// Options of a code list, with an empty "请选择" first.
-pub fn options<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(String, String)> {
+pub fn options<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(String, String)> {
     let mut out = vec![(String::new(), "请选择".to_string())];
-    out.extend(all.iter().map(|v| (code(*v).to_string(), label(*v).to_string())));
+    out.extend(
+        all.iter()
+            .map(|v| (code(*v).to_string(), label(*v).to_string())),
+    );
     out
 }

@@ -33,7 +33,11 @@ struct PeopleListPage {
 }
 
 fn query_of(q: &HashMap<String, String>) -> PeopleQuery {
-    let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let get = |k: &str| {
+        q.get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     PeopleQuery {
         org_id: get("org_id").and_then(|v| v.parse().ok()),
         stage: get("stage"),
@@ -45,7 +49,11 @@ fn query_of(q: &HashMap<String, String>) -> PeopleQuery {
     }
 }
 
-pub async fn people_get(State(s): State<AppState>, c: Caller, Query(raw): Query<HashMap<String, String>>) -> Response {
+pub async fn people_get(
+    State(s): State<AppState>,
+    c: Caller,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Response {
     let q = query_of(&raw);
     let result = async {
         let org = match q.org_id {
@@ -59,15 +67,32 @@ pub async fn people_get(State(s): State<AppState>, c: Caller, Query(raw): Query<
         Ok(v) => v,
         Err(e) => return super::platform_error(&e, &c.ctx.request_id),
     };
-    let keep = |k: &str| raw.get(k).filter(|v| !v.is_empty()).map(|v| format!("&{k}={}", encode(v))).unwrap_or_default();
-    let next_href = page
-        .next_cursor
+    let keep = |k: &str| {
+        raw.get(k)
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("&{k}={}", encode(v)))
+            .unwrap_or_default()
+    };
+    let next_href = page.next_cursor.as_ref().map(|cur| {
+        format!(
+            "/people?cursor={}{}{}{}{}",
+            encode(cur),
+            keep("org_id"),
+            keep("stage"),
+            keep("category"),
+            keep("q")
+        )
+    });
+    let can_add = org
         .as_ref()
-        .map(|cur| format!("/people?cursor={}{}{}{}{}", encode(cur), keep("org_id"), keep("stage"), keep("category"), keep("q")));
-    let can_add = org.as_ref().is_some_and(|o| o.kind.holds_people() && c.actor.can(Capability::PersonWrite, &o.path));
+        .is_some_and(|o| o.kind.holds_people() && c.actor.can(Capability::PersonWrite, &o.path));
     let mut stages = options(Stage::ALL, Stage::code, Stage::label);
     stages[0].1 = "全部阶段".into();
-    let mut categories = options(PersonCategory::ALL, PersonCategory::code, PersonCategory::label);
+    let mut categories = options(
+        PersonCategory::ALL,
+        PersonCategory::code,
+        PersonCategory::label,
+    );
     categories[0].1 = "全部类别".into();
     let page_html = PeopleListPage {
         chrome: Chrome::new(&s, &c.actor, "people", &c.ctx.request_id),
@@ -102,7 +127,13 @@ fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_else(|| "—".into())
 }
 
-async fn person_page(s: &AppState, c: &Caller, person: Person, saved: bool, warnings: Vec<String>) -> Result<PersonPage, Error> {
+async fn person_page(
+    s: &AppState,
+    c: &Caller,
+    person: Person,
+    saved: bool,
+    warnings: Vec<String>,
+) -> Result<PersonPage, Error> {
     let crumbs = match s.platform.get_org(&c.ctx, &c.actor, person.org_id).await {
         Ok(org) => s.platform.lineage(&c.actor, &org).await?,
         Err(_) => Vec::new(), // a member sees her own record without seeing the organization's page
@@ -126,7 +157,16 @@ async fn person_page(s: &AppState, c: &Caller, person: Person, saved: bool, warn
         ("党内职务", opt(&person.party_post)),
     ];
     Ok(PersonPage {
-        chrome: Chrome::new(s, &c.actor, if c.actor.person_id == Some(person.id) { "me" } else { "people" }, &c.ctx.request_id),
+        chrome: Chrome::new(
+            s,
+            &c.actor,
+            if c.actor.person_id == Some(person.id) {
+                "me"
+            } else {
+                "people"
+            },
+            &c.ctx.request_id,
+        ),
         can_edit: Platform::may_edit(&c.actor, &person),
         steps: super::home::progress(&person),
         person,
@@ -138,7 +178,12 @@ async fn person_page(s: &AppState, c: &Caller, person: Person, saved: bool, warn
     })
 }
 
-pub async fn person_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn person_get(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let result = async {
         let person = s.platform.get_person(&c.ctx, &c.actor, id).await?;
         person_page(&s, &c, person, q.contains_key("saved"), vec![]).await
@@ -150,7 +195,12 @@ pub async fn person_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64
 }
 
 /// The form's fields, filled from submitted values (`f`).
-async fn person_fields(s: &AppState, c: &Caller, f: &HashMap<String, String>, editing: bool) -> Result<Vec<Field>, Error> {
+async fn person_fields(
+    s: &AppState,
+    c: &Caller,
+    f: &HashMap<String, String>,
+    editing: bool,
+) -> Result<Vec<Field>, Error> {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     // The organizations the actor may place people in; the current choice stays even if it is not
     // among the first results.
@@ -166,24 +216,68 @@ async fn person_fields(s: &AppState, c: &Caller, f: &HashMap<String, String>, ed
             orgs.push((o.id.to_string(), o.name));
         }
     }
-    let id_hint = if editing { "已加密保存，不修改请留空" } else { "18位，末位可为X；系统校验并加密保存" };
-    let mut id_field = Field::new("id_number", "公民身份号码", Kind::Text).value(get("id_number")).hint(id_hint);
+    let id_hint = if editing {
+        "已加密保存，不修改请留空"
+    } else {
+        "18位，末位可为X；系统校验并加密保存"
+    };
+    let mut id_field = Field::new("id_number", "公民身份号码", Kind::Text)
+        .value(get("id_number"))
+        .hint(id_hint);
     if !editing {
         id_field = id_field.required();
     }
-    let phone_hint = if editing { "已加密保存，不修改请留空" } else { "11位手机号码或带区号的固定电话" };
+    let phone_hint = if editing {
+        "已加密保存，不修改请留空"
+    } else {
+        "11位手机号码或带区号的固定电话"
+    };
     Ok(vec![
-        Field::new("name", "姓名", Kind::Text).required().value(get("name")),
-        Field::new("gender", "性别", Kind::Select(options(Gender::ALL, Gender::code, Gender::label))).required().value(get("gender")),
-        Field::new("birth_date", "出生日期", Kind::Date).required().value(get("birth_date")).hint("须与身份证号码一致"),
-        id_field,
-        Field::new("phone", "联系电话", Kind::Tel).value(get("phone")).hint(phone_hint),
-        Field::new("org_id", "所在党组织", Kind::Select(orgs)).required().value(current),
-        Field::new("stage", "发展阶段", Kind::Select(options(Stage::ALL, Stage::code, Stage::label))).required().value(get("stage")),
-        Field::new("category", "人员类别", Kind::Select(options(PersonCategory::ALL, PersonCategory::code, PersonCategory::label)))
+        Field::new("name", "姓名", Kind::Text)
             .required()
-            .value(get("category")),
-        Field::new("status", "党籍状态", Kind::Select(options(Status::ALL, Status::code, Status::label))).value(get("status")),
+            .value(get("name")),
+        Field::new(
+            "gender",
+            "性别",
+            Kind::Select(options(Gender::ALL, Gender::code, Gender::label)),
+        )
+        .required()
+        .value(get("gender")),
+        Field::new("birth_date", "出生日期", Kind::Date)
+            .required()
+            .value(get("birth_date"))
+            .hint("须与身份证号码一致"),
+        id_field,
+        Field::new("phone", "联系电话", Kind::Tel)
+            .value(get("phone"))
+            .hint(phone_hint),
+        Field::new("org_id", "所在党组织", Kind::Select(orgs))
+            .required()
+            .value(current),
+        Field::new(
+            "stage",
+            "发展阶段",
+            Kind::Select(options(Stage::ALL, Stage::code, Stage::label)),
+        )
+        .required()
+        .value(get("stage")),
+        Field::new(
+            "category",
+            "人员类别",
+            Kind::Select(options(
+                PersonCategory::ALL,
+                PersonCategory::code,
+                PersonCategory::label,
+            )),
+        )
+        .required()
+        .value(get("category")),
+        Field::new(
+            "status",
+            "党籍状态",
+            Kind::Select(options(Status::ALL, Status::code, Status::label)),
+        )
+        .value(get("status")),
         Field::new("ethnicity", "民族", Kind::Text).value(get("ethnicity")),
         Field::new("native_place", "籍贯", Kind::Text).value(get("native_place")),
         Field::new("education", "学历", Kind::Text).value(get("education")),
@@ -229,7 +323,15 @@ fn input_of(f: &HashMap<String, String>, editing: bool) -> PersonInput {
     }
 }
 
-fn form_page(s: &AppState, c: &Caller, title: String, action: String, cancel: String, fields: Vec<Field>, summary: Option<String>) -> FormPage {
+fn form_page(
+    s: &AppState,
+    c: &Caller,
+    title: String,
+    action: String,
+    cancel: String,
+    fields: Vec<Field>,
+    summary: Option<String>,
+) -> FormPage {
     FormPage {
         chrome: Chrome::new(s, &c.actor, "people", &c.ctx.request_id),
         title,
@@ -244,7 +346,11 @@ fn form_page(s: &AppState, c: &Caller, title: String, action: String, cancel: St
     }
 }
 
-pub async fn person_new_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn person_new_get(
+    State(s): State<AppState>,
+    c: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if !c.actor.can_somewhere(Capability::PersonWrite) {
         return super::platform_error(&Error::Forbidden, &c.ctx.request_id);
     }
@@ -254,19 +360,49 @@ pub async fn person_new_get(State(s): State<AppState>, c: Caller, Query(q): Quer
     }
     f.insert("status".into(), "normal".into());
     match person_fields(&s, &c, &f, false).await {
-        Ok(fields) => render(StatusCode::OK, &form_page(&s, &c, "新增人员".into(), "/people/new".into(), "/people".into(), fields, None)),
+        Ok(fields) => render(
+            StatusCode::OK,
+            &form_page(
+                &s,
+                &c,
+                "新增人员".into(),
+                "/people/new".into(),
+                "/people".into(),
+                fields,
+                None,
+            ),
+        ),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }
 
-pub async fn person_new_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
-    match s.platform.create_person(&c.ctx, &c.actor, &input_of(&f, false)).await {
+pub async fn person_new_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    match s
+        .platform
+        .create_person(&c.ctx, &c.actor, &input_of(&f, false))
+        .await
+    {
         Ok((p, _)) => Redirect::to(&format!("/people/{}?saved=1", p.id)).into_response(),
         Err(Error::Invalid(errors)) => match person_fields(&s, &c, &f, false).await {
             Ok(mut fields) => {
                 apply_errors(&mut fields, &errors);
                 let summary = Some(format!("有{}处需要修改，请查看标红的项目", errors.len()));
-                render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&s, &c, "新增人员".into(), "/people/new".into(), "/people".into(), fields, summary))
+                render(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &form_page(
+                        &s,
+                        &c,
+                        "新增人员".into(),
+                        "/people/new".into(),
+                        "/people".into(),
+                        fields,
+                        summary,
+                    ),
+                )
             }
             Err(e) => super::platform_error(&e, &c.ctx.request_id),
         },
@@ -300,14 +436,26 @@ fn values_of(p: &Person) -> HashMap<String, String> {
     ])
 }
 
-pub async fn person_edit_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
+pub async fn person_edit_get(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> Response {
     let result = async {
         let p = s.platform.get_person(&c.ctx, &c.actor, id).await?;
         if !Platform::may_edit(&c.actor, &p) {
             return Err(Error::Forbidden);
         }
         let fields = person_fields(&s, &c, &values_of(&p), true).await?;
-        Ok(form_page(&s, &c, format!("编辑：{}", p.name), format!("/people/{id}/edit"), format!("/people/{id}"), fields, None))
+        Ok(form_page(
+            &s,
+            &c,
+            format!("编辑：{}", p.name),
+            format!("/people/{id}/edit"),
+            format!("/people/{id}"),
+            fields,
+            None,
+        ))
     };
     match result.await {
         Ok(page) => render(StatusCode::OK, &page),
@@ -315,14 +463,31 @@ pub async fn person_edit_get(State(s): State<AppState>, c: Caller, Path(id): Pat
     }
 }
 
-pub async fn person_edit_post(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> Response {
-    match s.platform.update_person(&c.ctx, &c.actor, id, &input_of(&f, true)).await {
+pub async fn person_edit_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    match s
+        .platform
+        .update_person(&c.ctx, &c.actor, id, &input_of(&f, true))
+        .await
+    {
         Ok((p, _)) => Redirect::to(&format!("/people/{}?saved=1", p.id)).into_response(),
         Err(Error::Invalid(errors)) => match person_fields(&s, &c, &f, true).await {
             Ok(mut fields) => {
                 apply_errors(&mut fields, &errors);
                 let summary = Some(format!("有{}处需要修改，请查看标红的项目", errors.len()));
-                let page = form_page(&s, &c, "编辑人员".into(), format!("/people/{id}/edit"), format!("/people/{id}"), fields, summary);
+                let page = form_page(
+                    &s,
+                    &c,
+                    "编辑人员".into(),
+                    format!("/people/{id}/edit"),
+                    format!("/people/{id}"),
+                    fields,
+                    summary,
+                );
                 render(StatusCode::UNPROCESSABLE_ENTITY, &page)
             }
             Err(e) => super::platform_error(&e, &c.ctx.request_id),

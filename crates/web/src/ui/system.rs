@@ -21,7 +21,13 @@ struct UsersPage {
 
 pub async fn users_get(State(s): State<AppState>, c: Caller) -> Response {
     match s.platform.list_users(&c.ctx, &c.actor, 0).await {
-        Ok(users) => render(StatusCode::OK, &UsersPage { chrome: Chrome::new(&s, &c.actor, "users", &c.ctx.request_id), users }),
+        Ok(users) => render(
+            StatusCode::OK,
+            &UsersPage {
+                chrome: Chrome::new(&s, &c.actor, "users", &c.ctx.request_id),
+                users,
+            },
+        ),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }
@@ -37,7 +43,13 @@ struct AuditPage {
 impl AuditPage {
     fn at(&self, e: &Entry) -> String {
         let t = e.at.to_offset(kernel::dates::BEIJING);
-        format!("{} {:02}:{:02}:{:02}", kernel::dates::iso(t.date()), t.hour(), t.minute(), t.second())
+        format!(
+            "{} {:02}:{:02}:{:02}",
+            kernel::dates::iso(t.date()),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
     }
 }
 
@@ -46,7 +58,14 @@ async fn audit_page(s: &AppState, c: &Caller, verdict: Option<Verdict>) -> Respo
         return super::platform_error(&Error::NotFound, &c.ctx.request_id);
     }
     match audit::recent(&s.platform.db, None, 100).await {
-        Ok(entries) => render(StatusCode::OK, &AuditPage { chrome: Chrome::new(s, &c.actor, "audit", &c.ctx.request_id), entries, verdict }),
+        Ok(entries) => render(
+            StatusCode::OK,
+            &AuditPage {
+                chrome: Chrome::new(s, &c.actor, "audit", &c.ctx.request_id),
+                entries,
+                verdict,
+            },
+        ),
         Err(e) => super::platform_error(&Error::Db(e), &c.ctx.request_id),
     }
 }

@@ -1,0 +1,349 @@
+//! TestApp: a migrated database (a temp SQLite file, or a fresh schema in the PostgreSQL at
+//! DJ_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/test), the router over it, and helpers to
+//! call it in process. PostgreSQL is required: a missing server fails the test, it is not skipped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kernel::{Backend, Db};
+use platform::{Platform, Settings};
+use security::KeyRing;
+use security::password::PasswordParams;
+use serde_json::{Value, json};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use tower::ServiceExt;
+
+pub const ADMIN_PW: &str = "Admin-Test-2026!";
+pub const USER_PW: &str = "User-Test-2026!";
+
+pub struct TestApp {
+    pub router: Router,
+    pub platform: Arc<Platform>,
+    pub backend: Backend,
+    pub dir: std::path::PathBuf,
+    pub pg_schema: Option<String>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn pg_url() -> String {
+    std::env::var("DJ_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn settings(mfa_required: bool) -> Settings {
+    Settings {
+        passwords: PasswordParams::fast_for_tests(),
+        mfa_required,
+        ..Settings::default()
+    }
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        Self::with_mfa(backend, false).await
+    }
+
+    pub async fn with_mfa(backend: Backend, mfa_required: bool) -> TestApp {
+        let dir = std::env::temp_dir().join(unique("dj-test"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (db, pg_schema) = match backend {
+            Backend::Sqlite => {
+                let opts = SqliteConnectOptions::new()
+                    .filename(dir.join("dangjian.db"))
+                    .create_if_missing(true);
+                (Db::connect_sqlite(opts).await.unwrap(), None)
+            }
+            Backend::Postgres => {
+                let schema = unique("dj_test");
+                let admin = Db::connect_postgres(PgConnectOptions::from_str(&pg_url()).unwrap())
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "PostgreSQL at {} is required for the test suite: {e}",
+                            pg_url()
+                        )
+                    });
+                if let Db::Postgres(p) = &admin {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                        .execute(p)
+                        .await
+                        .unwrap();
+                }
+                admin.close().await;
+                let opts = PgConnectOptions::from_str(&pg_url())
+                    .unwrap()
+                    .options([("search_path", schema.as_str())]);
+                (Db::connect_postgres(opts).await.unwrap(), Some(schema))
+            }
+        };
+        db.migrate().await.unwrap();
+        let platform =
+            Arc::new(Platform::new(db, &KeyRing::for_tests(), settings(mfa_required)).unwrap());
+        platform.bootstrap_admin(Some(ADMIN_PW)).await.unwrap();
+        let state = web::AppState {
+            platform: platform.clone(),
+            metrics: Arc::new(ops::Metrics::default()),
+            secure_cookies: false,
+        };
+        TestApp {
+            router: web::build_router(state),
+            platform,
+            backend,
+            dir,
+            pg_schema,
+        }
+    }
+
+    /// Drops the PostgreSQL schema or the temp dir.
+    pub async fn cleanup(self) {
+        self.platform.db.close().await;
+        if let Some(schema) = &self.pg_schema {
+            let admin = Db::connect_postgres(PgConnectOptions::from_str(&pg_url()).unwrap())
+                .await
+                .unwrap();
+            if let Db::Postgres(p) = &admin {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+            admin.close().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    /// Calls the JSON API; returns the status and the parsed body (Null when empty).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string()))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        let (status, _, text) = self.request(req).await;
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (st, body) = self
+            .call(
+                "POST",
+                "/api/v1/auth/login",
+                Some(json!({"username": username, "password": password})),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "login {username}: {body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn post_ok(&self, path: &str, body: Value, token: &str) -> Value {
+        let (st, v) = self.call("POST", path, Some(body), Some(token)).await;
+        assert!(st.is_success(), "POST {path} → {st}: {v}");
+        v
+    }
+
+    /// A submitted HTML form with a session cookie; returns status, headers, body.
+    pub async fn form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", web::auth::encode(k), web::auth::encode(v)))
+            .collect();
+        let mut req = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.request(req.body(Body::from(body.join("&"))).unwrap())
+            .await
+    }
+
+    pub async fn page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
+        let req = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        let (st, _, body) = self.request(req).await;
+        (st, body)
+    }
+
+    /// Signs in through the login form; returns the session cookie ("dj_session=…").
+    pub async fn web_login(&self, username: &str, password: &str) -> String {
+        let (st, headers, _) = self
+            .form(
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("next", "/"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "web login {username}");
+        let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        set.split(';').next().unwrap().to_string()
+    }
+}
+
+/// Runs `f` once on SQLite and once on PostgreSQL, each on a fresh database.
+pub async fn on_both<F, Fut>(f: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = TestApp>,
+{
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = TestApp::new(backend).await;
+        let app = f(app).await;
+        app.cleanup().await;
+    }
+}
+
+/// A GB 11643 ID number with a correct check character.
+pub fn id_number(birth: &str, seq: &str) -> String {
+    let body = format!("330106{birth}{seq}");
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let s: u32 = body
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{body}{}", char::from(b"10X98765432"[(s % 11) as usize]))
+}
+
+pub fn person(name: &str, org: i64, idn: &str, birth: &str) -> Value {
+    json!({"name": name, "gender": "female", "birth_date": birth, "id_number": idn, "phone": "13800138000",
+           "org_id": org, "stage": "full", "category": "student"})
+}
+
+/// The tree of api-contract's worked example: university → two colleges → a branch in each, an org_staff
+/// for the root and a branch_secretary for branch A.
+pub struct Tree {
+    pub admin: String,
+    pub uni: i64,
+    pub ca: i64,
+    pub cb: i64,
+    pub ba: i64,
+    pub bb: i64,
+    pub staff: String,
+    pub sec_a: String,
+}
+
+pub async fn tree(app: &TestApp) -> Tree {
+    let admin = app.login("admin", ADMIN_PW).await;
+    let org = |name: &str, kind: &str, parent: Option<i64>, category: &str| json!({"name": name, "kind": kind, "parent_id": parent, "category": category});
+    let uni = app
+        .post_ok(
+            "/api/v1/orgs",
+            org("浙江某大学党委", "committee", None, "mixed"),
+            &admin,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let ca = app
+        .post_ok(
+            "/api/v1/orgs",
+            org("艺术设计学院党委", "college_committee", Some(uni), "mixed"),
+            &admin,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let cb = app
+        .post_ok(
+            "/api/v1/orgs",
+            org("信息学院党委", "college_committee", Some(uni), "mixed"),
+            &admin,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let ba = app
+        .post_ok(
+            "/api/v1/orgs",
+            org("艺术设计学院学生第一党支部", "branch", Some(ca), "student"),
+            &admin,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let bb = app
+        .post_ok(
+            "/api/v1/orgs",
+            org("信息学院教工党支部", "branch", Some(cb), "faculty"),
+            &admin,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let user = |name: &str, role: &str, org: i64| json!({"username": name, "password": USER_PW, "display_name": name, "grants": [{"role": role, "org_id": org}]});
+    app.post_ok("/api/v1/users", user("staff", "org_staff", uni), &admin)
+        .await;
+    app.post_ok(
+        "/api/v1/users",
+        user("sec_a", "branch_secretary", ba),
+        &admin,
+    )
+    .await;
+    let staff = app.login("staff", USER_PW).await;
+    let sec_a = app.login("sec_a", USER_PW).await;
+    Tree {
+        admin,
+        uni,
+        ca,
+        cb,
+        ba,
+        bb,
+        staff,
+        sec_a,
+    }
+}

@@ -1,0 +1,202 @@
+//! The web UI through real form posts: login, the Chinese field errors with values kept, scope
+//! refusals as 404 pages, security headers and the cross-site guard.
+
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn person_form_shows_chinese_errors_and_keeps_values() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let cookie = app.web_login("staff", USER_PW).await;
+        let good = id_number("19990101", "123");
+        let bad = format!(
+            "{}{}",
+            &good[..17],
+            if good.ends_with('0') { "1" } else { "0" }
+        );
+        let ba = t.ba.to_string();
+        let mut fields = vec![
+            ("name", "李红"),
+            ("gender", "female"),
+            ("birth_date", "1999-01-01"),
+            ("id_number", bad.as_str()),
+            ("org_id", ba.as_str()),
+            ("stage", "full"),
+            ("category", "student"),
+            ("phone", "13800138000"),
+        ];
+        let (st, _, html) = app.form("/people/new", &fields, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("公民身份号码校验位不正确"), "error shown");
+        assert!(html.contains("id=\"e-id_number\""), "beside the field");
+        assert!(html.contains("value=\"李红\""), "typed values kept");
+        assert!(html.contains("autofocus"), "first error focused");
+        let (_, list) = app
+            .call("GET", "/api/v1/people", None, Some(&t.staff))
+            .await;
+        assert_eq!(list["total"], 0);
+
+        fields[3] = ("id_number", good.as_str());
+        let (st, headers, _) = app.form("/people/new", &fields, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let location = headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let (st, html) = app.page(&location, &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            html.contains("已保存") && html.contains("330106********"),
+            "saved, masked"
+        );
+        assert!(!html.contains(&good));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn secretary_gets_a_404_page_for_another_branch() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let other = app
+            .post_ok(
+                "/api/v1/people",
+                person("王芳", t.bb, &id_number("19980202", "456"), "1998-02-02"),
+                &t.staff,
+            )
+            .await;
+        let mine = app
+            .post_ok(
+                "/api/v1/people",
+                person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"),
+                &t.staff,
+            )
+            .await;
+        let cookie = app.web_login("sec_a", USER_PW).await;
+        let (st, html) = app.page(&format!("/people/{}", other["id"]), &cookie).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        assert!(html.contains("请求编号"));
+        let (st, html) = app.page("/people", &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("李红") && !html.contains("王芳"));
+        let (st, _) = app.page(&format!("/people/{}", mine["id"]), &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        let (st, _) = app.page(&format!("/orgs/{}", t.bb), &cookie).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_carry_security_headers() {
+    let app = TestApp::new(kernel::Backend::Sqlite).await;
+    let (st, headers, _) = app
+        .request(
+            Request::builder()
+                .uri("/people")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert!(
+        headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=/people")
+    );
+    let (st, headers, html) = app
+        .request(
+            Request::builder()
+                .uri("/login")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("智慧党建"));
+    let csp = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(
+        headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+        "nosniff"
+    );
+    assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    assert!(headers.get("x-request-id").is_some());
+
+    let (st, _, html) = app
+        .form(
+            "/login",
+            &[("username", "admin"), ("password", "wrong")],
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert!(html.contains("用户名或密码错误"));
+    let cookie = app.web_login("admin", ADMIN_PW).await;
+    let (st, html) = app.page("/", &cookie).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("二次认证") && html.contains("已关闭"),
+        "the MFA-off warning is shown to admins"
+    );
+
+    // A cross-site form post is refused before it reaches the handler.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/logout")
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
+    let (st, _, _) = app.request(req).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = app.page("/", &cookie).await;
+    assert_eq!(st, StatusCode::OK, "still signed in");
+    let (st, headers, _) = app.form("/logout", &[], Some(&cookie)).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert!(
+        headers
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let (st, _) = app.page("/", &cookie).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "the session ended");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn health_and_metrics_answer() {
+    let app = TestApp::new(kernel::Backend::Sqlite).await;
+    for (path, needle) in [
+        ("/healthz", "ok"),
+        ("/readyz", "ready"),
+        ("/metrics", "dangjian_http_requests_total"),
+    ] {
+        let (st, _, body) = app
+            .request(Request::builder().uri(path).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(st, StatusCode::OK, "{path}");
+        assert!(body.contains(needle), "{path}: {body}");
+    }
+    app.cleanup().await;
+}
