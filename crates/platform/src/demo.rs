@@ -298,7 +298,7 @@ pub async fn generate(
                 *counts.entry((org_id, v.stage, v.category)).or_default() += 1;
             }
             made += 1;
-            if made % 5000 == 0 {
+            if made.is_multiple_of(5000) {
                 tx.commit().await?;
                 progress(made);
                 tx = p.db.begin().await?;
@@ -554,13 +554,7 @@ fn person(
         rng.below(1_000_000_000)
     );
     let education = match category {
-        PersonCategory::Student => {
-            if age > 22 {
-                "硕士研究生"
-            } else {
-                "大学本科"
-            }
-        }
+        PersonCategory::Student if age > 22 => "硕士研究生",
         PersonCategory::Faculty => {
             if rng.chance(0.7) {
                 "博士研究生"

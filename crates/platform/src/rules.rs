@@ -118,7 +118,7 @@ pub fn parse_phone(raw: &str) -> Result<String, &'static str> {
 pub fn parse_date(raw: &str) -> Option<Date> {
     let s = normalise_ascii(raw);
     let parts: Vec<&str> = s
-        .split(|c: char| matches!(c, '-' | '/' | '.' | '年' | '月' | '日'))
+        .split(['-', '/', '.', '年', '月', '日'])
         .filter(|p| !p.is_empty())
         .collect();
     let [y, m, d] = parts.as_slice() else {
@@ -316,13 +316,13 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
             ));
         }
     }
-    if let (Some(id), Some(g)) = (&id_number, gender) {
-        if id.gender() != g {
-            warnings.push(format!(
-                "性别与公民身份号码第17位不一致（号码显示为{}）",
-                id.gender().label()
-            ));
-        }
+    if let (Some(id), Some(g)) = (&id_number, gender)
+        && id.gender() != g
+    {
+        warnings.push(format!(
+            "性别与公民身份号码第17位不一致（号码显示为{}）",
+            id.gender().label()
+        ));
     }
     // The steps happen in this order; each is on or after the one before and after birth.
     let steps = [
@@ -335,31 +335,34 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
     let mut previous: Option<(&str, Date)> = birth_date.map(|b| ("出生", b));
     for (field, label, d) in steps {
         let Some(d) = d else { continue };
-        if let Some((prev_label, prev)) = previous {
-            if d < prev && !e.contains_key(field) {
-                e.insert(field.into(), format!("{label}日期不能早于{prev_label}日期"));
-            }
+        if let Some((prev_label, prev)) = previous
+            && d < prev
+            && !e.contains_key(field)
+        {
+            e.insert(field.into(), format!("{label}日期不能早于{prev_label}日期"));
         }
         previous = Some((label, d));
     }
-    if let (Some(b), Some(applied)) = (birth_date, applied_on) {
-        if kernel::dates::age_on(b, applied) < 18 && !e.contains_key("applied_on") {
-            e.insert(
-                "applied_on".into(),
-                format!("递交入党申请书时应年满十八岁（{CITE_MIN_AGE}）"),
-            );
-        }
+    if let (Some(b), Some(applied)) = (birth_date, applied_on)
+        && kernel::dates::age_on(b, applied) < 18
+        && !e.contains_key("applied_on")
+    {
+        e.insert(
+            "applied_on".into(),
+            format!("递交入党申请书时应年满十八岁（{CITE_MIN_AGE}）"),
+        );
     }
-    if let (Some(adm), Some(conv)) = (admitted_on, converted_on) {
-        if conv < kernel::dates::add_months(adm, 12) && !e.contains_key("converted_on") {
-            e.insert(
-                "converted_on".into(),
-                format!(
-                    "预备期为一年，转正日期不能早于{}（{CITE_PROBATION_YEAR}）",
-                    kernel::dates::iso(kernel::dates::add_months(adm, 12))
-                ),
-            );
-        }
+    if let (Some(adm), Some(conv)) = (admitted_on, converted_on)
+        && conv < kernel::dates::add_months(adm, 12)
+        && !e.contains_key("converted_on")
+    {
+        e.insert(
+            "converted_on".into(),
+            format!(
+                "预备期为一年，转正日期不能早于{}（{CITE_PROBATION_YEAR}）",
+                kernel::dates::iso(kernel::dates::add_months(adm, 12))
+            ),
+        );
     }
     if let Some(stage) = stage {
         // Early-stage dates stay optional: records moved from the national system often lack them.

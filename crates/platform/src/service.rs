@@ -539,10 +539,10 @@ impl Platform {
         if let Err(m) = check_password(&input.password, username) {
             errors.insert("password".into(), m.into());
         }
-        if let Some(pid) = input.person_id {
-            if store::get_person(&self.db, pid).await?.is_none() {
-                errors.insert("person_id".into(), "关联的人员不存在".into());
-            }
+        if let Some(pid) = input.person_id
+            && store::get_person(&self.db, pid).await?.is_none()
+        {
+            errors.insert("person_id".into(), "关联的人员不存在".into());
         }
         let mut grants = Vec::new();
         for (i, g) in input.grants.iter().enumerate() {
@@ -618,10 +618,10 @@ impl Platform {
         let Some(role) = Role::parse(&g.role) else {
             return Ok(Err("未知的角色"));
         };
-        if let (Some(s), Some(e)) = (g.starts_on, g.ends_on) {
-            if e < s {
-                return Ok(Err("任期结束日期不能早于开始日期"));
-            }
+        if let (Some(s), Some(e)) = (g.starts_on, g.ends_on)
+            && e < s
+        {
+            return Ok(Err("任期结束日期不能早于开始日期"));
         }
         if role.is_system_wide() || role == Role::Member {
             return Ok(if g.org_id.is_some() && role != Role::Member {
@@ -725,10 +725,9 @@ impl Platform {
             .contact_phone
             .as_deref()
             .filter(|p| !p.trim().is_empty())
+            && let Err(m) = rules::parse_phone(p)
         {
-            if let Err(m) = rules::parse_phone(p) {
-                errors.insert("contact_phone".into(), m.into());
-            }
+            errors.insert("contact_phone".into(), m.into());
         }
         if input
             .established_on
@@ -754,13 +753,13 @@ impl Platform {
                 if !actor.can(Capability::OrgWrite, &parent.path) {
                     return Err(Error::Forbidden);
                 }
-                if let Some(k) = kind {
-                    if !parent.kind.allows_child(k) {
-                        errors.insert(
-                            "kind".into(),
-                            format!("{}下不能设立{}", parent.kind.label(), k.label()),
-                        );
-                    }
+                if let Some(k) = kind
+                    && !parent.kind.allows_child(k)
+                {
+                    errors.insert(
+                        "kind".into(),
+                        format!("{}下不能设立{}", parent.kind.label(), k.label()),
+                    );
                 }
                 Some(parent)
             }

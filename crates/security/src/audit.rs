@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 /// Advisory-lock key that serialises audit appends across PostgreSQL instances.
-const PG_AUDIT_LOCK: i64 = 0x646a_6175_6469_74;
+const PG_AUDIT_LOCK: i64 = 0x0064_6a61_7564_6974;
 
 /// What happened, as the caller describes it. `seq`, time and hashes are added on append.
 #[derive(Clone, Debug, Default)]

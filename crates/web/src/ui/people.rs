@@ -206,10 +206,10 @@ async fn person_fields(
     // among the first results.
     let mut orgs: Vec<(String, String)> = vec![(String::new(), "请选择".into())];
     let current = get("org_id");
-    if let Ok(id) = current.parse::<i64>() {
-        if let Ok(o) = s.platform.get_org(&c.ctx, &c.actor, id).await {
-            orgs.push((o.id.to_string(), o.name));
-        }
+    if let Ok(id) = current.parse::<i64>()
+        && let Ok(o) = s.platform.get_org(&c.ctx, &c.actor, id).await
+    {
+        orgs.push((o.id.to_string(), o.name));
     }
     for o in s.platform.search_orgs(&c.actor, "", true).await? {
         if c.actor.can(Capability::PersonWrite, &o.path) && o.id.to_string() != current {
