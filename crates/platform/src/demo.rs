@@ -474,17 +474,10 @@ fn id_number(rng: &mut Rng, birth: Date, male: bool, seen: &mut HashSet<String>)
             u8::from(birth.month()),
             birth.day()
         );
-        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        let s: u32 = body
-            .bytes()
-            .zip(W)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum();
-        let check = b"10X98765432"
-            .get((s % 11) as usize)
-            .copied()
-            .unwrap_or(b'0');
-        let id = format!("{body}{}", char::from(check));
+        let id = format!(
+            "{body}{}",
+            rules::check_char(body.as_bytes()).unwrap_or('0')
+        );
         if seen.insert(id.clone()) {
             return id;
         }

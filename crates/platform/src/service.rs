@@ -664,23 +664,23 @@ impl Platform {
 
     /// Records a refused read and returns the error to answer with (not found: the caller learns nothing).
     async fn deny(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
-        audit::append_alone(
-            &self.db,
-            event(
-                Some(actor),
-                ctx,
-                action,
-                target.into(),
-                "denied",
-                String::new(),
-            ),
-        )
-        .await?;
+        self.record_refusal(ctx, actor, action, target).await?;
         Ok(Error::NotFound)
     }
 
     /// Records a refused write of a kind the caller's roles never allow, and answers 403.
     async fn refuse(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
+        self.record_refusal(ctx, actor, action, target).await?;
+        Ok(Error::Forbidden)
+    }
+
+    async fn record_refusal(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+    ) -> Result<()> {
         audit::append_alone(
             &self.db,
             event(
@@ -693,7 +693,7 @@ impl Platform {
             ),
         )
         .await?;
-        Ok(Error::Forbidden)
+        Ok(())
     }
 
     // ------------------------------------------------------------ organizations

@@ -8,8 +8,6 @@ use crate::model::{OrgRow, PersonRow, UserRow};
 
 // ---------------------------------------------------------------- organizations
 
-const ORG_COLUMNS: &str = "id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at";
-
 pub struct NewOrg<'a> {
     pub parent_id: Option<i64>,
     pub name: &'a str,
@@ -50,15 +48,14 @@ pub async fn insert_org(tx: &mut DbTx, o: &NewOrg<'_>) -> Result<i64, DbError> {
     Ok(id)
 }
 
+const ORG_BY_ID: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id = $1";
+
 pub async fn get_org(db: &Db, id: i64) -> Result<Option<OrgRow>, DbError> {
-    const SQL: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id = $1";
-    debug_assert!(SQL.contains(ORG_COLUMNS));
-    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
+    Ok(on_db!(db, p => sqlx::query_as(ORG_BY_ID).bind(id).fetch_optional(p).await)?)
 }
 
 pub async fn get_org_tx(tx: &mut DbTx, id: i64) -> Result<Option<OrgRow>, DbError> {
-    const SQL: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id = $1";
-    Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?)
+    Ok(on_tx!(tx, c => sqlx::query_as(ORG_BY_ID).bind(id).fetch_optional(c).await)?)
 }
 
 /// Children of `parent` (roots when `None`), by name.
@@ -154,9 +151,6 @@ pub async fn counts_for(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String, String
 
 // ---------------------------------------------------------------- people
 
-const PERSON_SELECT: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
-    applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version, created_at, updated_at FROM people";
-
 /// A person's row as written: plain items plus the sealed sensitive ones.
 pub struct PersonWrite<'a> {
     pub org_id: i64,
@@ -226,7 +220,6 @@ pub async fn update_person(
 pub async fn get_person(db: &Db, id: i64) -> Result<Option<PersonRow>, DbError> {
     const SQL: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
         applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version, created_at, updated_at FROM people WHERE id = $1";
-    debug_assert!(SQL.starts_with(PERSON_SELECT));
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
 }
 

@@ -250,13 +250,10 @@ where
 /// A GB 11643 ID number with a correct check character.
 pub fn id_number(birth: &str, seq: &str) -> String {
     let body = format!("330106{birth}{seq}");
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let s: u32 = body
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    format!("{body}{}", char::from(b"10X98765432"[(s % 11) as usize]))
+    format!(
+        "{body}{}",
+        platform::rules::check_char(body.as_bytes()).unwrap()
+    )
 }
 
 pub fn person(name: &str, org: i64, idn: &str, birth: &str) -> Value {

@@ -1,0 +1,502 @@
+//! The province benchmark (`cargo bench -p web --bench province`): server time of the people list (page
+//! and API) for subtrees of every size, the dashboard's subtree counts, login; the people-list page's
+//! throughput next to a bare axum + askama page of the same size, measured over real HTTP in the same run;
+//! and the resident memory of a `dangjian serve` process with the province loaded.
+//!
+//! The dataset is `dangjian demo --scale province --seed 2026`, made on first run in
+//! `DJ_BENCH_DIR` (default /var/tmp/dangjian-bench-province) and reused afterwards. Figures go to stdout
+//! in Markdown, ready for docs/PERFORMANCE.md. This is a measurement, never a pass/fail test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, header};
+use axum::response::Html;
+use axum::routing::get;
+use kernel::Db;
+use platform::Platform;
+use security::KeyRing;
+use serde_json::Value;
+use tower::ServiceExt;
+
+fn bench_dir() -> PathBuf {
+    std::env::var("DJ_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("/var/tmp/dangjian-bench-province"))
+}
+
+async fn call(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    token: &str,
+    body: Option<String>,
+) -> (u16, String) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let req = req
+        .header(header::COOKIE, format!("dj_session={token}"))
+        .body(body.map(Body::from).unwrap_or_default())
+        .unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Runs `f` `n` times after 3 warm-up runs; returns (p50, p95, mean) in milliseconds.
+async fn time<F, Fut>(n: usize, mut f: F) -> (f64, f64, f64)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..3 {
+        f().await;
+    }
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        f().await;
+        v.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mean = v.iter().sum::<f64>() / n as f64;
+    (v[n / 2], v[(n * 95 / 100).min(n - 1)], mean)
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>人员名册</title><link rel="stylesheet" href="/assets/app.css"></head><body><main><h1>人员名册</h1><table><thead><tr><th>姓名</th><th>性别</th><th>出生日期</th><th>发展阶段</th><th>人员类别</th><th>所在党组织</th><th>身份证号</th><th>联系电话</th></tr></thead><tbody>{% for r in rows %}<tr><td><a href="/people/{{ r.0 }}">{{ r.1 }}</a></td><td>{{ r.2 }}</td><td>{{ r.3 }}</td><td>{{ r.4 }}</td><td>{{ r.5 }}</td><td>{{ r.6 }}</td><td>{{ r.7 }}</td><td>{{ r.8 }}</td></tr>{% endfor %}</tbody></table></main></body></html>"#,
+    ext = "html"
+)]
+struct BarePage {
+    rows: Vec<(
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
+}
+
+fn wrk(url: &str, cookie: &str) -> Option<f64> {
+    let out = std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            "-c8",
+            "-d8s",
+            "-H",
+            &format!("Cookie: {cookie}"),
+            url,
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with("Requests/sec:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn rss_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = bench_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = KeyRing::load_or_create(&KeyRing::default_path(&dir)).unwrap();
+    let db = Db::connect(None, &dir).await.unwrap();
+    db.migrate().await.unwrap();
+    let settings = platform::Settings {
+        mfa_required: false,
+        ..Default::default()
+    };
+    let p = Arc::new(Platform::new(db, &keys, settings).unwrap());
+    let started = Instant::now();
+    let report = platform::demo::generate(&p, platform::demo::Scale::Province, 2026, &|n| {
+        if n % 100_000 == 0 {
+            eprintln!("  demo: {n} people");
+        }
+    })
+    .await
+    .unwrap();
+    if !report.already_present {
+        println!(
+            "Generated the province: {} organizations, {} people in {:.0} s.\n",
+            report.orgs,
+            report.people,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let state = web::AppState {
+        platform: p.clone(),
+        metrics: Arc::new(ops::Metrics::default()),
+        secure_cookies: false,
+    };
+    let router = web::build_router(state);
+    let login_body = r#"{"username":"staff","password":"Demo-2026!"}"#.to_string();
+    let (_, body) = call(
+        &router,
+        "POST",
+        "/api/v1/auth/login",
+        "",
+        Some(login_body.clone()),
+    )
+    .await;
+    let token = serde_json::from_str::<Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, me) = call(&router, "GET", "/api/v1/me", &token, None).await;
+    let root: i64 = serde_json::from_str::<Value>(&me).unwrap()["grants"][0]["org_id"]
+        .as_i64()
+        .unwrap();
+    // The province's top committee, a university, a college and a branch.
+    let (_, uni) = call(
+        &router,
+        "GET",
+        &format!("/api/v1/orgs/{root}"),
+        &token,
+        None,
+    )
+    .await;
+    let province = serde_json::from_str::<Value>(&uni).unwrap()["parent_id"].as_i64();
+    let (_, colleges) = call(
+        &router,
+        "GET",
+        &format!("/api/v1/orgs?parent_id={root}"),
+        &token,
+        None,
+    )
+    .await;
+    let college = serde_json::from_str::<Value>(&colleges).unwrap()[0]["id"]
+        .as_i64()
+        .unwrap();
+    let (_, branches) = call(
+        &router,
+        "GET",
+        &format!("/api/v1/orgs?parent_id={college}"),
+        &token,
+        None,
+    )
+    .await;
+    let branch = serde_json::from_str::<Value>(&branches).unwrap()[0]["id"]
+        .as_i64()
+        .unwrap();
+
+    // The province-wide subtree needs a province-wide reader: the security admin grants one for the bench.
+    let (_, sec) = call(
+        &router,
+        "POST",
+        "/api/v1/auth/login",
+        "",
+        Some(r#"{"username":"security","password":"Demo-2026!"}"#.into()),
+    )
+    .await;
+    let sec = serde_json::from_str::<Value>(&sec).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    if let Some(prov) = province {
+        let body = format!(
+            r#"{{"username":"bench_province","password":"Demo-2026!","display_name":"省级组织员","grants":[{{"role":"org_staff","org_id":{prov}}}]}}"#
+        );
+        let _ = call(&router, "POST", "/api/v1/users", &sec, Some(body)).await;
+    }
+    let (_, pt) = call(
+        &router,
+        "POST",
+        "/api/v1/auth/login",
+        "",
+        Some(r#"{"username":"bench_province","password":"Demo-2026!"}"#.into()),
+    )
+    .await;
+    let province_token = serde_json::from_str::<Value>(&pt)
+        .ok()
+        .and_then(|v| v["token"].as_str().map(str::to_string))
+        .unwrap_or(token.clone());
+    let province = province.unwrap_or(root);
+
+    println!(
+        "## Server time, in process (release build, {} people)\n",
+        report.people.max(1)
+    );
+    println!("| request | p50 ms | p95 ms | mean ms |\n| --- | ---: | ---: | ---: |");
+    let cases: Vec<(String, String, String)> = vec![
+        (
+            "people list page, whole province (1M)".into(),
+            format!("/people?org_id={province}"),
+            province_token.clone(),
+        ),
+        (
+            "people list page, one university".into(),
+            format!("/people?org_id={root}"),
+            token.clone(),
+        ),
+        (
+            "people list page, one college".into(),
+            format!("/people?org_id={college}"),
+            token.clone(),
+        ),
+        (
+            "people list page, one branch".into(),
+            format!("/people?org_id={branch}"),
+            token.clone(),
+        ),
+        (
+            "people list page, province, stage=probationary".into(),
+            format!("/people?org_id={province}&stage=probationary"),
+            province_token.clone(),
+        ),
+        (
+            "people list API, whole province".into(),
+            format!("/api/v1/people?org_id={province}"),
+            province_token.clone(),
+        ),
+        (
+            "people list API, one branch".into(),
+            format!("/api/v1/people?org_id={branch}"),
+            token.clone(),
+        ),
+        (
+            "people list API, next page by cursor (province)".into(),
+            String::new(),
+            province_token.clone(),
+        ),
+        (
+            "subtree counts by stage and category, whole province".into(),
+            format!("/api/v1/orgs/{province}/stats"),
+            province_token.clone(),
+        ),
+        (
+            "subtree counts, one college".into(),
+            format!("/api/v1/orgs/{college}/stats"),
+            token.clone(),
+        ),
+        (
+            "org page with children and counts, province".into(),
+            format!("/orgs/{province}"),
+            province_token.clone(),
+        ),
+    ];
+    let (_, first) = call(
+        &router,
+        "GET",
+        &format!("/api/v1/people?org_id={province}"),
+        &province_token,
+        None,
+    )
+    .await;
+    let cursor = serde_json::from_str::<Value>(&first).unwrap()["next_cursor"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    for (label, uri, tok) in &cases {
+        let uri = if uri.is_empty() {
+            format!(
+                "/api/v1/people?org_id={province}&cursor={}",
+                web::auth::encode(&cursor)
+            )
+        } else {
+            uri.clone()
+        };
+        let (st, _) = call(&router, "GET", &uri, tok, None).await;
+        assert_eq!(st, 200, "{label}: {uri}");
+        let (p50, p95, mean) = time(200, || {
+            let router = &router;
+            let uri = &uri;
+            async move {
+                call(router, "GET", uri, tok, None).await;
+            }
+        })
+        .await;
+        println!("| {label} | {p50:.2} | {p95:.2} | {mean:.2} |");
+    }
+    let (p50, p95, mean) = time(20, || {
+        let router = &router;
+        let b = login_body.clone();
+        async move {
+            call(router, "POST", "/api/v1/auth/login", "", Some(b)).await;
+        }
+    })
+    .await;
+    println!("| login (argon2id m=19 MiB, t=2) | {p50:.2} | {p95:.2} | {mean:.2} |");
+
+    // Throughput over real HTTP: the people-list page next to a bare axum + askama page of the same size.
+    let (_, page) = call(
+        &router,
+        "GET",
+        &format!("/people?org_id={root}"),
+        &token,
+        None,
+    )
+    .await;
+    let rows: Vec<_> = (0..20)
+        .map(|i| {
+            (
+                i,
+                "王晓明".into(),
+                "男".into(),
+                "2001-05-06".into(),
+                "预备党员".into(),
+                "学生".into(),
+                "计算机科学与技术学院2024级本科生第一党支部".into(),
+                "330106********123X".into(),
+                "138****8000".into(),
+            )
+        })
+        .collect();
+    let bare_html = Arc::new(BarePage { rows }.render().unwrap());
+    let bare_router = Router::new().route(
+        "/bare",
+        get(move || {
+            let rows: Vec<_> = (0..20)
+                .map(|i| {
+                    (
+                        i,
+                        "王晓明".to_string(),
+                        "男".to_string(),
+                        "2001-05-06".to_string(),
+                        "预备党员".to_string(),
+                        "学生".to_string(),
+                        "计算机科学与技术学院2024级本科生第一党支部".to_string(),
+                        "330106********123X".to_string(),
+                        "138****8000".to_string(),
+                    )
+                })
+                .collect();
+            async move { Html(BarePage { rows }.render().unwrap()) }
+        }),
+    );
+    let app_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (app_addr, bare_addr) = (
+        app_listener.local_addr().unwrap(),
+        bare_listener.local_addr().unwrap(),
+    );
+    tokio::spawn(async move {
+        axum::serve(
+            app_listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    tokio::spawn(async move { axum::serve(bare_listener, bare_router).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cookie = format!("dj_session={token}");
+    let url_app = format!("http://{app_addr}/people?org_id={root}");
+    let url_bare = format!("http://{bare_addr}/bare");
+    let wrk_app = tokio::task::spawn_blocking({
+        let (u, c) = (url_app.clone(), cookie.clone());
+        move || wrk(&u, &c)
+    })
+    .await
+    .unwrap();
+    let wrk_bare = tokio::task::spawn_blocking(move || wrk(&url_bare, "x=y"))
+        .await
+        .unwrap();
+    println!("\n## Throughput over HTTP (wrk -t2 -c8 -d8s, same process, same run)\n");
+    println!("| page | bytes | requests/s |\n| --- | ---: | ---: |");
+    println!(
+        "| people-list page (university subtree, 20 rows, session check, audit-free read) | {} | {} |",
+        page.len(),
+        wrk_app
+            .map(|v| format!("{v:.0}"))
+            .unwrap_or("wrk missing".into())
+    );
+    println!(
+        "| bare axum + askama page, same columns, 20 rows | {} | {} |",
+        bare_html.len(),
+        wrk_bare
+            .map(|v| format!("{v:.0}"))
+            .unwrap_or("wrk missing".into())
+    );
+    if let (Some(a), Some(b)) = (wrk_app, wrk_bare) {
+        println!(
+            "\nThe people-list page reaches {:.0} % of the bare page's throughput.",
+            a / b * 100.0
+        );
+    }
+
+    // Memory of the real server with the province loaded, after serving the list for a while.
+    let exe = std::env::var("DJ_EXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            let target = std::env::var("CARGO_TARGET_DIR")
+                .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").into());
+            PathBuf::from(target).join("release/dangjian")
+        });
+    if exe.exists() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(&dir)
+            .env("DANGJIAN_MFA_REQUIRED", "false")
+            .env("DANGJIAN_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let served = tokio::task::spawn_blocking({
+            let (u, c) = (
+                format!("http://127.0.0.1:{port}/people?org_id={root}"),
+                cookie.clone(),
+            );
+            move || wrk(&u, &c)
+        })
+        .await
+        .unwrap();
+        let (rss, hwm) = rss_mib(child.id());
+        println!("\n## Memory of `dangjian serve` with the province loaded\n");
+        println!(
+            "After {} requests/s of the people-list page for 8 s: resident {rss:.0} MiB, peak {hwm:.0} MiB.",
+            served.map(|v| format!("{v:.0}")).unwrap_or("?".into())
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    } else {
+        println!(
+            "\n(no release binary at {}: build it with `cargo build --release` to measure server memory)",
+            exe.display()
+        );
+    }
+}
