@@ -79,7 +79,7 @@ test('staff create a person: a wrong check digit is explained, corrected and sav
     assert.equal(await page.inputValue(`#f-${k}`), v, `${k} kept`);
   }
   assert.equal(await page.inputValue('#f-org_id'), branchId, 'the branch kept');
-  await shot(page, 'person-create-error');
+  await shot(page, 'person-create-error', { fullPage: false });
 
   // Corrected, it saves and lands on the person's page.
   await page.fill('#f-id_number', GOOD_ID);

@@ -48,7 +48,7 @@ test('a member on a phone: tab bar, progress, her own record', async () => {
   const [a, b] = [await cards.nth(0).boundingBox(), await cards.nth(1).boundingBox()];
   assert.ok(b.y >= a.y + a.height && Math.abs(a.x - b.x) < 1, 'cards are stacked');
   await noSidewaysScroll(page);
-  await shot(page, 'phone-member-record');
+  await shot(page, 'phone-member-record', { fullPage: false });
 
   assertNoProblems(page);
 
@@ -89,5 +89,5 @@ test("a secretary's roster on a phone: cards instead of a table, navigation in a
   assert.equal(label, '"身份证号"');
   await noSidewaysScroll(page);
   assertNoProblems(page);
-  await shot(page, 'phone-secretary-roster');
+  await shot(page, 'phone-secretary-roster', { fullPage: false });
 });

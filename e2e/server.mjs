@@ -156,13 +156,13 @@ export async function login(page, username, password = PASSWORD) {
   ]);
 }
 
-/** Saves a full-page screenshot into e2e/artifacts/NAME.png. */
-export async function shot(page, name) {
+/** Saves a screenshot into e2e/artifacts/NAME.png: the whole page, or with { fullPage: false } the screen. */
+export async function shot(page, name, { fullPage = true } = {}) {
   await mkdir(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
   // caret: 'initial' — hiding the caret makes Playwright leave style="" on every input, which htmx then
   // copies during a swap and our CSP rightly refuses.
-  await page.screenshot({ path: file, fullPage: true, caret: 'initial' });
+  await page.screenshot({ path: file, fullPage, caret: 'initial' });
   return file;
 }
 
