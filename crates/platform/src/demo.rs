@@ -352,6 +352,14 @@ pub async fn generate(
         starts_on: None,
         ends_on: None,
     };
+    // The member's account carries her own name, as a real one would.
+    let member_name = match member_person {
+        Some(id) => store::get_person(&p.db, id)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_else(|| "党员".into()),
+        None => "党员".into(),
+    };
     let accounts: Vec<(&str, &str, Option<i64>, Vec<GrantInput>)> = vec![
         (
             "security",
@@ -395,7 +403,7 @@ pub async fn generate(
             None,
             vec![g(Role::Leader, uni_id.or(Some(root.id)))],
         ),
-        ("member", "党员", member_person, vec![]),
+        ("member", member_name.as_str(), member_person, vec![]),
     ];
     for (username, display, person_id, grants) in accounts {
         let input = NewUserInput {

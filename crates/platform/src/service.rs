@@ -211,6 +211,9 @@ pub struct PeopleQuery {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PeoplePage {
+    /// The organization listed below, when one was asked for (for the page's heading).
+    #[serde(skip)]
+    pub org: Option<Org>,
     pub items: Vec<Person>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
@@ -399,25 +402,40 @@ impl Platform {
     /// The actor behind a session token, if the session is alive. Web sessions also end after
     /// `session_idle` without a request.
     pub async fn authenticate(&self, token: &str) -> Result<Actor> {
-        let hash = token::hash(token);
-        let s = store::session_by_hash(&self.db, &hash)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let rows = store::session_actor(&self.db, &token::hash(token)).await?;
+        let s = rows.first().ok_or(Error::Unauthenticated)?;
         let t = now();
         let idle_over =
             s.kind == SessionKind::Web.code() && s.last_seen_at + self.settings.session_idle < t;
-        if s.revoked_at.is_some() || s.expires_at <= t || idle_over {
+        if s.revoked_at.is_some() || s.expires_at <= t || idle_over || !s.active {
             return Err(Error::Unauthenticated);
         }
         // Writing last_seen on every request would make every read a write; a minute's grain is enough.
         if t - s.last_seen_at > Duration::from_secs(60) {
-            store::touch_session(&self.db, s.id, t).await?;
+            store::touch_session(&self.db, s.session_id, t).await?;
         }
-        let user = store::user_by_id(&self.db, s.user_id)
-            .await?
-            .filter(|u| u.active)
-            .ok_or(Error::Unauthenticated)?;
-        self.actor_of(&user).await
+        let today = kernel::dates::today();
+        let grants = rows
+            .iter()
+            .filter(|r| grant_in_force(r.starts_on, r.ends_on, today))
+            .filter_map(|r| {
+                Some(Grant {
+                    role: Role::parse(r.role.as_deref()?)?,
+                    org_id: r.org_id,
+                    org_name: r.org_name.clone(),
+                    org_path: r.org_path.clone(),
+                    starts_on: r.starts_on,
+                    ends_on: r.ends_on,
+                })
+            })
+            .collect();
+        Ok(Actor {
+            user_id: s.user_id,
+            username: s.username.clone(),
+            display_name: s.display_name.clone(),
+            person_id: s.person_id,
+            grants,
+        })
     }
 
     async fn actor_of(&self, user: &UserRow) -> Result<Actor> {
@@ -1197,8 +1215,8 @@ impl Platform {
         actor: &Actor,
         q: &PeopleQuery,
     ) -> Result<PeoplePage> {
-        let within = match q.org_id {
-            None => "/".to_string(),
+        let org = match q.org_id {
+            None => None,
             Some(id) => {
                 let org = store::get_org(&self.db, id)
                     .await?
@@ -1212,9 +1230,13 @@ impl Platform {
                         .deny(ctx, actor, "person.list", &format!("org:{id}"))
                         .await?);
                 }
-                org.path
+                Some(org)
             }
         };
+        let within = org
+            .as_ref()
+            .map(|o| o.path.clone())
+            .unwrap_or_else(|| "/".into());
         let ranges = actor.ranges_within(Capability::PersonRead, &within);
         let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
         let mut filter = PeopleFilter {
@@ -1258,33 +1280,20 @@ impl Platform {
             if skip_pages > 0 {
                 after = rows
                     .get(per_page as usize - 1)
-                    .map(|r| (r.org_path.clone(), r.id));
+                    .map(|r| (r.person.org_path.clone(), r.person.id));
             }
         }
         let has_more = rows.len() as i64 > per_page;
         rows.truncate(per_page as usize);
         let next_cursor = if has_more {
-            rows.last().map(|r| format!("{}:{}", r.org_path, r.id))
+            rows.last()
+                .map(|r| format!("{}:{}", r.person.org_path, r.person.id))
         } else {
             None
         };
-        let org_ids: Vec<i64> = {
-            let mut v: Vec<i64> = rows.iter().map(|r| r.org_id).collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        };
-        let names: HashMap<i64, String> = store::orgs_by_ids(&self.db, &org_ids)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
         let items = rows
             .into_iter()
-            .map(|r| {
-                let name = names.get(&r.org_id).cloned().unwrap_or_default();
-                Person::from_row(r, name)
-            })
+            .map(|r| Person::from_row(r.person, r.org_name))
             .collect();
         let total = if filter.text.is_none() && filter.id_number_bidx.is_none() {
             Some(
@@ -1295,6 +1304,7 @@ impl Platform {
             None
         };
         Ok(PeoplePage {
+            org,
             items,
             next_cursor,
             total,
@@ -1308,7 +1318,7 @@ impl Platform {
         f: &PeopleFilter,
         after: Option<(&str, i64)>,
         limit: i64,
-    ) -> Result<Vec<crate::model::PersonRow>> {
+    ) -> Result<Vec<store::PersonListRow>> {
         let mut out = Vec::new();
         for start in ranges {
             let end = subtree_end(start);

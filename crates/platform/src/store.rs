@@ -233,6 +233,14 @@ pub async fn person_sealed(
     Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?)
 }
 
+/// A person of a list, with the name of her organization (joined, not fetched in a second query).
+#[derive(Debug, sqlx::FromRow)]
+pub struct PersonListRow {
+    #[sqlx(flatten)]
+    pub person: PersonRow,
+    pub org_name: String,
+}
+
 /// Filters of the people list; a `None` filter is not applied.
 #[derive(Clone, Debug, Default)]
 pub struct PeopleFilter {
@@ -246,6 +254,8 @@ pub struct PeopleFilter {
 
 /// One page of the people in the subtree range `[start, end)`, ordered by (org_path, id), after the
 /// keyset cursor `after`. The (org_path, id) index serves every subtree, large or small, without a sort.
+/// The lower bound is one row value, so the planner of either database starts the index scan exactly
+/// there (two separate lower bounds let SQLite pick the weaker one and scan from the index's start).
 pub async fn list_people(
     db: &Db,
     start: &str,
@@ -253,21 +263,24 @@ pub async fn list_people(
     f: &PeopleFilter,
     after: Option<(&str, i64)>,
     limit: i64,
-) -> Result<Vec<PersonRow>, DbError> {
-    const SQL: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
-        applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version, created_at, updated_at FROM people \
-        WHERE org_path >= $1 AND org_path < $2 \
-        AND ($3 IS NULL OR stage = $3) AND ($4 IS NULL OR category = $4) \
-        AND ($5 IS NULL OR name LIKE '%' || $5 || '%' ESCAPE '\\' OR person_no = $6) \
-        AND ($7 IS NULL OR id_number_bidx = $7) \
-        AND (org_path > $8 OR (org_path = $8 AND id > $9)) \
-        ORDER BY org_path, id LIMIT $10";
-    let (after_path, after_id) = after.unwrap_or(("", 0));
+) -> Result<Vec<PersonListRow>, DbError> {
+    const SQL: &str = "SELECT p.id, p.org_id, p.org_path, p.name, p.gender, p.ethnicity, p.birth_date, p.native_place, p.education, p.category, \
+        p.person_no, p.stage, p.status, p.party_post, p.job_title, p.applied_on, p.activist_on, p.candidate_on, p.admitted_on, p.converted_on, \
+        p.id_number_masked, p.phone_masked, p.version, p.created_at, p.updated_at, o.name AS org_name \
+        FROM people p JOIN orgs o ON o.id = p.org_id \
+        WHERE (p.org_path, p.id) > ($1, $2) AND p.org_path < $3 \
+        AND ($4 IS NULL OR p.stage = $4) AND ($5 IS NULL OR p.category = $5) \
+        AND ($6 IS NULL OR p.name LIKE '%' || $6 || '%' ESCAPE '\\' OR p.person_no = $7) \
+        AND ($8 IS NULL OR p.id_number_bidx = $8) \
+        ORDER BY p.org_path, p.id LIMIT $9";
+    let (from_path, from_id) = match after {
+        Some((p, id)) if (p, id) > (start, 0) => (p, id),
+        _ => (start, 0),
+    };
     let like = f.text.as_deref().map(escape_like);
     Ok(on_db!(db, p => sqlx::query_as(SQL)
-        .bind(start).bind(end).bind(f.stage.as_deref()).bind(f.category.as_deref())
-        .bind(like.as_deref()).bind(f.text.as_deref()).bind(f.id_number_bidx.as_deref())
-        .bind(after_path).bind(after_id).bind(limit)
+        .bind(from_path).bind(from_id).bind(end).bind(f.stage.as_deref()).bind(f.category.as_deref())
+        .bind(like.as_deref()).bind(f.text.as_deref()).bind(f.id_number_bidx.as_deref()).bind(limit)
         .fetch_all(p).await)?)
 }
 
@@ -377,19 +390,37 @@ pub async fn insert_session(tx: &mut DbTx, s: &NewSession<'_>) -> Result<(), DbE
     Ok(())
 }
 
+/// A live-or-not session with its user and each of the user's grants: one row per grant (one row with
+/// empty grant columns when there is none). Everything a request needs to know about its caller, in one
+/// round trip.
 #[derive(Debug, sqlx::FromRow)]
-pub struct SessionRow {
-    pub id: i64,
-    pub user_id: i64,
+pub struct SessionActorRow {
+    pub session_id: i64,
     pub kind: String,
     pub last_seen_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub person_id: Option<i64>,
+    pub active: bool,
+    pub role: Option<String>,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub org_path: Option<String>,
+    pub starts_on: Option<Date>,
+    pub ends_on: Option<Date>,
 }
 
-pub async fn session_by_hash(db: &Db, hash: &[u8]) -> Result<Option<SessionRow>, DbError> {
-    const SQL: &str = "SELECT id, user_id, kind, last_seen_at, expires_at, revoked_at FROM sessions WHERE token_hash = $1";
-    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(hash).fetch_optional(p).await)?)
+pub async fn session_actor(db: &Db, hash: &[u8]) -> Result<Vec<SessionActorRow>, DbError> {
+    const SQL: &str = "SELECT s.id AS session_id, s.kind, s.last_seen_at, s.expires_at, s.revoked_at, \
+        u.id AS user_id, u.username, u.display_name, u.person_id, u.active, \
+        g.role, g.org_id, o.name AS org_name, o.path AS org_path, g.starts_on, g.ends_on \
+        FROM sessions s JOIN users u ON u.id = s.user_id \
+        LEFT JOIN grants g ON g.user_id = u.id LEFT JOIN orgs o ON o.id = g.org_id \
+        WHERE s.token_hash = $1 ORDER BY g.id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(hash).fetch_all(p).await)?)
 }
 
 pub async fn touch_session(db: &Db, id: i64, now: OffsetDateTime) -> Result<(), DbError> {

@@ -1,5 +1,5 @@
 //! Static files embedded in the binary: our stylesheet and mark (in git) and htmx (from npm, copied by
-//! build.rs). Served with long caching; the URLs carry the crate version so an upgrade refreshes them.
+//! build.rs). Cached for an hour, so an upgrade's new stylesheet reaches every browser within that hour.
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -31,7 +31,7 @@ pub async fn serve(Path(file): Path<String>) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=86400"),
+        HeaderValue::from_static("public, max-age=3600"),
     );
     resp
 }

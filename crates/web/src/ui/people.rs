@@ -55,18 +55,11 @@ pub async fn people_get(
     Query(raw): Query<HashMap<String, String>>,
 ) -> Response {
     let q = query_of(&raw);
-    let result = async {
-        let org = match q.org_id {
-            Some(id) => s.platform.get_org(&c.ctx, &c.actor, id).await.ok(),
-            None => None,
-        };
-        let page = s.platform.list_people(&c.ctx, &c.actor, &q).await?;
-        Ok::<_, Error>((org, page))
-    };
-    let (org, page) = match result.await {
+    let mut page = match s.platform.list_people(&c.ctx, &c.actor, &q).await {
         Ok(v) => v,
         Err(e) => return super::platform_error(&e, &c.ctx.request_id),
     };
+    let org = page.org.take();
     let keep = |k: &str| {
         raw.get(k)
             .filter(|v| !v.is_empty())

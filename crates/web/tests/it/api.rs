@@ -48,6 +48,10 @@ async fn contract_journey_secretary_sees_her_branch_only() {
             "masked: {shown}"
         );
         assert_eq!(got["phone"], "138****8000");
+        assert_eq!(
+            got["birth_date"], "1999-01-01",
+            "dates are YYYY-MM-DD (api-contract)"
+        );
         assert!(!got.to_string().contains(&ia));
 
         let (st, body) = app
