@@ -2,7 +2,7 @@
 //! Code lists are stored as stable English codes (what the API speaks) and shown with Chinese labels.
 
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 use utoipa::ToSchema;
 
 /// A closed code list: stable snake_case code for storage and the API, a Chinese label for people.
@@ -149,8 +149,6 @@ pub struct OrgRow {
     pub secretary: Option<String>,
     pub contact_phone: Option<String>,
     pub established_on: Option<Date>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
 }
 
 /// An organization as the API shows it.
@@ -244,8 +242,6 @@ pub struct PersonRow {
     pub id_number_masked: String,
     pub phone_masked: Option<String>,
     pub version: i64,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
 }
 
 /// A person as lists, pages and the API show them: sensitive items masked.

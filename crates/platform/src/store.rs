@@ -48,7 +48,7 @@ pub async fn insert_org(tx: &mut DbTx, o: &NewOrg<'_>) -> Result<i64, DbError> {
     Ok(id)
 }
 
-const ORG_BY_ID: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id = $1";
+const ORG_BY_ID: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs WHERE id = $1";
 
 pub async fn get_org(db: &Db, id: i64) -> Result<Option<OrgRow>, DbError> {
     Ok(on_db!(db, p => sqlx::query_as(ORG_BY_ID).bind(id).fetch_optional(p).await)?)
@@ -60,8 +60,8 @@ pub async fn get_org_tx(tx: &mut DbTx, id: i64) -> Result<Option<OrgRow>, DbErro
 
 /// Children of `parent` (roots when `None`), by name.
 pub async fn org_children(db: &Db, parent: Option<i64>) -> Result<Vec<OrgRow>, DbError> {
-    const CHILDREN: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE parent_id = $1 ORDER BY id";
-    const ROOTS: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE parent_id IS NULL ORDER BY id";
+    const CHILDREN: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs WHERE parent_id = $1 ORDER BY id";
+    const ROOTS: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs WHERE parent_id IS NULL ORDER BY id";
     Ok(match parent {
         Some(id) => on_db!(db, p => sqlx::query_as(CHILDREN).bind(id).fetch_all(p).await)?,
         None => on_db!(db, p => sqlx::query_as(ROOTS).fetch_all(p).await)?,
@@ -73,8 +73,8 @@ pub async fn orgs_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<OrgRow>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    const SQLITE: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id IN (SELECT value FROM json_each($1))";
-    const PG: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs WHERE id = ANY($1)";
+    const SQLITE: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs WHERE id IN (SELECT value FROM json_each($1))";
+    const PG: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs WHERE id = ANY($1)";
     Ok(match db {
         Db::Sqlite(p) => {
             sqlx::query_as(SQLITE)
@@ -94,7 +94,7 @@ pub async fn search_orgs(
     q: &str,
     limit: i64,
 ) -> Result<Vec<OrgRow>, DbError> {
-    const SQL: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at FROM orgs \
+    const SQL: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs \
         WHERE path >= $1 AND path < $2 AND name LIKE $3 ESCAPE '\\' ORDER BY path LIMIT $4";
     let pattern = format!("%{}%", escape_like(q));
     Ok(
@@ -219,7 +219,7 @@ pub async fn update_person(
 
 pub async fn get_person(db: &Db, id: i64) -> Result<Option<PersonRow>, DbError> {
     const SQL: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
-        applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version, created_at, updated_at FROM people WHERE id = $1";
+        applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version FROM people WHERE id = $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
 }
 
@@ -266,7 +266,7 @@ pub async fn list_people(
 ) -> Result<Vec<PersonListRow>, DbError> {
     const SQL: &str = "SELECT p.id, p.org_id, p.org_path, p.name, p.gender, p.ethnicity, p.birth_date, p.native_place, p.education, p.category, \
         p.person_no, p.stage, p.status, p.party_post, p.job_title, p.applied_on, p.activist_on, p.candidate_on, p.admitted_on, p.converted_on, \
-        p.id_number_masked, p.phone_masked, p.version, p.created_at, p.updated_at, o.name AS org_name \
+        p.id_number_masked, p.phone_masked, p.version, o.name AS org_name \
         FROM people p JOIN orgs o ON o.id = p.org_id \
         WHERE (p.org_path, p.id) > ($1, $2) AND p.org_path < $3 \
         AND ($4 IS NULL OR p.stage = $4) AND ($5 IS NULL OR p.category = $5) \

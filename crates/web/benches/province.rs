@@ -383,6 +383,35 @@ async fn main() {
         .await;
         println!("| {label} | {p50:.2} | {p95:.2} | {mean:.2} |");
     }
+    // Where the time of one list page goes: the pieces on their own.
+    let ctx = platform::Ctx::default();
+    let actor = p.authenticate(&token).await.unwrap();
+    let query = platform::service::PeopleQuery {
+        org_id: Some(root),
+        ..Default::default()
+    };
+    let pieces: Vec<(&str, u8)> = vec![
+        (
+            "· piece: authenticate (session, user, grants: one query)",
+            0,
+        ),
+        ("· piece: list_people service (org, page, total)", 1),
+        ("· piece: SELECT 1 through the pool (driver round trip)", 2),
+    ];
+    for (label, which) in pieces {
+        let (p50, p95, mean) = time(300, || {
+            let (p, token, actor, ctx, query) = (&p, &token, &actor, &ctx, &query);
+            async move {
+                match which {
+                    0 => drop(p.authenticate(token).await.unwrap()),
+                    1 => drop(p.list_people(ctx, actor, query).await.unwrap()),
+                    _ => p.db.ping().await.unwrap(),
+                }
+            }
+        })
+        .await;
+        println!("| {label} | {p50:.3} | {p95:.3} | {mean:.3} |");
+    }
     let (p50, p95, mean) = time(20, || {
         let router = &router;
         let b = login_body.clone();
