@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/users", get(system::users_get))
         .route(
+            "/admin/users/new",
+            get(system::user_new_get).post(system::user_new_post),
+        )
+        .route(
             "/audit",
             get(system::audit_get).post(system::audit_verify_post),
         )

@@ -66,6 +66,7 @@ struct OrgPage {
     can_add_child: bool,
     can_add_person: bool,
     can_see_people: bool,
+    can_add_account: bool,
 }
 
 pub async fn orgs_get(State(s): State<AppState>, c: Caller) -> Response {
@@ -159,6 +160,7 @@ async fn page(
         can_see_people: path
             .as_deref()
             .is_some_and(|p| !c.actor.ranges_within(Capability::PersonRead, p).is_empty()),
+        can_add_account: c.actor.can_somewhere(Capability::AccountAdmin),
         bars: StageBars::new(&own),
         counts: own,
         org,

@@ -200,3 +200,45 @@ async fn health_and_metrics_answer() {
     }
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn admin_creates_an_account_through_the_form() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let cookie = app.web_login("admin", ADMIN_PW).await;
+        let (st, html) = app
+            .page(&format!("/admin/users/new?org_id={}", t.ba), &cookie)
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("艺术设计学院学生第一党支部"));
+        let ba = t.ba.to_string();
+        let mut fields = vec![
+            ("username", "sec_b"),
+            ("display_name", "王书记"),
+            ("password", "weak"),
+            ("role", "branch_secretary"),
+            ("org_id", ba.as_str()),
+        ];
+        let (st, _, html) = app.form("/admin/users/new", &fields, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("id=\"e-password\"") && html.contains("value=\"王书记\""));
+        fields[2] = ("password", "Strong-Pass-2026!");
+        let (st, headers, _) = app.form("/admin/users/new", &fields, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{headers:?}");
+        let token = app.login("sec_b", "Strong-Pass-2026!").await;
+        let (_, me) = app.call("GET", "/api/v1/me", None, Some(&token)).await;
+        assert_eq!(
+            (
+                me["grants"][0]["role"].as_str(),
+                me["grants"][0]["org_id"].as_i64()
+            ),
+            (Some("branch_secretary"), Some(t.ba))
+        );
+        // A secretary cannot open the form.
+        let sec = app.web_login("sec_a", USER_PW).await;
+        let (st, _) = app.page("/admin/users/new", &sec).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        app
+    })
+    .await;
+}
