@@ -1352,12 +1352,7 @@ impl Platform {
                 .map(|o| o.id)
                 .collect();
         }
-        Ok(store::counts_for(&self.db, &ids)
-            .await?
-            .into_iter()
-            .filter(|(_, s, c, _)| stage.is_none_or(|x| x == s) && category.is_none_or(|x| x == c))
-            .map(|(_, _, _, n)| n)
-            .sum())
+        Ok(store::count_total(&self.db, &ids, stage, category).await?)
     }
 }
 

@@ -447,3 +447,104 @@ async fn openapi_documents_every_contract_route() {
     }
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn keyset_pages_cover_the_subtree_once_in_order() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        for i in 0..25 {
+            let org = if i % 2 == 0 { t.ba } else { t.bb };
+            let seq = format!("{:03}", 100 + i);
+            app.post_ok(
+                "/api/v1/people",
+                person(
+                    &format!("人员{i}"),
+                    org,
+                    &id_number("19990101", &seq),
+                    "1999-01-01",
+                ),
+                &t.staff,
+            )
+            .await;
+        }
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let q = match &cursor {
+                Some(c) => format!(
+                    "/api/v1/people?org_id={}&per_page=10&cursor={}",
+                    t.uni,
+                    web::auth::encode(c)
+                ),
+                None => format!("/api/v1/people?org_id={}&per_page=10", t.uni),
+            };
+            let (st, page) = app.call("GET", &q, None, Some(&t.staff)).await;
+            assert_eq!(st, StatusCode::OK, "{page}");
+            assert_eq!(page["total"], 25);
+            seen.extend(
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (p["org_id"].as_i64().unwrap(), p["id"].as_i64().unwrap())),
+            );
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 25);
+        let mut sorted = seen.clone();
+        sorted.sort_by_key(|(org, id)| (if *org == t.ba { 0 } else { 1 }, *id));
+        assert_eq!(seen, sorted, "ordered by organization, then id, each once");
+        let (_, p2) = app
+            .call(
+                "GET",
+                &format!("/api/v1/people?org_id={}&per_page=10&page=2", t.uni),
+                None,
+                Some(&t.staff),
+            )
+            .await;
+        let ids: Vec<i64> = p2["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            seen[10..20].iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+            "page=2 is the second ten"
+        );
+        let (_, by_stage) = app
+            .call(
+                "GET",
+                &format!("/api/v1/people?org_id={}&stage=applicant", t.uni),
+                None,
+                Some(&t.staff),
+            )
+            .await;
+        assert_eq!(
+            (
+                by_stage["total"].as_i64(),
+                by_stage["items"].as_array().unwrap().len()
+            ),
+            (Some(0), 0)
+        );
+        let (_, by_name) = app
+            .call(
+                "GET",
+                &format!("/api/v1/people?q={}", web::auth::encode("人员1")),
+                None,
+                Some(&t.staff),
+            )
+            .await;
+        assert_eq!(
+            by_name["items"].as_array().unwrap().len(),
+            11,
+            "人员1 and 人员10-19"
+        );
+        app
+    })
+    .await;
+}
