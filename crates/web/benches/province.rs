@@ -78,6 +78,19 @@ where
     (v[n / 2], v[(n * 95 / 100).min(n - 1)], mean)
 }
 
+/// One row of the bare page: id and eight shown columns.
+type BareRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
 /// The bare page: the same frame (head and tail copied from the real page, so the bytes match) and 20
 /// rows rendered by askama from data in memory — no session, no database.
 #[derive(Template)]
@@ -88,30 +101,10 @@ where
 struct BarePage {
     head: Arc<str>,
     tail: Arc<str>,
-    rows: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    )>,
+    rows: Vec<BareRow>,
 }
 
-fn bare_rows() -> Vec<(
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-)> {
+fn bare_rows() -> Vec<BareRow> {
     (0..20)
         .map(|i| {
             (

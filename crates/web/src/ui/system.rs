@@ -53,11 +53,11 @@ async fn user_fields(
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let mut orgs = vec![(String::new(), "（系统管理角色不选组织）".to_string())];
     let mut seen = std::collections::HashSet::new();
-    if let Ok(id) = get("org_id").parse::<i64>() {
-        if let Ok(o) = s.platform.get_org(&c.ctx, &c.actor, id).await {
-            seen.insert(o.id);
-            orgs.push((o.id.to_string(), format!("{}（{}）", o.name, o.kind_label)));
-        }
+    if let Ok(id) = get("org_id").parse::<i64>()
+        && let Ok(o) = s.platform.get_org(&c.ctx, &c.actor, id).await
+    {
+        seen.insert(o.id);
+        orgs.push((o.id.to_string(), format!("{}（{}）", o.name, o.kind_label)));
     }
     for top in s.platform.org_children(&c.ctx, &c.actor, None).await? {
         let children = s
