@@ -6,6 +6,7 @@
 //! * Migrations for both databases, embedded in the binary.
 //! * Dates (today in China's time zone, month arithmetic by convention C1), a small deterministic RNG.
 
+pub mod cache;
 pub mod dates;
 pub mod db;
 pub mod rng;

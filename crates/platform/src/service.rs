@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use kernel::cache::TtlCache;
 use kernel::{Db, DbError};
 use security::audit::{self, Event};
 use security::password::PasswordParams;
@@ -98,6 +99,10 @@ pub struct Settings {
     pub token_ttl: Duration,
     /// Administrators and org staff need a second factor (api-contract: DANGJIAN_MFA_REQUIRED).
     pub mfa_required: bool,
+    /// How long an instance may reuse the caller behind a token and an organization's row without asking
+    /// the database. This instance forgets an entry the moment it changes it (logout, password); other
+    /// instances on the same PostgreSQL see a revoked session or a changed grant within this time.
+    pub cache_ttl: Duration,
 }
 
 impl Default for Settings {
@@ -108,6 +113,7 @@ impl Default for Settings {
             session_absolute: Duration::from_secs(12 * 3600),
             token_ttl: Duration::from_secs(12 * 3600),
             mfa_required: true,
+            cache_ttl: Duration::from_secs(2),
         }
     }
 }
@@ -117,6 +123,20 @@ pub struct Platform {
     pub db: Db,
     cipher: FieldCipher,
     pub settings: Settings,
+    callers: TtlCache<Vec<u8>, CachedSession>,
+    orgs: TtlCache<i64, OrgRow>,
+}
+
+/// A session as a request needs it, kept for `cache_ttl` (see [`Settings::cache_ttl`]).
+#[derive(Clone, Debug)]
+struct CachedSession {
+    session_id: i64,
+    web: bool,
+    last_seen_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    revoked: bool,
+    active: bool,
+    actor: Actor,
 }
 
 const COL_ID_NUMBER: &str = "people.id_number";
@@ -249,8 +269,22 @@ impl Platform {
         Ok(Platform {
             db,
             cipher: FieldCipher::new(keys)?,
+            callers: TtlCache::new(settings.cache_ttl, 10_000),
+            orgs: TtlCache::new(settings.cache_ttl, 50_000),
             settings,
         })
+    }
+
+    /// An organization's row, from the cache when fresh.
+    async fn org_row(&self, id: i64) -> Result<Option<OrgRow>> {
+        if let Some(row) = self.orgs.get(&id) {
+            return Ok(Some(row));
+        }
+        let row = store::get_org(&self.db, id).await?;
+        if let Some(r) = &row {
+            self.orgs.put(id, r.clone());
+        }
+        Ok(row)
     }
 
     // ------------------------------------------------------------ accounts and sessions
@@ -402,18 +436,37 @@ impl Platform {
     /// The actor behind a session token, if the session is alive. Web sessions also end after
     /// `session_idle` without a request.
     pub async fn authenticate(&self, token: &str) -> Result<Actor> {
-        let rows = store::session_actor(&self.db, &token::hash(token)).await?;
-        let s = rows.first().ok_or(Error::Unauthenticated)?;
+        let hash = token::hash(token);
+        let mut s = match self.callers.get(&hash) {
+            Some(s) => s,
+            None => {
+                let s = self
+                    .load_session(&hash)
+                    .await?
+                    .ok_or(Error::Unauthenticated)?;
+                self.callers.put(hash.clone(), s.clone());
+                s
+            }
+        };
         let t = now();
-        let idle_over =
-            s.kind == SessionKind::Web.code() && s.last_seen_at + self.settings.session_idle < t;
-        if s.revoked_at.is_some() || s.expires_at <= t || idle_over || !s.active {
+        let idle_over = s.web && s.last_seen_at + self.settings.session_idle < t;
+        if s.revoked || s.expires_at <= t || idle_over || !s.active {
             return Err(Error::Unauthenticated);
         }
         // Writing last_seen on every request would make every read a write; a minute's grain is enough.
         if t - s.last_seen_at > Duration::from_secs(60) {
             store::touch_session(&self.db, s.session_id, t).await?;
+            s.last_seen_at = t;
+            self.callers.put(hash, s.clone());
         }
+        Ok(s.actor)
+    }
+
+    async fn load_session(&self, hash: &[u8]) -> Result<Option<CachedSession>> {
+        let rows = store::session_actor(&self.db, hash).await?;
+        let Some(s) = rows.first() else {
+            return Ok(None);
+        };
         let today = kernel::dates::today();
         let grants = rows
             .iter()
@@ -429,13 +482,21 @@ impl Platform {
                 })
             })
             .collect();
-        Ok(Actor {
-            user_id: s.user_id,
-            username: s.username.clone(),
-            display_name: s.display_name.clone(),
-            person_id: s.person_id,
-            grants,
-        })
+        Ok(Some(CachedSession {
+            session_id: s.session_id,
+            web: s.kind == SessionKind::Web.code(),
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            revoked: s.revoked_at.is_some(),
+            active: s.active,
+            actor: Actor {
+                user_id: s.user_id,
+                username: s.username.clone(),
+                display_name: s.display_name.clone(),
+                person_id: s.person_id,
+                grants,
+            },
+        }))
     }
 
     async fn actor_of(&self, user: &UserRow) -> Result<Actor> {
@@ -480,6 +541,8 @@ impl Platform {
         )
         .await?;
         tx.commit().await?;
+        // Forgotten after the commit, so a request in between cannot cache the session again.
+        self.callers.remove(&token::hash(token));
         Ok(())
     }
 
@@ -518,6 +581,7 @@ impl Platform {
         )
         .await?;
         tx.commit().await?;
+        self.callers.remove_where(|s| s.actor.user_id == user.id);
         Ok(())
     }
 
@@ -651,7 +715,7 @@ impl Platform {
         let Some(org_id) = g.org_id else {
             return Ok(Err("该角色需要指定所辖党组织"));
         };
-        let Some(org) = store::get_org(&self.db, org_id).await? else {
+        let Some(org) = self.org_row(org_id).await? else {
             return Ok(Err("所辖党组织不存在"));
         };
         let kind = OrgKind::parse(&org.kind).unwrap_or(OrgKind::Branch);
@@ -842,7 +906,8 @@ impl Platform {
 
     /// An organization the actor may see, or `NotFound` (audited when it exists but is out of scope).
     async fn readable_org(&self, ctx: &Ctx, actor: &Actor, id: i64, action: &str) -> Result<Org> {
-        let org = store::get_org(&self.db, id)
+        let org = self
+            .org_row(id)
             .await?
             .map(Org::from_row)
             .ok_or(Error::NotFound)?;
@@ -1000,7 +1065,7 @@ impl Platform {
     /// The organization a person is to be placed in: it must exist, be visible, accept people, and the
     /// actor must be allowed to write there.
     async fn target_org(&self, actor: &Actor, org_id: i64) -> Result<Org> {
-        let org = store::get_org(&self.db, org_id).await?.map(Org::from_row);
+        let org = self.org_row(org_id).await?.map(Org::from_row);
         let Some(org) = org.filter(|o| {
             actor.can(Capability::PersonRead, &o.path) || actor.can(Capability::OrgRead, &o.path)
         }) else {
@@ -1093,7 +1158,8 @@ impl Platform {
                 .deny(ctx, actor, "person.read", &format!("person:{id}"))
                 .await?);
         }
-        let org_name = store::get_org(&self.db, row.org_id)
+        let org_name = self
+            .org_row(row.org_id)
             .await?
             .map(|o| o.name)
             .unwrap_or_default();
@@ -1218,7 +1284,8 @@ impl Platform {
         let org = match q.org_id {
             None => None,
             Some(id) => {
-                let org = store::get_org(&self.db, id)
+                let org = self
+                    .org_row(id)
                     .await?
                     .map(Org::from_row)
                     .ok_or(Error::NotFound)?;
