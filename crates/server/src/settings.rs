@@ -34,6 +34,7 @@ struct File {
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<u64>,
     session_absolute_hours: Option<u64>,
+    cache_seconds: Option<u64>,
     log: Option<String>,
     log_json: Option<bool>,
 }
@@ -89,6 +90,9 @@ impl Settings {
         }
         if let Some(m) = file.session_idle_minutes {
             platform.session_idle = Duration::from_secs(m * 60);
+        }
+        if let Some(c) = file.cache_seconds {
+            platform.cache_ttl = Duration::from_secs(c);
         }
         if let Some(h) = file.session_absolute_hours {
             platform.session_absolute = Duration::from_secs(h * 3600);
