@@ -217,7 +217,7 @@ pub fn subtree_end(path: &str) -> String {
     end
 }
 
-#[derive(Clone, Debug, sqlx::FromRow, Deserialize)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct PersonRow {
     pub id: i64,
     pub org_id: i64,

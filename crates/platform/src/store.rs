@@ -268,10 +268,9 @@ pub async fn person_sealed(
 }
 
 /// A person of a list, with the name of her organization (joined, not fetched in a second query).
-#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
+#[derive(Debug, sqlx::FromRow)]
 pub struct PersonListRow {
     #[sqlx(flatten)]
-    #[serde(flatten)]
     pub person: PersonRow,
     pub org_name: String,
 }
@@ -299,7 +298,7 @@ pub async fn list_people(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> Result<Vec<PersonListRow>, DbError> {
-    const POSTGRES_PAGE: &str = "SELECT p.id, p.org_id, p.org_path, p.name, p.gender, p.ethnicity, p.birth_date, p.native_place, p.education, p.category, \
+    const PAGE: &str = "SELECT p.id, p.org_id, p.org_path, p.name, p.gender, p.ethnicity, p.birth_date, p.native_place, p.education, p.category, \
         p.person_no, p.stage, p.status, p.party_post, p.job_title, p.applied_on, p.activist_on, p.candidate_on, p.admitted_on, p.converted_on, \
         p.id_number_masked, p.phone_masked, p.version, o.name AS org_name \
         FROM people p JOIN orgs o ON o.id = p.org_id \
@@ -313,59 +312,11 @@ pub async fn list_people(
         _ => (start, 0),
     };
     let like = f.text.as_deref().map(escape_like);
-    match db {
-        // sqlx's SQLite driver hands each row over from the connection's thread separately (~15 µs a
-        // row); the page comes back as one JSON row instead. Same filter, same order, same rows.
-        Db::Sqlite(p) => {
-            let json: String = sqlx::query_scalar(SQLITE_PAGE_AS_JSON)
-                .bind(from_path)
-                .bind(from_id)
-                .bind(end)
-                .bind(f.stage.as_deref())
-                .bind(f.category.as_deref())
-                .bind(like.as_deref())
-                .bind(f.text.as_deref())
-                .bind(f.id_number_bidx.as_deref())
-                .bind(limit)
-                .fetch_one(p)
-                .await?;
-            let mut rows: Vec<PersonListRow> = serde_json::from_str(&json)
-                .map_err(|e| DbError::Other(sqlx::Error::Decode(Box::new(e))))?;
-            rows.sort_by(|a, b| {
-                (&a.person.org_path, a.person.id).cmp(&(&b.person.org_path, b.person.id))
-            });
-            Ok(rows)
-        }
-        Db::Postgres(p) => Ok(sqlx::query_as(POSTGRES_PAGE)
-            .bind(from_path)
-            .bind(from_id)
-            .bind(end)
-            .bind(f.stage.as_deref())
-            .bind(f.category.as_deref())
-            .bind(like.as_deref())
-            .bind(f.text.as_deref())
-            .bind(f.id_number_bidx.as_deref())
-            .bind(limit)
-            .fetch_all(p)
-            .await?),
-    }
+    Ok(on_db!(db, p => sqlx::query_as(PAGE)
+        .bind(from_path).bind(from_id).bind(end).bind(f.stage.as_deref()).bind(f.category.as_deref())
+        .bind(like.as_deref()).bind(f.text.as_deref()).bind(f.id_number_bidx.as_deref()).bind(limit)
+        .fetch_all(p).await)?)
 }
-
-const SQLITE_PAGE_AS_JSON: &str = "SELECT json_group_array(json_object('id', id, 'org_id', org_id, 'org_path', org_path, 'name', name, \
-    'gender', gender, 'ethnicity', ethnicity, 'birth_date', birth_date, 'native_place', native_place, 'education', education, \
-    'category', category, 'person_no', person_no, 'stage', stage, 'status', status, 'party_post', party_post, 'job_title', job_title, \
-    'applied_on', applied_on, 'activist_on', activist_on, 'candidate_on', candidate_on, 'admitted_on', admitted_on, \
-    'converted_on', converted_on, 'id_number_masked', id_number_masked, 'phone_masked', phone_masked, 'version', version, \
-    'org_name', org_name)) FROM ( \
-    SELECT p.id, p.org_id, p.org_path, p.name, p.gender, p.ethnicity, p.birth_date, p.native_place, p.education, p.category, \
-    p.person_no, p.stage, p.status, p.party_post, p.job_title, p.applied_on, p.activist_on, p.candidate_on, p.admitted_on, p.converted_on, \
-    p.id_number_masked, p.phone_masked, p.version, o.name AS org_name \
-    FROM people p JOIN orgs o ON o.id = p.org_id \
-    WHERE (p.org_path, p.id) > ($1, $2) AND p.org_path < $3 \
-    AND ($4 IS NULL OR p.stage = $4) AND ($5 IS NULL OR p.category = $5) \
-    AND ($6 IS NULL OR p.name LIKE '%' || $6 || '%' ESCAPE '\\' OR p.person_no = $7) \
-    AND ($8 IS NULL OR p.id_number_bidx = $8) \
-    ORDER BY p.org_path, p.id LIMIT $9)";
 
 // ---------------------------------------------------------------- accounts and grants
 

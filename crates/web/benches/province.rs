@@ -390,15 +390,33 @@ async fn main() {
         ),
         ("· piece: list_people service (org, page, total)", 1),
         ("· piece: SELECT 1 through the pool (driver round trip)", 2),
+        ("· piece: the page query alone (21 rows)", 3),
+        (
+            "· piece: the total alone (SUM over the subtree's counts)",
+            4,
+        ),
     ];
+    let (uni_path, uni_end) = (format!("/1/{root}/"), format!("/1/{root}0"));
+    let filter = platform::store::PeopleFilter::default();
     for (label, which) in pieces {
         let (p50, p95, mean) = time(300, || {
             let (p, token, actor, ctx, query) = (&p, &token, &actor, &ctx, &query);
+            let (uni_path, uni_end, filter) = (&uni_path, &uni_end, &filter);
             async move {
                 match which {
                     0 => drop(p.authenticate(token).await.unwrap()),
                     1 => drop(p.list_people(ctx, actor, query).await.unwrap()),
-                    _ => p.db.ping().await.unwrap(),
+                    2 => p.db.ping().await.unwrap(),
+                    3 => drop(
+                        platform::store::list_people(&p.db, uni_path, uni_end, filter, None, 21)
+                            .await
+                            .unwrap(),
+                    ),
+                    _ => drop(
+                        platform::store::count_total(&p.db, &[root], None, None)
+                            .await
+                            .unwrap(),
+                    ),
                 }
             }
         })
