@@ -155,7 +155,17 @@ pub async fn user_new_post(
     match s.platform.create_user(&c.ctx, &c.actor, &input).await {
         Ok(_) => Redirect::to(&format!("/admin/users?created={}", encode(&input.username)))
             .into_response(),
-        Err(Error::Invalid(mut errors)) => {
+        Err(e @ (Error::Invalid(_) | Error::Forbidden)) => {
+            let mut errors = match e {
+                Error::Invalid(errors) => errors,
+                // The only refusal an account administrator meets here: granting while a security
+                // administrator exists (三员分立). Say so beside the role instead of a bare 403 page.
+                _ => [(
+                    "role".to_string(),
+                    "角色授权由安全管理员负责（三员分立）；可先创建不带角色的账号".to_string(),
+                )]
+                .into(),
+            };
             if let Some(m) = errors.remove("grants[0]") {
                 errors.insert(
                     if m.contains("组织") {

@@ -234,6 +234,15 @@ async fn admin_creates_an_account_through_the_form() {
             ),
             (Some("branch_secretary"), Some(t.ba))
         );
+        // Once a security administrator exists, the system administrator is told beside the role field.
+        let secadmin = serde_json::json!({"username": "secadmin", "password": USER_PW, "display_name": "安全员",
+            "grants": [{"role": "security_admin"}]});
+        app.post_ok("/api/v1/users", secadmin, &t.admin).await;
+        let again = [("username", "sec_c"), ("display_name", "赵书记"), ("password", "Strong-Pass-2026!"),
+            ("role", "branch_secretary"), ("org_id", ba.as_str())];
+        let (st, _, html) = app.form("/admin/users/new", &again, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("三员分立") && html.contains("id=\"e-role\""));
         // A secretary cannot open the form.
         let sec = app.web_login("sec_a", USER_PW).await;
         let (st, _) = app.page("/admin/users/new", &sec).await;
