@@ -341,6 +341,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub person_id: Option<i64>,
     pub active: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<time::OffsetDateTime>,
 }
 
 /// Head counts of a subtree by stage and category.

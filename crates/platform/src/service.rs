@@ -63,7 +63,7 @@ impl Error {
             Error::NotFound => "未找到该记录，或您无权查看".into(),
             Error::Forbidden => "您没有执行此操作的权限".into(),
             Error::Unauthenticated => "请先登录".into(),
-            Error::BadCredentials => "用户名或密码错误".into(),
+            Error::BadCredentials => "用户名或密码错误；连续输错多次，账号将被临时锁定".into(),
             Error::MfaRequired => "该账号需要二次认证（动态口令）后才能登录；二次认证尚未为此账号启用，请联系安全管理员".into(),
             Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
             Error::Conflict(m) => (*m).into(),
@@ -103,6 +103,10 @@ pub struct Settings {
     /// the database. This instance forgets an entry the moment it changes it (logout, password); other
     /// instances on the same PostgreSQL see a revoked session or a changed grant within this time.
     pub cache_ttl: Duration,
+    /// Failed passwords in a row that lock an account (per account, never per address).
+    pub lockout_threshold: i64,
+    /// How long a locked account stays locked.
+    pub lockout_duration: Duration,
 }
 
 impl Default for Settings {
@@ -114,6 +118,8 @@ impl Default for Settings {
             token_ttl: Duration::from_secs(12 * 3600),
             mfa_required: true,
             cache_ttl: Duration::from_secs(2),
+            lockout_threshold: 5,
+            lockout_duration: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -355,19 +361,39 @@ impl Platform {
     ) -> Result<Login> {
         let username = username.trim();
         let user = store::user_by_username(&self.db, username).await?;
+        let t = now();
+        let locked = user
+            .as_ref()
+            .is_some_and(|u| u.locked_until.is_some_and(|l| l > t));
         let ok = match &user {
-            Some(u) => u.active && self.settings.passwords.verify(password, &u.password_hash),
-            None => {
-                // Spend the same time as a real check, so timing does not tell which usernames exist.
+            Some(u) if !locked => {
+                u.active && self.settings.passwords.verify(password, &u.password_hash)
+            }
+            _ => {
+                // Spend the same time as a real check, so timing tells nothing about the account.
                 let _ = self.settings.passwords.hash(password);
                 false
             }
         };
         let target = format!("user:{}", username.chars().take(64).collect::<String>());
+        let user_id = user.as_ref().map(|u| u.id);
         let Some(user) = user.filter(|_| ok) else {
+            let mut detail = if locked {
+                "locked".to_string()
+            } else {
+                String::new()
+            };
+            if let Some(id) = user_id.filter(|_| !locked) {
+                let until = t + self.settings.lockout_duration;
+                if store::record_login_failure(&self.db, id, self.settings.lockout_threshold, until)
+                    .await?
+                {
+                    detail = format!("locked until {until}");
+                }
+            }
             audit::append_alone(
                 &self.db,
-                event(None, ctx, "auth.login", target, "failed", String::new()),
+                event(None, ctx, "auth.login", target, "failed", detail),
             )
             .await?;
             return Err(Error::BadCredentials);
@@ -400,6 +426,7 @@ impl Platform {
         };
         let expires_at = t + ttl;
         let mut tx = self.db.begin().await?;
+        store::clear_login_failures(&mut tx, user.id).await?;
         store::insert_session(
             &mut tx,
             &store::NewSession {

@@ -341,18 +341,42 @@ pub async fn insert_user(tx: &mut DbTx, u: &NewUser<'_>) -> Result<i64, DbError>
 }
 
 pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<UserRow>, DbError> {
-    const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active FROM users WHERE username = $1";
+    const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active, failed_logins, locked_until FROM users WHERE username = $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(username).fetch_optional(p).await)?)
 }
 
 pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, DbError> {
-    const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active FROM users WHERE id = $1";
+    const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active, failed_logins, locked_until FROM users WHERE id = $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
 }
 
 pub async fn list_users(db: &Db, after_id: i64, limit: i64) -> Result<Vec<UserRow>, DbError> {
-    const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active FROM users WHERE id > $1 ORDER BY id LIMIT $2";
+    const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active, failed_logins, locked_until FROM users WHERE id > $1 ORDER BY id LIMIT $2";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(after_id).bind(limit).fetch_all(p).await)?)
+}
+
+/// Counts a failed password; at `threshold` failures in a row the account locks until `lock_until` and
+/// the count starts again. Returns whether this failure locked it.
+pub async fn record_login_failure(
+    db: &Db,
+    user_id: i64,
+    threshold: i64,
+    lock_until: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE users SET \
+        locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END, \
+        failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END \
+        WHERE id = $1 RETURNING failed_logins";
+    // The count starts again only when this failure locked the account.
+    let count: i64 = on_db!(db, p => sqlx::query_scalar(SQL).bind(user_id).bind(threshold).bind(lock_until).fetch_one(p).await)?;
+    Ok(count == 0)
+}
+
+/// A successful login clears the failure count and any expired lock.
+pub async fn clear_login_failures(tx: &mut DbTx, user_id: i64) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)";
+    on_tx!(tx, c => sqlx::query(SQL).bind(user_id).execute(c).await.map(|_| ()))?;
+    Ok(())
 }
 
 pub async fn set_password(

@@ -324,7 +324,12 @@ async fn sessions_end_on_logout_and_password_change() {
             )
             .await;
         assert_eq!(st, StatusCode::UNAUTHORIZED);
-        assert_eq!(v["error"]["message"], "用户名或密码错误");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("用户名或密码错误")
+        );
         let (st, v2) = app
             .call(
                 "POST",
@@ -544,6 +549,64 @@ async fn keyset_pages_cover_the_subtree_once_in_order() {
             11,
             "人员1 and 人员10-19"
         );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn lockout_follows_the_account_not_the_address() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let wrong = json!({"username": "staff", "password": "Wrong-Pass-1!"});
+        for _ in 0..5 {
+            let (st, _) = app
+                .call("POST", "/api/v1/auth/login", Some(wrong.clone()), None)
+                .await;
+            assert_eq!(st, StatusCode::UNAUTHORIZED);
+        }
+        // Locked now: even the right password is refused, with the same message as any failure.
+        let (st, v) = app
+            .call(
+                "POST",
+                "/api/v1/auth/login",
+                Some(json!({"username": "staff", "password": USER_PW})),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+        // Another account behind the same address (campus NAT) is not affected.
+        app.login("sec_a", USER_PW).await;
+        // The session the staff member already had keeps working; the lock only stops new logins.
+        assert_eq!(
+            app.call("GET", "/api/v1/me", None, Some(&t.staff)).await.0,
+            StatusCode::OK
+        );
+        let entries = security::audit::recent(&app.platform.db, None, 100)
+            .await
+            .unwrap();
+        let details: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|e| (e.action.as_str(), e.detail.as_str()))
+            .collect();
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.action == "auth.login" && e.detail.starts_with("locked until")),
+            "{details:?}"
+        );
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.action == "auth.login" && e.detail == "locked")
+        );
+        // When the lock expires, the right password works again and clears the count.
+        let sql = "UPDATE users SET locked_until = NULL WHERE username = 'staff'";
+        match &app.platform.db {
+            kernel::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()).unwrap(),
+            kernel::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()).unwrap(),
+        }
+        app.login("staff", USER_PW).await;
         app
     })
     .await;
