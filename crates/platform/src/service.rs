@@ -1562,8 +1562,8 @@ fn parse_cursor(s: &str) -> Option<(String, i64)> {
         .then(|| Some((path.to_string(), id.parse().ok()?)))?
 }
 
-/// Minimum password rule of the foundation: 8+ characters of at least three classes, not containing
-/// the username. (The full 等保三级 policy, with a breached-password list, is the security issue's.)
+/// The password rule: 8+ characters of at least three classes, not containing the username, not on the
+/// list of common passwords shipped with the binary (等保三级 身份鉴别 a: 口令具有复杂度要求).
 pub fn check_password(pw: &str, username: &str) -> std::result::Result<(), &'static str> {
     if pw.chars().count() < 8 {
         return Err("密码至少8位");
@@ -1580,6 +1580,9 @@ pub fn check_password(pw: &str, username: &str) -> std::result::Result<(), &'sta
     if !username.is_empty() && pw.to_lowercase().contains(&username.to_lowercase()) {
         return Err("密码不能包含用户名");
     }
+    if security::password::is_common(pw) {
+        return Err("该密码过于常见，容易被猜中，请换一个");
+    }
     Ok(())
 }
 
@@ -1592,4 +1595,24 @@ fn generate_password() -> Result<String> {
         .map(|b| char::from(ALPHABET[*b as usize % ALPHABET.len()]))
         .collect();
     Ok(format!("{body}-9a"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_password;
+
+    #[test]
+    fn password_rule() {
+        assert!(check_password("Check-User-2026!x", "check_staff").is_ok());
+        assert_eq!(check_password("Ab1!", "u"), Err("密码至少8位"));
+        assert!(check_password("abcdefgh1", "u").is_err(), "two classes");
+        assert!(
+            check_password("Zhangsan-2026!", "zhangsan").is_err(),
+            "contains the username"
+        );
+        assert_eq!(
+            check_password("Admin@123", "someone"),
+            Err("该密码过于常见，容易被猜中，请换一个")
+        );
+    }
 }

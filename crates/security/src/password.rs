@@ -58,9 +58,27 @@ impl PasswordParams {
     }
 }
 
+/// Whether `password` is on the list of passwords too common to allow (compared without case).
+pub fn is_common(password: &str) -> bool {
+    static LIST: &str = include_str!("common-passwords.txt");
+    let p = password.to_lowercase();
+    LIST.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .any(|l| l.to_lowercase() == p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_passwords_are_known_whatever_the_case() {
+        assert!(is_common("P@ssw0rd"));
+        assert!(is_common("ADMIN@123"));
+        assert!(is_common("Dangjian@123"));
+        assert!(!is_common("Check-User-2026!x"));
+    }
 
     #[test]
     fn hash_and_verify() {
