@@ -1048,23 +1048,22 @@ impl Platform {
     }
 
     /// Organizations below the actor's reach whose name contains `q` (for pickers).
+    /// At most `limit`, in tree order; with `holds_people`, only organizations people can be placed in.
     pub async fn search_orgs(
         &self,
         actor: &Actor,
         q: &str,
         holds_people: bool,
+        limit: i64,
     ) -> Result<Vec<Org>> {
         let mut out = Vec::new();
         for root in actor.ranges_within(Capability::OrgRead, "/") {
             let end = subtree_end(&root);
-            for row in store::search_orgs(&self.db, &root, &end, q.trim(), 30).await? {
-                let org = Org::from_row(row);
-                if !holds_people || org.kind.holds_people() {
-                    out.push(org);
-                }
-            }
+            let rows =
+                store::search_orgs(&self.db, &root, &end, q.trim(), holds_people, limit).await?;
+            out.extend(rows.into_iter().map(Org::from_row));
         }
-        out.truncate(30);
+        out.truncate(limit.max(0) as usize);
         Ok(out)
     }
 

@@ -87,19 +87,22 @@ pub async fn orgs_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<OrgRow>, DbError> {
 }
 
 /// Organizations of a subtree whose name contains `q` (for pickers), at most `limit`.
+/// With `people_only`, only the kinds that hold people (branches, general branches, groups).
 pub async fn search_orgs(
     db: &Db,
     start: &str,
     end: &str,
     q: &str,
+    people_only: bool,
     limit: i64,
 ) -> Result<Vec<OrgRow>, DbError> {
     const SQL: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs \
-        WHERE path >= $1 AND path < $2 AND name LIKE $3 ESCAPE '\\' ORDER BY path LIMIT $4";
+        WHERE path >= $1 AND path < $2 AND name LIKE $3 ESCAPE '\\' \
+        AND ($4 = FALSE OR kind IN ('branch', 'general_branch', 'group')) ORDER BY path LIMIT $5";
     let pattern = format!("%{}%", escape_like(q));
-    Ok(
-        on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(&pattern).bind(limit).fetch_all(p).await)?,
-    )
+    Ok(on_db!(db, p => sqlx::query_as(SQL)
+        .bind(start).bind(end).bind(&pattern).bind(people_only).bind(limit)
+        .fetch_all(p).await)?)
 }
 
 fn json_ids(ids: &[i64]) -> String {

@@ -204,7 +204,9 @@ async fn person_fields(
     {
         orgs.push((o.id.to_string(), o.name));
     }
-    for o in s.platform.search_orgs(&c.actor, "", true).await? {
+    // A university has a few hundred branches; a province-wide account picks from the first 500 in tree
+    // order (or opens the form from the branch's page, which preselects it).
+    for o in s.platform.search_orgs(&c.actor, "", true, 500).await? {
         if c.actor.can(Capability::PersonWrite, &o.path) && o.id.to_string() != current {
             orgs.push((o.id.to_string(), o.name));
         }

@@ -13,6 +13,16 @@ async fn person_form_shows_chinese_errors_and_keeps_values() {
     on_both(|app| async move {
         let t = tree(&app).await;
         let cookie = app.web_login("staff", USER_PW).await;
+        let (st, form) = app.page("/people/new", &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            form.contains("艺术设计学院学生第一党支部") && form.contains("信息学院教工党支部"),
+            "both branches offered"
+        );
+        assert!(
+            !form.contains(">信息学院党委<"),
+            "a college committee holds no people"
+        );
         let good = id_number("19990101", "123");
         let bad = format!(
             "{}{}",
