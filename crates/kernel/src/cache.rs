@@ -17,11 +17,7 @@ pub struct TtlCache<K, V> {
 
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        TtlCache {
-            ttl,
-            capacity,
-            entries: Mutex::new(HashMap::new()),
-        }
+        TtlCache { ttl, capacity, entries: Mutex::new(HashMap::new()) }
     }
 
     pub fn get(&self, key: &K) -> Option<V> {
@@ -29,10 +25,7 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
             return None;
         }
         let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, v)| v.clone())
+        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
     }
 
     pub fn put(&self, key: K, value: V) {

@@ -35,12 +35,8 @@ impl From<sqlx::Error> for DbError {
         match &e {
             sqlx::Error::RowNotFound => DbError::NotFound,
             sqlx::Error::Database(d) => {
-                if d.is_unique_violation() || d.is_foreign_key_violation() || d.is_check_violation()
-                {
-                    let constraint = d
-                        .constraint()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| d.message().to_owned());
+                if d.is_unique_violation() || d.is_foreign_key_violation() || d.is_check_violation() {
+                    let constraint = d.constraint().map(str::to_owned).unwrap_or_else(|| d.message().to_owned());
                     return DbError::Conflict { constraint };
                 }
                 // SQLITE_BUSY (5) / SQLITE_LOCKED (6); PostgreSQL serialization failure or deadlock.
@@ -109,24 +105,17 @@ impl Db {
     pub async fn connect(url: Option<&str>, data_dir: &Path) -> Result<Db, DbError> {
         match url {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-                let opts =
-                    PgConnectOptions::from_str(u).map_err(|e| DbError::Url(e.to_string()))?;
+                let opts = PgConnectOptions::from_str(u).map_err(|e| DbError::Url(e.to_string()))?;
                 Self::connect_postgres(opts).await
             }
             Some(u) if u.starts_with("sqlite:") => {
-                let opts =
-                    SqliteConnectOptions::from_str(u).map_err(|e| DbError::Url(e.to_string()))?;
+                let opts = SqliteConnectOptions::from_str(u).map_err(|e| DbError::Url(e.to_string()))?;
                 Self::connect_sqlite(opts.create_if_missing(true)).await
             }
-            Some(u) => Err(DbError::Url(format!(
-                "{u}: expected postgres://… or sqlite:…"
-            ))),
+            Some(u) => Err(DbError::Url(format!("{u}: expected postgres://… or sqlite:…"))),
             None => {
-                std::fs::create_dir_all(data_dir)
-                    .map_err(|e| DbError::Url(format!("{}: {e}", data_dir.display())))?;
-                let opts = SqliteConnectOptions::new()
-                    .filename(data_dir.join("dangjian.db"))
-                    .create_if_missing(true);
+                std::fs::create_dir_all(data_dir).map_err(|e| DbError::Url(format!("{}: {e}", data_dir.display())))?;
+                let opts = SqliteConnectOptions::new().filename(data_dir.join("dangjian.db")).create_if_missing(true);
                 Self::connect_sqlite(opts).await
             }
         }
@@ -140,10 +129,7 @@ impl Db {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-4000")
             .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(opts)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         Ok(Db::Sqlite(pool))
     }
 

@@ -142,10 +142,7 @@ impl Actor {
 
     /// The organization a signed-in user's pages start from: the widest subtree granted.
     pub fn home_org_path(&self) -> Option<&str> {
-        self.grants
-            .iter()
-            .filter_map(|g| g.org_path.as_deref())
-            .min_by_key(|p| p.len())
+        self.grants.iter().filter_map(|g| g.org_path.as_deref()).min_by_key(|p| p.len())
     }
 }
 
@@ -186,10 +183,7 @@ mod tests {
         assert!(!a.can(Capability::PersonRead, "/1/2/5/"));
         assert!(!a.can(Capability::PersonRead, "/1/2/"));
         assert!(!a.can(Capability::OrgWrite, "/1/2/4/"));
-        assert_eq!(
-            a.ranges_within(Capability::PersonRead, "/1/"),
-            vec!["/1/2/4/".to_string()]
-        );
+        assert_eq!(a.ranges_within(Capability::PersonRead, "/1/"), vec!["/1/2/4/".to_string()]);
         assert!(a.ranges_within(Capability::PersonRead, "/1/3/").is_empty());
     }
 
@@ -209,33 +203,15 @@ mod tests {
 
     #[test]
     fn overlapping_grants_merge() {
-        let a = actor(&[
-            (Role::Leader, Some("/1/2/")),
-            (Role::BranchSecretary, Some("/1/2/4/")),
-        ]);
-        assert_eq!(
-            a.ranges_within(Capability::PersonRead, "/1/"),
-            vec!["/1/2/".to_string()]
-        );
+        let a = actor(&[(Role::Leader, Some("/1/2/")), (Role::BranchSecretary, Some("/1/2/4/"))]);
+        assert_eq!(a.ranges_within(Capability::PersonRead, "/1/"), vec!["/1/2/".to_string()]);
     }
 
     #[test]
     fn terms_of_office_end_on_time() {
         use time::macros::date;
-        assert!(grant_in_force(
-            None,
-            Some(date!(2026 - 11 - 23)),
-            date!(2026 - 11 - 23)
-        ));
-        assert!(!grant_in_force(
-            None,
-            Some(date!(2026 - 11 - 22)),
-            date!(2026 - 11 - 23)
-        ));
-        assert!(!grant_in_force(
-            Some(date!(2026 - 11 - 24)),
-            None,
-            date!(2026 - 11 - 23)
-        ));
+        assert!(grant_in_force(None, Some(date!(2026 - 11 - 23)), date!(2026 - 11 - 23)));
+        assert!(!grant_in_force(None, Some(date!(2026 - 11 - 22)), date!(2026 - 11 - 23)));
+        assert!(!grant_in_force(Some(date!(2026 - 11 - 24)), None, date!(2026 - 11 - 23)));
     }
 }

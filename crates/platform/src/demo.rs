@@ -62,19 +62,18 @@ pub struct DemoReport {
 }
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
-    "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁",
-    "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金", "石", "廖", "贾", "夏",
-    "韦", "方", "白", "邹", "孟", "熊", "秦", "欧阳",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林",
+    "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田", "董", "袁", "潘", "于",
+    "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆",
+    "汪", "范", "金", "石", "廖", "贾", "夏", "韦", "方", "白", "邹", "孟", "熊", "秦", "欧阳",
 ];
 const GIVEN_F: &[&str] = &[
-    "芳", "娜", "敏", "静", "丽", "艳", "婷", "雪", "慧", "颖", "琳", "欣", "佳", "悦", "雨", "思",
-    "梦", "晓", "红", "玉", "洁", "晨", "萱", "怡",
+    "芳", "娜", "敏", "静", "丽", "艳", "婷", "雪", "慧", "颖", "琳", "欣", "佳", "悦", "雨", "思", "梦", "晓", "红",
+    "玉", "洁", "晨", "萱", "怡",
 ];
 const GIVEN_M: &[&str] = &[
-    "伟", "强", "磊", "军", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "飞", "鑫",
-    "波", "宇", "浩", "凯", "健", "俊", "帆", "博",
+    "伟", "强", "磊", "军", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "飞", "鑫", "波", "宇", "浩",
+    "凯", "健", "俊", "帆", "博",
 ];
 const COLLEGES: &[&str] = &[
     "马克思主义学院",
@@ -100,9 +99,7 @@ const COLLEGES: &[&str] = &[
     "新闻传播学院",
     "历史学院",
 ];
-const UNIVERSITY_NAMES: &[&str] = &[
-    "东湖", "西溪", "南山", "北辰", "明德", "求是", "博雅", "致远", "同济", "崇实",
-];
+const UNIVERSITY_NAMES: &[&str] = &["东湖", "西溪", "南山", "北辰", "明德", "求是", "博雅", "致远", "同济", "崇实"];
 const UNIVERSITY_KINDS: &[&str] = &[
     "大学",
     "理工大学",
@@ -116,17 +113,10 @@ const UNIVERSITY_KINDS: &[&str] = &[
     "艺术学院",
 ];
 const REGIONS: &[&str] = &[
-    "330106", "330102", "320102", "310104", "110105", "440106", "420106", "510107", "370102",
-    "410105", "340104", "360102",
+    "330106", "330102", "320102", "310104", "110105", "440106", "420106", "510107", "370102", "410105", "340104",
+    "360102",
 ];
-const ETHNIC: &[(&str, u32)] = &[
-    ("汉族", 92),
-    ("回族", 2),
-    ("满族", 2),
-    ("壮族", 2),
-    ("蒙古族", 1),
-    ("土家族", 1),
-];
+const ETHNIC: &[(&str, u32)] = &[("汉族", 92), ("回族", 2), ("满族", 2), ("壮族", 2), ("蒙古族", 1), ("土家族", 1)];
 const PLACES: &[&str] = &[
     "浙江杭州",
     "江苏南京",
@@ -144,29 +134,15 @@ const PLACES: &[&str] = &[
 
 /// Fills an empty database with the demo university. On a database that already has organizations it
 /// changes nothing and reports `already_present`.
-pub async fn generate(
-    p: &Platform,
-    scale: Scale,
-    seed: u64,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<DemoReport> {
+pub async fn generate(p: &Platform, scale: Scale, seed: u64, progress: &(dyn Fn(u64) + Sync)) -> Result<DemoReport> {
     let today = kernel::dates::today();
     if !store::org_children(&p.db, None).await?.is_empty() {
-        return Ok(DemoReport {
-            orgs: 0,
-            people: 0,
-            accounts: demo_accounts(),
-            already_present: true,
-        });
+        return Ok(DemoReport { orgs: 0, people: 0, accounts: demo_accounts(), already_present: true });
     }
     let mut rng = Rng::new(seed);
     let (universities, colleges, student_branches, faculty_branches, per_branch) = scale.shape();
     let now = OffsetDateTime::now_utc();
-    let ctx = Ctx {
-        request_id: format!("demo-{seed}"),
-        ip: "-".into(),
-        ..Ctx::default()
-    };
+    let ctx = Ctx { request_id: format!("demo-{seed}"), ip: "-".into(), ..Ctx::default() };
 
     // The tree first, in one transaction (30k rows at province scale).
     let mut tx = p.db.begin().await?;
@@ -178,11 +154,7 @@ pub async fn generate(
         let parent_id = parent.map(|o| o.id);
         (name, kind, category, parent_path, depth, parent_id)
     };
-    let root_name = if universities > 1 {
-        "省委教育工委".to_string()
-    } else {
-        "东湖大学党委".to_string()
-    };
+    let root_name = if universities > 1 { "省委教育工委".to_string() } else { "东湖大学党委".to_string() };
     let root_spec = insert(root_name, OrgKind::Committee, OrgCategory::Mixed, None);
     let root = make_org(&mut tx, root_spec, now).await?;
     orgs_made += 1;
@@ -192,38 +164,18 @@ pub async fn generate(
         } else {
             let name = format!(
                 "{}{}党委",
-                UNIVERSITY_NAMES
-                    .get(u % UNIVERSITY_NAMES.len())
-                    .copied()
-                    .unwrap_or("东湖"),
-                UNIVERSITY_KINDS
-                    .get(u / UNIVERSITY_NAMES.len() % UNIVERSITY_KINDS.len())
-                    .copied()
-                    .unwrap_or("大学")
+                UNIVERSITY_NAMES.get(u % UNIVERSITY_NAMES.len()).copied().unwrap_or("东湖"),
+                UNIVERSITY_KINDS.get(u / UNIVERSITY_NAMES.len() % UNIVERSITY_KINDS.len()).copied().unwrap_or("大学")
             );
-            let name = if u >= UNIVERSITY_NAMES.len() * UNIVERSITY_KINDS.len() {
-                format!("{name}{u}")
-            } else {
-                name
-            };
+            let name = if u >= UNIVERSITY_NAMES.len() * UNIVERSITY_KINDS.len() { format!("{name}{u}") } else { name };
             orgs_made += 1;
-            make_org(
-                &mut tx,
-                insert(name, OrgKind::Committee, OrgCategory::Mixed, Some(&root)),
-                now,
-            )
-            .await?
+            make_org(&mut tx, insert(name, OrgKind::Committee, OrgCategory::Mixed, Some(&root)), now).await?
         };
         for c in 0..colleges {
             let cname = COLLEGES.get(c % COLLEGES.len()).copied().unwrap_or("学院");
             let college = make_org(
                 &mut tx,
-                insert(
-                    format!("{cname}党委"),
-                    OrgKind::CollegeCommittee,
-                    OrgCategory::Mixed,
-                    Some(&uni),
-                ),
+                insert(format!("{cname}党委"), OrgKind::CollegeCommittee, OrgCategory::Mixed, Some(&uni)),
                 now,
             )
             .await?;
@@ -232,18 +184,9 @@ pub async fn generate(
             for b in 0..student_branches {
                 let year = 2022 + (b % 4);
                 let name = format!("{short}{year}级本科生第{}党支部", b / 4 + 1);
-                let name = if b >= 8 {
-                    format!("{short}研究生第{}党支部", b - 7)
-                } else {
-                    name
-                };
+                let name = if b >= 8 { format!("{short}研究生第{}党支部", b - 7) } else { name };
                 branches.push((
-                    make_org(
-                        &mut tx,
-                        insert(name, OrgKind::Branch, OrgCategory::Student, Some(&college)),
-                        now,
-                    )
-                    .await?,
+                    make_org(&mut tx, insert(name, OrgKind::Branch, OrgCategory::Student, Some(&college)), now).await?,
                     OrgCategory::Student,
                 ));
                 orgs_made += 1;
@@ -251,12 +194,7 @@ pub async fn generate(
             for b in 0..faculty_branches {
                 let name = format!("{short}教工第{}党支部", b + 1);
                 branches.push((
-                    make_org(
-                        &mut tx,
-                        insert(name, OrgKind::Branch, OrgCategory::Faculty, Some(&college)),
-                        now,
-                    )
-                    .await?,
+                    make_org(&mut tx, insert(name, OrgKind::Branch, OrgCategory::Faculty, Some(&college)), now).await?,
                     OrgCategory::Faculty,
                 ));
                 orgs_made += 1;
@@ -264,12 +202,7 @@ pub async fn generate(
         }
         let retired = make_org(
             &mut tx,
-            insert(
-                "离退休第一党支部".into(),
-                OrgKind::Branch,
-                OrgCategory::Retired,
-                Some(&uni),
-            ),
+            insert("离退休第一党支部".into(), OrgKind::Branch, OrgCategory::Retired, Some(&uni)),
             now,
         )
         .await?;
@@ -317,20 +250,10 @@ pub async fn generate(
 
     // Accounts for every role, all with the demo password.
     let college1 = branches.first().map(|(b, _)| b.parent_id).unwrap_or(None);
-    let other_college_branch = branches
-        .iter()
-        .find(|(b, _)| b.parent_id != college1)
-        .map(|(b, _)| b.id);
+    let other_college_branch = branches.iter().find(|(b, _)| b.parent_id != college1).map(|(b, _)| b.id);
     let first_branch = branches.first().map(|(b, _)| b.id);
-    let uni_id = branches.first().and_then(|(b, _)| {
-        b.lineage()
-            .get(if universities > 1 { 1 } else { 0 })
-            .copied()
-    });
-    let member_person = first_person_of_branch
-        .get(1)
-        .or(first_person_of_branch.first())
-        .copied();
+    let uni_id = branches.first().and_then(|(b, _)| b.lineage().get(if universities > 1 { 1 } else { 0 }).copied());
+    let member_person = first_person_of_branch.get(1).or(first_person_of_branch.first()).copied();
     p.bootstrap_admin(Some(DEMO_PASSWORD)).await?;
     let sys = crate::access::Actor {
         user_id: 0,
@@ -354,55 +277,17 @@ pub async fn generate(
     };
     // The member's account carries her own name, as a real one would.
     let member_name = match member_person {
-        Some(id) => store::get_person(&p.db, id)
-            .await?
-            .map(|r| r.name)
-            .unwrap_or_else(|| "党员".into()),
+        Some(id) => store::get_person(&p.db, id).await?.map(|r| r.name).unwrap_or_else(|| "党员".into()),
         None => "党员".into(),
     };
     let accounts: Vec<(&str, &str, Option<i64>, Vec<GrantInput>)> = vec![
-        (
-            "security",
-            "安全管理员",
-            None,
-            vec![g(Role::SecurityAdmin, None)],
-        ),
-        (
-            "auditor",
-            "审计管理员",
-            None,
-            vec![g(Role::AuditAdmin, None)],
-        ),
-        (
-            "staff",
-            "组织部组织员",
-            None,
-            vec![g(Role::OrgStaff, uni_id.or(Some(root.id)))],
-        ),
-        (
-            "college",
-            "学院党委组织员",
-            None,
-            vec![g(Role::OrgStaff, college1)],
-        ),
-        (
-            "secretary",
-            "支部书记",
-            None,
-            vec![g(Role::BranchSecretary, first_branch)],
-        ),
-        (
-            "secretary2",
-            "另一学院支部书记",
-            None,
-            vec![g(Role::BranchSecretary, other_college_branch)],
-        ),
-        (
-            "leader",
-            "校领导",
-            None,
-            vec![g(Role::Leader, uni_id.or(Some(root.id)))],
-        ),
+        ("security", "安全管理员", None, vec![g(Role::SecurityAdmin, None)]),
+        ("auditor", "审计管理员", None, vec![g(Role::AuditAdmin, None)]),
+        ("staff", "组织部组织员", None, vec![g(Role::OrgStaff, uni_id.or(Some(root.id)))]),
+        ("college", "学院党委组织员", None, vec![g(Role::OrgStaff, college1)]),
+        ("secretary", "支部书记", None, vec![g(Role::BranchSecretary, first_branch)]),
+        ("secretary2", "另一学院支部书记", None, vec![g(Role::BranchSecretary, other_college_branch)]),
+        ("leader", "校领导", None, vec![g(Role::Leader, uni_id.or(Some(root.id)))]),
         ("member", member_name.as_str(), member_person, vec![]),
     ];
     for (username, display, person_id, grants) in accounts {
@@ -415,12 +300,7 @@ pub async fn generate(
         };
         p.create_user(&ctx, &sys, &input).await?;
     }
-    Ok(DemoReport {
-        orgs: orgs_made,
-        people: made,
-        accounts: demo_accounts(),
-        already_present: false,
-    })
+    Ok(DemoReport { orgs: orgs_made, people: made, accounts: demo_accounts(), already_present: false })
 }
 
 fn demo_accounts() -> Vec<(String, String)> {
@@ -476,16 +356,8 @@ fn id_number(rng: &mut Rng, birth: Date, male: bool, seen: &mut HashSet<String>)
     loop {
         let region = rng.pick(REGIONS).copied().unwrap_or("330106");
         let seq = rng.below(500) * 2 + u64::from(male);
-        let body = format!(
-            "{region}{:04}{:02}{:02}{seq:03}",
-            birth.year(),
-            u8::from(birth.month()),
-            birth.day()
-        );
-        let id = format!(
-            "{body}{}",
-            rules::check_char(body.as_bytes()).unwrap_or('0')
-        );
+        let body = format!("{region}{:04}{:02}{:02}{seq:03}", birth.year(), u8::from(birth.month()), birth.day());
+        let id = format!("{body}{}", rules::check_char(body.as_bytes()).unwrap_or('0'));
         if seen.insert(id.clone()) {
             return id;
         }
@@ -493,33 +365,16 @@ fn id_number(rng: &mut Rng, birth: Date, male: bool, seen: &mut HashSet<String>)
 }
 
 /// One plausible person for a branch of the given category, every date consistent with the rules.
-fn person(
-    rng: &mut Rng,
-    kind: OrgCategory,
-    org_id: i64,
-    today: Date,
-    seen: &mut HashSet<String>,
-) -> PersonInput {
+fn person(rng: &mut Rng, kind: OrgCategory, org_id: i64, today: Date, seen: &mut HashSet<String>) -> PersonInput {
     let male = rng.chance(0.5);
-    let (age_lo, age_hi, category, stage_weights): (i64, i64, PersonCategory, [u32; 5]) = match kind
-    {
+    let (age_lo, age_hi, category, stage_weights): (i64, i64, PersonCategory, [u32; 5]) = match kind {
         OrgCategory::Student => (18, 27, PersonCategory::Student, [30, 25, 12, 13, 20]),
-        OrgCategory::Faculty => (
-            26,
-            60,
-            if rng.chance(0.7) {
-                PersonCategory::Faculty
-            } else {
-                PersonCategory::Staff
-            },
-            [3, 3, 2, 4, 88],
-        ),
+        OrgCategory::Faculty => {
+            (26, 60, if rng.chance(0.7) { PersonCategory::Faculty } else { PersonCategory::Staff }, [3, 3, 2, 4, 88])
+        }
         _ => (61, 90, PersonCategory::Retired, [0, 0, 0, 0, 100]),
     };
-    let stage = Stage::ALL
-        .get(rng.weighted(&stage_weights))
-        .copied()
-        .unwrap_or(Stage::Full);
+    let stage = Stage::ALL.get(rng.weighted(&stage_weights)).copied().unwrap_or(Stage::Full);
     let age = rng.range(age_lo, age_hi);
     let birth = today - Duration::days(age * 365 + rng.range(0, 364));
     let eighteen = kernel::dates::add_months(birth, 18 * 12);
@@ -527,11 +382,7 @@ fn person(
     let mut d = |from: Date, min_gap_days: i64, max_gap_days: i64| -> Date {
         let lo = from + Duration::days(min_gap_days);
         let hi = (from + Duration::days(max_gap_days)).min(today);
-        if hi <= lo {
-            lo
-        } else {
-            date_between(rng, lo, hi)
-        }
+        if hi <= lo { lo } else { date_between(rng, lo, hi) }
     };
     let applied = d(eighteen, 0, 700);
     let activist = d(applied, 60, 240);
@@ -542,18 +393,11 @@ fn person(
     let when = |i: usize, v: Date| (idx >= i && v <= today).then(|| kernel::dates::iso(v));
     let surname = rng.pick(SURNAMES).copied().unwrap_or("王");
     let pool = if male { GIVEN_M } else { GIVEN_F };
-    let given: String = (0..rng.range(1, 2))
-        .map(|_| rng.pick(pool).copied().unwrap_or("明"))
-        .collect();
+    let given: String = (0..rng.range(1, 2)).map(|_| rng.pick(pool).copied().unwrap_or("明")).collect();
     let ethnic: Vec<u32> = ETHNIC.iter().map(|(_, w)| *w).collect();
-    let ethnicity = ETHNIC
-        .get(rng.weighted(&ethnic))
-        .map(|(n, _)| n.to_string());
-    let phone = format!(
-        "1{}{:09}",
-        rng.pick(&["3", "5", "7", "8", "9"]).copied().unwrap_or("3"),
-        rng.below(1_000_000_000)
-    );
+    let ethnicity = ETHNIC.get(rng.weighted(&ethnic)).map(|(n, _)| n.to_string());
+    let phone =
+        format!("1{}{:09}", rng.pick(&["3", "5", "7", "8", "9"]).copied().unwrap_or("3"), rng.below(1_000_000_000));
     let education = match category {
         PersonCategory::Student if age > 22 => "硕士研究生",
         PersonCategory::Faculty => {
@@ -579,11 +423,7 @@ fn person(
         education: Some(education.into()),
         person_no: Some(format!(
             "{}{:07}",
-            if category == PersonCategory::Student {
-                "S"
-            } else {
-                "T"
-            },
+            if category == PersonCategory::Student { "S" } else { "T" },
             rng.below(10_000_000)
         )),
         applied_on: when(0, applied),
@@ -594,16 +434,10 @@ fn person(
         ..PersonInput::default()
     };
     // A stage whose dates would lie in the future is recorded one stage earlier.
-    let reached = [
-        &input.applied_on,
-        &input.activist_on,
-        &input.candidate_on,
-        &input.admitted_on,
-        &input.converted_on,
-    ]
-    .iter()
-    .rposition(|d| d.is_some())
-    .unwrap_or(0);
+    let reached = [&input.applied_on, &input.activist_on, &input.candidate_on, &input.admitted_on, &input.converted_on]
+        .iter()
+        .rposition(|d| d.is_some())
+        .unwrap_or(0);
     if reached < idx {
         input.stage = Stage::ALL.get(reached).map(|s| s.code().to_string());
     }

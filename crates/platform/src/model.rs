@@ -107,10 +107,7 @@ code_list! {
 impl Role {
     /// The three separated administrator roles (三员) hold no organization scope.
     pub fn is_system_wide(self) -> bool {
-        matches!(
-            self,
-            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
-        )
+        matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
     }
 }
 
@@ -129,10 +126,7 @@ impl OrgKind {
 
     /// People belong to branches (and their groups); committees hold none directly.
     pub fn holds_people(self) -> bool {
-        matches!(
-            self,
-            OrgKind::Branch | OrgKind::Group | OrgKind::GeneralBranch
-        )
+        matches!(self, OrgKind::Branch | OrgKind::Group | OrgKind::GeneralBranch)
     }
 }
 
@@ -199,10 +193,7 @@ impl Org {
 }
 
 pub fn path_ids(path: &str) -> Vec<i64> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect()
+    path.split('/').filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect()
 }
 
 /// Whether `path` lies in the subtree rooted at `root` (both materialised paths ending in '/').

@@ -38,14 +38,8 @@ pub fn check_char(body: &[u8]) -> Option<char> {
     if body.len() != 17 || !body.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let sum: u32 = body
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    b"10X98765432"
-        .get((sum % 11) as usize)
-        .map(|c| char::from(*c))
+    let sum: u32 = body.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    b"10X98765432".get((sum % 11) as usize).map(|c| char::from(*c))
 }
 
 /// A validated citizen ID number (upper-case X).
@@ -63,8 +57,7 @@ impl IdNumber {
         }
         let bytes = s.as_bytes();
         let (body, check) = bytes.split_at(17);
-        if !body.iter().all(u8::is_ascii_digit) || !(check[0].is_ascii_digit() || check[0] == b'X')
-        {
+        if !body.iter().all(u8::is_ascii_digit) || !(check[0].is_ascii_digit() || check[0] == b'X') {
             return Err("公民身份号码前17位应为数字，末位为数字或X");
         }
         if check_char(body) != Some(char::from(check[0])) {
@@ -83,31 +76,19 @@ impl IdNumber {
 
     pub fn birth_date(&self) -> Option<Date> {
         let d = self.0.get(6..14)?;
-        kernel::dates::parse_iso(&format!(
-            "{}-{}-{}",
-            d.get(0..4)?,
-            d.get(4..6)?,
-            d.get(6..8)?
-        ))
+        kernel::dates::parse_iso(&format!("{}-{}-{}", d.get(0..4)?, d.get(4..6)?, d.get(6..8)?))
     }
 
     /// The 17th character: odd for men, even for women.
     pub fn gender(&self) -> Gender {
         let digit = self.0.as_bytes().get(16).map(|b| b - b'0').unwrap_or(0);
-        if digit % 2 == 1 {
-            Gender::Male
-        } else {
-            Gender::Female
-        }
+        if digit % 2 == 1 { Gender::Male } else { Gender::Female }
     }
 }
 
 /// A mobile number (11 digits from 1) or a landline with its area code (0 + 9–11 digits).
 pub fn parse_phone(raw: &str) -> Result<String, &'static str> {
-    let s: String = normalise_ascii(raw)
-        .chars()
-        .filter(|c| *c != '-' && *c != '(' && *c != ')')
-        .collect();
+    let s: String = normalise_ascii(raw).chars().filter(|c| *c != '-' && *c != '(' && *c != ')').collect();
     let s = s.strip_prefix("+86").unwrap_or(&s).to_string();
     if !s.chars().all(|c| c.is_ascii_digit()) {
         return Err("电话号码只能包含数字");
@@ -117,20 +98,13 @@ pub fn parse_phone(raw: &str) -> Result<String, &'static str> {
         Some(b'0') => (10..=12).contains(&s.len()),
         _ => false,
     };
-    if ok {
-        Ok(s)
-    } else {
-        Err("请填写11位手机号码或带区号的固定电话")
-    }
+    if ok { Ok(s) } else { Err("请填写11位手机号码或带区号的固定电话") }
 }
 
 /// Accepts `2019-09-01`, `2019/9/1`, `2019.9.1` and `2019年9月1日`.
 pub fn parse_date(raw: &str) -> Option<Date> {
     let s = normalise_ascii(raw);
-    let parts: Vec<&str> = s
-        .split(['-', '/', '.', '年', '月', '日'])
-        .filter(|p| !p.is_empty())
-        .collect();
+    let parts: Vec<&str> = s.split(['-', '/', '.', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
     let [y, m, d] = parts.as_slice() else {
         return None;
     };
@@ -240,26 +214,14 @@ fn required_code<T>(
 /// Validates every item of `input` against `today`; returns all field errors at once.
 pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, FieldErrors> {
     let mut e = FieldErrors::new();
-    let name = text(&input.name, 50, "name", &mut e)
-        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
+    let name = text(&input.name, 50, "name", &mut e).map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
     if name.is_none() && !e.contains_key("name") {
         e.insert("name".into(), "请填写姓名".into());
     }
     let gender = required_code(&input.gender, "gender", "性别", Gender::parse, &mut e);
     let stage = required_code(&input.stage, "stage", "发展阶段", Stage::parse, &mut e);
-    let category = required_code(
-        &input.category,
-        "category",
-        "人员类别",
-        PersonCategory::parse,
-        &mut e,
-    );
-    let status = match input
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let category = required_code(&input.category, "category", "人员类别", PersonCategory::parse, &mut e);
+    let status = match input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Some(Status::Normal),
         Some(s) => Status::parse(s).or_else(|| {
             e.insert("status".into(), "党籍状态的取值无效".into());
@@ -276,16 +238,9 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
             None
         }
     };
-    let phone = match input
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let phone = match input.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(p) => parse_phone(p)
-            .map_err(|m| e.insert("phone".into(), m.into()))
-            .ok(),
+        Some(p) => parse_phone(p).map_err(|m| e.insert("phone".into(), m.into())).ok(),
     };
     let mut date = |v: &Option<String>, field: &str, required: bool| -> Option<Date> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -329,10 +284,7 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
     if let (Some(id), Some(g)) = (&id_number, gender)
         && id.gender() != g
     {
-        warnings.push(format!(
-            "性别与公民身份号码第17位不一致（号码显示为{}）",
-            id.gender().label()
-        ));
+        warnings.push(format!("性别与公民身份号码第17位不一致（号码显示为{}）", id.gender().label()));
     }
     // The steps happen in this order; each is on or after the one before and after birth.
     let steps = [
@@ -357,10 +309,7 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
         && kernel::dates::age_on(b, applied) < 18
         && !e.contains_key("applied_on")
     {
-        e.insert(
-            "applied_on".into(),
-            format!("递交入党申请书时应年满十八岁（{CITE_MIN_AGE}）"),
-        );
+        e.insert("applied_on".into(), format!("递交入党申请书时应年满十八岁（{CITE_MIN_AGE}）"));
     }
     if let (Some(adm), Some(conv)) = (admitted_on, converted_on)
         && conv < kernel::dates::add_months(adm, 12)
@@ -379,16 +328,10 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
         if matches!(stage, Stage::Applicant | Stage::Activist | Stage::Candidate)
             && (admitted_on.is_some() || converted_on.is_some())
         {
-            e.insert(
-                "stage".into(),
-                "已填写入党或转正日期，发展阶段应为预备党员或正式党员".into(),
-            );
+            e.insert("stage".into(), "已填写入党或转正日期，发展阶段应为预备党员或正式党员".into());
         }
         if stage == Stage::Probationary && converted_on.is_some() {
-            e.insert(
-                "stage".into(),
-                "已填写转正日期，发展阶段应为正式党员".into(),
-            );
+            e.insert("stage".into(), "已填写转正日期，发展阶段应为正式党员".into());
         }
     }
     let address = text(&input.address, 200, "address", &mut e);
@@ -399,16 +342,7 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
     let party_post = text(&input.party_post, 50, "party_post", &mut e);
     let job_title = text(&input.job_title, 50, "job_title", &mut e);
 
-    match (
-        name,
-        gender,
-        birth_date,
-        id_number,
-        input.org_id,
-        stage,
-        category,
-        status,
-    ) {
+    match (name, gender, birth_date, id_number, input.org_id, stage, category, status) {
         (
             Some(name),
             Some(gender),
@@ -459,24 +393,12 @@ mod tests {
     fn id_number_checksum_gb11643() {
         // The standard's own example.
         assert!(IdNumber::parse("11010519491231002X").is_ok());
-        assert!(
-            IdNumber::parse("11010519491231002x").is_ok(),
-            "lower-case x is accepted"
-        );
-        assert_eq!(
-            IdNumber::parse("110105194912310021"),
-            Err("公民身份号码校验位不正确，请核对")
-        );
+        assert!(IdNumber::parse("11010519491231002x").is_ok(), "lower-case x is accepted");
+        assert_eq!(IdNumber::parse("110105194912310021"), Err("公民身份号码校验位不正确，请核对"));
         assert!(IdNumber::parse("11010519491231002").is_err());
-        assert!(
-            IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ").is_ok(),
-            "full-width digits"
-        );
+        assert!(IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ").is_ok(), "full-width digits");
         let bad_date = with_check("11010519491331002");
-        assert_eq!(
-            IdNumber::parse(&bad_date),
-            Err("公民身份号码中的出生日期无效")
-        );
+        assert_eq!(IdNumber::parse(&bad_date), Err("公民身份号码中的出生日期无效"));
         let id = IdNumber::parse("11010519491231002X").unwrap();
         assert_eq!(id.birth_date(), Some(date!(1949 - 12 - 31)));
         assert_eq!(id.gender(), Gender::Female);
@@ -484,10 +406,7 @@ mod tests {
 
     #[test]
     fn phones_and_dates_are_normalised() {
-        assert_eq!(
-            parse_phone("１３８００１３８０００").unwrap(),
-            "13800138000"
-        );
+        assert_eq!(parse_phone("１３８００１３８０００").unwrap(), "13800138000");
         assert_eq!(parse_phone("0571-88881234").unwrap(), "057188881234");
         assert!(parse_phone("1380013800").is_err(), "10-digit mobile");
         assert_eq!(parse_date("2019.9.1"), Some(date!(2019 - 09 - 01)));
@@ -533,56 +452,21 @@ mod tests {
 
     #[test]
     fn birth_date_or_gender_disagreeing_with_id_warn() {
-        let input = PersonInput {
-            birth_date: Some("1949-12-30".into()),
-            ..valid()
-        };
-        assert_eq!(
-            validate_person(&input, date!(2026 - 11 - 23))
-                .unwrap()
-                .warnings
-                .len(),
-            1
-        );
-        let input = PersonInput {
-            gender: Some("male".into()),
-            ..valid()
-        };
-        assert_eq!(
-            validate_person(&input, date!(2026 - 11 - 23))
-                .unwrap()
-                .warnings
-                .len(),
-            1
-        );
+        let input = PersonInput { birth_date: Some("1949-12-30".into()), ..valid() };
+        assert_eq!(validate_person(&input, date!(2026 - 11 - 23)).unwrap().warnings.len(), 1);
+        let input = PersonInput { gender: Some("male".into()), ..valid() };
+        assert_eq!(validate_person(&input, date!(2026 - 11 - 23)).unwrap().warnings.len(), 1);
     }
 
     #[test]
     fn stage_dates_in_order_and_probation_a_year() {
-        let input = PersonInput {
-            applied_on: Some("1980-05-01".into()),
-            activist_on: Some("1980-04-01".into()),
-            ..valid()
-        };
-        assert!(
-            validate_person(&input, date!(2026 - 11 - 23))
-                .unwrap_err()
-                .contains_key("activist_on")
-        );
-        let input = PersonInput {
-            admitted_on: Some("1980-05-20".into()),
-            converted_on: Some("1981-05-19".into()),
-            ..valid()
-        };
-        assert!(
-            validate_person(&input, date!(2026 - 11 - 23))
-                .unwrap_err()
-                .contains_key("converted_on")
-        );
-        let input = PersonInput {
-            converted_on: Some("1981-05-20".into()),
-            ..input
-        };
+        let input =
+            PersonInput { applied_on: Some("1980-05-01".into()), activist_on: Some("1980-04-01".into()), ..valid() };
+        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("activist_on"));
+        let input =
+            PersonInput { admitted_on: Some("1980-05-20".into()), converted_on: Some("1981-05-19".into()), ..valid() };
+        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("converted_on"));
+        let input = PersonInput { converted_on: Some("1981-05-20".into()), ..input };
         assert!(validate_person(&input, date!(2026 - 11 - 23)).is_ok());
     }
 
@@ -596,10 +480,6 @@ mod tests {
             applied_on: Some("2025-09-15".into()),
             ..valid()
         };
-        assert!(
-            validate_person(&input, date!(2026 - 11 - 23))
-                .unwrap_err()
-                .contains_key("applied_on")
-        );
+        assert!(validate_person(&input, date!(2026 - 11 - 23)).unwrap_err().contains_key("applied_on"));
     }
 }

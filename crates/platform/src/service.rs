@@ -64,7 +64,9 @@ impl Error {
             Error::Forbidden => "您没有执行此操作的权限".into(),
             Error::Unauthenticated => "请先登录".into(),
             Error::BadCredentials => "用户名或密码错误；连续输错多次，账号将被临时锁定".into(),
-            Error::MfaRequired => "该账号需要二次认证（动态口令）后才能登录；二次认证尚未为此账号启用，请联系安全管理员".into(),
+            Error::MfaRequired => {
+                "该账号需要二次认证（动态口令）后才能登录；二次认证尚未为此账号启用，请联系安全管理员".into()
+            }
             Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
             Error::Conflict(m) => (*m).into(),
             Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
@@ -163,9 +165,7 @@ pub(crate) fn event(
 ) -> Event {
     Event {
         actor_id: actor.map(|a| a.user_id).filter(|id| *id > 0),
-        actor: actor
-            .map(|a| a.username.clone())
-            .unwrap_or_else(|| "-".into()),
+        actor: actor.map(|a| a.username.clone()).unwrap_or_else(|| "-".into()),
         action: action.into(),
         target,
         result: result.into(),
@@ -332,19 +332,8 @@ impl Platform {
             },
         )
         .await?;
-        let ctx = Ctx {
-            request_id: "bootstrap".into(),
-            ip: "-".into(),
-            ..Ctx::default()
-        };
-        let mut e = event(
-            None,
-            &ctx,
-            "account.bootstrap",
-            "user:admin".into(),
-            "ok",
-            "system_admin".into(),
-        );
+        let ctx = Ctx { request_id: "bootstrap".into(), ip: "-".into(), ..Ctx::default() };
+        let mut e = event(None, &ctx, "account.bootstrap", "user:admin".into(), "ok", "system_admin".into());
         e.actor = "system".into();
         audit::append(&mut tx, e).await?;
         tx.commit().await?;
@@ -352,23 +341,13 @@ impl Platform {
     }
 
     /// Checks a username and password and opens a session (web) or a token (API).
-    pub async fn login(
-        &self,
-        ctx: &Ctx,
-        username: &str,
-        password: &str,
-        kind: SessionKind,
-    ) -> Result<Login> {
+    pub async fn login(&self, ctx: &Ctx, username: &str, password: &str, kind: SessionKind) -> Result<Login> {
         let username = username.trim();
         let user = store::user_by_username(&self.db, username).await?;
         let t = now();
-        let locked = user
-            .as_ref()
-            .is_some_and(|u| u.locked_until.is_some_and(|l| l > t));
+        let locked = user.as_ref().is_some_and(|u| u.locked_until.is_some_and(|l| l > t));
         let ok = match &user {
-            Some(u) if !locked => {
-                u.active && self.settings.passwords.verify(password, &u.password_hash)
-            }
+            Some(u) if !locked => u.active && self.settings.passwords.verify(password, &u.password_hash),
             _ => {
                 // Spend the same time as a real check, so timing tells nothing about the account.
                 let _ = self.settings.passwords.hash(password);
@@ -378,42 +357,22 @@ impl Platform {
         let target = format!("user:{}", username.chars().take(64).collect::<String>());
         let user_id = user.as_ref().map(|u| u.id);
         let Some(user) = user.filter(|_| ok) else {
-            let mut detail = if locked {
-                "locked".to_string()
-            } else {
-                String::new()
-            };
+            let mut detail = if locked { "locked".to_string() } else { String::new() };
             if let Some(id) = user_id.filter(|_| !locked) {
                 let until = t + self.settings.lockout_duration;
-                if store::record_login_failure(&self.db, id, self.settings.lockout_threshold, until)
-                    .await?
-                {
+                if store::record_login_failure(&self.db, id, self.settings.lockout_threshold, until).await? {
                     detail = format!("locked until {until}");
                 }
             }
-            audit::append_alone(
-                &self.db,
-                event(None, ctx, "auth.login", target, "failed", detail),
-            )
-            .await?;
+            audit::append_alone(&self.db, event(None, ctx, "auth.login", target, "failed", detail)).await?;
             return Err(Error::BadCredentials);
         };
         let actor = self.actor_of(&user).await?;
-        let needs_mfa = actor
-            .grants
-            .iter()
-            .any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff);
+        let needs_mfa = actor.grants.iter().any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff);
         if self.settings.mfa_required && needs_mfa {
             audit::append_alone(
                 &self.db,
-                event(
-                    Some(&actor),
-                    ctx,
-                    "auth.login",
-                    target,
-                    "denied",
-                    "mfa_required".into(),
-                ),
+                event(Some(&actor), ctx, "auth.login", target, "denied", "mfa_required".into()),
             )
             .await?;
             return Err(Error::MfaRequired);
@@ -440,24 +399,9 @@ impl Platform {
             },
         )
         .await?;
-        audit::append(
-            &mut tx,
-            event(
-                Some(&actor),
-                ctx,
-                "auth.login",
-                target,
-                "ok",
-                kind.code().into(),
-            ),
-        )
-        .await?;
+        audit::append(&mut tx, event(Some(&actor), ctx, "auth.login", target, "ok", kind.code().into())).await?;
         tx.commit().await?;
-        Ok(Login {
-            token,
-            expires_at,
-            actor,
-        })
+        Ok(Login { token, expires_at, actor })
     }
 
     /// The actor behind a session token, if the session is alive. Web sessions also end after
@@ -467,10 +411,7 @@ impl Platform {
         let mut s = match self.callers.get(&hash) {
             Some(s) => s,
             None => {
-                let s = self
-                    .load_session(&hash)
-                    .await?
-                    .ok_or(Error::Unauthenticated)?;
+                let s = self.load_session(&hash).await?.ok_or(Error::Unauthenticated)?;
                 self.callers.put(hash.clone(), s.clone());
                 s
             }
@@ -533,14 +474,7 @@ impl Platform {
             .into_iter()
             .filter(|g| grant_in_force(g.4, g.5, today))
             .filter_map(|(role, org_id, org_name, org_path, starts_on, ends_on)| {
-                Some(Grant {
-                    role: Role::parse(&role)?,
-                    org_id,
-                    org_name,
-                    org_path,
-                    starts_on,
-                    ends_on,
-                })
+                Some(Grant { role: Role::parse(&role)?, org_id, org_name, org_path, starts_on, ends_on })
             })
             .collect();
         Ok(Actor {
@@ -557,14 +491,7 @@ impl Platform {
         store::revoke_session(&mut tx, &token::hash(token), now()).await?;
         audit::append(
             &mut tx,
-            event(
-                Some(actor),
-                ctx,
-                "auth.logout",
-                format!("user:{}", actor.username),
-                "ok",
-                String::new(),
-            ),
+            event(Some(actor), ctx, "auth.logout", format!("user:{}", actor.username), "ok", String::new()),
         )
         .await?;
         tx.commit().await?;
@@ -582,9 +509,7 @@ impl Platform {
         new: &str,
         keep_token: &str,
     ) -> Result<()> {
-        let user = store::user_by_id(&self.db, actor.user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let user = store::user_by_id(&self.db, actor.user_id).await?.ok_or(Error::Unauthenticated)?;
         if !self.settings.passwords.verify(old, &user.password_hash) {
             return Err(Error::field("old_password", "原密码不正确"));
         }
@@ -597,14 +522,7 @@ impl Platform {
         store::revoke_user_sessions(&mut tx, user.id, &token::hash(keep_token), t).await?;
         audit::append(
             &mut tx,
-            event(
-                Some(actor),
-                ctx,
-                "account.password_change",
-                format!("user:{}", user.username),
-                "ok",
-                String::new(),
-            ),
+            event(Some(actor), ctx, "account.password_change", format!("user:{}", user.username), "ok", String::new()),
         )
         .await?;
         tx.commit().await?;
@@ -614,9 +532,7 @@ impl Platform {
 
     pub async fn create_user(&self, ctx: &Ctx, actor: &Actor, input: &NewUserInput) -> Result<i64> {
         if !actor.can_somewhere(Capability::AccountAdmin) {
-            return Err(self
-                .refuse(ctx, actor, "account.create", "user:new")
-                .await?);
+            return Err(self.refuse(ctx, actor, "account.create", "user:new").await?);
         }
         // Until a security administrator exists, the system administrator may grant roles, so a fresh
         // install can be set up from the API alone (api-contract.md).
@@ -624,22 +540,15 @@ impl Platform {
             let bootstrap = actor.has_role(Role::SystemAdmin)
                 && store::role_holders(&self.db, Role::SecurityAdmin.code()).await? == 0;
             if !bootstrap {
-                return Err(self
-                    .refuse(ctx, actor, "account.create", "user:new")
-                    .await?);
+                return Err(self.refuse(ctx, actor, "account.create", "user:new").await?);
             }
         }
         let mut errors = FieldErrors::new();
         let username = input.username.trim();
         if !(3..=32).contains(&username.len())
-            || !username
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            || !username.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
         {
-            errors.insert(
-                "username".into(),
-                "用户名为3-32位字母、数字、下划线、点或连字符".into(),
-            );
+            errors.insert("username".into(), "用户名为3-32位字母、数字、下划线、点或连字符".into());
         }
         let display_name = input.display_name.trim();
         if display_name.is_empty() || display_name.chars().count() > 50 {
@@ -668,13 +577,8 @@ impl Platform {
         let hash = self.settings.passwords.hash(&input.password)?;
         let t = now();
         let mut tx = self.db.begin().await?;
-        let new_user = store::NewUser {
-            username,
-            display_name,
-            password_hash: &hash,
-            person_id: input.person_id,
-            now: t,
-        };
+        let new_user =
+            store::NewUser { username, display_name, password_hash: &hash, person_id: input.person_id, now: t };
         let id = match store::insert_user(&mut tx, &new_user).await {
             Err(DbError::Conflict { constraint }) if constraint.contains("person") => {
                 return Err(Error::field("person_id", "该人员已有账号"));
@@ -699,24 +603,11 @@ impl Platform {
         }
         let roles: Vec<String> = grants
             .iter()
-            .map(|(r, g)| {
-                format!(
-                    "{}@{}",
-                    r.code(),
-                    g.org_id.map(|o| o.to_string()).unwrap_or_default()
-                )
-            })
+            .map(|(r, g)| format!("{}@{}", r.code(), g.org_id.map(|o| o.to_string()).unwrap_or_default()))
             .collect();
         audit::append(
             &mut tx,
-            event(
-                Some(actor),
-                ctx,
-                "account.create",
-                format!("user:{username}"),
-                "ok",
-                roles.join(","),
-            ),
+            event(Some(actor), ctx, "account.create", format!("user:{username}"), "ok", roles.join(",")),
         )
         .await?;
         tx.commit().await?;
@@ -746,20 +637,13 @@ impl Platform {
             return Ok(Err("所辖党组织不存在"));
         };
         let kind = OrgKind::parse(&org.kind).unwrap_or(OrgKind::Branch);
-        if role == Role::BranchSecretary
-            && !matches!(kind, OrgKind::Branch | OrgKind::GeneralBranch)
-        {
+        if role == Role::BranchSecretary && !matches!(kind, OrgKind::Branch | OrgKind::GeneralBranch) {
             return Ok(Err("支部书记只能授予党支部或党总支"));
         }
         Ok(Ok(role))
     }
 
-    pub async fn list_users(
-        &self,
-        ctx: &Ctx,
-        actor: &Actor,
-        after_id: i64,
-    ) -> Result<Vec<(UserRow, Vec<Grant>)>> {
+    pub async fn list_users(&self, ctx: &Ctx, actor: &Actor, after_id: i64) -> Result<Vec<(UserRow, Vec<Grant>)>> {
         if !actor.can_somewhere(Capability::AccountAdmin) {
             return Err(self.deny(ctx, actor, "account.list", "user:*").await?);
         }
@@ -783,25 +667,8 @@ impl Platform {
         Ok(Error::Forbidden)
     }
 
-    async fn record_refusal(
-        &self,
-        ctx: &Ctx,
-        actor: &Actor,
-        action: &str,
-        target: &str,
-    ) -> Result<()> {
-        audit::append_alone(
-            &self.db,
-            event(
-                Some(actor),
-                ctx,
-                action,
-                target.into(),
-                "denied",
-                String::new(),
-            ),
-        )
-        .await?;
+    async fn record_refusal(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<()> {
+        audit::append_alone(&self.db, event(Some(actor), ctx, action, target.into(), "denied", String::new())).await?;
         Ok(())
     }
 
@@ -811,37 +678,22 @@ impl Platform {
         let mut errors = FieldErrors::new();
         let name = input.name.trim();
         if name.chars().count() < 2 || name.chars().count() > 100 {
-            errors.insert(
-                "name".into(),
-                "请填写组织全称（2-100字，与印章一致）".into(),
-            );
+            errors.insert("name".into(), "请填写组织全称（2-100字，与印章一致）".into());
         }
         let kind = OrgKind::parse(&input.kind);
         if kind.is_none() {
-            errors.insert(
-                "kind".into(),
-                "组织类型应为党委、二级党委、党总支、党支部或党小组".into(),
-            );
+            errors.insert("kind".into(), "组织类型应为党委、二级党委、党总支、党支部或党小组".into());
         }
         let category = OrgCategory::parse(&input.category);
         if category.is_none() {
-            errors.insert(
-                "category".into(),
-                "组织类别应为学生、教工、离退休或混合".into(),
-            );
+            errors.insert("category".into(), "组织类别应为学生、教工、离退休或混合".into());
         }
-        if let Some(p) = input
-            .contact_phone
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
+        if let Some(p) = input.contact_phone.as_deref().filter(|p| !p.trim().is_empty())
             && let Err(m) = rules::parse_phone(p)
         {
             errors.insert("contact_phone".into(), m.into());
         }
-        if input
-            .established_on
-            .is_some_and(|d| d > kernel::dates::today())
-        {
+        if input.established_on.is_some_and(|d| d > kernel::dates::today()) {
             errors.insert("established_on".into(), "成立日期不能晚于今天".into());
         }
         let parent = match input.parent_id {
@@ -852,23 +704,17 @@ impl Platform {
                 None
             }
             Some(pid) => {
-                let parent = self
-                    .readable_org(ctx, actor, pid, "org.create")
-                    .await
-                    .map_err(|e| match e {
-                        Error::NotFound => Error::field("parent_id", "上级党组织不存在"),
-                        other => other,
-                    })?;
+                let parent = self.readable_org(ctx, actor, pid, "org.create").await.map_err(|e| match e {
+                    Error::NotFound => Error::field("parent_id", "上级党组织不存在"),
+                    other => other,
+                })?;
                 if !actor.can(Capability::OrgWrite, &parent.path) {
                     return Err(Error::Forbidden);
                 }
                 if let Some(k) = kind
                     && !parent.kind.allows_child(k)
                 {
-                    errors.insert(
-                        "kind".into(),
-                        format!("{}下不能设立{}", parent.kind.label(), k.label()),
-                    );
+                    errors.insert("kind".into(), format!("{}下不能设立{}", parent.kind.label(), k.label()));
                 }
                 Some(parent)
             }
@@ -883,25 +729,13 @@ impl Platform {
         let new = store::NewOrg {
             parent_id: parent.as_ref().map(|p| p.id),
             name,
-            short_name: input
-                .short_name
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty()),
+            short_name: input.short_name.as_deref().map(str::trim).filter(|s| !s.is_empty()),
             kind: kind.code(),
             category: category.code(),
             parent_path: parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"),
             depth: parent.as_ref().map(|p| p.depth + 1).unwrap_or(0),
-            secretary: input
-                .secretary
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty()),
-            contact_phone: input
-                .contact_phone
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty()),
+            secretary: input.secretary.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+            contact_phone: input.contact_phone.as_deref().map(str::trim).filter(|s| !s.is_empty()),
             established_on: input.established_on,
             now: t,
         };
@@ -914,30 +748,17 @@ impl Platform {
         };
         audit::append(
             &mut tx,
-            event(
-                Some(actor),
-                ctx,
-                "org.create",
-                format!("org:{id}"),
-                "ok",
-                format!("{}:{}", kind.code(), name),
-            ),
+            event(Some(actor), ctx, "org.create", format!("org:{id}"), "ok", format!("{}:{}", kind.code(), name)),
         )
         .await?;
-        let row = store::get_org_tx(&mut tx, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let row = store::get_org_tx(&mut tx, id).await?.ok_or(Error::NotFound)?;
         tx.commit().await?;
         Ok(Org::from_row(row))
     }
 
     /// An organization the actor may see, or `NotFound` (audited when it exists but is out of scope).
     async fn readable_org(&self, ctx: &Ctx, actor: &Actor, id: i64, action: &str) -> Result<Org> {
-        let org = self
-            .org_row(id)
-            .await?
-            .map(Org::from_row)
-            .ok_or(Error::NotFound)?;
+        let org = self.org_row(id).await?.map(Org::from_row).ok_or(Error::NotFound)?;
         if actor.can(Capability::OrgRead, &org.path) {
             Ok(org)
         } else {
@@ -952,46 +773,26 @@ impl Platform {
     /// The organizations from the root down to `org` that the actor may see (breadcrumbs).
     pub async fn lineage(&self, actor: &Actor, org: &Org) -> Result<Vec<Org>> {
         let ids = org.lineage();
-        let mut rows: Vec<Org> = store::orgs_by_ids(&self.db, &ids)
-            .await?
-            .into_iter()
-            .map(Org::from_row)
-            .collect();
+        let mut rows: Vec<Org> = store::orgs_by_ids(&self.db, &ids).await?.into_iter().map(Org::from_row).collect();
         rows.retain(|o| actor.can(Capability::OrgRead, &o.path));
         rows.sort_by_key(|o| o.depth);
         Ok(rows)
     }
 
     /// Children of `parent_id`, or the top organizations the actor may see when `None`.
-    pub async fn org_children(
-        &self,
-        ctx: &Ctx,
-        actor: &Actor,
-        parent_id: Option<i64>,
-    ) -> Result<Vec<Org>> {
+    pub async fn org_children(&self, ctx: &Ctx, actor: &Actor, parent_id: Option<i64>) -> Result<Vec<Org>> {
         match parent_id {
             Some(id) => {
                 self.readable_org(ctx, actor, id, "org.list").await?;
-                Ok(store::org_children(&self.db, Some(id))
-                    .await?
-                    .into_iter()
-                    .map(Org::from_row)
-                    .collect())
+                Ok(store::org_children(&self.db, Some(id)).await?.into_iter().map(Org::from_row).collect())
             }
             None if actor.can_everywhere(Capability::OrgRead) => {
-                Ok(store::org_children(&self.db, None)
-                    .await?
-                    .into_iter()
-                    .map(Org::from_row)
-                    .collect())
+                Ok(store::org_children(&self.db, None).await?.into_iter().map(Org::from_row).collect())
             }
             None => {
                 let ids: Vec<i64> = actor.grants.iter().filter_map(|g| g.org_id).collect();
-                let mut rows: Vec<Org> = store::orgs_by_ids(&self.db, &ids)
-                    .await?
-                    .into_iter()
-                    .map(Org::from_row)
-                    .collect();
+                let mut rows: Vec<Org> =
+                    store::orgs_by_ids(&self.db, &ids).await?.into_iter().map(Org::from_row).collect();
                 rows.retain(|o| actor.can(Capability::OrgRead, &o.path));
                 rows.sort_by(|a, b| a.path.cmp(&b.path));
                 rows.dedup_by_key(|o| o.id);
@@ -1027,11 +828,7 @@ impl Platform {
                 .collect();
             c.by_category = PersonCategory::ALL
                 .iter()
-                .map(|k| CountItem {
-                    code: k.code(),
-                    label: k.label(),
-                    n: by_cat.get(&(id, *k)).copied().unwrap_or(0),
-                })
+                .map(|k| CountItem { code: k.code(), label: k.label(), n: by_cat.get(&(id, *k)).copied().unwrap_or(0) })
                 .collect();
         }
         Ok(out)
@@ -1040,27 +837,16 @@ impl Platform {
     /// The counts of one organization's subtree, for a caller who may see it.
     pub async fn org_counts(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Counts> {
         let org = self.readable_org(ctx, actor, id, "org.stats").await?;
-        Ok(self
-            .counts(std::slice::from_ref(&org))
-            .await?
-            .remove(&org.id)
-            .unwrap_or_default())
+        Ok(self.counts(std::slice::from_ref(&org)).await?.remove(&org.id).unwrap_or_default())
     }
 
     /// Organizations below the actor's reach whose name contains `q` (for pickers).
     /// At most `limit`, in tree order; with `holds_people`, only organizations people can be placed in.
-    pub async fn search_orgs(
-        &self,
-        actor: &Actor,
-        q: &str,
-        holds_people: bool,
-        limit: i64,
-    ) -> Result<Vec<Org>> {
+    pub async fn search_orgs(&self, actor: &Actor, q: &str, holds_people: bool, limit: i64) -> Result<Vec<Org>> {
         let mut out = Vec::new();
         for root in actor.ranges_within(Capability::OrgRead, "/") {
             let end = subtree_end(&root);
-            let rows =
-                store::search_orgs(&self.db, &root, &end, q.trim(), holds_people, limit).await?;
+            let rows = store::search_orgs(&self.db, &root, &end, q.trim(), holds_people, limit).await?;
             out.extend(rows.into_iter().map(Org::from_row));
         }
         out.truncate(limit.max(0) as usize);
@@ -1074,17 +860,9 @@ impl Platform {
             id_enc: self.cipher.encrypt(COL_ID_NUMBER, v.id_number.as_str())?,
             id_bidx: self.cipher.blind_index(COL_ID_NUMBER, v.id_number.as_str()),
             id_masked: mask::id_number(v.id_number.as_str()),
-            phone_enc: v
-                .phone
-                .as_deref()
-                .map(|p| self.cipher.encrypt(COL_PHONE, p))
-                .transpose()?,
+            phone_enc: v.phone.as_deref().map(|p| self.cipher.encrypt(COL_PHONE, p)).transpose()?,
             phone_masked: v.phone.as_deref().map(mask::phone),
-            address_enc: v
-                .address
-                .as_deref()
-                .map(|a| self.cipher.encrypt(COL_ADDRESS, a))
-                .transpose()?,
+            address_enc: v.address.as_deref().map(|a| self.cipher.encrypt(COL_ADDRESS, a)).transpose()?,
         })
     }
 
@@ -1092,37 +870,24 @@ impl Platform {
     /// actor must be allowed to write there.
     async fn target_org(&self, actor: &Actor, org_id: i64) -> Result<Org> {
         let org = self.org_row(org_id).await?.map(Org::from_row);
-        let Some(org) = org.filter(|o| {
-            actor.can(Capability::PersonRead, &o.path) || actor.can(Capability::OrgRead, &o.path)
-        }) else {
-            return Err(Error::field(
-                "org_id",
-                "所选党组织不存在或不在您的管理范围内",
-            ));
+        let Some(org) =
+            org.filter(|o| actor.can(Capability::PersonRead, &o.path) || actor.can(Capability::OrgRead, &o.path))
+        else {
+            return Err(Error::field("org_id", "所选党组织不存在或不在您的管理范围内"));
         };
         if !actor.can(Capability::PersonWrite, &org.path) {
             return Err(Error::Forbidden);
         }
         if !org.kind.holds_people() {
-            return Err(Error::field(
-                "org_id",
-                "人员应编入党支部、党总支或党小组，不能直接编入党委",
-            ));
+            return Err(Error::field("org_id", "人员应编入党支部、党总支或党小组，不能直接编入党委"));
         }
         Ok(org)
     }
 
     /// Creates a person; returns the masked record and any warnings (doubtful but accepted items).
-    pub async fn create_person(
-        &self,
-        ctx: &Ctx,
-        actor: &Actor,
-        input: &PersonInput,
-    ) -> Result<(Person, Vec<String>)> {
+    pub async fn create_person(&self, ctx: &Ctx, actor: &Actor, input: &PersonInput) -> Result<(Person, Vec<String>)> {
         if !actor.can_somewhere(Capability::PersonWrite) {
-            return Err(self
-                .refuse(ctx, actor, "person.create", "person:new")
-                .await?);
+            return Err(self.refuse(ctx, actor, "person.create", "person:new").await?);
         }
         let v = rules::validate_person(input, kernel::dates::today()).map_err(Error::Invalid)?;
         let org = self.target_org(actor, v.org_id).await?;
@@ -1131,43 +896,15 @@ impl Platform {
         let mut tx = self.db.begin().await?;
         let id = match store::insert_person(&mut tx, &person_write(&v, &org, &sealed, t)).await {
             Err(DbError::Conflict { .. }) => {
-                return Err(Error::field(
-                    "id_number",
-                    "该公民身份号码已登记，请勿重复录入",
-                ));
+                return Err(Error::field("id_number", "该公民身份号码已登记，请勿重复录入"));
             }
             other => other?,
         };
-        store::add_counts(
-            &mut tx,
-            &org.lineage(),
-            v.stage.code(),
-            v.category.code(),
-            1,
-        )
-        .await?;
-        let detail = format!(
-            "org:{} stage:{} category:{}",
-            org.id,
-            v.stage.code(),
-            v.category.code()
-        );
-        audit::append(
-            &mut tx,
-            event(
-                Some(actor),
-                ctx,
-                "person.create",
-                format!("person:{id}"),
-                "ok",
-                detail,
-            ),
-        )
-        .await?;
+        store::add_counts(&mut tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
+        let detail = format!("org:{} stage:{} category:{}", org.id, v.stage.code(), v.category.code());
+        audit::append(&mut tx, event(Some(actor), ctx, "person.create", format!("person:{id}"), "ok", detail)).await?;
         tx.commit().await?;
-        let row = store::get_person(&self.db, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
         Ok((Person::from_row(row, org.name), v.warnings))
     }
 
@@ -1176,19 +913,11 @@ impl Platform {
     }
 
     pub async fn get_person(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Person> {
-        let row = store::get_person(&self.db, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
         if !Self::may_read_person(actor, id, &row.org_path) {
-            return Err(self
-                .deny(ctx, actor, "person.read", &format!("person:{id}"))
-                .await?);
+            return Err(self.deny(ctx, actor, "person.read", &format!("person:{id}")).await?);
         }
-        let org_name = self
-            .org_row(row.org_id)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default();
+        let org_name = self.org_row(row.org_id).await?.map(|o| o.name).unwrap_or_default();
         Ok(Person::from_row(row, org_name))
     }
 
@@ -1214,17 +943,13 @@ impl Platform {
             return Err(Error::Conflict("该记录已被他人修改，请刷新后重试"));
         }
         let mut tx = self.db.begin().await?;
-        let (id_enc, id_bidx, phone_enc, address_enc) = store::person_sealed(&mut tx, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let (id_enc, id_bidx, phone_enc, address_enc) =
+            store::person_sealed(&mut tx, id).await?.ok_or(Error::NotFound)?;
         let current_id = self.cipher.decrypt(COL_ID_NUMBER, &id_enc)?;
         let merged = merge(&current, &current_id, patch);
         let v = rules::validate_person(&merged, kernel::dates::today()).map_err(Error::Invalid)?;
         let org = if v.org_id == current.org_id {
-            store::get_org_tx(&mut tx, v.org_id)
-                .await?
-                .map(Org::from_row)
-                .ok_or(Error::NotFound)?
+            store::get_org_tx(&mut tx, v.org_id).await?.map(Org::from_row).ok_or(Error::NotFound)?
         } else {
             self.target_org(actor, v.org_id).await?
         };
@@ -1242,115 +967,59 @@ impl Platform {
             sealed.address_enc = address_enc;
         }
         let t = now();
-        let updated = match store::update_person(
-            &mut tx,
-            id,
-            current.version,
-            &person_write(&v, &org, &sealed, t),
-        )
-        .await
-        {
-            Err(DbError::Conflict { .. }) => {
-                return Err(Error::field(
-                    "id_number",
-                    "该公民身份号码已登记，请勿重复录入",
-                ));
-            }
-            other => other?,
-        };
+        let updated =
+            match store::update_person(&mut tx, id, current.version, &person_write(&v, &org, &sealed, t)).await {
+                Err(DbError::Conflict { .. }) => {
+                    return Err(Error::field("id_number", "该公民身份号码已登记，请勿重复录入"));
+                }
+                other => other?,
+            };
         if !updated {
             return Err(Error::Conflict("该记录已被他人修改，请刷新后重试"));
         }
         if (current.org_id, current.stage, current.category) != (org.id, v.stage, v.category) {
             let old_lineage = crate::model::path_ids(&current.org_path);
-            store::add_counts(
-                &mut tx,
-                &old_lineage,
-                current.stage.code(),
-                current.category.code(),
-                -1,
-            )
-            .await?;
-            store::add_counts(
-                &mut tx,
-                &org.lineage(),
-                v.stage.code(),
-                v.category.code(),
-                1,
-            )
-            .await?;
+            store::add_counts(&mut tx, &old_lineage, current.stage.code(), current.category.code(), -1).await?;
+            store::add_counts(&mut tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
         }
         let changed = changed_items(patch);
-        audit::append(
-            &mut tx,
-            event(
-                Some(actor),
-                ctx,
-                "person.update",
-                format!("person:{id}"),
-                "ok",
-                changed,
-            ),
-        )
-        .await?;
+        audit::append(&mut tx, event(Some(actor), ctx, "person.update", format!("person:{id}"), "ok", changed)).await?;
         tx.commit().await?;
-        let row = store::get_person(&self.db, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
         Ok((Person::from_row(row, org.name), v.warnings))
     }
 
     /// A page of the people the actor may read below `q.org_id`, in (organization, id) order.
-    pub async fn list_people(
-        &self,
-        ctx: &Ctx,
-        actor: &Actor,
-        q: &PeopleQuery,
-    ) -> Result<PeoplePage> {
+    pub async fn list_people(&self, ctx: &Ctx, actor: &Actor, q: &PeopleQuery) -> Result<PeoplePage> {
         let org = match q.org_id {
             None => None,
             Some(id) => {
-                let org = self
-                    .org_row(id)
-                    .await?
-                    .map(Org::from_row)
-                    .ok_or(Error::NotFound)?;
-                if actor
-                    .ranges_within(Capability::PersonRead, &org.path)
-                    .is_empty()
-                {
-                    return Err(self
-                        .deny(ctx, actor, "person.list", &format!("org:{id}"))
-                        .await?);
+                let org = self.org_row(id).await?.map(Org::from_row).ok_or(Error::NotFound)?;
+                if actor.ranges_within(Capability::PersonRead, &org.path).is_empty() {
+                    return Err(self.deny(ctx, actor, "person.list", &format!("org:{id}")).await?);
                 }
                 Some(org)
             }
         };
-        let within = org
-            .as_ref()
-            .map(|o| o.path.clone())
-            .unwrap_or_else(|| "/".into());
+        let within = org.as_ref().map(|o| o.path.clone()).unwrap_or_else(|| "/".into());
         let ranges = actor.ranges_within(Capability::PersonRead, &within);
         let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
         let mut filter = PeopleFilter {
-            stage: q.stage.as_deref().filter(|s| !s.is_empty()).map(|s| {
-                Stage::parse(s)
-                    .map(|v| v.code().to_string())
-                    .unwrap_or_else(|| s.to_string())
-            }),
-            category: q.category.as_deref().filter(|s| !s.is_empty()).map(|s| {
-                PersonCategory::parse(s)
-                    .map(|v| v.code().to_string())
-                    .unwrap_or_else(|| s.to_string())
-            }),
+            stage: q
+                .stage
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| Stage::parse(s).map(|v| v.code().to_string()).unwrap_or_else(|| s.to_string())),
+            category: q
+                .category
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| PersonCategory::parse(s).map(|v| v.code().to_string()).unwrap_or_else(|| s.to_string())),
             ..PeopleFilter::default()
         };
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             match IdNumber::parse(text) {
-                Ok(id) => {
-                    filter.id_number_bidx =
-                        Some(self.cipher.blind_index(COL_ID_NUMBER, id.as_str()))
-                }
+                Ok(id) => filter.id_number_bidx = Some(self.cipher.blind_index(COL_ID_NUMBER, id.as_str())),
                 Err(_) => filter.text = Some(text.chars().take(50).collect()),
             }
         }
@@ -1359,49 +1028,26 @@ impl Platform {
         let skip_pages = q.page.unwrap_or(1).clamp(1, 500) - 1;
         let mut rows = Vec::new();
         for _ in 0..=skip_pages {
-            rows = self
-                .page_across(
-                    &ranges,
-                    &filter,
-                    after.as_ref().map(|(p, i)| (p.as_str(), *i)),
-                    per_page + 1,
-                )
-                .await?;
+            rows =
+                self.page_across(&ranges, &filter, after.as_ref().map(|(p, i)| (p.as_str(), *i)), per_page + 1).await?;
             if rows.len() as i64 <= per_page {
                 break;
             }
             if skip_pages > 0 {
-                after = rows
-                    .get(per_page as usize - 1)
-                    .map(|r| (r.person.org_path.clone(), r.person.id));
+                after = rows.get(per_page as usize - 1).map(|r| (r.person.org_path.clone(), r.person.id));
             }
         }
         let has_more = rows.len() as i64 > per_page;
         rows.truncate(per_page as usize);
-        let next_cursor = if has_more {
-            rows.last()
-                .map(|r| format!("{}:{}", r.person.org_path, r.person.id))
-        } else {
-            None
-        };
-        let items = rows
-            .into_iter()
-            .map(|r| Person::from_row(r.person, r.org_name))
-            .collect();
+        let next_cursor =
+            if has_more { rows.last().map(|r| format!("{}:{}", r.person.org_path, r.person.id)) } else { None };
+        let items = rows.into_iter().map(|r| Person::from_row(r.person, r.org_name)).collect();
         let total = if filter.text.is_none() && filter.id_number_bidx.is_none() {
-            Some(
-                self.total_in(&ranges, filter.stage.as_deref(), filter.category.as_deref())
-                    .await?,
-            )
+            Some(self.total_in(&ranges, filter.stage.as_deref(), filter.category.as_deref()).await?)
         } else {
             None
         };
-        Ok(PeoplePage {
-            org,
-            items,
-            next_cursor,
-            total,
-        })
+        Ok(PeoplePage { org, items, next_cursor, total })
     }
 
     /// Reads across disjoint, sorted subtree ranges as if they were one ordered list.
@@ -1427,23 +1073,11 @@ impl Platform {
         Ok(out)
     }
 
-    async fn total_in(
-        &self,
-        ranges: &[String],
-        stage: Option<&str>,
-        category: Option<&str>,
-    ) -> Result<i64> {
-        let mut ids: Vec<i64> = ranges
-            .iter()
-            .filter_map(|r| crate::model::path_ids(r).last().copied())
-            .collect();
+    async fn total_in(&self, ranges: &[String], stage: Option<&str>, category: Option<&str>) -> Result<i64> {
+        let mut ids: Vec<i64> = ranges.iter().filter_map(|r| crate::model::path_ids(r).last().copied()).collect();
         let everything = ranges.iter().any(|r| r == "/");
         if everything {
-            ids = store::org_children(&self.db, None)
-                .await?
-                .into_iter()
-                .map(|o| o.id)
-                .collect();
+            ids = store::org_children(&self.db, None).await?.into_iter().map(|o| o.id).collect();
         }
         Ok(store::count_total(&self.db, &ids, stage, category).await?)
     }
@@ -1547,18 +1181,12 @@ fn changed_items(p: &PersonInput) -> String {
                 || p.converted_on.is_some(),
         ),
     ];
-    items
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(n, _)| *n)
-        .collect::<Vec<_>>()
-        .join(",")
+    items.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect::<Vec<_>>().join(",")
 }
 
 fn parse_cursor(s: &str) -> Option<(String, i64)> {
     let (path, id) = s.rsplit_once(':')?;
-    (path.starts_with('/') && path.ends_with('/'))
-        .then(|| Some((path.to_string(), id.parse().ok()?)))?
+    (path.starts_with('/') && path.ends_with('/')).then(|| Some((path.to_string(), id.parse().ok()?)))?
 }
 
 /// The password rule: 8+ characters of at least three classes, not containing the username, not on the
@@ -1589,10 +1217,7 @@ fn generate_password() -> Result<String> {
     let mut raw = [0u8; 12];
     security::random_bytes(&mut raw)?;
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-    let body: String = raw
-        .iter()
-        .map(|b| char::from(ALPHABET[*b as usize % ALPHABET.len()]))
-        .collect();
+    let body: String = raw.iter().map(|b| char::from(ALPHABET[*b as usize % ALPHABET.len()])).collect();
     Ok(format!("{body}-9a"))
 }
 
@@ -1605,13 +1230,7 @@ mod tests {
         assert!(check_password("Check-User-2026!x", "check_staff").is_ok());
         assert_eq!(check_password("Ab1!", "u"), Err("密码至少8位"));
         assert!(check_password("abcdefgh1", "u").is_err(), "two classes");
-        assert!(
-            check_password("Zhangsan-2026!", "zhangsan").is_err(),
-            "contains the username"
-        );
-        assert_eq!(
-            check_password("Admin@123", "someone"),
-            Err("该密码过于常见，容易被猜中，请换一个")
-        );
+        assert!(check_password("Zhangsan-2026!", "zhangsan").is_err(), "contains the username");
+        assert_eq!(check_password("Admin@123", "someone"), Err("该密码过于常见，容易被猜中，请换一个"));
     }
 }

@@ -27,16 +27,8 @@ pub async fn insert_org(tx: &mut DbTx, o: &NewOrg<'_>) -> Result<i64, DbError> {
     // The id is taken first so the path can be written in the same INSERT. SQLite's transaction is
     // IMMEDIATE (one writer), so MAX+1 cannot race; PostgreSQL draws from the sequence.
     let id: i64 = match tx {
-        DbTx::Sqlite(t) => {
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM orgs")
-                .fetch_one(&mut **t)
-                .await?
-        }
-        DbTx::Postgres(t) => {
-            sqlx::query_scalar("SELECT nextval('orgs_id_seq')")
-                .fetch_one(&mut **t)
-                .await?
-        }
+        DbTx::Sqlite(t) => sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM orgs").fetch_one(&mut **t).await?,
+        DbTx::Postgres(t) => sqlx::query_scalar("SELECT nextval('orgs_id_seq')").fetch_one(&mut **t).await?,
     };
     let path = format!("{}{id}/", o.parent_path);
     const SQL: &str = "INSERT INTO orgs (id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on, created_at, updated_at) \
@@ -76,12 +68,7 @@ pub async fn orgs_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<OrgRow>, DbError> {
     const SQLITE: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs WHERE id IN (SELECT value FROM json_each($1))";
     const PG: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs WHERE id = ANY($1)";
     Ok(match db {
-        Db::Sqlite(p) => {
-            sqlx::query_as(SQLITE)
-                .bind(json_ids(ids))
-                .fetch_all(p)
-                .await?
-        }
+        Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(json_ids(ids)).fetch_all(p).await?,
         Db::Postgres(p) => sqlx::query_as(PG).bind(ids).fetch_all(p).await?,
     })
 }
@@ -111,9 +98,7 @@ fn json_ids(ids: &[i64]) -> String {
 }
 
 pub fn escape_like(q: &str) -> String {
-    q.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 // ---------------------------------------------------------------- head counts
@@ -139,26 +124,17 @@ pub async fn counts_for(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String, String
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    const SQLITE: &str = "SELECT org_id, stage, category, n FROM org_counts WHERE org_id IN (SELECT value FROM json_each($1))";
+    const SQLITE: &str =
+        "SELECT org_id, stage, category, n FROM org_counts WHERE org_id IN (SELECT value FROM json_each($1))";
     const PG: &str = "SELECT org_id, stage, category, n FROM org_counts WHERE org_id = ANY($1)";
     Ok(match db {
-        Db::Sqlite(p) => {
-            sqlx::query_as(SQLITE)
-                .bind(json_ids(ids))
-                .fetch_all(p)
-                .await?
-        }
+        Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(json_ids(ids)).fetch_all(p).await?,
         Db::Postgres(p) => sqlx::query_as(PG).bind(ids).fetch_all(p).await?,
     })
 }
 
 /// The sum of the counts of `ids`, optionally of one stage and/or category: one row back, not twenty.
-pub async fn count_total(
-    db: &Db,
-    ids: &[i64],
-    stage: Option<&str>,
-    category: Option<&str>,
-) -> Result<i64, DbError> {
+pub async fn count_total(db: &Db, ids: &[i64], stage: Option<&str>, category: Option<&str>) -> Result<i64, DbError> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -167,22 +143,8 @@ pub async fn count_total(
     const PG: &str = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM org_counts WHERE org_id = ANY($1) \
         AND ($2::text IS NULL OR stage = $2) AND ($3::text IS NULL OR category = $3)";
     Ok(match db {
-        Db::Sqlite(p) => {
-            sqlx::query_scalar(SQLITE)
-                .bind(json_ids(ids))
-                .bind(stage)
-                .bind(category)
-                .fetch_one(p)
-                .await?
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar(PG)
-                .bind(ids)
-                .bind(stage)
-                .bind(category)
-                .fetch_one(p)
-                .await?
-        }
+        Db::Sqlite(p) => sqlx::query_scalar(SQLITE).bind(json_ids(ids)).bind(stage).bind(category).fetch_one(p).await?,
+        Db::Postgres(p) => sqlx::query_scalar(PG).bind(ids).bind(stage).bind(category).fetch_one(p).await?,
     })
 }
 
@@ -233,12 +195,7 @@ pub async fn insert_person(tx: &mut DbTx, p: &PersonWrite<'_>) -> Result<i64, Db
 }
 
 /// Rewrites a person if `version` is still the stored one; returns whether it was.
-pub async fn update_person(
-    tx: &mut DbTx,
-    id: i64,
-    version: i64,
-    p: &PersonWrite<'_>,
-) -> Result<bool, DbError> {
+pub async fn update_person(tx: &mut DbTx, id: i64, version: i64, p: &PersonWrite<'_>) -> Result<bool, DbError> {
     const SQL: &str = "UPDATE people SET org_id = $1, org_path = $2, name = $3, gender = $4, ethnicity = $5, birth_date = $6, native_place = $7, \
         education = $8, category = $9, person_no = $10, stage = $11, status = $12, party_post = $13, job_title = $14, applied_on = $15, \
         activist_on = $16, candidate_on = $17, admitted_on = $18, converted_on = $19, id_number_enc = $20, id_number_bidx = $21, \
@@ -265,8 +222,7 @@ pub async fn person_sealed(
     tx: &mut DbTx,
     id: i64,
 ) -> Result<Option<(Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>)>, DbError> {
-    const SQL: &str =
-        "SELECT id_number_enc, id_number_bidx, phone_enc, address_enc FROM people WHERE id = $1";
+    const SQL: &str = "SELECT id_number_enc, id_number_bidx, phone_enc, address_enc FROM people WHERE id = $1";
     Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?)
 }
 
@@ -371,7 +327,8 @@ pub async fn record_login_failure(
         failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END \
         WHERE id = $1 RETURNING failed_logins";
     // The count starts again only when this failure locked the account.
-    let count: i64 = on_db!(db, p => sqlx::query_scalar(SQL).bind(user_id).bind(threshold).bind(lock_until).fetch_one(p).await)?;
+    let count: i64 =
+        on_db!(db, p => sqlx::query_scalar(SQL).bind(user_id).bind(threshold).bind(lock_until).fetch_one(p).await)?;
     Ok(count == 0)
 }
 
@@ -382,12 +339,7 @@ pub async fn clear_login_failures(tx: &mut DbTx, user_id: i64) -> Result<(), DbE
     Ok(())
 }
 
-pub async fn set_password(
-    tx: &mut DbTx,
-    user_id: i64,
-    hash: &str,
-    now: OffsetDateTime,
-) -> Result<(), DbError> {
+pub async fn set_password(tx: &mut DbTx, user_id: i64, hash: &str, now: OffsetDateTime) -> Result<(), DbError> {
     const SQL: &str = "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3";
     on_tx!(tx, c => sqlx::query(SQL).bind(hash).bind(now).bind(user_id).execute(c).await.map(|_| ()))?;
     Ok(())
@@ -412,14 +364,7 @@ pub async fn insert_grant(tx: &mut DbTx, g: &NewGrant<'_>) -> Result<(), DbError
 }
 
 /// `(role, org_id, org_name, org_path, starts_on, ends_on)` of every grant of a user.
-pub type GrantRow = (
-    String,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<Date>,
-    Option<Date>,
-);
+pub type GrantRow = (String, Option<i64>, Option<String>, Option<String>, Option<Date>, Option<Date>);
 
 pub async fn grants_of(db: &Db, user_id: i64) -> Result<Vec<GrantRow>, DbError> {
     const SQL: &str = "SELECT g.role, g.org_id, o.name, o.path, g.starts_on, g.ends_on FROM grants g LEFT JOIN orgs o ON o.id = g.org_id WHERE g.user_id = $1 ORDER BY g.id";
@@ -427,7 +372,8 @@ pub async fn grants_of(db: &Db, user_id: i64) -> Result<Vec<GrantRow>, DbError> 
 }
 
 pub async fn role_holders(db: &Db, role: &str) -> Result<i64, DbError> {
-    const SQL: &str = "SELECT COUNT(*) FROM grants g JOIN users u ON u.id = g.user_id WHERE g.role = $1 AND u.active = TRUE";
+    const SQL: &str =
+        "SELECT COUNT(*) FROM grants g JOIN users u ON u.id = g.user_id WHERE g.role = $1 AND u.active = TRUE";
     Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(role).fetch_one(p).await)?)
 }
 
@@ -490,16 +436,9 @@ pub async fn touch_session(db: &Db, id: i64, now: OffsetDateTime) -> Result<(), 
     Ok(())
 }
 
-pub async fn revoke_session(
-    tx: &mut DbTx,
-    hash: &[u8],
-    now: OffsetDateTime,
-) -> Result<bool, DbError> {
-    const SQL: &str =
-        "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
-    Ok(
-        on_tx!(tx, c => sqlx::query(SQL).bind(now).bind(hash).execute(c).await.map(|r| r.rows_affected() == 1))?,
-    )
+pub async fn revoke_session(tx: &mut DbTx, hash: &[u8], now: OffsetDateTime) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(now).bind(hash).execute(c).await.map(|r| r.rows_affected() == 1))?)
 }
 
 /// Ends every session of a user except the one whose token hashes to `except`.
@@ -509,7 +448,8 @@ pub async fn revoke_user_sessions(
     except: &[u8],
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    const SQL: &str = "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND token_hash <> $3 AND revoked_at IS NULL";
+    const SQL: &str =
+        "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND token_hash <> $3 AND revoked_at IS NULL";
     on_tx!(tx, c => sqlx::query(SQL).bind(now).bind(user_id).bind(except).execute(c).await.map(|_| ()))?;
     Ok(())
 }

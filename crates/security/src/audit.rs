@@ -54,15 +54,7 @@ pub fn canonical_bytes(e: &Entry) -> Vec<u8> {
     out.extend_from_slice(&e.seq.to_be_bytes());
     out.extend_from_slice(&micros(e.at).to_be_bytes());
     out.extend_from_slice(&e.actor_id.unwrap_or(-1).to_be_bytes());
-    for field in [
-        &e.actor,
-        &e.action,
-        &e.target,
-        &e.result,
-        &e.request_id,
-        &e.ip,
-        &e.detail,
-    ] {
+    for field in [&e.actor, &e.action, &e.target, &e.result, &e.request_id, &e.ip, &e.detail] {
         out.extend_from_slice(&(field.len() as u64).to_be_bytes());
         out.extend_from_slice(field.as_bytes());
     }
@@ -84,8 +76,7 @@ fn micros(t: OffsetDateTime) -> i64 {
 /// the insert still matches the row read back.
 fn now_micros() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1000 * 1000)
-        .unwrap_or(now)
+    now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now)
 }
 
 const LAST: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
@@ -95,13 +86,9 @@ const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, action, t
 /// Appends `event` inside the caller's transaction; returns its sequence number.
 pub async fn append(tx: &mut DbTx, event: Event) -> Result<i64, DbError> {
     if let DbTx::Postgres(t) = tx {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(PG_AUDIT_LOCK)
-            .execute(&mut **t)
-            .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_AUDIT_LOCK).execute(&mut **t).await?;
     }
-    let last: Option<(i64, Vec<u8>)> =
-        on_tx!(tx, c => sqlx::query_as(LAST).fetch_optional(c).await)?;
+    let last: Option<(i64, Vec<u8>)> = on_tx!(tx, c => sqlx::query_as(LAST).fetch_optional(c).await)?;
     let (prev_seq, prev_hash) = last.unwrap_or((0, vec![0u8; 32]));
     let mut entry = Entry {
         seq: prev_seq + 1,
@@ -164,12 +151,7 @@ pub struct ChainChecker {
 
 impl ChainChecker {
     pub fn new() -> Self {
-        ChainChecker {
-            expected_seq: 1,
-            prev_hash: vec![0u8; 32],
-            entries: 0,
-            broken: None,
-        }
+        ChainChecker { expected_seq: 1, prev_hash: vec![0u8; 32], entries: 0, broken: None }
     }
 
     /// Feeds the next entry; returns false once the chain is broken.
@@ -178,10 +160,7 @@ impl ChainChecker {
             return false;
         }
         let reason = if e.seq != self.expected_seq {
-            Some(format!(
-                "expected entry {} but found {} (an entry is missing)",
-                self.expected_seq, e.seq
-            ))
+            Some(format!("expected entry {} but found {} (an entry is missing)", self.expected_seq, e.seq))
         } else if e.prev_hash != self.prev_hash {
             Some("its link to the previous entry does not match (an earlier entry was removed or replaced)".into())
         } else if chain_hash(&e.prev_hash, e) != e.hash {
@@ -202,10 +181,7 @@ impl ChainChecker {
     pub fn finish(self) -> Verdict {
         match self.broken {
             Some((seq, reason)) => Verdict::Broken { seq, reason },
-            None => Verdict::Intact {
-                entries: self.entries,
-                head_hash: hex::encode(&self.prev_hash),
-            },
+            None => Verdict::Intact { entries: self.entries, head_hash: hex::encode(&self.prev_hash) },
         }
     }
 }
@@ -218,8 +194,7 @@ pub async fn verify(db: &Db) -> Result<Verdict, DbError> {
     let mut checker = ChainChecker::new();
     let mut after = 0i64;
     loop {
-        let rows: Vec<Entry> =
-            on_db!(db, p => sqlx::query_as(PAGE).bind(after).bind(20_000i64).fetch_all(p).await)?;
+        let rows: Vec<Entry> = on_db!(db, p => sqlx::query_as(PAGE).bind(after).bind(20_000i64).fetch_all(p).await)?;
         let Some(last) = rows.last() else { break };
         after = last.seq;
         for e in &rows {
@@ -284,10 +259,7 @@ mod tests {
 
     #[test]
     fn intact_chain_verifies() {
-        assert!(matches!(
-            check(&chain(5)),
-            Verdict::Intact { entries: 5, .. }
-        ));
+        assert!(matches!(check(&chain(5)), Verdict::Intact { entries: 5, .. }));
     }
 
     #[test]

@@ -25,21 +25,14 @@ pub struct FieldCipher {
 
 impl std::fmt::Debug for FieldCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FieldCipher")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("FieldCipher").field("key_id", &self.key_id).finish_non_exhaustive()
     }
 }
 
 impl FieldCipher {
     pub fn new(keys: &KeyRing) -> Result<FieldCipher, SecurityError> {
-        let aead =
-            Aes256Gcm::new_from_slice(&keys.field_key).map_err(|_| SecurityError::Encrypt)?;
-        Ok(FieldCipher {
-            key_id: keys.key_id,
-            aead,
-            index_key: keys.index_key,
-        })
+        let aead = Aes256Gcm::new_from_slice(&keys.field_key).map_err(|_| SecurityError::Encrypt)?;
+        Ok(FieldCipher { key_id: keys.key_id, aead, index_key: keys.index_key })
     }
 
     pub fn encrypt(&self, column: &str, plaintext: &str) -> Result<Vec<u8>, SecurityError> {
@@ -47,13 +40,7 @@ impl FieldCipher {
         random_bytes(&mut nonce)?;
         let ct = self
             .aead
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: column.as_bytes(),
-                },
-            )
+            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext.as_bytes(), aad: column.as_bytes() })
             .map_err(|_| SecurityError::Encrypt)?;
         let mut out = Vec::with_capacity(HEADER + ct.len());
         out.extend_from_slice(&[FORMAT, ALG_AES256GCM, self.key_id]);
@@ -63,9 +50,7 @@ impl FieldCipher {
     }
 
     pub fn decrypt(&self, column: &str, stored: &[u8]) -> Result<String, SecurityError> {
-        let (header, ct) = stored
-            .split_at_checked(HEADER)
-            .ok_or(SecurityError::Decrypt)?;
+        let (header, ct) = stored.split_at_checked(HEADER).ok_or(SecurityError::Decrypt)?;
         let (tag, nonce) = header.split_at(3);
         if tag != [FORMAT, ALG_AES256GCM, self.key_id] {
             return Err(SecurityError::Decrypt);
@@ -73,13 +58,7 @@ impl FieldCipher {
         let nonce = Nonce::try_from(nonce).map_err(|_| SecurityError::Decrypt)?;
         let pt = self
             .aead
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: ct,
-                    aad: column.as_bytes(),
-                },
-            )
+            .decrypt(&nonce, Payload { msg: ct, aad: column.as_bytes() })
             .map_err(|_| SecurityError::Decrypt)?;
         String::from_utf8(pt).map_err(|_| SecurityError::Decrypt)
     }
@@ -108,10 +87,7 @@ mod tests {
         let c = FieldCipher::new(&KeyRing::for_tests()).unwrap();
         let ct = c.encrypt("people.id_number", "33010619990101123X").unwrap();
         assert!(!String::from_utf8_lossy(&ct).contains("330106"));
-        assert_eq!(
-            c.decrypt("people.id_number", &ct).unwrap(),
-            "33010619990101123X"
-        );
+        assert_eq!(c.decrypt("people.id_number", &ct).unwrap(), "33010619990101123X");
         assert!(c.decrypt("people.phone", &ct).is_err());
         let mut bad = ct.clone();
         if let Some(b) = bad.last_mut() {
@@ -123,14 +99,8 @@ mod tests {
     #[test]
     fn same_value_same_index_nonce_differs() {
         let c = FieldCipher::new(&KeyRing::for_tests()).unwrap();
-        assert_eq!(
-            c.blind_index("people.id_number", "1"),
-            c.blind_index("people.id_number", "1")
-        );
-        assert_ne!(
-            c.blind_index("people.id_number", "1"),
-            c.blind_index("people.id_number", "2")
-        );
+        assert_eq!(c.blind_index("people.id_number", "1"), c.blind_index("people.id_number", "1"));
+        assert_ne!(c.blind_index("people.id_number", "1"), c.blind_index("people.id_number", "2"));
         assert_ne!(c.encrypt("x", "1").unwrap(), c.encrypt("x", "1").unwrap());
     }
 }

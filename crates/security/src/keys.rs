@@ -15,9 +15,7 @@ pub struct KeyRing {
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRing")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("KeyRing").field("key_id", &self.key_id).finish_non_exhaustive()
     }
 }
 
@@ -25,10 +23,7 @@ impl KeyRing {
     /// Reads the key file at `path`, creating it (mode 0600) with fresh random keys when it does not
     /// exist. Several instances on PostgreSQL must share one file (or one `DANGJIAN_KEY_FILE`).
     pub fn load_or_create(path: &Path) -> Result<KeyRing, SecurityError> {
-        let err = |reason: String| SecurityError::KeyFile {
-            path: path.display().to_string(),
-            reason,
-        };
+        let err = |reason: String| SecurityError::KeyFile { path: path.display().to_string(), reason };
         if !path.exists() {
             let mut field_key = [0u8; 32];
             let mut index_key = [0u8; 32];
@@ -54,38 +49,21 @@ impl KeyRing {
         let mut key_id = 1u8;
         let mut field = None;
         let mut index = None;
-        for line in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             let (k, v) = line.split_once('=').ok_or("a line without '='")?;
             match k.trim() {
-                "key_id" => {
-                    key_id = v
-                        .trim()
-                        .parse()
-                        .map_err(|_| "key_id is not a number 0-255")?
-                }
+                "key_id" => key_id = v.trim().parse().map_err(|_| "key_id is not a number 0-255")?,
                 "field" => field = Some(decode_key(v)?),
                 "index" => index = Some(decode_key(v)?),
                 other => return Err(format!("unknown entry {other}")),
             }
         }
-        Ok(KeyRing {
-            key_id,
-            field_key: field.ok_or("no field key")?,
-            index_key: index.ok_or("no index key")?,
-        })
+        Ok(KeyRing { key_id, field_key: field.ok_or("no field key")?, index_key: index.ok_or("no index key")? })
     }
 
     /// Keys derived from a fixed seed, for tests only.
     pub fn for_tests() -> KeyRing {
-        KeyRing {
-            key_id: 1,
-            field_key: [7u8; 32],
-            index_key: [9u8; 32],
-        }
+        KeyRing { key_id: 1, field_key: [7u8; 32], index_key: [9u8; 32] }
     }
 
     /// The default location under a data dir.
@@ -96,9 +74,7 @@ impl KeyRing {
 
 fn decode_key(v: &str) -> Result<[u8; 32], String> {
     let bytes = hex::decode(v.trim()).map_err(|_| "a key is not hexadecimal".to_string())?;
-    bytes
-        .try_into()
-        .map_err(|_| "a key is not 32 bytes".to_string())
+    bytes.try_into().map_err(|_| "a key is not 32 bytes".to_string())
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {

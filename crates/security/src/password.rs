@@ -14,19 +14,13 @@ pub struct PasswordParams {
 
 impl Default for PasswordParams {
     fn default() -> Self {
-        PasswordParams {
-            memory_kib: 19_456,
-            iterations: 2,
-        }
+        PasswordParams { memory_kib: 19_456, iterations: 2 }
     }
 }
 
 impl PasswordParams {
     pub fn fast_for_tests() -> Self {
-        PasswordParams {
-            memory_kib: 64,
-            iterations: 1,
-        }
+        PasswordParams { memory_kib: 64, iterations: 1 }
     }
 
     fn argon2(&self) -> Result<Argon2<'static>, SecurityError> {
@@ -52,9 +46,7 @@ impl PasswordParams {
         let Ok(parsed) = PasswordHash::new(phc) else {
             return false;
         };
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
+        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
     }
 }
 
@@ -62,10 +54,7 @@ impl PasswordParams {
 pub fn is_common(password: &str) -> bool {
     static LIST: &str = include_str!("common-passwords.txt");
     let p = password.to_lowercase();
-    LIST.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .any(|l| l.to_lowercase() == p)
+    LIST.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).any(|l| l.to_lowercase() == p)
 }
 
 #[cfg(test)]

@@ -16,11 +16,7 @@ use security::audit::{self, Verdict};
 use crate::settings::{Cli, Settings};
 
 #[derive(Parser)]
-#[command(
-    name = "dangjian",
-    version,
-    about = "dangjian 数字党建平台 — the 1+5+2 digital Party-building platform"
-)]
+#[command(name = "dangjian", version, about = "dangjian 数字党建平台 — the 1+5+2 digital Party-building platform")]
 struct Args {
     #[command(flatten)]
     cli: Cli,
@@ -72,30 +68,20 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { scale, seed } => demo_cmd(settings, &scale, seed).await,
-        Command::Audit {
-            action: AuditAction::Verify,
-        } => audit_verify(settings).await,
+        Command::Audit { action: AuditAction::Verify } => audit_verify(settings).await,
     }
 }
 
 fn init_logging(s: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DANGJIAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(s.log.clone()));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if s.log_json {
-        builder.json().init()
-    } else {
-        builder.init()
-    }
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if s.log_json { builder.json().init() } else { builder.init() }
 }
 
 /// Opens the database, applies migrations and builds the platform service.
 async fn open(s: &Settings) -> anyhow::Result<Platform> {
-    let db = kernel::Db::connect(s.database_url.as_deref(), &s.data_dir)
-        .await
-        .context("opening the database")?;
+    let db = kernel::Db::connect(s.database_url.as_deref(), &s.data_dir).await.context("opening the database")?;
     db.migrate().await.context("applying migrations")?;
     let keys = KeyRing::load_or_create(&s.key_file).context("reading the key file")?;
     Ok(Platform::new(db, &keys, s.platform.clone())?)
@@ -104,16 +90,11 @@ async fn open(s: &Settings) -> anyhow::Result<Platform> {
 async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     let listen = listen.unwrap_or_else(|| s.listen.clone());
     let platform = open(&s).await?;
-    if let Some(pw) = platform
-        .bootstrap_admin(s.admin_password.as_deref())
-        .await?
-    {
+    if let Some(pw) = platform.bootstrap_admin(s.admin_password.as_deref()).await? {
         println!("已创建系统管理员 admin，初始密码（只显示这一次）：{pw}");
     }
     if !s.platform.mfa_required {
-        tracing::warn!(
-            "DANGJIAN_MFA_REQUIRED=false: administrators sign in without a second factor"
-        );
+        tracing::warn!("DANGJIAN_MFA_REQUIRED=false: administrators sign in without a second factor");
     }
     let state = web::AppState {
         platform: Arc::new(platform),
@@ -122,18 +103,13 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     };
     let db = state.platform.db.clone();
     let app = web::build_router(state);
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?db.backend(), "dangjian is serving");
     println!("dangjian 已启动：http://{addr}/");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -159,17 +135,13 @@ async fn shutdown_signal() {
 }
 
 async fn demo_cmd(s: Settings, scale: &str, seed: u64) -> anyhow::Result<()> {
-    let Some(scale) = Scale::parse(scale) else {
-        bail!("unknown scale {scale}")
-    };
+    let Some(scale) = Scale::parse(scale) else { bail!("unknown scale {scale}") };
     let platform = open(&s).await?;
     let bar = indicatif::ProgressBar::new(scale.people_estimate());
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:40}] {pos}/{len} 人 ({per_sec}, 约剩 {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} 人 ({per_sec}, 约剩 {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     bar.set_message("生成演示数据");
     let started = std::time::Instant::now();

@@ -69,17 +69,12 @@ impl Settings {
     pub fn load(cli: &Cli) -> anyhow::Result<Settings> {
         let file: File = match &cli.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
                 toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
             }
             None => File::default(),
         };
-        let data_dir = cli
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("./data"));
+        let data_dir = cli.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
         let key_file = env("DANGJIAN_KEY_FILE")
             .map(PathBuf::from)
             .or(file.key_file)
@@ -103,13 +98,9 @@ impl Settings {
             database_url: cli.database_url.clone().or(file.database_url),
             key_file,
             admin_password: env("DANGJIAN_ADMIN_PASSWORD"),
-            secure_cookies: env_bool("DANGJIAN_SECURE_COOKIES")?
-                .or(file.secure_cookies)
-                .unwrap_or(false),
+            secure_cookies: env_bool("DANGJIAN_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
             log: file.log.unwrap_or_else(|| "info,sqlx=warn".into()),
-            log_json: env_bool("DANGJIAN_LOG_JSON")?
-                .or(file.log_json)
-                .unwrap_or(false),
+            log_json: env_bool("DANGJIAN_LOG_JSON")?.or(file.log_json).unwrap_or(false),
             platform,
         })
     }

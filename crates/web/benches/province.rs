@@ -31,17 +31,8 @@ fn bench_dir() -> PathBuf {
         .unwrap_or_else(|_| PathBuf::from("/var/tmp/dangjian-bench-province"))
 }
 
-async fn call(
-    router: &Router,
-    method: &str,
-    uri: &str,
-    token: &str,
-    body: Option<String>,
-) -> (u16, String) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+async fn call(router: &Router, method: &str, uri: &str, token: &str, body: Option<String>) -> (u16, String) {
+    let mut req = Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }
@@ -51,10 +42,7 @@ async fn call(
         .unwrap();
     let resp = router.clone().oneshot(req).await.unwrap();
     let status = resp.status().as_u16();
-    let bytes = http_body_util::BodyExt::collect(resp.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -79,17 +67,7 @@ where
 }
 
 /// One row of the bare page: id and eight shown columns.
-type BareRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
+type BareRow = (i64, String, String, String, String, String, String, String, String);
 
 /// The bare page: the same frame (head and tail copied from the real page, so the bytes match) and 20
 /// rows rendered by askama from data in memory — no session, no database.
@@ -124,23 +102,11 @@ fn bare_rows() -> Vec<BareRow> {
 
 fn wrk(url: &str, cookie: &str) -> Option<f64> {
     let out = std::process::Command::new("wrk")
-        .args([
-            "-t2",
-            "-c8",
-            "-d8s",
-            "-H",
-            &format!("Cookie: {cookie}"),
-            url,
-        ])
+        .args(["-t2", "-c8", "-d8s", "-H", &format!("Cookie: {cookie}"), url])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .find(|l| l.starts_with("Requests/sec:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    text.lines().find(|l| l.starts_with("Requests/sec:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn rss_mib(pid: u32) -> (f64, f64) {
@@ -163,10 +129,7 @@ async fn main() {
     let keys = KeyRing::load_or_create(&KeyRing::default_path(&dir)).unwrap();
     let db = Db::connect(None, &dir).await.unwrap();
     db.migrate().await.unwrap();
-    let settings = platform::Settings {
-        mfa_required: false,
-        ..Default::default()
-    };
+    let settings = platform::Settings { mfa_required: false, ..Default::default() };
     let p = Arc::new(Platform::new(db, &keys, settings).unwrap());
     let started = Instant::now();
     let report = platform::demo::generate(&p, platform::demo::Scale::Province, 2026, &|n| {
@@ -184,61 +147,21 @@ async fn main() {
             started.elapsed().as_secs_f64()
         );
     }
-    let state = web::AppState {
-        platform: p.clone(),
-        metrics: Arc::new(ops::Metrics::default()),
-        secure_cookies: false,
-    };
+    let state =
+        web::AppState { platform: p.clone(), metrics: Arc::new(ops::Metrics::default()), secure_cookies: false };
     let router = web::build_router(state);
     let login_body = r#"{"username":"staff","password":"Demo-2026!"}"#.to_string();
-    let (_, body) = call(
-        &router,
-        "POST",
-        "/api/v1/auth/login",
-        "",
-        Some(login_body.clone()),
-    )
-    .await;
-    let token = serde_json::from_str::<Value>(&body).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, body) = call(&router, "POST", "/api/v1/auth/login", "", Some(login_body.clone())).await;
+    let token = serde_json::from_str::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
     let (_, me) = call(&router, "GET", "/api/v1/me", &token, None).await;
-    let root: i64 = serde_json::from_str::<Value>(&me).unwrap()["grants"][0]["org_id"]
-        .as_i64()
-        .unwrap();
+    let root: i64 = serde_json::from_str::<Value>(&me).unwrap()["grants"][0]["org_id"].as_i64().unwrap();
     // The province's top committee, a university, a college and a branch.
-    let (_, uni) = call(
-        &router,
-        "GET",
-        &format!("/api/v1/orgs/{root}"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, uni) = call(&router, "GET", &format!("/api/v1/orgs/{root}"), &token, None).await;
     let province = serde_json::from_str::<Value>(&uni).unwrap()["parent_id"].as_i64();
-    let (_, colleges) = call(
-        &router,
-        "GET",
-        &format!("/api/v1/orgs?parent_id={root}"),
-        &token,
-        None,
-    )
-    .await;
-    let college = serde_json::from_str::<Value>(&colleges).unwrap()[0]["id"]
-        .as_i64()
-        .unwrap();
-    let (_, branches) = call(
-        &router,
-        "GET",
-        &format!("/api/v1/orgs?parent_id={college}"),
-        &token,
-        None,
-    )
-    .await;
-    let branch = serde_json::from_str::<Value>(&branches).unwrap()[0]["id"]
-        .as_i64()
-        .unwrap();
+    let (_, colleges) = call(&router, "GET", &format!("/api/v1/orgs?parent_id={root}"), &token, None).await;
+    let college = serde_json::from_str::<Value>(&colleges).unwrap()[0]["id"].as_i64().unwrap();
+    let (_, branches) = call(&router, "GET", &format!("/api/v1/orgs?parent_id={college}"), &token, None).await;
+    let branch = serde_json::from_str::<Value>(&branches).unwrap()[0]["id"].as_i64().unwrap();
 
     // The province-wide subtree needs a province-wide reader: the security admin grants one for the bench.
     let (_, sec) = call(
@@ -249,10 +172,7 @@ async fn main() {
         Some(r#"{"username":"security","password":"Demo-2026!"}"#.into()),
     )
     .await;
-    let sec = serde_json::from_str::<Value>(&sec).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sec = serde_json::from_str::<Value>(&sec).unwrap()["token"].as_str().unwrap().to_string();
     if let Some(prov) = province {
         let body = format!(
             r#"{{"username":"bench_province","password":"Demo-2026!","display_name":"省级组织员","grants":[{{"role":"org_staff","org_id":{prov}}}]}}"#
@@ -273,94 +193,36 @@ async fn main() {
         .unwrap_or(token.clone());
     let province = province.unwrap_or(root);
 
-    let (_, stats) = call(
-        &router,
-        "GET",
-        &format!("/api/v1/orgs/{province}/stats"),
-        &province_token,
-        None,
-    )
-    .await;
-    let people = serde_json::from_str::<Value>(&stats).unwrap()["total"]
-        .as_i64()
-        .unwrap_or(0);
+    let (_, stats) = call(&router, "GET", &format!("/api/v1/orgs/{province}/stats"), &province_token, None).await;
+    let people = serde_json::from_str::<Value>(&stats).unwrap()["total"].as_i64().unwrap_or(0);
     println!("## Server time, in process (release build, SQLite, {people} people)\n");
     println!("| request | p50 ms | p95 ms | mean ms |\n| --- | ---: | ---: | ---: |");
     let cases: Vec<(String, String, String)> = vec![
-        (
-            "people list page, whole province (1M)".into(),
-            format!("/people?org_id={province}"),
-            province_token.clone(),
-        ),
-        (
-            "people list page, one university".into(),
-            format!("/people?org_id={root}"),
-            token.clone(),
-        ),
-        (
-            "people list page, one college".into(),
-            format!("/people?org_id={college}"),
-            token.clone(),
-        ),
-        (
-            "people list page, one branch".into(),
-            format!("/people?org_id={branch}"),
-            token.clone(),
-        ),
+        ("people list page, whole province (1M)".into(), format!("/people?org_id={province}"), province_token.clone()),
+        ("people list page, one university".into(), format!("/people?org_id={root}"), token.clone()),
+        ("people list page, one college".into(), format!("/people?org_id={college}"), token.clone()),
+        ("people list page, one branch".into(), format!("/people?org_id={branch}"), token.clone()),
         (
             "people list page, province, stage=probationary".into(),
             format!("/people?org_id={province}&stage=probationary"),
             province_token.clone(),
         ),
-        (
-            "people list API, whole province".into(),
-            format!("/api/v1/people?org_id={province}"),
-            province_token.clone(),
-        ),
-        (
-            "people list API, one branch".into(),
-            format!("/api/v1/people?org_id={branch}"),
-            token.clone(),
-        ),
-        (
-            "people list API, next page by cursor (province)".into(),
-            String::new(),
-            province_token.clone(),
-        ),
+        ("people list API, whole province".into(), format!("/api/v1/people?org_id={province}"), province_token.clone()),
+        ("people list API, one branch".into(), format!("/api/v1/people?org_id={branch}"), token.clone()),
+        ("people list API, next page by cursor (province)".into(), String::new(), province_token.clone()),
         (
             "subtree counts by stage and category, whole province".into(),
             format!("/api/v1/orgs/{province}/stats"),
             province_token.clone(),
         ),
-        (
-            "subtree counts, one college".into(),
-            format!("/api/v1/orgs/{college}/stats"),
-            token.clone(),
-        ),
-        (
-            "org page with children and counts, province".into(),
-            format!("/orgs/{province}"),
-            province_token.clone(),
-        ),
+        ("subtree counts, one college".into(), format!("/api/v1/orgs/{college}/stats"), token.clone()),
+        ("org page with children and counts, province".into(), format!("/orgs/{province}"), province_token.clone()),
     ];
-    let (_, first) = call(
-        &router,
-        "GET",
-        &format!("/api/v1/people?org_id={province}"),
-        &province_token,
-        None,
-    )
-    .await;
-    let cursor = serde_json::from_str::<Value>(&first).unwrap()["next_cursor"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    let (_, first) = call(&router, "GET", &format!("/api/v1/people?org_id={province}"), &province_token, None).await;
+    let cursor = serde_json::from_str::<Value>(&first).unwrap()["next_cursor"].as_str().unwrap_or("").to_string();
     for (label, uri, tok) in &cases {
         let uri = if uri.is_empty() {
-            format!(
-                "/api/v1/people?org_id={province}&cursor={}",
-                web::auth::encode(&cursor)
-            )
+            format!("/api/v1/people?org_id={province}&cursor={}", web::auth::encode(&cursor))
         } else {
             uri.clone()
         };
@@ -379,22 +241,13 @@ async fn main() {
     // Where the time of one list page goes: the pieces on their own.
     let ctx = platform::Ctx::default();
     let actor = p.authenticate(&token).await.unwrap();
-    let query = platform::service::PeopleQuery {
-        org_id: Some(root),
-        ..Default::default()
-    };
+    let query = platform::service::PeopleQuery { org_id: Some(root), ..Default::default() };
     let pieces: Vec<(&str, u8)> = vec![
-        (
-            "· piece: authenticate (session, user, grants: one query)",
-            0,
-        ),
+        ("· piece: authenticate (session, user, grants: one query)", 0),
         ("· piece: list_people service (org, page, total)", 1),
         ("· piece: SELECT 1 through the pool (driver round trip)", 2),
         ("· piece: the page query alone (21 rows)", 3),
-        (
-            "· piece: the total alone (SUM over the subtree's counts)",
-            4,
-        ),
+        ("· piece: the total alone (SUM over the subtree's counts)", 4),
     ];
     let (uni_path, uni_end) = (format!("/1/{root}/"), format!("/1/{root}0"));
     let filter = platform::store::PeopleFilter::default();
@@ -407,16 +260,8 @@ async fn main() {
                     0 => drop(p.authenticate(token).await.unwrap()),
                     1 => drop(p.list_people(ctx, actor, query).await.unwrap()),
                     2 => p.db.ping().await.unwrap(),
-                    3 => drop(
-                        platform::store::list_people(&p.db, uni_path, uni_end, filter, None, 21)
-                            .await
-                            .unwrap(),
-                    ),
-                    _ => drop(
-                        platform::store::count_total(&p.db, &[root], None, None)
-                            .await
-                            .unwrap(),
-                    ),
+                    3 => drop(platform::store::list_people(&p.db, uni_path, uni_end, filter, None, 21).await.unwrap()),
+                    _ => drop(platform::store::count_total(&p.db, &[root], None, None).await.unwrap()),
                 }
             }
         })
@@ -434,57 +279,24 @@ async fn main() {
     println!("| login (argon2id m=19 MiB, t=2) | {p50:.2} | {p95:.2} | {mean:.2} |");
 
     // Throughput over real HTTP: the people-list page next to a bare axum + askama page of the same size.
-    let (_, page) = call(
-        &router,
-        "GET",
-        &format!("/people?org_id={root}"),
-        &token,
-        None,
-    )
-    .await;
-    let cut = page
-        .find("<tbody id=\"rows\">")
-        .map(|i| i + "<tbody id=\"rows\">".len())
-        .unwrap_or(0);
+    let (_, page) = call(&router, "GET", &format!("/people?org_id={root}"), &token, None).await;
+    let cut = page.find("<tbody id=\"rows\">").map(|i| i + "<tbody id=\"rows\">".len()).unwrap_or(0);
     let end = page.rfind("</tbody>").unwrap_or(page.len());
     let head: Arc<str> = page[..cut].into();
     let tail: Arc<str> = page[end..].into();
-    let bare_html = BarePage {
-        head: head.clone(),
-        tail: tail.clone(),
-        rows: bare_rows(),
-    }
-    .render()
-    .unwrap();
+    let bare_html = BarePage { head: head.clone(), tail: tail.clone(), rows: bare_rows() }.render().unwrap();
     let bare_router = Router::new().route(
         "/bare",
         get(move || {
             let (head, tail) = (head.clone(), tail.clone());
-            async move {
-                Html(
-                    BarePage {
-                        head,
-                        tail,
-                        rows: bare_rows(),
-                    }
-                    .render()
-                    .unwrap(),
-                )
-            }
+            async move { Html(BarePage { head, tail, rows: bare_rows() }.render().unwrap()) }
         }),
     );
     let app_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (app_addr, bare_addr) = (
-        app_listener.local_addr().unwrap(),
-        bare_listener.local_addr().unwrap(),
-    );
+    let (app_addr, bare_addr) = (app_listener.local_addr().unwrap(), bare_listener.local_addr().unwrap());
     tokio::spawn(async move {
-        axum::serve(
-            app_listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
+        axum::serve(app_listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
     });
     tokio::spawn(async move { axum::serve(bare_listener, bare_router).await });
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -497,52 +309,36 @@ async fn main() {
     })
     .await
     .unwrap();
-    let wrk_bare = tokio::task::spawn_blocking(move || wrk(&url_bare, "x=y"))
-        .await
-        .unwrap();
+    let wrk_bare = tokio::task::spawn_blocking(move || wrk(&url_bare, "x=y")).await.unwrap();
     println!("\n## Throughput over HTTP (wrk -t2 -c8 -d8s, same process, same run)\n");
     println!("| page | bytes | requests/s |\n| --- | ---: | ---: |");
     println!(
         "| people-list page (university subtree, 20 rows, session check, audit-free read) | {} | {} |",
         page.len(),
-        wrk_app
-            .map(|v| format!("{v:.0}"))
-            .unwrap_or("wrk missing".into())
+        wrk_app.map(|v| format!("{v:.0}")).unwrap_or("wrk missing".into())
     );
     println!(
         "| bare axum + askama page, same columns, 20 rows | {} | {} |",
         bare_html.len(),
-        wrk_bare
-            .map(|v| format!("{v:.0}"))
-            .unwrap_or("wrk missing".into())
+        wrk_bare.map(|v| format!("{v:.0}")).unwrap_or("wrk missing".into())
     );
     if let (Some(a), Some(b)) = (wrk_app, wrk_bare) {
-        println!(
-            "\nThe people-list page reaches {:.0} % of the bare page's throughput.",
-            a / b * 100.0
-        );
+        println!("\nThe people-list page reaches {:.0} % of the bare page's throughput.", a / b * 100.0);
     }
 
     // Memory of the real server with the province loaded, after serving the list for a while.
-    let exe = std::env::var("DJ_EXE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            let target = std::env::var("CARGO_TARGET_DIR")
-                .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").into());
-            PathBuf::from(target).join("release/dangjian")
-        });
+    let exe = std::env::var("DJ_EXE").map(PathBuf::from).unwrap_or_else(|_| {
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").into());
+        PathBuf::from(target).join("release/dangjian")
+    });
     if exe.exists() {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
         let mut child = std::process::Command::new(&exe)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(&dir)
             .env("DANGJIAN_MFA_REQUIRED", "false")
             .env("DANGJIAN_LOG", "warn")
@@ -551,10 +347,7 @@ async fn main() {
             .unwrap();
         tokio::time::sleep(Duration::from_secs(2)).await;
         let served = tokio::task::spawn_blocking({
-            let (u, c) = (
-                format!("http://127.0.0.1:{port}/people?org_id={root}"),
-                cookie.clone(),
-            );
+            let (u, c) = (format!("http://127.0.0.1:{port}/people?org_id={root}"), cookie.clone());
             move || wrk(&u, &c)
         })
         .await

@@ -12,27 +12,23 @@ struct Assets;
 static HTMX: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/htmx.min.js"));
 
 pub async fn serve(Path(file): Path<String>) -> Response {
-    let (bytes, mime): (std::borrow::Cow<'static, [u8]>, &str) =
-        if file == "htmx.min.js" && !HTMX.is_empty() {
-            (HTMX.into(), "text/javascript; charset=utf-8")
-        } else if let Some(f) = Assets::get(&file) {
-            let mime = match file.rsplit('.').next() {
-                Some("css") => "text/css; charset=utf-8",
-                Some("svg") => "image/svg+xml",
-                Some("js") => "text/javascript; charset=utf-8",
-                _ => "application/octet-stream",
-            };
-            (f.data, mime)
-        } else {
-            return StatusCode::NOT_FOUND.into_response();
+    let (bytes, mime): (std::borrow::Cow<'static, [u8]>, &str) = if file == "htmx.min.js" && !HTMX.is_empty() {
+        (HTMX.into(), "text/javascript; charset=utf-8")
+    } else if let Some(f) = Assets::get(&file) {
+        let mime = match file.rsplit('.').next() {
+            Some("css") => "text/css; charset=utf-8",
+            Some("svg") => "image/svg+xml",
+            Some("js") => "text/javascript; charset=utf-8",
+            _ => "application/octet-stream",
         };
+        (f.data, mime)
+    } else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let mut resp = bytes.into_owned().into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     resp
 }
 

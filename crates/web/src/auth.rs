@@ -17,24 +17,10 @@ pub const SESSION_COOKIE: &str = "dj_session";
 
 /// The request's id (set by the request-id layer), peer address and user agent.
 pub fn ctx_of(parts: &Parts) -> Ctx {
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
-    let ip = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "-".into());
-    Ctx {
-        request_id: header("x-request-id"),
-        ip,
-        user_agent: header("user-agent"),
-    }
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ip =
+        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "-".into());
+    Ctx { request_id: header("x-request-id"), ip, user_agent: header("user-agent") }
 }
 
 /// Request context alone, for handlers that need no signed-in caller (login).
@@ -74,17 +60,10 @@ pub fn session_cookie(parts: &Parts) -> Option<String> {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let ctx = ctx_of(parts);
         let is_api = parts.uri.path().starts_with("/api/");
-        let token = if is_api {
-            bearer(parts).or_else(|| session_cookie(parts))
-        } else {
-            session_cookie(parts)
-        };
+        let token = if is_api { bearer(parts).or_else(|| session_cookie(parts)) } else { session_cookie(parts) };
         let actor = match &token {
             Some(t) => state.platform.authenticate(t).await,
             None => Err(platform::Error::Unauthenticated),
@@ -95,19 +74,11 @@ impl FromRequestParts<AppState> for Caller {
                 tracing::error!(request_id = %ctx.request_id, error = ?e, "session lookup failed");
                 Err(crate::error::ApiError::new(e, &ctx.request_id).into_response())
             }
-            _ if is_api => Err(json_error(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "请先登录".into(),
-                None,
-                &ctx.request_id,
-            )),
+            _ if is_api => {
+                Err(json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录".into(), None, &ctx.request_id))
+            }
             _ => {
-                let next = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/");
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 Err(Redirect::to(&format!("/login?next={}", encode(next))).into_response())
             }
         }
@@ -130,7 +101,5 @@ pub fn encode(s: &str) -> String {
 /// The Set-Cookie value of a new session (or of its removal when `token` is empty).
 pub fn session_cookie_header(token: &str, secure: bool, max_age_secs: i64) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    )
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }

@@ -47,21 +47,12 @@ pub fn status_of(e: &Error) -> StatusCode {
 
 impl ApiError {
     pub fn new(error: Error, request_id: &str) -> ApiError {
-        ApiError {
-            error,
-            request_id: request_id.to_string(),
-        }
+        ApiError { error, request_id: request_id.to_string() }
     }
 
     /// A 400 for a body that is not the expected JSON.
     pub fn bad_request(message: String, request_id: &str) -> Response {
-        json_error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            message,
-            None,
-            request_id,
-        )
+        json_error(StatusCode::BAD_REQUEST, "bad_request", message, None, request_id)
     }
 }
 
@@ -72,14 +63,7 @@ pub fn json_error(
     fields: Option<std::collections::BTreeMap<String, String>>,
     request_id: &str,
 ) -> Response {
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code: code.into(),
-            message,
-            fields,
-            request_id: request_id.into(),
-        },
-    };
+    let body = ErrorBody { error: ErrorDetail { code: code.into(), message, fields, request_id: request_id.into() } };
     (status, Json(body)).into_response()
 }
 
@@ -93,12 +77,6 @@ impl IntoResponse for ApiError {
             Error::Invalid(f) => Some(f.clone()),
             _ => None,
         };
-        json_error(
-            status,
-            self.error.code(),
-            self.error.message(),
-            fields,
-            &self.request_id,
-        )
+        json_error(status, self.error.code(), self.error.message(), fields, &self.request_id)
     }
 }

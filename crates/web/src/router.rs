@@ -14,9 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::json_error;
@@ -35,9 +33,7 @@ struct RequestIds {
 impl MakeRequestId for RequestIds {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
-            .ok()
-            .map(RequestId::new)
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).ok().map(RequestId::new)
     }
 }
 
@@ -46,10 +42,7 @@ pub fn build_router(state: AppState) -> Router {
     let openapi_json: Arc<String> = Arc::new(openapi.to_pretty_json().unwrap_or_default());
     let mut prefix = [0u8; 3];
     let _ = security::random_bytes(&mut prefix);
-    let ids = RequestIds {
-        prefix: hex::encode(prefix).into(),
-        counter: Arc::new(AtomicU64::new(1)),
-    };
+    let ids = RequestIds { prefix: hex::encode(prefix).into(), counter: Arc::new(AtomicU64::new(1)) };
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -95,35 +88,16 @@ async fn readyz(State(s): State<AppState>) -> Response {
 
 async fn metrics(State(s): State<AppState>) -> Response {
     let ready = s.platform.db.ping().await.is_ok();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(s.platform.db.backend(), ready),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(s.platform.db.backend(), ready))
         .into_response()
 }
 
 async fn not_found(req: Request) -> Response {
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if req.uri().path().starts_with("/api/") {
-        json_error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "没有这个接口".into(),
-            None,
-            &request_id,
-        )
+        json_error(StatusCode::NOT_FOUND, "not_found", "没有这个接口".into(), None, &request_id)
     } else {
-        ui::error_page(
-            StatusCode::NOT_FOUND,
-            "页面不存在",
-            "您要找的页面不存在，请从导航重新进入。",
-            &request_id,
-        )
+        ui::error_page(StatusCode::NOT_FOUND, "页面不存在", "您要找的页面不存在，请从导航重新进入。", &request_id)
     }
 }
 
@@ -132,12 +106,7 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let resp = next.run(req).await;
     let micros = start.elapsed().as_micros() as u64;
     s.metrics.record(resp.status().as_u16(), micros);
@@ -165,18 +134,8 @@ async fn csrf_guard(req: Request, next: Next) -> Response {
         }
     };
     if cross_site {
-        let request_id = h
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        return json_error(
-            StatusCode::FORBIDDEN,
-            "cross_site",
-            "拒绝跨站提交的请求".into(),
-            None,
-            &request_id,
-        );
+        let request_id = h.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        return json_error(StatusCode::FORBIDDEN, "cross_site", "拒绝跨站提交的请求".into(), None, &request_id);
     }
     next.run(req).await
 }

@@ -36,20 +36,9 @@ pub async fn login(
     RequestCtx(ctx): RequestCtx,
     Body(b): Body<LoginBody>,
 ) -> Result<Json<TokenBody>, ApiError> {
-    let l = api(
-        s.platform
-            .login(&ctx, &b.username, &b.password, SessionKind::Api)
-            .await,
-        &ctx,
-    )?;
-    let expires_at = l
-        .expires_at
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    Ok(Json(TokenBody {
-        token: l.token,
-        expires_at,
-    }))
+    let l = api(s.platform.login(&ctx, &b.username, &b.password, SessionKind::Api).await, &ctx)?;
+    let expires_at = l.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    Ok(Json(TokenBody { token: l.token, expires_at }))
 }
 
 /// End the session of this token.
@@ -73,12 +62,7 @@ pub async fn change_password(
     c: Caller,
     Body(b): Body<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    api(
-        s.platform
-            .change_password(&c.ctx, &c.actor, &b.old_password, &b.new_password, &c.token)
-            .await,
-        &c.ctx,
-    )?;
+    api(s.platform.change_password(&c.ctx, &c.actor, &b.old_password, &b.new_password, &c.token).await, &c.ctx)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -61,19 +61,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let request_id = req
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Body(v)),
-            Err(e) => Err(ApiError::bad_request(
-                format!("请求内容不是有效的 JSON：{}", e.body_text()),
-                &request_id,
-            )
-            .into_response()),
+            Err(e) => Err(ApiError::bad_request(format!("请求内容不是有效的 JSON：{}", e.body_text()), &request_id)
+                .into_response()),
         }
     }
 }

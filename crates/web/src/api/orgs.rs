@@ -37,36 +37,19 @@ pub async fn list(
     c: Caller,
     Query(q): Query<ChildrenQuery>,
 ) -> Result<Json<Vec<Org>>, ApiError> {
-    Ok(Json(api(
-        s.platform.org_children(&c.ctx, &c.actor, q.parent_id).await,
-        &c.ctx,
-    )?))
+    Ok(Json(api(s.platform.org_children(&c.ctx, &c.actor, q.parent_id).await, &c.ctx)?))
 }
 
 /// One organization.
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = i64, Path)),
     responses((status = 200, body = Org), (status = 404, body = ErrorBody)))]
-pub async fn get(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<Org>, ApiError> {
-    Ok(Json(api(
-        s.platform.get_org(&c.ctx, &c.actor, id).await,
-        &c.ctx,
-    )?))
+pub async fn get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<Org>, ApiError> {
+    Ok(Json(api(s.platform.get_org(&c.ctx, &c.actor, id).await, &c.ctx)?))
 }
 
 /// Head counts of the organization's whole subtree by stage and category (maintained as data changes).
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/stats", tag = "orgs", params(("id" = i64, Path)),
     responses((status = 200, body = Counts), (status = 404, body = ErrorBody)))]
-pub async fn stats(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<Counts>, ApiError> {
-    Ok(Json(api(
-        s.platform.org_counts(&c.ctx, &c.actor, id).await,
-        &c.ctx,
-    )?))
+pub async fn stats(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<Counts>, ApiError> {
+    Ok(Json(api(s.platform.org_counts(&c.ctx, &c.actor, id).await, &c.ctx)?))
 }

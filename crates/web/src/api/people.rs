@@ -42,24 +42,14 @@ pub async fn list(
     c: Caller,
     Query(q): Query<PeopleQuery>,
 ) -> Result<Json<PeoplePage>, ApiError> {
-    Ok(Json(api(
-        s.platform.list_people(&c.ctx, &c.actor, &q).await,
-        &c.ctx,
-    )?))
+    Ok(Json(api(s.platform.list_people(&c.ctx, &c.actor, &q).await, &c.ctx)?))
 }
 
 /// One person (masked). 404 outside the caller's scope.
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", params(("id" = i64, Path)),
     responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
-pub async fn get(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<Person>, ApiError> {
-    Ok(Json(api(
-        s.platform.get_person(&c.ctx, &c.actor, id).await,
-        &c.ctx,
-    )?))
+pub async fn get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<Person>, ApiError> {
+    Ok(Json(api(s.platform.get_person(&c.ctx, &c.actor, id).await, &c.ctx)?))
 }
 
 /// Change the items given; others keep their value. Pass `version` to refuse a lost update (409).
@@ -71,9 +61,6 @@ pub async fn update(
     Path(id): Path<i64>,
     Body(b): Body<PersonInput>,
 ) -> Result<Json<PersonSaved>, ApiError> {
-    let (person, warnings) = api(
-        s.platform.update_person(&c.ctx, &c.actor, id, &b).await,
-        &c.ctx,
-    )?;
+    let (person, warnings) = api(s.platform.update_person(&c.ctx, &c.actor, id, &b).await, &c.ctx)?;
     Ok(Json(PersonSaved { person, warnings }))
 }

@@ -54,12 +54,7 @@ pub async fn list(
     c: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<UserItem>>, ApiError> {
-    let rows = api(
-        s.platform
-            .list_users(&c.ctx, &c.actor, q.after_id.unwrap_or(0))
-            .await,
-        &c.ctx,
-    )?;
+    let rows = api(s.platform.list_users(&c.ctx, &c.actor, q.after_id.unwrap_or(0)).await, &c.ctx)?;
     Ok(Json(
         rows.into_iter()
             .map(|(u, grants)| UserItem {

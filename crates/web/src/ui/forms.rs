@@ -90,15 +90,8 @@ pub fn apply_errors(fields: &mut [Field], errors: &BTreeMap<String, String>) {
 }
 
 /// Options of a code list, with an empty "请选择" first.
-pub fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<(String, String)> {
+pub fn options<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(String, String)> {
     let mut out = vec![(String::new(), "请选择".to_string())];
-    out.extend(
-        all.iter()
-            .map(|v| (code(*v).to_string(), label(*v).to_string())),
-    );
+    out.extend(all.iter().map(|v| (code(*v).to_string(), label(*v).to_string())));
     out
 }

@@ -56,9 +56,7 @@ async fn home(s: &AppState, c: &Caller) -> Result<HomePage, Error> {
         None => None,
     };
     let steps = me.as_ref().map(progress).unwrap_or_default();
-    let hour = time::OffsetDateTime::now_utc()
-        .to_offset(kernel::dates::BEIJING)
-        .hour();
+    let hour = time::OffsetDateTime::now_utc().to_offset(kernel::dates::BEIJING).hour();
     let part = match hour {
         5..=11 => "上午好",
         12..=13 => "中午好",
@@ -80,9 +78,7 @@ async fn home(s: &AppState, c: &Caller) -> Result<HomePage, Error> {
 /// The development path with the date each step was reached (empty while not reached).
 pub fn progress(p: &Person) -> Vec<(&'static str, String, bool)> {
     let d = |v: Option<time::Date>| v.map(kernel::dates::chinese).unwrap_or_default();
-    let reached = |s: Stage| {
-        Stage::ALL.iter().position(|x| *x == p.stage) >= Stage::ALL.iter().position(|x| *x == s)
-    };
+    let reached = |s: Stage| Stage::ALL.iter().position(|x| *x == p.stage) >= Stage::ALL.iter().position(|x| *x == s);
     vec![
         ("递交入党申请书", d(p.applied_on), reached(Stage::Applicant)),
         ("入党积极分子", d(p.activist_on), reached(Stage::Activist)),

@@ -24,35 +24,17 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home::home_get))
         .route("/login", get(session::login_get).post(session::login_post))
         .route("/logout", post(session::logout_post))
-        .route(
-            "/account/password",
-            get(session::password_get).post(session::password_post),
-        )
+        .route("/account/password", get(session::password_get).post(session::password_post))
         .route("/orgs", get(orgs::orgs_get))
         .route("/orgs/{id}", get(orgs::org_get))
-        .route(
-            "/orgs/{id}/new",
-            get(orgs::org_new_get).post(orgs::org_new_post),
-        )
+        .route("/orgs/{id}/new", get(orgs::org_new_get).post(orgs::org_new_post))
         .route("/people", get(people::people_get))
-        .route(
-            "/people/new",
-            get(people::person_new_get).post(people::person_new_post),
-        )
+        .route("/people/new", get(people::person_new_get).post(people::person_new_post))
         .route("/people/{id}", get(people::person_get))
-        .route(
-            "/people/{id}/edit",
-            get(people::person_edit_get).post(people::person_edit_post),
-        )
+        .route("/people/{id}/edit", get(people::person_edit_get).post(people::person_edit_post))
         .route("/admin/users", get(system::users_get))
-        .route(
-            "/admin/users/new",
-            get(system::user_new_get).post(system::user_new_post),
-        )
-        .route(
-            "/audit",
-            get(system::audit_get).post(system::audit_verify_post),
-        )
+        .route("/admin/users/new", get(system::user_new_get).post(system::user_new_post))
+        .route("/audit", get(system::audit_get).post(system::audit_verify_post))
 }
 
 /// One entry of the left navigation.
@@ -82,84 +64,39 @@ pub struct Chrome {
 }
 
 pub const ICON_HOME: &str = "M3 10.5 12 3l9 7.5V21h-6v-6H9v6H3z";
-pub const ICON_TREE: &str =
-    "M10 3h4v4h-4zM4 17h4v4H4zm6 0h4v4h-4zm6 0h4v4h-4zM12 7v5M6 17v-3h12v3M12 12v5";
-pub const ICON_PEOPLE: &str = "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10c0-4 3-6 7-6s7 2 7 6M17 11a3 3 0 1 0 0-6M19 21c0-3-1-5-3-5.5";
+pub const ICON_TREE: &str = "M10 3h4v4h-4zM4 17h4v4H4zm6 0h4v4h-4zm6 0h4v4h-4zM12 7v5M6 17v-3h12v3M12 12v5";
+pub const ICON_PEOPLE: &str =
+    "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10c0-4 3-6 7-6s7 2 7 6M17 11a3 3 0 1 0 0-6M19 21c0-3-1-5-3-5.5";
 pub const ICON_KEY: &str = "M14 10a5 5 0 1 1-2-4l8-3v4l-2 1v2h-2v2h-2z";
 pub const ICON_LOG: &str = "M5 3h11l3 3v15H5zM8 9h8M8 13h8M8 17h5";
-pub const ICON_USER: &str =
-    "M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm-8 9c0-4.5 3.5-7 8-7s8 2.5 8 7";
+pub const ICON_USER: &str = "M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm-8 9c0-4.5 3.5-7 8-7s8 2.5 8 7";
 
 impl Chrome {
     pub fn new(state: &AppState, actor: &Actor, active: &'static str, request_id: &str) -> Chrome {
-        let mut platform_items = vec![NavItem {
-            key: "home",
-            href: "/".into(),
-            label: "首页",
-            icon: ICON_HOME,
-        }];
+        let mut platform_items = vec![NavItem { key: "home", href: "/".into(), label: "首页", icon: ICON_HOME }];
         if actor.can_somewhere(Capability::OrgRead) {
-            platform_items.push(NavItem {
-                key: "orgs",
-                href: "/orgs".into(),
-                label: "组织",
-                icon: ICON_TREE,
-            });
+            platform_items.push(NavItem { key: "orgs", href: "/orgs".into(), label: "组织", icon: ICON_TREE });
         }
         if actor.can_somewhere(Capability::PersonRead) {
-            platform_items.push(NavItem {
-                key: "people",
-                href: "/people".into(),
-                label: "党员",
-                icon: ICON_PEOPLE,
-            });
+            platform_items.push(NavItem { key: "people", href: "/people".into(), label: "党员", icon: ICON_PEOPLE });
         }
-        let mut nav = vec![NavGroup {
-            title: "平台",
-            items: platform_items,
-        }];
+        let mut nav = vec![NavGroup { title: "平台", items: platform_items }];
         let mut system = Vec::new();
         if actor.can_somewhere(Capability::AccountAdmin) {
-            system.push(NavItem {
-                key: "users",
-                href: "/admin/users".into(),
-                label: "账号",
-                icon: ICON_KEY,
-            });
+            system.push(NavItem { key: "users", href: "/admin/users".into(), label: "账号", icon: ICON_KEY });
         }
         if actor.can_somewhere(Capability::AuditRead) {
-            system.push(NavItem {
-                key: "audit",
-                href: "/audit".into(),
-                label: "审计",
-                icon: ICON_LOG,
-            });
+            system.push(NavItem { key: "audit", href: "/audit".into(), label: "审计", icon: ICON_LOG });
         }
         if !system.is_empty() {
-            nav.push(NavGroup {
-                title: "系统",
-                items: system,
-            });
+            nav.push(NavGroup { title: "系统", items: system });
         }
         let mut mine = Vec::new();
         if let Some(pid) = actor.person_id {
-            mine.push(NavItem {
-                key: "me",
-                href: format!("/people/{pid}"),
-                label: "我的档案",
-                icon: ICON_USER,
-            });
+            mine.push(NavItem { key: "me", href: format!("/people/{pid}"), label: "我的档案", icon: ICON_USER });
         }
-        mine.push(NavItem {
-            key: "password",
-            href: "/account/password".into(),
-            label: "修改密码",
-            icon: ICON_KEY,
-        });
-        nav.push(NavGroup {
-            title: "我的",
-            items: mine,
-        });
+        mine.push(NavItem { key: "password", href: "/account/password".into(), label: "修改密码", icon: ICON_KEY });
+        nav.push(NavGroup { title: "我的", items: mine });
         let roles: Vec<String> = actor
             .grants
             .iter()
@@ -168,17 +105,10 @@ impl Chrome {
                 None => g.role.label().to_string(),
             })
             .collect();
-        let is_admin = actor
-            .grants
-            .iter()
-            .any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff);
+        let is_admin = actor.grants.iter().any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff);
         Chrome {
             user: actor.display_name.clone(),
-            roles: if roles.is_empty() {
-                "党员".into()
-            } else {
-                roles.join("，")
-            },
+            roles: if roles.is_empty() { "党员".into() } else { roles.join("，") },
             nav,
             active,
             mfa_off: is_admin && !state.platform.settings.mfa_required,
@@ -211,15 +141,7 @@ struct ErrorPage<'a> {
 
 /// A friendly error page with the request id the IT centre can search for.
 pub fn error_page(status: StatusCode, title: &str, message: &str, request_id: &str) -> Response {
-    render(
-        status,
-        &ErrorPage {
-            title,
-            message,
-            request_id,
-            status: status.as_u16(),
-        },
-    )
+    render(status, &ErrorPage { title, message, request_id, status: status.as_u16() })
 }
 
 /// The page for a platform error on a UI route.

@@ -47,10 +47,7 @@ impl StageBars {
                 class: classes.get(i).copied().unwrap_or("s1"),
             })
             .collect();
-        StageBars {
-            bars,
-            height: 5 * 26,
-        }
+        StageBars { bars, height: 5 * 26 }
     }
 }
 
@@ -96,12 +93,7 @@ pub async fn org_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) 
     }
 }
 
-async fn page(
-    s: &AppState,
-    c: &Caller,
-    org: Option<Org>,
-    children: Vec<Org>,
-) -> Result<OrgPage, Error> {
+async fn page(s: &AppState, c: &Caller, org: Option<Org>, children: Vec<Org>) -> Result<OrgPage, Error> {
     let p = &s.platform;
     let mut all = children.clone();
     if let Some(o) = &org {
@@ -120,14 +112,8 @@ async fn page(
                         sum.by_stage = cc.by_stage.clone();
                         sum.by_category = cc.by_category.clone();
                     } else {
-                        sum.by_stage
-                            .iter_mut()
-                            .zip(&cc.by_stage)
-                            .for_each(|(a, b)| a.n += b.n);
-                        sum.by_category
-                            .iter_mut()
-                            .zip(&cc.by_category)
-                            .for_each(|(a, b)| a.n += b.n);
+                        sum.by_stage.iter_mut().zip(&cc.by_stage).for_each(|(a, b)| a.n += b.n);
+                        sum.by_category.iter_mut().zip(&cc.by_category).for_each(|(a, b)| a.n += b.n);
                     }
                 }
             }
@@ -149,17 +135,11 @@ async fn page(
     });
     Ok(OrgPage {
         chrome: Chrome::new(s, &c.actor, "orgs", &c.ctx.request_id),
-        can_add_child: path
-            .as_deref()
-            .is_some_and(|p| c.actor.can(Capability::OrgWrite, p))
+        can_add_child: path.as_deref().is_some_and(|p| c.actor.can(Capability::OrgWrite, p))
             && org.as_ref().is_some_and(|o| o.kind != OrgKind::Group),
-        can_add_person: path
-            .as_deref()
-            .is_some_and(|p| c.actor.can(Capability::PersonWrite, p))
+        can_add_person: path.as_deref().is_some_and(|p| c.actor.can(Capability::PersonWrite, p))
             && org.as_ref().is_some_and(|o| o.kind.holds_people()),
-        can_see_people: path
-            .as_deref()
-            .is_some_and(|p| !c.actor.ranges_within(Capability::PersonRead, p).is_empty()),
+        can_see_people: path.as_deref().is_some_and(|p| !c.actor.ranges_within(Capability::PersonRead, p).is_empty()),
         can_add_account: c.actor.can_somewhere(Capability::AccountAdmin),
         bars: StageBars::new(&own),
         counts: own,
@@ -171,32 +151,20 @@ async fn page(
 
 fn org_fields(parent: &Org, f: &HashMap<String, String>) -> Vec<Field> {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let kinds: Vec<OrgKind> = OrgKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| parent.kind.allows_child(*k))
-        .collect();
+    let kinds: Vec<OrgKind> = OrgKind::ALL.iter().copied().filter(|k| parent.kind.allows_child(*k)).collect();
     vec![
         Field::new("name", "组织全称", Kind::Text)
             .required()
             .value(get("name"))
             .hint("与印章一致，如“信息学院学生第一党支部”"),
         Field::new("short_name", "简称", Kind::Text).value(get("short_name")),
-        Field::new(
-            "kind",
-            "组织类型",
-            Kind::Select(options(&kinds, OrgKind::code, OrgKind::label)),
-        )
-        .required()
-        .value(get("kind")),
+        Field::new("kind", "组织类型", Kind::Select(options(&kinds, OrgKind::code, OrgKind::label)))
+            .required()
+            .value(get("kind")),
         Field::new(
             "category",
             "组织类别",
-            Kind::Select(options(
-                OrgCategory::ALL,
-                OrgCategory::code,
-                OrgCategory::label,
-            )),
+            Kind::Select(options(OrgCategory::ALL, OrgCategory::code, OrgCategory::label)),
         )
         .required()
         .value(get("category")),
@@ -206,20 +174,11 @@ fn org_fields(parent: &Org, f: &HashMap<String, String>) -> Vec<Field> {
     ]
 }
 
-fn org_form(
-    s: &AppState,
-    c: &Caller,
-    parent: &Org,
-    fields: Vec<Field>,
-    summary: Option<String>,
-) -> FormPage {
+fn org_form(s: &AppState, c: &Caller, parent: &Org, fields: Vec<Field>, summary: Option<String>) -> FormPage {
     FormPage {
         chrome: Chrome::new(s, &c.actor, "orgs", &c.ctx.request_id),
         title: format!("在“{}”下新增组织", parent.name),
-        crumbs: vec![
-            ("组织".into(), "/orgs".into()),
-            (parent.name.clone(), format!("/orgs/{}", parent.id)),
-        ],
+        crumbs: vec![("组织".into(), "/orgs".into()), (parent.name.clone(), format!("/orgs/{}", parent.id))],
         action: format!("/orgs/{}/new", parent.id),
         fields,
         submit: "创建组织",
@@ -232,10 +191,9 @@ fn org_form(
 
 pub async fn org_new_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
     match s.platform.get_org(&c.ctx, &c.actor, id).await {
-        Ok(parent) if c.actor.can(Capability::OrgWrite, &parent.path) => render(
-            StatusCode::OK,
-            &org_form(&s, &c, &parent, org_fields(&parent, &HashMap::new()), None),
-        ),
+        Ok(parent) if c.actor.can(Capability::OrgWrite, &parent.path) => {
+            render(StatusCode::OK, &org_form(&s, &c, &parent, org_fields(&parent, &HashMap::new()), None))
+        }
         Ok(_) => super::platform_error(&Error::Forbidden, &c.ctx.request_id),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
@@ -251,22 +209,11 @@ pub async fn org_new_post(
         Ok(p) => p,
         Err(e) => return super::platform_error(&e, &c.ctx.request_id),
     };
-    let text = |k: &str| {
-        f.get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let text = |k: &str| f.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let established_on = text("established_on").map(|v| platform::rules::parse_date(&v));
     let mut fields = org_fields(&parent, &f);
     if let Some(None) = established_on {
-        apply_errors(
-            &mut fields,
-            &[(
-                "established_on".to_string(),
-                "日期格式应为 2024-09-01".to_string(),
-            )]
-            .into(),
-        );
+        apply_errors(&mut fields, &[("established_on".to_string(), "日期格式应为 2024-09-01".to_string())].into());
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &org_form(&s, &c, &parent, fields, Some("请按提示修改".into())),
@@ -286,10 +233,7 @@ pub async fn org_new_post(
         Ok(org) => Redirect::to(&format!("/orgs/{}", org.id)).into_response(),
         Err(Error::Invalid(errors)) => {
             apply_errors(&mut fields, &errors);
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &org_form(&s, &c, &parent, fields, Some("请按提示修改".into())),
-            )
+            render(StatusCode::UNPROCESSABLE_ENTITY, &org_form(&s, &c, &parent, fields, Some("请按提示修改".into())))
         }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }

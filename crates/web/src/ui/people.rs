@@ -33,11 +33,7 @@ struct PeopleListPage {
 }
 
 fn query_of(q: &HashMap<String, String>) -> PeopleQuery {
-    let get = |k: &str| {
-        q.get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     PeopleQuery {
         org_id: get("org_id").and_then(|v| v.parse().ok()),
         stage: get("stage"),
@@ -49,43 +45,22 @@ fn query_of(q: &HashMap<String, String>) -> PeopleQuery {
     }
 }
 
-pub async fn people_get(
-    State(s): State<AppState>,
-    c: Caller,
-    Query(raw): Query<HashMap<String, String>>,
-) -> Response {
+pub async fn people_get(State(s): State<AppState>, c: Caller, Query(raw): Query<HashMap<String, String>>) -> Response {
     let q = query_of(&raw);
     let mut page = match s.platform.list_people(&c.ctx, &c.actor, &q).await {
         Ok(v) => v,
         Err(e) => return super::platform_error(&e, &c.ctx.request_id),
     };
     let org = page.org.take();
-    let keep = |k: &str| {
-        raw.get(k)
-            .filter(|v| !v.is_empty())
-            .map(|v| format!("&{k}={}", encode(v)))
-            .unwrap_or_default()
-    };
+    let keep =
+        |k: &str| raw.get(k).filter(|v| !v.is_empty()).map(|v| format!("&{k}={}", encode(v))).unwrap_or_default();
     let next_href = page.next_cursor.as_ref().map(|cur| {
-        format!(
-            "/people?cursor={}{}{}{}{}",
-            encode(cur),
-            keep("org_id"),
-            keep("stage"),
-            keep("category"),
-            keep("q")
-        )
+        format!("/people?cursor={}{}{}{}{}", encode(cur), keep("org_id"), keep("stage"), keep("category"), keep("q"))
     });
-    let can_add = org
-        .as_ref()
-        .is_some_and(|o| o.kind.holds_people() && c.actor.can(Capability::PersonWrite, &o.path));
+    let can_add = org.as_ref().is_some_and(|o| o.kind.holds_people() && c.actor.can(Capability::PersonWrite, &o.path));
     let mut stages = options(Stage::ALL, Stage::code, Stage::label);
     stages[0].1 = "全部阶段".into();
-    let mut categories = options(
-        PersonCategory::ALL,
-        PersonCategory::code,
-        PersonCategory::label,
-    );
+    let mut categories = options(PersonCategory::ALL, PersonCategory::code, PersonCategory::label);
     categories[0].1 = "全部类别".into();
     let page_html = PeopleListPage {
         chrome: Chrome::new(&s, &c.actor, "people", &c.ctx.request_id),
@@ -153,11 +128,7 @@ async fn person_page(
         chrome: Chrome::new(
             s,
             &c.actor,
-            if c.actor.person_id == Some(person.id) {
-                "me"
-            } else {
-                "people"
-            },
+            if c.actor.person_id == Some(person.id) { "me" } else { "people" },
             &c.ctx.request_id,
         ),
         can_edit: Platform::may_edit(&c.actor, &person),
@@ -216,63 +187,33 @@ async fn person_fields(
     } else {
         "18位，末位可为X；系统校验并加密保存"
     };
-    let mut id_field = Field::new("id_number", "公民身份号码", Kind::Text)
-        .value(get("id_number"))
-        .hint(id_hint);
+    let mut id_field = Field::new("id_number", "公民身份号码", Kind::Text).value(get("id_number")).hint(id_hint);
     if !editing {
         id_field = id_field.required();
     }
-    let phone_hint = if editing {
-        "已加密保存，不修改请留空"
-    } else {
-        "11位手机号码或带区号的固定电话"
-    };
+    let phone_hint =
+        if editing { "已加密保存，不修改请留空" } else { "11位手机号码或带区号的固定电话" };
     Ok(vec![
-        Field::new("name", "姓名", Kind::Text)
+        Field::new("name", "姓名", Kind::Text).required().value(get("name")),
+        Field::new("gender", "性别", Kind::Select(options(Gender::ALL, Gender::code, Gender::label)))
             .required()
-            .value(get("name")),
-        Field::new(
-            "gender",
-            "性别",
-            Kind::Select(options(Gender::ALL, Gender::code, Gender::label)),
-        )
-        .required()
-        .value(get("gender")),
-        Field::new("birth_date", "出生日期", Kind::Date)
-            .required()
-            .value(get("birth_date"))
-            .hint("须与身份证号码一致"),
+            .value(get("gender")),
+        Field::new("birth_date", "出生日期", Kind::Date).required().value(get("birth_date")).hint("须与身份证号码一致"),
         id_field,
-        Field::new("phone", "联系电话", Kind::Tel)
-            .value(get("phone"))
-            .hint(phone_hint),
-        Field::new("org_id", "所在党组织", Kind::Select(orgs))
+        Field::new("phone", "联系电话", Kind::Tel).value(get("phone")).hint(phone_hint),
+        Field::new("org_id", "所在党组织", Kind::Select(orgs)).required().value(current),
+        Field::new("stage", "发展阶段", Kind::Select(options(Stage::ALL, Stage::code, Stage::label)))
             .required()
-            .value(current),
-        Field::new(
-            "stage",
-            "发展阶段",
-            Kind::Select(options(Stage::ALL, Stage::code, Stage::label)),
-        )
-        .required()
-        .value(get("stage")),
+            .value(get("stage")),
         Field::new(
             "category",
             "人员类别",
-            Kind::Select(options(
-                PersonCategory::ALL,
-                PersonCategory::code,
-                PersonCategory::label,
-            )),
+            Kind::Select(options(PersonCategory::ALL, PersonCategory::code, PersonCategory::label)),
         )
         .required()
         .value(get("category")),
-        Field::new(
-            "status",
-            "党籍状态",
-            Kind::Select(options(Status::ALL, Status::code, Status::label)),
-        )
-        .value(get("status")),
+        Field::new("status", "党籍状态", Kind::Select(options(Status::ALL, Status::code, Status::label)))
+            .value(get("status")),
         Field::new("ethnicity", "民族", Kind::Text).value(get("ethnicity")),
         Field::new("native_place", "籍贯", Kind::Text).value(get("native_place")),
         Field::new("education", "学历", Kind::Text).value(get("education")),
@@ -357,30 +298,14 @@ pub async fn person_new_get(
     match person_fields(&s, &c, &f, false).await {
         Ok(fields) => render(
             StatusCode::OK,
-            &form_page(
-                &s,
-                &c,
-                "新增人员".into(),
-                "/people/new".into(),
-                "/people".into(),
-                fields,
-                None,
-            ),
+            &form_page(&s, &c, "新增人员".into(), "/people/new".into(), "/people".into(), fields, None),
         ),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }
 
-pub async fn person_new_post(
-    State(s): State<AppState>,
-    c: Caller,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    match s
-        .platform
-        .create_person(&c.ctx, &c.actor, &input_of(&f, false))
-        .await
-    {
+pub async fn person_new_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
+    match s.platform.create_person(&c.ctx, &c.actor, &input_of(&f, false)).await {
         Ok((p, _)) => Redirect::to(&format!("/people/{}?saved=1", p.id)).into_response(),
         Err(Error::Invalid(errors)) => match person_fields(&s, &c, &f, false).await {
             Ok(mut fields) => {
@@ -388,15 +313,7 @@ pub async fn person_new_post(
                 let summary = Some(format!("有{}处需要修改，请查看标红的项目", errors.len()));
                 render(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    &form_page(
-                        &s,
-                        &c,
-                        "新增人员".into(),
-                        "/people/new".into(),
-                        "/people".into(),
-                        fields,
-                        summary,
-                    ),
+                    &form_page(&s, &c, "新增人员".into(), "/people/new".into(), "/people".into(), fields, summary),
                 )
             }
             Err(e) => super::platform_error(&e, &c.ctx.request_id),
@@ -431,11 +348,7 @@ fn values_of(p: &Person) -> HashMap<String, String> {
     ])
 }
 
-pub async fn person_edit_get(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<i64>,
-) -> Response {
+pub async fn person_edit_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
     let result = async {
         let p = s.platform.get_person(&c.ctx, &c.actor, id).await?;
         if !Platform::may_edit(&c.actor, &p) {
@@ -464,11 +377,7 @@ pub async fn person_edit_post(
     Path(id): Path<i64>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    match s
-        .platform
-        .update_person(&c.ctx, &c.actor, id, &input_of(&f, true))
-        .await
-    {
+    match s.platform.update_person(&c.ctx, &c.actor, id, &input_of(&f, true)).await {
         Ok((p, _)) => Redirect::to(&format!("/people/{}?saved=1", p.id)).into_response(),
         Err(Error::Invalid(errors)) => match person_fields(&s, &c, &f, true).await {
             Ok(mut fields) => {

@@ -30,14 +30,7 @@ fn safe_next(next: Option<&String>) -> String {
 }
 
 pub async fn login_get(Query(q): Query<HashMap<String, String>>) -> Response {
-    render(
-        StatusCode::OK,
-        &LoginPage {
-            next: safe_next(q.get("next")),
-            username: String::new(),
-            error: None,
-        },
-    )
+    render(StatusCode::OK, &LoginPage { next: safe_next(q.get("next")), username: String::new(), error: None })
 }
 
 pub async fn login_post(
@@ -48,11 +41,7 @@ pub async fn login_post(
     let username = f.get("username").cloned().unwrap_or_default();
     let password = f.get("password").cloned().unwrap_or_default();
     let next = safe_next(f.get("next"));
-    match s
-        .platform
-        .login(&ctx, &username, &password, SessionKind::Web)
-        .await
-    {
+    match s.platform.login(&ctx, &username, &password, SessionKind::Web).await {
         Ok(login) => {
             let max_age = s.platform.settings.session_absolute.as_secs() as i64;
             let cookie = session_cookie_header(&login.token, s.secure_cookies, max_age);
@@ -60,14 +49,7 @@ pub async fn login_post(
         }
         Err(e) => {
             let status = crate::error::status_of(&e);
-            render(
-                status,
-                &LoginPage {
-                    next,
-                    username,
-                    error: Some(e.message()),
-                },
-            )
+            render(status, &LoginPage { next, username, error: Some(e.message()) })
         }
     }
 }
@@ -97,16 +79,12 @@ pub struct FormPage {
 
 fn password_fields() -> Vec<Field> {
     vec![
-        Field::new("old_password", "原密码", Kind::Password)
-            .required()
-            .autocomplete("current-password"),
+        Field::new("old_password", "原密码", Kind::Password).required().autocomplete("current-password"),
         Field::new("new_password", "新密码", Kind::Password)
             .required()
             .autocomplete("new-password")
             .hint("至少8位，含大写字母、小写字母、数字、符号中的三类，不含用户名"),
-        Field::new("confirm", "再次输入新密码", Kind::Password)
-            .required()
-            .autocomplete("new-password"),
+        Field::new("confirm", "再次输入新密码", Kind::Password).required().autocomplete("new-password"),
     ]
 }
 
@@ -132,56 +110,27 @@ fn password_page(
 }
 
 pub async fn password_get(State(s): State<AppState>, c: Caller) -> Response {
-    render(
-        StatusCode::OK,
-        &password_page(&s, &c, password_fields(), None, None),
-    )
+    render(StatusCode::OK, &password_page(&s, &c, password_fields(), None, None))
 }
 
-pub async fn password_post(
-    State(s): State<AppState>,
-    c: Caller,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
+pub async fn password_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let mut fields = password_fields();
     if get("new_password") != get("confirm") {
-        apply_errors(
-            &mut fields,
-            &[("confirm".to_string(), "两次输入的新密码不一致".to_string())].into(),
-        );
+        apply_errors(&mut fields, &[("confirm".to_string(), "两次输入的新密码不一致".to_string())].into());
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &password_page(&s, &c, fields, None, Some("请按提示修改".into())),
         );
     }
-    match s
-        .platform
-        .change_password(
-            &c.ctx,
-            &c.actor,
-            &get("old_password"),
-            &get("new_password"),
-            &c.token,
-        )
-        .await
-    {
+    match s.platform.change_password(&c.ctx, &c.actor, &get("old_password"), &get("new_password"), &c.token).await {
         Ok(()) => render(
             StatusCode::OK,
-            &password_page(
-                &s,
-                &c,
-                password_fields(),
-                Some("密码已修改，其他设备上的登录已退出。".into()),
-                None,
-            ),
+            &password_page(&s, &c, password_fields(), Some("密码已修改，其他设备上的登录已退出。".into()), None),
         ),
         Err(platform::Error::Invalid(errors)) => {
             apply_errors(&mut fields, &errors);
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &password_page(&s, &c, fields, None, Some("请按提示修改".into())),
-            )
+            render(StatusCode::UNPROCESSABLE_ENTITY, &password_page(&s, &c, fields, None, Some("请按提示修改".into())))
         }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }

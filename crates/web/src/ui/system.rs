@@ -25,11 +25,7 @@ struct UsersPage {
     created: Option<String>,
 }
 
-pub async fn users_get(
-    State(s): State<AppState>,
-    c: Caller,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
     match s.platform.list_users(&c.ctx, &c.actor, 0).await {
         Ok(users) => render(
             StatusCode::OK,
@@ -45,11 +41,7 @@ pub async fn users_get(
 
 /// The account form: one grant at a time (further grants through the API). The organization list is
 /// the actor's top organizations and their children, plus the one the form was opened from.
-async fn user_fields(
-    s: &AppState,
-    c: &Caller,
-    f: &HashMap<String, String>,
-) -> Result<Vec<Field>, Error> {
+async fn user_fields(s: &AppState, c: &Caller, f: &HashMap<String, String>) -> Result<Vec<Field>, Error> {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let mut orgs = vec![(String::new(), "（系统管理角色不选组织）".to_string())];
     let mut seen = std::collections::HashSet::new();
@@ -60,10 +52,7 @@ async fn user_fields(
         orgs.push((o.id.to_string(), format!("{}（{}）", o.name, o.kind_label)));
     }
     for top in s.platform.org_children(&c.ctx, &c.actor, None).await? {
-        let children = s
-            .platform
-            .org_children(&c.ctx, &c.actor, Some(top.id))
-            .await?;
+        let children = s.platform.org_children(&c.ctx, &c.actor, Some(top.id)).await?;
         for o in std::iter::once(top).chain(children).take(200) {
             if seen.insert(o.id) {
                 orgs.push((o.id.to_string(), format!("{}（{}）", o.name, o.kind_label)));
@@ -71,28 +60,19 @@ async fn user_fields(
         }
     }
     let roles: Vec<(String, String)> = std::iter::once((String::new(), "请选择".to_string()))
-        .chain(
-            Role::ALL
-                .iter()
-                .filter(|r| **r != Role::Member)
-                .map(|r| (r.code().to_string(), r.label().to_string())),
-        )
+        .chain(Role::ALL.iter().filter(|r| **r != Role::Member).map(|r| (r.code().to_string(), r.label().to_string())))
         .collect();
     Ok(vec![
         Field::new("username", "用户名", Kind::Text)
             .required()
             .value(get("username"))
             .hint("3-32位字母、数字、下划线、点或连字符"),
-        Field::new("display_name", "姓名", Kind::Text)
-            .required()
-            .value(get("display_name")),
+        Field::new("display_name", "姓名", Kind::Text).required().value(get("display_name")),
         Field::new("password", "初始密码", Kind::Password)
             .required()
             .autocomplete("new-password")
             .hint("至少8位，含大写字母、小写字母、数字、符号中的三类；请当面或电话告知本人"),
-        Field::new("role", "角色", Kind::Select(roles))
-            .required()
-            .value(get("role")),
+        Field::new("role", "角色", Kind::Select(roles)).required().value(get("role")),
         Field::new("org_id", "所辖党组织", Kind::Select(orgs))
             .value(get("org_id"))
             .hint("组织员、支部书记、校领导须选择；三员不选"),
@@ -114,11 +94,7 @@ fn user_form(s: &AppState, c: &Caller, fields: Vec<Field>, summary: Option<Strin
     }
 }
 
-pub async fn user_new_get(
-    State(s): State<AppState>,
-    c: Caller,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+pub async fn user_new_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
     if !c.actor.can_somewhere(Capability::AccountAdmin) {
         return super::platform_error(&Error::Forbidden, &c.ctx.request_id);
     }
@@ -128,22 +104,13 @@ pub async fn user_new_get(
     }
 }
 
-pub async fn user_new_post(
-    State(s): State<AppState>,
-    c: Caller,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
+pub async fn user_new_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let role = get("role");
     let grants = if role.is_empty() {
         vec![]
     } else {
-        vec![GrantInput {
-            role,
-            org_id: get("org_id").parse().ok(),
-            starts_on: None,
-            ends_on: None,
-        }]
+        vec![GrantInput { role, org_id: get("org_id").parse().ok(), starts_on: None, ends_on: None }]
     };
     let input = NewUserInput {
         username: get("username"),
@@ -153,36 +120,22 @@ pub async fn user_new_post(
         grants,
     };
     match s.platform.create_user(&c.ctx, &c.actor, &input).await {
-        Ok(_) => Redirect::to(&format!("/admin/users?created={}", encode(&input.username)))
-            .into_response(),
+        Ok(_) => Redirect::to(&format!("/admin/users?created={}", encode(&input.username))).into_response(),
         Err(e @ (Error::Invalid(_) | Error::Forbidden)) => {
             let mut errors = match e {
                 Error::Invalid(errors) => errors,
                 // The only refusal an account administrator meets here: granting while a security
                 // administrator exists (三员分立). Say so beside the role instead of a bare 403 page.
-                _ => [(
-                    "role".to_string(),
-                    "角色授权由安全管理员负责（三员分立）；可先创建不带角色的账号".to_string(),
-                )]
-                .into(),
+                _ => [("role".to_string(), "角色授权由安全管理员负责（三员分立）；可先创建不带角色的账号".to_string())]
+                    .into(),
             };
             if let Some(m) = errors.remove("grants[0]") {
-                errors.insert(
-                    if m.contains("组织") {
-                        "org_id".into()
-                    } else {
-                        "role".into()
-                    },
-                    m,
-                );
+                errors.insert(if m.contains("组织") { "org_id".into() } else { "role".into() }, m);
             }
             match user_fields(&s, &c, &f).await {
                 Ok(mut fields) => {
                     apply_errors(&mut fields, &errors);
-                    render(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &user_form(&s, &c, fields, Some("请按提示修改".into())),
-                    )
+                    render(StatusCode::UNPROCESSABLE_ENTITY, &user_form(&s, &c, fields, Some("请按提示修改".into())))
                 }
                 Err(e) => super::platform_error(&e, &c.ctx.request_id),
             }
@@ -202,13 +155,7 @@ struct AuditPage {
 impl AuditPage {
     fn at(&self, e: &Entry) -> String {
         let t = e.at.to_offset(kernel::dates::BEIJING);
-        format!(
-            "{} {:02}:{:02}:{:02}",
-            kernel::dates::iso(t.date()),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        format!("{} {:02}:{:02}:{:02}", kernel::dates::iso(t.date()), t.hour(), t.minute(), t.second())
     }
 }
 
@@ -219,11 +166,7 @@ async fn audit_page(s: &AppState, c: &Caller, verdict: Option<Verdict>) -> Respo
     match audit::recent(&s.platform.db, None, 100).await {
         Ok(entries) => render(
             StatusCode::OK,
-            &AuditPage {
-                chrome: Chrome::new(s, &c.actor, "audit", &c.ctx.request_id),
-                entries,
-                verdict,
-            },
+            &AuditPage { chrome: Chrome::new(s, &c.actor, "audit", &c.ctx.request_id), entries, verdict },
         ),
         Err(e) => super::platform_error(&Error::Db(e), &c.ctx.request_id),
     }

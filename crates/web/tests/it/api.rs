@@ -8,9 +8,7 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 async fn total(app: &TestApp, token: &str, query: &str) -> i64 {
-    let (st, v) = app
-        .call("GET", &format!("/api/v1/people?{query}"), None, Some(token))
-        .await;
+    let (st, v) = app.call("GET", &format!("/api/v1/people?{query}"), None, Some(token)).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     v["total"].as_i64().unwrap()
 }
@@ -21,109 +19,48 @@ async fn contract_journey_secretary_sees_her_branch_only() {
         let t = tree(&app).await;
         let ia = id_number("19990101", "123");
         let ib = id_number("19980202", "456");
-        let pa = app
-            .post_ok(
-                "/api/v1/people",
-                person("李红", t.ba, &ia, "1999-01-01"),
-                &t.staff,
-            )
-            .await;
-        let pb = app
-            .post_ok(
-                "/api/v1/people",
-                person("王芳", t.bb, &ib, "1998-02-02"),
-                &t.staff,
-            )
-            .await;
+        let pa = app.post_ok("/api/v1/people", person("李红", t.ba, &ia, "1999-01-01"), &t.staff).await;
+        let pb = app.post_ok("/api/v1/people", person("王芳", t.bb, &ib, "1998-02-02"), &t.staff).await;
         let (pa, pb) = (pa["id"].as_i64().unwrap(), pb["id"].as_i64().unwrap());
 
-        let (st, got) = app
-            .call("GET", &format!("/api/v1/people/{pa}"), None, Some(&t.sec_a))
-            .await;
+        let (st, got) = app.call("GET", &format!("/api/v1/people/{pa}"), None, Some(&t.sec_a)).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(got["name"], "李红");
         let shown = got["id_number"].as_str().unwrap();
-        assert!(
-            shown.contains("****") && !shown.contains("19990101"),
-            "masked: {shown}"
-        );
+        assert!(shown.contains("****") && !shown.contains("19990101"), "masked: {shown}");
         assert_eq!(got["phone"], "138****8000");
-        assert_eq!(
-            got["birth_date"], "1999-01-01",
-            "dates are YYYY-MM-DD (api-contract)"
-        );
+        assert_eq!(got["birth_date"], "1999-01-01", "dates are YYYY-MM-DD (api-contract)");
         assert!(!got.to_string().contains(&ia));
 
-        let (st, body) = app
-            .call("GET", &format!("/api/v1/people/{pb}"), None, Some(&t.sec_a))
-            .await;
+        let (st, body) = app.call("GET", &format!("/api/v1/people/{pb}"), None, Some(&t.sec_a)).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
         assert_eq!(body["error"]["code"], "not_found");
         // Same answer as for a record that does not exist: the refusal tells nothing.
-        let (st2, _) = app
-            .call("GET", "/api/v1/people/999999", None, Some(&t.sec_a))
-            .await;
+        let (st2, _) = app.call("GET", "/api/v1/people/999999", None, Some(&t.sec_a)).await;
         assert_eq!(st2, StatusCode::NOT_FOUND);
 
         for query in ["", &format!("org_id={}", t.uni)] {
-            let (st, list) = app
-                .call(
-                    "GET",
-                    &format!("/api/v1/people?{query}"),
-                    None,
-                    Some(&t.sec_a),
-                )
-                .await;
+            let (st, list) = app.call("GET", &format!("/api/v1/people?{query}"), None, Some(&t.sec_a)).await;
             assert_eq!(st, StatusCode::OK);
-            let ids: Vec<i64> = list["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["id"].as_i64().unwrap())
-                .collect();
-            assert_eq!(
-                ids,
-                vec![pa],
-                "secretary's list ({query}) shows her branch only"
-            );
+            let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+            assert_eq!(ids, vec![pa], "secretary's list ({query}) shows her branch only");
             assert_eq!(list["total"], 1);
         }
-        let (st, _) = app
-            .call(
-                "GET",
-                &format!("/api/v1/people?org_id={}", t.cb),
-                None,
-                Some(&t.sec_a),
-            )
-            .await;
-        assert_eq!(
-            st,
-            StatusCode::NOT_FOUND,
-            "a subtree without anything she may read"
-        );
-        let (st, _) = app
-            .call(
-                "GET",
-                &format!("/api/v1/orgs/{}", t.bb),
-                None,
-                Some(&t.sec_a),
-            )
-            .await;
+        let (st, _) = app.call("GET", &format!("/api/v1/people?org_id={}", t.cb), None, Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "a subtree without anything she may read");
+        let (st, _) = app.call("GET", &format!("/api/v1/orgs/{}", t.bb), None, Some(&t.sec_a)).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
         assert_eq!(total(&app, &t.staff, "").await, 2);
 
         // The refusals are in the audit log, and the chain is intact.
         let verdict = security::audit::verify(&app.platform.db).await.unwrap();
+        assert!(matches!(verdict, security::audit::Verdict::Intact { .. }), "{verdict:?}");
+        let recent = security::audit::recent(&app.platform.db, None, 200).await.unwrap();
         assert!(
-            matches!(verdict, security::audit::Verdict::Intact { .. }),
-            "{verdict:?}"
+            recent
+                .iter()
+                .any(|e| e.action == "person.read" && e.result == "denied" && e.target == format!("person:{pb}"))
         );
-        let recent = security::audit::recent(&app.platform.db, None, 200)
-            .await
-            .unwrap();
-        assert!(recent.iter().any(|e| e.action == "person.read"
-            && e.result == "denied"
-            && e.target == format!("person:{pb}")));
         app
     })
     .await;
@@ -215,7 +152,9 @@ async fn roles_are_refused_outside_their_duties() {
 async fn head_counts_follow_every_change() {
     on_both(|app| async move {
         let t = tree(&app).await;
-        let a = app.post_ok("/api/v1/people", person("甲", t.ba, &id_number("19990101", "123"), "1999-01-01"), &t.staff).await;
+        let a = app
+            .post_ok("/api/v1/people", person("甲", t.ba, &id_number("19990101", "123"), "1999-01-01"), &t.staff)
+            .await;
         let mut applicant = person("乙", t.ba, &id_number("20000101", "246"), "2000-01-01");
         applicant["stage"] = json!("applicant");
         let b = app.post_ok("/api/v1/people", applicant, &t.staff).await;
@@ -224,16 +163,26 @@ async fn head_counts_follow_every_change() {
             let token = t.staff.clone();
             async move { app.call("GET", &format!("/api/v1/orgs/{org}/stats"), None, Some(&token)).await.1 }
         };
-        let n = |v: &Value, code: &str| v["by_stage"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap()["n"].as_i64().unwrap();
+        let n = |v: &Value, code: &str| {
+            v["by_stage"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap()["n"].as_i64().unwrap()
+        };
         let s = stats(t.uni).await;
         assert_eq!((s["total"].as_i64().unwrap(), n(&s, "full"), n(&s, "applicant")), (2, 1, 1));
 
         // Promote b and move a to the other college: every ancestor's counts move with them.
         let bid = b["id"].as_i64().unwrap();
-        let (st, v) = app.call("PATCH", &format!("/api/v1/people/{bid}"), Some(json!({"stage": "activist", "applied_on": "2020-03-01", "activist_on": "2020-09-01"})), Some(&t.staff)).await;
+        let (st, v) = app
+            .call(
+                "PATCH",
+                &format!("/api/v1/people/{bid}"),
+                Some(json!({"stage": "activist", "applied_on": "2020-03-01", "activist_on": "2020-09-01"})),
+                Some(&t.staff),
+            )
+            .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         let aid = a["id"].as_i64().unwrap();
-        let (st, v) = app.call("PATCH", &format!("/api/v1/people/{aid}"), Some(json!({"org_id": t.bb})), Some(&t.staff)).await;
+        let (st, v) =
+            app.call("PATCH", &format!("/api/v1/people/{aid}"), Some(json!({"org_id": t.bb})), Some(&t.staff)).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["org_name"], "信息学院教工党支部");
         let (ca, cb, uni) = (stats(t.ca).await, stats(t.cb).await, stats(t.uni).await);
@@ -250,11 +199,7 @@ async fn patch_keeps_sealed_items_and_refuses_lost_updates() {
     on_both(|app| async move {
         let t = tree(&app).await;
         let p = app
-            .post_ok(
-                "/api/v1/people",
-                person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"),
-                &t.staff,
-            )
+            .post_ok("/api/v1/people", person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"), &t.staff)
             .await;
         let id = p["id"].as_i64().unwrap();
         let (st, v) = app
@@ -279,33 +224,16 @@ async fn patch_keeps_sealed_items_and_refuses_lost_updates() {
             )
             .await;
         assert_eq!(st, StatusCode::CONFLICT, "{v}");
-        let (st, v) = app
-            .call(
-                "PATCH",
-                &format!("/api/v1/people/{id}"),
-                Some(json!({"id_number": "123"})),
-                Some(&t.sec_a),
-            )
-            .await;
+        let (st, v) =
+            app.call("PATCH", &format!("/api/v1/people/{id}"), Some(json!({"id_number": "123"})), Some(&t.sec_a)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(v["error"]["fields"]["id_number"].is_string());
         // The secretary cannot move a person out of her branch.
-        let (st, _) = app
-            .call(
-                "PATCH",
-                &format!("/api/v1/people/{id}"),
-                Some(json!({"org_id": t.bb})),
-                Some(&t.sec_a),
-            )
-            .await;
+        let (st, _) =
+            app.call("PATCH", &format!("/api/v1/people/{id}"), Some(json!({"org_id": t.bb})), Some(&t.sec_a)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-        let (_, v) = app
-            .call("GET", &format!("/api/v1/people/{id}"), None, Some(&t.staff))
-            .await;
-        assert_eq!(
-            (v["name"].as_str(), v["org_id"].as_i64()),
-            (Some("李红霞"), Some(t.ba))
-        );
+        let (_, v) = app.call("GET", &format!("/api/v1/people/{id}"), None, Some(&t.staff)).await;
+        assert_eq!((v["name"].as_str(), v["org_id"].as_i64()), (Some("李红霞"), Some(t.ba)));
         app
     })
     .await;
@@ -315,50 +243,23 @@ async fn patch_keeps_sealed_items_and_refuses_lost_updates() {
 async fn sessions_end_on_logout_and_password_change() {
     on_both(|app| async move {
         let t = tree(&app).await;
-        let (st, v) = app
-            .call(
-                "POST",
-                "/api/v1/auth/login",
-                Some(json!({"username": "staff", "password": "wrong"})),
-                None,
-            )
-            .await;
+        let (st, v) =
+            app.call("POST", "/api/v1/auth/login", Some(json!({"username": "staff", "password": "wrong"})), None).await;
         assert_eq!(st, StatusCode::UNAUTHORIZED);
-        assert!(
-            v["error"]["message"]
-                .as_str()
-                .unwrap()
-                .starts_with("用户名或密码错误")
-        );
+        assert!(v["error"]["message"].as_str().unwrap().starts_with("用户名或密码错误"));
         let (st, v2) = app
-            .call(
-                "POST",
-                "/api/v1/auth/login",
-                Some(json!({"username": "nobody", "password": "wrong"})),
-                None,
-            )
+            .call("POST", "/api/v1/auth/login", Some(json!({"username": "nobody", "password": "wrong"})), None)
             .await;
         assert_eq!(st, StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            v["error"]["message"], v2["error"]["message"],
-            "the message never says whether the user exists"
-        );
+        assert_eq!(v["error"]["message"], v2["error"]["message"], "the message never says whether the user exists");
 
         let second = app.login("staff", USER_PW).await;
         let (st, me) = app.call("GET", "/api/v1/me", None, Some(&second)).await;
-        assert_eq!(
-            (st, me["username"].as_str()),
-            (StatusCode::OK, Some("staff"))
-        );
+        assert_eq!((st, me["username"].as_str()), (StatusCode::OK, Some("staff")));
         assert_eq!(me["grants"][0]["role"], "org_staff");
-        let (st, _) = app
-            .call("POST", "/api/v1/auth/logout", None, Some(&second))
-            .await;
+        let (st, _) = app.call("POST", "/api/v1/auth/logout", None, Some(&second)).await;
         assert_eq!(st, StatusCode::NO_CONTENT);
-        assert_eq!(
-            app.call("GET", "/api/v1/me", None, Some(&second)).await.0,
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.call("GET", "/api/v1/me", None, Some(&second)).await.0, StatusCode::UNAUTHORIZED);
 
         let other = app.login("staff", USER_PW).await;
         let (st, v) = app
@@ -399,14 +300,8 @@ async fn sessions_end_on_logout_and_password_change() {
 #[tokio::test]
 async fn second_factor_required_refuses_admins_by_default() {
     let app = TestApp::with_mfa(kernel::Backend::Sqlite, true).await;
-    let (st, v) = app
-        .call(
-            "POST",
-            "/api/v1/auth/login",
-            Some(json!({"username": "admin", "password": ADMIN_PW})),
-            None,
-        )
-        .await;
+    let (st, v) =
+        app.call("POST", "/api/v1/auth/login", Some(json!({"username": "admin", "password": ADMIN_PW})), None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert_eq!(v["error"]["code"], "mfa_required");
     app.cleanup().await;
@@ -445,10 +340,7 @@ async fn openapi_documents_every_contract_route() {
     for path in paths.keys() {
         let concrete = path.replace("{id}", "1");
         let (st, v) = app.call("GET", &concrete, None, None).await;
-        assert!(
-            st == StatusCode::UNAUTHORIZED || st == StatusCode::METHOD_NOT_ALLOWED,
-            "{path}: {st} {v}"
-        );
+        assert!(st == StatusCode::UNAUTHORIZED || st == StatusCode::METHOD_NOT_ALLOWED, "{path}: {st} {v}");
     }
     app.cleanup().await;
 }
@@ -462,12 +354,7 @@ async fn keyset_pages_cover_the_subtree_once_in_order() {
             let seq = format!("{:03}", 100 + i);
             app.post_ok(
                 "/api/v1/people",
-                person(
-                    &format!("人员{i}"),
-                    org,
-                    &id_number("19990101", &seq),
-                    "1999-01-01",
-                ),
+                person(&format!("人员{i}"), org, &id_number("19990101", &seq), "1999-01-01"),
                 &t.staff,
             )
             .await;
@@ -476,11 +363,7 @@ async fn keyset_pages_cover_the_subtree_once_in_order() {
         let mut cursor: Option<String> = None;
         loop {
             let q = match &cursor {
-                Some(c) => format!(
-                    "/api/v1/people?org_id={}&per_page=10&cursor={}",
-                    t.uni,
-                    web::auth::encode(c)
-                ),
+                Some(c) => format!("/api/v1/people?org_id={}&per_page=10&cursor={}", t.uni, web::auth::encode(c)),
                 None => format!("/api/v1/people?org_id={}&per_page=10", t.uni),
             };
             let (st, page) = app.call("GET", &q, None, Some(&t.staff)).await;
@@ -502,53 +385,16 @@ async fn keyset_pages_cover_the_subtree_once_in_order() {
         let mut sorted = seen.clone();
         sorted.sort_by_key(|(org, id)| (if *org == t.ba { 0 } else { 1 }, *id));
         assert_eq!(seen, sorted, "ordered by organization, then id, each once");
-        let (_, p2) = app
-            .call(
-                "GET",
-                &format!("/api/v1/people?org_id={}&per_page=10&page=2", t.uni),
-                None,
-                Some(&t.staff),
-            )
-            .await;
-        let ids: Vec<i64> = p2["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_i64().unwrap())
-            .collect();
-        assert_eq!(
-            ids,
-            seen[10..20].iter().map(|(_, id)| *id).collect::<Vec<_>>(),
-            "page=2 is the second ten"
-        );
-        let (_, by_stage) = app
-            .call(
-                "GET",
-                &format!("/api/v1/people?org_id={}&stage=applicant", t.uni),
-                None,
-                Some(&t.staff),
-            )
-            .await;
-        assert_eq!(
-            (
-                by_stage["total"].as_i64(),
-                by_stage["items"].as_array().unwrap().len()
-            ),
-            (Some(0), 0)
-        );
-        let (_, by_name) = app
-            .call(
-                "GET",
-                &format!("/api/v1/people?q={}", web::auth::encode("人员1")),
-                None,
-                Some(&t.staff),
-            )
-            .await;
-        assert_eq!(
-            by_name["items"].as_array().unwrap().len(),
-            11,
-            "人员1 and 人员10-19"
-        );
+        let (_, p2) =
+            app.call("GET", &format!("/api/v1/people?org_id={}&per_page=10&page=2", t.uni), None, Some(&t.staff)).await;
+        let ids: Vec<i64> = p2["items"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, seen[10..20].iter().map(|(_, id)| *id).collect::<Vec<_>>(), "page=2 is the second ten");
+        let (_, by_stage) =
+            app.call("GET", &format!("/api/v1/people?org_id={}&stage=applicant", t.uni), None, Some(&t.staff)).await;
+        assert_eq!((by_stage["total"].as_i64(), by_stage["items"].as_array().unwrap().len()), (Some(0), 0));
+        let (_, by_name) =
+            app.call("GET", &format!("/api/v1/people?q={}", web::auth::encode("人员1")), None, Some(&t.staff)).await;
+        assert_eq!(by_name["items"].as_array().unwrap().len(), 11, "人员1 and 人员10-19");
         app
     })
     .await;
@@ -560,46 +406,24 @@ async fn lockout_follows_the_account_not_the_address() {
         let t = tree(&app).await;
         let wrong = json!({"username": "staff", "password": "Wrong-Pass-1!"});
         for _ in 0..5 {
-            let (st, _) = app
-                .call("POST", "/api/v1/auth/login", Some(wrong.clone()), None)
-                .await;
+            let (st, _) = app.call("POST", "/api/v1/auth/login", Some(wrong.clone()), None).await;
             assert_eq!(st, StatusCode::UNAUTHORIZED);
         }
         // Locked now: even the right password is refused, with the same message as any failure.
-        let (st, v) = app
-            .call(
-                "POST",
-                "/api/v1/auth/login",
-                Some(json!({"username": "staff", "password": USER_PW})),
-                None,
-            )
-            .await;
+        let (st, v) =
+            app.call("POST", "/api/v1/auth/login", Some(json!({"username": "staff", "password": USER_PW})), None).await;
         assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
         // Another account behind the same address (campus NAT) is not affected.
         app.login("sec_a", USER_PW).await;
         // The session the staff member already had keeps working; the lock only stops new logins.
-        assert_eq!(
-            app.call("GET", "/api/v1/me", None, Some(&t.staff)).await.0,
-            StatusCode::OK
-        );
-        let entries = security::audit::recent(&app.platform.db, None, 100)
-            .await
-            .unwrap();
-        let details: Vec<(&str, &str)> = entries
-            .iter()
-            .map(|e| (e.action.as_str(), e.detail.as_str()))
-            .collect();
+        assert_eq!(app.call("GET", "/api/v1/me", None, Some(&t.staff)).await.0, StatusCode::OK);
+        let entries = security::audit::recent(&app.platform.db, None, 100).await.unwrap();
+        let details: Vec<(&str, &str)> = entries.iter().map(|e| (e.action.as_str(), e.detail.as_str())).collect();
         assert!(
-            entries
-                .iter()
-                .any(|e| e.action == "auth.login" && e.detail.starts_with("locked until")),
+            entries.iter().any(|e| e.action == "auth.login" && e.detail.starts_with("locked until")),
             "{details:?}"
         );
-        assert!(
-            entries
-                .iter()
-                .any(|e| e.action == "auth.login" && e.detail == "locked")
-        );
+        assert!(entries.iter().any(|e| e.action == "auth.login" && e.detail == "locked"));
         // When the lock expires, the right password works again and clears the count.
         let sql = "UPDATE users SET locked_until = NULL WHERE username = 'staff'";
         match &app.platform.db {

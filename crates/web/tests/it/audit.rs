@@ -21,12 +21,8 @@ async fn exec(db: &Db, sql: &str) -> Result<(), String> {
 async fn tampering_is_refused_or_detected() {
     on_both(|app| async move {
         let t = tree(&app).await;
-        app.post_ok(
-            "/api/v1/people",
-            person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"),
-            &t.staff,
-        )
-        .await;
+        app.post_ok("/api/v1/people", person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"), &t.staff)
+            .await;
         let db = &app.platform.db;
         let Verdict::Intact { entries, .. } = audit::verify(db).await.unwrap() else {
             panic!("chain broken before tampering")
@@ -34,27 +30,15 @@ async fn tampering_is_refused_or_detected() {
         assert!(entries >= 10, "logins, creations: {entries}");
 
         // The triggers refuse edits and deletions outright.
-        assert!(
-            exec(db, "UPDATE audit_log SET actor = 'x' WHERE seq = 3")
-                .await
-                .is_err()
-        );
-        assert!(
-            exec(db, "DELETE FROM audit_log WHERE seq = 3")
-                .await
-                .is_err()
-        );
+        assert!(exec(db, "UPDATE audit_log SET actor = 'x' WHERE seq = 3").await.is_err());
+        assert!(exec(db, "DELETE FROM audit_log WHERE seq = 3").await.is_err());
 
         // Someone with the database owner's rights goes around them: verify names the entry.
         match db {
             Db::Sqlite(_) => exec(db, "DROP TRIGGER audit_log_no_update").await.unwrap(),
-            Db::Postgres(_) => exec(db, "ALTER TABLE audit_log DISABLE TRIGGER USER")
-                .await
-                .unwrap(),
+            Db::Postgres(_) => exec(db, "ALTER TABLE audit_log DISABLE TRIGGER USER").await.unwrap(),
         }
-        exec(db, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 4")
-            .await
-            .unwrap();
+        exec(db, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 4").await.unwrap();
         match audit::verify(db).await.unwrap() {
             Verdict::Broken { seq, .. } => assert_eq!(seq, 4),
             v => panic!("edit not detected: {v:?}"),
@@ -71,13 +55,9 @@ async fn a_deleted_entry_is_detected() {
         let db = &app.platform.db;
         match db {
             Db::Sqlite(_) => exec(db, "DROP TRIGGER audit_log_no_delete").await.unwrap(),
-            Db::Postgres(_) => exec(db, "ALTER TABLE audit_log DISABLE TRIGGER USER")
-                .await
-                .unwrap(),
+            Db::Postgres(_) => exec(db, "ALTER TABLE audit_log DISABLE TRIGGER USER").await.unwrap(),
         }
-        exec(db, "DELETE FROM audit_log WHERE seq = 2")
-            .await
-            .unwrap();
+        exec(db, "DELETE FROM audit_log WHERE seq = 2").await.unwrap();
         match audit::verify(db).await.unwrap() {
             Verdict::Broken { seq, .. } => assert_eq!(seq, 2),
             v => panic!("deletion not detected: {v:?}"),

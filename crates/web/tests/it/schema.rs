@@ -27,9 +27,7 @@ async fn columns(db: &Db) -> BTreeSet<(String, String, bool)> {
         .unwrap(),
     };
     // Column names matter most: collect (table, column) separately below; types are normalised.
-    rows.into_iter()
-        .map(|(t, ty, nn)| (t, normalise(&ty), nn))
-        .collect()
+    rows.into_iter().map(|(t, ty, nn)| (t, normalise(&ty), nn)).collect()
 }
 
 async fn names(db: &Db) -> BTreeSet<(String, String)> {
@@ -68,20 +66,11 @@ async fn sqlite_and_postgres_schemas_match() {
     let lite = TestApp::new(Backend::Sqlite).await;
     let pg = TestApp::new(Backend::Postgres).await;
     let (a, b) = (names(&lite.platform.db).await, names(&pg.platform.db).await);
-    assert_eq!(
-        a, b,
-        "columns differ between migrations/sqlite and migrations/postgres"
-    );
-    let (ta, tb) = (
-        columns(&lite.platform.db).await,
-        columns(&pg.platform.db).await,
-    );
+    assert_eq!(a, b, "columns differ between migrations/sqlite and migrations/postgres");
+    let (ta, tb) = (columns(&lite.platform.db).await, columns(&pg.platform.db).await);
     assert_eq!(ta.len(), tb.len());
-    let count = |s: &BTreeSet<(String, String, bool)>| {
-        s.iter()
-            .map(|(_, ty, nn)| (ty.clone(), *nn))
-            .collect::<Vec<_>>()
-    };
+    let count =
+        |s: &BTreeSet<(String, String, bool)>| s.iter().map(|(_, ty, nn)| (ty.clone(), *nn)).collect::<Vec<_>>();
     let (mut ca, mut cb) = (count(&ta), count(&tb));
     ca.sort();
     cb.sort();
@@ -118,48 +107,26 @@ async fn the_database_file_holds_no_plaintext_id_number_or_phone() {
 async fn demo_counts_equal_a_recount() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let app = TestApp::new(backend).await;
-        let report =
-            platform::demo::generate(&app.platform, platform::demo::Scale::Small, 7, &|_| {})
-                .await
-                .unwrap();
+        let report = platform::demo::generate(&app.platform, platform::demo::Scale::Small, 7, &|_| {}).await.unwrap();
         assert!(report.people > 150 && report.orgs > 10, "{report:?}");
-        let again =
-            platform::demo::generate(&app.platform, platform::demo::Scale::Small, 7, &|_| {})
-                .await
-                .unwrap();
+        let again = platform::demo::generate(&app.platform, platform::demo::Scale::Small, 7, &|_| {}).await.unwrap();
         assert!(again.already_present, "a second run changes nothing");
         let recount: Vec<(String, i64)> = match &app.platform.db {
-            Db::Sqlite(p) => {
-                sqlx::query_as("SELECT stage, COUNT(*) FROM people GROUP BY stage ORDER BY stage")
-                    .fetch_all(p)
-                    .await
-                    .unwrap()
-            }
-            Db::Postgres(p) => {
-                sqlx::query_as("SELECT stage, COUNT(*) FROM people GROUP BY stage ORDER BY stage")
-                    .fetch_all(p)
-                    .await
-                    .unwrap()
-            }
+            Db::Sqlite(p) => sqlx::query_as("SELECT stage, COUNT(*) FROM people GROUP BY stage ORDER BY stage")
+                .fetch_all(p)
+                .await
+                .unwrap(),
+            Db::Postgres(p) => sqlx::query_as("SELECT stage, COUNT(*) FROM people GROUP BY stage ORDER BY stage")
+                .fetch_all(p)
+                .await
+                .unwrap(),
         };
         let staff = app.login("staff", platform::demo::DEMO_PASSWORD).await;
         let (_, me) = app.call("GET", "/api/v1/me", None, Some(&staff)).await;
         let root = me["grants"][0]["org_id"].as_i64().unwrap();
-        let (_, stats) = app
-            .call(
-                "GET",
-                &format!("/api/v1/orgs/{root}/stats"),
-                None,
-                Some(&staff),
-            )
-            .await;
+        let (_, stats) = app.call("GET", &format!("/api/v1/orgs/{root}/stats"), None, Some(&staff)).await;
         for (stage, n) in recount {
-            let got = stats["by_stage"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|i| i["code"] == stage.as_str())
-                .unwrap()["n"]
+            let got = stats["by_stage"].as_array().unwrap().iter().find(|i| i["code"] == stage.as_str()).unwrap()["n"]
                 .as_i64()
                 .unwrap();
             assert_eq!(got, n, "{stage} on {backend:?}");
@@ -170,20 +137,11 @@ async fn demo_counts_equal_a_recount() {
         let (_, me) = app.call("GET", "/api/v1/me", None, Some(&member)).await;
         let pid = me["person_id"].as_i64().unwrap();
         assert_eq!(
-            app.call("GET", &format!("/api/v1/people/{pid}"), None, Some(&member))
-                .await
-                .0,
+            app.call("GET", &format!("/api/v1/people/{pid}"), None, Some(&member)).await.0,
             axum::http::StatusCode::OK
         );
         assert_eq!(
-            app.call(
-                "GET",
-                &format!("/api/v1/people/{}", pid + 1),
-                None,
-                Some(&member)
-            )
-            .await
-            .0,
+            app.call("GET", &format!("/api/v1/people/{}", pid + 1), None, Some(&member)).await.0,
             axum::http::StatusCode::NOT_FOUND
         );
         assert!(matches!(

@@ -35,24 +35,15 @@ pub struct TestApp {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 pub fn pg_url() -> String {
-    std::env::var("DJ_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("DJ_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn settings(mfa_required: bool) -> Settings {
-    Settings {
-        passwords: PasswordParams::fast_for_tests(),
-        mfa_required,
-        ..Settings::default()
-    }
+    Settings { passwords: PasswordParams::fast_for_tests(), mfa_required, ..Settings::default() }
 }
 
 impl TestApp {
@@ -65,64 +56,40 @@ impl TestApp {
         std::fs::create_dir_all(&dir).unwrap();
         let (db, pg_schema) = match backend {
             Backend::Sqlite => {
-                let opts = SqliteConnectOptions::new()
-                    .filename(dir.join("dangjian.db"))
-                    .create_if_missing(true);
+                let opts = SqliteConnectOptions::new().filename(dir.join("dangjian.db")).create_if_missing(true);
                 (Db::connect_sqlite(opts).await.unwrap(), None)
             }
             Backend::Postgres => {
                 let schema = unique("dj_test");
                 let admin = Db::connect_postgres(PgConnectOptions::from_str(&pg_url()).unwrap())
                     .await
-                    .unwrap_or_else(|e| {
-                        panic!(
-                            "PostgreSQL at {} is required for the test suite: {e}",
-                            pg_url()
-                        )
-                    });
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {} is required for the test suite: {e}", pg_url()));
                 if let Db::Postgres(p) = &admin {
-                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                        .execute(p)
-                        .await
-                        .unwrap();
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(p).await.unwrap();
                 }
                 admin.close().await;
-                let opts = PgConnectOptions::from_str(&pg_url())
-                    .unwrap()
-                    .options([("search_path", schema.as_str())]);
+                let opts = PgConnectOptions::from_str(&pg_url()).unwrap().options([("search_path", schema.as_str())]);
                 (Db::connect_postgres(opts).await.unwrap(), Some(schema))
             }
         };
         db.migrate().await.unwrap();
-        let platform =
-            Arc::new(Platform::new(db, &KeyRing::for_tests(), settings(mfa_required)).unwrap());
+        let platform = Arc::new(Platform::new(db, &KeyRing::for_tests(), settings(mfa_required)).unwrap());
         platform.bootstrap_admin(Some(ADMIN_PW)).await.unwrap();
         let state = web::AppState {
             platform: platform.clone(),
             metrics: Arc::new(ops::Metrics::default()),
             secure_cookies: false,
         };
-        TestApp {
-            router: web::build_router(state),
-            platform,
-            backend,
-            dir,
-            pg_schema,
-        }
+        TestApp { router: web::build_router(state), platform, backend, dir, pg_schema }
     }
 
     /// Drops the PostgreSQL schema or the temp dir.
     pub async fn cleanup(self) {
         self.platform.db.close().await;
         if let Some(schema) = &self.pg_schema {
-            let admin = Db::connect_postgres(PgConnectOptions::from_str(&pg_url()).unwrap())
-                .await
-                .unwrap();
+            let admin = Db::connect_postgres(PgConnectOptions::from_str(&pg_url()).unwrap()).await.unwrap();
             if let Db::Postgres(p) = &admin {
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                    .execute(p)
-                    .await
-                    .unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(p).await.unwrap();
             }
             admin.close().await;
         }
@@ -134,11 +101,7 @@ impl TestApp {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            headers,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        )
+        (status, headers, String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// Calls the JSON API; returns the status and the parsed body (Null when empty).
@@ -154,10 +117,7 @@ impl TestApp {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
+            Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())).unwrap(),
             None => req.body(Body::empty()).unwrap(),
         };
         let (status, _, text) = self.request(req).await;
@@ -166,12 +126,7 @@ impl TestApp {
 
     pub async fn login(&self, username: &str, password: &str) -> String {
         let (st, body) = self
-            .call(
-                "POST",
-                "/api/v1/auth/login",
-                Some(json!({"username": username, "password": password})),
-                None,
-            )
+            .call("POST", "/api/v1/auth/login", Some(json!({"username": username, "password": password})), None)
             .await;
         assert_eq!(st, StatusCode::OK, "login {username}: {body}");
         body["token"].as_str().unwrap().to_string()
@@ -190,10 +145,8 @@ impl TestApp {
         fields: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> (StatusCode, axum::http::HeaderMap, String) {
-        let body: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", web::auth::encode(k), web::auth::encode(v)))
-            .collect();
+        let body: Vec<String> =
+            fields.iter().map(|(k, v)| format!("{}={}", web::auth::encode(k), web::auth::encode(v))).collect();
         let mut req = Request::builder()
             .method("POST")
             .uri(path)
@@ -201,33 +154,19 @@ impl TestApp {
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
-        self.request(req.body(Body::from(body.join("&"))).unwrap())
-            .await
+        self.request(req.body(Body::from(body.join("&"))).unwrap()).await
     }
 
     pub async fn page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
-        let req = Request::builder()
-            .uri(path)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap();
+        let req = Request::builder().uri(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
         let (st, _, body) = self.request(req).await;
         (st, body)
     }
 
     /// Signs in through the login form; returns the session cookie ("dj_session=…").
     pub async fn web_login(&self, username: &str, password: &str) -> String {
-        let (st, headers, _) = self
-            .form(
-                "/login",
-                &[
-                    ("username", username),
-                    ("password", password),
-                    ("next", "/"),
-                ],
-                None,
-            )
-            .await;
+        let (st, headers, _) =
+            self.form("/login", &[("username", username), ("password", password), ("next", "/")], None).await;
         assert_eq!(st, StatusCode::SEE_OTHER, "web login {username}");
         let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
         set.split(';').next().unwrap().to_string()
@@ -250,10 +189,7 @@ where
 /// A GB 11643 ID number with a correct check character.
 pub fn id_number(birth: &str, seq: &str) -> String {
     let body = format!("330106{birth}{seq}");
-    format!(
-        "{body}{}",
-        platform::rules::check_char(body.as_bytes()).unwrap()
-    )
+    format!("{body}{}", platform::rules::check_char(body.as_bytes()).unwrap())
 }
 
 pub fn person(name: &str, org: i64, idn: &str, birth: &str) -> Value {
@@ -277,70 +213,30 @@ pub struct Tree {
 pub async fn tree(app: &TestApp) -> Tree {
     let admin = app.login("admin", ADMIN_PW).await;
     let org = |name: &str, kind: &str, parent: Option<i64>, category: &str| json!({"name": name, "kind": kind, "parent_id": parent, "category": category});
-    let uni = app
-        .post_ok(
-            "/api/v1/orgs",
-            org("浙江某大学党委", "committee", None, "mixed"),
-            &admin,
-        )
-        .await["id"]
+    let uni = app.post_ok("/api/v1/orgs", org("浙江某大学党委", "committee", None, "mixed"), &admin).await["id"]
         .as_i64()
         .unwrap();
     let ca = app
-        .post_ok(
-            "/api/v1/orgs",
-            org("艺术设计学院党委", "college_committee", Some(uni), "mixed"),
-            &admin,
-        )
+        .post_ok("/api/v1/orgs", org("艺术设计学院党委", "college_committee", Some(uni), "mixed"), &admin)
         .await["id"]
         .as_i64()
         .unwrap();
-    let cb = app
-        .post_ok(
-            "/api/v1/orgs",
-            org("信息学院党委", "college_committee", Some(uni), "mixed"),
-            &admin,
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
+    let cb =
+        app.post_ok("/api/v1/orgs", org("信息学院党委", "college_committee", Some(uni), "mixed"), &admin).await["id"]
+            .as_i64()
+            .unwrap();
     let ba = app
-        .post_ok(
-            "/api/v1/orgs",
-            org("艺术设计学院学生第一党支部", "branch", Some(ca), "student"),
-            &admin,
-        )
+        .post_ok("/api/v1/orgs", org("艺术设计学院学生第一党支部", "branch", Some(ca), "student"), &admin)
         .await["id"]
         .as_i64()
         .unwrap();
-    let bb = app
-        .post_ok(
-            "/api/v1/orgs",
-            org("信息学院教工党支部", "branch", Some(cb), "faculty"),
-            &admin,
-        )
-        .await["id"]
+    let bb = app.post_ok("/api/v1/orgs", org("信息学院教工党支部", "branch", Some(cb), "faculty"), &admin).await["id"]
         .as_i64()
         .unwrap();
     let user = |name: &str, role: &str, org: i64| json!({"username": name, "password": USER_PW, "display_name": name, "grants": [{"role": role, "org_id": org}]});
-    app.post_ok("/api/v1/users", user("staff", "org_staff", uni), &admin)
-        .await;
-    app.post_ok(
-        "/api/v1/users",
-        user("sec_a", "branch_secretary", ba),
-        &admin,
-    )
-    .await;
+    app.post_ok("/api/v1/users", user("staff", "org_staff", uni), &admin).await;
+    app.post_ok("/api/v1/users", user("sec_a", "branch_secretary", ba), &admin).await;
     let staff = app.login("staff", USER_PW).await;
     let sec_a = app.login("sec_a", USER_PW).await;
-    Tree {
-        admin,
-        uni,
-        ca,
-        cb,
-        ba,
-        bb,
-        staff,
-        sec_a,
-    }
+    Tree { admin, uni, ca, cb, ba, bb, staff, sec_a }
 }

@@ -19,16 +19,9 @@ async fn person_form_shows_chinese_errors_and_keeps_values() {
             form.contains("艺术设计学院学生第一党支部") && form.contains("信息学院教工党支部"),
             "both branches offered"
         );
-        assert!(
-            !form.contains(">信息学院党委<"),
-            "a college committee holds no people"
-        );
+        assert!(!form.contains(">信息学院党委<"), "a college committee holds no people");
         let good = id_number("19990101", "123");
-        let bad = format!(
-            "{}{}",
-            &good[..17],
-            if good.ends_with('0') { "1" } else { "0" }
-        );
+        let bad = format!("{}{}", &good[..17], if good.ends_with('0') { "1" } else { "0" });
         let ba = t.ba.to_string();
         let mut fields = vec![
             ("name", "李红"),
@@ -46,26 +39,16 @@ async fn person_form_shows_chinese_errors_and_keeps_values() {
         assert!(html.contains("id=\"e-id_number\""), "beside the field");
         assert!(html.contains("value=\"李红\""), "typed values kept");
         assert!(html.contains("autofocus"), "first error focused");
-        let (_, list) = app
-            .call("GET", "/api/v1/people", None, Some(&t.staff))
-            .await;
+        let (_, list) = app.call("GET", "/api/v1/people", None, Some(&t.staff)).await;
         assert_eq!(list["total"], 0);
 
         fields[3] = ("id_number", good.as_str());
         let (st, headers, _) = app.form("/people/new", &fields, Some(&cookie)).await;
         assert_eq!(st, StatusCode::SEE_OTHER);
-        let location = headers
-            .get(header::LOCATION)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
+        let location = headers.get(header::LOCATION).unwrap().to_str().unwrap().to_string();
         let (st, html) = app.page(&location, &cookie).await;
         assert_eq!(st, StatusCode::OK);
-        assert!(
-            html.contains("已保存") && html.contains("330106********"),
-            "saved, masked"
-        );
+        assert!(html.contains("已保存") && html.contains("330106********"), "saved, masked");
         assert!(!html.contains(&good));
         app
     })
@@ -77,18 +60,10 @@ async fn secretary_gets_a_404_page_for_another_branch() {
     on_both(|app| async move {
         let t = tree(&app).await;
         let other = app
-            .post_ok(
-                "/api/v1/people",
-                person("王芳", t.bb, &id_number("19980202", "456"), "1998-02-02"),
-                &t.staff,
-            )
+            .post_ok("/api/v1/people", person("王芳", t.bb, &id_number("19980202", "456"), "1998-02-02"), &t.staff)
             .await;
         let mine = app
-            .post_ok(
-                "/api/v1/people",
-                person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"),
-                &t.staff,
-            )
+            .post_ok("/api/v1/people", person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"), &t.staff)
             .await;
         let cookie = app.web_login("sec_a", USER_PW).await;
         let (st, html) = app.page(&format!("/people/{}", other["id"]), &cookie).await;
@@ -109,62 +84,25 @@ async fn secretary_gets_a_404_page_for_another_branch() {
 #[tokio::test]
 async fn pages_need_a_session_and_carry_security_headers() {
     let app = TestApp::new(kernel::Backend::Sqlite).await;
-    let (st, headers, _) = app
-        .request(
-            Request::builder()
-                .uri("/people")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let (st, headers, _) = app.request(Request::builder().uri("/people").body(Body::empty()).unwrap()).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
-    assert!(
-        headers
-            .get(header::LOCATION)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .starts_with("/login?next=/people")
-    );
-    let (st, headers, html) = app
-        .request(
-            Request::builder()
-                .uri("/login")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    assert!(headers.get(header::LOCATION).unwrap().to_str().unwrap().starts_with("/login?next=/people"));
+    let (st, headers, html) = app.request(Request::builder().uri("/login").body(Body::empty()).unwrap()).await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("智慧党建"));
-    let csp = headers
-        .get(header::CONTENT_SECURITY_POLICY)
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let csp = headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
     assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
-    assert_eq!(
-        headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
-        "nosniff"
-    );
+    assert_eq!(headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
     assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
     assert!(headers.get("x-request-id").is_some());
 
-    let (st, _, html) = app
-        .form(
-            "/login",
-            &[("username", "admin"), ("password", "wrong")],
-            None,
-        )
-        .await;
+    let (st, _, html) = app.form("/login", &[("username", "admin"), ("password", "wrong")], None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     assert!(html.contains("用户名或密码错误"));
     let cookie = app.web_login("admin", ADMIN_PW).await;
     let (st, html) = app.page("/", &cookie).await;
     assert_eq!(st, StatusCode::OK);
-    assert!(
-        html.contains("二次认证") && html.contains("已关闭"),
-        "the MFA-off warning is shown to admins"
-    );
+    assert!(html.contains("二次认证") && html.contains("已关闭"), "the MFA-off warning is shown to admins");
 
     // A cross-site form post is refused before it reaches the handler.
     let req = Request::builder()
@@ -181,14 +119,7 @@ async fn pages_need_a_session_and_carry_security_headers() {
     assert_eq!(st, StatusCode::OK, "still signed in");
     let (st, headers, _) = app.form("/logout", &[], Some(&cookie)).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
-    assert!(
-        headers
-            .get(header::SET_COOKIE)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .contains("Max-Age=0")
-    );
+    assert!(headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("Max-Age=0"));
     let (st, _) = app.page("/", &cookie).await;
     assert_eq!(st, StatusCode::SEE_OTHER, "the session ended");
     app.cleanup().await;
@@ -197,14 +128,8 @@ async fn pages_need_a_session_and_carry_security_headers() {
 #[tokio::test]
 async fn health_and_metrics_answer() {
     let app = TestApp::new(kernel::Backend::Sqlite).await;
-    for (path, needle) in [
-        ("/healthz", "ok"),
-        ("/readyz", "ready"),
-        ("/metrics", "dangjian_http_requests_total"),
-    ] {
-        let (st, _, body) = app
-            .request(Request::builder().uri(path).body(Body::empty()).unwrap())
-            .await;
+    for (path, needle) in [("/healthz", "ok"), ("/readyz", "ready"), ("/metrics", "dangjian_http_requests_total")] {
+        let (st, _, body) = app.request(Request::builder().uri(path).body(Body::empty()).unwrap()).await;
         assert_eq!(st, StatusCode::OK, "{path}");
         assert!(body.contains(needle), "{path}: {body}");
     }
@@ -216,9 +141,7 @@ async fn admin_creates_an_account_through_the_form() {
     on_both(|app| async move {
         let t = tree(&app).await;
         let cookie = app.web_login("admin", ADMIN_PW).await;
-        let (st, html) = app
-            .page(&format!("/admin/users/new?org_id={}", t.ba), &cookie)
-            .await;
+        let (st, html) = app.page(&format!("/admin/users/new?org_id={}", t.ba), &cookie).await;
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("艺术设计学院学生第一党支部"));
         let ba = t.ba.to_string();
@@ -238,18 +161,20 @@ async fn admin_creates_an_account_through_the_form() {
         let token = app.login("sec_b", "Strong-Pass-2026!").await;
         let (_, me) = app.call("GET", "/api/v1/me", None, Some(&token)).await;
         assert_eq!(
-            (
-                me["grants"][0]["role"].as_str(),
-                me["grants"][0]["org_id"].as_i64()
-            ),
+            (me["grants"][0]["role"].as_str(), me["grants"][0]["org_id"].as_i64()),
             (Some("branch_secretary"), Some(t.ba))
         );
         // Once a security administrator exists, the system administrator is told beside the role field.
         let secadmin = serde_json::json!({"username": "secadmin", "password": USER_PW, "display_name": "安全员",
             "grants": [{"role": "security_admin"}]});
         app.post_ok("/api/v1/users", secadmin, &t.admin).await;
-        let again = [("username", "sec_c"), ("display_name", "赵书记"), ("password", "Strong-Pass-2026!"),
-            ("role", "branch_secretary"), ("org_id", ba.as_str())];
+        let again = [
+            ("username", "sec_c"),
+            ("display_name", "赵书记"),
+            ("password", "Strong-Pass-2026!"),
+            ("role", "branch_secretary"),
+            ("org_id", ba.as_str()),
+        ];
         let (st, _, html) = app.form("/admin/users/new", &again, Some(&cookie)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("三员分立") && html.contains("id=\"e-role\""));
