@@ -46,8 +46,11 @@ pub fn bearer(parts: &Parts) -> Option<String> {
 }
 
 pub fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+    session_cookie_of(&parts.headers)
+}
+
+pub fn session_cookie_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

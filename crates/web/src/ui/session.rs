@@ -11,7 +11,7 @@ use platform::service::SessionKind;
 use super::forms::{Field, Kind, apply_errors};
 use super::{Chrome, render};
 use crate::AppState;
-use crate::auth::{Caller, RequestCtx, session_cookie_header};
+use crate::auth::{Caller, RequestCtx, session_cookie_header, session_cookie_of};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -36,6 +36,7 @@ pub async fn login_get(Query(q): Query<HashMap<String, String>>) -> Response {
 pub async fn login_post(
     State(s): State<AppState>,
     RequestCtx(ctx): RequestCtx,
+    headers: axum::http::HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let username = f.get("username").cloned().unwrap_or_default();
@@ -43,6 +44,13 @@ pub async fn login_post(
     let next = safe_next(f.get("next"));
     match s.platform.login(&ctx, &username, &password, SessionKind::Web).await {
         Ok(login) => {
+            // A new login gets a new session; the one this browser had before ends (no session fixation).
+            if let Some(old) = session_cookie_of(&headers)
+                && let Ok(previous) = s.platform.authenticate(&old).await
+                && let Err(e) = s.platform.logout(&ctx, &previous, &old).await
+            {
+                tracing::warn!(request_id = %ctx.request_id, error = ?e, "could not end the previous session");
+            }
             let max_age = s.platform.settings.session_absolute.as_secs() as i64;
             let cookie = session_cookie_header(&login.token, s.secure_cookies, max_age);
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()

@@ -186,3 +186,18 @@ async fn admin_creates_an_account_through_the_form() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_new_login_ends_the_session_the_browser_had() {
+    let app = TestApp::new(kernel::Backend::Sqlite).await;
+    tree(&app).await;
+    let first = app.web_login("staff", USER_PW).await;
+    let (st, headers, _) =
+        app.form("/login", &[("username", "staff"), ("password", USER_PW), ("next", "/")], Some(&first)).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let second = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    assert_ne!(first, second);
+    assert_eq!(app.page("/", &first).await.0, StatusCode::SEE_OTHER, "the old session ended");
+    assert_eq!(app.page("/", &second).await.0, StatusCode::OK);
+    app.cleanup().await;
+}
