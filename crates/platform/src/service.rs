@@ -133,11 +133,15 @@ pub struct Platform {
     pub settings: Settings,
     callers: TtlCache<Vec<u8>, CachedSession>,
     orgs: TtlCache<i64, OrgRow>,
+    /// Bumped after every commit that ends sessions. A cached session is used only while its generation
+    /// is current, so no request in flight can bring back a session that has just ended.
+    session_generation: std::sync::atomic::AtomicU64,
 }
 
 /// A session as a request needs it, kept for `cache_ttl` (see [`Settings::cache_ttl`]).
 #[derive(Clone, Debug)]
 struct CachedSession {
+    generation: u64,
     session_id: i64,
     web: bool,
     last_seen_at: OffsetDateTime,
@@ -277,6 +281,7 @@ impl Platform {
             cipher: FieldCipher::new(keys)?,
             callers: TtlCache::new(settings.cache_ttl, 10_000),
             orgs: TtlCache::new(settings.cache_ttl, 50_000),
+            session_generation: std::sync::atomic::AtomicU64::new(0),
             settings,
         })
     }
@@ -347,7 +352,8 @@ impl Platform {
         let t = now();
         let locked = user.as_ref().is_some_and(|u| u.locked_until.is_some_and(|l| l > t));
         let ok = match &user {
-            Some(u) if !locked => u.active && self.settings.passwords.verify(password, &u.password_hash),
+            // Verify first: skipping argon2 for a deactivated account would tell which accounts exist.
+            Some(u) if !locked => self.settings.passwords.verify(password, &u.password_hash) && u.active,
             _ => {
                 // Spend the same time as a real check, so timing tells nothing about the account.
                 let _ = self.settings.passwords.hash(password);
@@ -408,10 +414,14 @@ impl Platform {
     /// `session_idle` without a request.
     pub async fn authenticate(&self, token: &str) -> Result<Actor> {
         let hash = token::hash(token);
-        let mut s = match self.callers.get(&hash) {
+        // The generation is read before the database, so an entry loaded across a logout's commit is
+        // tagged with the old generation and never used again.
+        let generation = self.session_generation.load(std::sync::atomic::Ordering::SeqCst);
+        let mut s = match self.callers.get(&hash).filter(|s| s.generation == generation) {
             Some(s) => s,
             None => {
-                let s = self.load_session(&hash).await?.ok_or(Error::Unauthenticated)?;
+                let mut s = self.load_session(&hash).await?.ok_or(Error::Unauthenticated)?;
+                s.generation = generation;
                 self.callers.put(hash.clone(), s.clone());
                 s
             }
@@ -428,6 +438,11 @@ impl Platform {
             self.callers.put(hash, s.clone());
         }
         Ok(s.actor)
+    }
+
+    /// After a commit that ended sessions: every cached session is reloaded before its next use.
+    fn sessions_ended(&self) {
+        self.session_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     async fn load_session(&self, hash: &[u8]) -> Result<Option<CachedSession>> {
@@ -451,6 +466,7 @@ impl Platform {
             })
             .collect();
         Ok(Some(CachedSession {
+            generation: 0,
             session_id: s.session_id,
             web: s.kind == SessionKind::Web.code(),
             last_seen_at: s.last_seen_at,
@@ -495,8 +511,7 @@ impl Platform {
         )
         .await?;
         tx.commit().await?;
-        // Forgotten after the commit, so a request in between cannot cache the session again.
-        self.callers.remove(&token::hash(token));
+        self.sessions_ended();
         Ok(())
     }
 
@@ -510,7 +525,19 @@ impl Platform {
         keep_token: &str,
     ) -> Result<()> {
         let user = store::user_by_id(&self.db, actor.user_id).await?.ok_or(Error::Unauthenticated)?;
+        // The old password is guessed against the same per-account lockout as a login, so a stolen
+        // session cannot be used to find it.
+        let t = now();
+        if user.locked_until.is_some_and(|l| l > t) {
+            return Err(Error::field("old_password", "输错次数过多，账号已临时锁定，请稍后再试"));
+        }
         if !self.settings.passwords.verify(old, &user.password_hash) {
+            let until = t + self.settings.lockout_duration;
+            let locked = store::record_login_failure(&self.db, user.id, self.settings.lockout_threshold, until).await?;
+            let detail = if locked { format!("locked until {until}") } else { String::new() };
+            let target = format!("user:{}", user.username);
+            audit::append_alone(&self.db, event(Some(actor), ctx, "account.password_change", target, "failed", detail))
+                .await?;
             return Err(Error::field("old_password", "原密码不正确"));
         }
         check_password(new, &user.username).map_err(|m| Error::field("new_password", m))?;
@@ -526,7 +553,7 @@ impl Platform {
         )
         .await?;
         tx.commit().await?;
-        self.callers.remove_where(|s| s.actor.user_id == user.id);
+        self.sessions_ended();
         Ok(())
     }
 
@@ -1027,10 +1054,13 @@ impl Platform {
         // Offset paging (api-contract `page=`): walk the cursor forward; fine for the first pages.
         let skip_pages = q.page.unwrap_or(1).clamp(1, 500) - 1;
         let mut rows = Vec::new();
-        for _ in 0..=skip_pages {
+        for round in 0..=skip_pages {
             rows =
                 self.page_across(&ranges, &filter, after.as_ref().map(|(p, i)| (p.as_str(), *i)), per_page + 1).await?;
             if rows.len() as i64 <= per_page {
+                if round < skip_pages {
+                    rows.clear(); // the asked-for page lies past the end
+                }
                 break;
             }
             if skip_pages > 0 {

@@ -21,7 +21,7 @@ pub struct Created {
 /// Create an account, optionally with grants (security administrator; the system administrator too
 /// until a security administrator exists).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserInput,
-    responses((status = 201, body = Created), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody, description = "无权创建账号")))]
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody, description = "无权创建账号或授予角色")))]
 pub async fn create(
     State(s): State<AppState>,
     c: Caller,

@@ -102,9 +102,13 @@ async fn person_page(
     saved: bool,
     warnings: Vec<String>,
 ) -> Result<PersonPage, Error> {
-    let crumbs = match s.platform.get_org(&c.ctx, &c.actor, person.org_id).await {
-        Ok(org) => s.platform.lineage(&c.actor, &org).await?,
-        Err(_) => Vec::new(), // a member sees her own record without seeing the organization's page
+    // A member sees her own record without seeing her organization's pages: no breadcrumb, and no
+    // refused read of the organization in the audit log.
+    let crumbs = if c.actor.can(Capability::OrgRead, &person.org_path) {
+        let org = s.platform.get_org(&c.ctx, &c.actor, person.org_id).await?;
+        s.platform.lineage(&c.actor, &org).await?
+    } else {
+        Vec::new()
     };
     let basic = vec![
         ("性别", person.gender.label().to_string()),

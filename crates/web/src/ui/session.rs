@@ -24,7 +24,16 @@ struct LoginPage {
 /// Only local paths are followed after login (no open redirect).
 fn safe_next(next: Option<&String>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.clone(),
+        // Printable ASCII only: a tab or newline would let a browser read "/\t/evil" as "//evil", and would
+        // not fit a Location header.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n.clone()
+        }
         _ => "/".into(),
     }
 }
@@ -141,5 +150,27 @@ pub async fn password_post(State(s): State<AppState>, c: Caller, Form(f): Form<H
             render(StatusCode::UNPROCESSABLE_ENTITY, &password_page(&s, &c, fields, None, Some("请按提示修改".into())))
         }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_printable_paths_are_followed() {
+        let n = |s: &str| safe_next(Some(&s.to_string()));
+        assert_eq!(n("/people?org_id=3"), "/people?org_id=3");
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/a\r\nSet-Cookie: x",
+            "/a b",
+        ] {
+            assert_eq!(n(bad), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }

@@ -389,6 +389,9 @@ async fn keyset_pages_cover_the_subtree_once_in_order() {
             app.call("GET", &format!("/api/v1/people?org_id={}&per_page=10&page=2", t.uni), None, Some(&t.staff)).await;
         let ids: Vec<i64> = p2["items"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
         assert_eq!(ids, seen[10..20].iter().map(|(_, id)| *id).collect::<Vec<_>>(), "page=2 is the second ten");
+        let (_, p5) =
+            app.call("GET", &format!("/api/v1/people?org_id={}&per_page=10&page=5", t.uni), None, Some(&t.staff)).await;
+        assert!(p5["items"].as_array().unwrap().is_empty() && p5["next_cursor"].is_null(), "past the end: nothing");
         let (_, by_stage) =
             app.call("GET", &format!("/api/v1/people?org_id={}&stage=applicant", t.uni), None, Some(&t.staff)).await;
         assert_eq!((by_stage["total"].as_i64(), by_stage["items"].as_array().unwrap().len()), (Some(0), 0));
@@ -431,6 +434,29 @@ async fn lockout_follows_the_account_not_the_address() {
             kernel::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()).unwrap(),
         }
         app.login("staff", USER_PW).await;
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn guessing_the_old_password_counts_toward_the_lockout() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let wrong = json!({"old_password": "Not-It-2026!", "new_password": "New-Pass-2026!"});
+        for _ in 0..5 {
+            let (st, v) = app.call("POST", "/api/v1/auth/password", Some(wrong.clone()), Some(&t.staff)).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        }
+        let right = json!({"old_password": USER_PW, "new_password": "New-Pass-2026!"});
+        let (st, v) = app.call("POST", "/api/v1/auth/password", Some(right), Some(&t.staff)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["old_password"].as_str().unwrap().contains("锁定"));
+        let (st, _) =
+            app.call("POST", "/api/v1/auth/login", Some(json!({"username": "staff", "password": USER_PW})), None).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "the account is locked for logins too");
+        let entries = security::audit::recent(&app.platform.db, None, 50).await.unwrap();
+        assert_eq!(entries.iter().filter(|e| e.action == "account.password_change" && e.result == "failed").count(), 5);
         app
     })
     .await;
