@@ -670,6 +670,21 @@ impl Platform {
         Ok(Ok(role))
     }
 
+    /// Ends every session and token of a user (a lost phone, a departure). Account administrators only.
+    pub async fn end_sessions(&self, ctx: &Ctx, actor: &Actor, user_id: i64) -> Result<()> {
+        if !actor.can_somewhere(Capability::AccountAdmin) {
+            return Err(self.refuse(ctx, actor, "account.end_sessions", &format!("user:{user_id}")).await?);
+        }
+        let user = store::user_by_id(&self.db, user_id).await?.ok_or(Error::NotFound)?;
+        let mut tx = self.db.begin().await?;
+        store::revoke_user_sessions(&mut tx, user.id, &[], now()).await?;
+        let target = format!("user:{}", user.username);
+        audit::append(&mut tx, event(Some(actor), ctx, "account.end_sessions", target, "ok", String::new())).await?;
+        tx.commit().await?;
+        self.sessions_ended();
+        Ok(())
+    }
+
     pub async fn list_users(&self, ctx: &Ctx, actor: &Actor, after_id: i64) -> Result<Vec<(UserRow, Vec<Grant>)>> {
         if !actor.can_somewhere(Capability::AccountAdmin) {
             return Err(self.deny(ctx, actor, "account.list", "user:*").await?);

@@ -38,6 +38,7 @@ impl MakeRequestId for RequestIds {
 }
 
 pub fn build_router(state: AppState) -> Router {
+    let hsts = state.secure_cookies;
     let (api_routes, openapi) = api::router();
     let openapi_json: Arc<String> = Arc::new(openapi.to_pretty_json().unwrap_or_default());
     let mut prefix = [0u8; 3];
@@ -69,6 +70,11 @@ pub fn build_router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        // Behind TLS (DANGJIAN_SECURE_COOKIES) browsers are told to come back only over HTTPS.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+        ))
         .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -46,6 +46,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))
         .routes(routes!(users::create, users::list))
+        .routes(routes!(users::end_sessions))
         .routes(routes!(orgs::create, orgs::list))
         .routes(routes!(orgs::get))
         .routes(routes!(orgs::stats))

@@ -68,3 +68,15 @@ pub async fn list(
             .collect(),
     ))
 }
+
+/// End every session and token of an account (account administrators).
+#[utoipa::path(post, path = "/api/v1/users/{id}/end-sessions", tag = "users", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn end_sessions(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    api(s.platform.end_sessions(&c.ctx, &c.actor, id).await, &c.ctx)?;
+    Ok(StatusCode::NO_CONTENT)
+}

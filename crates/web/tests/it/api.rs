@@ -461,3 +461,24 @@ async fn guessing_the_old_password_counts_toward_the_lockout() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_administrator_ends_all_sessions_of_an_account() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let second = app.login("staff", USER_PW).await;
+        let (_, me) = app.call("GET", "/api/v1/me", None, Some(&t.staff)).await;
+        let staff_id = me["user_id"].as_i64().unwrap();
+        let (st, _) = app.call("POST", &format!("/api/v1/users/{staff_id}/end-sessions"), None, Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "a secretary may not");
+        assert_eq!(app.call("GET", "/api/v1/me", None, Some(&second)).await.0, StatusCode::OK);
+        let (st, _) = app.call("POST", &format!("/api/v1/users/{staff_id}/end-sessions"), None, Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        for token in [&t.staff, &second] {
+            assert_eq!(app.call("GET", "/api/v1/me", None, Some(token)).await.0, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(app.call("GET", "/api/v1/me", None, Some(&t.admin)).await.0, StatusCode::OK, "others keep theirs");
+        app
+    })
+    .await;
+}

@@ -201,3 +201,21 @@ async fn a_new_login_ends_the_session_the_browser_had() {
     assert_eq!(app.page("/", &second).await.0, StatusCode::OK);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn hsts_only_when_served_over_tls() {
+    use tower::ServiceExt;
+    let app = TestApp::new(kernel::Backend::Sqlite).await;
+    let (_, plain, _) = app.request(Request::builder().uri("/login").body(Body::empty()).unwrap()).await;
+    assert!(plain.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    let state = web::AppState {
+        platform: app.platform.clone(),
+        metrics: std::sync::Arc::new(ops::Metrics::default()),
+        secure_cookies: true,
+    };
+    let resp =
+        web::build_router(state).oneshot(Request::builder().uri("/login").body(Body::empty()).unwrap()).await.unwrap();
+    let hsts = resp.headers().get(header::STRICT_TRANSPORT_SECURITY).unwrap().to_str().unwrap().to_string();
+    assert!(hsts.starts_with("max-age="));
+    app.cleanup().await;
+}
