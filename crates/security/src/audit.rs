@@ -189,12 +189,72 @@ impl ChainChecker {
 const PAGE: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash \
      FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";
 
+/// Entries after `after`, in order, at most `limit` (for verifying and exporting in pages).
+pub async fn entries_after(db: &Db, after: i64, limit: i64) -> Result<Vec<Entry>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(PAGE).bind(after).bind(limit).fetch_all(p).await)?)
+}
+
+/// One entry as a line of an export file: every hashed field, times in microseconds and hashes in hex,
+/// so that `audit verify --file` recomputes exactly what the database holds, away from the database.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ExportLine {
+    pub seq: i64,
+    pub at_micros: i64,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub result: String,
+    pub request_id: String,
+    pub ip: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl ExportLine {
+    pub fn from_entry(e: &Entry) -> ExportLine {
+        ExportLine {
+            seq: e.seq,
+            at_micros: micros(e.at),
+            actor_id: e.actor_id,
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            target: e.target.clone(),
+            result: e.result.clone(),
+            request_id: e.request_id.clone(),
+            ip: e.ip.clone(),
+            detail: e.detail.clone(),
+            prev_hash: hex::encode(&e.prev_hash),
+            hash: hex::encode(&e.hash),
+        }
+    }
+
+    /// The entry back, or `None` when a field cannot be read (a damaged file).
+    pub fn to_entry(&self) -> Option<Entry> {
+        Some(Entry {
+            seq: self.seq,
+            at: OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.at_micros) * 1000).ok()?,
+            actor_id: self.actor_id,
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            target: self.target.clone(),
+            result: self.result.clone(),
+            request_id: self.request_id.clone(),
+            ip: self.ip.clone(),
+            detail: self.detail.clone(),
+            prev_hash: hex::decode(&self.prev_hash).ok()?,
+            hash: hex::decode(&self.hash).ok()?,
+        })
+    }
+}
+
 /// Verifies the whole chain in the database, reading it in pages.
 pub async fn verify(db: &Db) -> Result<Verdict, DbError> {
     let mut checker = ChainChecker::new();
     let mut after = 0i64;
     loop {
-        let rows: Vec<Entry> = on_db!(db, p => sqlx::query_as(PAGE).bind(after).bind(20_000i64).fetch_all(p).await)?;
+        let rows = entries_after(db, after, 20_000).await?;
         let Some(last) = rows.last() else { break };
         after = last.seq;
         for e in &rows {

@@ -50,8 +50,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Check the whole hash chain: exit 0 when intact, 1 with the first broken entry named.
-    Verify,
+    /// Check the whole hash chain: exit 0 when intact, 1 with the first broken entry named. With
+    /// --file, check an exported file instead, away from the database.
+    Verify {
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
+    /// Write the whole chain to a file (one JSON entry per line) and print its head hash, to keep apart
+    /// from the database (a later rewrite of the chain no longer matches the head kept elsewhere).
+    Export {
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -68,7 +78,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { scale, seed } => demo_cmd(settings, &scale, seed).await,
-        Command::Audit { action: AuditAction::Verify } => audit_verify(settings).await,
+        Command::Audit { action: AuditAction::Verify { file: None } } => audit_verify(settings).await,
+        Command::Audit { action: AuditAction::Verify { file: Some(file) } } => audit_verify_file(&file),
+        Command::Audit { action: AuditAction::Export { out } } => audit_export(settings, &out).await,
     }
 }
 
@@ -171,6 +183,10 @@ async fn audit_verify(s: Settings) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let verdict = audit::verify(&platform.db).await?;
     platform.db.close().await;
+    report(verdict, started)
+}
+
+fn report(verdict: Verdict, started: std::time::Instant) -> anyhow::Result<()> {
     match verdict {
         Verdict::Intact { entries, head_hash } => {
             println!(
@@ -184,4 +200,49 @@ async fn audit_verify(s: Settings) -> anyhow::Result<()> {
             std::process::exit(1);
         }
     }
+}
+
+fn audit_verify_file(file: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let started = std::time::Instant::now();
+    let reader =
+        std::io::BufReader::new(std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?);
+    let mut checker = audit::ChainChecker::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some(entry) = serde_json::from_str::<audit::ExportLine>(&line).ok().and_then(|l| l.to_entry()) else {
+            eprintln!("audit file BROKEN at line {}: not an audit entry", n + 1);
+            std::process::exit(1);
+        };
+        if !checker.feed(&entry) {
+            break;
+        }
+    }
+    report(checker.finish(), started)
+}
+
+async fn audit_export(s: Settings, out: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let platform = open(&s).await?;
+    let mut file =
+        std::io::BufWriter::new(std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?);
+    let mut checker = audit::ChainChecker::new();
+    let mut after = 0;
+    loop {
+        let rows = audit::entries_after(&platform.db, after, 20_000).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        for e in &rows {
+            checker.feed(e);
+            serde_json::to_writer(&mut file, &audit::ExportLine::from_entry(e))?;
+            file.write_all(b"\n")?;
+        }
+    }
+    file.flush()?;
+    platform.db.close().await;
+    // Exporting a broken chain is allowed (it is evidence), but the operator is told.
+    report(checker.finish(), std::time::Instant::now())
 }

@@ -35,6 +35,30 @@ fn audit_verify_passes_then_names_the_edited_entry() {
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
 
+    // The exported chain verifies away from the database; an edited line is named.
+    let export = dir.join("audit.ndjson");
+    let out = dangjian(&dir, &["audit", "export", "--out", export.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let head = String::from_utf8_lossy(&out.stdout).to_string();
+    let checked = dangjian(&dir, &["audit", "verify", "--file", export.to_str().unwrap()]);
+    assert!(checked.status.success());
+    assert_eq!(
+        head.split("head ").nth(1).map(|h| &h[..64]),
+        String::from_utf8_lossy(&checked.stdout).split("head ").nth(1).map(|h| &h[..64]),
+        "the file's head is the database's head"
+    );
+    let text = std::fs::read_to_string(&export).unwrap();
+    let tampered = text.replacen("\"target\":\"user:security\"", "\"target\":\"user:mallory\"", 1);
+    assert_ne!(text, tampered);
+    std::fs::write(&export, tampered).unwrap();
+    let bad = dangjian(&dir, &["audit", "verify", "--file", export.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("BROKEN at entry 3"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+
     // Edit entry 2 around the trigger, as someone with the file would.
     let rt = tokio_runtime();
     rt.block_on(async {
