@@ -121,7 +121,7 @@ impl Default for Settings {
             mfa_required: true,
             cache_ttl: Duration::from_secs(2),
             lockout_threshold: 5,
-            lockout_duration: Duration::from_secs(15 * 60),
+            lockout_duration: Duration::from_secs(30 * 60),
         }
     }
 }
