@@ -46,6 +46,13 @@ async fn call(router: &Router, method: &str, uri: &str, token: &str, body: Optio
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Signs in through the API; `None` when the account cannot (it does not exist yet).
+async fn login(router: &Router, username: &str) -> Option<String> {
+    let body = format!(r#"{{"username":"{username}","password":"Demo-2026!"}}"#);
+    let (_, text) = call(router, "POST", "/api/v1/auth/login", "", Some(body)).await;
+    serde_json::from_str::<Value>(&text).ok()?["token"].as_str().map(str::to_string)
+}
+
 /// Runs `f` `n` times after 3 warm-up runs; returns (p50, p95, mean) in milliseconds.
 async fn time<F, Fut>(n: usize, mut f: F) -> (f64, f64, f64)
 where
@@ -151,8 +158,7 @@ async fn main() {
         web::AppState { platform: p.clone(), metrics: Arc::new(ops::Metrics::default()), secure_cookies: false };
     let router = web::build_router(state);
     let login_body = r#"{"username":"staff","password":"Demo-2026!"}"#.to_string();
-    let (_, body) = call(&router, "POST", "/api/v1/auth/login", "", Some(login_body.clone())).await;
-    let token = serde_json::from_str::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
+    let token = login(&router, "staff").await.unwrap();
     let (_, me) = call(&router, "GET", "/api/v1/me", &token, None).await;
     let root: i64 = serde_json::from_str::<Value>(&me).unwrap()["grants"][0]["org_id"].as_i64().unwrap();
     // The province's top committee, a university, a college and a branch.
@@ -164,33 +170,14 @@ async fn main() {
     let branch = serde_json::from_str::<Value>(&branches).unwrap()[0]["id"].as_i64().unwrap();
 
     // The province-wide subtree needs a province-wide reader: the security admin grants one for the bench.
-    let (_, sec) = call(
-        &router,
-        "POST",
-        "/api/v1/auth/login",
-        "",
-        Some(r#"{"username":"security","password":"Demo-2026!"}"#.into()),
-    )
-    .await;
-    let sec = serde_json::from_str::<Value>(&sec).unwrap()["token"].as_str().unwrap().to_string();
+    let sec = login(&router, "security").await.unwrap();
     if let Some(prov) = province {
         let body = format!(
             r#"{{"username":"bench_province","password":"Demo-2026!","display_name":"省级组织员","grants":[{{"role":"org_staff","org_id":{prov}}}]}}"#
         );
         let _ = call(&router, "POST", "/api/v1/users", &sec, Some(body)).await;
     }
-    let (_, pt) = call(
-        &router,
-        "POST",
-        "/api/v1/auth/login",
-        "",
-        Some(r#"{"username":"bench_province","password":"Demo-2026!"}"#.into()),
-    )
-    .await;
-    let province_token = serde_json::from_str::<Value>(&pt)
-        .ok()
-        .and_then(|v| v["token"].as_str().map(str::to_string))
-        .unwrap_or(token.clone());
+    let province_token = login(&router, "bench_province").await.unwrap_or(token.clone());
     let province = province.unwrap_or(root);
 
     let (_, stats) = call(&router, "GET", &format!("/api/v1/orgs/{province}/stats"), &province_token, None).await;

@@ -482,3 +482,36 @@ async fn an_administrator_ends_all_sessions_of_an_account() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bad_organizations_get_field_errors_and_write_nothing() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let org = |name: &str, kind: &str, parent: Option<i64>, category: &str| {
+            json!({"name": name, "kind": kind, "parent_id": parent, "category": category})
+        };
+        let cases = vec![
+            (org("甲", "branch", Some(t.ca), "student"), "name"),
+            (org("新支部", "club", Some(t.ca), "student"), "kind"),
+            (org("新支部", "branch", Some(t.ca), "alumni"), "category"),
+            (org("新学院党委", "college_committee", Some(t.ba), "mixed"), "kind"),
+            (org("艺术设计学院学生第一党支部", "branch", Some(t.ca), "student"), "name"),
+            (org("新支部", "branch", Some(987_654), "student"), "parent_id"),
+        ];
+        for (body, field) in cases {
+            let (st, v) = app.call("POST", "/api/v1/orgs", Some(body), Some(&t.staff)).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {v}");
+            assert!(v["error"]["fields"][field].is_string(), "fields.{field} in {v}");
+        }
+        let (_, children) = app.call("GET", &format!("/api/v1/orgs?parent_id={}", t.ca), None, Some(&t.staff)).await;
+        assert_eq!(children.as_array().unwrap().len(), 1, "nothing written");
+        // Staff may add below her subtree; a secretary may not, and the other college is not hers to see.
+        app.post_ok("/api/v1/orgs", org("艺术设计学院学生第二党支部", "branch", Some(t.ca), "student"), &t.staff).await;
+        let (st, _) = app.call("POST", "/api/v1/orgs", Some(org("党小组", "group", Some(t.bb), "faculty")), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "another branch reads as not existing");
+        let (st, _) = app.call("POST", "/api/v1/users/999999/end-sessions", None, Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        app
+    })
+    .await;
+}
