@@ -158,6 +158,26 @@ impl Db {
         Ok(())
     }
 
+    /// Applies pending migrations up to and including `version`, no further: a restore brings an empty
+    /// database to the schema its backup was taken at, loads the rows, and leaves later migrations to the
+    /// next start.
+    pub async fn migrate_to(&self, version: i64) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run_to(version, p).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run_to(version, p).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether this build carries migration `version` for this database (a backup names the version its
+    /// schema was at; a build that does not know it cannot restore it).
+    pub fn knows_migration(&self, version: i64) -> bool {
+        match self {
+            Db::Sqlite(_) => SQLITE_MIGRATIONS.version_exists(version),
+            Db::Postgres(_) => POSTGRES_MIGRATIONS.version_exists(version),
+        }
+    }
+
     /// Begins a write transaction (see [`DbTx`]).
     pub async fn begin(&self) -> Result<DbTx, DbError> {
         Ok(match self {

@@ -1,6 +1,9 @@
-//! Support system 2b — 技术保障与运维 (operations): what the IT centre's monitoring reads.
-//! Request counters and latency sums are kept in atomics and rendered as Prometheus text; backup,
-//! restore and maintenance mode arrive with the operations issue.
+//! Support system 2b — 技术保障与运维 (operations): what the IT centre's monitoring reads and what it
+//! runs to keep the data safe. Request counters and latency sums are kept in atomics and rendered as
+//! Prometheus text; [`backup`] holds online backup, verification and restore. Scheduled backups and
+//! maintenance mode arrive with the later operations items.
+
+pub mod backup;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

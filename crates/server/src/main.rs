@@ -46,6 +46,25 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Online, consistent backup of the whole database into one file (while the platform keeps serving).
+    /// The key file is NOT in the backup: keep it apart (docs/OPERATIONS.md).
+    #[command(args_conflicts_with_subcommands = true)]
+    Backup {
+        /// The file to write (must not exist), e.g. dangjian-2026-05-01.jsonl.gz.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[command(subcommand)]
+        action: Option<BackupAction>,
+    },
+    /// Restore a backup into an EMPTY database (a new data dir, or a new PostgreSQL database), checked
+    /// row for row before it is committed. The key file the backup was taken with must be in place.
+    Restore { file: std::path::PathBuf },
+}
+
+#[derive(Subcommand)]
+enum BackupAction {
+    /// Check a backup file's integrity (checksums, audit chain, manifest) without any database.
+    Verify { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -81,6 +100,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit { action: AuditAction::Verify { file: None } } => audit_verify(settings).await,
         Command::Audit { action: AuditAction::Verify { file: Some(file) } } => audit_verify_file(&file),
         Command::Audit { action: AuditAction::Export { out } } => audit_export(settings, &out).await,
+        Command::Backup { action: Some(BackupAction::Verify { file }), .. } => backup_verify(&settings, &file),
+        Command::Backup { out: Some(out), action: None } => backup_cmd(settings, &out).await,
+        Command::Backup { out: None, action: None } => bail!("backup needs --out FILE (or: backup verify FILE)"),
+        Command::Restore { file } => restore_cmd(settings, &file).await,
     }
 }
 
@@ -245,4 +268,101 @@ async fn audit_export(s: Settings, out: &std::path::Path) -> anyhow::Result<()> 
     platform.db.close().await;
     // Exporting a broken chain is allowed (it is evidence), but the operator is told.
     report(checker.finish(), std::time::Instant::now())
+}
+
+/// The key file the platform runs with, which must already exist: backup and restore never create one
+/// (a new key could decrypt nothing that is stored).
+fn existing_keys(s: &Settings) -> anyhow::Result<KeyRing> {
+    if !s.key_file.exists() {
+        bail!(
+            "key file {} not found. A backup and a restore need the key file the platform runs with; before a \
+             restore, copy the key file kept apart from the backups to this path (or set DANGJIAN_KEY_FILE)",
+            s.key_file.display()
+        );
+    }
+    KeyRing::load_or_create(&s.key_file).context("reading the key file")
+}
+
+/// Opens the database without migrating it: a backup must not change the schema under a running server,
+/// and a restore migrates only as far as its backup.
+async fn connect_only(s: &Settings) -> anyhow::Result<kernel::Db> {
+    if s.database_url.is_none() && !s.data_dir.join("dangjian.db").exists() {
+        bail!("no database at {}", s.data_dir.join("dangjian.db").display());
+    }
+    kernel::Db::connect(s.database_url.as_deref(), &s.data_dir).await.context("opening the database")
+}
+
+fn print_manifest(m: &ops::backup::Manifest, w: &ops::backup::Written) {
+    let h = &m.header;
+    println!(
+        "  from {} (dangjian {}), schema version {}, taken at {}",
+        h.backend, h.dangjian_version, h.schema_version, h.created_at
+    );
+    println!("  {} rows in {} tables (not included: {}):", m.total_rows(), m.tables.len(), h.excluded.join(", "));
+    for t in &m.tables {
+        println!("    {:<24} {:>10} rows  sha256 {}", t.name, t.rows, t.sha256);
+    }
+    println!("  audit chain: {} entries, head {}", m.audit.entries, m.audit.head);
+    println!("  file: {} bytes, sha256 {}", w.bytes, w.sha256);
+}
+
+async fn backup_cmd(s: Settings, out: &std::path::Path) -> anyhow::Result<()> {
+    let keys = existing_keys(&s)?;
+    let db = connect_only(&s).await?;
+    let result = ops::backup::backup(&db, &keys, out).await;
+    db.close().await;
+    let report = result.with_context(|| format!("backing up to {}", out.display()))?;
+    println!("backup written: {} ({:.2} s)", report.written.path.display(), report.seconds);
+    print_manifest(&report.manifest, &report.written);
+    println!(
+        "密钥文件不在备份中：请将 {} 与备份分开妥善保管，恢复时需要它。(The key file is not in the backup: keep it apart.)",
+        s.key_file.display()
+    );
+    if let Some(broken) = &report.manifest.audit.broken {
+        eprintln!(
+            "WARNING: the audit chain is BROKEN ({broken}); the backup was kept as evidence but will not restore"
+        );
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn backup_verify(s: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let (manifest, written) = ops::backup::verify(file).with_context(|| format!("verifying {}", file.display()))?;
+    println!("backup intact: {} ({:.2} s)", file.display(), started.elapsed().as_secs_f64());
+    print_manifest(&manifest, &written);
+    // Informative only: the file is intact whichever key file is at hand.
+    if s.key_file.exists() {
+        let matches = KeyRing::load_or_create(&s.key_file)
+            .ok()
+            .is_some_and(|k| ops::backup::check_keys(&manifest.header.keys, &k).is_ok());
+        let verdict =
+            if matches { "matches this backup" } else { "does NOT match this backup (a restore would refuse)" };
+        println!("  key file {}: {verdict}", s.key_file.display());
+    }
+    Ok(())
+}
+
+async fn restore_cmd(s: Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let (manifest, written) = ops::backup::verify(file).with_context(|| format!("verifying {}", file.display()))?;
+    println!("backup intact: {}", file.display());
+    print_manifest(&manifest, &written);
+    let keys = existing_keys(&s)?;
+    ops::backup::check_keys(&manifest.header.keys, &keys)
+        .with_context(|| format!("key file {}", s.key_file.display()))?;
+    let db = kernel::Db::connect(s.database_url.as_deref(), &s.data_dir).await.context("opening the database")?;
+    let result = ops::backup::restore(&db, file, &manifest, &written).await;
+    db.close().await;
+    let report = result.with_context(|| format!("restoring {}", file.display()))?;
+    println!(
+        "restore complete and verified: {} rows in {} tables, audit chain {} entries with head {} ({:.2} s)",
+        report.tables.iter().map(|t| t.rows).sum::<u64>(),
+        report.tables.len(),
+        report.manifest.audit.entries,
+        report.manifest.audit.head,
+        report.seconds
+    );
+    println!("sessions are not restored: everyone signs in again. Later migrations are applied at the next start.");
+    Ok(())
 }
