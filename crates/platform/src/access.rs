@@ -63,6 +63,8 @@ pub struct Actor {
     pub person_id: Option<i64>,
     /// Grants in force today (terms of office that ended or have not started are left out on load).
     pub grants: Vec<Grant>,
+    /// When this session's holder last proved who they are (login or step-up); `None` outside a session.
+    pub reauth_at: Option<time::OffsetDateTime>,
 }
 
 /// Where a capability reaches for one actor.
@@ -74,6 +76,11 @@ pub enum Scope {
 }
 
 impl Actor {
+    /// Administrators and org staff: shorter idle sessions, a second factor (security.md AT-4, AT-5).
+    pub fn is_privileged(&self) -> bool {
+        self.grants.iter().any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff)
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.grants.iter().any(|g| g.role == role)
     }
@@ -161,6 +168,7 @@ mod tests {
             username: "u".into(),
             display_name: "u".into(),
             person_id: None,
+            reauth_at: None,
             grants: grants
                 .iter()
                 .map(|(role, path)| Grant {

@@ -260,6 +260,7 @@ pub async fn generate(p: &Platform, scale: Scale, seed: u64, progress: &(dyn Fn(
         username: "system".into(),
         display_name: "system".into(),
         person_id: None,
+        reauth_at: Some(time::OffsetDateTime::now_utc()),
         grants: vec![crate::model::Grant {
             role: Role::SecurityAdmin,
             org_id: None,

@@ -19,6 +19,9 @@ use crate::model::*;
 use crate::rules::{self, FieldErrors, IdNumber, PersonInput, ValidPerson};
 use crate::store::{self, PeopleFilter};
 
+mod mfa;
+pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
+
 /// The one error type of the platform crate. `code()` is the stable API code; `message()` the Chinese
 /// text users read.
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +34,15 @@ pub enum Error {
     Unauthenticated,
     #[error("wrong username or password")]
     BadCredentials,
+    /// The password was right; the second factor is still needed (`enrolled`) or must first be set up.
+    /// `challenge` continues this login without asking for the password again.
     #[error("a second factor is required")]
-    MfaRequired,
+    SecondFactor { challenge: String, enrolled: bool },
+    #[error("wrong one-time password or recovery code")]
+    BadSecondFactor,
+    /// A sensitive action needs the password (and second factor) again within the last minutes.
+    #[error("re-authentication required")]
+    ReauthRequired,
     #[error("invalid input")]
     Invalid(FieldErrors),
     #[error("conflict: {0}")]
@@ -50,7 +60,10 @@ impl Error {
             Error::Forbidden => "forbidden",
             Error::Unauthenticated => "unauthenticated",
             Error::BadCredentials => "bad_credentials",
-            Error::MfaRequired => "mfa_required",
+            Error::SecondFactor { enrolled: true, .. } => "mfa_required",
+            Error::SecondFactor { enrolled: false, .. } => "mfa_enrollment_required",
+            Error::BadSecondFactor => "bad_second_factor",
+            Error::ReauthRequired => "reauth_required",
             Error::Invalid(_) => "validation_failed",
             Error::Conflict(_) => "conflict",
             Error::Db(DbError::Busy) => "busy",
@@ -64,9 +77,12 @@ impl Error {
             Error::Forbidden => "您没有执行此操作的权限".into(),
             Error::Unauthenticated => "请先登录".into(),
             Error::BadCredentials => "用户名或密码错误；连续输错多次，账号将被临时锁定".into(),
-            Error::MfaRequired => {
-                "该账号需要二次认证（动态口令）后才能登录；二次认证尚未为此账号启用，请联系安全管理员".into()
+            Error::SecondFactor { enrolled: true, .. } => "请输入手机验证器（身份验证器应用）中的6位动态口令".into(),
+            Error::SecondFactor { enrolled: false, .. } => {
+                "该账号须使用二次认证（动态口令）登录，请先用手机身份验证器绑定".into()
             }
+            Error::BadSecondFactor => "动态口令或恢复码错误；动态口令每30秒更新，且每个只能使用一次".into(),
+            Error::ReauthRequired => "此操作较为敏感，请重新验证身份（10分钟内有效）后再试".into(),
             Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
             Error::Conflict(m) => (*m).into(),
             Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
@@ -95,6 +111,12 @@ pub struct Settings {
     pub passwords: PasswordParams,
     /// A web session ends after this long without a request.
     pub session_idle: Duration,
+    /// The same for administrators and org staff (security.md AT-4: 15 minutes).
+    pub session_idle_privileged: Duration,
+    /// How recent the last proof of identity must be for a sensitive action (security.md AT-7).
+    pub reauth_window: Duration,
+    /// How long a right password waits for its second factor.
+    pub challenge_ttl: Duration,
     /// A web session ends this long after login, whatever happens.
     pub session_absolute: Duration,
     /// An API token's lifetime.
@@ -116,6 +138,9 @@ impl Default for Settings {
         Settings {
             passwords: PasswordParams::default(),
             session_idle: Duration::from_secs(30 * 60),
+            session_idle_privileged: Duration::from_secs(15 * 60),
+            reauth_window: Duration::from_secs(10 * 60),
+            challenge_ttl: Duration::from_secs(5 * 60),
             session_absolute: Duration::from_secs(12 * 3600),
             token_ttl: Duration::from_secs(12 * 3600),
             mfa_required: true,
@@ -136,6 +161,26 @@ pub struct Platform {
     /// Bumped after every commit that ends sessions. A cached session is used only while its generation
     /// is current, so no request in flight can bring back a session that has just ended.
     session_generation: std::sync::atomic::AtomicU64,
+    /// Pages of the people list, for `cache_ttl`, while `people_generation` is unchanged.
+    pages: TtlCache<PageKey, (u64, PeoplePage)>,
+    /// Bumped after every commit that changes people or organizations on this instance, so this
+    /// instance never serves a list page older than its own last write.
+    people_generation: std::sync::atomic::AtomicU64,
+}
+
+/// What decides a people-list page: the caller's readable ranges (not the caller: two secretaries of one
+/// branch share their pages), the filters and the position.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct PageKey {
+    ranges: Vec<String>,
+    org_id: Option<i64>,
+    stage: Option<String>,
+    category: Option<String>,
+    text: Option<String>,
+    id_number_bidx: Option<Vec<u8>>,
+    cursor: Option<String>,
+    skip_pages: i64,
+    per_page: i64,
 }
 
 /// A session as a request needs it, kept for `cache_ttl` (see [`Settings::cache_ttl`]).
@@ -282,6 +327,8 @@ impl Platform {
             callers: TtlCache::new(settings.cache_ttl, 10_000),
             orgs: TtlCache::new(settings.cache_ttl, 50_000),
             session_generation: std::sync::atomic::AtomicU64::new(0),
+            pages: TtlCache::new(settings.cache_ttl, 2_000),
+            people_generation: std::sync::atomic::AtomicU64::new(0),
             settings,
         })
     }
@@ -345,8 +392,17 @@ impl Platform {
         Ok(generated.then_some(password))
     }
 
-    /// Checks a username and password and opens a session (web) or a token (API).
-    pub async fn login(&self, ctx: &Ctx, username: &str, password: &str, kind: SessionKind) -> Result<Login> {
+    /// Checks a username and password and opens a session (web) or a token (API). Where a second factor
+    /// is needed, `otp` may carry it (a 6-digit code or a recovery code); without it the answer is
+    /// [`Error::SecondFactor`] with a challenge that [`Platform::login_second_factor`] completes.
+    pub async fn login(
+        &self,
+        ctx: &Ctx,
+        username: &str,
+        password: &str,
+        otp: Option<&str>,
+        kind: SessionKind,
+    ) -> Result<Login> {
         let username = username.trim();
         let user = store::user_by_username(&self.db, username).await?;
         let t = now();
@@ -374,15 +430,46 @@ impl Platform {
             return Err(Error::BadCredentials);
         };
         let actor = self.actor_of(&user).await?;
-        let needs_mfa = actor.grants.iter().any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff);
-        if self.settings.mfa_required && needs_mfa {
-            audit::append_alone(
-                &self.db,
-                event(Some(&actor), ctx, "auth.login", target, "denied", "mfa_required".into()),
-            )
-            .await?;
-            return Err(Error::MfaRequired);
+        let factor = store::totp_of(&self.db, user.id).await?;
+        let enrolled = factor.as_ref().is_some_and(|f| f.confirmed_at.is_some());
+        let role_needs_mfa = actor.is_privileged();
+        // Whoever set up an authenticator uses it, required or not.
+        let needs_mfa = enrolled || (self.settings.mfa_required && role_needs_mfa);
+        let mut tx = self.db.begin().await?;
+        let mut how = kind.code().to_string();
+        if needs_mfa {
+            let Some(code) = otp.map(str::trim).filter(|c| !c.is_empty() && enrolled) else {
+                drop(tx);
+                let challenge = self.new_challenge(user.id, kind).await?;
+                audit::append_alone(
+                    &self.db,
+                    event(Some(&actor), ctx, "auth.login", target, "challenge", "second_factor".into()),
+                )
+                .await?;
+                return Err(Error::SecondFactor { challenge, enrolled });
+            };
+            if !self.use_second_factor(&mut tx, user.id, code).await? {
+                drop(tx);
+                return Err(self.second_factor_failed(ctx, &actor, user.id, None).await?);
+            }
+            how.push_str("+totp");
         }
+        let login = self.open_session(&mut tx, ctx, &user, actor, kind, &how).await?;
+        tx.commit().await?;
+        Ok(login)
+    }
+
+    /// Opens a session for a user whose password (and second factor, where needed) were just checked,
+    /// in the caller's transaction.
+    pub(crate) async fn open_session(
+        &self,
+        tx: &mut kernel::DbTx,
+        ctx: &Ctx,
+        user: &UserRow,
+        mut actor: Actor,
+        kind: SessionKind,
+        how: &str,
+    ) -> Result<Login> {
         let token = token::new_token()?;
         let t = now();
         let ttl = match kind {
@@ -390,10 +477,9 @@ impl Platform {
             SessionKind::Api => self.settings.token_ttl,
         };
         let expires_at = t + ttl;
-        let mut tx = self.db.begin().await?;
-        store::clear_login_failures(&mut tx, user.id).await?;
+        store::clear_login_failures(tx, user.id).await?;
         store::insert_session(
-            &mut tx,
+            tx,
             &store::NewSession {
                 token_hash: &token::hash(&token),
                 user_id: user.id,
@@ -405,8 +491,9 @@ impl Platform {
             },
         )
         .await?;
-        audit::append(&mut tx, event(Some(&actor), ctx, "auth.login", target, "ok", kind.code().into())).await?;
-        tx.commit().await?;
+        actor.reauth_at = Some(t);
+        let target = format!("user:{}", user.username);
+        audit::append(tx, event(Some(&actor), ctx, "auth.login", target, "ok", how.into())).await?;
         Ok(Login { token, expires_at, actor })
     }
 
@@ -427,7 +514,9 @@ impl Platform {
             }
         };
         let t = now();
-        let idle_over = s.web && s.last_seen_at + self.settings.session_idle < t;
+        let idle =
+            if s.actor.is_privileged() { self.settings.session_idle_privileged } else { self.settings.session_idle };
+        let idle_over = s.web && s.last_seen_at + idle < t;
         if s.revoked || s.expires_at <= t || idle_over || !s.active {
             return Err(Error::Unauthenticated);
         }
@@ -443,6 +532,12 @@ impl Platform {
     /// After a commit that ended sessions: every cached session is reloaded before its next use.
     fn sessions_ended(&self) {
         self.session_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// After a commit that changed people or organizations: every cached list page is read again before
+    /// its next use. The applications call this after their own commits that move or change people.
+    pub fn people_changed(&self) {
+        self.people_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     async fn load_session(&self, hash: &[u8]) -> Result<Option<CachedSession>> {
@@ -479,6 +574,7 @@ impl Platform {
                 display_name: s.display_name.clone(),
                 person_id: s.person_id,
                 grants,
+                reauth_at: s.reauth_at,
             },
         }))
     }
@@ -499,6 +595,7 @@ impl Platform {
             display_name: user.display_name.clone(),
             person_id: user.person_id,
             grants,
+            reauth_at: None,
         })
     }
 
@@ -569,6 +666,10 @@ impl Platform {
             if !bootstrap {
                 return Err(self.refuse(ctx, actor, "account.create", "user:new").await?);
             }
+        }
+        // Granting a role is a sensitive action (security.md AT-7).
+        if !input.grants.is_empty() {
+            self.require_recent_auth(actor)?;
         }
         let mut errors = FieldErrors::new();
         let username = input.username.trim();
@@ -795,6 +896,7 @@ impl Platform {
         .await?;
         let row = store::get_org_tx(&mut tx, id).await?.ok_or(Error::NotFound)?;
         tx.commit().await?;
+        self.people_changed();
         Ok(Org::from_row(row))
     }
 
@@ -946,6 +1048,7 @@ impl Platform {
         let detail = format!("org:{} stage:{} category:{}", org.id, v.stage.code(), v.category.code());
         audit::append(&mut tx, event(Some(actor), ctx, "person.create", format!("person:{id}"), "ok", detail)).await?;
         tx.commit().await?;
+        self.people_changed();
         let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
         Ok((Person::from_row(row, org.name), v.warnings))
     }
@@ -1027,6 +1130,7 @@ impl Platform {
         let changed = changed_items(patch);
         audit::append(&mut tx, event(Some(actor), ctx, "person.update", format!("person:{id}"), "ok", changed)).await?;
         tx.commit().await?;
+        self.people_changed();
         let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
         Ok((Person::from_row(row, org.name), v.warnings))
     }
@@ -1065,9 +1169,26 @@ impl Platform {
                 Err(_) => filter.text = Some(text.chars().take(50).collect()),
             }
         }
+        let skip_pages = q.page.unwrap_or(1).clamp(1, 500) - 1;
+        // The generation is read before the database, so a write that commits meanwhile makes this
+        // page stale at once instead of caching what it read before the write.
+        let generation = self.people_generation.load(std::sync::atomic::Ordering::SeqCst);
+        let key = PageKey {
+            ranges: ranges.clone(),
+            org_id: q.org_id,
+            stage: filter.stage.clone(),
+            category: filter.category.clone(),
+            text: filter.text.clone(),
+            id_number_bidx: filter.id_number_bidx.clone(),
+            cursor: q.cursor.clone(),
+            skip_pages,
+            per_page,
+        };
+        if let Some((_, page)) = self.pages.get(&key).filter(|(g, _)| *g == generation) {
+            return Ok(page);
+        }
         let mut after = q.cursor.as_deref().and_then(parse_cursor);
         // Offset paging (api-contract `page=`): walk the cursor forward; fine for the first pages.
-        let skip_pages = q.page.unwrap_or(1).clamp(1, 500) - 1;
         let mut rows = Vec::new();
         for round in 0..=skip_pages {
             rows =
@@ -1092,7 +1213,9 @@ impl Platform {
         } else {
             None
         };
-        Ok(PeoplePage { org, items, next_cursor, total })
+        let page = PeoplePage { org, items, next_cursor, total };
+        self.pages.put(key, (generation, page.clone()));
+        Ok(page)
     }
 
     /// Reads across disjoint, sorted subtree ranges as if they were one ordered list.

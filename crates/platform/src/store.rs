@@ -390,7 +390,7 @@ pub struct NewSession<'a> {
 }
 
 pub async fn insert_session(tx: &mut DbTx, s: &NewSession<'_>) -> Result<(), DbError> {
-    const SQL: &str = "INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)";
+    const SQL: &str = "INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent, reauth_at) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $4)";
     on_tx!(tx, c => sqlx::query(SQL)
         .bind(s.token_hash).bind(s.user_id).bind(s.kind).bind(s.now).bind(s.expires_at).bind(s.ip).bind(s.user_agent)
         .execute(c).await.map(|_| ()))?;
@@ -407,6 +407,7 @@ pub struct SessionActorRow {
     pub last_seen_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    pub reauth_at: Option<OffsetDateTime>,
     pub user_id: i64,
     pub username: String,
     pub display_name: String,
@@ -421,7 +422,7 @@ pub struct SessionActorRow {
 }
 
 pub async fn session_actor(db: &Db, hash: &[u8]) -> Result<Vec<SessionActorRow>, DbError> {
-    const SQL: &str = "SELECT s.id AS session_id, s.kind, s.last_seen_at, s.expires_at, s.revoked_at, \
+    const SQL: &str = "SELECT s.id AS session_id, s.kind, s.last_seen_at, s.expires_at, s.revoked_at, s.reauth_at, \
         u.id AS user_id, u.username, u.display_name, u.person_id, u.active, \
         g.role, g.org_id, o.name AS org_name, o.path AS org_path, g.starts_on, g.ends_on \
         FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -451,5 +452,130 @@ pub async fn revoke_user_sessions(
     const SQL: &str =
         "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND token_hash <> $3 AND revoked_at IS NULL";
     on_tx!(tx, c => sqlx::query(SQL).bind(now).bind(user_id).bind(except).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- second factor and step-up
+
+/// An account's authenticator: the encrypted secret, whether its enrolment was confirmed, and the last
+/// accepted time step.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TotpRow {
+    pub secret: Vec<u8>,
+    pub confirmed_at: Option<OffsetDateTime>,
+    pub last_step: i64,
+}
+
+pub async fn totp_of(db: &Db, user_id: i64) -> Result<Option<TotpRow>, DbError> {
+    const SQL: &str = "SELECT secret, confirmed_at, last_step FROM mfa_totp WHERE user_id = $1";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(user_id).fetch_optional(p).await)?)
+}
+
+/// Starts (or starts again) an enrolment that is not confirmed yet; a confirmed authenticator is kept.
+pub async fn put_pending_totp(
+    tx: &mut DbTx,
+    user_id: i64,
+    secret: &[u8],
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "INSERT INTO mfa_totp (user_id, secret, confirmed_at, last_step, created_at) \
+        VALUES ($1, $2, NULL, 0, $3) \
+        ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at \
+        WHERE mfa_totp.confirmed_at IS NULL";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(user_id).bind(secret).bind(now).execute(c).await
+        .map(|r| r.rows_affected() == 1))?)
+}
+
+/// Accepts time step `step` for the account once: false when that step or a later one was already used
+/// (RFC 6238 §5.2), so two requests racing with one code cannot both win.
+pub async fn use_totp_step(
+    tx: &mut DbTx,
+    user_id: i64,
+    step: i64,
+    confirm_at: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE mfa_totp SET last_step = $2, confirmed_at = COALESCE(confirmed_at, $3) \
+        WHERE user_id = $1 AND last_step < $2";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(user_id).bind(step).bind(confirm_at).execute(c).await
+        .map(|r| r.rows_affected() == 1))?)
+}
+
+pub async fn delete_totp(tx: &mut DbTx, user_id: i64) -> Result<bool, DbError> {
+    const SQL_CODES: &str = "DELETE FROM mfa_recovery_codes WHERE user_id = $1";
+    const SQL: &str = "DELETE FROM mfa_totp WHERE user_id = $1";
+    on_tx!(tx, c => sqlx::query(SQL_CODES).bind(user_id).execute(c).await.map(|_| ()))?;
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(user_id).execute(c).await.map(|r| r.rows_affected() == 1))?)
+}
+
+/// Replaces the account's recovery codes.
+pub async fn put_recovery_codes(tx: &mut DbTx, user_id: i64, hashes: &[Vec<u8>]) -> Result<(), DbError> {
+    const SQL_DELETE: &str = "DELETE FROM mfa_recovery_codes WHERE user_id = $1";
+    const SQL: &str = "INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES ($1, $2)";
+    on_tx!(tx, c => sqlx::query(SQL_DELETE).bind(user_id).execute(c).await.map(|_| ()))?;
+    for h in hashes {
+        on_tx!(tx, c => sqlx::query(SQL).bind(user_id).bind(h.as_slice()).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// Uses up one recovery code; false when it is not one of the account's unused codes.
+pub async fn use_recovery_code(tx: &mut DbTx, user_id: i64, hash: &[u8], now: OffsetDateTime) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE mfa_recovery_codes SET used_at = $3 WHERE id = \
+        (SELECT id FROM mfa_recovery_codes WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL LIMIT 1)";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(user_id).bind(hash).bind(now).execute(c).await
+        .map(|r| r.rows_affected() == 1))?)
+}
+
+pub async fn unused_recovery_codes(db: &Db, user_id: i64) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(user_id).fetch_one(p).await)?)
+}
+
+pub async fn insert_challenge(
+    db: &Db,
+    token_hash: &[u8],
+    user_id: i64,
+    kind: &str,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<(), DbError> {
+    const SQL: &str =
+        "INSERT INTO login_challenges (token_hash, user_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+    on_db!(db, p => sqlx::query(SQL).bind(token_hash).bind(user_id).bind(kind).bind(now).bind(expires_at)
+        .execute(p).await.map(|_| ()))?;
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ChallengeRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub expires_at: OffsetDateTime,
+    pub attempts: i64,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+pub async fn challenge(db: &Db, token_hash: &[u8]) -> Result<Option<ChallengeRow>, DbError> {
+    const SQL: &str =
+        "SELECT id, user_id, kind, expires_at, attempts, used_at FROM login_challenges WHERE token_hash = $1";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(token_hash).fetch_optional(p).await)?)
+}
+
+pub async fn challenge_failed(db: &Db, id: i64) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE login_challenges SET attempts = attempts + 1 WHERE id = $1";
+    on_db!(db, p => sqlx::query(SQL).bind(id).execute(p).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Marks a challenge used; false when another request used it first.
+pub async fn use_challenge(tx: &mut DbTx, id: i64, now: OffsetDateTime) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE login_challenges SET used_at = $2 WHERE id = $1 AND used_at IS NULL";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected() == 1))?)
+}
+
+pub async fn set_reauth(db: &Db, token_hash: &[u8], now: OffsetDateTime) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE sessions SET reauth_at = $2 WHERE token_hash = $1";
+    on_db!(db, p => sqlx::query(SQL).bind(token_hash).bind(now).execute(p).await.map(|_| ()))?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //!
 //! What every other part relies on to keep personal data safe: the key file ([`keys`]), field
 //! encryption with a blind index for exact look-ups ([`cipher`]), password hashing ([`password`]),
-//! masking for display ([`mask`]), and the tamper-evident, hash-chained audit log ([`audit`]).
+//! masking for display ([`mask`]), the second factor ([`totp`]), and the tamper-evident, hash-chained audit log ([`audit`]).
 
 pub mod audit;
 pub mod cipher;
@@ -10,6 +10,7 @@ pub mod keys;
 pub mod mask;
 pub mod password;
 pub mod token;
+pub mod totp;
 
 pub use cipher::FieldCipher;
 pub use keys::KeyRing;
@@ -25,6 +26,8 @@ pub enum SecurityError {
     Encrypt,
     #[error("password hashing: {0}")]
     Password(String),
+    #[error("one-time password: {0}")]
+    Totp(String),
     #[error("the system's random source failed")]
     Random,
     #[error(transparent)]

@@ -50,13 +50,18 @@ pub fn session_cookie(parts: &Parts) -> Option<String> {
 }
 
 pub fn session_cookie_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_of(headers, SESSION_COOKIE)
+}
+
+/// A cookie's value from the request.
+pub fn cookie_of(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
 }
 

@@ -30,14 +30,21 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub fields: Option<std::collections::BTreeMap<String, String>>,
+    /// For `mfa_required` / `mfa_enrollment_required` at login: continues this login at
+    /// `/api/v1/auth/second-factor` or `/api/v1/auth/mfa/enrol` without sending the password again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
     pub request_id: String,
 }
 
 pub fn status_of(e: &Error) -> StatusCode {
     match e {
         Error::NotFound => StatusCode::NOT_FOUND,
-        Error::Forbidden | Error::MfaRequired => StatusCode::FORBIDDEN,
-        Error::Unauthenticated | Error::BadCredentials => StatusCode::UNAUTHORIZED,
+        Error::Forbidden | Error::ReauthRequired | Error::SecondFactor { enrolled: false, .. } => StatusCode::FORBIDDEN,
+        Error::Unauthenticated
+        | Error::BadCredentials
+        | Error::BadSecondFactor
+        | Error::SecondFactor { enrolled: true, .. } => StatusCode::UNAUTHORIZED,
         Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::Db(kernel::DbError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
@@ -63,7 +70,9 @@ pub fn json_error(
     fields: Option<std::collections::BTreeMap<String, String>>,
     request_id: &str,
 ) -> Response {
-    let body = ErrorBody { error: ErrorDetail { code: code.into(), message, fields, request_id: request_id.into() } };
+    let body = ErrorBody {
+        error: ErrorDetail { code: code.into(), message, fields, challenge: None, request_id: request_id.into() },
+    };
     (status, Json(body)).into_response()
 }
 
@@ -77,6 +86,17 @@ impl IntoResponse for ApiError {
             Error::Invalid(f) => Some(f.clone()),
             _ => None,
         };
-        json_error(status, self.error.code(), self.error.message(), fields, &self.request_id)
+        let challenge = match &self.error {
+            Error::SecondFactor { challenge, .. } => Some(challenge.clone()),
+            _ => None,
+        };
+        let detail = ErrorDetail {
+            code: self.error.code().into(),
+            message: self.error.message(),
+            fields,
+            challenge,
+            request_id: self.request_id,
+        };
+        (status, Json(ErrorBody { error: detail })).into_response()
     }
 }

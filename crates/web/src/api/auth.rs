@@ -18,6 +18,10 @@ pub struct LoginBody {
     #[schema(example = "admin")]
     pub username: String,
     pub password: String,
+    /// The 6-digit code of the account's authenticator app, or a recovery code, where the account has
+    /// one. Without it such an account gets 401 `mfa_required` with a `challenge` to continue.
+    #[serde(default)]
+    pub otp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -29,16 +33,107 @@ pub struct TokenBody {
 
 /// Sign in; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginBody,
-    responses((status = 200, body = TokenBody), (status = 401, body = ErrorBody, description = "用户名或密码错误"),
-              (status = 403, body = ErrorBody, description = "需要二次认证")))]
+    responses((status = 200, body = TokenBody),
+              (status = 401, body = ErrorBody, description = "用户名或密码错误 (`bad_credentials`)；需要动态口令 (`mfa_required`, with `challenge`)"),
+              (status = 403, body = ErrorBody, description = "须先绑定动态口令 (`mfa_enrollment_required`, with `challenge`)")))]
 pub async fn login(
     State(s): State<AppState>,
     RequestCtx(ctx): RequestCtx,
     Body(b): Body<LoginBody>,
 ) -> Result<Json<TokenBody>, ApiError> {
-    let l = api(s.platform.login(&ctx, &b.username, &b.password, SessionKind::Api).await, &ctx)?;
+    let l = api(s.platform.login(&ctx, &b.username, &b.password, b.otp.as_deref(), SessionKind::Api).await, &ctx)?;
+    Ok(Json(token_body(l)))
+}
+
+fn token_body(l: platform::service::Login) -> TokenBody {
     let expires_at = l.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-    Ok(Json(TokenBody { token: l.token, expires_at }))
+    TokenBody { token: l.token, expires_at }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SecondFactorBody {
+    /// From the `mfa_required` answer of the login.
+    pub challenge: String,
+    /// The 6-digit code or a recovery code.
+    #[schema(example = "123456")]
+    pub otp: String,
+}
+
+/// Finish a login with the code of the account's authenticator (or a recovery code).
+#[utoipa::path(post, path = "/api/v1/auth/second-factor", tag = "auth", security(()), request_body = SecondFactorBody,
+    responses((status = 200, body = TokenBody), (status = 401, body = ErrorBody, description = "动态口令错误或登录已过期")))]
+pub async fn second_factor(
+    State(s): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Body(b): Body<SecondFactorBody>,
+) -> Result<Json<TokenBody>, ApiError> {
+    let l = api(s.platform.login_second_factor(&ctx, &b.challenge, &b.otp).await, &ctx)?;
+    Ok(Json(token_body(l)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChallengeBody {
+    /// From the `mfa_enrollment_required` answer of the login.
+    pub challenge: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EnrolmentBody {
+    /// For typing into the authenticator app (base32).
+    pub secret: String,
+    /// For a QR code (Key URI format).
+    pub otpauth_url: String,
+}
+
+/// Set up an authenticator during a login that needs one: returns its secret; confirm with a code.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/enrol", tag = "auth", security(()), request_body = ChallengeBody,
+    responses((status = 200, body = EnrolmentBody), (status = 401, body = ErrorBody, description = "登录已过期")))]
+pub async fn mfa_enrol(
+    State(s): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Body(b): Body<ChallengeBody>,
+) -> Result<Json<EnrolmentBody>, ApiError> {
+    let e = api(s.platform.enrol_with_challenge(&ctx, &b.challenge).await, &ctx)?;
+    Ok(Json(EnrolmentBody { secret: e.secret_base32, otpauth_url: e.otpauth_url }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EnrolledBody {
+    pub token: String,
+    pub expires_at: String,
+    /// Ten one-time recovery codes, shown this once: keep them apart from the phone.
+    pub recovery_codes: Vec<String>,
+}
+
+/// Confirm the new authenticator with its first code; finishes the login and returns recovery codes.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/confirm", tag = "auth", security(()), request_body = SecondFactorBody,
+    responses((status = 200, body = EnrolledBody), (status = 401, body = ErrorBody, description = "动态口令错误或登录已过期")))]
+pub async fn mfa_confirm(
+    State(s): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Body(b): Body<SecondFactorBody>,
+) -> Result<Json<EnrolledBody>, ApiError> {
+    let done = api(s.platform.confirm_with_challenge(&ctx, &b.challenge, &b.otp).await, &ctx)?;
+    let login =
+        done.login.map(token_body).ok_or_else(|| ApiError::new(platform::Error::Unauthenticated, &ctx.request_id))?;
+    Ok(Json(EnrolledBody { token: login.token, expires_at: login.expires_at, recovery_codes: done.recovery_codes }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReauthBody {
+    pub password: String,
+    /// Required when the account has an authenticator.
+    #[serde(default)]
+    pub otp: Option<String>,
+}
+
+/// Prove identity again before a sensitive action (granting roles, resetting a second factor): valid
+/// for ten minutes. Sensitive actions without it answer 403 `reauth_required`.
+#[utoipa::path(post, path = "/api/v1/auth/reauth", tag = "auth", request_body = ReauthBody,
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn reauth(State(s): State<AppState>, c: Caller, Body(b): Body<ReauthBody>) -> Result<StatusCode, ApiError> {
+    api(s.platform.reauth(&c.ctx, &c.actor, &c.token, &b.password, b.otp.as_deref()).await, &c.ctx)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// End the session of this token.

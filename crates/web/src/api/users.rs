@@ -80,3 +80,17 @@ pub async fn end_sessions(
     api(s.platform.end_sessions(&c.ctx, &c.actor, id).await, &c.ctx)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Remove an account's authenticator (a lost phone): account administrators, never their own, after
+/// re-authentication; the account's sessions end and its next login sets up a new one. Audited.
+#[utoipa::path(post, path = "/api/v1/users/{id}/mfa/reset", tag = "users", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody, description = "无权限，或需要重新验证身份 (`reauth_required`)"),
+              (status = 404, body = ErrorBody)))]
+pub async fn reset_mfa(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    api(s.platform.reset_mfa(&c.ctx, &c.actor, id).await, &c.ctx)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -4,6 +4,7 @@
 
 mod forms;
 mod home;
+mod mfa;
 mod orgs;
 mod people;
 mod session;
@@ -24,7 +25,14 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home::home_get))
         .route("/login", get(session::login_get).post(session::login_post))
         .route("/logout", post(session::logout_post))
+        .route("/login/mfa", get(mfa::login_mfa_get).post(mfa::login_mfa_post))
+        .route("/login/mfa/enrol", post(mfa::login_mfa_enrol_post))
+        .route("/login/mfa/confirm", post(mfa::login_mfa_confirm_post))
         .route("/account/password", get(session::password_get).post(session::password_post))
+        .route("/account/mfa", get(mfa::account_mfa_get))
+        .route("/account/mfa/enrol", post(mfa::account_mfa_enrol_post))
+        .route("/account/mfa/confirm", post(mfa::account_mfa_confirm_post))
+        .route("/reauth", get(mfa::reauth_get).post(mfa::reauth_post))
         .route("/orgs", get(orgs::orgs_get))
         .route("/orgs/{id}", get(orgs::org_get))
         .route("/orgs/{id}/new", get(orgs::org_new_get).post(orgs::org_new_post))
@@ -34,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/edit", get(people::person_edit_get).post(people::person_edit_post))
         .route("/admin/users", get(system::users_get))
         .route("/admin/users/new", get(system::user_new_get).post(system::user_new_post))
+        .route("/admin/users/{id}/mfa-reset", post(system::user_mfa_reset_post))
         .route("/audit", get(system::audit_get).post(system::audit_verify_post))
 }
 
@@ -96,6 +105,7 @@ impl Chrome {
             mine.push(NavItem { key: "me", href: format!("/people/{pid}"), label: "我的档案", icon: ICON_USER });
         }
         mine.push(NavItem { key: "password", href: "/account/password".into(), label: "修改密码", icon: ICON_KEY });
+        mine.push(NavItem { key: "mfa", href: "/account/mfa".into(), label: "二次认证", icon: ICON_KEY });
         nav.push(NavGroup { title: "我的", items: mine });
         let roles: Vec<String> = actor
             .grants

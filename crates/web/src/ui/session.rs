@@ -22,7 +22,7 @@ struct LoginPage {
 }
 
 /// Only local paths are followed after login (no open redirect).
-fn safe_next(next: Option<&String>) -> String {
+pub fn safe_next(next: Option<&String>) -> String {
     match next {
         // Printable ASCII only: a tab or newline would let a browser read "/\t/evil" as "//evil", and would
         // not fit a Location header.
@@ -39,7 +39,8 @@ fn safe_next(next: Option<&String>) -> String {
 }
 
 pub async fn login_get(Query(q): Query<HashMap<String, String>>) -> Response {
-    render(StatusCode::OK, &LoginPage { next: safe_next(q.get("next")), username: String::new(), error: None })
+    let error = q.contains_key("expired").then(|| "二次认证已超时，请重新输入密码".to_string());
+    render(StatusCode::OK, &LoginPage { next: safe_next(q.get("next")), username: String::new(), error })
 }
 
 pub async fn login_post(
@@ -51,7 +52,7 @@ pub async fn login_post(
     let username = f.get("username").cloned().unwrap_or_default();
     let password = f.get("password").cloned().unwrap_or_default();
     let next = safe_next(f.get("next"));
-    match s.platform.login(&ctx, &username, &password, SessionKind::Web).await {
+    match s.platform.login(&ctx, &username, &password, None, SessionKind::Web).await {
         Ok(login) => {
             // A new login gets a new session; the one this browser had before ends (no session fixation).
             if let Some(old) = session_cookie_of(&headers)
@@ -63,6 +64,12 @@ pub async fn login_post(
             let max_age = s.platform.settings.session_absolute.as_secs() as i64;
             let cookie = session_cookie_header(&login.token, s.secure_cookies, max_age);
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+        }
+        Err(platform::Error::SecondFactor { challenge, .. }) => {
+            let ttl = s.platform.settings.challenge_ttl.as_secs();
+            let cookie = super::mfa::challenge_cookie_header(&challenge, s.secure_cookies, ttl);
+            let to = format!("/login/mfa?next={}", crate::auth::encode(&next));
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
         }
         Err(e) => {
             let status = crate::error::status_of(&e);

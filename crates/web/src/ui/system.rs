@@ -23,6 +23,8 @@ struct UsersPage {
     chrome: Chrome,
     users: Vec<(UserRow, Vec<Grant>)>,
     created: Option<String>,
+    notice: Option<String>,
+    me: i64,
 }
 
 pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -33,6 +35,10 @@ pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<Has
                 chrome: Chrome::new(&s, &c.actor, "users", &c.ctx.request_id),
                 users,
                 created: q.get("created").cloned(),
+                notice: q
+                    .contains_key("mfa_reset")
+                    .then(|| "已重置该账号的动态口令并退出其全部登录；其下次登录时须重新绑定。".to_string()),
+                me: c.actor.user_id,
             },
         ),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
@@ -140,6 +146,20 @@ pub async fn user_new_post(State(s): State<AppState>, c: Caller, Form(f): Form<H
                 Err(e) => super::platform_error(&e, &c.ctx.request_id),
             }
         }
+        Err(Error::ReauthRequired) => Redirect::to("/reauth?next=/admin/users/new").into_response(),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// Removes another account's authenticator (a lost phone), after step-up.
+pub async fn user_mfa_reset_post(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    match s.platform.reset_mfa(&c.ctx, &c.actor, id).await {
+        Ok(()) => Redirect::to("/admin/users?mfa_reset=1").into_response(),
+        Err(Error::ReauthRequired) => Redirect::to("/reauth?next=/admin/users").into_response(),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }

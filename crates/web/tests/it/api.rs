@@ -303,7 +303,9 @@ async fn second_factor_required_refuses_admins_by_default() {
     let (st, v) =
         app.call("POST", "/api/v1/auth/login", Some(json!({"username": "admin", "password": ADMIN_PW})), None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    assert_eq!(v["error"]["code"], "mfa_required");
+    assert_eq!(v["error"]["code"], "mfa_enrollment_required");
+    assert!(v.to_string().len() < 400 && v["error"]["challenge"].is_string(), "a challenge, never a token: {v}");
+    assert!(v["token"].is_null());
     app.cleanup().await;
 }
 
@@ -511,6 +513,38 @@ async fn bad_organizations_get_field_errors_and_write_nothing() {
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "another branch reads as not existing");
         let (st, _) = app.call("POST", "/api/v1/users/999999/end-sessions", None, Some(&t.admin)).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn list_pages_are_fresh_after_every_write_on_this_instance() {
+    // List pages are cached per instance for `cache_ttl` (2 s here): a write must make them stale at once.
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let names = |v: &Value| -> Vec<String> {
+            v["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
+        };
+        let list = format!("/api/v1/people?org_id={}", t.ba);
+        let (_, before) = app.call("GET", &list, None, Some(&t.sec_a)).await;
+        assert_eq!(before["total"], 0);
+        let ia = id_number("19990101", "123");
+        let p = app.post_ok("/api/v1/people", person("李红", t.ba, &ia, "1999-01-01"), &t.staff).await;
+        let (_, after) = app.call("GET", &list, None, Some(&t.sec_a)).await;
+        assert_eq!((after["total"].as_i64(), names(&after)), (Some(1), vec!["李红".to_string()]));
+
+        let id = p["id"].as_i64().unwrap();
+        let (st, _) =
+            app.call("PATCH", &format!("/api/v1/people/{id}"), Some(json!({"name": "李红梅"})), Some(&t.staff)).await;
+        assert_eq!(st, StatusCode::OK);
+        let (_, renamed) = app.call("GET", &list, None, Some(&t.sec_a)).await;
+        assert_eq!(names(&renamed), vec!["李红梅".to_string()]);
+        // The UI page reads the same service.
+        let cookie = app.web_login("sec_a", USER_PW).await;
+        let (st, html) = app.page(&format!("/people?org_id={}", t.ba), &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("李红梅"));
         app
     })
     .await;

@@ -3,6 +3,7 @@
 
 mod api;
 mod audit;
+mod mfa;
 mod schema;
 mod support;
 mod ui;
