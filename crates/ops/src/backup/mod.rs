@@ -8,8 +8,8 @@
 //! `dangjian backup verify FILE` checks a file without any database.
 //!
 //! What a backup does not hold, on purpose: the key file (kept apart, or a stolen backup would reveal the
-//! ID numbers it carries encrypted), the sessions table (live sign-ins, see [`model::EXCLUDED`]), and
-//! sqlx's migration bookkeeping (the manifest names the schema version instead).
+//! ID numbers it carries encrypted), sessions and pending second-factor challenges (live sign-ins, see
+//! [`model::EXCLUDED`]), and sqlx's migration bookkeeping (the manifest names the schema version instead).
 //!
 //! Rooms: [`model`] (manifest, kinds, the portable value), [`file`] (the framed, compressed file),
 //! `store` (the SQL), [`service`] (backup, restore, verify, key check, audit).
@@ -37,8 +37,11 @@ pub enum Error {
     Damaged(String),
     #[error("{0}")]
     Refused(String),
-    #[error("the restored data does not match the backup ({0}); the restore was rolled back, nothing was written")]
+    #[error("the restored data does not match the backup: {0}")]
     Mismatch(String),
+    /// Anything that went wrong once rows were being written: the transaction was rolled back.
+    #[error("{0}; the restore was rolled back, nothing was written")]
+    RolledBack(Box<Error>),
     #[error(transparent)]
     Db(#[from] kernel::DbError),
     #[error(transparent)]

@@ -14,10 +14,13 @@ pub const FORMAT: &str = "dangjian-backup";
 /// Raised whenever a reader of the previous version could misread a file of the new one.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Tables deliberately left out of every backup. `sessions` holds live sign-ins (token hashes): a backup
-/// is kept for months and must not carry usable authentication data (security.md a.9, AT-39), and a
-/// restored platform starts with everyone signed out, which is what an operator wants after a disaster.
-pub const EXCLUDED: &[&str] = &["sessions"];
+/// Tables deliberately left out of every backup: live authentication state. `sessions` holds sign-ins
+/// and `login_challenges` passwords waiting for their second factor (token hashes, minutes to hours of
+/// life). A backup is kept for months and must not carry usable authentication data (security.md a.9,
+/// AT-39), and a restored platform starts with everyone signed out, which is what an operator wants after
+/// a disaster. Authenticators (`mfa_totp`, `mfa_recovery_codes`) are kept: they are enrolments, not
+/// sign-ins, and administrators need them to sign in to the restored platform.
+pub const EXCLUDED: &[&str] = &["sessions", "login_challenges"];
 
 /// sqlx's bookkeeping of applied migrations. Not copied as rows: the manifest names the schema version and
 /// a restore applies the same migrations to the empty database.

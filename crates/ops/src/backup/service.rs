@@ -201,12 +201,31 @@ pub async fn restore(db: &Db, path: &Path, manifest: &Manifest, written: &Writte
     db.migrate_to(h.schema_version).await?;
 
     let mut tx = db.begin().await?;
-    let names = store::table_names(&mut tx).await?;
+    // Dropping the transaction on any error rolls it back.
+    match load_and_check(&mut tx, path, manifest, written).await {
+        Ok(tables) => {
+            tx.commit().await.map_err(|e| Error::RolledBack(Box::new(e.into())))?;
+            Ok(RestoreReport { manifest: manifest.clone(), tables, seconds: started.elapsed().as_secs_f64() })
+        }
+        Err(e @ Error::Refused(_)) => Err(e),
+        Err(e) => Err(Error::RolledBack(Box::new(e))),
+    }
+}
+
+/// Inside the restore's transaction: check the schema, load, read back, compare, audit.
+async fn load_and_check(
+    tx: &mut DbTx,
+    path: &Path,
+    manifest: &Manifest,
+    written: &Written,
+) -> Result<Vec<TableSummary>, Error> {
+    let h = &manifest.header;
+    let names = store::table_names(tx).await?;
     // Again inside the write transaction: a server started meanwhile may have created its first account.
-    refuse_rows(&mut tx, &names).await?;
+    refuse_rows(tx, &names).await?;
     let mut target: HashMap<String, TableInfo> = HashMap::new();
     for name in names.iter().filter(|n| *n != MIGRATIONS_TABLE) {
-        target.insert(name.clone(), store::describe(&mut tx, name).await?);
+        target.insert(name.clone(), store::describe(tx, name).await?);
     }
     let expected: HashSet<&str> = manifest.tables.iter().map(|t| t.name.as_str()).collect();
     if let Some(extra) = target.keys().find(|n| !expected.contains(n.as_str()) && !h.excluded.contains(n)) {
@@ -216,7 +235,7 @@ pub async fn restore(db: &Db, path: &Path, manifest: &Manifest, written: &Writte
         )));
     }
 
-    let columns = load(&mut tx, path, manifest, &target).await?;
+    let columns = load(tx, path, manifest, &target).await?;
 
     // Read everything back, as the backup was written, and compare.
     let mut read_back = Vec::new();
@@ -227,7 +246,7 @@ pub async fn restore(db: &Db, path: &Path, manifest: &Manifest, written: &Writte
         };
         let mut digest = TableDigest::new(&expected.name);
         let mut line = Vec::new();
-        store::for_each_row(&mut tx, info, cols, |values| {
+        store::for_each_row(tx, info, cols, |values| {
             line.clear();
             write_row(&mut line, &values).map_err(Error::Mismatch)?;
             digest.add(&line, cols, &values).map_err(Error::Mismatch)
@@ -265,9 +284,8 @@ pub async fn restore(db: &Db, path: &Path, manifest: &Manifest, written: &Writte
         "rows": manifest.total_rows(),
         "audit_head": manifest.audit.head,
     });
-    audit::append(&mut tx, system_event("backup.restore", written, detail)).await?;
-    tx.commit().await?;
-    Ok(RestoreReport { manifest: manifest.clone(), tables: read_back, seconds: started.elapsed().as_secs_f64() })
+    audit::append(tx, system_event("backup.restore", written, detail)).await?;
+    Ok(read_back)
 }
 
 async fn refuse_rows(tx: &mut DbTx, names: &[String]) -> Result<(), Error> {
