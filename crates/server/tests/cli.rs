@@ -1,7 +1,10 @@
 //! The `dangjian` command line as an operator uses it: migrate, demo, audit verify (exit codes and the
-//! named broken entry), and the settings file.
+//! named broken entry), the settings file, and backup and restore (`backup`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "cli/backup.rs"]
+mod backup;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
