@@ -4,6 +4,7 @@
 mod auth;
 mod orgs;
 mod people;
+mod rules;
 mod users;
 
 use axum::extract::{FromRequest, Request};
@@ -22,7 +23,7 @@ use crate::error::ApiError;
     info(title = "dangjian 数字党建平台 API", version = "1", description = "REST API of the dangjian platform (api-contract.md). Errors: `{\"error\": {\"code\", \"message\", \"fields\"?}}`; a read outside the caller's scope answers 404."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "auth", description = "登录与会话"), (name = "users", description = "账号与授权"), (name = "orgs", description = "党组织"), (name = "people", description = "党员与发展对象"))
+    tags((name = "auth", description = "登录与会话"), (name = "users", description = "账号与授权"), (name = "orgs", description = "党组织"), (name = "people", description = "党员与发展对象"), (name = "rules", description = "党内法规计算服务：党费、发展党员时限、支委会设置与换届、组织关系转接、党籍状态提醒；每个答复注明依据条款"))
 )]
 struct ApiDoc;
 
@@ -57,6 +58,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(orgs::stats))
         .routes(routes!(people::create, people::list))
         .routes(routes!(people::get, people::update))
+        .routes(routes!(rules::fee))
+        .routes(routes!(rules::development))
+        .routes(routes!(rules::committee))
+        .routes(routes!(rules::transfer))
+        .routes(routes!(rules::status))
         .split_for_parts()
 }
 

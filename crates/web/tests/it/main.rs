@@ -4,6 +4,7 @@
 mod api;
 mod audit;
 mod mfa;
+mod rules;
 mod schema;
 mod support;
 mod ui;
