@@ -13,8 +13,8 @@ use crate::model::{Gender, PersonCategory, Stage, Status};
 pub const CITE_ID_NUMBER: &str = "GB 11643-1999《公民身份号码》第4、5、6、7条";
 /// 《中国共产党发展党员工作细则》(2014) 第五条: 年满十八岁.
 pub const CITE_MIN_AGE: &str = "《中国共产党发展党员工作细则》第五条";
-/// 《中国共产党发展党员工作细则》(2014) 第二十九条: 预备期为一年，从支部大会通过之日算起.
-pub const CITE_PROBATION_YEAR: &str = "《中国共产党发展党员工作细则》第二十九条";
+/// 《中国共产党发展党员工作细则》(2014) 第三十二条: 预备期为一年，从支部大会通过之日算起.
+pub const CITE_PROBATION_YEAR: &str = "《中国共产党发展党员工作细则》第三十二条";
 
 /// Field name → Chinese message. An empty map means valid.
 pub type FieldErrors = BTreeMap<String, String>;
