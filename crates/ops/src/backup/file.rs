@@ -171,8 +171,17 @@ impl Writer {
         Ok(summary)
     }
 
-    /// Writes the manifest, flushes to disk and renames the file into place.
-    pub fn finish(mut self, header: Header) -> Result<(Manifest, Written), Error> {
+    /// Writes the manifest, flushes to disk and renames the file into place; on failure nothing is left.
+    pub fn finish(self, header: Header) -> Result<(Manifest, Written), Error> {
+        let partial = self.partial.clone();
+        let done = self.complete(header);
+        if done.is_err() {
+            let _ = std::fs::remove_file(partial);
+        }
+        done
+    }
+
+    fn complete(mut self, header: Header) -> Result<(Manifest, Written), Error> {
         let stream_sha256 = hex::encode(self.stream.clone().finalize());
         let manifest = Manifest {
             header,
