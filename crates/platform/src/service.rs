@@ -19,7 +19,9 @@ use crate::model::*;
 use crate::rules::{self, FieldErrors, IdNumber, PersonInput, ValidPerson};
 use crate::store::{self, PeopleFilter};
 
+mod import;
 mod mfa;
+pub use import::{Export, ImportReport, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
 
 /// The one error type of the platform crate. `code()` is the stable API code; `message()` the Chinese
@@ -818,6 +820,10 @@ impl Platform {
     // ------------------------------------------------------------ organizations
 
     pub async fn create_org(&self, ctx: &Ctx, actor: &Actor, input: &NewOrgInput) -> Result<Org> {
+        // A role that never creates organizations is refused before its input is looked at.
+        if !actor.can_somewhere(Capability::OrgWrite) {
+            return Err(self.refuse(ctx, actor, "org.create", "org:new").await?);
+        }
         let mut errors = FieldErrors::new();
         let name = input.name.trim();
         if name.chars().count() < 2 || name.chars().count() > 100 {
@@ -925,6 +931,9 @@ impl Platform {
 
     /// Children of `parent_id`, or the top organizations the actor may see when `None`.
     pub async fn org_children(&self, ctx: &Ctx, actor: &Actor, parent_id: Option<i64>) -> Result<Vec<Org>> {
+        if !actor.can_somewhere(Capability::OrgRead) {
+            return Err(self.deny(ctx, actor, "org.list", "orgs").await?);
+        }
         match parent_id {
             Some(id) => {
                 self.readable_org(ctx, actor, id, "org.list").await?;
@@ -1137,6 +1146,10 @@ impl Platform {
 
     /// A page of the people the actor may read below `q.org_id`, in (organization, id) order.
     pub async fn list_people(&self, ctx: &Ctx, actor: &Actor, q: &PeopleQuery) -> Result<PeoplePage> {
+        // A member reads her own record only, and the administrators read none (三员分立): no list.
+        if !actor.can_somewhere(Capability::PersonRead) {
+            return Err(self.deny(ctx, actor, "person.list", "people").await?);
+        }
         let org = match q.org_id {
             None => None,
             Some(id) => {

@@ -127,7 +127,9 @@ pub async fn user_new_post(State(s): State<AppState>, c: Caller, Form(f): Form<H
     };
     match s.platform.create_user(&c.ctx, &c.actor, &input).await {
         Ok(_) => Redirect::to(&format!("/admin/users?created={}", encode(&input.username))).into_response(),
-        Err(e @ (Error::Invalid(_) | Error::Forbidden)) => {
+        Err(e @ (Error::Invalid(_) | Error::Forbidden))
+            if c.actor.can_somewhere(platform::Capability::AccountAdmin) =>
+        {
             let mut errors = match e {
                 Error::Invalid(errors) => errors,
                 // The only refusal an account administrator meets here: granting while a security

@@ -3,6 +3,7 @@
 
 mod api;
 mod audit;
+mod matrix;
 mod mfa;
 mod rules;
 mod schema;

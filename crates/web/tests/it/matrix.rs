@@ -1,0 +1,330 @@
+//! The route × role × scope matrix (security.md AT-11). `docs/ACCESS-MATRIX.md` holds, for every route
+//! of the API and the UI, the status each role gets on its own object and on another organization's
+//! object. This test calls every route as every role and compares. A route without a row, a row
+//! without a route, or an undecided cell (`?`) fails the suite: a new route cannot ship without a
+//! decision on who may call it.
+//!
+//! After a deliberate change, `DJ_MATRIX_RECORD=1 cargo nextest run -p web -E 'test(matrix)'` rewrites
+//! the table from what the code does; review the diff line by line before committing it.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const MATRIX_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/ACCESS-MATRIX.md");
+const ROLES: [&str; 8] =
+    ["anonymous", "member", "branch_secretary", "org_staff", "leader", "system_admin", "security_admin", "audit_admin"];
+
+/// Every route the application serves: the API from its OpenAPI document, the UI and the plumbing
+/// from the router's source (axum cannot list its routes).
+fn routes(openapi: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (path, item) in openapi["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            out.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    for src in [include_str!("../../src/ui/mod.rs"), include_str!("../../src/router.rs")] {
+        for chunk in src.split(".route(\"").skip(1) {
+            let (path, rest) = chunk.split_once('"').unwrap();
+            let handlers = rest.split(".route(").next().unwrap();
+            for (m, needle) in [("GET", "get("), ("POST", "post("), ("PATCH", "patch("), ("DELETE", "delete(")] {
+                if handlers.contains(needle) {
+                    out.insert(format!("{m} {path}"));
+                }
+            }
+        }
+    }
+    out.retain(|r| !r.contains("/api/openapi.json"));
+    out
+}
+
+/// The table: route → (role → expected (own, other)).
+fn read_matrix() -> (String, BTreeMap<String, Vec<(String, String)>>) {
+    let text = std::fs::read_to_string(MATRIX_PATH).unwrap();
+    let mut rows = BTreeMap::new();
+    let mut preamble = String::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        if line.starts_with("| `") {
+            in_table = true;
+            let route = cells[0].trim_matches('`').to_string();
+            let expect = cells[1..]
+                .iter()
+                .map(|c| match c.split_once('/') {
+                    Some((own, other)) => (own.trim().to_string(), other.trim().to_string()),
+                    None => (c.to_string(), c.to_string()),
+                })
+                .collect();
+            rows.insert(route, expect);
+        } else if !in_table && !line.starts_with("| route") && !line.starts_with("| ---") {
+            preamble.push_str(line);
+            preamble.push('\n');
+        }
+    }
+    (preamble, rows)
+}
+
+struct Fixture {
+    org_own: i64,
+    org_other: i64,
+    person_own: i64,
+    person_other: i64,
+    victim: i64,
+    tokens: BTreeMap<&'static str, String>,
+    cookies: BTreeMap<&'static str, String>,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let t = tree(app).await;
+    let pa = app
+        .post_ok("/api/v1/people", person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"), &t.staff)
+        .await;
+    let pb = app
+        .post_ok("/api/v1/people", person("王芳", t.bb, &id_number("19980202", "456"), "1998-02-02"), &t.staff)
+        .await;
+    let user = |name: &str, grants: Value, person: Option<i64>| json!({"username": name, "password": USER_PW, "display_name": name, "person_id": person, "grants": grants});
+    let mk = [
+        ("staff_a", json!([{"role": "org_staff", "org_id": t.ca}]), None),
+        ("leader_a", json!([{"role": "leader", "org_id": t.ca}]), None),
+        ("audadm", json!([{"role": "audit_admin"}]), None),
+        ("member_a", json!([]), pa["id"].as_i64()),
+        ("victim", json!([]), None),
+        // Last: once a security administrator exists, only she grants roles (三员分立).
+        ("secadm", json!([{"role": "security_admin"}]), None),
+    ];
+    let mut victim = 0;
+    for (name, grants, person) in mk {
+        let v = app.post_ok("/api/v1/users", user(name, grants, person), &t.admin).await;
+        if name == "victim" {
+            victim = v["id"].as_i64().unwrap();
+        }
+    }
+    let accounts = [
+        ("member", "member_a", USER_PW),
+        ("branch_secretary", "sec_a", USER_PW),
+        ("org_staff", "staff_a", USER_PW),
+        ("leader", "leader_a", USER_PW),
+        ("system_admin", "admin", ADMIN_PW),
+        ("security_admin", "secadm", USER_PW),
+        ("audit_admin", "audadm", USER_PW),
+    ];
+    let mut tokens = BTreeMap::new();
+    let mut cookies = BTreeMap::new();
+    for (role, username, pw) in accounts {
+        tokens.insert(role, app.login(username, pw).await);
+        cookies.insert(role, app.web_login(username, pw).await);
+    }
+    Fixture {
+        org_own: t.ba,
+        org_other: t.bb,
+        person_own: pa["id"].as_i64().unwrap(),
+        person_other: pb["id"].as_i64().unwrap(),
+        victim,
+        tokens,
+        cookies,
+    }
+}
+
+fn form_body(fields: &[(&str, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", web::auth::encode(k), web::auth::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// One call of `route` as `role` on the own (`own = true`) or the other organization's object.
+async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n: usize) -> StatusCode {
+    let (method, pattern) = route.split_once(' ').unwrap();
+    let org = if own { fx.org_own } else { fx.org_other };
+    let person_id = if own { fx.person_own } else { fx.person_other };
+    let user = if own { fx.victim } else { 999_999 };
+    let path = pattern
+        .replace("/orgs/{id}", &format!("/orgs/{org}"))
+        .replace("/people/{id}", &format!("/people/{person_id}"))
+        .replace("/users/{id}", &format!("/users/{user}"))
+        .replace("{file}", "app.css");
+    let api = path.starts_with("/api/");
+    let idn = id_number("20000101", &format!("{:03}", n % 1000));
+    let mut path = path;
+    let body: Option<String> = match route {
+        "GET /api/v1/people" => {
+            path = format!("/api/v1/people?org_id={org}");
+            None
+        }
+        "GET /api/v1/orgs" => {
+            path = format!("/api/v1/orgs?parent_id={org}");
+            None
+        }
+        "POST /api/v1/auth/login" => Some(json!({"username": "nobody", "password": "Wrong-Pass-1"}).to_string()),
+        "POST /api/v1/auth/second-factor" | "POST /api/v1/auth/mfa/confirm" => {
+            Some(json!({"challenge": "0".repeat(64), "otp": "123456"}).to_string())
+        }
+        "POST /api/v1/auth/mfa/enrol" => Some(json!({"challenge": "0".repeat(64)}).to_string()),
+        // Wrong old password / wrong password: reaching the check is what the matrix records.
+        "POST /api/v1/auth/password" => {
+            Some(json!({"old_password": "Wrong-Pass-1", "new_password": "Another-Pass-2026!"}).to_string())
+        }
+        "POST /api/v1/auth/reauth" => Some(json!({"password": "Wrong-Pass-1"}).to_string()),
+        "POST /api/v1/orgs" => Some(
+            json!({"name": format!("第{n}党小组"), "kind": "group", "parent_id": org, "category": "student"})
+                .to_string(),
+        ),
+        "POST /api/v1/people" => Some(person(&format!("新人{n}"), org, &idn, "2000-01-01").to_string()),
+        "PATCH /api/v1/people/{id}" => Some(json!({"ethnicity": "汉族"}).to_string()),
+        "POST /api/v1/users" => Some(
+            json!({"username": format!("new{n}"), "password": USER_PW, "display_name": "新账号", "grants": []})
+                .to_string(),
+        ),
+        "POST /api/v1/rules/fee" => Some(json!({"category": "student"}).to_string()),
+        "POST /api/v1/rules/development" => Some(json!({"birth_date": "2000-01-01"}).to_string()),
+        "POST /api/v1/rules/committee" => Some(json!({"formal_members": 6, "probationary_members": 3}).to_string()),
+        "POST /api/v1/rules/transfer" => Some(json!({}).to_string()),
+        "POST /api/v1/rules/status" => Some(json!({"as_of": "2026-01-01"}).to_string()),
+        "POST /login" => Some(form_body(&[("username", "nobody".into()), ("password", "Wrong-Pass-1".into())])),
+        "POST /login/mfa" | "POST /login/mfa/confirm" => Some(form_body(&[("otp", "123456".into())])),
+        "POST /account/password" => Some(form_body(&[
+            ("old_password", "Wrong-Pass-1".into()),
+            ("new_password", "Another-Pass-2026!".into()),
+            ("confirm", "Another-Pass-2026!".into()),
+        ])),
+        "POST /account/mfa/confirm" => Some(form_body(&[("otp", "123456".into())])),
+        "POST /reauth" => Some(form_body(&[("password", "Wrong-Pass-1".into())])),
+        "POST /orgs/{id}/new" => Some(form_body(&[
+            ("name", format!("第{n}党小组")),
+            ("kind", "group".into()),
+            ("category", "student".into()),
+        ])),
+        "POST /people/new" => Some(form_body(&[
+            ("name", format!("新人{n}")),
+            ("gender", "female".into()),
+            ("birth_date", "2000-01-01".into()),
+            ("id_number", idn.clone()),
+            ("phone", "13800138000".into()),
+            ("org_id", org.to_string()),
+            ("stage", "full".into()),
+            ("category", "student".into()),
+        ])),
+        "POST /people/{id}/edit" => Some(form_body(&[("ethnicity", "汉族".into())])),
+        "POST /admin/users/new" => Some(form_body(&[
+            ("username", format!("ui{n}")),
+            ("display_name", "新账号".into()),
+            ("password", USER_PW.into()),
+        ])),
+        _ if method == "POST" || method == "PATCH" => Some(if api { "{}".into() } else { String::new() }),
+        _ => None,
+    };
+    let mut req = Request::builder().method(method).uri(&path);
+    // Logging out ends the session that asks: use a fresh one each time.
+    let fresh;
+    let (token, cookie) = if route.ends_with("/logout") && role != "anonymous" {
+        let name = match role {
+            "member" => "member_a",
+            "branch_secretary" => "sec_a",
+            "org_staff" => "staff_a",
+            "leader" => "leader_a",
+            "system_admin" => "admin",
+            "security_admin" => "secadm",
+            _ => "audadm",
+        };
+        let pw = if role == "system_admin" { ADMIN_PW } else { USER_PW };
+        fresh = if api { app.login(name, pw).await } else { app.web_login(name, pw).await };
+        if api { (Some(fresh.as_str()), None) } else { (None, Some(fresh.as_str())) }
+    } else {
+        (fx.tokens.get(role).map(String::as_str), fx.cookies.get(role).map(String::as_str))
+    };
+    if api {
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+    } else if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let req = match body {
+        Some(b) if api => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b)),
+        Some(b) => req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(b)),
+        None => req.body(Body::empty()),
+    };
+    app.request(req.unwrap()).await.0
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_matrix_says() {
+    let app = TestApp::new(kernel::Backend::Sqlite).await;
+    let (_, spec) = app.call("GET", "/api/openapi.json", None, None).await;
+    let served = routes(&spec);
+    let (preamble, matrix) = read_matrix();
+    let fx = fixture(&app).await;
+
+    let mut observed: BTreeMap<String, Vec<(u16, u16)>> = BTreeMap::new();
+    let mut n = 0;
+    for route in &served {
+        let mut row = Vec::new();
+        for role in ROLES {
+            n += 1;
+            let own = call(&app, &fx, route, role, true, n).await.as_u16();
+            let objectless = !route.contains('{')
+                && !matches!(
+                    route.as_str(),
+                    "GET /api/v1/people"
+                        | "GET /api/v1/orgs"
+                        | "POST /api/v1/orgs"
+                        | "POST /api/v1/people"
+                        | "POST /people/new"
+                );
+            let other = if objectless {
+                own
+            } else {
+                n += 1;
+                call(&app, &fx, route, role, false, n).await.as_u16()
+            };
+            row.push((own, other));
+        }
+        observed.insert(route.clone(), row);
+    }
+
+    if std::env::var("DJ_MATRIX_RECORD").is_ok() {
+        let mut out = preamble.trim_end().to_string();
+        out.push_str("\n\n| route | ");
+        out.push_str(&ROLES.join(" | "));
+        out.push_str(" |\n| --- |");
+        out.push_str(&" --- |".repeat(ROLES.len()));
+        out.push('\n');
+        for (route, row) in &observed {
+            let cells: Vec<String> =
+                row.iter().map(|(a, b)| if a == b { a.to_string() } else { format!("{a} / {b}") }).collect();
+            out.push_str(&format!("| `{route}` | {} |\n", cells.join(" | ")));
+        }
+        std::fs::write(MATRIX_PATH, out).unwrap();
+    }
+
+    let mut problems = Vec::new();
+    for route in served.iter().filter(|r| !matrix.contains_key(*r)) {
+        problems.push(format!("{route}: served but not in docs/ACCESS-MATRIX.md (decide who may call it)"));
+    }
+    for route in matrix.keys().filter(|r| !served.contains(*r)) {
+        problems.push(format!("{route}: in docs/ACCESS-MATRIX.md but not served"));
+    }
+    for (route, expect) in &matrix {
+        let Some(got) = observed.get(route) else { continue };
+        for ((role, (own, other)), (got_own, got_other)) in ROLES.iter().zip(expect).zip(got) {
+            if own == "?" || other == "?" {
+                problems.push(format!("{route} as {role}: undecided"));
+                continue;
+            }
+            if own != &got_own.to_string() || other != &got_other.to_string() {
+                problems.push(format!("{route} as {role}: expected {own} / {other}, got {got_own} / {got_other}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "access matrix:\n{}", problems.join("\n"));
+    app.cleanup().await;
+}
