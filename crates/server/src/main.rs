@@ -86,7 +86,12 @@ enum AuditAction {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let settings = Settings::load(&args.cli)?;
+    let mut settings = Settings::load(&args.cli)?;
+    if matches!(args.command, Some(Command::Backup { .. } | Command::Restore { .. })) {
+        // Backup and restore read whole tables in one statement by design; sqlx's slow-statement warning
+        // would only alarm the operator.
+        settings.log.push_str(",sqlx::query=error");
+    }
     init_logging(&settings);
     match args.command.unwrap_or(Command::Serve { listen: None }) {
         Command::Serve { listen } => serve(settings, listen).await,
