@@ -3,6 +3,7 @@
 //! where the caller can read but not write is `Forbidden`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use kernel::cache::TtlCache;
@@ -19,9 +20,7 @@ use crate::model::*;
 use crate::rules::{self, FieldErrors, IdNumber, PersonInput, ValidPerson};
 use crate::store::{self, PeopleFilter};
 
-mod import;
 mod mfa;
-pub use import::{Export, ImportReport, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
 
 /// The one error type of the platform crate. `code()` is the stable API code; `message()` the Chinese
@@ -164,7 +163,7 @@ pub struct Platform {
     /// is current, so no request in flight can bring back a session that has just ended.
     session_generation: std::sync::atomic::AtomicU64,
     /// Pages of the people list, for `cache_ttl`, while `people_generation` is unchanged.
-    pages: TtlCache<PageKey, (u64, PeoplePage)>,
+    pages: TtlCache<PageKey, (u64, Arc<PeoplePage>)>,
     /// Bumped after every commit that changes people or organizations on this instance, so this
     /// instance never serves a list page older than its own last write.
     people_generation: std::sync::atomic::AtomicU64,
@@ -1145,7 +1144,8 @@ impl Platform {
     }
 
     /// A page of the people the actor may read below `q.org_id`, in (organization, id) order.
-    pub async fn list_people(&self, ctx: &Ctx, actor: &Actor, q: &PeopleQuery) -> Result<PeoplePage> {
+    /// Shared (`Arc`): a cached page is handed out without copying its rows.
+    pub async fn list_people(&self, ctx: &Ctx, actor: &Actor, q: &PeopleQuery) -> Result<Arc<PeoplePage>> {
         // A member reads her own record only, and the administrators read none (三员分立): no list.
         if !actor.can_somewhere(Capability::PersonRead) {
             return Err(self.deny(ctx, actor, "person.list", "people").await?);
@@ -1226,7 +1226,7 @@ impl Platform {
         } else {
             None
         };
-        let page = PeoplePage { org, items, next_cursor, total };
+        let page = Arc::new(PeoplePage { org, items, next_cursor, total });
         self.pages.put(key, (generation, page.clone()));
         Ok(page)
     }

@@ -61,7 +61,6 @@ pub fn build_router(state: AppState) -> Router {
         .merge(ui::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(middleware::from_fn(csrf_guard))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"),
@@ -107,24 +106,34 @@ async fn not_found(req: Request) -> Response {
     }
 }
 
-/// Counts requests and logs each with its id, status and duration.
+/// Refuses cross-site state changes ([`cross_site`]), then counts the request and logs it with its id,
+/// status and duration. One middleware instead of two: each costs a boxed future per request.
 async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    if let Some(refused) = cross_site(&req) {
+        s.metrics.record(refused.status().as_u16(), start.elapsed().as_micros() as u64);
+        return refused;
+    }
+    // The request line is copied only when the log will show it.
+    let line = tracing::enabled!(tracing::Level::INFO).then(|| {
+        let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        (req.method().clone(), req.uri().path().to_owned(), id)
+    });
     let resp = next.run(req).await;
     let micros = start.elapsed().as_micros() as u64;
     s.metrics.record(resp.status().as_u16(), micros);
-    tracing::info!(%method, %path, status = resp.status().as_u16(), micros, request_id, "request");
+    if let Some((method, path, request_id)) = line {
+        tracing::info!(%method, %path, status = resp.status().as_u16(), micros, request_id, "request");
+    }
     resp
 }
 
-/// Refuses state changes that a browser sends on behalf of another site (Fetch Metadata, then Origin);
-/// together with SameSite=Lax cookies this stops cross-site request forgery without tokens in forms.
-async fn csrf_guard(req: Request, next: Next) -> Response {
+/// The refusal of a state change that a browser sends on behalf of another site (Fetch Metadata, then
+/// Origin); together with SameSite=Lax cookies this stops cross-site request forgery without tokens in
+/// forms.
+fn cross_site(req: &Request) -> Option<Response> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
+        return None;
     }
     let h = req.headers();
     let site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
@@ -141,7 +150,7 @@ async fn csrf_guard(req: Request, next: Next) -> Response {
     };
     if cross_site {
         let request_id = h.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        return json_error(StatusCode::FORBIDDEN, "cross_site", "拒绝跨站提交的请求".into(), None, &request_id);
+        return Some(json_error(StatusCode::FORBIDDEN, "cross_site", "拒绝跨站提交的请求".into(), None, &request_id));
     }
-    next.run(req).await
+    None
 }

@@ -41,7 +41,7 @@ pub async fn list(
     State(s): State<AppState>,
     c: Caller,
     Query(q): Query<PeopleQuery>,
-) -> Result<Json<PeoplePage>, ApiError> {
+) -> Result<Json<std::sync::Arc<PeoplePage>>, ApiError> {
     Ok(Json(api(s.platform.list_people(&c.ctx, &c.actor, &q).await, &c.ctx)?))
 }
 

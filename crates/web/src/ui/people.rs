@@ -27,7 +27,7 @@ struct PeopleListPage {
     category: String,
     stages: Vec<(String, String)>,
     categories: Vec<(String, String)>,
-    page: PeoplePage,
+    page: std::sync::Arc<PeoplePage>,
     next_href: Option<String>,
     can_add: bool,
 }
@@ -47,11 +47,11 @@ fn query_of(q: &HashMap<String, String>) -> PeopleQuery {
 
 pub async fn people_get(State(s): State<AppState>, c: Caller, Query(raw): Query<HashMap<String, String>>) -> Response {
     let q = query_of(&raw);
-    let mut page = match s.platform.list_people(&c.ctx, &c.actor, &q).await {
+    let page = match s.platform.list_people(&c.ctx, &c.actor, &q).await {
         Ok(v) => v,
         Err(e) => return super::platform_error(&e, &c.ctx.request_id),
     };
-    let org = page.org.take();
+    let org = page.org.clone();
     let keep =
         |k: &str| raw.get(k).filter(|v| !v.is_empty()).map(|v| format!("&{k}={}", encode(v))).unwrap_or_default();
     let next_href = page.next_cursor.as_ref().map(|cur| {
