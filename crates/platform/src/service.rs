@@ -21,7 +21,9 @@ use crate::rules::{self, FieldErrors, IdNumber, PersonInput, ValidPerson};
 use crate::store::{self, PeopleFilter};
 
 mod mfa;
+mod reveal;
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
+pub use reveal::{AccessEntry, REVEALS_PER_DAY, SealedField, beijing};
 
 /// The one error type of the platform crate. `code()` is the stable API code; `message()` the Chinese
 /// text users read.
@@ -44,6 +46,9 @@ pub enum Error {
     /// A sensitive action needs the password (and second factor) again within the last minutes.
     #[error("re-authentication required")]
     ReauthRequired,
+    /// A rate limit was reached; the message says which and until when.
+    #[error("rate limited")]
+    TooMany(&'static str),
     #[error("invalid input")]
     Invalid(FieldErrors),
     #[error("conflict: {0}")]
@@ -65,6 +70,7 @@ impl Error {
             Error::SecondFactor { enrolled: false, .. } => "mfa_enrollment_required",
             Error::BadSecondFactor => "bad_second_factor",
             Error::ReauthRequired => "reauth_required",
+            Error::TooMany(_) => "rate_limited",
             Error::Invalid(_) => "validation_failed",
             Error::Conflict(_) => "conflict",
             Error::Db(DbError::Busy) => "busy",
@@ -85,7 +91,7 @@ impl Error {
             Error::BadSecondFactor => "动态口令或恢复码错误；动态口令每30秒更新，且每个只能使用一次".into(),
             Error::ReauthRequired => "此操作较为敏感，请重新验证身份（10分钟内有效）后再试".into(),
             Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
-            Error::Conflict(m) => (*m).into(),
+            Error::Conflict(m) | Error::TooMany(m) => (*m).into(),
             Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
             Error::Db(_) | Error::Security(_) => "系统内部错误，请联系信息中心并提供请求编号".into(),
         }

@@ -275,6 +275,22 @@ pub async fn recent(db: &Db, before_seq: Option<i64>, limit: i64) -> Result<Vec<
     Ok(on_db!(db, p => sqlx::query_as(RECENT).bind(before).bind(limit).fetch_all(p).await)?)
 }
 
+/// The entries about one target (`person:17`), newest first: what a member sees of her own record.
+pub async fn for_target(db: &Db, target: &str, limit: i64) -> Result<Vec<Entry>, DbError> {
+    const SQL: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash \
+         FROM audit_log WHERE target = $1 ORDER BY seq DESC LIMIT $2";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(target).bind(limit).fetch_all(p).await)?)
+}
+
+/// How often an account did `action` successfully since `since` (rate limits that must hold across
+/// instances: the log is the one place every instance writes).
+pub async fn count_by_actor_since(db: &Db, actor_id: i64, action: &str, since: OffsetDateTime) -> Result<i64, DbError> {
+    const SQL: &str =
+        "SELECT COUNT(*) FROM audit_log WHERE actor_id = $1 AND action = $2 AND result = 'ok' AND at >= $3";
+    let since = since.to_offset(time::UtcOffset::UTC);
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(actor_id).bind(action).bind(since).fetch_one(p).await)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(orgs::stats))
         .routes(routes!(people::create, people::list))
         .routes(routes!(people::get, people::update))
+        .routes(routes!(people::reveal))
+        .routes(routes!(people::access_log))
         .routes(routes!(rules::fee))
         .routes(routes!(rules::development))
         .routes(routes!(rules::committee))

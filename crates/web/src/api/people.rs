@@ -64,3 +64,47 @@ pub async fn update(
     let (person, warnings) = api(s.platform.update_person(&c.ctx, &c.actor, id, &b).await, &c.ctx)?;
     Ok(Json(PersonSaved { person, warnings }))
 }
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct RevealBody {
+    /// `id_number`, `phone` or `address`.
+    #[schema(example = "id_number")]
+    pub field: String,
+    /// Why (4-200 characters); recorded in the audit log and shown to the person. Not needed for one's
+    /// own record.
+    #[schema(example = "核对政审材料")]
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RevealedBody {
+    /// The unmasked value; `null` when none is registered.
+    pub value: Option<String>,
+}
+
+/// Reveal one masked item of one person, with a reason: the secretary or staff who keep the record, or
+/// the person herself. Audited as a read of sensitive data; at most 20 a day per account (429).
+#[utoipa::path(post, path = "/api/v1/people/{id}/reveal", tag = "people", params(("id" = i64, Path)),
+    request_body = RevealBody,
+    responses((status = 200, body = RevealedBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "每日次数已用完")))]
+pub async fn reveal(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    super::Body(b): super::Body<RevealBody>,
+) -> Result<Json<RevealedBody>, ApiError> {
+    let value = api(s.platform.reveal(&c.ctx, &c.actor, id, &b.field, &b.reason).await, &c.ctx)?;
+    Ok(Json(RevealedBody { value }))
+}
+
+/// "谁查看了我的信息": who revealed, changed or exported the caller's own record (newest first).
+#[utoipa::path(get, path = "/api/v1/me/access-log", tag = "people",
+    responses((status = 200, body = Vec<platform::service::AccessEntry>)))]
+pub async fn access_log(
+    State(s): State<AppState>,
+    c: Caller,
+) -> Result<Json<Vec<platform::service::AccessEntry>>, ApiError> {
+    Ok(Json(api(s.platform.my_access_log(&c.actor).await, &c.ctx)?))
+}

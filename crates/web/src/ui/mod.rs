@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/people", get(people::people_get))
         .route("/people/new", get(people::person_new_get).post(people::person_new_post))
         .route("/people/{id}", get(people::person_get))
+        .route("/people/{id}/reveal", post(people::person_reveal_post))
+        .route("/account/access-log", get(people::access_log_get))
         .route("/people/{id}/edit", get(people::person_edit_get).post(people::person_edit_post))
         .route("/admin/users", get(system::users_get))
         .route("/admin/users/new", get(system::user_new_get).post(system::user_new_post))
@@ -103,6 +105,12 @@ impl Chrome {
         let mut mine = Vec::new();
         if let Some(pid) = actor.person_id {
             mine.push(NavItem { key: "me", href: format!("/people/{pid}"), label: "我的档案", icon: ICON_USER });
+            mine.push(NavItem {
+                key: "access_log",
+                href: "/account/access-log".into(),
+                label: "谁查看了我的信息",
+                icon: ICON_LOG,
+            });
         }
         mine.push(NavItem { key: "password", href: "/account/password".into(), label: "修改密码", icon: ICON_KEY });
         mine.push(NavItem { key: "mfa", href: "/account/mfa".into(), label: "二次认证", icon: ICON_KEY });

@@ -89,6 +89,12 @@ struct PersonPage {
     can_edit: bool,
     saved: bool,
     warnings: Vec<String>,
+    /// Keeps records of this person (or is this person): may reveal a masked item.
+    can_reveal: bool,
+    own: bool,
+    /// A value just revealed: (label, value).
+    revealed: Option<(&'static str, String)>,
+    reveal_error: Option<String>,
 }
 
 fn opt(v: &Option<String>) -> String {
@@ -136,6 +142,10 @@ async fn person_page(
             &c.ctx.request_id,
         ),
         can_edit: Platform::may_edit(&c.actor, &person),
+        can_reveal: Platform::may_edit(&c.actor, &person) || c.actor.person_id == Some(person.id),
+        own: c.actor.person_id == Some(person.id),
+        revealed: None,
+        reveal_error: None,
         steps: super::home::progress(&person),
         person,
         crumbs,
@@ -158,6 +168,65 @@ pub async fn person_get(
     };
     match result.await {
         Ok(p) => render(StatusCode::OK, &p),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// Reveals one masked item for a stated reason and shows the page with it, once (never cached: every
+/// page is `no-store`).
+pub async fn person_reveal_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let field = f.get("field").cloned().unwrap_or_default();
+    let reason = f.get("reason").cloned().unwrap_or_default();
+    let result = async {
+        let outcome = s.platform.reveal(&c.ctx, &c.actor, id, &field, &reason).await;
+        let person = s.platform.get_person(&c.ctx, &c.actor, id).await?;
+        let mut page = person_page(&s, &c, person, false, vec![]).await?;
+        let status = match outcome {
+            Ok(value) => {
+                let label = platform::service::SealedField::parse(&field).map(|f| f.label()).unwrap_or("");
+                page.revealed = Some((label, value.unwrap_or_else(|| "（未登记）".into())));
+                StatusCode::OK
+            }
+            Err(Error::Invalid(errors)) => {
+                page.reveal_error = Some(errors.into_values().collect::<Vec<_>>().join("；"));
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Err(e @ Error::TooMany(_)) => {
+                page.reveal_error = Some(e.message());
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Err(e) => return Err(e),
+        };
+        Ok::<_, Error>((status, page))
+    };
+    match result.await {
+        Ok((status, page)) => render(status, &page),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "access_log.html")]
+struct AccessLogPage {
+    chrome: Chrome,
+    entries: Vec<(String, String, String)>,
+}
+
+/// "谁查看了我的信息": who revealed, changed or exported the member's own record.
+pub async fn access_log_get(State(s): State<AppState>, c: Caller) -> Response {
+    match s.platform.my_access_log(&c.actor).await {
+        Ok(entries) => {
+            let entries = entries.into_iter().map(|e| (platform::service::beijing(&e.at), e.actor, e.what)).collect();
+            render(
+                StatusCode::OK,
+                &AccessLogPage { chrome: Chrome::new(&s, &c.actor, "access_log", &c.ctx.request_id), entries },
+            )
+        }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }

@@ -5,6 +5,7 @@ mod api;
 mod audit;
 mod matrix;
 mod mfa;
+mod reveal;
 mod rules;
 mod schema;
 mod support;

@@ -184,6 +184,7 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
             json!({"username": format!("new{n}"), "password": USER_PW, "display_name": "新账号", "grants": []})
                 .to_string(),
         ),
+        "POST /api/v1/people/{id}/reveal" => Some(json!({"field": "phone", "reason": "核对政审材料"}).to_string()),
         "POST /api/v1/rules/fee" => Some(json!({"category": "student"}).to_string()),
         "POST /api/v1/rules/development" => Some(json!({"birth_date": "2000-01-01"}).to_string()),
         "POST /api/v1/rules/committee" => Some(json!({"formal_members": 6, "probationary_members": 3}).to_string()),
@@ -213,6 +214,7 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
             ("stage", "full".into()),
             ("category", "student".into()),
         ])),
+        "POST /people/{id}/reveal" => Some(form_body(&[("field", "phone".into()), ("reason", "核对政审材料".into())])),
         "POST /people/{id}/edit" => Some(form_body(&[("ethnicity", "汉族".into())])),
         "POST /admin/users/new" => Some(form_body(&[
             ("username", format!("ui{n}")),
