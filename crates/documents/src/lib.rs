@@ -1,12 +1,18 @@
 //! Documents: the leaf crate that holds the format libraries (architecture.md §3), so that an edit
 //! anywhere else never recompiles them. Today: QR codes as SVG, for the authenticator enrolment and,
-//! later, meeting sign-in. PDF forms and Excel arrive with the issues that need them.
+//! later, meeting sign-in; spreadsheets ([`sheet`]: xlsx and CSV in and out) for the register import
+//! and export. PDF forms arrive with the issue that needs them.
+
+pub mod sheet;
 
 /// The one error type of this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
     #[error("QR code: {0}")]
     Qr(String),
+    /// A spreadsheet that cannot be read or written; the text is Chinese, for the person who uploaded it.
+    #[error("{0}")]
+    Sheet(String),
 }
 
 pub mod qr {
