@@ -3,11 +3,13 @@
 //!
 //! Rooms: [`rules`] (validation with citations, pure), [`model`] (types), [`access`] (the permission
 //! matrix), [`store`] (the only SQL), [`service`] (one function per action: authorise → validate →
-//! transaction → store → audit → commit), [`demo`] (the demo university).
+//! transaction → store → audit → commit), [`roster`] (the register's spreadsheet columns, for import and
+//! export), [`demo`] (the demo university).
 
 pub mod access;
 pub mod demo;
 pub mod model;
+pub mod roster;
 pub mod rules;
 pub mod service;
 pub mod store;

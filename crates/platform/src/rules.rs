@@ -112,6 +112,17 @@ pub fn parse_date(raw: &str) -> Option<Date> {
     Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
 }
 
+/// The message when a birth date disagrees with the one in the ID number (GB 11643 第5条), else `None`.
+/// The form accepts it with this warning; the register import refuses the row with it.
+pub fn birth_date_mismatch(id: &IdNumber, birth: Date) -> Option<String> {
+    (id.birth_date() != Some(birth)).then(|| {
+        format!(
+            "出生日期与公民身份号码不一致（号码显示为{}）",
+            id.birth_date().map(kernel::dates::iso).unwrap_or_default()
+        )
+    })
+}
+
 /// The person form and API body, as it arrives: every item a string so that each bad value gets its own
 /// message instead of a rejected body.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -274,11 +285,8 @@ pub fn validate_person(input: &PersonInput, today: Date) -> Result<ValidPerson, 
     if let (Some(id), Some(b)) = (&id_number, birth_date) {
         // Accepted with a warning: campus systems send records whose two items disagree, and the
         // national system's record decides which is right. (The spreadsheet importer is stricter.)
-        if id.birth_date() != Some(b) {
-            warnings.push(format!(
-                "出生日期与公民身份号码不一致（号码显示为{}）",
-                id.birth_date().map(kernel::dates::iso).unwrap_or_default()
-            ));
+        if let Some(w) = birth_date_mismatch(id, b) {
+            warnings.push(w);
         }
     }
     if let (Some(id), Some(g)) = (&id_number, gender)

@@ -20,8 +20,10 @@ use crate::model::*;
 use crate::rules::{self, FieldErrors, IdNumber, PersonInput, ValidPerson};
 use crate::store::{self, PeopleFilter};
 
+mod import;
 mod mfa;
 mod reveal;
+pub use import::{Export, ImportReport, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
 pub use reveal::{AccessEntry, REVEALS_PER_DAY, SealedField, beijing};
 

@@ -101,6 +101,13 @@ pub fn escape_like(q: &str) -> String {
     q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
+/// Organizations whose full or short name is `name` (the register import names branches, not ids).
+pub async fn orgs_named(db: &Db, name: &str) -> Result<Vec<OrgRow>, DbError> {
+    const SQL: &str = "SELECT id, parent_id, name, short_name, kind, category, path, depth, secretary, contact_phone, established_on FROM orgs \
+        WHERE name = $1 OR short_name = $1 ORDER BY path";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(name).fetch_all(p).await)?)
+}
+
 // ---------------------------------------------------------------- head counts
 
 /// Adds `delta` to the counts of every organization in `org_ids` (a person's lineage).
@@ -215,6 +222,12 @@ pub async fn get_person(db: &Db, id: i64) -> Result<Option<PersonRow>, DbError> 
     const SQL: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
         applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version FROM people WHERE id = $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
+}
+
+/// The person registered with this ID number (by its blind index), if any.
+pub async fn person_by_bidx(db: &Db, bidx: &[u8]) -> Result<Option<i64>, DbError> {
+    const SQL: &str = "SELECT id FROM people WHERE id_number_bidx = $1";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(bidx).fetch_optional(p).await)?)
 }
 
 /// The sealed items of a person, for an edit that keeps them.
