@@ -4,6 +4,7 @@
 mod auth;
 mod orgs;
 mod people;
+pub(crate) mod register;
 mod rules;
 mod users;
 
@@ -58,6 +59,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(orgs::stats))
         .routes(routes!(people::create, people::list))
         .routes(routes!(people::get, people::update))
+        .routes(routes!(register::import))
+        .routes(routes!(register::export))
         .routes(routes!(people::reveal))
         .routes(routes!(people::access_log))
         .routes(routes!(rules::fee))

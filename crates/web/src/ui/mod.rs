@@ -7,6 +7,7 @@ mod home;
 mod mfa;
 mod orgs;
 mod people;
+mod register;
 mod session;
 mod system;
 
@@ -38,6 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/new", get(orgs::org_new_get).post(orgs::org_new_post))
         .route("/people", get(people::people_get))
         .route("/people/new", get(people::person_new_get).post(people::person_new_post))
+        .route("/people/import", get(register::people_import_get).post(register::people_import_post))
+        .route("/people/import/confirm", post(register::people_import_confirm_post))
+        .route("/people/import/template", get(register::people_import_template_get))
+        .route("/people/export", get(register::people_export_get))
         .route("/people/{id}", get(people::person_get))
         .route("/people/{id}/reveal", post(people::person_reveal_post))
         .route("/account/access-log", get(people::access_log_get))

@@ -30,6 +30,10 @@ struct PeopleListPage {
     page: std::sync::Arc<PeoplePage>,
     next_href: Option<String>,
     can_add: bool,
+    can_import: bool,
+    /// The organization whose register the export buttons download (the one listed, else the widest
+    /// one the caller reads).
+    export_org: Option<i64>,
 }
 
 fn query_of(q: &HashMap<String, String>) -> PeopleQuery {
@@ -58,6 +62,15 @@ pub async fn people_get(State(s): State<AppState>, c: Caller, Query(raw): Query<
         format!("/people?cursor={}{}{}{}{}", encode(cur), keep("org_id"), keep("stage"), keep("category"), keep("q"))
     });
     let can_add = org.as_ref().is_some_and(|o| o.kind.holds_people() && c.actor.can(Capability::PersonWrite, &o.path));
+    let export_org = org.as_ref().map(|o| o.id).or_else(|| {
+        c.actor
+            .grants
+            .iter()
+            .filter(|g| platform::access::reach(g.role, Capability::PersonRead) != platform::access::Reach::Nowhere)
+            .filter_map(|g| Some((g.org_path.as_ref()?.len(), g.org_id?)))
+            .min()
+            .map(|(_, id)| id)
+    });
     let mut stages = options(Stage::ALL, Stage::code, Stage::label);
     stages[0].1 = "全部阶段".into();
     let mut categories = options(PersonCategory::ALL, PersonCategory::code, PersonCategory::label);
@@ -73,6 +86,8 @@ pub async fn people_get(State(s): State<AppState>, c: Caller, Query(raw): Query<
         page,
         next_href,
         can_add,
+        can_import: c.actor.can_somewhere(Capability::PersonWrite),
+        export_org,
     };
     render(StatusCode::OK, &page_html)
 }

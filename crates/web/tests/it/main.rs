@@ -3,6 +3,7 @@
 
 mod api;
 mod audit;
+mod import;
 mod matrix;
 mod mfa;
 mod reveal;
