@@ -1,6 +1,7 @@
 //! `dangjian`: the one binary. Reads settings (flags > `DANGJIAN_*` environment > TOML file >
 //! defaults), opens the database, and runs the command. `anyhow` lives here, at the edge, only.
 
+mod register;
 mod settings;
 
 use std::net::SocketAddr;
@@ -59,6 +60,42 @@ enum Command {
     /// Restore a backup into an EMPTY database (a new data dir, or a new PostgreSQL database), checked
     /// row for row before it is committed. The key file the backup was taken with must be in place.
     Restore { file: std::path::PathBuf },
+    /// Import the register (党员花名册) from an xlsx or csv file, as the system: all rows or none.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export the register of an organization's subtree, ID numbers and phones masked.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// People: one row each, branches named as in the organization tree (README 导入花名册). Exits 1 when
+    /// any row has an error (then nothing is written).
+    People {
+        file: std::path::PathBuf,
+        /// Check every row and print the report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    People {
+        /// The organization whose subtree is exported.
+        #[arg(long)]
+        org: i64,
+        #[arg(long, default_value = "xlsx", value_parser = ["xlsx", "csv"])]
+        format: String,
+        /// The file to write (must not exist).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,6 +146,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Backup { out: Some(out), action: None } => backup_cmd(settings, &out).await,
         Command::Backup { out: None, action: None } => bail!("backup needs --out FILE (or: backup verify FILE)"),
         Command::Restore { file } => restore_cmd(settings, &file).await,
+        Command::Import { what: ImportWhat::People { file, dry_run } } => {
+            register::import_people(settings, &file, dry_run).await
+        }
+        Command::Export { what: ExportWhat::People { org, format, out } } => {
+            register::export_people(settings, org, &format, &out).await
+        }
     }
 }
 

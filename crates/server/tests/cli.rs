@@ -1,10 +1,13 @@
 //! The `dangjian` command line as an operator uses it: migrate, demo, audit verify (exit codes and the
-//! named broken entry), the settings file, and backup and restore (`backup`).
+//! named broken entry), the settings file, backup and restore (`backup`), and the register import and
+//! export (`register`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "cli/backup.rs"]
 mod backup;
+#[path = "cli/register.rs"]
+mod register;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
