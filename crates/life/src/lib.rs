@@ -1,8 +1,16 @@
-//! The "5", application 2 — 组织生活与服务 (organizational life): meetings, the compliance calendar, branch and
-//! committee structure, terms and elections.
+//! The "5", application 2 — 组织生活与服务 (organizational life): meetings (三会一课, 主题党日, 组织生活会,
+//! 谈心谈话) with their attendance, the compliance calendar, and the structural regulations of branches,
+//! committees, terms and elections.
 //!
-//! Today this crate holds the structural regulations ([`rules`]): when a branch needs a committee, how big it
-//! may be, when its term ends and how elections count. Meetings and the compliance calendar come with their
-//! issue and will sit beside them in the same rooms (model, store, service).
+//! Rooms: [`rules`] (the regulations, pure, with citations: ORG-01…10, ELE-01), [`model`] (the types parsed
+//! at the boundary), [`store`] (the only SQL of this crate), [`service`] (one function per action:
+//! authorise → validate → transaction → store → audit → commit). The crate builds on the platform: its
+//! organizations and people, the caller's [`platform::Actor`] and the permission matrix
+//! (`Capability::MeetingRead` / `MeetingWrite`).
 
+pub mod model;
 pub mod rules;
+pub mod service;
+pub mod store;
+
+pub use service::{Error, Life};

@@ -1,7 +1,8 @@
-//! The structural regulations of organizational life as pure functions: when a branch may stand alone and
-//! when it needs a committee (ORG-09), how long a committee's term runs and how far re-election may move
-//! (ORG-10), and how an election counts (ELE-01). No I/O; dates follow conventions C1–C3 of domain.md through
-//! `kernel::dates::add_months`, and the engine only flags (C7).
+//! The regulations of organizational life as pure functions: when a branch may stand alone and when it needs
+//! a committee (ORG-09), how long a committee's term runs and how far re-election may move (ORG-10), how an
+//! election counts (ELE-01), and the compliance calendar — which required meetings are missing in each fully
+//! elapsed month, quarter or year (ORG-01…06, ORG-08; [`compliance`]). No I/O, no clock (`as_of` is "today");
+//! dates follow conventions C1–C3 and C6 of domain.md, and the engine only flags (C7).
 //!
 //! All the sources of this file are the constants of [`cite`]. Where domain.md marks an article number
 //! UNVERIFIED the citation names the chapter or the regulation without a number rather than guess one.
@@ -10,6 +11,8 @@ use kernel::dates::add_months;
 use serde::Serialize;
 use time::Date;
 use utoipa::ToSchema;
+
+use crate::model::MeetingKind;
 
 /// The sources, one constant per article.
 pub mod cite {
@@ -34,6 +37,25 @@ pub mod cite {
     pub const ELECTION_VOTING: &str = "《中国共产党基层组织选举工作条例》（选举的实施：到会人数、当选票数、差额比例）";
     /// The higher organization reminds about 6 months before a term ends (条例 commentary, ORG-10).
     pub const TERM_REMINDER: &str = "《中国共产党支部工作条例（试行）》第二十一条（任期届满前约6个月提醒换届）";
+    /// 支部工作条例 art. 11: the branch members' meeting, generally once a quarter (ORG-01).
+    pub const BRANCH_ART11: &str = "《中国共产党支部工作条例（试行）》第十一条";
+    /// 支部工作条例 art. 12: the branch committee meets generally once a month, and decides with at least
+    /// half of its members present (ORG-02).
+    pub const BRANCH_ART12: &str = "《中国共产党支部工作条例（试行）》第十二条";
+    /// 支部工作条例 art. 13: the Party group meets generally once a month (ORG-03).
+    pub const BRANCH_ART13: &str = "《中国共产党支部工作条例（试行）》第十三条";
+    /// 支部工作条例 art. 16: Party lectures (the committee secretary lectures at least once a year, ORG-04)
+    /// and the theme Party day on a relatively fixed day every month (ORG-05).
+    pub const BRANCH_ART16: &str = "《中国共产党支部工作条例（试行）》第十六条";
+    /// 支部工作条例 art. 17: the organizational-life meeting, at least once a year, usually in Q4 (ORG-06).
+    pub const BRANCH_ART17: &str = "《中国共产党支部工作条例（试行）》第十七条";
+    /// 支部工作条例: heart-to-heart talks, generally at least once a year (ORG-08; VERIFIED via summaries,
+    /// article number not given in domain.md).
+    pub const HEART_TALK: &str = "《中国共产党支部工作条例（试行）》（谈心谈话：一般每年至少1次）";
+    /// ORG-04: "one 党课 per quarter per branch" is local practice (university handbooks), not a national
+    /// rule (domain.md: UNVERIFIED nationally) — so it only reminds.
+    pub const LECTURE_QUARTERLY_PRACTICE: &str =
+        "高校党建工作手册通行做法：党支部每季度至少1次党课（非全国统一规定，仅作提醒）";
 }
 
 /// ORG-09: formal members needed to set up a branch of one's own.
@@ -61,12 +83,24 @@ pub const REMINDER_MONTHS: i32 = 6;
 /// ORG-10: a delay or an advance is generally at most this many months.
 pub const MOVE_MAX_MONTHS: i32 = 12;
 
-/// How grave a finding is: a `violation` breaks a rule; a `warning` is a "generally" rule to look at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+/// How grave a finding is: a `violation` breaks a rule; a `warning` is a "generally" rule to look at; a
+/// `reminder` (提醒) follows local practice rather than a national rule (ORG-04's quarterly 党课).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Violation,
     Warning,
+    Reminder,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Violation => "违规",
+            Severity::Warning => "提示",
+            Severity::Reminder => "提醒",
+        }
+    }
 }
 
 /// One thing a rule found, with its sources.
@@ -339,6 +373,564 @@ pub fn min_candidates(seats: u32) -> u32 {
     seats.saturating_add(seats.div_ceil(5))
 }
 
+// ---------------------------------------------------------------- ORG-01…08: the compliance calendar
+
+/// How often an obligation recurs (C6: calendar months, quarters Q1 = January–March …, calendar years).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    Monthly,
+    Quarterly,
+    Yearly,
+}
+
+impl Cadence {
+    pub fn label(self) -> &'static str {
+        match self {
+            Cadence::Monthly => "每月",
+            Cadence::Quarterly => "每季度",
+            Cadence::Yearly => "每年",
+        }
+    }
+}
+
+/// One calendar period of a cadence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Period {
+    Month { year: i32, month: u8 },
+    Quarter { year: i32, quarter: u8 },
+    Year(i32),
+}
+
+const QUARTER_NAMES: [&str; 4] = ["一", "二", "三", "四"];
+
+fn ymd(year: i32, month: u8, day: u8) -> Date {
+    let m = time::Month::try_from(month).unwrap_or(time::Month::January);
+    Date::from_calendar_date(year, m, day.min(m.length(year))).unwrap_or(Date::MIN)
+}
+
+impl Period {
+    /// The period of `cadence` that contains `d`.
+    pub fn containing(cadence: Cadence, d: Date) -> Period {
+        let month = u8::from(d.month());
+        match cadence {
+            Cadence::Monthly => Period::Month { year: d.year(), month },
+            Cadence::Quarterly => Period::Quarter { year: d.year(), quarter: (month - 1) / 3 + 1 },
+            Cadence::Yearly => Period::Year(d.year()),
+        }
+    }
+
+    /// The periods of `cadence` in `year`, in order.
+    pub fn all(cadence: Cadence, year: i32) -> Vec<Period> {
+        match cadence {
+            Cadence::Monthly => (1..=12).map(|month| Period::Month { year, month }).collect(),
+            Cadence::Quarterly => (1..=4).map(|quarter| Period::Quarter { year, quarter }).collect(),
+            Cadence::Yearly => vec![Period::Year(year)],
+        }
+    }
+
+    pub fn first_day(self) -> Date {
+        match self {
+            Period::Month { year, month } => ymd(year, month, 1),
+            Period::Quarter { year, quarter } => ymd(year, quarter * 3 - 2, 1),
+            Period::Year(year) => ymd(year, 1, 1),
+        }
+    }
+
+    pub fn last_day(self) -> Date {
+        match self {
+            Period::Month { year, month } => ymd(year, month, 31),
+            Period::Quarter { year, quarter } => ymd(year, quarter * 3, 31),
+            Period::Year(year) => ymd(year, 12, 31),
+        }
+    }
+
+    pub fn contains(self, d: Date) -> bool {
+        self.first_day() <= d && d <= self.last_day()
+    }
+
+    /// C6: a period is judged only after it has fully elapsed — its last day is before `as_of`.
+    pub fn elapsed_by(self, as_of: Date) -> bool {
+        self.last_day() < as_of
+    }
+
+    /// The API's form: `2025-02`, `2025-Q4`, `2025`.
+    pub fn code(self) -> String {
+        match self {
+            Period::Month { year, month } => format!("{year:04}-{month:02}"),
+            Period::Quarter { year, quarter } => format!("{year:04}-Q{quarter}"),
+            Period::Year(year) => format!("{year:04}"),
+        }
+    }
+
+    /// For messages: `2025年2月`, `2025年第四季度`, `2025年度`.
+    pub fn label(self) -> String {
+        match self {
+            Period::Month { year, month } => format!("{year}年{month}月"),
+            Period::Quarter { year, quarter } => format!("{year}年第{}季度", quarter_name(quarter)),
+            Period::Year(year) => format!("{year}年度"),
+        }
+    }
+
+    /// For the calendar's cells: `2月`, `四季度`, `全年`.
+    pub fn short(self) -> String {
+        match self {
+            Period::Month { month, .. } => format!("{month}月"),
+            Period::Quarter { quarter, .. } => format!("{}季度", quarter_name(quarter)),
+            Period::Year(_) => "全年".into(),
+        }
+    }
+}
+
+fn quarter_name(q: u8) -> &'static str {
+    QUARTER_NAMES.get(usize::from(q.saturating_sub(1))).copied().unwrap_or("")
+}
+
+/// The year a compliance question is about when the caller names none: the year of the last day that has
+/// fully elapsed (on 2026-01-01 that is 2025, so its year-end obligations can be judged).
+pub fn default_year(as_of: Date) -> i32 {
+    as_of.previous_day().unwrap_or(as_of).year()
+}
+
+/// Which calendar an organization keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// 党支部: ORG-01, 02 (with a committee), 04 (quarterly reminder), 05, 06, 08.
+    Branch,
+    /// 党小组: ORG-03.
+    Group,
+    /// 党委 / 二级党委: the secretary's yearly 党课 (ORG-04).
+    Committee,
+}
+
+impl Unit {
+    /// General branches (党总支) keep no calendar of their own here; their branches do.
+    pub fn of(kind: platform::model::OrgKind) -> Option<Unit> {
+        use platform::model::OrgKind;
+        match kind {
+            OrgKind::Branch => Some(Unit::Branch),
+            OrgKind::Group => Some(Unit::Group),
+            OrgKind::Committee | OrgKind::CollegeCommittee => Some(Unit::Committee),
+            OrgKind::GeneralBranch => None,
+        }
+    }
+}
+
+/// One recurring obligation of the calendar.
+#[derive(Clone, Copy, Debug)]
+pub struct Obligation {
+    pub rule: &'static str,
+    /// The code of its flags.
+    pub code: &'static str,
+    pub kind: MeetingKind,
+    pub cadence: Cadence,
+    pub severity: Severity,
+    /// What the rule asks, in Chinese (also the end of every message).
+    pub requirement: &'static str,
+    /// The gap, in Chinese, after the period ("未召开支委会").
+    pub missing: &'static str,
+    pub citations: &'static [&'static str],
+}
+
+/// ORG-01: the branch members' meeting, generally once a quarter.
+pub const ORG_01: Obligation = Obligation {
+    rule: "ORG-01",
+    code: "branch_assembly_missing",
+    kind: MeetingKind::BranchAssembly,
+    cadence: Cadence::Quarterly,
+    severity: Severity::Violation,
+    requirement: "支部党员大会一般每季度召开1次",
+    missing: "未召开支部党员大会",
+    citations: &[cite::BRANCH_ART11],
+};
+
+/// ORG-02: the branch committee, generally once a month.
+pub const ORG_02: Obligation = Obligation {
+    rule: "ORG-02",
+    code: "committee_meeting_missing",
+    kind: MeetingKind::Committee,
+    cadence: Cadence::Monthly,
+    severity: Severity::Violation,
+    requirement: "支委会一般每月召开1次",
+    missing: "未召开支委会",
+    citations: &[cite::BRANCH_ART12],
+};
+
+/// ORG-03: the Party group, generally once a month.
+pub const ORG_03: Obligation = Obligation {
+    rule: "ORG-03",
+    code: "group_meeting_missing",
+    kind: MeetingKind::Group,
+    cadence: Cadence::Monthly,
+    severity: Severity::Violation,
+    requirement: "党小组会一般每月召开1次",
+    missing: "未召开党小组会",
+    citations: &[cite::BRANCH_ART13],
+};
+
+/// ORG-04 for a branch: one 党课 a quarter is local practice, so a reminder (提醒), not a violation.
+pub const ORG_04_BRANCH: Obligation = Obligation {
+    rule: "ORG-04",
+    code: "party_lecture_reminder",
+    kind: MeetingKind::PartyLecture,
+    cadence: Cadence::Quarterly,
+    severity: Severity::Reminder,
+    requirement: "按通行做法党支部每季度至少1次党课，此为提醒",
+    missing: "没有党课记录",
+    citations: &[cite::LECTURE_QUARTERLY_PRACTICE, cite::BRANCH_ART16],
+};
+
+/// ORG-04 for a committee: its secretary lectures at least once a year.
+pub const ORG_04_SECRETARY: Obligation = Obligation {
+    rule: "ORG-04",
+    code: "secretary_lecture_missing",
+    kind: MeetingKind::PartyLecture,
+    cadence: Cadence::Yearly,
+    severity: Severity::Violation,
+    requirement: "党委书记每年至少讲1次党课",
+    missing: "没有党委书记讲党课的记录",
+    citations: &[cite::BRANCH_ART16],
+};
+
+/// ORG-05: the theme Party day, one relatively fixed day every month.
+pub const ORG_05: Obligation = Obligation {
+    rule: "ORG-05",
+    code: "theme_day_missing",
+    kind: MeetingKind::ThemeDay,
+    cadence: Cadence::Monthly,
+    severity: Severity::Violation,
+    requirement: "每月相对固定1天开展主题党日",
+    missing: "未开展主题党日",
+    citations: &[cite::BRANCH_ART16],
+};
+
+/// ORG-06: the organizational-life meeting, at least once a year ("usually in Q4" is not enforced).
+pub const ORG_06: Obligation = Obligation {
+    rule: "ORG-06",
+    code: "life_meeting_missing",
+    kind: MeetingKind::LifeMeeting,
+    cadence: Cadence::Yearly,
+    severity: Severity::Violation,
+    requirement: "组织生活会每年至少召开1次，一般安排在第四季度",
+    missing: "未召开组织生活会",
+    citations: &[cite::BRANCH_ART17],
+};
+
+/// The obligations of a unit's calendar, in rule order.
+pub fn obligations(unit: Unit) -> &'static [Obligation] {
+    match unit {
+        Unit::Branch => &[ORG_01, ORG_02, ORG_04_BRANCH, ORG_05, ORG_06],
+        Unit::Group => &[ORG_03],
+        Unit::Committee => &[ORG_04_SECRETARY],
+    }
+}
+
+/// ORG-02: a committee decides with at least half of its members present ("半数以上" includes the half,
+/// C3; for even committees this reading is UNVERIFIED — domain.md asks the product owner).
+pub fn committee_quorum(members: u32, present: u32) -> bool {
+    2 * u64::from(present) >= u64::from(members)
+}
+
+/// A held meeting as the calendar needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldMeeting {
+    pub kind: MeetingKind,
+    pub held_on: Date,
+    /// People invited.
+    pub invited: u32,
+    /// People recorded present, once attendance has been taken (`None` before).
+    pub present: Option<u32>,
+    /// The people who took part (for talks): invited and not recorded on leave or absent.
+    pub participants: Vec<i64>,
+}
+
+impl HeldMeeting {
+    pub fn new(kind: MeetingKind, held_on: Date) -> HeldMeeting {
+        HeldMeeting { kind, held_on, invited: 0, present: None, participants: Vec::new() }
+    }
+
+    /// Whether the meeting counts: a 支委会 whose attendance shows fewer than half present does not (ORG-02).
+    pub fn counts(&self) -> bool {
+        self.kind != MeetingKind::Committee || self.present.is_none_or(|p| committee_quorum(self.invited, p))
+    }
+}
+
+/// A member of the branch, for the talks of ORG-08.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub id: i64,
+    pub name: String,
+    /// Holds a post on the branch committee (secretary, deputy, committee member).
+    pub on_committee: bool,
+}
+
+/// The facts of one organization's year.
+#[derive(Clone, Debug)]
+pub struct ComplianceQuestion {
+    pub unit: Unit,
+    pub year: i32,
+    /// "Today": only periods that ended before it are judged (C6).
+    pub as_of: Date,
+    /// Periods that began before the organization was set up are not judged.
+    pub established_on: Option<Date>,
+    /// Formal members (ORG-09: 7 or more → the branch has a committee).
+    pub formal_members: u32,
+    /// The organization's held meetings (any year; others are ignored).
+    pub meetings: Vec<HeldMeeting>,
+    /// The branch's members (full and probationary), for ORG-08.
+    pub members: Vec<Member>,
+}
+
+impl ComplianceQuestion {
+    pub fn new(unit: Unit, year: i32, as_of: Date) -> ComplianceQuestion {
+        ComplianceQuestion {
+            unit,
+            year,
+            as_of,
+            established_on: None,
+            formal_members: 0,
+            meetings: Vec::new(),
+            members: Vec::new(),
+        }
+    }
+}
+
+/// One missing (or invalid) meeting in a fully elapsed period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Flag {
+    #[schema(example = "committee_meeting_missing")]
+    pub code: &'static str,
+    /// The period: `2025-02`, `2025-Q4` or `2025`.
+    #[schema(example = "2025-02")]
+    pub period: String,
+    #[schema(example = "2025年2月未召开支委会（支委会一般每月召开1次）")]
+    pub message: String,
+    #[schema(example = json!(["《中国共产党支部工作条例（试行）》第十二条"]))]
+    pub citations: Vec<&'static str>,
+    #[schema(example = "ORG-02")]
+    pub rule: &'static str,
+    pub severity: Severity,
+}
+
+/// What one period of a row shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CellState {
+    /// At least one meeting that counts.
+    Held,
+    /// Elapsed and judged, with none.
+    Missing,
+    /// Elapsed, with only meetings that do not count (a 支委会 without its quorum).
+    Invalid,
+    /// Not yet elapsed (C6).
+    Pending,
+    /// Began before the organization was set up.
+    NotJudged,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Cell {
+    #[schema(example = "2025-02")]
+    pub period: String,
+    #[schema(example = "2月")]
+    pub short: String,
+    pub state: CellState,
+    /// Meetings of the kind in the period (counting or not).
+    pub held: u32,
+}
+
+/// One obligation across the year.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Row {
+    pub rule: &'static str,
+    pub kind: MeetingKind,
+    pub cadence: Cadence,
+    pub severity: Severity,
+    pub requirement: &'static str,
+    pub citations: Vec<&'static str>,
+    /// Why the row is not checked, when it is not (a branch without a committee).
+    pub note: Option<String>,
+    pub cells: Vec<Cell>,
+}
+
+/// ORG-08 across the branch's members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TalkCoverage {
+    pub members: usize,
+    /// Members whose talks satisfy ORG-08 so far this year.
+    pub covered: usize,
+    /// Whether the year has fully elapsed (only then are the others flagged).
+    pub judged: bool,
+    pub requirement: &'static str,
+    pub citations: Vec<&'static str>,
+}
+
+/// The calendar of one organization's year.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Compliance {
+    pub year: i32,
+    #[schema(value_type = String, format = Date)]
+    pub as_of: Date,
+    pub flags: Vec<Flag>,
+    pub rows: Vec<Row>,
+    pub talks: Option<TalkCoverage>,
+}
+
+impl Compliance {
+    pub fn violations(&self) -> usize {
+        self.flags.iter().filter(|f| f.severity == Severity::Violation).count()
+    }
+
+    pub fn reminders(&self) -> usize {
+        self.flags.iter().filter(|f| f.severity == Severity::Reminder).count()
+    }
+}
+
+/// ORG-02 applies where the branch has a committee: one is required (ORG-09: 7 or more formal members), or
+/// one is evidenced by a 支委会 recorded in the year (a smaller branch may have elected one all the same).
+pub fn has_committee(formal_members: u32, meetings: &[HeldMeeting], year: i32) -> bool {
+    committee_required(formal_members)
+        || meetings.iter().any(|m| m.kind == MeetingKind::Committee && m.held_on.year() == year)
+}
+
+/// ORG-01…06 and ORG-08: every required meeting missing in a fully elapsed period of `q.year` (C6), with
+/// the calendar behind the flags.
+pub fn compliance(q: &ComplianceQuestion) -> Compliance {
+    let mut flags = Vec::new();
+    let mut rows = Vec::new();
+    let with_committee = has_committee(q.formal_members, &q.meetings, q.year);
+    for ob in obligations(q.unit) {
+        let mut row = Row {
+            rule: ob.rule,
+            kind: ob.kind,
+            cadence: ob.cadence,
+            severity: ob.severity,
+            requirement: ob.requirement,
+            citations: ob.citations.to_vec(),
+            note: None,
+            cells: Vec::new(),
+        };
+        if ob.kind == MeetingKind::Committee && !with_committee {
+            row.note = Some(format!(
+                "正式党员{}人，不足7人，本年度也没有支委会记录：不设支部委员会的党支部不检查支委会（ORG-09）",
+                q.formal_members
+            ));
+            rows.push(row);
+            continue;
+        }
+        for period in Period::all(ob.cadence, q.year) {
+            let of_kind: Vec<&HeldMeeting> =
+                q.meetings.iter().filter(|m| m.kind == ob.kind && period.contains(m.held_on)).collect();
+            let counting = of_kind.iter().filter(|m| m.counts()).count();
+            let judged = q.established_on.is_none_or(|e| period.first_day() >= e);
+            let state = if counting > 0 {
+                CellState::Held
+            } else if !period.elapsed_by(q.as_of) {
+                CellState::Pending
+            } else if !judged {
+                CellState::NotJudged
+            } else if of_kind.is_empty() {
+                flags.push(Flag {
+                    code: ob.code,
+                    period: period.code(),
+                    message: format!("{}{}（{}）", period.label(), ob.missing, ob.requirement),
+                    citations: ob.citations.to_vec(),
+                    rule: ob.rule,
+                    severity: ob.severity,
+                });
+                CellState::Missing
+            } else {
+                let best = of_kind.iter().map(|m| (m.present.unwrap_or(0), m.invited)).max().unwrap_or((0, 0));
+                flags.push(Flag {
+                    code: "committee_quorum_not_met",
+                    period: period.code(),
+                    message: format!(
+                        "{}召开的支委会到会人数不足半数（最多{}/{}人），不能视为有效召开（支委会须有半数以上委员到会；{}）",
+                        period.label(),
+                        best.0,
+                        best.1,
+                        ob.requirement
+                    ),
+                    citations: ob.citations.to_vec(),
+                    rule: ob.rule,
+                    severity: ob.severity,
+                });
+                CellState::Invalid
+            };
+            row.cells.push(Cell {
+                period: period.code(),
+                short: period.short(),
+                state,
+                held: u32::try_from(of_kind.len()).unwrap_or(u32::MAX),
+            });
+        }
+        rows.push(row);
+    }
+    let talks = (q.unit == Unit::Branch).then(|| heart_talks(q, &mut flags));
+    Compliance { year: q.year, as_of: q.as_of, flags, rows, talks }
+}
+
+/// ORG-08 (default reading of domain.md): every member has at least one recorded talk a year with a committee
+/// member; a committee member, with another committee member. Where the branch has no second committee
+/// member (or none is known) any recorded talk counts. Judged only once the year has ended (C6).
+fn heart_talks(q: &ComplianceQuestion, flags: &mut Vec<Flag>) -> TalkCoverage {
+    let year = Period::Year(q.year);
+    let judged = year.elapsed_by(q.as_of) && q.established_on.is_none_or(|e| year.first_day() >= e);
+    let committee: Vec<i64> = q.members.iter().filter(|m| m.on_committee).map(|m| m.id).collect();
+    let talks: Vec<&HeldMeeting> =
+        q.meetings.iter().filter(|m| m.kind == MeetingKind::HeartTalk && year.contains(m.held_on)).collect();
+    let mut covered = 0;
+    for member in &q.members {
+        let mine = talks.iter().filter(|t| t.participants.contains(&member.id));
+        let with_committee =
+            |t: &&&HeldMeeting| t.participants.iter().any(|p| *p != member.id && committee.contains(p));
+        let others_on_committee = committee.iter().any(|c| *c != member.id);
+        let ok =
+            if others_on_committee { mine.clone().any(|t| with_committee(&t)) } else { mine.clone().next().is_some() };
+        if ok {
+            covered += 1;
+            continue;
+        }
+        if !judged {
+            continue;
+        }
+        let (code, message) = match (member.on_committee, others_on_committee) {
+            (true, true) => (
+                "heart_talk_committee_missing",
+                format!(
+                    "支部委员{}{}没有与其他支部委员谈心谈话的记录（支部委员之间谈心谈话一般每年至少1次）",
+                    member.name,
+                    year.label()
+                ),
+            ),
+            (false, true) => (
+                "heart_talk_missing",
+                format!("{}{}没有与支部委员谈心谈话的记录（谈心谈话一般每年至少1次）", member.name, year.label()),
+            ),
+            (_, false) => (
+                "heart_talk_missing",
+                format!("{}{}没有谈心谈话记录（谈心谈话一般每年至少1次）", member.name, year.label()),
+            ),
+        };
+        flags.push(Flag {
+            code,
+            period: year.code(),
+            message,
+            citations: vec![cite::HEART_TALK],
+            rule: "ORG-08",
+            severity: Severity::Violation,
+        });
+    }
+    TalkCoverage {
+        members: q.members.len(),
+        covered,
+        judged,
+        requirement: "每名党员每年至少与支部委员谈心谈话1次；支部委员之间每年至少1次",
+        citations: vec![cite::HEART_TALK],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,5 +1022,294 @@ mod tests {
         assert_eq!(committee(&q(None)).candidates_min, Some(6));
         assert_eq!(codes(&committee(&q(Some(5)))), vec!["too_few_candidates"]);
         assert!(codes(&committee(&q(Some(6)))).is_empty());
+    }
+}
+
+/// The worked examples of domain.md ORG-01…08, one table per rule.
+#[cfg(test)]
+mod compliance_tests {
+    use super::*;
+    use time::macros::date;
+
+    fn held(kind: MeetingKind, days: &[Date]) -> Vec<HeldMeeting> {
+        days.iter().map(|d| HeldMeeting::new(kind, *d)).collect()
+    }
+
+    /// `(code, period)` of the flags of one rule.
+    fn flagged(c: &Compliance, rule: &str) -> Vec<(&'static str, String)> {
+        c.flags.iter().filter(|f| f.rule == rule).map(|f| (f.code, f.period.clone())).collect()
+    }
+
+    fn periods(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn branch(year: i32, as_of: Date, meetings: Vec<HeldMeeting>) -> Compliance {
+        let mut q = ComplianceQuestion::new(Unit::Branch, year, as_of);
+        q.formal_members = 9;
+        q.meetings = meetings;
+        compliance(&q)
+    }
+
+    /// Every month of 2025 but the ones named.
+    fn months_except(day: u8, skip: &[u8]) -> Vec<Date> {
+        (1..=12u8).filter(|m| !skip.contains(m)).map(|m| ymd(2025, m, day)).collect()
+    }
+
+    #[test]
+    fn periods_follow_c6() {
+        let feb = Period::containing(Cadence::Monthly, date!(2025 - 02 - 14));
+        assert_eq!((feb.code(), feb.label(), feb.short()), ("2025-02".into(), "2025年2月".into(), "2月".into()));
+        assert_eq!(feb.last_day(), date!(2025 - 02 - 28));
+        assert!(!feb.elapsed_by(date!(2025 - 02 - 28)), "the last day itself has not fully elapsed");
+        assert!(feb.elapsed_by(date!(2025 - 03 - 01)));
+        let q4 = Period::containing(Cadence::Quarterly, date!(2025 - 10 - 01));
+        assert_eq!((q4.code(), q4.label()), ("2025-Q4".into(), "2025年第四季度".into()));
+        assert_eq!((q4.first_day(), q4.last_day()), (date!(2025 - 10 - 01), date!(2025 - 12 - 31)));
+        assert_eq!(Period::Year(2025).code(), "2025");
+        assert_eq!(Period::Month { year: 2024, month: 2 }.last_day(), date!(2024 - 02 - 29));
+        assert_eq!(default_year(date!(2026 - 01 - 01)), 2025);
+        assert_eq!(default_year(date!(2025 - 04 - 01)), 2025);
+    }
+
+    #[test]
+    fn org_01_branch_assembly_quarterly() {
+        // (meetings, as_of, flagged quarters)
+        let cases: &[(&[Date], Date, &[&str])] = &[
+            // Held 2025-07-05 → Q3 satisfied; nothing in Q4, checked 2026-01-01 → Q4 flagged.
+            (
+                &[date!(2025 - 01 - 10), date!(2025 - 04 - 10), date!(2025 - 07 - 05)],
+                date!(2026 - 01 - 01),
+                &["2025-Q4"],
+            ),
+            // A meeting on 2025-09-30 counts for Q3, not Q4.
+            (
+                &[date!(2025 - 01 - 10), date!(2025 - 04 - 10), date!(2025 - 09 - 30)],
+                date!(2026 - 01 - 01),
+                &["2025-Q4"],
+            ),
+            // On the last day of Q4 the quarter has not elapsed yet.
+            (&[date!(2025 - 01 - 10), date!(2025 - 04 - 10), date!(2025 - 07 - 05)], date!(2025 - 12 - 31), &[]),
+            (&[], date!(2025 - 07 - 01), &["2025-Q1", "2025-Q2"]),
+        ];
+        for (days, as_of, want) in cases {
+            let c = branch(2025, *as_of, held(MeetingKind::BranchAssembly, days));
+            let got = flagged(&c, "ORG-01");
+            assert_eq!(got.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>(), periods(want), "{days:?} on {as_of}");
+            assert!(got.iter().all(|(code, _)| *code == "branch_assembly_missing"));
+        }
+        let c = branch(2025, date!(2026 - 01 - 01), held(MeetingKind::BranchAssembly, &[date!(2025 - 09 - 30)]));
+        let row = c.rows.iter().find(|r| r.rule == "ORG-01").unwrap();
+        assert_eq!(row.cells[2].state, CellState::Held);
+        assert_eq!(row.cells[3].state, CellState::Missing);
+        let f = c.flags.iter().find(|f| f.period == "2025-Q4").unwrap();
+        assert_eq!(f.message, "2025年第四季度未召开支部党员大会（支部党员大会一般每季度召开1次）");
+        assert_eq!(f.citations, vec![cite::BRANCH_ART11]);
+    }
+
+    #[test]
+    fn org_02_committee_monthly_and_quorum() {
+        // Meetings in January and March 2025 only → February flagged, checked 2025-04-01.
+        let c = branch(
+            2025,
+            date!(2025 - 04 - 01),
+            held(MeetingKind::Committee, &[date!(2025 - 01 - 13), date!(2025 - 03 - 10)]),
+        );
+        assert_eq!(flagged(&c, "ORG-02"), vec![("committee_meeting_missing", "2025-02".to_string())]);
+        let f = c.flags.iter().find(|f| f.rule == "ORG-02").unwrap();
+        assert!(f.message.contains("2025年2月") && f.message.contains("支委会"), "{}", f.message);
+        assert_eq!(f.citations, vec![cite::BRANCH_ART12]);
+        let row = c.rows.iter().find(|r| r.rule == "ORG-02").unwrap();
+        let states: Vec<CellState> = row.cells.iter().take(4).map(|c| c.state).collect();
+        assert_eq!(states, [CellState::Held, CellState::Missing, CellState::Held, CellState::Pending]);
+
+        // A committee of 5 with 3 present → valid; with 2 → invalid.
+        assert!(committee_quorum(5, 3));
+        assert!(!committee_quorum(5, 2));
+        let with_present = |present| {
+            let mut m = HeldMeeting::new(MeetingKind::Committee, date!(2025 - 02 - 20));
+            m.invited = 5;
+            m.present = Some(present);
+            let mut all = held(MeetingKind::Committee, &[date!(2025 - 01 - 13), date!(2025 - 03 - 10)]);
+            all.push(m);
+            flagged(&branch(2025, date!(2025 - 04 - 01), all), "ORG-02")
+        };
+        assert!(with_present(3).is_empty());
+        assert_eq!(with_present(2), vec![("committee_quorum_not_met", "2025-02".to_string())]);
+        // Attendance not yet taken: the meeting counts as recorded.
+        let mut untaken = HeldMeeting::new(MeetingKind::Committee, date!(2025 - 02 - 20));
+        untaken.invited = 5;
+        assert!(untaken.counts());
+    }
+
+    #[test]
+    fn org_02_only_where_the_branch_has_a_committee() {
+        let mut q = ComplianceQuestion::new(Unit::Branch, 2025, date!(2025 - 04 - 01));
+        q.formal_members = 6;
+        let c = compliance(&q);
+        assert!(flagged(&c, "ORG-02").is_empty(), "6 formal members and no 支委会 recorded: no committee");
+        let row = c.rows.iter().find(|r| r.rule == "ORG-02").unwrap();
+        assert!(row.note.as_deref().unwrap().contains("ORG-09"));
+        assert!(row.cells.is_empty());
+        q.meetings = held(MeetingKind::Committee, &[date!(2025 - 01 - 13)]);
+        assert_eq!(flagged(&compliance(&q), "ORG-02").len(), 2, "a recorded 支委会 shows there is a committee");
+        q.meetings.clear();
+        q.formal_members = 7;
+        assert_eq!(flagged(&compliance(&q), "ORG-02").len(), 3, "7 formal members: committee required (ORG-09)");
+    }
+
+    #[test]
+    fn org_03_group_meetings_monthly() {
+        // Group meetings in 11 of 12 months of 2025 → the missing month flagged.
+        let mut q = ComplianceQuestion::new(Unit::Group, 2025, date!(2026 - 01 - 01));
+        q.meetings = held(MeetingKind::Group, &months_except(8, &[6]));
+        let c = compliance(&q);
+        assert_eq!(flagged(&c, "ORG-03"), vec![("group_meeting_missing", "2025-06".to_string())]);
+        assert_eq!(c.flags.len(), 1, "a group keeps only ORG-03");
+        assert!(c.talks.is_none());
+    }
+
+    #[test]
+    fn org_04_party_lectures() {
+        // A base committee's secretary gave no lecture in 2025 → violation (after the year).
+        let q = ComplianceQuestion::new(Unit::Committee, 2025, date!(2026 - 01 - 01));
+        let c = compliance(&q);
+        assert_eq!(flagged(&c, "ORG-04"), vec![("secretary_lecture_missing", "2025".to_string())]);
+        assert_eq!(c.flags[0].severity, Severity::Violation);
+        let mut q = ComplianceQuestion::new(Unit::Committee, 2025, date!(2026 - 01 - 01));
+        q.meetings = held(MeetingKind::PartyLecture, &[date!(2025 - 06 - 28)]);
+        assert!(compliance(&q).flags.is_empty());
+        // A branch with lectures in Q1 and Q3 only → reminders (提醒) for Q2 and Q4.
+        let c = branch(
+            2025,
+            date!(2026 - 01 - 01),
+            held(MeetingKind::PartyLecture, &[date!(2025 - 03 - 01), date!(2025 - 08 - 01)]),
+        );
+        assert_eq!(
+            flagged(&c, "ORG-04"),
+            vec![("party_lecture_reminder", "2025-Q2".to_string()), ("party_lecture_reminder", "2025-Q4".to_string())]
+        );
+        let reminders: Vec<&Flag> = c.flags.iter().filter(|f| f.rule == "ORG-04").collect();
+        assert!(reminders.iter().all(|f| f.severity == Severity::Reminder && f.message.contains("提醒")));
+        assert!(reminders[0].citations.contains(&cite::LECTURE_QUARTERLY_PRACTICE));
+        assert_eq!(c.reminders(), 2);
+    }
+
+    #[test]
+    fn org_05_theme_day_monthly() {
+        let cases: &[(Vec<Date>, &[&str])] = &[
+            // Theme days in 11 months of 2025 → the missing month flagged.
+            (months_except(15, &[9]), &["2025-09"]),
+            // Two in one month do not cover the next.
+            (
+                {
+                    let mut d = months_except(15, &[4]);
+                    d.push(date!(2025 - 03 - 28));
+                    d
+                },
+                &["2025-04"],
+            ),
+            (months_except(15, &[]), &[]),
+        ];
+        for (days, want) in cases {
+            let c = branch(2025, date!(2026 - 01 - 01), held(MeetingKind::ThemeDay, days));
+            let got: Vec<String> = flagged(&c, "ORG-05").into_iter().map(|(_, p)| p).collect();
+            assert_eq!(got, periods(want));
+        }
+    }
+
+    #[test]
+    fn org_06_life_meeting_yearly() {
+        // None held in 2025 → violation on 2026-01-01; held 2025-06-20 → satisfied (Q4 is usual, not required).
+        let cases: &[(&[Date], Date, &[&str])] = &[
+            (&[], date!(2026 - 01 - 01), &["2025"]),
+            (&[date!(2025 - 06 - 20)], date!(2026 - 01 - 01), &[]),
+            (&[], date!(2025 - 12 - 31), &[]),
+            (&[date!(2024 - 12 - 20)], date!(2026 - 01 - 01), &["2025"]),
+        ];
+        for (days, as_of, want) in cases {
+            let c = branch(2025, *as_of, held(MeetingKind::LifeMeeting, days));
+            let got: Vec<String> = flagged(&c, "ORG-06").into_iter().map(|(_, p)| p).collect();
+            assert_eq!(got, periods(want), "{days:?} on {as_of}");
+        }
+    }
+
+    fn talk(day: Date, who: &[i64]) -> HeldMeeting {
+        HeldMeeting { participants: who.to_vec(), ..HeldMeeting::new(MeetingKind::HeartTalk, day) }
+    }
+
+    fn member(id: i64, name: &str, on_committee: bool) -> Member {
+        Member { id, name: name.into(), on_committee }
+    }
+
+    #[test]
+    fn org_08_heart_talks() {
+        let mut q = ComplianceQuestion::new(Unit::Branch, 2025, date!(2026 - 01 - 01));
+        q.formal_members = 9;
+        q.members = vec![
+            member(1, "张书记", true),
+            member(2, "王委员", true),
+            member(3, "李红", false),
+            member(4, "赵明", false),
+        ];
+        q.meetings = vec![
+            // The secretary talks with 赵明 only: not with another committee member.
+            talk(date!(2025 - 05 - 10), &[1, 4]),
+            // 王委员 talks with 张书记 …
+            talk(date!(2025 - 06 - 10), &[2, 1]),
+            // … but that was in 2024 for this one.
+            talk(date!(2024 - 06 - 10), &[3, 1]),
+        ];
+        let c = compliance(&q);
+        // 李红 has no talk in 2025 → flagged; 赵明 talked with the secretary; the committee members talked
+        // with each other (6-10).
+        assert_eq!(flagged(&c, "ORG-08"), vec![("heart_talk_missing", "2025".to_string())]);
+        assert!(c.flags.iter().any(|f| f.message.starts_with("李红2025年度")));
+        // Without the 6-10 talk, each committee member has talked only with ordinary members.
+        q.meetings.remove(1);
+        q.meetings.push(talk(date!(2025 - 07 - 01), &[2, 3]));
+        let c = compliance(&q);
+        assert_eq!(
+            flagged(&c, "ORG-08"),
+            vec![
+                ("heart_talk_committee_missing", "2025".to_string()),
+                ("heart_talk_committee_missing", "2025".to_string())
+            ]
+        );
+        let talks = c.talks.unwrap();
+        assert_eq!((talks.members, talks.covered, talks.judged), (4, 2, true));
+        // Before the year ends nothing is flagged, but the coverage is shown.
+        q.as_of = date!(2025 - 12 - 31);
+        let c = compliance(&q);
+        assert!(flagged(&c, "ORG-08").is_empty());
+        assert_eq!(c.talks.unwrap().covered, 2);
+        // Only the secretary on the committee: any talk counts for everyone.
+        let mut q = ComplianceQuestion::new(Unit::Branch, 2025, date!(2026 - 01 - 01));
+        q.members = vec![member(1, "张书记", true), member(3, "李红", false)];
+        q.meetings = vec![talk(date!(2025 - 05 - 10), &[1, 3])];
+        assert!(flagged(&compliance(&q), "ORG-08").is_empty());
+    }
+
+    #[test]
+    fn periods_before_the_organization_existed_are_not_judged() {
+        let mut q = ComplianceQuestion::new(Unit::Branch, 2025, date!(2025 - 07 - 01));
+        q.formal_members = 9;
+        q.established_on = Some(date!(2025 - 02 - 20));
+        let c = compliance(&q);
+        let months: Vec<String> = flagged(&c, "ORG-02").into_iter().map(|(_, p)| p).collect();
+        assert_eq!(months, periods(&["2025-03", "2025-04", "2025-05", "2025-06"]));
+        let quarters: Vec<String> = flagged(&c, "ORG-01").into_iter().map(|(_, p)| p).collect();
+        assert_eq!(quarters, periods(&["2025-Q2"]), "Q1 began before the branch was set up");
+        let row = c.rows.iter().find(|r| r.rule == "ORG-02").unwrap();
+        assert_eq!(row.cells[1].state, CellState::NotJudged);
+    }
+
+    #[test]
+    fn nothing_is_judged_before_a_period_ends() {
+        let c = branch(2025, date!(2025 - 01 - 31), Vec::new());
+        assert!(c.flags.is_empty());
+        let c = branch(2025, date!(2025 - 02 - 01), Vec::new());
+        let got: Vec<(&str, String)> = c.flags.iter().map(|f| (f.rule, f.period.clone())).collect();
+        assert_eq!(got, vec![("ORG-02", "2025-01".to_string()), ("ORG-05", "2025-01".to_string())]);
     }
 }

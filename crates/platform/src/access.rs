@@ -24,6 +24,11 @@ pub enum Capability {
     GrantAdmin,
     /// Read and verify the audit log.
     AuditRead,
+    /// See meetings, their attendance and the compliance calendar (organizational life). A member reads the
+    /// meetings she is invited to through the meeting checks, without this capability.
+    MeetingRead,
+    /// Plan and record meetings, take attendance, archive.
+    MeetingWrite,
 }
 
 /// How far a role reaches for a capability.
@@ -46,9 +51,9 @@ pub fn reach(role: Role, cap: Capability) -> Reach {
         (SystemAdmin, OrgRead | OrgWrite | AccountAdmin) => Everywhere,
         (SecurityAdmin, OrgRead | AccountAdmin | GrantAdmin) => Everywhere,
         (AuditAdmin, AuditRead) => Everywhere,
-        (OrgStaff, OrgRead | OrgWrite | PersonRead | PersonWrite) => Subtree,
-        (BranchSecretary, OrgRead | PersonRead | PersonWrite) => Subtree,
-        (Leader, OrgRead | PersonRead) => Subtree,
+        (OrgStaff, OrgRead | OrgWrite | PersonRead | PersonWrite | MeetingRead | MeetingWrite) => Subtree,
+        (BranchSecretary, OrgRead | PersonRead | PersonWrite | MeetingRead | MeetingWrite) => Subtree,
+        (Leader, OrgRead | PersonRead | MeetingRead) => Subtree,
         // A member reaches only her own record, which the person checks handle through `person_id`.
         _ => Nowhere,
     }
@@ -207,6 +212,19 @@ mod tests {
         let leader = actor(&[(Role::Leader, Some("/1/"))]);
         assert!(leader.can(Capability::PersonRead, "/1/5/"));
         assert!(!leader.can(Capability::PersonWrite, "/1/5/"));
+    }
+
+    #[test]
+    fn meetings_are_written_by_secretaries_and_staff_and_read_by_leaders() {
+        let sec = actor(&[(Role::BranchSecretary, Some("/1/2/4/"))]);
+        assert!(sec.can(Capability::MeetingWrite, "/1/2/4/9/"));
+        assert!(!sec.can(Capability::MeetingRead, "/1/2/5/"));
+        let leader = actor(&[(Role::Leader, Some("/1/"))]);
+        assert!(leader.can(Capability::MeetingRead, "/1/2/4/"));
+        assert!(!leader.can_somewhere(Capability::MeetingWrite));
+        assert!(actor(&[(Role::OrgStaff, Some("/1/2/"))]).can(Capability::MeetingWrite, "/1/2/4/"));
+        assert!(!actor(&[(Role::SystemAdmin, None)]).can_somewhere(Capability::MeetingRead));
+        assert!(!actor(&[(Role::Member, None)]).can_somewhere(Capability::MeetingRead));
     }
 
     #[test]

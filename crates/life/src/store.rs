@@ -1,0 +1,353 @@
+//! The only SQL of organizational life. Every statement is a constant in the dialect SQLite and PostgreSQL
+//! share; where they differ (an optional text parameter, list parameters) both texts stand side by side.
+//!
+//! Besides its own tables (`meetings`, `meeting_attendees`) this store reads the platform's `people` and
+//! `orgs` — names, paths, stages and party posts only, never a sealed item — to check attendees and to know
+//! a branch's members (docs/ARCHITECTURE.md, cross-part edges).
+
+use kernel::{Db, DbError, DbTx, on_db, on_tx};
+use time::{Date, OffsetDateTime};
+
+// ---------------------------------------------------------------- meetings
+
+/// A meeting's row as written.
+pub struct MeetingWrite<'a> {
+    pub org_id: i64,
+    pub org_path: &'a str,
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub held_on: Date,
+    pub start_time: Option<&'a str>,
+    pub place: Option<&'a str>,
+    pub online_link: Option<&'a str>,
+    pub agenda: Option<&'a str>,
+    pub minutes: Option<&'a str>,
+    pub status: &'a str,
+    pub user_id: Option<i64>,
+    pub now: OffsetDateTime,
+}
+
+pub async fn insert_meeting(tx: &mut DbTx, m: &MeetingWrite<'_>) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO meetings (org_id, org_path, kind, title, held_on, start_time, place, online_link, agenda, minutes, \
+        status, archived, version, created_by, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, FALSE, 1, $12, $13, $13) RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
+        .bind(m.org_id).bind(m.org_path).bind(m.kind).bind(m.title).bind(m.held_on).bind(m.start_time)
+        .bind(m.place).bind(m.online_link).bind(m.agenda).bind(m.minutes).bind(m.status).bind(m.user_id).bind(m.now)
+        .fetch_one(c).await)?)
+}
+
+/// Rewrites a meeting that is not archived, if `version` is still the stored one; returns whether it was.
+pub async fn update_meeting(tx: &mut DbTx, id: i64, version: i64, m: &MeetingWrite<'_>) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE meetings SET org_id = $1, org_path = $2, kind = $3, title = $4, held_on = $5, start_time = $6, place = $7, \
+        online_link = $8, agenda = $9, minutes = $10, status = $11, updated_at = $12, version = version + 1 \
+        WHERE id = $13 AND version = $14 AND archived = FALSE";
+    let n = on_tx!(tx, c => sqlx::query(SQL)
+        .bind(m.org_id).bind(m.org_path).bind(m.kind).bind(m.title).bind(m.held_on).bind(m.start_time)
+        .bind(m.place).bind(m.online_link).bind(m.agenda).bind(m.minutes).bind(m.status).bind(m.now)
+        .bind(id).bind(version)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Archives a meeting (one way); returns whether it was still open.
+pub async fn archive_meeting(tx: &mut DbTx, id: i64, now: OffsetDateTime) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE meetings SET archived = TRUE, updated_at = $2, version = version + 1 WHERE id = $1 AND archived = FALSE";
+    let n = on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Moves the version of a meeting whose attendance changed (so a form read before refuses to overwrite).
+pub async fn touch_meeting(tx: &mut DbTx, id: i64, now: OffsetDateTime) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE meetings SET updated_at = $2, version = version + 1 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(now).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MeetingRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_path: String,
+    pub org_name: String,
+    pub org_kind: String,
+    pub kind: String,
+    pub title: String,
+    pub held_on: Date,
+    pub start_time: Option<String>,
+    pub place: Option<String>,
+    pub online_link: Option<String>,
+    pub agenda: Option<String>,
+    pub minutes: Option<String>,
+    pub status: String,
+    pub archived: bool,
+    pub version: i64,
+}
+
+const MEETING_BY_ID: &str = "SELECT m.id, m.org_id, m.org_path, o.name AS org_name, o.kind AS org_kind, m.kind, m.title, m.held_on, \
+    m.start_time, m.place, m.online_link, m.agenda, m.minutes, m.status, m.archived, m.version \
+    FROM meetings m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1";
+
+pub async fn get_meeting(db: &Db, id: i64) -> Result<Option<MeetingRow>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(MEETING_BY_ID).bind(id).fetch_optional(p).await)?)
+}
+
+pub async fn get_meeting_tx(tx: &mut DbTx, id: i64) -> Result<Option<MeetingRow>, DbError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(MEETING_BY_ID).bind(id).fetch_optional(c).await)?)
+}
+
+// ---------------------------------------------------------------- attendees
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AttendeeRow {
+    pub person_id: i64,
+    pub name: String,
+    pub attendance: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The attendees of a meeting, by name.
+pub async fn attendees(db: &Db, meeting_id: i64) -> Result<Vec<AttendeeRow>, DbError> {
+    const SQL: &str = "SELECT a.person_id, p.name, a.attendance, a.reason FROM meeting_attendees a JOIN people p ON p.id = a.person_id \
+        WHERE a.meeting_id = $1 ORDER BY p.name, a.person_id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(meeting_id).fetch_all(p).await)?)
+}
+
+/// Whether `person_id` is invited to the meeting.
+pub async fn is_attendee(db: &Db, meeting_id: i64, person_id: i64) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM meeting_attendees WHERE meeting_id = $1 AND person_id = $2";
+    let n: i64 = on_db!(db, p => sqlx::query_scalar(SQL).bind(meeting_id).bind(person_id).fetch_one(p).await)?;
+    Ok(n > 0)
+}
+
+pub async fn add_attendee(tx: &mut DbTx, meeting_id: i64, person_id: i64) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO meeting_attendees (meeting_id, person_id) VALUES ($1, $2) \
+        ON CONFLICT (meeting_id, person_id) DO NOTHING";
+    on_tx!(tx, c => sqlx::query(SQL).bind(meeting_id).bind(person_id).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn remove_attendee(tx: &mut DbTx, meeting_id: i64, person_id: i64) -> Result<(), DbError> {
+    const SQL: &str = "DELETE FROM meeting_attendees WHERE meeting_id = $1 AND person_id = $2";
+    on_tx!(tx, c => sqlx::query(SQL).bind(meeting_id).bind(person_id).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The ids invited to a meeting, inside the transaction.
+pub async fn attendee_ids_tx(tx: &mut DbTx, meeting_id: i64) -> Result<Vec<i64>, DbError> {
+    const SQL: &str = "SELECT person_id FROM meeting_attendees WHERE meeting_id = $1 ORDER BY person_id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL).bind(meeting_id).fetch_all(c).await)?)
+}
+
+/// Records one attendee's attendance (`None` clears it); returns whether the person is invited.
+pub async fn set_attendance(
+    tx: &mut DbTx,
+    meeting_id: i64,
+    person_id: i64,
+    attendance: Option<&str>,
+    reason: Option<&str>,
+    user_id: Option<i64>,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE meeting_attendees SET attendance = $3, reason = $4, recorded_by = $5, recorded_at = $6 \
+        WHERE meeting_id = $1 AND person_id = $2";
+    let n = on_tx!(tx, c => sqlx::query(SQL)
+        .bind(meeting_id).bind(person_id).bind(attendance).bind(reason).bind(user_id).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+// ---------------------------------------------------------------- lists
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SummaryRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    pub kind: String,
+    pub title: String,
+    pub held_on: Date,
+    pub start_time: Option<String>,
+    pub place: Option<String>,
+    pub status: String,
+    pub archived: bool,
+    pub invited: i64,
+    pub present: i64,
+    pub on_leave: i64,
+    pub absent: i64,
+}
+
+/// The columns of a meeting list line, as a literal so each query below is one constant (`concat!`).
+macro_rules! summary_columns {
+    () => {
+        "SELECT m.id, m.org_id, o.name AS org_name, m.kind, m.title, m.held_on, m.start_time, m.place, m.status, m.archived, \
+        CAST(COUNT(a.person_id) AS BIGINT) AS invited, \
+        CAST(COALESCE(SUM(CASE WHEN a.attendance = 'present' THEN 1 ELSE 0 END), 0) AS BIGINT) AS present, \
+        CAST(COALESCE(SUM(CASE WHEN a.attendance = 'leave' THEN 1 ELSE 0 END), 0) AS BIGINT) AS on_leave, \
+        CAST(COALESCE(SUM(CASE WHEN a.attendance = 'absent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS absent \
+        FROM meetings m JOIN orgs o ON o.id = m.org_id LEFT JOIN meeting_attendees a ON a.meeting_id = m.id "
+    };
+}
+
+/// Meetings of the subtree `[start, end)` held between `from` and `to` (inclusive), latest first, at most
+/// `limit`; of one kind when given.
+pub async fn list_meetings(
+    db: &Db,
+    start: &str,
+    end: &str,
+    from: Date,
+    to: Date,
+    kind: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SummaryRow>, DbError> {
+    const SQLITE: &str = concat!(
+        summary_columns!(),
+        "WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 \
+        AND ($5 IS NULL OR m.kind = $5) GROUP BY m.id, o.name ORDER BY m.held_on DESC, m.id DESC LIMIT $6"
+    );
+    const PG: &str = concat!(
+        summary_columns!(),
+        "WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 \
+        AND ($5::text IS NULL OR m.kind = $5) GROUP BY m.id, o.name ORDER BY m.held_on DESC, m.id DESC LIMIT $6"
+    );
+    Ok(match db {
+        Db::Sqlite(p) => {
+            sqlx::query_as(SQLITE).bind(start).bind(end).bind(from).bind(to).bind(kind).bind(limit).fetch_all(p).await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(PG).bind(start).bind(end).bind(from).bind(to).bind(kind).bind(limit).fetch_all(p).await?
+        }
+    })
+}
+
+/// Meetings `person_id` is invited to, held between `from` and `to`, latest first.
+pub async fn meetings_of_person(
+    db: &Db,
+    person_id: i64,
+    from: Date,
+    to: Date,
+    limit: i64,
+) -> Result<Vec<SummaryRow>, DbError> {
+    const SQL: &str = concat!(
+        summary_columns!(),
+        "WHERE m.id IN (SELECT meeting_id FROM meeting_attendees WHERE person_id = $1) \
+        AND m.held_on >= $2 AND m.held_on <= $3 GROUP BY m.id, o.name ORDER BY m.held_on DESC, m.id DESC LIMIT $4"
+    );
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).bind(from).bind(to).bind(limit).fetch_all(p).await)?)
+}
+
+// ---------------------------------------------------------------- the compliance calendar
+
+/// A held meeting of the subtree with what the calendar needs of its attendance.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CalendarRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub kind: String,
+    pub held_on: Date,
+    pub invited: i64,
+    pub present: i64,
+    /// Attendees whose attendance has been recorded.
+    pub recorded: i64,
+}
+
+/// The held meetings of the subtree `[start, end)` between `from` and `to`.
+pub async fn calendar(db: &Db, start: &str, end: &str, from: Date, to: Date) -> Result<Vec<CalendarRow>, DbError> {
+    const SQL: &str = "SELECT m.id, m.org_id, m.kind, m.held_on, \
+        CAST(COUNT(a.person_id) AS BIGINT) AS invited, \
+        CAST(COALESCE(SUM(CASE WHEN a.attendance = 'present' THEN 1 ELSE 0 END), 0) AS BIGINT) AS present, \
+        CAST(COUNT(a.attendance) AS BIGINT) AS recorded \
+        FROM meetings m LEFT JOIN meeting_attendees a ON a.meeting_id = m.id \
+        WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 AND m.status = 'held' \
+        GROUP BY m.id ORDER BY m.held_on, m.id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(from).bind(to).fetch_all(p).await)?)
+}
+
+/// `(meeting_id, person_id)` of everyone who took part in a held 谈心谈话 of the subtree between `from` and
+/// `to`: invited and not recorded on leave or absent.
+pub async fn talk_participants(
+    db: &Db,
+    start: &str,
+    end: &str,
+    from: Date,
+    to: Date,
+) -> Result<Vec<(i64, i64)>, DbError> {
+    const SQL: &str = "SELECT a.meeting_id, a.person_id FROM meeting_attendees a JOIN meetings m ON m.id = a.meeting_id \
+        WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 AND m.status = 'held' \
+        AND m.kind = 'heart_talk' AND (a.attendance IS NULL OR a.attendance = 'present') ORDER BY a.meeting_id, a.person_id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(from).bind(to).fetch_all(p).await)?)
+}
+
+// ---------------------------------------------------------------- people and organizations (read only)
+
+/// A member of the platform's people, as organizational life needs her.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MemberRow {
+    pub id: i64,
+    pub name: String,
+    pub org_id: i64,
+    pub org_path: String,
+    pub stage: String,
+    pub party_post: Option<String>,
+}
+
+/// The Party members (full and probationary) of the subtree `[start, end)` whose membership is in force —
+/// not deceased, left or suspended — in tree order.
+pub async fn members(db: &Db, start: &str, end: &str) -> Result<Vec<MemberRow>, DbError> {
+    const SQL: &str = "SELECT id, name, org_id, org_path, stage, party_post FROM people \
+        WHERE org_path >= $1 AND org_path < $2 AND stage IN ('full', 'probationary') \
+        AND status NOT IN ('deceased', 'left', 'suspended') ORDER BY org_path, id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).fetch_all(p).await)?)
+}
+
+/// `(id, org_path)` of the people among `ids` that exist.
+pub async fn people_paths(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQLITE: &str = "SELECT id, org_path FROM people WHERE id IN (SELECT value FROM json_each($1))";
+    const PG: &str = "SELECT id, org_path FROM people WHERE id = ANY($1)";
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(json_ids(ids)).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(ids).fetch_all(p).await?,
+    })
+}
+
+fn json_ids(ids: &[i64]) -> String {
+    let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// One person's attendance counts over the meetings of a period.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PersonAttendanceRow {
+    pub person_id: i64,
+    pub name: String,
+    pub org_name: String,
+    pub invited: i64,
+    pub present: i64,
+    pub on_leave: i64,
+    pub absent: i64,
+}
+
+/// Attendance per person of the subtree `[start, end)` over the meetings held between `from` and `to`
+/// (planned and cancelled ones left out), by organization and name, at most `limit` people.
+pub async fn person_attendance(
+    db: &Db,
+    start: &str,
+    end: &str,
+    from: Date,
+    to: Date,
+    limit: i64,
+) -> Result<Vec<PersonAttendanceRow>, DbError> {
+    const SQL: &str = "SELECT p.id AS person_id, p.name, o.name AS org_name, \
+        CAST(COUNT(a.meeting_id) AS BIGINT) AS invited, \
+        CAST(COALESCE(SUM(CASE WHEN a.attendance = 'present' THEN 1 ELSE 0 END), 0) AS BIGINT) AS present, \
+        CAST(COALESCE(SUM(CASE WHEN a.attendance = 'leave' THEN 1 ELSE 0 END), 0) AS BIGINT) AS on_leave, \
+        CAST(COALESCE(SUM(CASE WHEN a.attendance = 'absent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS absent \
+        FROM meeting_attendees a JOIN meetings m ON m.id = a.meeting_id JOIN people p ON p.id = a.person_id \
+        JOIN orgs o ON o.id = p.org_id \
+        WHERE p.org_path >= $1 AND p.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 AND m.status = 'held' \
+        GROUP BY p.id, p.name, o.name, p.org_path ORDER BY p.org_path, p.name, p.id LIMIT $5";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(from).bind(to).bind(limit).fetch_all(p).await)?)
+}
