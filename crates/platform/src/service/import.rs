@@ -99,14 +99,15 @@ enum Target {
 }
 
 /// The actor the command line acts as (like `dangjian demo`): org staff of every organization, so
-/// imports and exports reach everywhere; audited as `system`.
+/// imports and exports reach everywhere; audited as `system`. Whoever runs the command holds the
+/// server's files and key, so it counts as freshly authenticated (the export's step-up).
 pub fn system_actor() -> Actor {
     Actor {
         user_id: 0,
         username: "system".into(),
         display_name: "命令行".into(),
         person_id: None,
-        reauth_at: None,
+        reauth_at: Some(now()),
         grants: vec![Grant {
             role: Role::OrgStaff,
             org_id: None,
@@ -402,13 +403,16 @@ impl Platform {
 
     /// The people of `org_id`'s subtree the actor may read, as a register file: ID number and phone
     /// masked, no address, formula-like text neutralised. Audited as `person.export`; a subtree with
-    /// nothing the actor may read is `NotFound` (audited as a refusal).
+    /// nothing the actor may read is `NotFound` (audited as a refusal). A member list with names is an
+    /// export with identifying fields: it needs a login or step-up within the last minutes
+    /// (security.md AT-7, `ReauthRequired`).
     pub async fn export_people(&self, ctx: &Ctx, actor: &Actor, org_id: i64, format: Format) -> Result<Export> {
         let org = self.org_row(org_id).await?.map(Org::from_row).ok_or(Error::NotFound)?;
         let ranges = actor.ranges_within(Capability::PersonRead, &org.path);
         if ranges.is_empty() {
             return Err(self.deny(ctx, actor, "person.export", &format!("org:{org_id}")).await?);
         }
+        self.require_recent_auth(actor)?;
         let columns = roster::export_columns();
         let header: Vec<&str> = columns.iter().map(|c| c.header()).collect();
         let mut rows: Vec<Vec<Cell>> = Vec::new();

@@ -83,11 +83,13 @@ pub struct ExportQuery {
 }
 
 /// Export the people of a subtree the caller may read as a register file: ID number and phone masked,
-/// no address, cells that look like formulas neutralised. Audited. 404 outside the caller's scope.
+/// no address, cells that look like formulas neutralised. Audited. 404 outside the caller's scope; 403
+/// `reauth_required` when the last login or step-up is older than 10 minutes (security.md AT-7).
 #[utoipa::path(get, path = "/api/v1/people/export", tag = "people", params(ExportQuery),
     responses((status = 200, description = "The file, as an attachment",
                 content(([u8] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
-              (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody, description = "reauth_required"),
+              (status = 404, body = ErrorBody)))]
 pub async fn export(State(s): State<AppState>, c: Caller, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
     let Some(format) = Format::parse(q.format.as_deref().unwrap_or("xlsx")) else {
         return Ok(json_error(

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Form, Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use documents::sheet::Format;
@@ -144,7 +144,7 @@ pub async fn people_import_confirm_post(
     }
 }
 
-/// The register of a subtree as a download (masked; audited).
+/// The register of a subtree as a download (masked; audited; after a recent login or step-up).
 pub async fn people_export_get(
     State(s): State<AppState>,
     c: Caller,
@@ -162,6 +162,11 @@ pub async fn people_export_get(
     };
     match s.platform.export_people(&c.ctx, &c.actor, org_id, format).await {
         Ok(file) => crate::api::register::attachment(file),
+        // Back to the list after the step-up, not to the download (a boosted page cannot show a file).
+        Err(Error::ReauthRequired) => {
+            Redirect::to(&format!("/reauth?next={}", crate::auth::encode(&format!("/people?org_id={org_id}"))))
+                .into_response()
+        }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }

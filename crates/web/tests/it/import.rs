@@ -362,6 +362,25 @@ async fn export_is_masked_scoped_and_neutralised() {
         let log = audit_actions(&app).await;
         assert!(log.iter().any(|(a, r, t)| a == "person.export" && r == "denied" && *t == format!("org:{}", c.art1)));
         assert_eq!(log.iter().filter(|(a, r, _)| a == "person.export" && r == "ok").count(), 2);
+
+        // A member list with names is an export with identifying fields: an old login steps up first (AT-7).
+        let stale = platform::Actor {
+            user_id: 0,
+            username: "stale".into(),
+            display_name: "stale".into(),
+            person_id: None,
+            reauth_at: None,
+            grants: vec![platform::model::Grant {
+                role: platform::model::Role::OrgStaff,
+                org_id: Some(c.uni),
+                org_name: None,
+                org_path: Some(format!("/{}/", c.uni)),
+                starts_on: None,
+                ends_on: None,
+            }],
+        };
+        let r = app.platform.export_people(&platform::Ctx::default(), &stale, c.uni, Format::Csv).await;
+        assert!(matches!(r, Err(platform::Error::ReauthRequired)), "{r:?}");
         app
     })
     .await;
