@@ -4,6 +4,7 @@
 
 mod forms;
 mod home;
+mod life;
 mod mfa;
 mod orgs;
 mod people;
@@ -51,6 +52,16 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/new", get(system::user_new_get).post(system::user_new_post))
         .route("/admin/users/{id}/mfa-reset", post(system::user_mfa_reset_post))
         .route("/audit", get(system::audit_get).post(system::audit_verify_post))
+        .route("/life", get(life::life_get))
+        .route("/life/compliance", get(life::life_compliance_get))
+        .route("/orgs/{id}/meetings", get(life::meetings_get))
+        .route("/orgs/{id}/meetings/new", get(life::meeting_new_get).post(life::meeting_new_post))
+        .route("/orgs/{id}/compliance", get(life::compliance_get))
+        .route("/meetings/{id}", get(life::meeting_get))
+        .route("/meetings/{id}/edit", get(life::meeting_edit_get).post(life::meeting_edit_post))
+        .route("/meetings/{id}/attendance", post(life::meeting_attendance_post))
+        .route("/meetings/{id}/leave", post(life::meeting_leave_post))
+        .route("/meetings/{id}/archive", post(life::meeting_archive_post))
 }
 
 /// One entry of the left navigation.
@@ -85,6 +96,8 @@ pub const ICON_PEOPLE: &str =
     "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10c0-4 3-6 7-6s7 2 7 6M17 11a3 3 0 1 0 0-6M19 21c0-3-1-5-3-5.5";
 pub const ICON_KEY: &str = "M14 10a5 5 0 1 1-2-4l8-3v4l-2 1v2h-2v2h-2z";
 pub const ICON_LOG: &str = "M5 3h11l3 3v15H5zM8 9h8M8 13h8M8 17h5";
+pub const ICON_CALENDAR: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8 14h2M14 14h2M8 17h2";
+pub const ICON_CHECK: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8.5 15.5l2.5 2.5 5-5";
 pub const ICON_USER: &str = "M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm-8 9c0-4.5 3.5-7 8-7s8 2.5 8 7";
 
 impl Chrome {
@@ -97,6 +110,19 @@ impl Chrome {
             platform_items.push(NavItem { key: "people", href: "/people".into(), label: "党员", icon: ICON_PEOPLE });
         }
         let mut nav = vec![NavGroup { title: "平台", items: platform_items }];
+        let life_items = if actor.can_somewhere(Capability::MeetingRead) {
+            vec![
+                NavItem { key: "life", href: "/life".into(), label: "三会一课", icon: ICON_CALENDAR },
+                NavItem { key: "compliance", href: "/life/compliance".into(), label: "合规日历", icon: ICON_CHECK },
+            ]
+        } else if actor.person_id.is_some() {
+            vec![NavItem { key: "life", href: "/life".into(), label: "组织生活", icon: ICON_CALENDAR }]
+        } else {
+            Vec::new()
+        };
+        if !life_items.is_empty() {
+            nav.push(NavGroup { title: "组织生活", items: life_items });
+        }
         let mut system = Vec::new();
         if actor.can_somewhere(Capability::AccountAdmin) {
             system.push(NavItem { key: "users", href: "/admin/users".into(), label: "账号", icon: ICON_KEY });
