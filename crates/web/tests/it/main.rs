@@ -4,6 +4,7 @@
 mod api;
 mod audit;
 mod import;
+mod life;
 mod matrix;
 mod mfa;
 mod reveal;

@@ -78,6 +78,12 @@ struct Fixture {
     person_own: i64,
     person_other: i64,
     victim: i64,
+    /// A held 主题党日 of branch A (the member is invited) and one of branch B; a planned one of each, which the
+    /// archive routes use (archiving the held one would change every later answer).
+    meeting_own: i64,
+    meeting_other: i64,
+    planned_own: i64,
+    planned_other: i64,
     tokens: BTreeMap<&'static str, String>,
     cookies: BTreeMap<&'static str, String>,
 }
@@ -107,6 +113,12 @@ async fn fixture(app: &TestApp) -> Fixture {
             victim = v["id"].as_i64().unwrap();
         }
     }
+    let meeting =
+        |org: i64, held_on: &str| json!({"org_id": org, "kind": "theme_day", "title": "主题党日", "held_on": held_on});
+    let mut meetings = Vec::new();
+    for (org, held_on) in [(t.ba, "2025-03-20"), (t.bb, "2025-03-20"), (t.ba, "2099-03-20"), (t.bb, "2099-03-20")] {
+        meetings.push(app.post_ok("/api/v1/meetings", meeting(org, held_on), &t.staff).await["id"].as_i64().unwrap());
+    }
     let accounts = [
         ("member", "member_a", USER_PW),
         ("branch_secretary", "sec_a", USER_PW),
@@ -128,6 +140,10 @@ async fn fixture(app: &TestApp) -> Fixture {
         person_own: pa["id"].as_i64().unwrap(),
         person_other: pb["id"].as_i64().unwrap(),
         victim,
+        meeting_own: meetings[0],
+        meeting_other: meetings[1],
+        planned_own: meetings[2],
+        planned_other: meetings[3],
         tokens,
         cookies,
     }
@@ -147,10 +163,17 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
     let org = if own { fx.org_own } else { fx.org_other };
     let person_id = if own { fx.person_own } else { fx.person_other };
     let user = if own { fx.victim } else { 999_999 };
+    let meeting = match (route.ends_with("/archive"), own) {
+        (false, true) => fx.meeting_own,
+        (false, false) => fx.meeting_other,
+        (true, true) => fx.planned_own,
+        (true, false) => fx.planned_other,
+    };
     let path = pattern
         .replace("/orgs/{id}", &format!("/orgs/{org}"))
         .replace("/people/{id}", &format!("/people/{person_id}"))
         .replace("/users/{id}", &format!("/users/{user}"))
+        .replace("/meetings/{id}", &format!("/meetings/{meeting}"))
         .replace("{file}", "app.css");
     let api = path.starts_with("/api/");
     let idn = id_number("20000101", &format!("{:03}", n % 1000));
@@ -164,6 +187,17 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
             path = format!("/api/v1/orgs?parent_id={org}");
             None
         }
+        "GET /api/v1/meetings" => {
+            path = format!("/api/v1/meetings?org_id={org}");
+            None
+        }
+        "POST /api/v1/meetings" => Some(
+            json!({"org_id": org, "kind": "theme_day", "title": format!("第{n}次主题党日"), "held_on": "2025-04-20"})
+                .to_string(),
+        ),
+        "PATCH /api/v1/meetings/{id}" => Some(json!({"place": "党员活动室"}).to_string()),
+        "PUT /api/v1/meetings/{id}/attendance" => Some(json!({"entries": []}).to_string()),
+        "POST /api/v1/meetings/{id}/leave" => Some(json!({"reason": "外出实习"}).to_string()),
         "POST /api/v1/auth/login" => Some(json!({"username": "nobody", "password": "Wrong-Pass-1"}).to_string()),
         "POST /api/v1/auth/second-factor" | "POST /api/v1/auth/mfa/confirm" => {
             Some(json!({"challenge": "0".repeat(64), "otp": "123456"}).to_string())
@@ -281,6 +315,8 @@ async fn every_route_answers_every_role_as_the_matrix_says() {
                         | "POST /api/v1/orgs"
                         | "POST /api/v1/people"
                         | "POST /people/new"
+                        | "GET /api/v1/meetings"
+                        | "POST /api/v1/meetings"
                 );
             let other = if objectless {
                 own

@@ -1,0 +1,409 @@
+//! 组织生活 through the router, on SQLite and PostgreSQL: the contract journey (a secretary records 支委会 in
+//! January and March 2025, the calendar on 2025-04-01 flags February only), scope (another branch's secretary
+//! gets 404, a leader may read but not write), validation (422 with fields and nothing written), attendance,
+//! leave requests, archiving, the quorum of a 支委会, the roll-up, the pages, and the audit entries.
+
+#![allow(clippy::unwrap_used)]
+
+use axum::http::StatusCode;
+use kernel::Db;
+use security::audit;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+async fn count(db: &Db, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
+    }
+}
+
+/// `(action, result)` of every audit entry.
+async fn audited(app: &TestApp) -> Vec<(String, String, String)> {
+    audit::entries_after(&app.platform.db, 0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.result, e.target))
+        .collect()
+}
+
+async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
+    app.call("GET", path, None, Some(token)).await
+}
+
+/// A JSON call with a body (`Null`: none).
+async fn send(app: &TestApp, method: &str, path: &str, body: Value, token: &str) -> (StatusCode, Value) {
+    let body = if body.is_null() { None } else { Some(body) };
+    app.call(method, path, body, Some(token)).await
+}
+
+fn meeting(org: i64, kind: &str, title: &str, held_on: &str) -> Value {
+    json!({"org_id": org, "kind": kind, "title": title, "held_on": held_on})
+}
+
+/// A user with one grant; returns the token.
+async fn user(app: &TestApp, t: &Tree, name: &str, role: &str, org: i64) -> String {
+    let body =
+        json!({"username": name, "password": USER_PW, "display_name": name, "grants": [{"role": role, "org_id": org}]});
+    app.post_ok("/api/v1/users", body, &t.admin).await;
+    app.login(name, USER_PW).await
+}
+
+/// A full member of `org`, optionally with a party post.
+async fn member(app: &TestApp, t: &Tree, name: &str, org: i64, seq: &str, post: Option<&str>) -> i64 {
+    let mut p = person(name, org, &id_number("19990101", seq), "1999-01-01");
+    if let Some(post) = post {
+        p["party_post"] = json!(post);
+    }
+    app.post_ok("/api/v1/people", p, &t.staff).await["id"].as_i64().unwrap()
+}
+
+fn periods_of(flags: &Value, code: &str) -> Vec<String> {
+    flags["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .map(|f| f["period"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn life_contract_journey_scope_and_validation() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        // The secretary records 支委会 on 2025-01-13 and 2025-03-10.
+        let mut ids = Vec::new();
+        for d in ["2025-01-13", "2025-03-10"] {
+            let (st, m) = send(&app, "POST", "/api/v1/meetings", meeting(t.ba, "committee", d, d), &t.sec_a).await;
+            assert_eq!(st, StatusCode::CREATED, "{m}");
+            assert_eq!(m["status"], "held", "a past date is recorded as held");
+            ids.push(m["id"].as_i64().unwrap());
+        }
+        let path = format!("/api/v1/orgs/{}/compliance?as_of=2025-04-01", t.ba);
+        let (st, c) = get(&app, &path, &t.sec_a).await;
+        assert_eq!(st, StatusCode::OK, "{c}");
+        assert_eq!(periods_of(&c, "committee_meeting_missing"), ["2025-02"]);
+        let feb = c["flags"].as_array().unwrap().iter().find(|f| f["code"] == "committee_meeting_missing").unwrap();
+        assert!(feb["message"].as_str().unwrap().contains("支委会"));
+        assert_eq!(feb["citations"], json!(["《中国共产党支部工作条例（试行）》第十二条"]));
+        // The other obligations of the quarter: theme days every month, the members' meeting and (a reminder) a
+        // 党课 in Q1; nothing of April (not elapsed) nor of the year (C6).
+        assert_eq!(periods_of(&c, "theme_day_missing"), ["2025-01", "2025-02", "2025-03"]);
+        assert_eq!(periods_of(&c, "branch_assembly_missing"), ["2025-Q1"]);
+        assert_eq!(periods_of(&c, "party_lecture_reminder"), ["2025-Q1"]);
+        assert_eq!(c["flags"].as_array().unwrap().len(), 6, "{c}");
+        // A malformed as_of is a field error.
+        let (st, e) = get(&app, &format!("/api/v1/orgs/{}/compliance?as_of=2025-4-1", t.ba), &t.sec_a).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(e["error"]["fields"]["as_of"].is_string());
+
+        // Another branch's secretary learns nothing.
+        let sec_b = user(&app, &t, "sec_b", "branch_secretary", t.bb).await;
+        assert_eq!(get(&app, &path, &sec_b).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(get(&app, &format!("/api/v1/meetings/{}", ids[0]), &sec_b).await.0, StatusCode::NOT_FOUND);
+        let (st, _) = get(&app, &format!("/api/v1/meetings?org_id={}", t.ba), &sec_b).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, e) =
+            send(&app, "POST", "/api/v1/meetings", meeting(t.ba, "committee", "越权", "2025-02-10"), &sec_b).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(e["error"]["fields"]["org_id"].is_string());
+        let (st, _) = get(&app, "/api/v1/orgs/999999/compliance", &sec_b).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+
+        // A leader reads everything below her and writes nothing.
+        let leader = user(&app, &t, "leader", "leader", t.uni).await;
+        assert_eq!(get(&app, &path, &leader).await.0, StatusCode::OK);
+        let (st, m) = get(&app, &format!("/api/v1/meetings/{}", ids[0]), &leader).await;
+        assert_eq!((st, m["kind"].as_str()), (StatusCode::OK, Some("committee")));
+        let (st, _) =
+            send(&app, "POST", "/api/v1/meetings", meeting(t.ba, "committee", "2月支委会", "2025-02-10"), &leader)
+                .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let first = format!("/api/v1/meetings/{}", ids[0]);
+        let (st, _) = send(&app, "PATCH", &first, json!({"title": "改"}), &leader).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+
+        // Validation: every bad item named, nothing written.
+        let outsider = member(&app, &t, "王芳", t.bb, "456", None).await;
+        let before = count(&app.platform.db, "meetings").await;
+        let cases = [
+            (json!({"org_id": t.ba, "kind": "party_congress", "title": "未知类型", "held_on": "2025-02-10"}), "kind"),
+            (json!({"org_id": t.ba, "kind": "committee", "title": "日期错误", "held_on": "2025-02-30"}), "held_on"),
+            (json!({"org_id": t.ba, "kind": "committee", "title": "日期错误", "held_on": "10/02/2025"}), "held_on"),
+            (
+                json!({"org_id": t.ba, "kind": "committee", "title": "外支部人员", "held_on": "2025-02-10",
+                       "attendee_ids": [outsider]}),
+                "attendee_ids",
+            ),
+            (json!({"org_id": t.ba, "kind": "group", "title": "支部不开党小组会", "held_on": "2025-02-10"}), "kind"),
+            (json!({"org_id": t.ba, "kind": "committee", "held_on": "2025-02-10"}), "title"),
+        ];
+        for (body, field) in cases {
+            let (st, e) = send(&app, "POST", "/api/v1/meetings", body.clone(), &t.sec_a).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(e["error"]["code"], "validation_failed");
+            let msg = e["error"]["fields"][field].as_str().unwrap_or_else(|| panic!("{field} in {e}"));
+            assert!(msg.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)), "Chinese message: {msg}");
+        }
+        let everything_wrong = json!({"org_id": t.ba, "kind": "x", "held_on": "x", "attendee_ids": [outsider]});
+        let (_, e) = send(&app, "POST", "/api/v1/meetings", everything_wrong, &t.sec_a).await;
+        let fields: Vec<&String> = e["error"]["fields"].as_object().unwrap().keys().collect();
+        assert_eq!(fields, ["attendee_ids", "held_on", "kind", "title"], "all at once");
+        assert_eq!(count(&app.platform.db, "meetings").await, before, "nothing written");
+        assert_eq!(count(&app.platform.db, "meeting_attendees").await, 0);
+
+        // Every write and every refusal is in the audit log.
+        let log = audited(&app).await;
+        let n = |action: &str, result: &str| log.iter().filter(|(a, r, _)| a == action && r == result).count();
+        assert_eq!(n("meeting.create", "ok"), 2);
+        assert!(log.contains(&("meeting.create".into(), "ok".into(), format!("meeting:{}", ids[0]))));
+        assert!(n("meeting.create", "denied") >= 1, "the leader's attempt");
+        assert!(n("life.compliance", "denied") >= 1, "the other secretary's read");
+        assert!(n("meeting.read", "denied") >= 1);
+        assert!(matches!(audit::verify(&app.platform.db).await.unwrap(), audit::Verdict::Intact { .. }));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn life_attendance_leave_archive_and_quorum() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let sec = member(&app, &t, "张书记", t.ba, "111", Some("支部书记")).await;
+        let org = member(&app, &t, "王委员", t.ba, "222", Some("组织委员")).await;
+        let li = member(&app, &t, "李红", t.ba, "333", None).await;
+        // 李红 signs in as a plain member.
+        let body = json!({"username": "lihong", "password": USER_PW, "display_name": "李红", "person_id": li,
+                          "grants": []});
+        app.post_ok("/api/v1/users", body, &t.admin).await;
+        let lihong = app.login("lihong", USER_PW).await;
+
+        // A theme day defaults to every member; a 支委会 to the committee posts.
+        let day =
+            app.post_ok("/api/v1/meetings", meeting(t.ba, "theme_day", "3月主题党日", "2025-03-20"), &t.sec_a).await;
+        let day_id = day["id"].as_i64().unwrap();
+        assert_eq!(day["stats"]["invited"], 3);
+        let com =
+            app.post_ok("/api/v1/meetings", meeting(t.ba, "committee", "3月支委会", "2025-03-10"), &t.sec_a).await;
+        let ids: Vec<i64> =
+            com["attendees"].as_array().unwrap().iter().map(|a| a["person_id"].as_i64().unwrap()).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&sec) && ids.contains(&org));
+
+        // The sign-in sheet: a leave needs its reason; someone not invited is refused; nothing half-written.
+        let sheet = |entries: Value| json!({ "entries": entries });
+        let path = format!("/api/v1/meetings/{day_id}/attendance");
+        let bad = sheet(json!([{"person_id": sec, "status": "present"}, {"person_id": li, "status": "leave"},
+                               {"person_id": 424242, "status": "present"}]));
+        let (st, e) = send(&app, "PUT", &path, bad, &t.sec_a).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["error"]["fields"][format!("attendance.{li}")].as_str().unwrap().contains("事由"));
+        assert!(e["error"]["fields"]["attendance.424242"].is_string());
+        let (_, m) = get(&app, &format!("/api/v1/meetings/{day_id}"), &t.sec_a).await;
+        assert_eq!(m["stats"]["unrecorded"], 3);
+        let good = sheet(json!([{"person_id": sec, "status": "present"}, {"person_id": org, "status": "absent"},
+            {"person_id": li, "status": "leave", "reason": "外出实习"}]));
+        let (st, m) = send(&app, "PUT", &path, good, &t.sec_a).await;
+        assert_eq!(st, StatusCode::OK, "{m}");
+        assert_eq!(
+            (
+                m["stats"]["present"].as_i64(),
+                m["stats"]["leave"].as_i64(),
+                m["stats"]["absent"].as_i64(),
+                m["stats"]["present_percent"].as_i64()
+            ),
+            (Some(1), Some(1), Some(1), Some(33))
+        );
+
+        // The member reads the meeting she is invited to, with her own reason only; not the 支委会.
+        let (st, mine) = get(&app, &format!("/api/v1/meetings/{day_id}"), &lihong).await;
+        assert_eq!(st, StatusCode::OK);
+        let me = mine["attendees"].as_array().unwrap().iter().find(|a| a["person_id"] == li).unwrap();
+        assert_eq!(me["reason"], "外出实习");
+        let com_id = com["id"].as_i64().unwrap();
+        assert_eq!(get(&app, &format!("/api/v1/meetings/{com_id}"), &lihong).await.0, StatusCode::NOT_FOUND);
+        let (st, list) = get(&app, "/api/v1/meetings?year=2025", &lihong).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "only the theme day: {list}");
+        // She cannot take attendance, and asks for leave only before a meeting.
+        assert_eq!(send(&app, "PUT", &path, sheet(json!([])), &lihong).await.0, StatusCode::FORBIDDEN);
+        let leave = format!("/api/v1/meetings/{day_id}/leave");
+        assert_eq!(send(&app, "POST", &leave, json!({"reason": "补请"}), &lihong).await.0, StatusCode::CONFLICT);
+        let soon = kernel::dates::iso(kernel::dates::today().next_day().unwrap());
+        let next =
+            app.post_ok("/api/v1/meetings", meeting(t.ba, "branch_assembly", "支部党员大会", &soon), &t.sec_a).await;
+        assert_eq!(next["status"], "planned");
+        let leave = format!("/api/v1/meetings/{}/leave", next["id"]);
+        let (st, e) = send(&app, "POST", &leave, json!({"reason": " "}), &lihong).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(e["error"]["fields"]["reason"].is_string());
+        let (st, m) = send(&app, "POST", &leave, json!({"reason": "参加学院实习"}), &lihong).await;
+        assert_eq!(st, StatusCode::OK, "{m}");
+        assert_eq!(m["stats"]["leave"], 1);
+        // Presence cannot be recorded before the day.
+        let early = sheet(json!([{"person_id": sec, "status": "present"}]));
+        let (st, _) = send(&app, "PUT", &format!("/api/v1/meetings/{}/attendance", next["id"]), early, &t.sec_a).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // Per person over the year.
+        let (st, people) = get(&app, &format!("/api/v1/orgs/{}/attendance?year=2025", t.ba), &t.sec_a).await;
+        assert_eq!(st, StatusCode::OK);
+        let row = people.as_array().unwrap().iter().find(|p| p["person_id"] == sec).unwrap();
+        assert_eq!((row["stats"]["invited"].as_i64(), row["stats"]["present"].as_i64()), (Some(2), Some(1)));
+
+        // Archive: a record from then on.
+        let (st, m) = send(&app, "POST", &format!("/api/v1/meetings/{day_id}/archive"), Value::Null, &t.sec_a).await;
+        assert_eq!((st, m["archived"].as_bool()), (StatusCode::OK, Some(true)));
+        let day_path = format!("/api/v1/meetings/{day_id}");
+        let (st, _) = send(&app, "PATCH", &day_path, json!({"minutes": "补记"}), &t.sec_a).await;
+        assert_eq!(st, StatusCode::CONFLICT);
+        assert_eq!(send(&app, "PUT", &path, sheet(json!([])), &t.sec_a).await.0, StatusCode::CONFLICT);
+        let archive_next = format!("/api/v1/meetings/{}/archive", next["id"]);
+        let (st, _) = send(&app, "POST", &archive_next, Value::Null, &t.sec_a).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "a planned meeting is not archived");
+
+        // A 支委会 with fewer than half present does not count (ORG-02): March is flagged for the quorum.
+        let com_sheet = sheet(json!([{"person_id": sec, "status": "absent"}, {"person_id": org, "status": "absent"}]));
+        let (st, _) = send(&app, "PUT", &format!("/api/v1/meetings/{com_id}/attendance"), com_sheet, &t.sec_a).await;
+        assert_eq!(st, StatusCode::OK);
+        let (_, c) = get(&app, &format!("/api/v1/orgs/{}/compliance?as_of=2025-04-01", t.ba), &t.sec_a).await;
+        assert_eq!(periods_of(&c, "committee_quorum_not_met"), ["2025-03"]);
+        assert_eq!(periods_of(&c, "committee_meeting_missing"), ["2025-01", "2025-02"]);
+        assert_eq!(periods_of(&c, "theme_day_missing"), ["2025-01", "2025-02"], "March's theme day counts");
+
+        // PATCH: a lost update is refused; a change is audited by item names.
+        let com_path = format!("/api/v1/meetings/{com_id}");
+        let (st, _) = send(&app, "PATCH", &com_path, json!({"title": "3月支委会（补）", "version": 1}), &t.sec_a).await;
+        assert_eq!(st, StatusCode::CONFLICT, "attendance moved the version");
+        let (st, m) = send(&app, "PATCH", &com_path, json!({"minutes": "<script>alert(1)</script>"}), &t.sec_a).await;
+        assert_eq!((st, m["minutes"].as_str()), (StatusCode::OK, Some("<script>alert(1)</script>")));
+
+        // The year's 谈心谈话 (ORG-08) once 2025 has ended: three members without a talk.
+        let (_, c) = get(&app, &format!("/api/v1/orgs/{}/compliance?as_of=2026-01-01", t.ba), &t.sec_a).await;
+        assert_eq!(periods_of(&c, "heart_talk_missing").len(), 1, "李红: {c}");
+        assert_eq!(periods_of(&c, "heart_talk_committee_missing").len(), 2);
+        assert_eq!(periods_of(&c, "life_meeting_missing"), ["2025"]);
+
+        // The university's roll-up counts each branch's flags.
+        let (st, r) = get(&app, &format!("/api/v1/orgs/{}/compliance/rollup?as_of=2026-01-01", t.uni), &t.staff).await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        let lines = r["lines"].as_array().unwrap();
+        let line = |org: i64| lines.iter().find(|l| l["org_id"] == org).unwrap().clone();
+        assert!(line(t.ba)["flags"].as_i64().unwrap() > 0);
+        assert_eq!(line(t.ba)["meetings_held"], 2);
+        assert_eq!(line(t.uni)["by_rule"]["ORG-04"], 1, "the university secretary's 党课");
+        let uni_rollup = format!("/api/v1/orgs/{}/compliance/rollup", t.uni);
+        assert_eq!(get(&app, &uni_rollup, &t.sec_a).await.0, StatusCode::NOT_FOUND);
+
+        let log = audited(&app).await;
+        for action in ["meeting.attendance", "meeting.leave", "meeting.archive", "meeting.update"] {
+            assert!(log.iter().any(|(a, r, _)| a == action && r == "ok"), "{action}");
+        }
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn life_pages_for_the_secretary_and_the_member() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let li = member(&app, &t, "李红", t.ba, "333", None).await;
+        let cookie = app.web_login("sec_a", USER_PW).await;
+
+        // /life leads a secretary to her branch's meetings.
+        let (st, headers, _) = app
+            .request(
+                axum::http::Request::builder()
+                    .uri("/life")
+                    .header("cookie", &cookie)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        assert_eq!(headers["location"], format!("/orgs/{}/meetings", t.ba));
+        let (st, html) = app.page(&format!("/orgs/{}/meetings", t.ba), &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("新建会议") && html.contains("组织生活"));
+
+        // The form: Chinese messages beside the fields, values kept.
+        let new = format!("/orgs/{}/meetings/new", t.ba);
+        let (st, html) = app.page(&new, &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("李红"), "members offered as attendees");
+        let (st, _, html) = app
+            .form(
+                &new,
+                &[
+                    ("kind", "committee"),
+                    ("title", "2月支委会"),
+                    ("held_on", "2025/02/10"),
+                    ("attendees_mode", "default"),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("日期格式应为 YYYY-MM-DD") && html.contains("2月支委会"));
+        let minutes = "讨论发展党员\n<script>alert('x')</script>";
+        let li_s = li.to_string();
+        let (st, headers, _) = app
+            .form(
+                &new,
+                &[
+                    ("kind", "theme_day"),
+                    ("title", "2月主题党日"),
+                    ("held_on", "2025-02-10"),
+                    ("minutes", minutes),
+                    ("attendees_mode", "selected"),
+                    ("attendee", &li_s),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let location = headers["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with("/meetings/"));
+        let (st, html) = app.page(&location, &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("签到表") && html.contains("保存签到"));
+        assert!(!html.contains("<script>alert"), "minutes are shown as text");
+        assert!(html.contains("&lt;script&gt;alert") || html.contains("&#60;script&#62;alert"), "escaped");
+
+        // Manual sign-in from the page.
+        let id = location.trim_start_matches("/meetings/").split('?').next().unwrap().to_string();
+        let status_key = format!("status.{li}");
+        let (st, _, html) =
+            app.form(&format!("/meetings/{id}/attendance"), &[(status_key.as_str(), "leave")], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("请假须填写事由"));
+        let reason_key = format!("reason.{li}");
+        let (st, _, _) = app
+            .form(
+                &format!("/meetings/{id}/attendance"),
+                &[(status_key.as_str(), "present"), (reason_key.as_str(), "")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+
+        // The calendar with its article, and the roll-up for staff.
+        let (st, html) = app.page(&format!("/orgs/{}/compliance?year=2025&as_of=2025-04-01", t.ba), &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("组织生活合规日历") && html.contains("第十六条") && html.contains("未开"));
+        let staff = app.web_login("staff", USER_PW).await;
+        let (st, html) = app.page(&format!("/orgs/{}/compliance?year=2025&as_of=2026-01-01", t.uni), &staff).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("下级组织汇总") && html.contains("艺术设计学院学生第一党支部"));
+        let other = app.page(&format!("/orgs/{}/compliance", t.bb), &cookie).await;
+        assert_eq!(other.0, StatusCode::NOT_FOUND);
+        app
+    })
+    .await;
+}
