@@ -14,6 +14,14 @@ use crate::AppState;
 use crate::error::json_error;
 
 pub const SESSION_COOKIE: &str = "dj_session";
+/// The name behind TLS (security.md AT-6): browsers accept a `__Host-` cookie only when it is Secure,
+/// has Path=/ and no Domain, so neither a sibling subdomain nor a plain-HTTP page can plant or overwrite it.
+pub const SESSION_COOKIE_SECURE: &str = "__Host-dj_session";
+
+/// The session cookie's name for this deployment.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { SESSION_COOKIE_SECURE } else { SESSION_COOKIE }
+}
 
 /// The request's id (set by the request-id layer), peer address and user agent.
 pub fn ctx_of(parts: &Parts) -> Ctx {
@@ -45,12 +53,12 @@ pub fn bearer(parts: &Parts) -> Option<String> {
     v.strip_prefix("Bearer ").map(|t| t.trim().to_string())
 }
 
-pub fn session_cookie(parts: &Parts) -> Option<String> {
-    session_cookie_of(&parts.headers)
+pub fn session_cookie(parts: &Parts, secure: bool) -> Option<String> {
+    session_cookie_of(&parts.headers, secure)
 }
 
-pub fn session_cookie_of(headers: &axum::http::HeaderMap) -> Option<String> {
-    cookie_of(headers, SESSION_COOKIE)
+pub fn session_cookie_of(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
+    cookie_of(headers, session_cookie_name(secure))
 }
 
 /// A cookie's value from the request.
@@ -71,7 +79,12 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let ctx = ctx_of(parts);
         let is_api = parts.uri.path().starts_with("/api/");
-        let token = if is_api { bearer(parts).or_else(|| session_cookie(parts)) } else { session_cookie(parts) };
+        let secure = state.secure_cookies;
+        let token = if is_api {
+            bearer(parts).or_else(|| session_cookie(parts, secure))
+        } else {
+            session_cookie(parts, secure)
+        };
         let actor = match &token {
             Some(t) => state.platform.authenticate(t).await,
             None => Err(platform::Error::Unauthenticated),
@@ -109,5 +122,6 @@ pub fn encode(s: &str) -> String {
 /// The Set-Cookie value of a new session (or of its removal when `token` is empty).
 pub fn session_cookie_header(token: &str, secure: bool, max_age_secs: i64) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    let name = session_cookie_name(!secure.is_empty());
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }

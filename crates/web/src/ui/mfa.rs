@@ -21,6 +21,12 @@ use crate::AppState;
 use crate::auth::{Caller, RequestCtx, cookie_of, encode, session_cookie_header};
 
 const CHALLENGE_COOKIE: &str = "dj_challenge";
+/// Behind TLS: `__Secure-` (a `__Host-` cookie must have Path=/, and this one is scoped to /login).
+const CHALLENGE_COOKIE_SECURE: &str = "__Secure-dj_challenge";
+
+fn challenge_cookie_name(secure: bool) -> &'static str {
+    if secure { CHALLENGE_COOKIE_SECURE } else { CHALLENGE_COOKIE }
+}
 
 #[derive(Template)]
 #[template(path = "mfa.html")]
@@ -66,8 +72,9 @@ impl MfaPage {
 
 /// The Set-Cookie value of the challenge (or of its removal when empty).
 pub fn challenge_cookie_header(challenge: &str, secure: bool, max_age_secs: u64) -> String {
+    let name = challenge_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{CHALLENGE_COOKIE}={challenge}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+    format!("{name}={challenge}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
 }
 
 /// The login page again, saying the second step expired.
@@ -96,7 +103,7 @@ pub async fn login_mfa_get(
     headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(challenge) = cookie_of(&headers, CHALLENGE_COOKIE) else {
+    let Some(challenge) = cookie_of(&headers, challenge_cookie_name(s.secure_cookies)) else {
         return expired();
     };
     let next = safe_next(q.get("next"));
@@ -118,7 +125,7 @@ pub async fn login_mfa_post(
     headers: axum::http::HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let Some(challenge) = cookie_of(&headers, CHALLENGE_COOKIE) else {
+    let Some(challenge) = cookie_of(&headers, challenge_cookie_name(s.secure_cookies)) else {
         return expired();
     };
     let next = safe_next(f.get("next"));
@@ -142,7 +149,7 @@ pub async fn login_mfa_enrol_post(
     headers: axum::http::HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let Some(challenge) = cookie_of(&headers, CHALLENGE_COOKIE) else {
+    let Some(challenge) = cookie_of(&headers, challenge_cookie_name(s.secure_cookies)) else {
         return expired();
     };
     let next = safe_next(f.get("next"));
@@ -161,7 +168,7 @@ pub async fn login_mfa_confirm_post(
     headers: axum::http::HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let Some(challenge) = cookie_of(&headers, CHALLENGE_COOKIE) else {
+    let Some(challenge) = cookie_of(&headers, challenge_cookie_name(s.secure_cookies)) else {
         return expired();
     };
     let next = safe_next(f.get("next"));

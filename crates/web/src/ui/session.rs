@@ -55,7 +55,7 @@ pub async fn login_post(
     match s.platform.login(&ctx, &username, &password, None, SessionKind::Web).await {
         Ok(login) => {
             // A new login gets a new session; the one this browser had before ends (no session fixation).
-            if let Some(old) = session_cookie_of(&headers)
+            if let Some(old) = session_cookie_of(&headers, s.secure_cookies)
                 && let Ok(previous) = s.platform.authenticate(&old).await
                 && let Err(e) = s.platform.logout(&ctx, &previous, &old).await
             {

@@ -219,3 +219,34 @@ async fn hsts_only_when_served_over_tls() {
     assert!(hsts.starts_with("max-age="));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn behind_tls_the_session_cookie_is_host_prefixed_and_only_that_name_counts() {
+    use tower::ServiceExt;
+    let app = TestApp::new(kernel::Backend::Sqlite).await;
+    let state = web::AppState {
+        platform: app.platform.clone(),
+        metrics: std::sync::Arc::new(ops::Metrics::default()),
+        secure_cookies: true,
+    };
+    let router = web::build_router(state);
+    let login = Request::builder()
+        .method("POST")
+        .uri("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("username=admin&password={}&next=%2F", web::auth::encode(ADMIN_PW))))
+        .unwrap();
+    let resp = router.clone().oneshot(login).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let set = resp.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    assert!(set.starts_with("__Host-dj_session=") && set.contains("; Secure") && set.contains("Path=/;"), "{set}");
+    assert!(!set.contains("Domain"), "{set}");
+    let token = set.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
+    let page = |cookie: String| Request::builder().uri("/").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    let ok = router.clone().oneshot(page(format!("__Host-dj_session={token}"))).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    // The unprefixed name, which a sibling subdomain or plain HTTP could have set, is not read.
+    let planted = router.clone().oneshot(page(format!("dj_session={token}"))).await.unwrap();
+    assert_eq!(planted.status(), StatusCode::SEE_OTHER);
+    app.cleanup().await;
+}
