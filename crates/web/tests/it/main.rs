@@ -3,6 +3,7 @@
 
 mod api;
 mod audit;
+mod consistency;
 mod import;
 mod life;
 mod matrix;
