@@ -149,11 +149,19 @@ impl Db {
         }
     }
 
-    /// Applies every pending migration of this backend.
+    /// Applies every pending migration of this backend. On PostgreSQL, when none is pending it changes
+    /// nothing and needs no right to create tables: the application may then run as a role of its own
+    /// that cannot alter the schema or the audit log (docs/OPERATIONS.md), with the owner migrating.
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
             Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
-            Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+            Db::Postgres(p) => {
+                const APPLIED: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+                let applied: Vec<i64> = sqlx::query_scalar(APPLIED).fetch_all(p).await.unwrap_or_default();
+                if !POSTGRES_MIGRATIONS.iter().all(|m| applied.contains(&m.version)) {
+                    POSTGRES_MIGRATIONS.run(p).await?
+                }
+            }
         }
         Ok(())
     }

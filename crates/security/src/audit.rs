@@ -275,6 +275,15 @@ pub async fn recent(db: &Db, before_seq: Option<i64>, limit: i64) -> Result<Vec<
     Ok(on_db!(db, p => sqlx::query_as(RECENT).bind(before).bind(limit).fetch_all(p).await)?)
 }
 
+/// The grants that give the application a PostgreSQL role of its own which cannot UPDATE, DELETE or
+/// TRUNCATE audit rows (security.md AT-25); for the database administrator, see docs/OPERATIONS.md.
+/// `schema` and `role` must be plain identifiers (checked: letters, digits, underscore).
+pub fn pg_app_role_sql(schema: &str, role: &str) -> Option<String> {
+    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (plain(schema) && plain(role))
+        .then(|| include_str!("pg-app-role.sql").replace("{schema}", schema).replace("{role}", role))
+}
+
 /// The entries about one target (`person:17`), newest first: what a member sees of her own record.
 pub async fn for_target(db: &Db, target: &str, limit: i64) -> Result<Vec<Entry>, DbError> {
     const SQL: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash \
