@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Multipart, Query, State};
+use axum::extract::{Form, FromRequest, Multipart, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -81,10 +81,18 @@ fn format_of(name: &str, bytes: &[u8]) -> Format {
     }
 }
 
-/// The dry run of an uploaded file, with the confirm form when it has no error.
-pub async fn people_import_post(State(s): State<AppState>, c: Caller, m: Multipart) -> Response {
+/// The dry run of an uploaded file, with the confirm form when it has no error. The form is read only
+/// after the caller is known to be one who may import (a refusal does not depend on the body).
+pub async fn people_import_post(State(s): State<AppState>, c: Caller, req: Request) -> Response {
+    if !c.actor.can_somewhere(Capability::PersonWrite) {
+        return super::platform_error(&Error::Forbidden, &c.ctx.request_id);
+    }
     let mut p = page(&s, &c);
-    let (name, bytes) = match upload(m).await {
+    let read = match Multipart::from_request(req, &s).await {
+        Ok(m) => upload(m).await,
+        Err(_) => Err("请选择要导入的文件".into()),
+    };
+    let (name, bytes) = match read {
         Ok(v) => v,
         Err(e) => {
             p.error = Some(e);
@@ -121,6 +129,9 @@ pub async fn people_import_confirm_post(
     c: Caller,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
+    if !c.actor.can_somewhere(Capability::PersonWrite) {
+        return super::platform_error(&Error::Forbidden, &c.ctx.request_id);
+    }
     let mut p = page(&s, &c);
     p.file_name = f.get("file_name").cloned().unwrap_or_default();
     let bytes = f.get("content").and_then(|v| URL_SAFE_NO_PAD.decode(v.trim()).ok()).filter(|b| !b.is_empty());
@@ -171,8 +182,11 @@ pub async fn people_export_get(
     }
 }
 
-/// The empty template: the header row the importer reads first.
+/// The empty template: the header row the importer reads first (for those who may import).
 pub async fn people_import_template_get(c: Caller) -> Response {
+    if !c.actor.can_somewhere(Capability::PersonWrite) {
+        return super::platform_error(&Error::Forbidden, &c.ctx.request_id);
+    }
     match platform::roster::template() {
         Ok(bytes) => crate::api::register::attachment(platform::service::Export {
             file_name: "花名册导入模板.xlsx".into(),

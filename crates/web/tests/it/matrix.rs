@@ -191,6 +191,10 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
             path = format!("/api/v1/meetings?org_id={org}");
             None
         }
+        "GET /api/v1/people/export" | "GET /people/export" => {
+            path = format!("{path}?org_id={org}&format=csv");
+            None
+        }
         "POST /api/v1/meetings" => Some(
             json!({"org_id": org, "kind": "theme_day", "title": format!("第{n}次主题党日"), "held_on": "2025-04-20"})
                 .to_string(),
@@ -317,6 +321,8 @@ async fn every_route_answers_every_role_as_the_matrix_says() {
                         | "POST /people/new"
                         | "GET /api/v1/meetings"
                         | "POST /api/v1/meetings"
+                        | "GET /api/v1/people/export"
+                        | "GET /people/export"
                 );
             let other = if objectless {
                 own
