@@ -9,6 +9,7 @@
 //! (`Capability::MeetingRead` / `MeetingWrite`).
 
 pub mod model;
+pub mod privacy;
 pub mod rules;
 pub mod service;
 pub mod store;

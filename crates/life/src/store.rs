@@ -351,3 +351,21 @@ pub async fn person_attendance(
         GROUP BY p.id, p.name, o.name, p.org_path ORDER BY p.org_path, p.name, p.id LIMIT $5";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(from).bind(to).bind(limit).fetch_all(p).await)?)
 }
+
+// ---------------------------------------------------------------- a member's copy of her data
+
+/// A person's invitations and attendance, for her copy of her data (PIPL 第四十五条).
+#[derive(Debug, sqlx::FromRow, serde::Serialize)]
+pub struct MyAttendanceRow {
+    pub held_on: Date,
+    pub kind: String,
+    pub title: String,
+    pub attendance: Option<String>,
+    pub reason: Option<String>,
+}
+
+pub async fn attendance_of_person(db: &Db, person_id: i64) -> Result<Vec<MyAttendanceRow>, DbError> {
+    const SQL: &str = "SELECT m.held_on, m.kind, m.title, a.attendance, a.reason FROM meeting_attendees a \
+        JOIN meetings m ON m.id = a.meeting_id WHERE a.person_id = $1 ORDER BY m.held_on DESC, m.id DESC";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_all(p).await)?)
+}

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod demo;
 pub mod model;
+pub mod privacy;
 pub mod roster;
 pub mod rules;
 pub mod service;

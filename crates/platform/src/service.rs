@@ -22,9 +22,11 @@ use crate::store::{self, PeopleFilter};
 
 mod import;
 mod mfa;
+mod my_data;
 mod reveal;
 pub use import::{Export, ImportReport, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
+pub use my_data::PLATFORM_TABLES;
 pub use reveal::{AccessEntry, REVEALS_PER_DAY, SealedField, beijing};
 
 /// The one error type of the platform crate. `code()` is the stable API code; `message()` the Chinese

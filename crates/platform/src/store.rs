@@ -592,3 +592,21 @@ pub async fn set_reauth(db: &Db, token_hash: &[u8], now: OffsetDateTime) -> Resu
     on_db!(db, p => sqlx::query(SQL).bind(token_hash).bind(now).execute(p).await.map(|_| ()))?;
     Ok(())
 }
+
+/// An account's sessions and tokens, newest first (for the member's own copy of her data).
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    pub kind: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub async fn sessions_of(db: &Db, user_id: i64) -> Result<Vec<SessionRow>, DbError> {
+    const SQL: &str = "SELECT kind, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent FROM sessions \
+        WHERE user_id = $1 ORDER BY id DESC LIMIT 200";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(user_id).fetch_all(p).await)?)
+}

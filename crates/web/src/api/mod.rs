@@ -64,6 +64,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(register::export))
         .routes(routes!(people::reveal))
         .routes(routes!(people::access_log))
+        .routes(routes!(people::my_data))
         .routes(routes!(rules::fee))
         .routes(routes!(rules::development))
         .routes(routes!(rules::committee))

@@ -108,3 +108,13 @@ pub async fn access_log(
 ) -> Result<Json<Vec<platform::service::AccessEntry>>, ApiError> {
     Ok(Json(api(s.platform.my_access_log(&c.actor).await, &c.ctx)?))
 }
+
+/// The caller's own data, all of it, with the purpose of each item (PIPL 第四十五条): her record with the
+/// sealed items in full, her account and sign-ins, who looked at her record, her meetings. Audited. Only for
+/// an account linked to a person (404 otherwise).
+#[utoipa::path(get, path = "/api/v1/me/data", tag = "people",
+    responses((status = 200, description = "JSON document, served as a download"), (status = 404, body = ErrorBody)))]
+pub async fn my_data(State(s): State<AppState>, c: Caller) -> Result<axum::response::Response, ApiError> {
+    let doc = api(s.platform.my_data(&c.ctx, &c.actor, &crate::privacy::providers()).await, &c.ctx)?;
+    Ok(crate::privacy::download(&doc))
+}

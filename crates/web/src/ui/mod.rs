@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}", get(people::person_get))
         .route("/people/{id}/reveal", post(people::person_reveal_post))
         .route("/account/access-log", get(people::access_log_get))
+        .route("/account/my-data", get(people::my_data_get))
         .route("/people/{id}/edit", get(people::person_edit_get).post(people::person_edit_post))
         .route("/admin/users", get(system::users_get))
         .route("/admin/users/new", get(system::user_new_get).post(system::user_new_post))

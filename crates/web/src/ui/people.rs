@@ -246,6 +246,14 @@ pub async fn access_log_get(State(s): State<AppState>, c: Caller) -> Response {
     }
 }
 
+/// The member's own copy of her data, as a download (the same document as `GET /api/v1/me/data`).
+pub async fn my_data_get(State(s): State<AppState>, c: Caller) -> Response {
+    match s.platform.my_data(&c.ctx, &c.actor, &crate::privacy::providers()).await {
+        Ok(doc) => crate::privacy::download(&doc),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
 /// The form's fields, filled from submitted values (`f`).
 async fn person_fields(
     s: &AppState,

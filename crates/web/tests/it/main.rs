@@ -8,6 +8,7 @@ mod import;
 mod life;
 mod matrix;
 mod mfa;
+mod privacy;
 mod reveal;
 mod rules;
 mod schema;

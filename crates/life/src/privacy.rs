@@ -1,0 +1,29 @@
+//! Organizational life's part of a member's copy of her data (PIPL 第四十五条; platform::privacy): the
+//! meetings she was invited to and her attendance.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use kernel::{Db, DbError};
+use platform::privacy::PersonData;
+
+use crate::store;
+
+pub struct Attendance;
+
+impl PersonData for Attendance {
+    fn tables(&self) -> &'static [&'static str] {
+        &["meeting_attendees", "meetings"]
+    }
+
+    fn export<'a>(
+        &'a self,
+        db: &'a Db,
+        person_id: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<(&'static str, serde_json::Value), DbError>> + Send + 'a>> {
+        Box::pin(async move {
+            let rows = store::attendance_of_person(db, person_id).await?;
+            Ok(("meetings_attended", serde_json::to_value(rows).unwrap_or_default()))
+        })
+    }
+}

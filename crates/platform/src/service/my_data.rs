@@ -1,0 +1,72 @@
+//! A member's copy of everything held about her (PIPL 第四十五条; security.md AT-36): her record with the
+//! sealed items in full (they are hers), her account, its sign-ins, who looked at her record, and each
+//! application's rows through [`PersonData`] providers; with the purpose of every item. Audited.
+
+use security::audit;
+use serde_json::{Value, json};
+
+use super::{COL_ADDRESS, COL_ID_NUMBER, COL_PHONE, Ctx, Error, Platform, Result, event, now};
+use crate::access::Actor;
+use crate::model::Person;
+use crate::privacy::{PURPOSES, PersonData};
+use crate::store;
+
+/// The tables the platform itself covers in a member's copy.
+pub const PLATFORM_TABLES: &[&str] = &["people", "users", "grants", "sessions", "audit_log"];
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+impl Platform {
+    /// The caller's own data as one JSON document. Only for an account linked to a person.
+    pub async fn my_data(&self, ctx: &Ctx, actor: &Actor, providers: &[&dyn PersonData]) -> Result<Value> {
+        let pid = actor.person_id.ok_or(Error::NotFound)?;
+        let row = store::get_person(&self.db, pid).await?.ok_or(Error::NotFound)?;
+        let org_name = self.org_row(row.org_id).await?.map(|o| o.name).unwrap_or_default();
+        let mut tx = self.db.begin().await?;
+        let (id_enc, _, phone_enc, address_enc) = store::person_sealed(&mut tx, pid).await?.ok_or(Error::NotFound)?;
+        let id_number = self.cipher.decrypt(COL_ID_NUMBER, &id_enc)?;
+        let phone = phone_enc.map(|v| self.cipher.decrypt(COL_PHONE, &v)).transpose()?;
+        let address = address_enc.map(|v| self.cipher.decrypt(COL_ADDRESS, &v)).transpose()?;
+        let target = format!("person:{pid}");
+        audit::append(&mut tx, event(Some(actor), ctx, "person.export_self", target, "ok", String::new())).await?;
+        tx.commit().await?;
+
+        let mut person = serde_json::to_value(Person::from_row(row, org_name)).unwrap_or(Value::Null);
+        if let Some(p) = person.as_object_mut() {
+            p.insert("id_number".into(), json!(id_number));
+            p.insert("phone".into(), json!(phone));
+            p.insert("address".into(), json!(address));
+        }
+        let sessions: Vec<Value> = store::sessions_of(&self.db, actor.user_id)
+            .await?
+            .into_iter()
+            .map(|s| {
+                json!({"kind": s.kind, "created_at": rfc3339(s.created_at), "last_seen_at": rfc3339(s.last_seen_at),
+                       "ip": s.ip, "user_agent": s.user_agent, "ended": s.revoked_at.is_some() || s.expires_at <= now()})
+            })
+            .collect();
+        let grants: Vec<Value> = actor
+            .grants
+            .iter()
+            .map(|g| json!({"role": g.role.code(), "role_label": g.role.label(), "org": g.org_name, "starts_on": g.starts_on, "ends_on": g.ends_on}))
+            .collect();
+        let mut doc = json!({
+            "generated_at": rfc3339(now()),
+            "about": "本文件是平台保存的您的全部个人信息的副本（《个人信息保护法》第四十五条）。如发现信息有误，请联系所在党支部书记或党委组织部更正。",
+            "purposes": PURPOSES.iter().map(|(item, why)| json!({"item": item, "purpose": why})).collect::<Vec<_>>(),
+            "person": person,
+            "account": {"username": actor.username, "display_name": actor.display_name, "grants": grants},
+            "sign_ins": sessions,
+            "who_looked_at_my_record": self.my_access_log(actor).await?,
+        });
+        for p in providers {
+            let (section, rows) = p.export(&self.db, pid).await?;
+            if let Some(d) = doc.as_object_mut() {
+                d.insert(section.to_string(), rows);
+            }
+        }
+        Ok(doc)
+    }
+}

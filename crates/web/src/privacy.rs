@@ -1,0 +1,34 @@
+//! Who contributes to a member's copy of her data (PIPL 第四十五条): the platform's own tables plus each
+//! application's provider. `tests/it/privacy.rs` fails when a table that refers to a person or an account is
+//! covered by none of them.
+
+use platform::privacy::PersonData;
+
+/// Every application's provider, in the order their sections appear in the copy.
+pub fn providers() -> Vec<&'static dyn PersonData> {
+    vec![&life::privacy::Attendance]
+}
+
+/// Tables about a person or an account that the copy leaves out on purpose, and why.
+pub const NOT_IN_THE_COPY: &[(&str, &str)] = &[
+    ("login_challenges", "sign-in state that lives five minutes"),
+    ("mfa_totp", "the authenticator's secret: a copy would let anyone holding the file pass the second factor"),
+    ("mfa_recovery_codes", "hashes of one-time codes: of no use to the person, a risk in a file"),
+];
+
+/// The copy as a file download (`我的个人信息-YYYYMMDD.json`), never cached.
+pub fn download(doc: &serde_json::Value) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let today = kernel::dates::today();
+    let name = format!("my-data-{:04}{:02}{:02}.json", today.year(), u8::from(today.month()), today.day());
+    let body = serde_json::to_string_pretty(doc).unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
