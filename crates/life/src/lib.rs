@@ -6,8 +6,9 @@
 //! at the boundary), [`store`] (the only SQL of this crate), [`service`] (one function per action:
 //! authorise → validate → transaction → store → audit → commit). The crate builds on the platform: its
 //! organizations and people, the caller's [`platform::Actor`] and the permission matrix
-//! (`Capability::MeetingRead` / `MeetingWrite`).
+//! (`Capability::MeetingRead` / `MeetingWrite`). [`demo`] adds meetings to the demo university.
 
+pub mod demo;
 pub mod model;
 pub mod privacy;
 pub mod rules;

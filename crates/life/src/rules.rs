@@ -873,13 +873,17 @@ pub fn compliance(q: &ComplianceQuestion) -> Compliance {
 
 /// ORG-08 (default reading of domain.md): every member has at least one recorded talk a year with a committee
 /// member; a committee member, with another committee member. Where the branch has no second committee
-/// member (or none is known) any recorded talk counts. Judged only once the year has ended (C6).
+/// member (or none is known) any recorded talk counts. A talk takes two: a record where fewer than two people
+/// took part (the other on leave or absent) counts for no one. Judged only once the year has ended (C6).
 fn heart_talks(q: &ComplianceQuestion, flags: &mut Vec<Flag>) -> TalkCoverage {
     let year = Period::Year(q.year);
     let judged = year.elapsed_by(q.as_of) && q.established_on.is_none_or(|e| year.first_day() >= e);
     let committee: Vec<i64> = q.members.iter().filter(|m| m.on_committee).map(|m| m.id).collect();
-    let talks: Vec<&HeldMeeting> =
-        q.meetings.iter().filter(|m| m.kind == MeetingKind::HeartTalk && year.contains(m.held_on)).collect();
+    let talks: Vec<&HeldMeeting> = q
+        .meetings
+        .iter()
+        .filter(|m| m.kind == MeetingKind::HeartTalk && year.contains(m.held_on) && m.participants.len() >= 2)
+        .collect();
     let mut covered = 0;
     for member in &q.members {
         let mine = talks.iter().filter(|t| t.participants.contains(&member.id));
@@ -1288,6 +1292,9 @@ mod compliance_tests {
         q.members = vec![member(1, "张书记", true), member(3, "李红", false)];
         q.meetings = vec![talk(date!(2025 - 05 - 10), &[1, 3])];
         assert!(flagged(&compliance(&q), "ORG-08").is_empty());
+        // A talk whose other side was absent counts for no one.
+        q.meetings = vec![talk(date!(2025 - 05 - 10), &[1])];
+        assert_eq!(flagged(&compliance(&q), "ORG-08").len(), 2);
     }
 
     #[test]

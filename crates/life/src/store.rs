@@ -96,6 +96,13 @@ pub async fn get_meeting_tx(tx: &mut DbTx, id: i64) -> Result<Option<MeetingRow>
     Ok(on_tx!(tx, c => sqlx::query_as(MEETING_BY_ID).bind(id).fetch_optional(c).await)?)
 }
 
+/// Whether any meeting is stored (the demo adds its meetings only to a database without any).
+pub async fn any_meeting(db: &Db) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM (SELECT id FROM meetings LIMIT 1) AS one";
+    let n: i64 = on_db!(db, p => sqlx::query_scalar(SQL).fetch_one(p).await)?;
+    Ok(n > 0)
+}
+
 // ---------------------------------------------------------------- attendees
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -298,6 +305,14 @@ pub async fn members(db: &Db, start: &str, end: &str) -> Result<Vec<MemberRow>, 
         WHERE org_path >= $1 AND org_path < $2 AND stage IN ('full', 'probationary') \
         AND status NOT IN ('deceased', 'left', 'suspended') ORDER BY org_path, id";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).fetch_all(p).await)?)
+}
+
+/// People of the subtree `[start, end)` who have an account (whatever their stage): the demo invites them, so
+/// that every demo login has meetings to see.
+pub async fn people_with_accounts(db: &Db, start: &str, end: &str) -> Result<Vec<i64>, DbError> {
+    const SQL: &str = "SELECT p.id FROM people p JOIN users u ON u.person_id = p.id \
+        WHERE p.org_path >= $1 AND p.org_path < $2 ORDER BY p.id";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(start).bind(end).fetch_all(p).await)?)
 }
 
 /// `(id, org_path)` of the people among `ids` that exist.

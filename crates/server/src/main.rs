@@ -234,10 +234,14 @@ async fn demo_cmd(s: Settings, scale: &str, seed: u64) -> anyhow::Result<()> {
     if report.already_present {
         println!("数据库中已有组织数据，未重复生成演示数据。");
     } else {
+        // Organizational life lives in its own crate, which the platform's demo cannot call.
+        let meetings =
+            life::demo::generate(&platform, seed, kernel::dates::today()).await.map_err(platform::Error::from)?;
         println!(
-            "演示数据已生成：{} 个党组织，{} 人，用时 {:.1} 秒。",
+            "演示数据已生成：{} 个党组织，{} 人，{} 次组织生活会议，用时 {:.1} 秒。",
             report.orgs,
             report.people,
+            meetings,
             started.elapsed().as_secs_f64()
         );
     }

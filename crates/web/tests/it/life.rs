@@ -407,3 +407,31 @@ async fn life_pages_for_the_secretary_and_the_member() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn life_demo_meetings_fill_the_calendar() {
+    on_both(|app| async move {
+        platform::demo::generate(&app.platform, platform::demo::Scale::Small, 7, &|_| {}).await.unwrap();
+        let today = kernel::dates::today();
+        let n = life::demo::generate(&app.platform, 7, today).await.unwrap();
+        assert!(n > 300, "{n} meetings");
+        assert_eq!(life::demo::generate(&app.platform, 7, today).await.unwrap(), 0, "only into a database without any");
+        let staff = app.login("staff", platform::demo::DEMO_PASSWORD).await;
+        let (_, tops) = get(&app, "/api/v1/orgs", &staff).await;
+        let root = tops[0]["id"].as_i64().unwrap();
+        let last_year = today.year() - 1;
+        let (st, r) = get(&app, &format!("/api/v1/orgs/{root}/compliance/rollup?year={last_year}"), &staff).await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        let branches: Vec<&Value> =
+            r["lines"].as_array().unwrap().iter().filter(|l| l["kind_label"] == "党支部").collect();
+        assert!(branches.len() >= 10);
+        for b in &branches {
+            assert!(b["meetings_held"].as_i64().unwrap() > 25, "{b}");
+        }
+        assert!(r["flags"].as_i64().unwrap() > 0, "a few deterministic gaps to show");
+        let log = audited(&app).await;
+        assert!(log.iter().any(|(a, r, _)| a == "meeting.demo" && r == "ok"));
+        app
+    })
+    .await;
+}

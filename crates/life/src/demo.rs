@@ -1,0 +1,159 @@
+//! Meetings for the demo university (`dangjian demo`): from January of last year to today, each branch holds
+//! its 支委会 and 主题党日 monthly, its 支部党员大会 and 党课 quarterly, a 组织生活会 in December and talks with its
+//! members — with a few deterministic gaps, so the compliance calendar has something to show — and one
+//! 主题党日 planned next week. Attendance is taken for every held meeting. The platform's demo cannot know of
+//! this crate (dependencies flow one way), so the server calls it after `platform::demo::generate`.
+
+use kernel::rng::Rng;
+use platform::Platform;
+use platform::model::{Org, OrgKind, subtree_end};
+use security::audit::{self, Event};
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::model::{Attendance, MeetingKind, MeetingStatus};
+use crate::service::Result;
+use crate::store::{self, MeetingWrite};
+
+/// Branches that get meetings (a university has a few hundred; a province's demo gets them in its first ones).
+pub const BRANCHES_MAX: i64 = 400;
+
+const REASONS: &[&str] = &["外出实习", "参加学术会议", "病假", "公差", "家中有事"];
+
+const THEMES: &[&str] = &[
+    "学习贯彻党的二十届四中全会精神",
+    "重温入党誓词",
+    "参观革命纪念馆",
+    "志愿服务进社区",
+    "学习《中国共产党支部工作条例（试行）》",
+    "党史学习分享会",
+];
+
+fn ymd(year: i32, month: u8, day: u8) -> Option<Date> {
+    Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()
+}
+
+/// Adds the demo meetings; returns how many. Does nothing (0) when the database already holds meetings.
+pub async fn generate(p: &Platform, seed: u64, today: Date) -> Result<u64> {
+    let db = &p.db;
+    if store::any_meeting(db).await? {
+        return Ok(0);
+    }
+    let mut rng = Rng::new(seed ^ 0x11fe);
+    let branches: Vec<Org> = platform::store::search_orgs(db, "/", "0", "", true, BRANCHES_MAX)
+        .await?
+        .into_iter()
+        .map(Org::from_row)
+        .filter(|o| o.kind == OrgKind::Branch)
+        .collect();
+    let now = OffsetDateTime::now_utc();
+    let mut made = 0u64;
+    for branch in &branches {
+        let end = subtree_end(&branch.path);
+        let members: Vec<i64> = store::members(db, &branch.path, &end).await?.into_iter().map(|m| m.id).collect();
+        let committee: Vec<i64> = members.iter().take(3).copied().collect();
+        // Theme days, lectures and members' meetings also invite anyone with a demo login (an activist, say).
+        let mut everyone = members.clone();
+        for id in store::people_with_accounts(db, &branch.path, &end).await? {
+            if !everyone.contains(&id) {
+                everyone.push(id);
+            }
+        }
+        let mut plan: Vec<(MeetingKind, Date, String, Vec<i64>)> = Vec::new();
+        for year in [today.year() - 1, today.year()] {
+            for month in 1..=12u8 {
+                if let Some(d) = ymd(year, month, 5 + u8::try_from(rng.below(5)).unwrap_or(0))
+                    && !rng.chance(0.08)
+                {
+                    plan.push((
+                        MeetingKind::Committee,
+                        d,
+                        format!("{month}月支委会：研究发展党员和党费收缴"),
+                        committee.clone(),
+                    ));
+                }
+                if let Some(d) = ymd(year, month, 18 + u8::try_from(rng.below(6)).unwrap_or(0))
+                    && !rng.chance(0.08)
+                {
+                    let theme = rng.pick(THEMES).copied().unwrap_or("主题党日");
+                    plan.push((MeetingKind::ThemeDay, d, format!("{month}月主题党日：{theme}"), everyone.clone()));
+                }
+                if month % 3 == 0 {
+                    let q = month / 3;
+                    if let Some(d) = ymd(year, month, 25)
+                        && !rng.chance(0.12)
+                    {
+                        plan.push((MeetingKind::BranchAssembly, d, format!("第{q}季度支部党员大会"), everyone.clone()));
+                    }
+                    if let Some(d) = ymd(year, month - 1, 15)
+                        && !rng.chance(0.2)
+                    {
+                        plan.push((MeetingKind::PartyLecture, d, format!("第{q}季度党课"), everyone.clone()));
+                    }
+                }
+            }
+            if let Some(d) = ymd(year, 12, 16)
+                && !rng.chance(0.1)
+            {
+                plan.push((MeetingKind::LifeMeeting, d, format!("{year}年度组织生活会"), members.clone()));
+            }
+            if let (Some(first), Some(secretary)) = (ymd(year, 3, 1), members.first()) {
+                for (i, m) in members.iter().enumerate().skip(1) {
+                    if rng.chance(0.85) {
+                        let d =
+                            first.checked_add(Duration::days(i64::try_from(i * 7 % 270).unwrap_or(0))).unwrap_or(first);
+                        plan.push((MeetingKind::HeartTalk, d, "支部书记与党员谈心谈话".into(), vec![*secretary, *m]));
+                    }
+                }
+            }
+        }
+        let horizon = today.checked_add(Duration::days(7)).unwrap_or(today);
+        plan.push((MeetingKind::ThemeDay, horizon, "下周主题党日：重温入党誓词".into(), everyone.clone()));
+        let mut tx = db.begin().await?;
+        for (kind, held_on, title, attendees) in plan.into_iter().filter(|(_, d, _, _)| *d <= horizon) {
+            let status = if held_on <= today { MeetingStatus::Held } else { MeetingStatus::Planned };
+            let w = MeetingWrite {
+                org_id: branch.id,
+                org_path: &branch.path,
+                kind: kind.code(),
+                title: &title,
+                held_on,
+                start_time: Some("14:30"),
+                place: Some("党员活动室"),
+                online_link: None,
+                agenda: None,
+                minutes: (status == MeetingStatus::Held).then_some("会议按议程进行，与会同志充分讨论，形成一致意见。"),
+                status: status.code(),
+                user_id: None,
+                now,
+            };
+            let id = store::insert_meeting(&mut tx, &w).await?;
+            for person in attendees {
+                store::add_attendee(&mut tx, id, person).await?;
+                if status == MeetingStatus::Held {
+                    // A talk is recorded once it took place: both sides present.
+                    let weights: &[u32] = if kind == MeetingKind::HeartTalk { &[1, 0, 0] } else { &[86, 8, 6] };
+                    let (a, reason) = match rng.weighted(weights) {
+                        0 => (Attendance::Present, None),
+                        1 => (Attendance::Leave, rng.pick(REASONS).copied()),
+                        _ => (Attendance::Absent, None),
+                    };
+                    store::set_attendance(&mut tx, id, person, Some(a.code()), reason, None, now).await?;
+                }
+            }
+            made += 1;
+        }
+        tx.commit().await?;
+    }
+    let e = Event {
+        actor_id: None,
+        actor: "system".into(),
+        action: "meeting.demo".into(),
+        target: "demo".into(),
+        result: "ok".into(),
+        request_id: format!("demo-{seed}"),
+        ip: "-".into(),
+        detail: format!("branches:{} meetings:{made}", branches.len()),
+    };
+    audit::append_alone(db, e).await?;
+    Ok(made)
+}
