@@ -84,6 +84,15 @@ const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, action, t
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 /// Appends `event` inside the caller's transaction; returns its sequence number.
+/// Text as the log stores it: control characters (line breaks, ANSI escapes) written as `\u{..}`, so a value
+/// typed by a user cannot forge a line or colour a terminal that shows the log (security.md AT-24).
+pub fn inert(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
 pub async fn append(tx: &mut DbTx, event: Event) -> Result<i64, DbError> {
     if let DbTx::Postgres(t) = tx {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_AUDIT_LOCK).execute(&mut **t).await?;
@@ -94,13 +103,13 @@ pub async fn append(tx: &mut DbTx, event: Event) -> Result<i64, DbError> {
         seq: prev_seq + 1,
         at: now_micros(),
         actor_id: event.actor_id,
-        actor: event.actor,
-        action: event.action,
-        target: event.target,
-        result: event.result,
-        request_id: event.request_id,
-        ip: event.ip,
-        detail: event.detail,
+        actor: inert(event.actor),
+        action: inert(event.action),
+        target: inert(event.target),
+        result: inert(event.result),
+        request_id: inert(event.request_id),
+        ip: inert(event.ip),
+        detail: inert(event.detail),
         prev_hash,
         hash: Vec::new(),
     };
@@ -303,6 +312,14 @@ pub async fn count_by_actor_since(db: &Db, actor_id: i64, action: &str, since: O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_stored_inert() {
+        assert_eq!(inert("核对材料".into()), "核对材料");
+        assert_eq!(inert("a\nb".into()), "a\\u{a}b");
+        assert_eq!(inert("\u{1b}[31mred".into()), "\\u{1b}[31mred");
+        assert!(!inert("x\r\n2026-01-01 admin ok".into()).contains('\n'));
+    }
 
     fn entry(seq: i64, prev: &[u8]) -> Entry {
         let mut e = Entry {
