@@ -101,7 +101,16 @@ pub const ICON_CALENDAR: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8 14h2M14 14
 pub const ICON_CHECK: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8.5 15.5l2.5 2.5 5-5";
 pub const ICON_USER: &str = "M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm-8 9c0-4.5 3.5-7 8-7s8 2.5 8 7";
 
+/// The phone tab bar's destinations, in this order; the account's other pages are linked from 我的档案.
+const TAB_KEYS: [&str; 4] = ["home", "life", "learning", "me"];
+
 impl Chrome {
+    /// The bottom tab bar of members on a phone: at most four destinations, so each stays a thumb wide.
+    pub fn tabs(&self) -> Vec<&NavItem> {
+        let items: Vec<&NavItem> = self.nav.iter().flat_map(|g| g.items.iter()).collect();
+        TAB_KEYS.iter().filter_map(|k| items.iter().find(|i| i.key == *k).copied()).collect()
+    }
+
     pub fn new(state: &AppState, actor: &Actor, active: &'static str, request_id: &str) -> Chrome {
         let mut platform_items = vec![NavItem { key: "home", href: "/".into(), label: "首页", icon: ICON_HOME }];
         if actor.can_somewhere(Capability::OrgRead) {
