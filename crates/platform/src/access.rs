@@ -29,6 +29,11 @@ pub enum Capability {
     MeetingRead,
     /// Plan and record meetings, take attendance, archive.
     MeetingWrite,
+    /// See the learning materials published inside the subtree and (later) its learning records. Anyone reads
+    /// a material published to an organization she belongs to, through the learning checks, without this.
+    LearningRead,
+    /// Publish learning materials to the subtree and assign required learning.
+    LearningWrite,
 }
 
 /// How far a role reaches for a capability.
@@ -54,6 +59,8 @@ pub fn reach(role: Role, cap: Capability) -> Reach {
         (OrgStaff, OrgRead | OrgWrite | PersonRead | PersonWrite | MeetingRead | MeetingWrite) => Subtree,
         (BranchSecretary, OrgRead | PersonRead | PersonWrite | MeetingRead | MeetingWrite) => Subtree,
         (Leader, OrgRead | PersonRead | MeetingRead) => Subtree,
+        (OrgStaff | BranchSecretary, LearningRead | LearningWrite) => Subtree,
+        (Leader, LearningRead) => Subtree,
         // A member reaches only her own record, which the person checks handle through `person_id`.
         _ => Nowhere,
     }
@@ -225,6 +232,20 @@ mod tests {
         assert!(actor(&[(Role::OrgStaff, Some("/1/2/"))]).can(Capability::MeetingWrite, "/1/2/4/"));
         assert!(!actor(&[(Role::SystemAdmin, None)]).can_somewhere(Capability::MeetingRead));
         assert!(!actor(&[(Role::Member, None)]).can_somewhere(Capability::MeetingRead));
+    }
+
+    #[test]
+    fn learning_is_published_by_secretaries_and_staff_and_read_by_leaders() {
+        let sec = actor(&[(Role::BranchSecretary, Some("/1/2/4/"))]);
+        assert!(sec.can(Capability::LearningWrite, "/1/2/4/"));
+        assert!(!sec.can(Capability::LearningWrite, "/1/2/"));
+        let leader = actor(&[(Role::Leader, Some("/1/"))]);
+        assert!(leader.can(Capability::LearningRead, "/1/2/4/"));
+        assert!(!leader.can_somewhere(Capability::LearningWrite));
+        assert!(actor(&[(Role::OrgStaff, Some("/1/2/"))]).can(Capability::LearningWrite, "/1/2/4/"));
+        for role in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::Member] {
+            assert!(!actor(&[(role, None)]).can_somewhere(Capability::LearningRead));
+        }
     }
 
     #[test]

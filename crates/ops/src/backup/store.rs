@@ -39,8 +39,10 @@ pub async fn end_snapshot(tx: DbTx) -> Result<(), DbError> {
     Ok(())
 }
 
-const SQLITE_TABLES: &str = "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-     ORDER BY name";
+// Ordinary tables only: an FTS5 search index (the virtual table and its shadow tables, e.g. materials_fts) is
+// rebuilt by its triggers as the rows are restored, like an index.
+const SQLITE_TABLES: &str = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
+     AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
 const PG_TABLES: &str = "SELECT table_name::text FROM information_schema.tables \
      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name";
 

@@ -4,6 +4,7 @@
 
 mod forms;
 mod home;
+mod learning;
 mod life;
 mod mfa;
 mod orgs;
@@ -63,6 +64,9 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/attendance", post(life::meeting_attendance_post))
         .route("/meetings/{id}/leave", post(life::meeting_leave_post))
         .route("/meetings/{id}/archive", post(life::meeting_archive_post))
+        .route("/learning", get(learning::learning_get))
+        .route("/learning/new", get(learning::material_new_get).post(learning::material_new_post))
+        .route("/learning/{id}", get(learning::material_get))
 }
 
 /// One entry of the left navigation.
@@ -99,6 +103,7 @@ pub const ICON_KEY: &str = "M14 10a5 5 0 1 1-2-4l8-3v4l-2 1v2h-2v2h-2z";
 pub const ICON_LOG: &str = "M5 3h11l3 3v15H5zM8 9h8M8 13h8M8 17h5";
 pub const ICON_CALENDAR: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8 14h2M14 14h2M8 17h2";
 pub const ICON_CHECK: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8.5 15.5l2.5 2.5 5-5";
+pub const ICON_BOOK: &str = "M4 19V5a2 2 0 0 1 2-2h14v15H6a2 2 0 0 0-2 2 2 2 0 0 0 2 2h14M8 7h8M8 11h6";
 pub const ICON_USER: &str = "M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm-8 9c0-4.5 3.5-7 8-7s8 2.5 8 7";
 
 /// The phone tab bar's destinations, in this order; the account's other pages are linked from 我的档案.
@@ -132,6 +137,10 @@ impl Chrome {
         };
         if !life_items.is_empty() {
             nav.push(NavGroup { title: "组织生活", items: life_items });
+        }
+        if actor.person_id.is_some() || actor.can_somewhere(Capability::LearningRead) {
+            let item = NavItem { key: "learning", href: "/learning".into(), label: "学习教育", icon: ICON_BOOK };
+            nav.push(NavGroup { title: "学习教育", items: vec![item] });
         }
         let mut system = Vec::new();
         if actor.can_somewhere(Capability::AccountAdmin) {

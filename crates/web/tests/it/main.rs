@@ -5,6 +5,7 @@ mod api;
 mod audit;
 mod consistency;
 mod import;
+mod learning;
 mod life;
 mod matrix;
 mod mfa;

@@ -84,6 +84,9 @@ struct Fixture {
     meeting_other: i64,
     planned_own: i64,
     planned_other: i64,
+    /// A learning material published to branch A and one to branch B.
+    material_own: i64,
+    material_other: i64,
     tokens: BTreeMap<&'static str, String>,
     cookies: BTreeMap<&'static str, String>,
 }
@@ -119,6 +122,11 @@ async fn fixture(app: &TestApp) -> Fixture {
     for (org, held_on) in [(t.ba, "2025-03-20"), (t.bb, "2025-03-20"), (t.ba, "2099-03-20"), (t.bb, "2099-03-20")] {
         meetings.push(app.post_ok("/api/v1/meetings", meeting(org, held_on), &t.staff).await["id"].as_i64().unwrap());
     }
+    let material = |org: i64| json!({"title": "学习材料", "body": "按时交纳党费。", "kind": "article", "org_id": org});
+    let material_own =
+        app.post_ok("/api/v1/learning/materials", material(t.ba), &t.staff).await["id"].as_i64().unwrap();
+    let material_other =
+        app.post_ok("/api/v1/learning/materials", material(t.bb), &t.staff).await["id"].as_i64().unwrap();
     let accounts = [
         ("member", "member_a", USER_PW),
         ("branch_secretary", "sec_a", USER_PW),
@@ -144,9 +152,15 @@ async fn fixture(app: &TestApp) -> Fixture {
         meeting_other: meetings[1],
         planned_own: meetings[2],
         planned_other: meetings[3],
+        material_own,
+        material_other,
         tokens,
         cookies,
     }
+}
+
+fn material(fx: &Fixture, own: bool) -> i64 {
+    if own { fx.material_own } else { fx.material_other }
 }
 
 fn form_body(fields: &[(&str, String)]) -> String {
@@ -174,6 +188,8 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
         .replace("/people/{id}", &format!("/people/{person_id}"))
         .replace("/users/{id}", &format!("/users/{user}"))
         .replace("/meetings/{id}", &format!("/meetings/{meeting}"))
+        .replace("/learning/materials/{id}", &format!("/learning/materials/{}", material(fx, own)))
+        .replace("/learning/{id}", &format!("/learning/{}", material(fx, own)))
         .replace("{file}", "app.css");
     let api = path.starts_with("/api/");
     let idn = id_number("20000101", &format!("{:03}", n % 1000));
@@ -202,6 +218,19 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
         "PATCH /api/v1/meetings/{id}" => Some(json!({"place": "党员活动室"}).to_string()),
         "PUT /api/v1/meetings/{id}/attendance" => Some(json!({"entries": []}).to_string()),
         "POST /api/v1/meetings/{id}/leave" => Some(json!({"reason": "外出实习"}).to_string()),
+        "GET /api/v1/search" => {
+            path = "/api/v1/search?q=%E5%85%9A%E8%B4%B9".into();
+            None
+        }
+        "POST /api/v1/learning/materials" => {
+            Some(json!({"title": format!("第{n}份学习材料"), "body": "按时交纳党费。", "kind": "article"}).to_string())
+        }
+        "POST /api/v1/learning/materials/{id}/progress" => Some(json!({"seconds": 15}).to_string()),
+        "POST /learning/new" => Some(form_body(&[
+            ("title", format!("第{n}份学习材料")),
+            ("kind", "article".into()),
+            ("body", "按时交纳党费。".into()),
+        ])),
         "POST /api/v1/auth/login" => Some(json!({"username": "nobody", "password": "Wrong-Pass-1"}).to_string()),
         "POST /api/v1/auth/second-factor" | "POST /api/v1/auth/mfa/confirm" => {
             Some(json!({"challenge": "0".repeat(64), "otp": "123456"}).to_string())

@@ -9,11 +9,13 @@ use kernel::{Backend, Db};
 
 use crate::support::*;
 
+/// Tables only: SQLite's FTS5 search index (a virtual table and its shadow tables) is the counterpart of a
+/// PostgreSQL index, not a table PostgreSQL has (`pragma_table_list` types them `virtual` and `shadow`).
 async fn columns(db: &Db) -> BTreeSet<(String, String, bool)> {
     let rows: Vec<(String, String, bool)> = match db {
         Db::Sqlite(p) => sqlx::query_as(
-            "SELECT m.name, lower(c.type), c.\"notnull\" = 1 OR c.pk = 1 FROM sqlite_master m JOIN pragma_table_info(m.name) c \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+            "SELECT m.name, lower(c.type), c.\"notnull\" = 1 OR c.pk = 1 FROM pragma_table_list m JOIN pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND m.schema = 'main' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
         )
         .fetch_all(p)
         .await
@@ -33,7 +35,7 @@ async fn columns(db: &Db) -> BTreeSet<(String, String, bool)> {
 async fn names(db: &Db) -> BTreeSet<(String, String)> {
     let rows: Vec<(String, String)> = match db {
         Db::Sqlite(p) => sqlx::query_as(
-            "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+            "SELECT m.name, c.name FROM pragma_table_list m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND m.schema = 'main' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
         )
         .fetch_all(p)
         .await

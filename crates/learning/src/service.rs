@@ -1,0 +1,503 @@
+//! The actions of 学习教育. Each public function: authorise → validate → (transaction → store → audit →
+//! commit), on the platform's database, with the platform's caller ([`Actor`]) and permission matrix
+//! (`LearningRead`, `LearningWrite`). A read outside the caller's reach is `NotFound` (audited as a refusal);
+//! a write the caller's roles never allow is `Forbidden`.
+//!
+//! Reading a material is being in its audience ([`Viewer::may_read`]): a person of its organization's
+//! subtree at one of its stages, anyone holding a role at or below that organization, or staff managing
+//! learning around it. Lists and search apply the same rule inside their SQL ([`store::Reach`]), so they never
+//! return what the caller may not read. Heartbeats are not audited (they are not security events, and there
+//! are many); publishing is.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use kernel::{Db, DbError};
+use platform::model::{OrgKind, Stage, path_within, subtree_end};
+use platform::service::PeopleQuery;
+use platform::{Actor, Capability, Ctx, Platform};
+use security::audit::{self, Event};
+use time::{Duration, OffsetDateTime};
+
+use crate::model::*;
+use crate::rules::{self, Candidate, Signals, Studied, Viewer};
+use crate::store::{self, MaterialWrite, Reach};
+use crate::text::{self, SearchQuery};
+
+/// The errors of 学习教育; they become the platform's errors at the web boundary (same codes, same Chinese
+/// messages).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Platform(#[from] platform::Error),
+}
+
+impl From<Error> for platform::Error {
+    fn from(e: Error) -> platform::Error {
+        match e {
+            Error::NotFound => platform::Error::NotFound,
+            Error::Forbidden => platform::Error::Forbidden,
+            Error::Invalid(f) => platform::Error::Invalid(f),
+            Error::Db(d) => platform::Error::Db(d),
+            Error::Platform(p) => p,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn field(name: &str, msg: impl Into<String>) -> Error {
+    Error::Invalid(BTreeMap::from([(name.to_string(), msg.into())]))
+}
+
+/// The most materials one list shows.
+pub const LIST_LIMIT: i64 = 200;
+/// The most results of each kind one search returns.
+pub const SEARCH_MATERIALS: i64 = 20;
+pub const SEARCH_PEOPLE: i64 = 5;
+/// The longest query kept (characters).
+pub const MAX_QUERY_CHARS: usize = 100;
+/// How many recommendations a person gets.
+pub const RECOMMENDATIONS: usize = 10;
+/// The recommender looks at the latest readable materials, the person's latest studies and this many
+/// co-learners (precomputation for province scale is future work: docs/LEARNING.md).
+const CANDIDATES: i64 = 500;
+const HISTORY: i64 = 500;
+const CO_LEARNERS: i64 = 300;
+/// "Being studied in the branch" looks back this far.
+const BRANCH_DAYS: i64 = 30;
+/// Keywords kept per material.
+const KEYWORDS: usize = 8;
+
+/// Timestamps to the microsecond, which both databases store exactly (a heartbeat compares the stored
+/// `last_beat_at` with the one it read).
+fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+}
+
+fn event(actor: &Actor, ctx: &Ctx, action: &str, target: String, result: &str, detail: String) -> Event {
+    Event {
+        actor_id: Some(actor.user_id).filter(|id| *id > 0),
+        actor: actor.username.clone(),
+        action: action.into(),
+        target,
+        result: result.into(),
+        request_id: ctx.request_id.clone(),
+        ip: ctx.ip.clone(),
+        detail,
+    }
+}
+
+fn kind_of(code: &str) -> MaterialKind {
+    MaterialKind::parse(code).unwrap_or(MaterialKind::Article)
+}
+
+fn category_of(code: &str) -> Category {
+    Category::parse(code).unwrap_or(Category::Theory)
+}
+
+fn progress_of(material_id: i64, required: i64, row: Option<&store::ProgressRow>) -> Progress {
+    Progress {
+        material_id,
+        seconds: row.map_or(0, |r| r.seconds),
+        required_seconds: required,
+        completed: row.is_some_and(|r| r.completed_at.is_some()),
+        completed_at: row.and_then(|r| r.completed_at),
+    }
+}
+
+/// The plain text of a stored body.
+pub fn body_text(format: BodyFormat, body: &str) -> String {
+    match format {
+        BodyFormat::Text => body.to_string(),
+        BodyFormat::Html => text::html_to_text(body),
+    }
+}
+
+/// 学习教育 over the platform's database and callers.
+pub struct Learning<'a> {
+    platform: &'a Platform,
+}
+
+impl<'a> Learning<'a> {
+    pub fn new(platform: &'a Platform) -> Learning<'a> {
+        Learning { platform }
+    }
+
+    fn db(&self) -> &Db {
+        &self.platform.db
+    }
+
+    async fn record_refusal(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<()> {
+        audit::append_alone(self.db(), event(actor, ctx, action, target.into(), "denied", String::new())).await?;
+        Ok(())
+    }
+
+    /// Records a refused read and returns the error to answer with (not found: the caller learns nothing).
+    async fn deny(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
+        self.record_refusal(ctx, actor, action, target).await?;
+        Ok(Error::NotFound)
+    }
+
+    /// Records a refused write and answers 403.
+    async fn refuse(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
+        self.record_refusal(ctx, actor, action, target).await?;
+        Ok(Error::Forbidden)
+    }
+
+    /// The person behind an id: organization path and stage.
+    async fn person(&self, id: i64) -> Result<Option<(String, Stage, i64)>> {
+        Ok(platform::store::get_person(self.db(), id)
+            .await?
+            .map(|p| (p.org_path, Stage::parse(&p.stage).unwrap_or(Stage::Full), p.org_id)))
+    }
+
+    /// What the caller may read: her person (if any), her posts, the subtrees where she manages learning.
+    pub async fn viewer(&self, actor: &Actor) -> Result<Viewer> {
+        let person = match actor.person_id {
+            Some(id) => self.person(id).await?.map(|(path, stage, _)| (path, stage)),
+            None => None,
+        };
+        let posts =
+            actor.grants.iter().filter(|g| !g.role.is_system_wide()).filter_map(|g| g.org_path.clone()).collect();
+        let managed = match actor.scope(Capability::LearningRead) {
+            platform::access::Scope::Everywhere => vec!["/".to_string()],
+            platform::access::Scope::Subtrees(roots) => roots,
+        };
+        Ok(Viewer { person, posts, managed })
+    }
+
+    /// Whether the caller may publish materials somewhere (for the "发布" button).
+    pub fn may_publish(actor: &Actor) -> bool {
+        actor.can_somewhere(Capability::LearningWrite)
+    }
+
+    /// The organizations the caller may publish to (widest first), for the form's choice.
+    pub async fn publish_targets(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
+        let mut grants: Vec<_> = actor
+            .grants
+            .iter()
+            .filter(|g| g.org_path.as_deref().is_some_and(|p| actor.can(Capability::LearningWrite, p)))
+            .filter_map(|g| Some((g.org_path.clone()?.len(), g.org_id?, g.org_name.clone().unwrap_or_default())))
+            .collect();
+        grants.sort();
+        grants.dedup_by_key(|g| g.1);
+        Ok(grants.into_iter().map(|(_, id, name)| (id, name)).collect())
+    }
+
+    // ------------------------------------------------------------ materials
+
+    /// Publishes a material to an organization's subtree (default: the widest where the caller may).
+    pub async fn create_material(&self, ctx: &Ctx, actor: &Actor, input: &MaterialInput) -> Result<Material> {
+        if !Self::may_publish(actor) {
+            return Err(self.refuse(ctx, actor, "material.create", "material:new").await?);
+        }
+        let mut errors = match validate_material(input, kernel::dates::today()) {
+            Ok(_) => FieldErrors::new(),
+            Err(e) => e,
+        };
+        let org_id = match input.org_id {
+            Some(id) => Some(id),
+            None => self.publish_targets(actor).await?.first().map(|(id, _)| *id),
+        };
+        let org = match org_id {
+            Some(id) => platform::store::get_org(self.db(), id).await?,
+            None => None,
+        };
+        let org = match org {
+            Some(o) if actor.can(Capability::LearningWrite, &o.path) => Some(o),
+            _ => {
+                errors.insert("org_id".into(), "所选党组织不存在或不在您的管理范围内".into());
+                None
+            }
+        };
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let v = validate_material(input, kernel::dates::today()).map_err(Error::Invalid)?;
+        let org = org.ok_or(Error::NotFound)?;
+        let tags = tags_column(&v.tags);
+        let stages = stages_column(&v.stages);
+        let keywords = text::keywords(&v.title, &v.body_text, KEYWORDS).join(" ");
+        let tokens = text::index_text(&v.title, &v.tags, &v.body_text);
+        let t = now();
+        let mut tx = self.db().begin().await?;
+        let id = store::insert_material(
+            &mut tx,
+            &MaterialWrite {
+                org_id: org.id,
+                org_path: &org.path,
+                kind: v.kind.code(),
+                category: v.category.code(),
+                title: &v.title,
+                body_format: v.body_format.code(),
+                body: &v.body,
+                url: v.url.as_deref(),
+                tags: &tags,
+                stages: stages.as_deref(),
+                required_due: v.required_due,
+                est_seconds: v.est_seconds,
+                keywords: &keywords,
+                search_tokens: &tokens,
+                user_id: Some(actor.user_id).filter(|id| *id > 0),
+                now: t,
+            },
+        )
+        .await?;
+        let detail = format!(
+            "org:{} kind:{} category:{} required_due:{} stages:{}",
+            org.id,
+            v.kind.code(),
+            v.category.code(),
+            v.required_due.map(kernel::dates::iso).unwrap_or_default(),
+            stages.unwrap_or_default()
+        );
+        audit::append(&mut tx, event(actor, ctx, "material.create", format!("material:{id}"), "ok", detail)).await?;
+        tx.commit().await?;
+        self.get_material(ctx, actor, id).await
+    }
+
+    /// One material with the caller's progress; 404 (audited) outside her reach.
+    pub async fn get_material(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Material> {
+        let row = store::get_material(self.db(), id).await?.ok_or(Error::NotFound)?;
+        let stages = stages_of(row.stages.as_deref());
+        if !self.viewer(actor).await?.may_read(&row.org_path, &stages) {
+            return Err(self.deny(ctx, actor, "material.read", &format!("material:{id}")).await?);
+        }
+        let progress = match actor.person_id {
+            Some(p) => Some(progress_of(id, row.est_seconds, store::progress(self.db(), id, p).await?.as_ref())),
+            None => None,
+        };
+        let kind = kind_of(&row.kind);
+        let category = category_of(&row.category);
+        Ok(Material {
+            id: row.id,
+            org_id: row.org_id,
+            org_name: row.org_name,
+            kind,
+            kind_label: kind.label(),
+            category,
+            category_label: category.label(),
+            title: row.title,
+            body_format: BodyFormat::parse(&row.body_format).unwrap_or(BodyFormat::Text),
+            body: row.body,
+            url: row.url,
+            tags: tags_of(&row.tags),
+            stages,
+            required_due: row.required_due,
+            required_seconds: row.est_seconds,
+            created_at: row.created_at,
+            progress,
+            org_path: row.org_path,
+        })
+    }
+
+    /// The materials the caller may read, latest first, of one category when given.
+    pub async fn list_materials(&self, actor: &Actor, category: Option<Category>) -> Result<MaterialList> {
+        let viewer = self.viewer(actor).await?;
+        if viewer.reads_nothing() {
+            return Ok(MaterialList { items: Vec::new() });
+        }
+        let rows =
+            store::list_materials(self.db(), &Reach::of(&viewer), category.map(Category::code), LIST_LIMIT).await?;
+        let mine: HashMap<i64, store::ProgressRow> = match actor.person_id {
+            Some(p) => {
+                let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                store::progress_of(self.db(), p, &ids).await?.into_iter().map(|r| (r.material_id, r)).collect()
+            }
+            None => HashMap::new(),
+        };
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let kind = kind_of(&r.kind);
+                let category = category_of(&r.category);
+                let p = mine.get(&r.id);
+                MaterialSummary {
+                    id: r.id,
+                    org_name: r.org_name,
+                    kind,
+                    kind_label: kind.label(),
+                    category,
+                    category_label: category.label(),
+                    title: r.title,
+                    tags: tags_of(&r.tags),
+                    required_due: r.required_due,
+                    required_seconds: r.est_seconds,
+                    created_at: r.created_at,
+                    seconds: p.map_or(0, |p| p.seconds),
+                    completed: p.is_some_and(|p| p.completed_at.is_some()),
+                }
+            })
+            .collect();
+        Ok(MaterialList { items })
+    }
+
+    // ------------------------------------------------------------ search
+
+    /// One search box: the materials the caller may read whose title, tags or body hold every word of the
+    /// query, best first, and — for those who may read people — people by name or number in their reach.
+    pub async fn search(&self, ctx: &Ctx, actor: &Actor, q: &str) -> Result<SearchResults> {
+        let q: String = q.trim().chars().take(MAX_QUERY_CHARS).collect();
+        if q.is_empty() {
+            return Err(field("q", "请输入要搜索的词"));
+        }
+        let query = SearchQuery::parse(&q);
+        let mut results = Vec::new();
+        let viewer = self.viewer(actor).await?;
+        if !query.is_empty() && !viewer.reads_nothing() {
+            let words = query.highlight_words();
+            let hits = store::search_materials(
+                self.db(),
+                &Reach::of(&viewer),
+                &query.fts5(),
+                &query.tsquery(),
+                SEARCH_MATERIALS,
+            )
+            .await?;
+            for h in hits {
+                let format = BodyFormat::parse(&h.body_format).unwrap_or(BodyFormat::Text);
+                let body = body_text(format, &h.body);
+                let tags = tags_of(&h.tags).join("、");
+                let source = if text::snippet(&body, &words).contains("<mark>") || tags.is_empty() {
+                    body
+                } else {
+                    format!("标签：{tags}。{body}")
+                };
+                results.push(SearchHit {
+                    kind: "material",
+                    id: h.id,
+                    title: h.title,
+                    snippet: text::snippet(&source, &words),
+                });
+            }
+        }
+        if actor.can_somewhere(Capability::PersonRead) {
+            let pq = PeopleQuery { q: Some(q.clone()), per_page: Some(SEARCH_PEOPLE), ..PeopleQuery::default() };
+            let page = self.platform.list_people(ctx, actor, &pq).await?;
+            for p in &page.items {
+                let snippet = format!("{} · {}", text::escape(&p.org_name), p.stage_label);
+                results.push(SearchHit { kind: "person", id: p.id, title: p.name.clone(), snippet });
+            }
+        }
+        Ok(SearchResults { results })
+    }
+
+    // ------------------------------------------------------------ learning records
+
+    /// One heartbeat of the reading page (see [`rules::credit`]): the first of a person on a material starts
+    /// the clock; later ones add the active seconds, capped, and mark the material studied once the time
+    /// reaches its estimate. Only an account that belongs to a person records time.
+    pub async fn heartbeat(&self, ctx: &Ctx, actor: &Actor, id: i64, input: &ProgressInput) -> Result<Progress> {
+        let material = self.get_material(ctx, actor, id).await?;
+        let Some(person_id) = actor.person_id else {
+            return Err(self.refuse(ctx, actor, "material.progress", &format!("material:{id}")).await?);
+        };
+        let reported = input.seconds.unwrap_or(0);
+        if !(0..=86_400).contains(&reported) {
+            return Err(field("seconds", "学习时长应为0至86400秒"));
+        }
+        let t = now();
+        let required = material.required_seconds;
+        let Some(row) = store::progress(self.db(), id, person_id).await? else {
+            store::start_progress(self.db(), id, person_id, t).await?;
+            let row = store::progress(self.db(), id, person_id).await?;
+            return Ok(progress_of(id, required, row.as_ref()));
+        };
+        let credit = rules::credit(reported, Some((t - row.last_beat_at).whole_seconds()));
+        let seconds = row.seconds + credit;
+        let completed_at =
+            if row.completed_at.is_none() && rules::is_completed(seconds, required) { Some(t) } else { None };
+        // Another tab's heartbeat may have moved the row meanwhile: then this one counts nothing.
+        store::advance_progress(self.db(), id, person_id, row.last_beat_at, seconds, completed_at, t).await?;
+        let row = store::progress(self.db(), id, person_id).await?;
+        Ok(progress_of(id, required, row.as_ref()))
+    }
+
+    // ------------------------------------------------------------ recommendations
+
+    /// Recommendations for a person — the caller herself, or a person she may read (else 404, audited) —
+    /// among the materials that person may read, each with its reason.
+    pub async fn recommendations(&self, ctx: &Ctx, actor: &Actor, person_id: Option<i64>) -> Result<Recommendations> {
+        let Some(pid) = person_id.or(actor.person_id) else {
+            return Err(field("person_id", "请指定党员（person_id）：当前账号未关联党员档案"));
+        };
+        let Some((path, stage, org_id)) = self.person(pid).await? else {
+            return Err(Error::NotFound);
+        };
+        if actor.person_id != Some(pid) && !actor.can(Capability::PersonRead, &path) {
+            return Err(self.deny(ctx, actor, "learning.recommendations", &format!("person:{pid}")).await?);
+        }
+        let t = now();
+        let today = kernel::dates::today();
+        let viewer = Viewer { person: Some((path.clone(), stage)), ..Viewer::default() };
+        let rows = store::list_materials(self.db(), &Reach::of(&viewer), None, CANDIDATES).await?;
+        let branch = self.branch_path(org_id, &path).await?;
+        let kinds: HashMap<i64, MaterialKind> = rows.iter().map(|r| (r.id, kind_of(&r.kind))).collect();
+        let candidates: Vec<Candidate> = rows
+            .into_iter()
+            .map(|r| Candidate {
+                id: r.id,
+                in_branch: path_within(&r.org_path, &branch),
+                age_days: (t - r.created_at).whole_days(),
+                title: r.title,
+                tags: tags_of(&r.tags),
+                keywords: r.keywords.split_whitespace().map(str::to_string).collect(),
+                required_due: r.required_due,
+            })
+            .collect();
+        let studied: Vec<Studied> = store::studied(self.db(), pid, HISTORY)
+            .await?
+            .into_iter()
+            .map(|s| Studied {
+                id: s.material_id,
+                title: s.title,
+                tags: tags_of(&s.tags),
+                keywords: s.keywords.split_whitespace().map(str::to_string).collect(),
+                seconds: s.seconds,
+                completed: s.completed,
+            })
+            .collect();
+        let mine: HashSet<i64> = studied.iter().map(|s| s.id).collect();
+        let mut others: HashMap<i64, HashSet<i64>> = HashMap::new();
+        for (person, material) in store::co_learners(self.db(), pid, CO_LEARNERS).await? {
+            others.entry(person).or_default().insert(material);
+        }
+        let since = t - Duration::days(BRANCH_DAYS);
+        let branch_counts = store::studying_in(self.db(), &branch, &subtree_end(&branch), pid, since).await?;
+        let signals =
+            Signals { neighbours: rules::collaborative(&mine, &others), branch: branch_counts.into_iter().collect() };
+        let items = rules::recommend(&candidates, &studied, &signals, today, RECOMMENDATIONS)
+            .into_iter()
+            .map(|r| RecommendationItem {
+                material_id: r.id,
+                title: r.title,
+                reason: r.reason.text(),
+                reason_code: r.reason.code(),
+                kind_label: kinds.get(&r.id).copied().unwrap_or(MaterialKind::Article).label(),
+            })
+            .collect();
+        Ok(Recommendations { person_id: pid, items })
+    }
+
+    /// The branch a person belongs to: her organization, or its parent when she is in a 党小组.
+    async fn branch_path(&self, org_id: i64, person_path: &str) -> Result<String> {
+        let org = platform::store::get_org(self.db(), org_id).await?;
+        let is_group = org.as_ref().is_some_and(|o| OrgKind::parse(&o.kind) == Some(OrgKind::Group));
+        if is_group {
+            let trimmed = person_path.trim_end_matches('/');
+            if let Some(cut) = trimmed.rfind('/') {
+                return Ok(format!("{}/", trimmed.get(..cut).unwrap_or("")));
+            }
+        }
+        Ok(person_path.to_string())
+    }
+}

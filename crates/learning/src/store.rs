@@ -1,0 +1,370 @@
+//! The only SQL of 学习教育. Every statement is a constant; where SQLite and PostgreSQL differ — the search
+//! (FTS5 `MATCH` with `bm25()` against `to_tsvector('simple', …) @@ to_tsquery('simple', …)` with `ts_rank`)
+//! and list parameters (`json_each` against `= ANY`) — both texts stand side by side.
+//!
+//! **Who may read** is part of every list and search query, so a page of results is a page of readable
+//! results ([`Reach`]): materials published exactly at the person's organization or one of its ancestors
+//! (and for her stage), at or above an organization where the caller holds a role, or anywhere inside a
+//! subtree she manages.
+//!
+//! Besides its own tables (`materials`, `learning_progress`, and SQLite's `materials_fts`) this store reads
+//! the platform's `people` (organization path only) to count what a branch is studying, and `orgs` (name)
+//! for display (docs/ARCHITECTURE.md, cross-part edges).
+
+use kernel::{Db, DbError, DbTx, on_db, on_tx};
+use time::{Date, OffsetDateTime};
+
+use crate::rules::Viewer;
+
+// ---------------------------------------------------------------- reach
+
+/// The readable part of `materials` for one viewer, as query parameters.
+#[derive(Clone, Debug, Default)]
+pub struct Reach {
+    /// The person's organization and its ancestors (materials for her, at her stage).
+    pub person_paths: Vec<String>,
+    /// `%,stage,%`, matching a material's `stages` column.
+    pub stage_like: String,
+    /// Organizations at or above the caller's posts (every stage).
+    pub post_paths: Vec<String>,
+    /// Managed subtrees as `[start, end)` ranges.
+    pub starts: Vec<String>,
+    pub ends: Vec<String>,
+}
+
+impl Reach {
+    pub fn of(v: &Viewer) -> Reach {
+        let (starts, ends) =
+            v.managed.iter().map(|p| (p.clone(), platform::model::subtree_end(p))).unzip::<_, _, Vec<_>, Vec<_>>();
+        Reach {
+            person_paths: v.person_paths(),
+            stage_like: v.person.as_ref().map(|(_, s)| format!("%,{},%", s.code())).unwrap_or_default(),
+            post_paths: v.post_paths(),
+            starts,
+            ends,
+        }
+    }
+}
+
+fn json_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn json_strings(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| json_string(s)).collect();
+    format!("[{}]", quoted.join(","))
+}
+
+fn json_ranges(starts: &[String], ends: &[String]) -> String {
+    let pairs: Vec<String> =
+        starts.iter().zip(ends).map(|(s, e)| format!("[{},{}]", json_string(s), json_string(e))).collect();
+    format!("[{}]", pairs.join(","))
+}
+
+/// The readable-material condition on `m`, with the SQLite parameters $1…$4: person paths (JSON), stage
+/// pattern, post paths (JSON), managed ranges (JSON pairs).
+macro_rules! sqlite_reach {
+    () => {
+        "((m.org_path IN (SELECT value FROM json_each($1)) AND (m.stages IS NULL OR m.stages LIKE $2)) \
+         OR m.org_path IN (SELECT value FROM json_each($3)) \
+         OR EXISTS (SELECT 1 FROM json_each($4) r WHERE m.org_path >= json_extract(r.value, '$[0]') \
+            AND m.org_path < json_extract(r.value, '$[1]')))"
+    };
+}
+
+/// The same with the PostgreSQL parameters $1…$5: person paths, stage pattern, post paths, range starts,
+/// range ends (text arrays).
+macro_rules! pg_reach {
+    () => {
+        "((m.org_path = ANY($1) AND (m.stages IS NULL OR m.stages LIKE $2)) \
+         OR m.org_path = ANY($3) \
+         OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[]) AS r(s, e) WHERE m.org_path >= r.s AND m.org_path < r.e))"
+    };
+}
+
+/// Binds the reach parameters of [`sqlite_reach`] / [`pg_reach`] on the query `$q`.
+macro_rules! bind_reach {
+    (sqlite, $q:expr, $r:expr) => {
+        $q.bind(json_strings(&$r.person_paths))
+            .bind($r.stage_like.clone())
+            .bind(json_strings(&$r.post_paths))
+            .bind(json_ranges(&$r.starts, &$r.ends))
+    };
+    (pg, $q:expr, $r:expr) => {
+        $q.bind($r.person_paths.clone())
+            .bind($r.stage_like.clone())
+            .bind($r.post_paths.clone())
+            .bind($r.starts.clone())
+            .bind($r.ends.clone())
+    };
+}
+
+// ---------------------------------------------------------------- materials
+
+/// A material's row as written.
+pub struct MaterialWrite<'a> {
+    pub org_id: i64,
+    pub org_path: &'a str,
+    pub kind: &'a str,
+    pub category: &'a str,
+    pub title: &'a str,
+    pub body_format: &'a str,
+    pub body: &'a str,
+    pub url: Option<&'a str>,
+    pub tags: &'a str,
+    pub stages: Option<&'a str>,
+    pub required_due: Option<Date>,
+    pub est_seconds: i64,
+    pub keywords: &'a str,
+    pub search_tokens: &'a str,
+    pub user_id: Option<i64>,
+    pub now: OffsetDateTime,
+}
+
+/// Inserts a material; on SQLite the FTS5 index follows by trigger, on PostgreSQL the GIN index by itself.
+pub async fn insert_material(tx: &mut DbTx, m: &MaterialWrite<'_>) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO materials (org_id, org_path, kind, category, title, body_format, body, url, tags, stages, \
+        required_due, est_seconds, keywords, search_tokens, created_by, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
+        .bind(m.org_id).bind(m.org_path).bind(m.kind).bind(m.category).bind(m.title).bind(m.body_format)
+        .bind(m.body).bind(m.url).bind(m.tags).bind(m.stages).bind(m.required_due).bind(m.est_seconds)
+        .bind(m.keywords).bind(m.search_tokens).bind(m.user_id).bind(m.now)
+        .fetch_one(c).await)?)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MaterialRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_path: String,
+    pub org_name: String,
+    pub kind: String,
+    pub category: String,
+    pub title: String,
+    pub body_format: String,
+    pub body: String,
+    pub url: Option<String>,
+    pub tags: String,
+    pub stages: Option<String>,
+    pub required_due: Option<Date>,
+    pub est_seconds: i64,
+    pub keywords: String,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn get_material(db: &Db, id: i64) -> Result<Option<MaterialRow>, DbError> {
+    const SQL: &str = "SELECT m.id, m.org_id, m.org_path, o.name AS org_name, m.kind, m.category, m.title, m.body_format, m.body, \
+        m.url, m.tags, m.stages, m.required_due, m.est_seconds, m.keywords, m.created_at \
+        FROM materials m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
+}
+
+/// A line of a list: everything but the body.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SummaryRow {
+    pub id: i64,
+    pub org_path: String,
+    pub org_name: String,
+    pub kind: String,
+    pub category: String,
+    pub title: String,
+    pub tags: String,
+    pub stages: Option<String>,
+    pub required_due: Option<Date>,
+    pub est_seconds: i64,
+    pub keywords: String,
+    pub created_at: OffsetDateTime,
+}
+
+macro_rules! summary_columns {
+    () => {
+        "SELECT m.id, m.org_path, o.name AS org_name, m.kind, m.category, m.title, m.tags, m.stages, m.required_due, \
+         m.est_seconds, m.keywords, m.created_at FROM materials m JOIN orgs o ON o.id = m.org_id WHERE "
+    };
+}
+
+/// The readable materials, latest first, of one category when given, at most `limit`.
+pub async fn list_materials(
+    db: &Db,
+    reach: &Reach,
+    category: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SummaryRow>, DbError> {
+    const SQLITE: &str = concat!(
+        summary_columns!(),
+        sqlite_reach!(),
+        " AND ($5 IS NULL OR m.category = $5) ORDER BY m.created_at DESC, m.id DESC LIMIT $6"
+    );
+    const PG: &str = concat!(
+        summary_columns!(),
+        pg_reach!(),
+        " AND ($6::text IS NULL OR m.category = $6) ORDER BY m.created_at DESC, m.id DESC LIMIT $7"
+    );
+    Ok(match db {
+        Db::Sqlite(p) => {
+            bind_reach!(sqlite, sqlx::query_as(SQLITE), reach).bind(category).bind(limit).fetch_all(p).await?
+        }
+        Db::Postgres(p) => bind_reach!(pg, sqlx::query_as(PG), reach).bind(category).bind(limit).fetch_all(p).await?,
+    })
+}
+
+/// A search hit with what its snippet is made from.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct HitRow {
+    pub id: i64,
+    pub title: String,
+    pub body_format: String,
+    pub body: String,
+    pub tags: String,
+}
+
+/// The readable materials matching the segmented query, best first (FTS5's `bm25` on SQLite, `ts_rank` on
+/// PostgreSQL, over the same tokens), at most `limit`. `fts5` and `tsquery` are the two renderings of one
+/// [`crate::text::SearchQuery`].
+pub async fn search_materials(
+    db: &Db,
+    reach: &Reach,
+    fts5: &str,
+    tsquery: &str,
+    limit: i64,
+) -> Result<Vec<HitRow>, DbError> {
+    const SQLITE: &str = concat!(
+        "SELECT m.id, m.title, m.body_format, m.body, m.tags FROM materials m \
+         JOIN (SELECT rowid AS id, bm25(materials_fts) AS score FROM materials_fts WHERE materials_fts MATCH $5) f \
+         ON f.id = m.id WHERE ",
+        sqlite_reach!(),
+        " ORDER BY f.score, m.id DESC LIMIT $6"
+    );
+    const PG: &str = concat!(
+        "SELECT m.id, m.title, m.body_format, m.body, m.tags FROM materials m, to_tsquery('simple', $6) q \
+         WHERE to_tsvector('simple', m.search_tokens) @@ q AND ",
+        pg_reach!(),
+        " ORDER BY ts_rank(to_tsvector('simple', m.search_tokens), q) DESC, m.id DESC LIMIT $7"
+    );
+    Ok(match db {
+        Db::Sqlite(p) => bind_reach!(sqlite, sqlx::query_as(SQLITE), reach).bind(fts5).bind(limit).fetch_all(p).await?,
+        Db::Postgres(p) => bind_reach!(pg, sqlx::query_as(PG), reach).bind(tsquery).bind(limit).fetch_all(p).await?,
+    })
+}
+
+// ---------------------------------------------------------------- learning progress
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ProgressRow {
+    pub material_id: i64,
+    pub seconds: i64,
+    pub last_beat_at: OffsetDateTime,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+pub async fn progress(db: &Db, material_id: i64, person_id: i64) -> Result<Option<ProgressRow>, DbError> {
+    const SQL: &str = "SELECT material_id, seconds, last_beat_at, completed_at FROM learning_progress \
+        WHERE material_id = $1 AND person_id = $2";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(material_id).bind(person_id).fetch_optional(p).await)?)
+}
+
+/// The first heartbeat of a person on a material: 0 seconds, the clock started. Nothing if a row exists.
+pub async fn start_progress(db: &Db, material_id: i64, person_id: i64, now: OffsetDateTime) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO learning_progress (material_id, person_id, seconds, first_at, last_beat_at, completed_at) \
+        VALUES ($1, $2, 0, $3, $3, NULL) ON CONFLICT (material_id, person_id) DO NOTHING";
+    on_db!(db, p => sqlx::query(SQL).bind(material_id).bind(person_id).bind(now).execute(p).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Moves a person's progress from the row read (`seen_last`, compared to refuse a concurrent heartbeat of
+/// another tab that got there first); returns whether it was still that row.
+pub async fn advance_progress(
+    db: &Db,
+    material_id: i64,
+    person_id: i64,
+    seen_last: OffsetDateTime,
+    seconds: i64,
+    completed_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE learning_progress SET seconds = $4, last_beat_at = $5, completed_at = COALESCE(completed_at, $6) \
+        WHERE material_id = $1 AND person_id = $2 AND last_beat_at = $3";
+    let n = on_db!(db, p => sqlx::query(SQL)
+        .bind(material_id).bind(person_id).bind(seen_last).bind(seconds).bind(now).bind(completed_at)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// A person's progress on the listed materials.
+pub async fn progress_of(db: &Db, person_id: i64, ids: &[i64]) -> Result<Vec<ProgressRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQLITE: &str = "SELECT material_id, seconds, last_beat_at, completed_at FROM learning_progress \
+        WHERE person_id = $1 AND material_id IN (SELECT value FROM json_each($2))";
+    const PG: &str = "SELECT material_id, seconds, last_beat_at, completed_at FROM learning_progress \
+        WHERE person_id = $1 AND material_id = ANY($2)";
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(person_id).bind(json_ids(ids)).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(person_id).bind(ids).fetch_all(p).await?,
+    })
+}
+
+fn json_ids(ids: &[i64]) -> String {
+    let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// What a person has studied (time credited), with what the recommender compares.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StudiedRow {
+    pub material_id: i64,
+    pub title: String,
+    pub tags: String,
+    pub keywords: String,
+    pub seconds: i64,
+    pub completed: bool,
+}
+
+pub async fn studied(db: &Db, person_id: i64, limit: i64) -> Result<Vec<StudiedRow>, DbError> {
+    const SQL: &str = "SELECT lp.material_id, m.title, m.tags, m.keywords, lp.seconds, lp.completed_at IS NOT NULL AS completed \
+        FROM learning_progress lp JOIN materials m ON m.id = lp.material_id \
+        WHERE lp.person_id = $1 AND lp.seconds > 0 ORDER BY lp.last_beat_at DESC LIMIT $2";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).bind(limit).fetch_all(p).await)?)
+}
+
+/// `(person, material)` of what the people who share at least one studied material with `person_id` have
+/// studied (at most `people` of them): the data of collaborative filtering.
+pub async fn co_learners(db: &Db, person_id: i64, people: i64) -> Result<Vec<(i64, i64)>, DbError> {
+    const SQL: &str = "SELECT o.person_id, o.material_id FROM learning_progress o \
+        WHERE o.seconds > 0 AND o.person_id IN ( \
+            SELECT DISTINCT x.person_id FROM learning_progress x \
+            WHERE x.seconds > 0 AND x.person_id <> $1 AND x.material_id IN \
+                (SELECT material_id FROM learning_progress WHERE person_id = $1 AND seconds > 0) \
+            ORDER BY x.person_id LIMIT $2) \
+        ORDER BY o.person_id, o.material_id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).bind(people).fetch_all(p).await)?)
+}
+
+/// Material → people of the subtree `[start, end)` (besides `person_id`) who studied it since `since`.
+pub async fn studying_in(
+    db: &Db,
+    start: &str,
+    end: &str,
+    person_id: i64,
+    since: OffsetDateTime,
+) -> Result<Vec<(i64, i64)>, DbError> {
+    const SQL: &str = "SELECT lp.material_id, CAST(COUNT(*) AS BIGINT) FROM learning_progress lp JOIN people p ON p.id = lp.person_id \
+        WHERE p.org_path >= $1 AND p.org_path < $2 AND lp.person_id <> $3 AND lp.seconds > 0 AND lp.last_beat_at >= $4 \
+        GROUP BY lp.material_id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(person_id).bind(since).fetch_all(p).await)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_parameters_are_json_for_sqlite() {
+        assert_eq!(json_strings(&["/1/".into(), "/1/2/".into()]), r#"["/1/","/1/2/"]"#);
+        assert_eq!(json_strings(&[]), "[]");
+        assert_eq!(json_ranges(&["/1/2/".into()], &["/1/20".into()]), r#"[["/1/2/","/1/20"]]"#);
+        assert_eq!(json_ids(&[3, 4]), "[3,4]");
+    }
+}

@@ -1,0 +1,147 @@
+//! `/api/v1/learning` and `/api/v1/search`: the 学习教育 application (crates/learning) over HTTP — materials,
+//! heartbeats of the reading page, recommendations with their reasons, and the one search box. Query items
+//! arrive as strings and are parsed here, so a malformed id or category is a 422 with its field.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use learning::Learning;
+use learning::model::{
+    Category, Material, MaterialInput, MaterialList, Progress, ProgressInput, Recommendations, SearchResults,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::users::Created;
+use super::{Body, api};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+
+/// A learning result as an API result (learning's errors are the platform's, same codes and messages).
+fn learning_api<T>(r: Result<T, learning::Error>, c: &Caller) -> Result<T, ApiError> {
+    api(r.map_err(platform::Error::from), &c.ctx)
+}
+
+fn invalid(c: &Caller, name: &str, message: &str) -> ApiError {
+    ApiError::new(platform::Error::Invalid(BTreeMap::from([(name.into(), message.into())])), &c.ctx.request_id)
+}
+
+/// Publish a learning material (api-contract.md "Learning and search") to an organization's subtree —
+/// by default the widest where the caller may publish (org staff, branch secretaries). Rich text
+/// (`body_format: "html"`) is sanitized before it is stored. Audited.
+#[utoipa::path(post, path = "/api/v1/learning/materials", tag = "learning",
+    request_body(content = MaterialInput, example = json!({"title": "党员教育管理工作条例学习", "body": "按时交纳党费是党员的义务。",
+        "kind": "article", "tags": ["党费"]})),
+    responses(
+        (status = 201, body = Created, description = "the new material's id", example = json!({"id": 1})),
+        (status = 422, body = ErrorBody, description = "标题、正文、类型、链接、标签、截止日期等有误，见 error.fields"),
+        (status = 403, body = ErrorBody, description = "无发布权限（党员、校领导、系统管理员）")
+    ))]
+pub async fn create(
+    State(s): State<AppState>,
+    c: Caller,
+    Body(b): Body<MaterialInput>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let m = learning_api(Learning::new(&s.platform).create_material(&c.ctx, &c.actor, &b).await, &c)?;
+    Ok((StatusCode::CREATED, Json(Created { id: m.id })))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// theory, history, discipline, policy, practice (or the Chinese name).
+    pub category: Option<String>,
+}
+
+/// The materials the caller may read, latest first, with her own progress.
+#[utoipa::path(get, path = "/api/v1/learning/materials", tag = "learning", params(ListParams),
+    responses((status = 200, body = MaterialList), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    c: Caller,
+    Query(q): Query<ListParams>,
+) -> Result<Json<MaterialList>, ApiError> {
+    let category = match q.category.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(Category::parse(v).ok_or_else(|| invalid(&c, "category", "未知栏目"))?),
+    };
+    Ok(Json(learning_api(Learning::new(&s.platform).list_materials(&c.actor, category).await, &c)?))
+}
+
+/// One material with the caller's progress. 404 outside its audience.
+#[utoipa::path(get, path = "/api/v1/learning/materials/{id}", tag = "learning", params(("id" = i64, Path)),
+    responses((status = 200, body = Material), (status = 404, body = ErrorBody)))]
+pub async fn get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<Material>, ApiError> {
+    Ok(Json(learning_api(Learning::new(&s.platform).get_material(&c.ctx, &c.actor, id).await, &c)?))
+}
+
+/// A heartbeat of the reading page while it is visible and the reader active: `seconds` of reading since
+/// the previous one. The first heartbeat of a visit starts the clock and counts nothing; each later one
+/// counts at most 30 seconds and never more than the time since the previous one. The material counts as
+/// studied once the time reaches `required_seconds`. No ranking is made from these records.
+#[utoipa::path(post, path = "/api/v1/learning/materials/{id}/progress", tag = "learning", params(("id" = i64, Path)),
+    request_body(content = ProgressInput, example = json!({"seconds": 15})),
+    responses((status = 200, body = Progress), (status = 422, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "账号未关联党员档案"), (status = 404, body = ErrorBody)))]
+pub async fn progress(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(b): Body<ProgressInput>,
+) -> Result<Json<Progress>, ApiError> {
+    Ok(Json(learning_api(Learning::new(&s.platform).heartbeat(&c.ctx, &c.actor, id, &b).await, &c)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RecommendationParams {
+    /// The person (default: the caller's own record). Another person must be in the caller's reach.
+    pub person_id: Option<String>,
+}
+
+/// Recommendations that say why (api-contract.md): required items first ("必学：…"), then what is close to
+/// what the person studied ("因为你学习了《…》"), what people with similar histories study, what the branch
+/// is studying ("本支部N人正在学习"), and new material — only materials the person may read.
+#[utoipa::path(get, path = "/api/v1/learning/recommendations", tag = "learning", params(RecommendationParams),
+    responses(
+        (status = 200, body = Recommendations, example = json!({"person_id": 12, "items": [{"material_id": 3,
+            "title": "党费交纳办法", "reason": "因为你学习了《党章学习》", "reason_code": "content", "kind_label": "文章"}]})),
+        (status = 404, body = ErrorBody, description = "该人员不存在或不在您的范围内"),
+        (status = 422, body = ErrorBody)
+    ))]
+pub async fn recommendations(
+    State(s): State<AppState>,
+    c: Caller,
+    Query(q): Query<RecommendationParams>,
+) -> Result<Json<Recommendations>, ApiError> {
+    let person_id = match q.person_id.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(v.parse::<i64>().map_err(|_| invalid(&c, "person_id", "person_id 应为整数"))?),
+    };
+    Ok(Json(learning_api(Learning::new(&s.platform).recommendations(&c.ctx, &c.actor, person_id).await, &c)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// What to look for; Chinese is segmented into words (党费, 发展党员), every word must be found.
+    pub q: Option<String>,
+}
+
+/// One search box (api-contract.md): learning materials by title, tags and body, and — for roles that may
+/// read people — people by name or number, only what the caller may read. `snippet` is HTML-escaped text
+/// with the hits in `<mark>`.
+#[utoipa::path(get, path = "/api/v1/search", tag = "learning", params(SearchParams),
+    responses(
+        (status = 200, body = SearchResults, example = json!({"results": [{"type": "material", "id": 1,
+            "title": "党员教育管理工作条例学习", "snippet": "按时交纳<mark>党费</mark>是党员的义务。"}]})),
+        (status = 422, body = ErrorBody, description = "q 为空")
+    ))]
+pub async fn search(
+    State(s): State<AppState>,
+    c: Caller,
+    Query(q): Query<SearchParams>,
+) -> Result<Json<SearchResults>, ApiError> {
+    let q = q.q.unwrap_or_default();
+    Ok(Json(learning_api(Learning::new(&s.platform).search(&c.ctx, &c.actor, &q).await, &c)?))
+}

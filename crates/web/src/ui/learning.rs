@@ -1,0 +1,313 @@
+//! 学习教育 pages: `/learning` (the search box, the member's recommendations with their reasons, the
+//! materials by category), `/learning/{id}` (the reading page; `assets/learning.js` sends the heartbeats of
+//! active reading — without it the page still reads, it only records no time), and `/learning/new` for
+//! staff. Handlers call one `learning::Learning` function each (the list page also asks for the
+//! recommendations and, with a query, the search).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use learning::Learning;
+use learning::model::{
+    BodyFormat, Category, Material, MaterialInput, MaterialKind, MaterialSummary, RecommendationItem, SearchHit,
+};
+use platform::Error;
+use platform::model::Stage;
+
+use super::forms::{Field, Kind, apply_errors, options};
+use super::{Chrome, render};
+use crate::AppState;
+use crate::auth::Caller;
+
+type Pairs = Vec<(String, String)>;
+
+fn fail(e: learning::Error, c: &Caller) -> Response {
+    super::platform_error(&Error::from(e), &c.ctx.request_id)
+}
+
+fn first<'p>(f: &'p [(String, String)], key: &str) -> Option<&'p str> {
+    f.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// "约8分钟" from seconds.
+fn minutes_label(seconds: i64) -> String {
+    let m = (seconds + 59) / 60;
+    format!("约{m}分钟")
+}
+
+/// A line of the list as the page shows it.
+struct Line {
+    m: MaterialSummary,
+    due: String,
+    status: String,
+    status_class: &'static str,
+}
+
+impl Line {
+    fn new(m: MaterialSummary) -> Line {
+        let due = m.required_due.map(due_text).unwrap_or_default();
+        let (status, status_class) = if m.completed {
+            ("已学完".to_string(), "ok")
+        } else if m.seconds > 0 {
+            (format!("已学{}分钟", m.seconds / 60), "due")
+        } else {
+            (minutes_label(m.required_seconds), "")
+        };
+        Line { m, due, status, status_class }
+    }
+}
+
+/// "必学 · 截止06-30（还有12天）".
+fn due_text(d: time::Date) -> String {
+    let left = (d - kernel::dates::today()).whole_days();
+    let when = match left {
+        n if n > 0 => format!("还有{n}天"),
+        0 => "今天截止".into(),
+        n => format!("已逾期{}天", -n),
+    };
+    format!("必学 · 截止{}（{when}）", kernel::dates::iso(d))
+}
+
+#[derive(Template)]
+#[template(path = "learning.html")]
+struct LearningPage {
+    chrome: Chrome,
+    q: String,
+    category: String,
+    categories: Vec<(String, String)>,
+    hits: Vec<SearchHit>,
+    searched: bool,
+    search_error: Option<String>,
+    recommendations: Vec<RecommendationItem>,
+    lines: Vec<Line>,
+    can_publish: bool,
+    is_person: bool,
+    people_search: bool,
+}
+
+/// `/learning?q=&category=`: search, recommendations, the materials by category.
+pub async fn learning_get(State(s): State<AppState>, c: Caller, Query(p): Query<BTreeMap<String, String>>) -> Response {
+    let learning = Learning::new(&s.platform);
+    let q = p.get("q").map(|v| v.trim().to_string()).unwrap_or_default();
+    let category = p.get("category").and_then(|v| Category::parse(v));
+    let (mut hits, mut search_error) = (Vec::new(), None);
+    if !q.is_empty() {
+        match learning.search(&c.ctx, &c.actor, &q).await {
+            Ok(r) => hits = r.results,
+            Err(learning::Error::Invalid(e)) => search_error = e.into_values().next(),
+            Err(e) => return fail(e, &c),
+        }
+    }
+    let recommendations = match c.actor.person_id {
+        Some(_) if q.is_empty() => match learning.recommendations(&c.ctx, &c.actor, None).await {
+            Ok(r) => r.items,
+            Err(e) => return fail(e, &c),
+        },
+        _ => Vec::new(),
+    };
+    let list = match learning.list_materials(&c.actor, category).await {
+        Ok(l) => l,
+        Err(e) => return fail(e, &c),
+    };
+    let mut categories = vec![(String::new(), "全部".to_string())];
+    categories.extend(Category::ALL.iter().map(|c| (c.code().to_string(), c.label().to_string())));
+    let page = LearningPage {
+        chrome: Chrome::new(&s, &c.actor, "learning", &c.ctx.request_id),
+        searched: !q.is_empty(),
+        q,
+        category: category.map(|c| c.code().to_string()).unwrap_or_default(),
+        categories,
+        hits,
+        search_error,
+        recommendations,
+        lines: list.items.into_iter().map(Line::new).collect(),
+        can_publish: Learning::may_publish(&c.actor),
+        is_person: c.actor.person_id.is_some(),
+        people_search: c.actor.can_somewhere(platform::Capability::PersonRead),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "material.html")]
+struct MaterialPage {
+    chrome: Chrome,
+    m: Material,
+    paragraphs: Vec<String>,
+    due: String,
+    stages: String,
+    seconds: i64,
+    completed: bool,
+    minutes: String,
+    saved: bool,
+}
+
+impl MaterialPage {
+    fn is_html(&self) -> bool {
+        self.m.body_format == BodyFormat::Html
+    }
+
+    fn is_link(&self) -> bool {
+        self.m.kind != MaterialKind::Article
+    }
+
+    fn progress_text(&self) -> String {
+        if self.completed {
+            "已学完".into()
+        } else if self.seconds > 0 {
+            format!("已学习{}分钟，{}可学完", self.seconds / 60, minutes_label(self.m.required_seconds))
+        } else {
+            format!("{}可学完；页面在前台且您在阅读时才计时", minutes_label(self.m.required_seconds))
+        }
+    }
+}
+
+/// `/learning/{id}`: the reading page. 404 outside the material's audience.
+pub async fn material_get(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<BTreeMap<String, String>>,
+) -> Response {
+    let m = match Learning::new(&s.platform).get_material(&c.ctx, &c.actor, id).await {
+        Ok(m) => m,
+        Err(e) => return fail(e, &c),
+    };
+    let paragraphs = if m.body_format == BodyFormat::Text {
+        m.body.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+    } else {
+        Vec::new()
+    };
+    let stages: Vec<&str> = m.stages.iter().map(|s| s.label()).collect();
+    let page = MaterialPage {
+        chrome: Chrome::new(&s, &c.actor, "learning", &c.ctx.request_id),
+        paragraphs,
+        due: m.required_due.map(due_text).unwrap_or_default(),
+        stages: stages.join("、"),
+        seconds: m.progress.as_ref().map_or(0, |p| p.seconds),
+        completed: m.progress.as_ref().is_some_and(|p| p.completed),
+        minutes: minutes_label(m.required_seconds),
+        saved: p.contains_key("saved"),
+        m,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "material_form.html")]
+struct MaterialFormPage {
+    chrome: Chrome,
+    fields: Vec<Field>,
+    body: String,
+    body_error: Option<String>,
+    stages: Vec<(String, String, bool)>,
+    stages_error: Option<String>,
+    summary: Option<String>,
+}
+
+fn form_page(
+    s: &AppState,
+    c: &Caller,
+    targets: Vec<(i64, String)>,
+    f: &Pairs,
+    errors: Option<&BTreeMap<String, String>>,
+) -> MaterialFormPage {
+    let v = |k: &str| first(f, k).unwrap_or("").to_string();
+    let org_options: Vec<(String, String)> = targets.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+    let mut fields = vec![
+        Field::new("title", "标题", Kind::Text).required().value(v("title")),
+        Field::new("kind", "类型", Kind::Select(options(MaterialKind::ALL, MaterialKind::code, MaterialKind::label)))
+            .required()
+            .value(first(f, "kind").unwrap_or("article")),
+        Field::new("category", "栏目", Kind::Select(options(Category::ALL, Category::code, Category::label)))
+            .value(first(f, "category").unwrap_or("theory")),
+        Field::new("org_id", "发布范围", Kind::Select(org_options))
+            .required()
+            .value(v("org_id"))
+            .hint("本组织及下级组织的人员可以看到"),
+        Field::new("url", "链接地址", Kind::Text)
+            .value(v("url"))
+            .hint("文档、视频、直播须填写，以 http:// 或 https:// 开头"),
+        Field::new("minutes", "学习时长（分钟）", Kind::Text).value(v("minutes")).hint("不填则按正文长度估算"),
+        Field::new("tags", "标签", Kind::Text).value(v("tags")).hint("用空格或顿号分隔，例如：党费 党章"),
+        Field::new("required_due", "必学截止日期", Kind::Date)
+            .value(v("required_due"))
+            .hint("填写后即为发布范围内人员的必学内容"),
+        Field::new(
+            "body_format",
+            "正文格式",
+            Kind::Select(vec![
+                ("text".into(), "纯文本".into()),
+                ("html".into(), "富文本（HTML，保存前自动清理脚本等不安全内容）".into()),
+            ]),
+        )
+        .value(first(f, "body_format").unwrap_or("text")),
+    ];
+    if let Some(e) = errors {
+        apply_errors(&mut fields, e);
+    }
+    let chosen: Vec<&str> = f.iter().filter(|(k, _)| k == "stage").map(|(_, v)| v.as_str()).collect();
+    let stages = [Stage::Applicant, Stage::Activist, Stage::Candidate, Stage::Probationary, Stage::Full]
+        .iter()
+        .map(|st| (st.code().to_string(), st.label().to_string(), chosen.contains(&st.code())))
+        .collect();
+    MaterialFormPage {
+        chrome: Chrome::new(s, &c.actor, "learning", &c.ctx.request_id),
+        fields,
+        body: v("body"),
+        body_error: errors.and_then(|e| e.get("body").cloned()),
+        stages,
+        stages_error: errors.and_then(|e| e.get("stages").cloned()),
+        summary: errors.map(|e| format!("有{}处需要修改，请按提示修改后再保存。", e.len())),
+    }
+}
+
+/// `/learning/new`: the publishing form (org staff and branch secretaries; others 403).
+pub async fn material_new_get(State(s): State<AppState>, c: Caller) -> Response {
+    if !Learning::may_publish(&c.actor) {
+        return super::platform_error(&Error::Forbidden, &c.ctx.request_id);
+    }
+    match Learning::new(&s.platform).publish_targets(&c.actor).await {
+        Ok(t) => render(StatusCode::OK, &form_page(&s, &c, t, &Vec::new(), None)),
+        Err(e) => fail(e, &c),
+    }
+}
+
+fn input_of(f: &Pairs) -> MaterialInput {
+    let opt = |k: &str| first(f, k).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let tags = first(f, "tags")
+        .unwrap_or("")
+        .split(|c: char| c.is_whitespace() || matches!(c, '、' | ',' | '，' | ';' | '；'))
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    MaterialInput {
+        title: opt("title"),
+        body: opt("body"),
+        body_format: opt("body_format"),
+        kind: opt("kind"),
+        category: opt("category"),
+        tags: Some(tags),
+        url: opt("url"),
+        minutes: opt("minutes").map(|m| m.parse().unwrap_or(-1)),
+        org_id: opt("org_id").and_then(|v| v.parse().ok()),
+        stages: Some(f.iter().filter(|(k, _)| k == "stage").map(|(_, v)| v.clone()).collect()),
+        required_due: opt("required_due"),
+    }
+}
+
+/// Publishes; a refused input comes back with every message beside its field (422), nothing lost.
+pub async fn material_new_post(State(s): State<AppState>, c: Caller, Form(f): Form<Pairs>) -> Response {
+    let learning = Learning::new(&s.platform);
+    match learning.create_material(&c.ctx, &c.actor, &input_of(&f)).await {
+        Ok(m) => Redirect::to(&format!("/learning/{}?saved=1", m.id)).into_response(),
+        Err(learning::Error::Invalid(errors)) => match learning.publish_targets(&c.actor).await {
+            Ok(t) => render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&s, &c, t, &f, Some(&errors))),
+            Err(e) => fail(e, &c),
+        },
+        Err(e) => fail(e, &c),
+    }
+}
