@@ -186,6 +186,16 @@ impl Db {
         }
     }
 
+    /// Every migration version this build carries for this database, in order (`/readyz` checks that each
+    /// one is applied; a newer instance's later migration in a rolling upgrade is not a reason to refuse).
+    pub fn migration_versions(&self) -> Vec<i64> {
+        let m = match self {
+            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        m.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect()
+    }
+
     /// Begins a write transaction (see [`DbTx`]).
     pub async fn begin(&self) -> Result<DbTx, DbError> {
         Ok(match self {

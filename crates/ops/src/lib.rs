@@ -1,67 +1,102 @@
-//! Support system 2b — 技术保障与运维 (operations): what the IT centre's monitoring reads and what it
-//! runs to keep the data safe. Request counters and latency sums are kept in atomics and rendered as
-//! Prometheus text; [`backup`] holds online backup, verification and restore. Scheduled backups and
-//! maintenance mode arrive with the later operations items.
+//! Support system 2b — 技术保障与运维 (operations): what the IT centre's monitoring reads and what it runs
+//! to keep the platform safe and available.
+//!
+//! * [`metrics`]: request counters and latency histograms by route, sign-ins; rendered with the database's
+//!   part by [`status::render_metrics`] as `/metrics`.
+//! * [`backup`]: online backup, verification and restore.
+//! * [`jobs`]: the job queue and schedules shared by all instances, with the first jobs (cleanup, scheduled
+//!   verified backups with retention, audit-chain verification).
+//! * [`maintenance`]: the platform-wide read-only switch.
+//! * [`status`]: readiness, the system-status page.
 
 pub mod backup;
+pub mod jobs;
+pub mod maintenance;
+pub mod metrics;
+pub mod status;
+mod ts;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::Duration;
 
-/// Process-wide counters. One instance lives in the web state.
-#[derive(Debug)]
-pub struct Metrics {
-    started: Instant,
-    requests: AtomicU64,
-    errors_4xx: AtomicU64,
-    errors_5xx: AtomicU64,
-    latency_micros_sum: AtomicU64,
+pub use metrics::Metrics;
+
+/// Errors of the actions an administrator takes here (the status page, the maintenance switch).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Not this caller's page: answered as not found, like any read outside the caller's reach.
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    /// Input refused; the message is for the user (Chinese).
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] kernel::DbError),
+    #[error(transparent)]
+    Jobs(#[from] jobs::Error),
 }
 
-impl Default for Metrics {
+/// What the operations part of the web layer needs to know about this instance.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the database (SQLite) and the key file live; the status page shows its free disk.
+    pub data_dir: PathBuf,
+    /// Where scheduled backups go.
+    pub backup_dir: PathBuf,
+    /// A sentence describing the backup schedule and retention, or `None` when scheduled backups are off.
+    pub backup_plan: Option<String>,
+    /// How long the maintenance switch is cached (the platform's `cache_ttl`).
+    pub cache_ttl: Duration,
+    /// This instance's name in job leases and on the status page.
+    pub instance: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (nginx on the same host: 127.0.0.1).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for Settings {
     fn default() -> Self {
-        Metrics {
-            started: Instant::now(),
-            requests: AtomicU64::new(0),
-            errors_4xx: AtomicU64::new(0),
-            errors_5xx: AtomicU64::new(0),
-            latency_micros_sum: AtomicU64::new(0),
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            backup_dir: PathBuf::from("./data/backups"),
+            backup_plan: None,
+            cache_ttl: Duration::from_secs(2),
+            instance: instance_id(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
-impl Metrics {
-    pub fn record(&self, status: u16, micros: u64) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        self.latency_micros_sum.fetch_add(micros, Ordering::Relaxed);
-        match status {
-            400..=499 => self.errors_4xx.fetch_add(1, Ordering::Relaxed),
-            500..=599 => self.errors_5xx.fetch_add(1, Ordering::Relaxed),
-            _ => 0,
-        };
-    }
+/// The operations state of one instance, shared by every request.
+pub struct Ops {
+    pub settings: Settings,
+    pub maintenance: maintenance::Maintenance,
+}
 
-    /// The Prometheus text exposition of the counters plus the database backend in use.
-    pub fn render(&self, backend: kernel::Backend, ready: bool) -> String {
-        let backend = match backend {
-            kernel::Backend::Sqlite => "sqlite",
-            kernel::Backend::Postgres => "postgres",
-        };
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        format!(
-            "# HELP dangjian_up Whether the database answers.\n# TYPE dangjian_up gauge\ndangjian_up{{backend=\"{backend}\"}} {}\n\
-             # HELP dangjian_uptime_seconds Seconds since the process started.\n# TYPE dangjian_uptime_seconds gauge\ndangjian_uptime_seconds {}\n\
-             # HELP dangjian_http_requests_total HTTP requests answered.\n# TYPE dangjian_http_requests_total counter\ndangjian_http_requests_total {}\n\
-             # HELP dangjian_http_errors_total HTTP responses by error class.\n# TYPE dangjian_http_errors_total counter\n\
-             dangjian_http_errors_total{{class=\"4xx\"}} {}\ndangjian_http_errors_total{{class=\"5xx\"}} {}\n\
-             # HELP dangjian_http_request_duration_seconds_sum Total time spent answering.\n# TYPE dangjian_http_request_duration_seconds_sum counter\n\
-             dangjian_http_request_duration_seconds_sum {:.6}\n",
-            u8::from(ready),
-            self.started.elapsed().as_secs(),
-            get(&self.requests),
-            get(&self.errors_4xx),
-            get(&self.errors_5xx),
-            get(&self.latency_micros_sum) as f64 / 1e6,
-        )
+impl Ops {
+    pub fn new(settings: Settings) -> Ops {
+        let maintenance = maintenance::Maintenance::new(settings.cache_ttl);
+        Ops { settings, maintenance }
     }
+}
+
+impl Default for Ops {
+    fn default() -> Self {
+        Ops::new(Settings::default())
+    }
+}
+
+/// A name for this process that differs between instances and between restarts: host, process id and a
+/// random part (`web1-4242-9f3a`).
+pub fn instance_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let mut r = [0u8; 2];
+    let _ = security::random_bytes(&mut r);
+    format!("{host}-{}-{}", std::process::id(), hex::encode(r))
 }

@@ -60,6 +60,12 @@ enum Command {
     /// Restore a backup into an EMPTY database (a new data dir, or a new PostgreSQL database), checked
     /// row for row before it is committed. The key file the backup was taken with must be in place.
     Restore { file: std::path::PathBuf },
+    /// Maintenance mode: the whole platform read-only (every instance within its cache time), for
+    /// upgrades and restores. Audited.
+    Maintenance {
+        #[command(subcommand)]
+        action: MaintenanceAction,
+    },
     /// Import the register (党员花名册) from an xlsx or csv file, as the system: all rows or none.
     Import {
         #[command(subcommand)]
@@ -96,6 +102,20 @@ enum ExportWhat {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum MaintenanceAction {
+    /// Switch maintenance mode on: writes are refused with a notice, every page shows it.
+    On {
+        /// Added to the notice users read, e.g. when the work should end.
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Switch maintenance mode off.
+    Off,
+    /// Print whether maintenance mode is on.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -146,6 +166,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Backup { out: Some(out), action: None } => backup_cmd(settings, &out).await,
         Command::Backup { out: None, action: None } => bail!("backup needs --out FILE (or: backup verify FILE)"),
         Command::Restore { file } => restore_cmd(settings, &file).await,
+        Command::Maintenance { action } => maintenance_cmd(settings, action).await,
         Command::Import { what: ImportWhat::People { file, dry_run } } => {
             register::import_people(settings, &file, dry_run).await
         }
@@ -179,23 +200,59 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     if !s.platform.mfa_required {
         tracing::warn!("DANGJIAN_MFA_REQUIRED=false: administrators sign in without a second factor");
     }
+    let instance = ops::instance_id();
     let state = web::AppState {
         platform: Arc::new(platform),
         metrics: Arc::new(ops::Metrics::default()),
+        ops: Arc::new(ops::Ops::new(ops::Settings {
+            data_dir: s.data_dir.clone(),
+            backup_dir: s.backup.dir.clone(),
+            backup_plan: s.backup.plan(),
+            cache_ttl: s.platform.cache_ttl,
+            instance: instance.clone(),
+            trusted_proxies: s.trusted_proxies.clone(),
+        })),
         secure_cookies: s.secure_cookies,
     };
     let db = state.platform.db.clone();
     let app = web::build_router(state);
     let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, backend = ?db.backend(), "dangjian is serving");
+    let runner = if s.jobs.enabled { Some(job_runner(&s, &db, instance)?.start()) } else { None };
+    tracing::info!(%addr, backend = ?db.backend(), jobs = runner.is_some(), "dangjian is serving");
     println!("dangjian 已启动：http://{addr}/");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    if let Some(runner) = runner {
+        runner.stop(std::time::Duration::from_secs(30)).await;
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The job runner of this instance with the first jobs and their schedules (docs/OPERATIONS.md).
+fn job_runner(s: &Settings, db: &kernel::Db, instance: String) -> anyhow::Result<ops::jobs::Runner> {
+    use ops::jobs::builtin::{self, AUDIT_VERIFY, BACKUP, CLEANUP};
+    use ops::jobs::{Runner, RunnerSettings, Schedule};
+    let keys = Arc::new(KeyRing::load_or_create(&s.key_file).context("reading the key file")?);
+    let settings = RunnerSettings { instance, poll: s.jobs.poll, ..RunnerSettings::default() };
+    let backups = builtin::BackupSettings { dir: s.backup.dir.clone(), retention: s.backup.retention };
+    let (vh, vm) = s.jobs.audit_verify_at;
+    let mut backup = match s.backup.every {
+        Some(every) => Schedule::every("backup", BACKUP, every),
+        None => Schedule::daily_beijing("backup", BACKUP, s.backup.at.0, s.backup.at.1),
+    };
+    backup.enabled = s.backup.enabled;
+    backup.max_attempts = 3;
+    Ok(Runner::new(db.clone(), settings)
+        .handle(CLEANUP, builtin::cleanup(db.clone()))
+        .handle(AUDIT_VERIFY, builtin::audit_verify(db.clone()))
+        .handle(BACKUP, builtin::backup(db.clone(), keys, backups))
+        .schedule(Schedule::every("cleanup", CLEANUP, s.jobs.cleanup_every))
+        .schedule(Schedule::daily_beijing("audit.verify", AUDIT_VERIFY, vh, vm))
+        .schedule(backup))
 }
 
 async fn shutdown_signal() {
@@ -392,6 +449,27 @@ fn backup_verify(s: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
         let verdict =
             if matches { "matches this backup" } else { "does NOT match this backup (a restore would refuse)" };
         println!("  key file {}: {verdict}", s.key_file.display());
+    }
+    Ok(())
+}
+
+async fn maintenance_cmd(s: Settings, action: MaintenanceAction) -> anyhow::Result<()> {
+    // Not migrated: the switch is used before an upgrade, while older instances still serve.
+    let db = connect_only(&s).await?;
+    let result = match action {
+        MaintenanceAction::On { message } => ops::maintenance::switch_as_system(&db, true, message.as_deref()).await,
+        MaintenanceAction::Off => ops::maintenance::switch_as_system(&db, false, None).await,
+        MaintenanceAction::Status => ops::maintenance::read(&db).await.map_err(ops::Error::from),
+    };
+    db.close().await;
+    let state = result.context("maintenance mode (does the database have migration 7? run dangjian migrate)")?;
+    if state.active {
+        println!("维护模式：开启（只读）。{}", state.notice());
+    } else {
+        println!("维护模式：关闭。");
+    }
+    if let (Some(by), Some(at)) = (&state.changed_by, state.changed_at) {
+        println!("  last switched by {by} at {at}");
     }
     Ok(())
 }

@@ -37,6 +37,83 @@ struct File {
     cache_seconds: Option<u64>,
     log: Option<String>,
     log_json: Option<bool>,
+    backup: Option<BackupFile>,
+    jobs: Option<JobsFile>,
+    /// Addresses of reverse proxies whose X-Forwarded-For is believed (docs/OPERATIONS.md, nginx).
+    trusted_proxies: Option<Vec<std::net::IpAddr>>,
+}
+
+/// `[backup]`: scheduled backups inside the server (docs/OPERATIONS.md).
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct BackupFile {
+    enabled: Option<bool>,
+    dir: Option<PathBuf>,
+    /// Daily at this Beijing time, "HH:MM".
+    at: Option<String>,
+    /// Instead of daily: every this many seconds (for drills and tests).
+    every_seconds: Option<u64>,
+    keep_daily: Option<usize>,
+    keep_weekly: Option<usize>,
+    keep_monthly: Option<usize>,
+}
+
+/// `[jobs]`: the job runner.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct JobsFile {
+    enabled: Option<bool>,
+    poll_seconds: Option<u64>,
+    cleanup_every_minutes: Option<u64>,
+    /// The daily audit-chain verification, Beijing time "HH:MM".
+    audit_verify_at: Option<String>,
+}
+
+/// Scheduled backups.
+#[derive(Debug, Clone)]
+pub struct BackupSettings {
+    pub enabled: bool,
+    /// Default: DATA_DIR/backups.
+    pub dir: PathBuf,
+    /// Beijing time (hour, minute) of the daily backup.
+    pub at: (u8, u8),
+    /// Overrides the daily time: every this long.
+    pub every: Option<Duration>,
+    pub retention: ops::jobs::Retention,
+}
+
+impl BackupSettings {
+    /// The plan in one sentence, for the status page.
+    pub fn plan(&self) -> Option<String> {
+        if !self.enabled {
+            return None;
+        }
+        let when = match self.every {
+            Some(d) => format!("每 {} 秒", d.as_secs()),
+            None => format!("每天 {:02}:{:02}（北京时间）", self.at.0, self.at.1),
+        };
+        let r = self.retention;
+        Some(format!("{when}，写入后立即读回校验；保留最近 {} 天、{} 周、{} 个月各一份", r.daily, r.weekly, r.monthly))
+    }
+}
+
+/// The job runner.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub enabled: bool,
+    pub poll: Duration,
+    pub cleanup_every: Duration,
+    pub audit_verify_at: (u8, u8),
+}
+
+/// "HH:MM" → (hour, minute).
+fn clock(name: &str, v: &str) -> anyhow::Result<(u8, u8)> {
+    let parsed =
+        v.split_once(':').and_then(|(h, m)| Some((h.trim().parse::<u8>().ok()?, m.trim().parse::<u8>().ok()?)));
+    match parsed {
+        Some((h, m)) if h < 24 && m < 60 => Ok((h, m)),
+        _ => anyhow::bail!("{name} = \"{v}\": expected a time of day as HH:MM (Beijing time)"),
+    }
 }
 
 #[derive(Debug)]
@@ -50,6 +127,9 @@ pub struct Settings {
     pub log: String,
     pub log_json: bool,
     pub platform: platform::Settings,
+    pub backup: BackupSettings,
+    pub jobs: JobSettings,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -92,6 +172,26 @@ impl Settings {
         if let Some(h) = file.session_absolute_hours {
             platform.session_absolute = Duration::from_secs(h * 3600);
         }
+        let b = file.backup.unwrap_or_default();
+        let defaults = ops::jobs::Retention::default();
+        let backup = BackupSettings {
+            enabled: env_bool("DANGJIAN_BACKUP_ENABLED")?.or(b.enabled).unwrap_or(true),
+            dir: env("DANGJIAN_BACKUP_DIR").map(PathBuf::from).or(b.dir).unwrap_or_else(|| data_dir.join("backups")),
+            at: clock("backup.at", b.at.as_deref().unwrap_or("02:30"))?,
+            every: b.every_seconds.filter(|s| *s > 0).map(Duration::from_secs),
+            retention: ops::jobs::Retention {
+                daily: b.keep_daily.unwrap_or(defaults.daily),
+                weekly: b.keep_weekly.unwrap_or(defaults.weekly),
+                monthly: b.keep_monthly.unwrap_or(defaults.monthly),
+            },
+        };
+        let j = file.jobs.unwrap_or_default();
+        let jobs = JobSettings {
+            enabled: env_bool("DANGJIAN_JOBS_ENABLED")?.or(j.enabled).unwrap_or(true),
+            poll: Duration::from_secs(j.poll_seconds.unwrap_or(5).max(1)),
+            cleanup_every: Duration::from_secs(j.cleanup_every_minutes.unwrap_or(60).max(1) * 60),
+            audit_verify_at: clock("jobs.audit_verify_at", j.audit_verify_at.as_deref().unwrap_or("03:30"))?,
+        };
         Ok(Settings {
             listen: file.listen.unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir,
@@ -102,6 +202,9 @@ impl Settings {
             log: file.log.unwrap_or_else(|| "info,sqlx=warn".into()),
             log_json: env_bool("DANGJIAN_LOG_JSON")?.or(file.log_json).unwrap_or(false),
             platform,
+            backup,
+            jobs,
+            trusted_proxies: file.trusted_proxies.unwrap_or_default(),
         })
     }
 }

@@ -1,6 +1,6 @@
 //! The `dangjian` command line as an operator uses it: migrate, demo, audit verify (exit codes and the
-//! named broken entry), the settings file, backup and restore (`backup`), and the register import and
-//! export (`register`).
+//! named broken entry), the settings file, backup and restore (`backup`), the register import and
+//! export (`register`), and two instances on one PostgreSQL (`scale`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,6 +8,8 @@
 mod backup;
 #[path = "cli/register.rs"]
 mod register;
+#[path = "cli/scale.rs"]
+mod scale;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

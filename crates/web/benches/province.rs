@@ -154,8 +154,12 @@ async fn main() {
             started.elapsed().as_secs_f64()
         );
     }
-    let state =
-        web::AppState { platform: p.clone(), metrics: Arc::new(ops::Metrics::default()), secure_cookies: false };
+    let state = web::AppState {
+        platform: p.clone(),
+        metrics: Arc::new(ops::Metrics::default()),
+        ops: Arc::new(ops::Ops::default()),
+        secure_cookies: false,
+    };
     let router = web::build_router(state);
     let login_body = r#"{"username":"staff","password":"Demo-2026!"}"#.to_string();
     let token = login(&router, "staff").await.unwrap();

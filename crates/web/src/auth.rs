@@ -106,6 +106,16 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Counts a sign-in for `/metrics`: a session or token issued, or a wrong password or code (a login that
+/// still waits for its second factor is neither yet).
+pub fn count_login<T>(state: &AppState, result: &Result<T, platform::Error>) {
+    match result {
+        Ok(_) => state.metrics.login(true),
+        Err(platform::Error::BadCredentials | platform::Error::BadSecondFactor) => state.metrics.login(false),
+        Err(_) => {}
+    }
+}
+
 /// Percent-encodes a value for a query string.
 pub fn encode(s: &str) -> String {
     let mut out = String::new();

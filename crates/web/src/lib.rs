@@ -7,6 +7,8 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod privacy;
+pub mod proxy;
+pub mod readonly;
 pub mod router;
 pub mod ui;
 
@@ -19,6 +21,8 @@ pub use router::build_router;
 pub struct AppState {
     pub platform: Arc<platform::Platform>,
     pub metrics: Arc<ops::Metrics>,
+    /// The operations state of this instance: the maintenance switch, the paths the status page shows.
+    pub ops: Arc<ops::Ops>,
     /// Mark the session cookie `Secure` (set when served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
 }

@@ -1,13 +1,13 @@
 //! The router: health, metrics, the API with its OpenAPI document, the UI and the assets, wrapped in
 //! the layers every request passes (request id, panic catch, body limit, security headers, CSRF guard,
-//! metrics).
+//! maintenance mode, metrics).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -81,20 +81,20 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Ready when the database answers and every migration of this build is applied.
 async fn readyz(State(s): State<AppState>) -> Response {
-    match s.platform.db.ping().await {
+    match ops::status::readiness(&s.platform.db).await {
         Ok(()) => "ready".into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "database not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        Err(why) => {
+            tracing::warn!(%why, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
         }
     }
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    let ready = s.platform.db.ping().await.is_ok();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(s.platform.db.backend(), ready))
-        .into_response()
+    let text = ops::status::render_metrics(&s.metrics, &s.ops, &s.platform.db).await;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn not_found(req: Request) -> Response {
@@ -108,21 +108,33 @@ async fn not_found(req: Request) -> Response {
 
 /// Refuses cross-site state changes ([`cross_site`]), then counts the request and logs it with its id,
 /// status and duration. One middleware instead of two: each costs a boxed future per request.
-async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
+async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
-    if let Some(refused) = cross_site(&req) {
-        s.metrics.record(refused.status().as_u16(), start.elapsed().as_micros() as u64);
+    crate::proxy::use_forwarded_client(&mut req, &s.ops.settings.trusted_proxies);
+    // Counted by route template (bounded), never by the path itself.
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map(MatchedPath::as_str);
+    let method = req.method().clone();
+    let refused = match cross_site(&req) {
+        Some(r) => Some(r),
+        None => {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            crate::readonly::refuse_during_maintenance(&s, &method, req.uri().path(), id).await
+        }
+    };
+    if let Some(refused) = refused {
+        s.metrics.record(method.as_str(), route, refused.status().as_u16(), start.elapsed().as_micros() as u64);
         return refused;
     }
     // The request line is copied only when the log will show it.
     let line = tracing::enabled!(tracing::Level::INFO).then(|| {
         let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        (req.method().clone(), req.uri().path().to_owned(), id)
+        (req.uri().path().to_owned(), id)
     });
     let resp = next.run(req).await;
     let micros = start.elapsed().as_micros() as u64;
-    s.metrics.record(resp.status().as_u16(), micros);
-    if let Some((method, path, request_id)) = line {
+    s.metrics.record(method.as_str(), route, resp.status().as_u16(), micros);
+    if let Some((path, request_id)) = line {
         tracing::info!(%method, %path, status = resp.status().as_u16(), micros, request_id, "request");
     }
     resp

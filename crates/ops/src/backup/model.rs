@@ -20,7 +20,12 @@ pub const FORMAT_VERSION: u32 = 1;
 /// AT-39), and a restored platform starts with everyone signed out, which is what an operator wants after
 /// a disaster. Authenticators (`mfa_totp`, `mfa_recovery_codes`) are kept: they are enrolments, not
 /// sign-ins, and administrators need them to sign in to the restored platform.
-pub const EXCLUDED: &[&str] = &["sessions", "login_challenges"];
+///
+/// Also left out: the operations state of the instances that ran on the database — the job queue, its
+/// schedules and the maintenance switch (migration 0007). A restored platform starts with an empty queue
+/// (the schedules are written again from the settings at start) and out of maintenance, whatever the
+/// moment the backup was taken.
+pub const EXCLUDED: &[&str] = &["sessions", "login_challenges", "jobs", "job_schedules", "maintenance"];
 
 /// sqlx's bookkeeping of applied migrations. Not copied as rows: the manifest names the schema version and
 /// a restore applies the same migrations to the empty database.

@@ -70,9 +70,9 @@ fn pg_url() -> String {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A PostgreSQL database of its own, dropped when the test ends (also when it fails).
-struct PgDb {
+pub(super) struct PgDb {
     name: String,
-    url: String,
+    pub(super) url: String,
 }
 
 async fn admin_exec(sql: String) {
@@ -84,7 +84,7 @@ async fn admin_exec(sql: String) {
 }
 
 impl PgDb {
-    fn new() -> PgDb {
+    pub(super) fn new() -> PgDb {
         let name = format!("dj_cli_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         tokio_runtime().block_on(admin_exec(format!("CREATE DATABASE {name}")));
         let base = pg_url();

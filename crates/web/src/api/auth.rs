@@ -41,7 +41,9 @@ pub async fn login(
     RequestCtx(ctx): RequestCtx,
     Body(b): Body<LoginBody>,
 ) -> Result<Json<TokenBody>, ApiError> {
-    let l = api(s.platform.login(&ctx, &b.username, &b.password, b.otp.as_deref(), SessionKind::Api).await, &ctx)?;
+    let r = s.platform.login(&ctx, &b.username, &b.password, b.otp.as_deref(), SessionKind::Api).await;
+    crate::auth::count_login(&s, &r);
+    let l = api(r, &ctx)?;
     Ok(Json(token_body(l)))
 }
 
@@ -67,7 +69,9 @@ pub async fn second_factor(
     RequestCtx(ctx): RequestCtx,
     Body(b): Body<SecondFactorBody>,
 ) -> Result<Json<TokenBody>, ApiError> {
-    let l = api(s.platform.login_second_factor(&ctx, &b.challenge, &b.otp).await, &ctx)?;
+    let r = s.platform.login_second_factor(&ctx, &b.challenge, &b.otp).await;
+    crate::auth::count_login(&s, &r);
+    let l = api(r, &ctx)?;
     Ok(Json(token_body(l)))
 }
 
@@ -113,7 +117,9 @@ pub async fn mfa_confirm(
     RequestCtx(ctx): RequestCtx,
     Body(b): Body<SecondFactorBody>,
 ) -> Result<Json<EnrolledBody>, ApiError> {
-    let done = api(s.platform.confirm_with_challenge(&ctx, &b.challenge, &b.otp).await, &ctx)?;
+    let r = s.platform.confirm_with_challenge(&ctx, &b.challenge, &b.otp).await;
+    crate::auth::count_login(&s, &r);
+    let done = api(r, &ctx)?;
     let login =
         done.login.map(token_body).ok_or_else(|| ApiError::new(platform::Error::Unauthenticated, &ctx.request_id))?;
     Ok(Json(EnrolledBody { token: login.token, expires_at: login.expires_at, recovery_codes: done.recovery_codes }))

@@ -130,7 +130,9 @@ pub async fn login_mfa_post(
     };
     let next = safe_next(f.get("next"));
     let code = f.get("otp").cloned().unwrap_or_default();
-    match s.platform.login_second_factor(&ctx, &challenge, &code).await {
+    let result = s.platform.login_second_factor(&ctx, &challenge, &code).await;
+    crate::auth::count_login(&s, &result);
+    match result {
         Ok(login) => signed_in(&s, &login, Redirect::to(&next).into_response()),
         Err(Error::BadSecondFactor) => {
             let mut page = MfaPage::new("code", "/login/mfa", next);
@@ -173,7 +175,9 @@ pub async fn login_mfa_confirm_post(
     };
     let next = safe_next(f.get("next"));
     let code = f.get("otp").cloned().unwrap_or_default();
-    match s.platform.confirm_with_challenge(&ctx, &challenge, &code).await {
+    let result = s.platform.confirm_with_challenge(&ctx, &challenge, &code).await;
+    crate::auth::count_login(&s, &result);
+    match result {
         Ok(done) => {
             let mut page = MfaPage::new("codes", "", next);
             page.codes = done.recovery_codes;

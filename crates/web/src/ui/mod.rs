@@ -11,6 +11,7 @@ mod orgs;
 mod people;
 mod register;
 mod session;
+mod status;
 mod system;
 
 use askama::Template;
@@ -54,6 +55,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/new", get(system::user_new_get).post(system::user_new_post))
         .route("/admin/users/{id}/mfa-reset", post(system::user_mfa_reset_post))
         .route("/audit", get(system::audit_get).post(system::audit_verify_post))
+        .route("/admin/status", get(status::status_get))
+        .route("/admin/status/maintenance", post(status::maintenance_post))
         .route("/life", get(life::life_get))
         .route("/life/compliance", get(life::life_compliance_get))
         .route("/orgs/{id}/meetings", get(life::meetings_get))
@@ -93,6 +96,8 @@ pub struct Chrome {
     pub request_id: String,
     /// Members and applicants without a staff role get the phone tab bar.
     pub member_tabs: bool,
+    /// The notice of maintenance mode while it is on (every page shows it).
+    pub maintenance: Option<String>,
 }
 
 pub const ICON_HOME: &str = "M3 10.5 12 3l9 7.5V21h-6v-6H9v6H3z";
@@ -103,6 +108,7 @@ pub const ICON_KEY: &str = "M14 10a5 5 0 1 1-2-4l8-3v4l-2 1v2h-2v2h-2z";
 pub const ICON_LOG: &str = "M5 3h11l3 3v15H5zM8 9h8M8 13h8M8 17h5";
 pub const ICON_CALENDAR: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8 14h2M14 14h2M8 17h2";
 pub const ICON_CHECK: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8.5 15.5l2.5 2.5 5-5";
+pub const ICON_PULSE: &str = "M3 12h4l3-7 4 14 3-7h4";
 pub const ICON_BOOK: &str = "M4 19V5a2 2 0 0 1 2-2h14v15H6a2 2 0 0 0-2 2 2 2 0 0 0 2 2h14M8 7h8M8 11h6";
 pub const ICON_USER: &str = "M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm-8 9c0-4.5 3.5-7 8-7s8 2.5 8 7";
 
@@ -149,6 +155,10 @@ impl Chrome {
         if actor.can_somewhere(Capability::AuditRead) {
             system.push(NavItem { key: "audit", href: "/audit".into(), label: "审计", icon: ICON_LOG });
         }
+        if ops::status::may_view(actor) {
+            system
+                .push(NavItem { key: "status", href: "/admin/status".into(), label: "系统状态", icon: ICON_PULSE });
+        }
         if !system.is_empty() {
             nav.push(NavGroup { title: "系统", items: system });
         }
@@ -183,6 +193,7 @@ impl Chrome {
             htmx: crate::assets::has_htmx(),
             request_id: request_id.into(),
             member_tabs: actor.grants.iter().all(|g| g.role == Role::Member),
+            maintenance: Some(state.ops.maintenance.cached()).filter(|m| m.active).map(|m| m.notice()),
         }
     }
 }

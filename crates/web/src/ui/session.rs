@@ -19,6 +19,13 @@ struct LoginPage {
     next: String,
     username: String,
     error: Option<String>,
+    /// The notice of maintenance mode while it is on (signing in still works).
+    maintenance: Option<String>,
+}
+
+/// The maintenance notice for a page outside the frame (the request's own check has just read it).
+fn maintenance(s: &AppState) -> Option<String> {
+    Some(s.ops.maintenance.cached()).filter(|m| m.active).map(|m| m.notice())
 }
 
 /// Only local paths are followed after login (no open redirect).
@@ -38,9 +45,10 @@ pub fn safe_next(next: Option<&String>) -> String {
     }
 }
 
-pub async fn login_get(Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn login_get(State(s): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
     let error = q.contains_key("expired").then(|| "二次认证已超时，请重新输入密码".to_string());
-    render(StatusCode::OK, &LoginPage { next: safe_next(q.get("next")), username: String::new(), error })
+    let next = safe_next(q.get("next"));
+    render(StatusCode::OK, &LoginPage { next, username: String::new(), error, maintenance: maintenance(&s) })
 }
 
 pub async fn login_post(
@@ -52,7 +60,9 @@ pub async fn login_post(
     let username = f.get("username").cloned().unwrap_or_default();
     let password = f.get("password").cloned().unwrap_or_default();
     let next = safe_next(f.get("next"));
-    match s.platform.login(&ctx, &username, &password, None, SessionKind::Web).await {
+    let result = s.platform.login(&ctx, &username, &password, None, SessionKind::Web).await;
+    crate::auth::count_login(&s, &result);
+    match result {
         Ok(login) => {
             // A new login gets a new session; the one this browser had before ends (no session fixation).
             if let Some(old) = session_cookie_of(&headers, s.secure_cookies)
@@ -73,7 +83,7 @@ pub async fn login_post(
         }
         Err(e) => {
             let status = crate::error::status_of(&e);
-            render(status, &LoginPage { next, username, error: Some(e.message()) })
+            render(status, &LoginPage { next, username, error: Some(e.message()), maintenance: maintenance(&s) })
         }
     }
 }

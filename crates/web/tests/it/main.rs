@@ -9,6 +9,7 @@ mod learning;
 mod life;
 mod matrix;
 mod mfa;
+mod operations;
 mod privacy;
 mod reveal;
 mod rules;

@@ -78,6 +78,7 @@ impl TestApp {
         let state = web::AppState {
             platform: platform.clone(),
             metrics: Arc::new(ops::Metrics::default()),
+            ops: Arc::new(ops::Ops::default()),
             secure_cookies: false,
         };
         TestApp { router: web::build_router(state), platform, backend, dir, pg_schema }

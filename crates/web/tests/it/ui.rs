@@ -211,6 +211,7 @@ async fn hsts_only_when_served_over_tls() {
     let state = web::AppState {
         platform: app.platform.clone(),
         metrics: std::sync::Arc::new(ops::Metrics::default()),
+        ops: std::sync::Arc::new(ops::Ops::default()),
         secure_cookies: true,
     };
     let resp =
@@ -227,6 +228,7 @@ async fn behind_tls_the_session_cookie_is_host_prefixed_and_only_that_name_count
     let state = web::AppState {
         platform: app.platform.clone(),
         metrics: std::sync::Arc::new(ops::Metrics::default()),
+        ops: std::sync::Arc::new(ops::Ops::default()),
         secure_cookies: true,
     };
     let router = web::build_router(state);

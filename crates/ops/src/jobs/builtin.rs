@@ -1,0 +1,180 @@
+//! The first jobs. `dangjian serve` registers them with their schedules:
+//!
+//! * [`CLEANUP`] (hourly): deletes expired or ended sessions and second-factor challenges, and finished
+//!   jobs after 30 days (failed ones after 90).
+//! * [`BACKUP`] (daily, 02:30 Beijing time by default): an online backup into the backup directory through
+//!   [`crate::backup::backup`], read back at once with [`crate::backup::verify`] (a backup that does not
+//!   verify is renamed `….unverified` and the job fails), then retention deletes the scheduled backups
+//!   [`Retention`] does not keep. Files with other names in the directory are never touched.
+//! * [`AUDIT_VERIFY`] (daily): recomputes the audit chain; a broken chain fails the job, so it shows on the
+//!   status page and in `/metrics`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use kernel::Db;
+use security::KeyRing;
+use security::audit::{self, Verdict};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::model::{BACKUP_SUFFIX, Job, Retention, backup_file_name, parse_backup_name};
+use super::service::JobFuture;
+
+pub const CLEANUP: &str = "cleanup";
+pub const BACKUP: &str = "backup";
+pub const AUDIT_VERIFY: &str = "audit.verify";
+
+/// How long finished jobs stay on the queue (for the status page) before the cleanup removes them.
+pub const KEEP_DONE: Duration = Duration::from_secs(30 * 86_400);
+pub const KEEP_FAILED: Duration = Duration::from_secs(90 * 86_400);
+
+/// The cleanup job.
+pub fn cleanup(db: Db) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
+    move |_job: Job| -> JobFuture {
+        let db = db.clone();
+        Box::pin(async move {
+            let t = OffsetDateTime::now_utc();
+            let ago = |d: Duration| t - time::Duration::try_from(d).unwrap_or(time::Duration::ZERO);
+            let (sessions, challenges, jobs) =
+                super::service::purge(&db, ago(KEEP_DONE), ago(KEEP_FAILED), t).await.map_err(|e| e.to_string())?;
+            Ok(json!({"sessions": sessions, "login_challenges": challenges, "jobs": jobs}))
+        })
+    }
+}
+
+/// The audit-chain verification job.
+pub fn audit_verify(db: Db) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
+    move |_job: Job| -> JobFuture {
+        let db = db.clone();
+        Box::pin(async move {
+            let started = Instant::now();
+            match audit::verify(&db).await.map_err(|e| e.to_string())? {
+                Verdict::Intact { entries, head_hash } => Ok(json!({
+                    "intact": true, "entries": entries, "head": head_hash, "seconds": started.elapsed().as_secs_f64()
+                })),
+                Verdict::Broken { seq, reason } => Err(format!("audit chain BROKEN at entry {seq}: {reason}")),
+            }
+        })
+    }
+}
+
+/// Where scheduled backups go and how many are kept.
+#[derive(Clone, Debug)]
+pub struct BackupSettings {
+    pub dir: PathBuf,
+    pub retention: Retention,
+}
+
+/// The scheduled backup job.
+pub fn backup(
+    db: Db,
+    keys: Arc<KeyRing>,
+    settings: BackupSettings,
+) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
+    let shared = Arc::new((db, keys, settings));
+    move |_job: Job| -> JobFuture {
+        let shared = shared.clone();
+        Box::pin(async move {
+            let (db, keys, settings) = &*shared;
+            scheduled_backup(db, keys, settings).await
+        })
+    }
+}
+
+async fn scheduled_backup(db: &Db, keys: &KeyRing, settings: &BackupSettings) -> Result<serde_json::Value, String> {
+    let dir = &settings.dir;
+    create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(backup_file_name(OffsetDateTime::now_utc()));
+    let report = crate::backup::backup(db, keys, &path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(broken) = &report.manifest.audit.broken {
+        return Err(format!(
+            "backup {} written, but the audit chain is BROKEN ({broken}); kept as evidence, it will not restore",
+            path.display()
+        ));
+    }
+    // Read it back from the disk as a restore would, in a blocking thread (it is seconds of CPU).
+    let started = Instant::now();
+    let check = path.clone();
+    let verified = tokio::task::spawn_blocking(move || crate::backup::verify(&check))
+        .await
+        .map_err(|e| format!("verification did not finish: {e}"))?;
+    let verify_seconds = started.elapsed().as_secs_f64();
+    let mismatch = match &verified {
+        Ok((manifest, written)) if *manifest == report.manifest && written.sha256 == report.written.sha256 => None,
+        Ok(_) => Some("the file read back differs from what was written".to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(why) = mismatch {
+        let mut bad = path.clone().into_os_string();
+        bad.push(".unverified");
+        let _ = std::fs::rename(&path, &bad);
+        return Err(format!(
+            "backup {} did not verify: {why}; renamed to {}",
+            path.display(),
+            Path::new(&bad).display()
+        ));
+    }
+    let deleted =
+        apply_retention(dir, settings.retention).map_err(|e| format!("retention in {}: {e}", dir.display()))?;
+    let m = &report.manifest;
+    Ok(json!({
+        "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "bytes": report.written.bytes,
+        "sha256": report.written.sha256,
+        "rows": m.total_rows(),
+        "tables": m.tables.len(),
+        "schema_version": m.header.schema_version,
+        "audit_entries": m.audit.entries,
+        "audit_head": m.audit.head,
+        "seconds": report.seconds,
+        "verified": true,
+        "verify_seconds": verify_seconds,
+        "deleted": deleted,
+    }))
+}
+
+/// The backup directory holds personal data: owner only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Deletes the scheduled backups `retention` does not keep, and `.partial` leftovers of scheduled backups
+/// (a process killed mid-backup) older than a day. Returns the names deleted.
+pub fn apply_retention(dir: &Path, retention: Retention) -> std::io::Result<Vec<String>> {
+    let mut backups = Vec::new();
+    let mut deleted = Vec::new();
+    let day_ago = SystemTime::now().checked_sub(Duration::from_secs(86_400)).unwrap_or(SystemTime::UNIX_EPOCH);
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(stamp) = parse_backup_name(&name) {
+            backups.push((name, stamp));
+        } else if let Some(stem) = name.strip_suffix(".partial")
+            && stem.ends_with(BACKUP_SUFFIX)
+            && parse_backup_name(stem).is_some()
+            && entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < day_ago)
+        {
+            std::fs::remove_file(entry.path())?;
+            deleted.push(name);
+        }
+    }
+    let stamps: Vec<_> = backups.iter().map(|(_, s)| *s).collect();
+    let keep = retention.keep(&stamps);
+    for (i, (name, _)) in backups.iter().enumerate() {
+        if !keep.contains(&i) {
+            std::fs::remove_file(dir.join(name))?;
+            deleted.push(name.clone());
+        }
+    }
+    deleted.sort();
+    Ok(deleted)
+}

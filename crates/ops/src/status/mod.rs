@@ -1,0 +1,216 @@
+//! What the IT centre reads: the readiness check (`/readyz`), the database-backed part of `/metrics`, and
+//! the system-status page (`/admin/status`): version and uptime, the database and its size, the data
+//! directory's free disk, the last scheduled backups and their verification, the job queue, the audit
+//! chain, recent errors and the maintenance switch.
+//!
+//! Who reads the page: the system administrator (who runs the platform and holds the switch) and the
+//! security administrator (backups, the audit chain's health). It shows no personal data.
+
+mod store;
+
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use kernel::{Backend, Db, DbError, on_db};
+use platform::Actor;
+use platform::model::Role;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::jobs::builtin::{AUDIT_VERIFY, BACKUP};
+use crate::jobs::{self, JobRow, QueueSummary};
+use crate::maintenance::State;
+use crate::metrics::escape;
+use crate::{Error, Metrics, Ops};
+
+/// Whether `actor` may read the status page.
+pub fn may_view(actor: &Actor) -> bool {
+    actor.has_role(Role::SystemAdmin) || actor.has_role(Role::SecurityAdmin)
+}
+
+/// Whether `actor` may switch maintenance mode.
+pub fn may_switch(actor: &Actor) -> bool {
+    actor.has_role(Role::SystemAdmin)
+}
+
+pub fn backend_name(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    }
+}
+
+/// Migrations this build carries but the database has not applied (a database ahead of the build, during
+/// a rolling upgrade, is fine: migrations are expand-then-contract).
+pub async fn pending_migrations(db: &Db) -> Result<Vec<i64>, DbError> {
+    let applied = store::applied_migrations(db).await?;
+    Ok(db.migration_versions().into_iter().filter(|v| !applied.contains(v)).collect())
+}
+
+/// `/readyz`: the database answers and every migration of this build is applied. The reason otherwise.
+pub async fn readiness(db: &Db) -> Result<(), String> {
+    db.ping().await.map_err(|e| format!("database unavailable: {e}"))?;
+    let pending = pending_migrations(db).await.map_err(|e| format!("migrations unknown: {e}"))?;
+    if pending.is_empty() { Ok(()) } else { Err(format!("migrations pending: {pending:?}")) }
+}
+
+/// Free and total bytes of the file system holding `dir` (POSIX `df -Pk`, present on every server this
+/// runs on; `None` where it is not).
+pub fn disk_space(dir: &Path) -> Option<(u64, u64)> {
+    let out = std::process::Command::new("df").arg("-Pk").arg(dir).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().nth(1)?;
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    let total: u64 = cols.get(1)?.parse().ok()?;
+    let free: u64 = cols.get(3)?.parse().ok()?;
+    Some((free * 1024, total * 1024))
+}
+
+/// A scheduled backup as the page lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupRun {
+    pub job: JobRow,
+    pub file: Option<String>,
+    pub bytes: Option<u64>,
+    pub rows: Option<u64>,
+    pub verified: bool,
+    pub seconds: Option<f64>,
+}
+
+/// Everything the status page shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    pub version: &'static str,
+    pub instance: String,
+    pub uptime: Duration,
+    pub backend: &'static str,
+    pub database_bytes: Option<i64>,
+    pub pool_size: u32,
+    pub pool_idle: usize,
+    pub data_dir: String,
+    /// Free and total bytes where the data directory is.
+    pub disk: Option<(u64, u64)>,
+    pub migrations_latest: Option<i64>,
+    pub migrations_pending: Vec<i64>,
+    pub backup_dir: String,
+    pub backup_plan: Option<String>,
+    pub backups: Vec<BackupRun>,
+    pub last_backup_ok: Option<OffsetDateTime>,
+    pub queue: QueueSummary,
+    pub audit_entries: i64,
+    pub audit_verify: Option<JobRow>,
+    pub requests: u64,
+    pub errors_5xx_last_hour: u64,
+    pub maintenance: State,
+}
+
+/// The status page's content, for an administrator who may read it.
+pub async fn status(ops: &Ops, metrics: &Metrics, db: &Db, actor: &Actor) -> Result<Status, Error> {
+    if !may_view(actor) {
+        return Err(Error::NotFound);
+    }
+    let s = &ops.settings;
+    let backups = jobs::recent(db, BACKUP, 10)
+        .await?
+        .into_iter()
+        .map(|job| {
+            let r = job.result_json();
+            BackupRun {
+                file: r["file"].as_str().map(str::to_owned),
+                bytes: r["bytes"].as_u64(),
+                rows: r["rows"].as_u64(),
+                verified: r["verified"].as_bool().unwrap_or(false),
+                seconds: r["seconds"].as_f64(),
+                job,
+            }
+        })
+        .collect();
+    let data_dir = s.data_dir.clone();
+    let disk = tokio::task::spawn_blocking(move || disk_space(&data_dir)).await.ok().flatten();
+    let (pool_size, pool_idle) = on_db!(db, p => (p.size(), p.num_idle()));
+    let (requests, _) = metrics.totals();
+    Ok(Status {
+        version: env!("CARGO_PKG_VERSION"),
+        instance: s.instance.clone(),
+        uptime: metrics.uptime(),
+        backend: backend_name(db.backend()),
+        database_bytes: store::database_bytes(db).await.ok(),
+        pool_size,
+        pool_idle,
+        data_dir: s.data_dir.display().to_string(),
+        disk,
+        migrations_latest: db.migration_versions().into_iter().max(),
+        migrations_pending: pending_migrations(db).await?,
+        backup_dir: s.backup_dir.display().to_string(),
+        backup_plan: s.backup_plan.clone(),
+        backups,
+        last_backup_ok: jobs::service::last_done(db, BACKUP).await?,
+        queue: jobs::summary(db).await?,
+        audit_entries: store::audit_length(db).await?,
+        audit_verify: jobs::recent(db, AUDIT_VERIFY, 1).await?.into_iter().next(),
+        requests,
+        errors_5xx_last_hour: metrics.errors_5xx_last_hour(),
+        maintenance: ops.maintenance.current(db).await?,
+    })
+}
+
+/// The whole `/metrics` text: this process's counters and what the database says (shared by all
+/// instances: the queue, the audit chain, the last backup, the switch). A database that does not answer
+/// leaves its part out and `dangjian_up` at 0.
+pub async fn render_metrics(metrics: &Metrics, ops: &Ops, db: &Db) -> String {
+    let mut out = String::with_capacity(8 * 1024);
+    let backend = match db.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let ready = readiness(db).await;
+    let _ = writeln!(out, "# HELP dangjian_up Whether the database answers and its migrations are current.");
+    let _ = writeln!(out, "# TYPE dangjian_up gauge");
+    let _ = writeln!(out, "dangjian_up{{backend=\"{backend}\"}} {}", u8::from(ready.is_ok()));
+    metrics.render(&mut out);
+    let (size, idle) = on_db!(db, p => (p.size(), p.num_idle()));
+    let _ = writeln!(out, "# HELP dangjian_db_pool_connections Connections of this instance's database pool.");
+    let _ = writeln!(out, "# TYPE dangjian_db_pool_connections gauge");
+    let _ = writeln!(out, "dangjian_db_pool_connections{{state=\"open\"}} {size}");
+    let _ = writeln!(out, "dangjian_db_pool_connections{{state=\"idle\"}} {idle}");
+    if let Err(e) = db_metrics(&mut out, ops, db).await {
+        tracing::warn!(error = %e, "metrics: the database part is missing");
+    }
+    out
+}
+
+async fn db_metrics(out: &mut String, ops: &Ops, db: &Db) -> Result<(), Error> {
+    let counts = jobs::summary(db).await?.counts;
+    let _ =
+        writeln!(out, "# HELP dangjian_jobs Jobs on the queue by kind and state (failed: given up after every retry).");
+    let _ = writeln!(out, "# TYPE dangjian_jobs gauge");
+    for (kind, state, n) in &counts {
+        let _ = writeln!(out, "dangjian_jobs{{kind=\"{}\",state=\"{}\"}} {n}", escape(kind), escape(state));
+    }
+    let _ = writeln!(out, "# HELP dangjian_audit_entries Length of the audit hash chain.");
+    let _ = writeln!(out, "# TYPE dangjian_audit_entries gauge");
+    let _ = writeln!(out, "dangjian_audit_entries {}", store::audit_length(db).await?);
+    let last = jobs::service::last_done(db, BACKUP).await?;
+    let age = last.map_or(f64::INFINITY, |t| (OffsetDateTime::now_utc() - t).as_seconds_f64().max(0.0));
+    let _ = writeln!(
+        out,
+        "# HELP dangjian_backup_age_seconds Seconds since the last scheduled backup that was written and verified (+Inf: none yet)."
+    );
+    let _ = writeln!(out, "# TYPE dangjian_backup_age_seconds gauge");
+    if age.is_finite() {
+        let _ = writeln!(out, "dangjian_backup_age_seconds {age:.0}");
+    } else {
+        let _ = writeln!(out, "dangjian_backup_age_seconds +Inf");
+    }
+    let _ = writeln!(out, "# HELP dangjian_maintenance Whether maintenance mode (read-only) is on.");
+    let _ = writeln!(out, "# TYPE dangjian_maintenance gauge");
+    let _ = writeln!(out, "dangjian_maintenance {}", u8::from(ops.maintenance.current(db).await?.active));
+    let _ = writeln!(out, "# HELP dangjian_migrations_pending Migrations of this build not applied to the database.");
+    let _ = writeln!(out, "# TYPE dangjian_migrations_pending gauge");
+    let _ = writeln!(out, "dangjian_migrations_pending {}", pending_migrations(db).await?.len());
+    Ok(())
+}
