@@ -1,11 +1,13 @@
 //! The `dangjian` command line as an operator uses it: migrate, demo, audit verify (exit codes and the
 //! named broken entry), the settings file, backup and restore (`backup`), the register import and
-//! export (`register`), and two instances on one PostgreSQL (`scale`).
+//! export (`register`), two instances on one PostgreSQL (`scale`), and SIGKILL during writes (`crash`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "cli/backup.rs"]
 mod backup;
+#[path = "cli/crash.rs"]
+mod crash;
 #[path = "cli/register.rs"]
 mod register;
 #[path = "cli/scale.rs"]
