@@ -15,4 +15,4 @@ pub mod rules;
 pub mod service;
 pub mod store;
 
-pub use service::{Error, Life};
+pub use service::{CheckIn, Error, Life, REFRESH_SECONDS, TOKEN_SECONDS};

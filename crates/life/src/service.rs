@@ -20,6 +20,9 @@ use crate::model::*;
 use crate::rules::{self, Compliance, ComplianceQuestion, HeldMeeting, Member, Unit};
 use crate::store::{self, MeetingWrite};
 
+mod checkin;
+pub use checkin::{CheckIn, REFRESH_SECONDS, TOKEN_SECONDS};
+
 /// The errors of organizational life; they become the platform's errors at the web boundary (same codes,
 /// same Chinese messages).
 #[derive(Debug, thiserror::Error)]

@@ -545,6 +545,12 @@ impl Platform {
         self.session_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// A keyed MAC of `text` for `purpose` (short-lived signed tokens such as a meeting's sign-in QR code),
+    /// under the blind-index key: never stored, only compared.
+    pub fn sign(&self, purpose: &str, text: &str) -> Vec<u8> {
+        self.cipher.blind_index(purpose, text)
+    }
+
     /// After a commit that changed people or organizations: every cached list page is read again before
     /// its next use. The applications call this after their own commits that move or change people.
     pub fn people_changed(&self) {

@@ -571,6 +571,8 @@ struct MeetingPage {
     choices: Vec<(String, String)>,
     can_write: bool,
     can_archive: bool,
+    /// Today (Beijing): the QR sign-in screen is offered on the meeting's day.
+    today: time::Date,
     can_take: bool,
     /// The caller is invited and may still ask for leave.
     can_leave: bool,
@@ -636,6 +638,7 @@ async fn meeting_page(
         sheet,
         choices,
         can_archive: can_write && m.status != MeetingStatus::Planned,
+        today: kernel::dates::today(),
         can_take: can_write && m.status != MeetingStatus::Cancelled,
         can_leave: mine.is_some() && !m.archived && m.status != MeetingStatus::Cancelled && m.held_on >= today,
         my_status: mine.map(|a| a.attendance_label),

@@ -2,6 +2,7 @@
 //! becomes a drawer on phones, a bottom tab bar for members). Every state change is a POST form that
 //! works without JavaScript; htmx, when embedded, only boosts navigation.
 
+mod checkin;
 mod forms;
 mod home;
 mod learning;
@@ -67,6 +68,8 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/attendance", post(life::meeting_attendance_post))
         .route("/meetings/{id}/leave", post(life::meeting_leave_post))
         .route("/meetings/{id}/archive", post(life::meeting_archive_post))
+        .route("/meetings/{id}/checkin", get(checkin::checkin_screen_get))
+        .route("/checkin/{id}", get(checkin::checkin_get).post(checkin::checkin_post))
         .route("/learning", get(learning::learning_get))
         .route("/learning/new", get(learning::material_new_get).post(learning::material_new_post))
         .route("/learning/{id}", get(learning::material_get))

@@ -3,6 +3,7 @@
 
 mod api;
 mod audit;
+mod checkin;
 mod consistency;
 mod import;
 mod learning;

@@ -188,6 +188,7 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
         .replace("/people/{id}", &format!("/people/{person_id}"))
         .replace("/users/{id}", &format!("/users/{user}"))
         .replace("/meetings/{id}", &format!("/meetings/{meeting}"))
+        .replace("/checkin/{id}", &format!("/checkin/{meeting}"))
         .replace("/learning/materials/{id}", &format!("/learning/materials/{}", material(fx, own)))
         .replace("/learning/{id}", &format!("/learning/{}", material(fx, own)))
         .replace("{file}", "app.css");
@@ -281,6 +282,7 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
             ("stage", "full".into()),
             ("category", "student".into()),
         ])),
+        "POST /checkin/{id}" => Some(form_body(&[("t", "1.forged".into())])),
         "POST /people/{id}/reveal" => Some(form_body(&[("field", "phone".into()), ("reason", "核对政审材料".into())])),
         "POST /people/{id}/edit" => Some(form_body(&[("ethnicity", "汉族".into())])),
         "POST /admin/users/new" => Some(form_body(&[
