@@ -12,6 +12,7 @@
 //! (`Capability::LearningRead` / `LearningWrite`).
 
 pub mod model;
+pub mod privacy;
 pub mod rules;
 pub mod service;
 pub mod store;

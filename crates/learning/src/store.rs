@@ -368,3 +368,20 @@ mod tests {
         assert_eq!(json_ids(&[3, 4]), "[3,4]");
     }
 }
+
+// ---------------------------------------------------------------- a member's copy of her data
+
+/// A person's learning records, for her copy of her data (PIPL 第四十五条).
+#[derive(Debug, sqlx::FromRow, serde::Serialize)]
+pub struct MyProgressRow {
+    pub title: String,
+    pub seconds: i64,
+    pub first_at: OffsetDateTime,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+pub async fn progress_of_person(db: &Db, person_id: i64) -> Result<Vec<MyProgressRow>, DbError> {
+    const SQL: &str = "SELECT m.title, p.seconds, p.first_at, p.completed_at FROM learning_progress p \
+        JOIN materials m ON m.id = p.material_id WHERE p.person_id = $1 ORDER BY p.first_at DESC";
+    Ok(on_db!(db, c => sqlx::query_as(SQL).bind(person_id).fetch_all(c).await)?)
+}
