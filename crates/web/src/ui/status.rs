@@ -91,9 +91,14 @@ impl StatusPage {
         }
     }
 
+    /// A scheduled backup is late: the last good one is over 26 hours old, or runs were made and none
+    /// succeeded. A fresh install whose first scheduled run has not come yet is not late.
     fn backup_overdue(&self) -> bool {
         self.st.backup_plan.is_some()
-            && self.st.last_backup_ok.is_none_or(|t| OffsetDateTime::now_utc() - t > time::Duration::hours(26))
+            && match self.st.last_backup_ok {
+                Some(t) => OffsetDateTime::now_utc() - t > time::Duration::hours(26),
+                None => !self.st.backups.is_empty(),
+            }
     }
 
     fn audit_result(&self) -> Option<(bool, String)> {
