@@ -207,6 +207,9 @@ struct CachedSession {
     actor: Actor,
 }
 
+/// The PostgreSQL notification channel on which instances announce changes that make caches stale.
+pub const CACHE_CHANNEL: &str = "dangjian_cache";
+
 const COL_ID_NUMBER: &str = "people.id_number";
 const COL_PHONE: &str = "people.phone";
 const COL_ADDRESS: &str = "people.address";
@@ -540,9 +543,49 @@ impl Platform {
         Ok(s.actor)
     }
 
-    /// After a commit that ended sessions: every cached session is reloaded before its next use.
-    fn sessions_ended(&self) {
+    /// After a commit that ended sessions: every cached session is reloaded before its next use, here at
+    /// once and, through [`CACHE_CHANNEL`], on every other instance of the same PostgreSQL.
+    async fn sessions_ended(&self) {
+        self.forget_sessions();
+        store::notify_cache(&self.db, CACHE_CHANNEL, "sessions").await;
+    }
+
+    /// Drops this instance's cached sessions (their next use reads the database).
+    pub fn forget_sessions(&self) {
         self.session_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Drops this instance's cached list pages.
+    pub fn forget_pages(&self) {
+        self.people_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// On PostgreSQL, keeps this instance's caches in step with the others: every change another instance
+    /// announces on [`CACHE_CHANNEL`] drops the matching cache here within milliseconds, so a logout, an
+    /// ended session or a changed record is never served from a stale cache for its `cache_ttl`. Runs until
+    /// the process ends; when the listening connection drops it reconnects, and `cache_ttl` bounds what is
+    /// missed meanwhile. Does nothing on SQLite (one instance).
+    pub async fn follow_other_instances(self: std::sync::Arc<Self>) {
+        let kernel::Db::Postgres(pool) = &self.db else {
+            return;
+        };
+        loop {
+            match store::listen(pool, CACHE_CHANNEL).await {
+                Ok(mut listener) => {
+                    // Whatever happened while no one listened: start from the database.
+                    self.forget_sessions();
+                    self.forget_pages();
+                    while let Ok(n) = listener.recv().await {
+                        match n.payload() {
+                            "sessions" => self.forget_sessions(),
+                            _ => self.forget_pages(),
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cache notifications unavailable; caches expire by time"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     /// A keyed MAC of `text` for `purpose` (short-lived signed tokens such as a meeting's sign-in QR code),
@@ -552,9 +595,11 @@ impl Platform {
     }
 
     /// After a commit that changed people or organizations: every cached list page is read again before
-    /// its next use. The applications call this after their own commits that move or change people.
-    pub fn people_changed(&self) {
-        self.people_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    /// its next use, here and on the other instances. The applications call this after their own commits
+    /// that move or change people.
+    pub async fn people_changed(&self) {
+        self.forget_pages();
+        store::notify_cache(&self.db, CACHE_CHANNEL, "people").await;
     }
 
     async fn load_session(&self, hash: &[u8]) -> Result<Option<CachedSession>> {
@@ -625,7 +670,7 @@ impl Platform {
         )
         .await?;
         tx.commit().await?;
-        self.sessions_ended();
+        self.sessions_ended().await;
         Ok(())
     }
 
@@ -667,7 +712,7 @@ impl Platform {
         )
         .await?;
         tx.commit().await?;
-        self.sessions_ended();
+        self.sessions_ended().await;
         Ok(())
     }
 
@@ -799,7 +844,7 @@ impl Platform {
         let target = format!("user:{}", user.username);
         audit::append(&mut tx, event(Some(actor), ctx, "account.end_sessions", target, "ok", String::new())).await?;
         tx.commit().await?;
-        self.sessions_ended();
+        self.sessions_ended().await;
         Ok(())
     }
 
@@ -917,7 +962,7 @@ impl Platform {
         .await?;
         let row = store::get_org_tx(&mut tx, id).await?.ok_or(Error::NotFound)?;
         tx.commit().await?;
-        self.people_changed();
+        self.people_changed().await;
         Ok(Org::from_row(row))
     }
 
@@ -1072,7 +1117,7 @@ impl Platform {
         let detail = format!("org:{} stage:{} category:{}", org.id, v.stage.code(), v.category.code());
         audit::append(&mut tx, event(Some(actor), ctx, "person.create", format!("person:{id}"), "ok", detail)).await?;
         tx.commit().await?;
-        self.people_changed();
+        self.people_changed().await;
         let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
         Ok((Person::from_row(row, org.name), v.warnings))
     }
@@ -1154,7 +1199,7 @@ impl Platform {
         let changed = changed_items(patch);
         audit::append(&mut tx, event(Some(actor), ctx, "person.update", format!("person:{id}"), "ok", changed)).await?;
         tx.commit().await?;
-        self.people_changed();
+        self.people_changed().await;
         let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
         Ok((Person::from_row(row, org.name), v.warnings))
     }

@@ -610,3 +610,23 @@ pub async fn sessions_of(db: &Db, user_id: i64) -> Result<Vec<SessionRow>, DbErr
         WHERE user_id = $1 ORDER BY id DESC LIMIT 200";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(user_id).fetch_all(p).await)?)
 }
+
+// ---------------------------------------------------------------- caches across instances
+
+/// Announces a change on `channel` to the other instances (PostgreSQL only). A failure is logged, not
+/// returned: the change itself is committed, and the other instances' caches expire by time anyway.
+pub async fn notify_cache(db: &Db, channel: &str, what: &str) {
+    const SQL: &str = "SELECT pg_notify($1, $2)";
+    if let Db::Postgres(p) = db
+        && let Err(e) = sqlx::query(SQL).bind(channel).bind(what).execute(p).await
+    {
+        tracing::warn!(error = %e, "could not announce a change to the other instances");
+    }
+}
+
+/// A connection that receives the announcements on `channel`.
+pub async fn listen(pool: &sqlx::PgPool, channel: &str) -> Result<sqlx::postgres::PgListener, DbError> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(channel).await?;
+    Ok(listener)
+}

@@ -215,6 +215,8 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
         secure_cookies: s.secure_cookies,
     };
     let db = state.platform.db.clone();
+    // On PostgreSQL, other instances' logouts and changes drop this instance's caches at once.
+    let follower = tokio::spawn(state.platform.clone().follow_other_instances());
     let app = web::build_router(state);
     let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
@@ -227,6 +229,7 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     if let Some(runner) = runner {
         runner.stop(std::time::Duration::from_secs(30)).await;
     }
+    follower.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -377,7 +377,7 @@ impl Platform {
         );
         audit::append(&mut tx, event(Some(actor), ctx, "person.import", "people".into(), "ok", detail)).await?;
         tx.commit().await?;
-        self.people_changed();
+        self.people_changed().await;
         report.committed = true;
         report.imported = keep.len();
         Ok(report)

@@ -286,7 +286,7 @@ impl Platform {
         let target = format!("user:{}", user.username);
         audit::append(&mut tx, event(Some(actor), ctx, "mfa.reset", target, "ok", detail.into())).await?;
         tx.commit().await?;
-        self.sessions_ended();
+        self.sessions_ended().await;
         Ok(())
     }
 
