@@ -15,30 +15,7 @@ use crate::{rules, text};
 /// Field name → Chinese message, every bad item of one request at once.
 pub type FieldErrors = BTreeMap<String, String>;
 
-/// A closed code list: stable snake_case code for storage and the API, a Chinese label for people.
-macro_rules! code_list {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal, $label:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vm])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
-            pub fn label(self) -> &'static str { match self { $($name::$variant => $label),+ } }
-            /// Accepts the code or the Chinese label.
-            pub fn parse(s: &str) -> Option<$name> {
-                let s = s.trim();
-                Self::ALL.iter().copied().find(|v| v.code() == s || v.label() == s)
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.label()) }
-        }
-    };
-}
+use platform::code_list;
 
 code_list! {
     /// What a material is (api-contract.md "Learning and search": `kind`).

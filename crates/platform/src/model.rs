@@ -1,17 +1,22 @@
 //! The types of the "1": organizations, people, accounts and grants, parsed at the boundary.
 //! Code lists are stored as stable English codes (what the API speaks) and shown with Chinese labels.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::Date;
 use utoipa::ToSchema;
 
 /// A closed code list: stable snake_case code for storage and the API, a Chinese label for people.
+/// Exported for the applications' own code lists (life, learning), so there is one definition.
+#[macro_export]
 macro_rules! code_list {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal, $label:literal;)+ }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal, $label:literal;)+ }) => {
         $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+            ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema
+        )]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
