@@ -588,6 +588,17 @@ impl Platform {
         }
     }
 
+    /// A person's ID number in clear, for the password rule only (never shown, never logged).
+    async fn id_number_of(&self, person_id: Option<i64>) -> Result<Option<String>> {
+        let Some(pid) = person_id else {
+            return Ok(None);
+        };
+        match store::person_id_number_enc(&self.db, pid).await? {
+            Some(enc) => Ok(Some(self.cipher.decrypt(COL_ID_NUMBER, &enc)?)),
+            None => Ok(None),
+        }
+    }
+
     /// A keyed MAC of `text` for `purpose` (short-lived signed tokens such as a meeting's sign-in QR code),
     /// under the blind-index key: never stored, only compared.
     pub fn sign(&self, purpose: &str, text: &str) -> Vec<u8> {
@@ -699,7 +710,9 @@ impl Platform {
                 .await?;
             return Err(Error::field("old_password", "原密码不正确"));
         }
-        check_password(new, &user.username).map_err(|m| Error::field("new_password", m))?;
+        let id_number = self.id_number_of(user.person_id).await?;
+        check_password(new, &user.username, actor.is_privileged(), id_number.as_deref())
+            .map_err(|m| Error::field("new_password", m))?;
         let hash = self.settings.passwords.hash(new)?;
         let t = now();
         let mut tx = self.db.begin().await?;
@@ -744,7 +757,12 @@ impl Platform {
         if display_name.is_empty() || display_name.chars().count() > 50 {
             errors.insert("display_name".into(), "请填写姓名（不超过50字）".into());
         }
-        if let Err(m) = check_password(&input.password, username) {
+        let privileged = input
+            .grants
+            .iter()
+            .any(|g| Role::parse(&g.role).is_some_and(|r| r.is_system_wide() || r == Role::OrgStaff));
+        let id_number = self.id_number_of(input.person_id).await?;
+        if let Err(m) = check_password(&input.password, username, privileged, id_number.as_deref()) {
             errors.insert("password".into(), m.into());
         }
         if let Some(pid) = input.person_id
@@ -1433,9 +1451,22 @@ fn parse_cursor(s: &str) -> Option<(String, i64)> {
 
 /// The password rule: 8+ characters of at least three classes, not containing the username, not on the
 /// list of common passwords shipped with the binary (等保三级 身份鉴别 a: 口令具有复杂度要求).
-pub fn check_password(pw: &str, username: &str) -> std::result::Result<(), &'static str> {
+/// Passwords of administrators and org staff: at least this long (security.md AT-1).
+pub const PRIVILEGED_PASSWORD_MIN: usize = 12;
+
+/// The password rule (security.md AT-1; 等保三级 身份鉴别 a): 8+ characters (12+ for `privileged`
+/// accounts), three classes, not containing the username or the account's ID number, not a common one.
+pub fn check_password(
+    pw: &str,
+    username: &str,
+    privileged: bool,
+    id_number: Option<&str>,
+) -> std::result::Result<(), &'static str> {
     if pw.chars().count() < 8 {
         return Err("密码至少8位");
+    }
+    if privileged && pw.chars().count() < PRIVILEGED_PASSWORD_MIN {
+        return Err("管理员和组织员的密码至少12位");
     }
     let classes = [
         pw.chars().any(|c| c.is_ascii_lowercase()),
@@ -1448,6 +1479,14 @@ pub fn check_password(pw: &str, username: &str) -> std::result::Result<(), &'sta
     }
     if !username.is_empty() && pw.to_lowercase().contains(&username.to_lowercase()) {
         return Err("密码不能包含用户名");
+    }
+    if let Some(idn) = id_number.filter(|n| n.len() >= 6) {
+        let lower = pw.to_lowercase();
+        // The whole number, or its last six characters (the part people reuse).
+        let tail = idn.get(idn.len() - 6..).unwrap_or(idn).to_lowercase();
+        if lower.contains(&idn.to_lowercase()) || lower.contains(&tail) {
+            return Err("密码不能包含本人的公民身份号码");
+        }
     }
     if security::password::is_common(pw) {
         return Err("该密码过于常见，容易被猜中，请换一个");
@@ -1469,10 +1508,23 @@ mod tests {
 
     #[test]
     fn password_rule() {
-        assert!(check_password("Check-User-2026!x", "check_staff").is_ok());
-        assert_eq!(check_password("Ab1!", "u"), Err("密码至少8位"));
-        assert!(check_password("abcdefgh1", "u").is_err(), "two classes");
-        assert!(check_password("Zhangsan-2026!", "zhangsan").is_err(), "contains the username");
-        assert_eq!(check_password("Admin@123", "someone"), Err("该密码过于常见，容易被猜中，请换一个"));
+        assert!(check_password("Check-User-2026!x", "check_staff", true, None).is_ok());
+        assert_eq!(check_password("Ab1!", "u", false, None), Err("密码至少8位"));
+        assert!(check_password("abcdefgh1", "u", false, None).is_err(), "two classes");
+        assert!(check_password("12345678", "u", false, None).is_err(), "digits only");
+        assert!(check_password("Zhangsan-2026!", "zhangsan", false, None).is_err(), "contains the username");
+        assert_eq!(check_password("Admin@123", "someone", false, None), Err("该密码过于常见，容易被猜中，请换一个"));
+        // AT-1: a privileged account needs 12; a 12-character passphrase of three classes passes.
+        assert_eq!(check_password("Short-2026!", "u", true, None), Err("管理员和组织员的密码至少12位"));
+        assert!(check_password("Short-2026!", "u", false, None).is_ok());
+        assert!(check_password("red-lantern-7", "u", true, None).is_ok());
+        // …and never the account's own ID number, nor its last six characters.
+        let idn = "33010619990101123X";
+        assert_eq!(
+            check_password("Li-33010619990101123x", "u", false, Some(idn)),
+            Err("密码不能包含本人的公民身份号码")
+        );
+        assert_eq!(check_password("Hong-01123x!", "u", false, Some(idn)), Err("密码不能包含本人的公民身份号码"));
+        assert!(check_password("Hong-2026-ok!", "u", false, Some(idn)).is_ok());
     }
 }

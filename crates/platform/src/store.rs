@@ -630,3 +630,9 @@ pub async fn listen(pool: &sqlx::PgPool, channel: &str) -> Result<sqlx::postgres
     listener.listen(channel).await?;
     Ok(listener)
 }
+
+/// A person's sealed ID number (for the password rule).
+pub async fn person_id_number_enc(db: &Db, id: i64) -> Result<Option<Vec<u8>>, DbError> {
+    const SQL: &str = "SELECT id_number_enc FROM people WHERE id = $1";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(id).fetch_optional(p).await)?)
+}

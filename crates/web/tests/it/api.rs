@@ -577,3 +577,39 @@ async fn on_postgresql_another_instance_drops_its_cache_the_moment_a_session_end
     follower.abort();
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn privileged_accounts_need_12_characters_and_nobody_uses_their_id_number() {
+    // security.md AT-1.
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let ia = id_number("19990101", "123");
+        let pa = app.post_ok("/api/v1/people", person("李红", t.ba, &ia, "1999-01-01"), &t.staff).await["id"].as_i64().unwrap();
+        let user = |name: &str, pw: &str, grants: Value, person: Option<i64>| {
+            json!({"username": name, "password": pw, "display_name": name, "person_id": person, "grants": grants})
+        };
+        let (st, v) = app
+            .call("POST", "/api/v1/users", Some(user("staff2", "Short-2026!", json!([{"role": "org_staff", "org_id": t.ca}]), None)), Some(&t.admin))
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["fields"]["password"], "管理员和组织员的密码至少12位");
+        let (st, _) = app
+            .call("POST", "/api/v1/users", Some(user("staff2", "red-lantern-7", json!([{"role": "org_staff", "org_id": t.ca}]), None)), Some(&t.admin))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "a 12-character passphrase of three classes");
+        // A member may keep 8+; never her ID number.
+        let with_id = format!("Li-{ia}");
+        let (st, v) = app.call("POST", "/api/v1/users", Some(user("lihong", &with_id, json!([]), Some(pa))), Some(&t.admin)).await;
+        assert_eq!((st, v["error"]["fields"]["password"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("密码不能包含本人的公民身份号码")));
+        let (st, _) = app.call("POST", "/api/v1/users", Some(user("lihong", "Short-2026!", json!([]), Some(pa))), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::CREATED);
+        let member = app.login("lihong", "Short-2026!").await;
+        let tail = format!("Hong-{}!", &ia[12..]);
+        let (st, v) = app
+            .call("POST", "/api/v1/auth/password", Some(json!({"old_password": "Short-2026!", "new_password": tail})), Some(&member))
+            .await;
+        assert_eq!((st, v["error"]["fields"]["new_password"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("密码不能包含本人的公民身份号码")));
+        app
+    })
+    .await;
+}
