@@ -1,8 +1,10 @@
 //! Documents: the leaf crate that holds the format libraries (architecture.md §3), so that an edit
 //! anywhere else never recompiles them. Today: QR codes as SVG, for the authenticator enrolment and,
 //! later, meeting sign-in; spreadsheets ([`sheet`]: xlsx and CSV in and out) for the register import
-//! and export. PDF forms arrive with the issue that needs them.
+//! and export; PDF ([`pdf`]: letters, certificates, a member's copy of her data) set in the system's Noto CJK
+//! fonts.
 
+pub mod pdf;
 pub mod sheet;
 
 /// The one error type of this crate.
@@ -13,6 +15,12 @@ pub enum DocumentError {
     /// A spreadsheet that cannot be read or written; the text is Chinese, for the person who uploaded it.
     #[error("{0}")]
     Sheet(String),
+    /// The CJK fonts are missing or unreadable; the text names the package to install.
+    #[error("{0}")]
+    Font(String),
+    /// krilla could not write the PDF.
+    #[error("PDF: {0}")]
+    Pdf(String),
 }
 
 pub mod qr {
