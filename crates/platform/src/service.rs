@@ -209,6 +209,15 @@ struct CachedSession {
 
 /// The PostgreSQL notification channel on which instances announce changes that make caches stale.
 pub const CACHE_CHANNEL: &str = "dangjian_cache";
+/// What [`Platform::follow_other_instances`] tells its listener when anything may have been missed.
+pub const ANNOUNCE_ALL: &str = "*";
+
+/// Tells the other instances of this PostgreSQL that `what` changed (after the commit), so that they drop
+/// their cached copy at once: for state cached outside the platform, such as the maintenance switch. Does
+/// nothing on SQLite.
+pub async fn announce_to_other_instances(db: &Db, what: &str) {
+    store::notify_cache(db, CACHE_CHANNEL, what).await;
+}
 
 const COL_ID_NUMBER: &str = "people.id_number";
 const COL_PHONE: &str = "people.phone";
@@ -565,7 +574,10 @@ impl Platform {
     /// ended session or a changed record is never served from a stale cache for its `cache_ttl`. Runs until
     /// the process ends; when the listening connection drops it reconnects, and `cache_ttl` bounds what is
     /// missed meanwhile. Does nothing on SQLite (one instance).
-    pub async fn follow_other_instances(self: std::sync::Arc<Self>) {
+    ///
+    /// `also` hears every announcement too (the payload, e.g. `"maintenance"`, or [`ANNOUNCE_ALL`] after a
+    /// (re)connect), for the caches that live outside the platform.
+    pub async fn follow_other_instances(self: std::sync::Arc<Self>, also: impl Fn(&str) + Send + 'static) {
         let kernel::Db::Postgres(pool) = &self.db else {
             return;
         };
@@ -575,10 +587,15 @@ impl Platform {
                     // Whatever happened while no one listened: start from the database.
                     self.forget_sessions();
                     self.forget_pages();
+                    also(ANNOUNCE_ALL);
                     while let Ok(n) = listener.recv().await {
                         match n.payload() {
                             "sessions" => self.forget_sessions(),
-                            _ => self.forget_pages(),
+                            "people" => self.forget_pages(),
+                            other => {
+                                self.forget_pages();
+                                also(other);
+                            }
                         }
                     }
                 }

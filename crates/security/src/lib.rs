@@ -9,6 +9,7 @@ pub mod cipher;
 pub mod keys;
 pub mod mask;
 pub mod password;
+pub mod stream;
 pub mod token;
 pub mod totp;
 

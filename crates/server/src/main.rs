@@ -59,7 +59,21 @@ enum Command {
     },
     /// Restore a backup into an EMPTY database (a new data dir, or a new PostgreSQL database), checked
     /// row for row before it is committed. The key file the backup was taken with must be in place.
-    Restore { file: std::path::PathBuf },
+    /// With --only and --org: put one organization's deleted records back into the live database,
+    /// leaving every record that still exists as it is.
+    Restore {
+        file: std::path::PathBuf,
+        /// Restore only this table's rows of one organization's subtree (and the rows that hang on them):
+        /// meetings.
+        #[arg(long, requires = "org")]
+        only: Option<String>,
+        /// The organization (id) whose subtree's rows come back; with --only.
+        #[arg(long, requires = "only")]
+        org: Option<i64>,
+        /// With --only: report what would come back, write nothing.
+        #[arg(long, requires = "only")]
+        dry_run: bool,
+    },
     /// Maintenance mode: the whole platform read-only (every instance within its cache time), for
     /// upgrades and restores. Audited.
     Maintenance {
@@ -165,7 +179,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Backup { action: Some(BackupAction::Verify { file }), .. } => backup_verify(&settings, &file),
         Command::Backup { out: Some(out), action: None } => backup_cmd(settings, &out).await,
         Command::Backup { out: None, action: None } => bail!("backup needs --out FILE (or: backup verify FILE)"),
-        Command::Restore { file } => restore_cmd(settings, &file).await,
+        Command::Restore { file, only: None, .. } => restore_cmd(settings, &file).await,
+        Command::Restore { file, only: Some(table), org, dry_run } => {
+            let req = ops::backup::PartialRequest { table, org_id: org.unwrap_or_default(), dry_run };
+            restore_part_cmd(settings, &file, req).await
+        }
         Command::Maintenance { action } => maintenance_cmd(settings, action).await,
         Command::Import { what: ImportWhat::People { file, dry_run } } => {
             register::import_people(settings, &file, dry_run).await
@@ -216,7 +234,9 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     };
     let db = state.platform.db.clone();
     // On PostgreSQL, other instances' logouts and changes drop this instance's caches at once.
-    let follower = tokio::spawn(state.platform.clone().follow_other_instances());
+    let ops_state = state.ops.clone();
+    let follower =
+        tokio::spawn(state.platform.clone().follow_other_instances(move |what| ops_state.maintenance.hear(what)));
     let app = web::build_router(state);
     let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
@@ -441,16 +461,22 @@ async fn backup_cmd(s: Settings, out: &std::path::Path) -> anyhow::Result<()> {
 
 fn backup_verify(s: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let (manifest, written) = ops::backup::verify(file).with_context(|| format!("verifying {}", file.display()))?;
+    // The key file opens the sealed file; without one only a backup from before encryption can be read.
+    let keys = if s.key_file.exists() {
+        Some(KeyRing::load_or_create(&s.key_file).with_context(|| format!("key file {}", s.key_file.display()))?)
+    } else {
+        None
+    };
+    let (manifest, written) =
+        ops::backup::verify(file, keys.as_ref()).with_context(|| format!("verifying {}", file.display()))?;
     println!("backup intact: {} ({:.2} s)", file.display(), started.elapsed().as_secs_f64());
     print_manifest(&manifest, &written);
-    // Informative only: the file is intact whichever key file is at hand.
-    if s.key_file.exists() {
-        let matches = KeyRing::load_or_create(&s.key_file)
-            .ok()
-            .is_some_and(|k| ops::backup::check_keys(&manifest.header.keys, &k).is_ok());
-        let verdict =
-            if matches { "matches this backup" } else { "does NOT match this backup (a restore would refuse)" };
+    if let Some(k) = &keys {
+        let verdict = if ops::backup::check_keys(&manifest.header.keys, k).is_ok() {
+            "matches this backup"
+        } else {
+            "does NOT match this backup (a restore would refuse)"
+        };
         println!("  key file {}: {verdict}", s.key_file.display());
     }
     Ok(())
@@ -477,15 +503,51 @@ async fn maintenance_cmd(s: Settings, action: MaintenanceAction) -> anyhow::Resu
     Ok(())
 }
 
+async fn restore_part_cmd(s: Settings, file: &std::path::Path, req: ops::backup::PartialRequest) -> anyhow::Result<()> {
+    let keys = existing_keys(&s)?;
+    let (manifest, written) =
+        ops::backup::verify(file, Some(&keys)).with_context(|| format!("verifying {}", file.display()))?;
+    ops::backup::check_keys(&manifest.header.keys, &keys)
+        .with_context(|| format!("key file {}", s.key_file.display()))?;
+    println!("backup intact: {} (taken at {})", file.display(), manifest.header.created_at);
+    // The live database, as it is: no migration (the backup's rows must fit the schema that serves).
+    let db = connect_only(&s).await?;
+    let result = ops::backup::restore_part(&db, file, &keys, &manifest, &written, &req).await;
+    db.close().await;
+    let r = result
+        .with_context(|| format!("restoring {} of organization {} from {}", req.table, req.org_id, file.display()))?;
+    let verb = if r.dry_run { "would restore (dry run, nothing written)" } else { "restored" };
+    println!("{} of organization {} ({}), {verb}:", r.table, r.org_id, r.org_path);
+    for t in &r.tables {
+        println!(
+            "  {:<20} {:>6} in the backup, {:>6} {}, {:>6} kept (still there, left as they are), {:>6} left out",
+            t.table,
+            t.in_backup,
+            t.restored,
+            if r.dry_run { "to restore" } else { "restored" },
+            t.kept,
+            t.left_out
+        );
+    }
+    for why in &r.left_out {
+        println!("  left out: {why}");
+    }
+    if !r.dry_run {
+        println!("audited as backup.partial_restore ({:.2} s)", r.seconds);
+    }
+    Ok(())
+}
+
 async fn restore_cmd(s: Settings, file: &std::path::Path) -> anyhow::Result<()> {
-    let (manifest, written) = ops::backup::verify(file).with_context(|| format!("verifying {}", file.display()))?;
+    let keys = existing_keys(&s)?;
+    let (manifest, written) =
+        ops::backup::verify(file, Some(&keys)).with_context(|| format!("verifying {}", file.display()))?;
     println!("backup intact: {}", file.display());
     print_manifest(&manifest, &written);
-    let keys = existing_keys(&s)?;
     ops::backup::check_keys(&manifest.header.keys, &keys)
         .with_context(|| format!("key file {}", s.key_file.display()))?;
     let db = kernel::Db::connect(s.database_url.as_deref(), &s.data_dir).await.context("opening the database")?;
-    let result = ops::backup::restore(&db, file, &manifest, &written).await;
+    let result = ops::backup::restore(&db, file, &keys, &manifest, &written).await;
     db.close().await;
     let report = result.with_context(|| format!("restoring {}", file.display()))?;
     println!(

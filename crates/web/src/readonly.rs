@@ -10,7 +10,8 @@ use axum::response::Response;
 use crate::AppState;
 use crate::error::json_error;
 
-/// State-changing routes that stay open during maintenance.
+/// State-changing routes that stay open during maintenance (assets/app.css greys out the buttons of every
+/// other form while the switch is on; keep its selector in step with this list).
 const OPEN: &[&str] = &[
     "/login",
     "/logout",

@@ -5,7 +5,8 @@
 //! counts, checksums and the audit chain's head). `dangjian restore FILE` loads such a file into an empty
 //! database of either kind — SQLite or PostgreSQL, whichever the backup came from — in one transaction,
 //! reads everything back, and commits only when every count, checksum and the audit chain match.
-//! `dangjian backup verify FILE` checks a file without any database.
+//! `dangjian backup verify FILE` checks a file without any database. `dangjian restore FILE --only meetings
+//! --org ID` puts one organization's deleted records back into the live database ([`partial`]).
 //!
 //! What a backup does not hold, on purpose: the key file (kept apart, or a stolen backup would reveal the
 //! ID numbers it carries encrypted), sessions and pending second-factor challenges (live sign-ins, see
@@ -16,11 +17,13 @@
 
 pub mod file;
 pub mod model;
+pub mod partial;
 pub mod service;
 mod store;
 
 pub use file::Written;
 pub use model::Manifest;
+pub use partial::{PARTIAL_TABLES, PartialReport, PartialRequest, restore_part};
 pub use service::{BackupReport, RestoreReport, backup, check_keys, restore, verify};
 
 /// What can go wrong. `Refused` and `Damaged` are the operator's business (a clear message, nothing

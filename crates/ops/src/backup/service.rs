@@ -38,7 +38,7 @@ pub struct BackupReport {
 pub async fn backup(db: &Db, keys: &KeyRing, out: &Path) -> Result<BackupReport, Error> {
     let started = Instant::now();
     let cipher = FieldCipher::new(keys)?;
-    let mut writer = Writer::create(out)?;
+    let mut writer = Writer::create(out, keys)?;
     let header = match snapshot(db, &cipher, keys.key_id, &mut writer).await {
         Ok(h) => h,
         Err(e) => {
@@ -124,9 +124,10 @@ async fn snapshot(db: &Db, cipher: &FieldCipher, key_id: u8, writer: &mut Writer
     Ok(header)
 }
 
-/// Checks a backup file without a database: the manifest of an intact file, and the file's digest.
-pub fn verify(path: &Path) -> Result<(Manifest, Written), Error> {
-    file::verify(path)
+/// Checks a backup file without a database: the manifest of an intact file, and the file's digest. The key
+/// file opens a sealed backup (every backup since encryption; older ones need none).
+pub fn verify(path: &Path, keys: Option<&KeyRing>) -> Result<(Manifest, Written), Error> {
+    file::verify(path, keys)
 }
 
 /// Whether `keys` is the key file the backup was taken with. Refuses with the reason when not: a restore
@@ -167,7 +168,13 @@ pub struct RestoreReport {
 /// `db`, which must hold no rows. One transaction: insert in foreign-key order, move PostgreSQL's
 /// sequences, read everything back and compare with the manifest, append `backup.restore` to the audit
 /// chain, commit. Any difference rolls everything back.
-pub async fn restore(db: &Db, path: &Path, manifest: &Manifest, written: &Written) -> Result<RestoreReport, Error> {
+pub async fn restore(
+    db: &Db,
+    path: &Path,
+    keys: &KeyRing,
+    manifest: &Manifest,
+    written: &Written,
+) -> Result<RestoreReport, Error> {
     let started = Instant::now();
     let h = &manifest.header;
     if !manifest.audit.intact {
@@ -202,7 +209,7 @@ pub async fn restore(db: &Db, path: &Path, manifest: &Manifest, written: &Writte
 
     let mut tx = db.begin().await?;
     // Dropping the transaction on any error rolls it back.
-    match load_and_check(&mut tx, path, manifest, written).await {
+    match load_and_check(&mut tx, path, keys, manifest, written).await {
         Ok(tables) => {
             tx.commit().await.map_err(|e| Error::RolledBack(Box::new(e.into())))?;
             Ok(RestoreReport { manifest: manifest.clone(), tables, seconds: started.elapsed().as_secs_f64() })
@@ -216,6 +223,7 @@ pub async fn restore(db: &Db, path: &Path, manifest: &Manifest, written: &Writte
 async fn load_and_check(
     tx: &mut DbTx,
     path: &Path,
+    keys: &KeyRing,
     manifest: &Manifest,
     written: &Written,
 ) -> Result<Vec<TableSummary>, Error> {
@@ -235,7 +243,7 @@ async fn load_and_check(
         )));
     }
 
-    let columns = load(tx, path, manifest, &target).await?;
+    let columns = load(tx, path, keys, manifest, &target).await?;
 
     // Read everything back, as the backup was written, and compare.
     let mut read_back = Vec::new();
@@ -331,10 +339,11 @@ fn key_bytes(v: &Value) -> Vec<u8> {
 async fn load(
     tx: &mut DbTx,
     path: &Path,
+    keys: &KeyRing,
     manifest: &Manifest,
     target: &HashMap<String, TableInfo>,
 ) -> Result<HashMap<String, Vec<Column>>, Error> {
-    let mut reader = Reader::open(path)?;
+    let mut reader = Reader::open(path, Some(keys))?;
     let mut columns: HashMap<String, Vec<Column>> = HashMap::new();
     let mut current: Option<Loading> = None;
     let mut batch: Vec<Vec<Value>> = Vec::new();

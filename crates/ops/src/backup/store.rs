@@ -304,6 +304,46 @@ pub async fn insert_rows(tx: &mut DbTx, table: &str, columns: &[Column], rows: &
     Ok(())
 }
 
+/// Whether a row with this key exists (`SELECT 1 FROM table WHERE key = … LIMIT 1`).
+pub async fn row_exists(tx: &mut DbTx, table: &str, key: &[(Column, Value)]) -> Result<bool, Error> {
+    let head = format!("SELECT 1 FROM {} WHERE ", quote(table));
+    macro_rules! build {
+        ($q:ident) => {{
+            // Not `separated`: its push_bind would put a separator between a column and its value.
+            for (i, (c, v)) in key.iter().enumerate() {
+                if i > 0 {
+                    $q.push(" AND ");
+                }
+                $q.push(format!("{} = ", quote(&c.name)));
+                bind_value!($q, c.kind, v);
+            }
+            $q.push(" LIMIT 1");
+        }};
+    }
+    let found = match tx {
+        DbTx::Sqlite(t) => {
+            let mut q = QueryBuilder::<Sqlite>::new(head);
+            build!(q);
+            q.build().fetch_optional(&mut **t).await.map_err(DbError::from)?.is_some()
+        }
+        DbTx::Postgres(t) => {
+            let mut q = QueryBuilder::<Postgres>::new(head);
+            build!(q);
+            q.build().fetch_optional(&mut **t).await.map_err(DbError::from)?.is_some()
+        }
+    };
+    Ok(found)
+}
+
+/// The materialised path of organization `id`, if it exists.
+pub async fn org_path(tx: &mut DbTx, id: i64) -> Result<Option<String>, DbError> {
+    const SQL: &str = "SELECT path FROM orgs WHERE id = $1";
+    Ok(match tx {
+        DbTx::Sqlite(t) => sqlx::query_scalar(SQL).bind(id).fetch_optional(&mut **t).await?,
+        DbTx::Postgres(t) => sqlx::query_scalar(SQL).bind(id).fetch_optional(&mut **t).await?,
+    })
+}
+
 /// `UPDATE table SET column = value WHERE key = …`: mends a reference to a row inserted later.
 pub async fn set_value(
     tx: &mut DbTx,
@@ -317,10 +357,13 @@ pub async fn set_value(
         ($q:ident) => {{
             bind_value!($q, column.kind, value);
             $q.push(" WHERE ");
-            let mut sep = $q.separated(" AND ");
-            for (c, v) in key {
-                sep.push(format!("{} = ", quote(&c.name)));
-                bind_value!(sep, c.kind, v);
+            // Not `separated`: its push_bind would put a separator between a column and its value.
+            for (i, (c, v)) in key.iter().enumerate() {
+                if i > 0 {
+                    $q.push(" AND ");
+                }
+                $q.push(format!("{} = ", quote(&c.name)));
+                bind_value!($q, c.kind, v);
             }
         }};
     }

@@ -78,16 +78,16 @@ pub fn backup(
         let shared = shared.clone();
         Box::pin(async move {
             let (db, keys, settings) = &*shared;
-            scheduled_backup(db, keys, settings).await
+            scheduled_backup(db, keys.clone(), settings).await
         })
     }
 }
 
-async fn scheduled_backup(db: &Db, keys: &KeyRing, settings: &BackupSettings) -> Result<serde_json::Value, String> {
+async fn scheduled_backup(db: &Db, keys: Arc<KeyRing>, settings: &BackupSettings) -> Result<serde_json::Value, String> {
     let dir = &settings.dir;
     create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = dir.join(backup_file_name(OffsetDateTime::now_utc()));
-    let report = crate::backup::backup(db, keys, &path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    let report = crate::backup::backup(db, &keys, &path).await.map_err(|e| format!("{}: {e}", path.display()))?;
     if let Some(broken) = &report.manifest.audit.broken {
         return Err(format!(
             "backup {} written, but the audit chain is BROKEN ({broken}); kept as evidence, it will not restore",
@@ -97,7 +97,7 @@ async fn scheduled_backup(db: &Db, keys: &KeyRing, settings: &BackupSettings) ->
     // Read it back from the disk as a restore would, in a blocking thread (it is seconds of CPU).
     let started = Instant::now();
     let check = path.clone();
-    let verified = tokio::task::spawn_blocking(move || crate::backup::verify(&check))
+    let verified = tokio::task::spawn_blocking(move || crate::backup::verify(&check, Some(&keys)))
         .await
         .map_err(|e| format!("verification did not finish: {e}"))?;
     let verify_seconds = started.elapsed().as_secs_f64();

@@ -1,7 +1,9 @@
 //! Maintenance mode (issue 7): the system administrator switches the whole platform to read-only for an
 //! upgrade or a restore. The switch is a row in the database, so every instance on one PostgreSQL sees it;
-//! each instance reads it at most once per `cache_ttl` (the same bound as for revoked sessions), and the
-//! instance that switches forgets its copy at once. While it is on, the web layer shows a banner on every
+//! each instance reads it at most once per `cache_ttl`; the instance that switches forgets its copy at once
+//! and announces the switch, so the others forget theirs within milliseconds ([`Maintenance::hear`], fed
+//! by the platform's cache channel; `cache_ttl` bounds only what an instance misses while its listening
+//! connection is down). While it is on, the web layer shows a banner on every
 //! page and refuses every state change except signing in and out and the switch itself (503 with
 //! [`State::notice`]). Each switch is audited (`maintenance.on` / `maintenance.off`).
 
@@ -21,6 +23,8 @@ use crate::Error;
 
 /// What users read when no message was given.
 pub const DEFAULT_MESSAGE: &str = "系统正在维护，暂停新增、修改和删除，查询不受影响。";
+/// What a switch announces to the other instances (see [`Maintenance::hear`]).
+pub const ANNOUNCEMENT: &str = "maintenance";
 /// The longest message an administrator may give.
 pub const MAX_MESSAGE_CHARS: usize = 200;
 
@@ -79,6 +83,14 @@ impl Maintenance {
     pub fn forget(&self) {
         if let Ok(mut c) = self.cache.lock() {
             *c = None;
+        }
+    }
+
+    /// Hears an announcement of the platform's cache channel: a switch on another instance (or anything
+    /// missed while the channel was down) drops the cached state.
+    pub fn hear(&self, what: &str) {
+        if what == ANNOUNCEMENT || what == platform::service::ANNOUNCE_ALL {
+            self.forget();
         }
     }
 
@@ -144,5 +156,6 @@ async fn write(
     };
     audit::append(&mut tx, event).await?;
     tx.commit().await?;
+    platform::service::announce_to_other_instances(db, ANNOUNCEMENT).await;
     Ok(State { active: on, message: message.map(str::to_owned), changed_at: Some(t), changed_by: Some(by.into()) })
 }

@@ -149,6 +149,7 @@ fn demo(dir: &Path, url: Option<&str>) {
 
 #[test]
 fn sqlite_backup_restores_into_an_empty_data_dir_and_refuses_what_it_must() {
+    use std::io::Read;
     let root = temp_dir("backup-sqlite");
     let (a, b) = (root.join("a"), root.join("b"));
     demo(&a, None);
@@ -159,8 +160,15 @@ fn sqlite_backup_restores_into_an_empty_data_dir_and_refuses_what_it_must() {
     let written = ok(&dj(&a, None, &["backup", "--out", f]));
     assert!(written.contains("密钥文件不在备份中"), "the operator is told to keep the key apart: {written}");
     assert_eq!(last_action(&a, None), "backup.create", "the backup is audited");
-    let verified = ok(&dj(&root, None, &["backup", "verify", f]));
+    let verified = ok(&dj(&a, None, &["backup", "verify", f]));
     assert_eq!(tables(&written), tables(&verified));
+    // The file is sealed with the data key: nothing of it is readable, and without the key file even
+    // verify cannot open it.
+    let raw = std::fs::read(&file).unwrap();
+    assert!(raw.starts_with(b"DJBACKUP"), "sealed, not plain gzip");
+    assert!(flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut Vec::new()).is_err());
+    let err = refused(&dj(&root, None, &["backup", "verify", f]));
+    assert!(err.contains("encrypted with the data key"), "{err}");
     assert!(!tables(&verified).contains_key("sessions"), "sessions are deliberately left out");
     assert!(!tables(&verified).contains_key("login_challenges"));
     assert!(tables(&verified).contains_key("mfa_totp"), "authenticators are kept");
@@ -177,7 +185,9 @@ fn sqlite_backup_restores_into_an_empty_data_dir_and_refuses_what_it_must() {
     ok(&dj(&other, None, &["migrate"]));
     copy_key(&other, &b);
     let err = refused(&dj(&b, None, &["restore", f]));
-    assert!(err.contains("not the one the backup was taken with"), "{err}");
+    assert!(err.contains("cannot be decrypted with this key file"), "{err}");
+    let err = refused(&dj(&other, None, &["backup", "verify", f]));
+    assert!(err.contains("cannot be decrypted with this key file"), "{err}");
     assert!(!b.join("dangjian.db").exists());
 
     copy_key(&a, &b);
@@ -205,11 +215,12 @@ fn sqlite_backup_restores_into_an_empty_data_dir_and_refuses_what_it_must() {
     flipped[bytes.len() / 2] ^= 0x20;
     let bad = root.join("flipped.jsonl.gz");
     std::fs::write(&bad, &flipped).unwrap();
-    let err = refused(&dj(&root, None, &["backup", "verify", bad.to_str().unwrap()]));
-    assert!(err.contains("damaged"), "{err}");
+    let err = refused(&dj(&a, None, &["backup", "verify", bad.to_str().unwrap()]));
+    assert!(err.contains("damaged") && err.contains("edited"), "{err}");
     let short = root.join("short.jsonl.gz");
     std::fs::write(&short, &bytes[..bytes.len() - 40]).unwrap();
-    refused(&dj(&root, None, &["backup", "verify", short.to_str().unwrap()]));
+    let err = refused(&dj(&a, None, &["backup", "verify", short.to_str().unwrap()]));
+    assert!(err.contains("cut short"), "{err}");
     let c = root.join("c");
     copy_key(&a, &c);
     for damaged in [&bad, &short] {
@@ -221,24 +232,37 @@ fn sqlite_backup_restores_into_an_empty_data_dir_and_refuses_what_it_must() {
 }
 
 #[test]
-fn a_row_changed_in_the_file_is_found_even_with_its_gzip_rewritten() {
+fn a_row_changed_in_the_file_is_found_even_when_resealed_with_the_key() {
     use std::io::{Read, Write};
     let root = temp_dir("backup-edit");
     let a = root.join("a");
     demo(&a, None);
     let file = root.join("a.jsonl.gz");
     ok(&dj(&a, None, &["backup", "--out", file.to_str().unwrap()]));
-    // Someone unpacks the file, edits a person's ethnicity, and packs it again (valid gzip, valid JSON).
+    // Someone who holds the key file opens the backup, edits a person's ethnicity, and packs and seals it
+    // again (valid encryption, valid gzip, valid JSON).
+    let keys = KeyRing::load_or_create(&KeyRing::default_path(&a)).unwrap();
+    let compressed = ops::backup::file::unseal(&file, &keys).unwrap();
     let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(&file).unwrap()).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(&compressed[..]).read_to_string(&mut text).unwrap();
     let edited = text.replacen("\"汉族\"", "\"回族\"", 1);
     assert_ne!(text, edited);
-    let bad = root.join("edited.jsonl.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&bad).unwrap(), flate2::Compression::fast());
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(edited.as_bytes()).unwrap();
-    enc.finish().unwrap();
-    let err = refused(&dj(&root, None, &["backup", "verify", bad.to_str().unwrap()]));
+    let bad = root.join("edited.jsonl.gz");
+    ops::backup::file::seal(&bad, &keys, &enc.finish().unwrap()).unwrap();
+    let err = refused(&dj(&a, None, &["backup", "verify", bad.to_str().unwrap()]));
     assert!(err.contains("table people"), "the damaged table is named: {err}");
+
+    // A backup written before encryption existed (plain gzip) is still read, with or without a key file.
+    let legacy = root.join("legacy.jsonl.gz");
+    std::fs::write(&legacy, &compressed).unwrap();
+    let verified = ok(&dj(&root, None, &["backup", "verify", legacy.to_str().unwrap()]));
+    assert!(verified.contains("backup intact"), "{verified}");
+    let b = root.join("b");
+    copy_key(&a, &b);
+    let restored = ok(&dj(&b, None, &["restore", legacy.to_str().unwrap()]));
+    assert!(restored.contains("restore complete and verified"), "{restored}");
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -393,7 +417,7 @@ fn a_backup_taken_while_the_server_writes_is_consistent() {
     // Beyond the first backup's own backup.create entry, the second snapshot saw the server's writes.
     assert!(entries[1] > entries[0] + 1, "{entries:?}");
     for f in &files {
-        ok(&dj(&root, None, &["backup", "verify", f.to_str().unwrap()]));
+        ok(&dj(&a, None, &["backup", "verify", f.to_str().unwrap()]));
     }
     copy_key(&a, &b);
     let restored = ok(&dj(&b, None, &["restore", files[1].to_str().unwrap()]));
@@ -415,8 +439,9 @@ fn a_restore_that_fails_half_way_leaves_no_row_behind() {
     // A well-formed backup (every checksum recomputed) whose second person repeats the first one's ID
     // number index: the database refuses it part-way through the people table.
     let forged = root.join("forged.jsonl.gz");
-    let mut reader = Reader::open(&file).unwrap();
-    let mut writer = Writer::create(&forged).unwrap();
+    let keys = KeyRing::load_or_create(&KeyRing::default_path(&a)).unwrap();
+    let mut reader = Reader::open(&file, Some(&keys)).unwrap();
+    let mut writer = Writer::create(&forged, &keys).unwrap();
     let (mut header, mut first_bidx, mut bidx_at) = (None, None, None);
     while let Some(item) = reader.next_item().unwrap() {
         match item {
@@ -450,7 +475,7 @@ fn a_restore_that_fails_half_way_leaves_no_row_behind() {
         }
     }
     writer.finish(header.unwrap()).unwrap();
-    ok(&dj(&root, None, &["backup", "verify", forged.to_str().unwrap()]));
+    ok(&dj(&a, None, &["backup", "verify", forged.to_str().unwrap()]));
 
     copy_key(&a, &b);
     for url in [None, Some(pg.url.as_str())] {
@@ -474,4 +499,100 @@ fn a_restore_that_fails_half_way_leaves_no_row_behind() {
         ok(&dj(&b, url, &["restore", file.to_str().unwrap()]));
     }
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Runs `sql` on the data dir's database and returns the first column of every row as text.
+fn query_texts(dir: &Path, url: Option<&str>, sql: &str) -> Vec<String> {
+    let sql = sql.to_owned();
+    tokio_runtime().block_on(async move {
+        let db = Db::connect(url, dir).await.unwrap();
+        let rows: Vec<String> =
+            on_db!(&db, p => sqlx::query_scalar(AssertSqlSafe(sql.clone())).fetch_all(p).await).unwrap();
+        db.close().await;
+        rows
+    })
+}
+
+fn exec(dir: &Path, url: Option<&str>, sql: &str) {
+    let sql = sql.to_owned();
+    tokio_runtime().block_on(async move {
+        let db = Db::connect(url, dir).await.unwrap();
+        on_db!(&db, p => sqlx::query(AssertSqlSafe(sql.clone())).execute(p).await.map(|_| ())).unwrap();
+        db.close().await;
+    })
+}
+
+#[test]
+fn one_branchs_deleted_meetings_come_back_from_a_backup_without_touching_newer_data() {
+    // security.md AT-32, on both databases.
+    let pg = PgDb::new();
+    for url in [None, Some(pg.url.as_str())] {
+        let root = temp_dir("backup-partial");
+        let a = root.join("a");
+        demo(&a, url);
+        let file = root.join("a.jsonl.gz");
+        ok(&dj(&a, url, &["backup", "--out", file.to_str().unwrap()]));
+        // The branch with the most meetings, and one meeting of another branch.
+        let branch = &query_texts(
+            &a,
+            url,
+            "SELECT CAST(org_id AS TEXT) FROM meetings GROUP BY org_id ORDER BY COUNT(*) DESC, org_id LIMIT 1",
+        )[0];
+        let count = |sql: &str| query_texts(&a, url, &format!("SELECT CAST(COUNT(*) AS TEXT) {sql}"))[0].clone();
+        let meetings_of = format!("FROM meetings WHERE org_id = {branch}");
+        let attendees_of = format!("FROM meeting_attendees WHERE meeting_id IN (SELECT id {meetings_of})");
+        let (all_meetings, branch_meetings, branch_attendees) =
+            (count("FROM meetings"), count(&meetings_of), count(&attendees_of));
+        assert!(branch_meetings.parse::<i64>().unwrap() > 3, "{branch_meetings}");
+        let kept_id = &query_texts(&a, url, &format!("SELECT CAST(MAX(id) AS TEXT) {meetings_of}"))[0];
+
+        // An accident: the branch's meetings are deleted, all but the newest, which is edited afterwards.
+        exec(
+            &a,
+            url,
+            &format!("DELETE FROM meeting_attendees WHERE meeting_id IN (SELECT id {meetings_of} AND id <> {kept_id})"),
+        );
+        exec(&a, url, &format!("DELETE {meetings_of} AND id <> {kept_id}"));
+        exec(&a, url, &format!("UPDATE meetings SET title = '改过的标题' WHERE id = {kept_id}"));
+        assert_eq!(count(&meetings_of), "1");
+
+        // A dry run reports and writes nothing.
+        let args = |dry: bool| {
+            let mut v = vec!["restore", file.to_str().unwrap(), "--only", "meetings", "--org", branch.as_str()];
+            if dry {
+                v.push("--dry-run");
+            }
+            v.into_iter().map(str::to_owned).collect::<Vec<_>>()
+        };
+        let run = |dry: bool| {
+            let v = args(dry);
+            dj(&a, url, &v.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let dry = ok(&run(true));
+        assert!(dry.contains("dry run"), "{dry}");
+        assert_eq!(count(&meetings_of), "1");
+        let restored = ok(&run(false));
+        assert!(restored.contains("audited as backup.partial_restore"), "{restored}");
+        assert_eq!(count(&meetings_of), branch_meetings, "every deleted meeting is back");
+        assert_eq!(count(&attendees_of), branch_attendees, "with its attendance");
+        assert_eq!(count("FROM meetings"), all_meetings, "nothing of other branches was added");
+        assert_eq!(
+            query_texts(&a, url, &format!("SELECT title FROM meetings WHERE id = {kept_id}")),
+            vec!["改过的标题".to_string()],
+            "the newer version of the meeting that still existed is kept"
+        );
+        assert_eq!(last_action(&a, url), "backup.partial_restore");
+        assert!(ok(&dj(&a, url, &["audit", "verify"])).contains("intact"));
+        // Again: everything is there now, so nothing comes back twice.
+        let again = ok(&run(false));
+        assert!(again.contains(&format!("{:>6} restored", 0)), "{again}");
+        assert_eq!(count(&meetings_of), branch_meetings);
+
+        // What cannot be restored this way is refused with the reason, nothing written.
+        let err = refused(&dj(&a, url, &["restore", file.to_str().unwrap(), "--only", "people", "--org", branch]));
+        assert!(err.contains("cannot be restored for one organization"), "{err}");
+        let err = refused(&dj(&a, url, &["restore", file.to_str().unwrap(), "--only", "meetings", "--org", "999999"]));
+        assert!(err.contains("does not exist"), "{err}");
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }

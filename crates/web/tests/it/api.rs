@@ -560,7 +560,7 @@ async fn on_postgresql_another_instance_drops_its_cache_the_moment_a_session_end
     let other = std::sync::Arc::new(
         platform::Platform::new(app.platform.db.clone(), &security::KeyRing::for_tests(), settings).unwrap(),
     );
-    let follower = tokio::spawn(other.clone().follow_other_instances());
+    let follower = tokio::spawn(other.clone().follow_other_instances(|_| {}));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await; // the listener connects
     other.authenticate(&t.sec_a).await.unwrap(); // now cached on the other instance
     let (st, _) = app.call("POST", "/api/v1/auth/logout", None, Some(&t.sec_a)).await;

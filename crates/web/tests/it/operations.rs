@@ -282,6 +282,7 @@ async fn a_scheduled_backup_is_verified_and_retention_keeps_what_it_should() {
         drop(f);
 
         let keys = Arc::new(security::KeyRing::for_tests());
+        let reading_keys = keys.clone();
         let settings_b =
             builtin::BackupSettings { dir: dir.clone(), retention: Retention { daily: 2, weekly: 0, monthly: 0 } };
         let r = Runner::new(db.clone(), settings("a")).handle(BACKUP, builtin::backup(db.clone(), keys, settings_b));
@@ -290,7 +291,7 @@ async fn a_scheduled_backup_is_verified_and_retention_keeps_what_it_should() {
         let result = ops::jobs::get(&db, id).await.unwrap().unwrap().result_json();
         assert_eq!(result["verified"], true, "{result}");
         let file = dir.join(result["file"].as_str().unwrap());
-        let (manifest, written) = ops::backup::verify(&file).unwrap();
+        let (manifest, written) = ops::backup::verify(&file, Some(&reading_keys)).unwrap();
         assert_eq!(written.sha256, result["sha256"].as_str().unwrap());
         assert!(manifest.total_rows() > 10);
         assert!(
@@ -339,6 +340,35 @@ fn second_instance(app: &TestApp) -> axum::Router {
         ops: Arc::new(ops::Ops::new(ops::Settings { cache_ttl: Duration::ZERO, ..ops::Settings::default() })),
         secure_cookies: false,
     })
+}
+
+#[tokio::test]
+async fn on_postgresql_another_instance_hears_the_maintenance_switch_at_once() {
+    // The other instance caches the switch for a whole minute: it must learn of the switch through the
+    // notification channel, not by its cache running out.
+    let app = TestApp::new(kernel::Backend::Postgres).await;
+    let db = app.platform.db.clone();
+    let settings = platform::Settings { cache_ttl: Duration::from_secs(60), ..Default::default() };
+    let other = Arc::new(platform::Platform::new(db.clone(), &security::KeyRing::for_tests(), settings).unwrap());
+    let other_ops = Arc::new(ops::Ops::new(ops::Settings { cache_ttl: Duration::from_secs(60), ..Default::default() }));
+    let hearing = other_ops.clone();
+    let follower = tokio::spawn(other.clone().follow_other_instances(move |what| hearing.maintenance.hear(what)));
+    tokio::time::sleep(Duration::from_millis(300)).await; // the listener connects
+    assert!(!other_ops.maintenance.current(&db).await.unwrap().active, "off, and now cached for a minute");
+
+    ops::maintenance::switch_as_system(&db, true, Some("升级")).await.unwrap();
+    let mut heard = false;
+    for _ in 0..50 {
+        if other_ops.maintenance.current(&db).await.unwrap().active {
+            heard = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    assert!(heard, "the other instance still serves writes from its cached switch");
+    ops::maintenance::switch_as_system(&db, false, None).await.unwrap();
+    follower.abort();
+    app.cleanup().await;
 }
 
 #[tokio::test]
