@@ -28,6 +28,10 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("invalid database URL: {0}")]
     Url(String),
+    /// The database cannot hold the platform's data as it is (e.g. not UTF-8); the message says how to
+    /// create one that can.
+    #[error("{0}")]
+    Unsuitable(String),
 }
 
 impl From<sqlx::Error> for DbError {
@@ -98,6 +102,29 @@ macro_rules! on_tx {
     };
 }
 
+/// Refuses a PostgreSQL database that cannot store Chinese text (any encoding but UTF-8) before the
+/// first migration creates anything in it, and warns about the `C` locale, in which PostgreSQL's
+/// text-search and trigram functions see no words in Chinese (architecture.md §2.2).
+async fn check_postgres_database(p: &sqlx::PgPool) -> Result<(), DbError> {
+    const SQL: &str =
+        "SELECT pg_encoding_to_char(encoding), datctype FROM pg_database WHERE datname = current_database()";
+    let (encoding, ctype): (String, String) = sqlx::query_as(SQL).fetch_one(p).await?;
+    if encoding != "UTF8" {
+        return Err(DbError::Unsuitable(format!(
+            "the PostgreSQL database has encoding {encoding}; dangjian needs UTF8 to store Chinese text. Create \
+             the database with: createdb -E UTF8 -l C.UTF-8 -T template0 NAME (docs/OPERATIONS.md, PostgreSQL)"
+        )));
+    }
+    if ctype == "C" || ctype == "POSIX" {
+        tracing::warn!(
+            ctype,
+            "the PostgreSQL database has the C locale: create it with -l C.UTF-8 (or zh_CN.UTF-8) so that \
+             PostgreSQL's text functions see Chinese characters as letters (docs/OPERATIONS.md)"
+        );
+    }
+    Ok(())
+}
+
 impl Db {
     /// Opens the database named by `url`, or the SQLite file `dangjian.db` under `data_dir` when `url` is
     /// `None`. SQLite gets WAL, foreign keys, a busy timeout and `synchronous=NORMAL` (durable in WAL mode
@@ -159,6 +186,7 @@ impl Db {
                 const APPLIED: &str = "SELECT version FROM _sqlx_migrations WHERE success";
                 let applied: Vec<i64> = sqlx::query_scalar(APPLIED).fetch_all(p).await.unwrap_or_default();
                 if !POSTGRES_MIGRATIONS.iter().all(|m| applied.contains(&m.version)) {
+                    check_postgres_database(p).await?;
                     POSTGRES_MIGRATIONS.run(p).await?
                 }
             }

@@ -1,6 +1,7 @@
 //! The `dangjian` command line as an operator uses it: migrate, demo, audit verify (exit codes and the
 //! named broken entry), the settings file, backup and restore (`backup`), the register import and
-//! export (`register`), two instances on one PostgreSQL (`scale`), and SIGKILL during writes (`crash`).
+//! export (`register`), two instances on one PostgreSQL (`scale`), SIGKILL during writes (`crash`), and the
+//! files an IT centre installs from deploy/ (`setup`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,6 +13,8 @@ mod crash;
 mod register;
 #[path = "cli/scale.rs"]
 mod scale;
+#[path = "cli/setup.rs"]
+mod setup;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

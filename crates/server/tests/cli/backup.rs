@@ -85,8 +85,17 @@ async fn admin_exec(sql: String) {
 
 impl PgDb {
     pub(super) fn new() -> PgDb {
+        Self::create("")
+    }
+
+    /// A database of another encoding (the C locale, which every encoding accepts).
+    pub(super) fn with_encoding(encoding: &str) -> PgDb {
+        Self::create(&format!(" ENCODING '{encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"))
+    }
+
+    fn create(options: &str) -> PgDb {
         let name = format!("dj_cli_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
-        tokio_runtime().block_on(admin_exec(format!("CREATE DATABASE {name}")));
+        tokio_runtime().block_on(admin_exec(format!("CREATE DATABASE {name}{options}")));
         let base = pg_url();
         let root = base.rsplit_once('/').map(|(r, _)| r.to_owned()).unwrap_or(base);
         PgDb { url: format!("{root}/{name}"), name }
