@@ -11,7 +11,10 @@
 //! the platform: its organizations and people, the caller's [`platform::Actor`] and the permission matrix
 //! (`Capability::LearningRead` / `LearningWrite`).
 
+pub mod classes;
+pub mod exams;
 pub mod model;
+pub mod points;
 pub mod privacy;
 pub mod rules;
 pub mod service;

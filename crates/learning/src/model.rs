@@ -208,17 +208,7 @@ pub fn validate_material(input: &MaterialInput, today: Date) -> Result<ValidMate
         }
         other => other,
     };
-    let mut stages = Vec::new();
-    for s in input.stages.iter().flatten().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        match Stage::parse(s) {
-            Some(st) if !stages.contains(&st) => stages.push(st),
-            Some(_) => {}
-            None => {
-                e.insert("stages".into(), "面向对象应为入党申请人、入党积极分子、发展对象、预备党员或正式党员".into());
-            }
-        }
-    }
-    stages.sort_by_key(|s| Stage::ALL.iter().position(|x| x == s));
+    let stages = parse_stages(&input.stages, &mut e);
     let required_due = match trimmed(&input.required_due) {
         None => None,
         Some(d) => match kernel::dates::parse_iso(d) {
@@ -251,6 +241,23 @@ pub fn validate_material(input: &MaterialInput, today: Date) -> Result<ValidMate
         est_seconds,
         org_id: input.org_id,
     })
+}
+
+/// Stages named by an input (codes or Chinese names), in the order of the stage list; an unknown one is an
+/// error under `stages`.
+pub fn parse_stages(input: &Option<Vec<String>>, e: &mut FieldErrors) -> Vec<Stage> {
+    let mut stages = Vec::new();
+    for s in input.iter().flatten().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match Stage::parse(s) {
+            Some(st) if !stages.contains(&st) => stages.push(st),
+            Some(_) => {}
+            None => {
+                e.insert("stages".into(), "面向对象应为入党申请人、入党积极分子、发展对象、预备党员或正式党员".into());
+            }
+        }
+    }
+    stages.sort_by_key(|s| Stage::ALL.iter().position(|x| x == s));
+    stages
 }
 
 /// Tags as stored: `,a,b,` ('' without tags), so one tag is a `LIKE '%,a,%'` away.

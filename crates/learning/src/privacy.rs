@@ -27,3 +27,38 @@ impl PersonData for Progress {
         })
     }
 }
+
+/// Her exams, classes joined, points and study days (PIPL 第四十五条): what she answered and scored, which
+/// classes she joined through the page, the points she was given and whether she chose to appear on her
+/// branch's board, and the seconds she studied per day.
+pub struct Activity;
+
+impl PersonData for Activity {
+    fn tables(&self) -> &'static [&'static str] {
+        &["exam_attempts", "party_class_attendance", "points_ledger", "points_optin", "learning_daily"]
+    }
+
+    fn export<'a>(
+        &'a self,
+        db: &'a Db,
+        person_id: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<(&'static str, serde_json::Value), DbError>> + Send + 'a>> {
+        Box::pin(async move {
+            let attempts = crate::exams::store::attempts_of_person(db, person_id, 10_000).await?;
+            let classes = crate::classes::store::joined_by_person(db, person_id).await?;
+            let points = crate::points::store::ledger_of_person(db, person_id).await?;
+            let on_board = crate::points::store::opted_in(db, person_id).await?;
+            let days = store::daily_of_person(db, person_id).await?;
+            Ok((
+                "learning_activity",
+                serde_json::json!({
+                    "exam_attempts": attempts,
+                    "classes_joined": classes,
+                    "points": points,
+                    "on_points_board": on_board,
+                    "study_seconds_per_day": days,
+                }),
+            ))
+        })
+    }
+}

@@ -58,6 +58,14 @@ impl Viewer {
             || self.managed.iter().any(|root| path_within(org_path, root))
     }
 
+    /// Whether the viewer's own person is in the audience of something published at `org_path` for
+    /// `stages` (empty: everyone): what taking an exam or joining a class needs, beyond reading it.
+    pub fn in_audience(&self, org_path: &str, stages: &[Stage]) -> bool {
+        self.person
+            .as_ref()
+            .is_some_and(|(p, stage)| path_within(p, org_path) && (stages.is_empty() || stages.contains(stage)))
+    }
+
     /// The exact organization paths whose materials reach the person (her organization and its ancestors).
     pub fn person_paths(&self) -> Vec<String> {
         self.person.as_ref().map(|(p, _)| ancestors(p)).unwrap_or_default()

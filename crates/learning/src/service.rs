@@ -33,6 +33,8 @@ pub enum Error {
     Forbidden,
     #[error("invalid input")]
     Invalid(FieldErrors),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -45,6 +47,7 @@ impl From<Error> for platform::Error {
             Error::NotFound => platform::Error::NotFound,
             Error::Forbidden => platform::Error::Forbidden,
             Error::Invalid(f) => platform::Error::Invalid(f),
+            Error::Conflict(m) => platform::Error::Conflict(m),
             Error::Db(d) => platform::Error::Db(d),
             Error::Platform(p) => p,
         }
@@ -53,7 +56,7 @@ impl From<Error> for platform::Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-fn field(name: &str, msg: impl Into<String>) -> Error {
+pub(crate) fn field(name: &str, msg: impl Into<String>) -> Error {
     Error::Invalid(BTreeMap::from([(name.to_string(), msg.into())]))
 }
 
@@ -78,12 +81,12 @@ const KEYWORDS: usize = 8;
 
 /// Timestamps to the microsecond, which both databases store exactly (a heartbeat compares the stored
 /// `last_beat_at` with the one it read).
-fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
     t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
 }
 
-fn event(actor: &Actor, ctx: &Ctx, action: &str, target: String, result: &str, detail: String) -> Event {
+pub(crate) fn event(actor: &Actor, ctx: &Ctx, action: &str, target: String, result: &str, detail: String) -> Event {
     Event {
         actor_id: Some(actor.user_id).filter(|id| *id > 0),
         actor: actor.username.clone(),
@@ -114,6 +117,11 @@ fn progress_of(material_id: i64, required: i64, row: Option<&store::ProgressRow>
     }
 }
 
+/// A person's organization path (for the points rule in force).
+async fn material_person_path(l: &Learning<'_>, person_id: i64) -> Result<String> {
+    Ok(l.person(person_id).await?.map(|(p, _, _)| p).unwrap_or_default())
+}
+
 /// The plain text of a stored body.
 pub fn body_text(format: BodyFormat, body: &str) -> String {
     match format {
@@ -124,7 +132,7 @@ pub fn body_text(format: BodyFormat, body: &str) -> String {
 
 /// 学习教育 over the platform's database and callers.
 pub struct Learning<'a> {
-    platform: &'a Platform,
+    pub(crate) platform: &'a Platform,
 }
 
 impl<'a> Learning<'a> {
@@ -132,7 +140,7 @@ impl<'a> Learning<'a> {
         Learning { platform }
     }
 
-    fn db(&self) -> &Db {
+    pub(crate) fn db(&self) -> &Db {
         &self.platform.db
     }
 
@@ -142,19 +150,19 @@ impl<'a> Learning<'a> {
     }
 
     /// Records a refused read and returns the error to answer with (not found: the caller learns nothing).
-    async fn deny(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
+    pub(crate) async fn deny(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
         self.record_refusal(ctx, actor, action, target).await?;
         Ok(Error::NotFound)
     }
 
     /// Records a refused write and answers 403.
-    async fn refuse(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
+    pub(crate) async fn refuse(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
         self.record_refusal(ctx, actor, action, target).await?;
         Ok(Error::Forbidden)
     }
 
     /// The person behind an id: organization path and stage.
-    async fn person(&self, id: i64) -> Result<Option<(String, Stage, i64)>> {
+    pub(crate) async fn person(&self, id: i64) -> Result<Option<(String, Stage, i64)>> {
         Ok(platform::store::get_person(self.db(), id)
             .await?
             .map(|p| (p.org_path, Stage::parse(&p.stage).unwrap_or(Stage::Full), p.org_id)))
@@ -417,7 +425,26 @@ impl<'a> Learning<'a> {
         let completed_at =
             if row.completed_at.is_none() && rules::is_completed(seconds, required) { Some(t) } else { None };
         // Another tab's heartbeat may have moved the row meanwhile: then this one counts nothing.
-        store::advance_progress(self.db(), id, person_id, row.last_beat_at, seconds, completed_at, t).await?;
+        let mut tx = self.db().begin().await?;
+        if store::advance_progress(&mut tx, id, person_id, row.last_beat_at, seconds, completed_at, t).await? {
+            if credit > 0 {
+                store::add_daily(&mut tx, person_id, kernel::dates::today(), credit).await?;
+            }
+            if completed_at.is_some() {
+                let when = crate::points::model::When { at: t, day: kernel::dates::today() };
+                let path = material_person_path(self, person_id).await?;
+                crate::points::service::award_in(
+                    &mut tx,
+                    person_id,
+                    &path,
+                    crate::points::model::Action::Studied,
+                    id,
+                    when,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
         let row = store::progress(self.db(), id, person_id).await?;
         Ok(progress_of(id, required, row.as_ref()))
     }
@@ -489,7 +516,7 @@ impl<'a> Learning<'a> {
     }
 
     /// The branch a person belongs to: her organization, or its parent when she is in a 党小组.
-    async fn branch_path(&self, org_id: i64, person_path: &str) -> Result<String> {
+    pub(crate) async fn branch_path(&self, org_id: i64, person_path: &str) -> Result<String> {
         let org = platform::store::get_org(self.db(), org_id).await?;
         let is_group = org.as_ref().is_some_and(|o| OrgKind::parse(&o.kind) == Some(OrgKind::Group));
         if is_group {

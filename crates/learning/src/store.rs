@@ -46,16 +46,16 @@ impl Reach {
     }
 }
 
-fn json_string(s: &str) -> String {
+pub(crate) fn json_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn json_strings(items: &[String]) -> String {
+pub(crate) fn json_strings(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| json_string(s)).collect();
     format!("[{}]", quoted.join(","))
 }
 
-fn json_ranges(starts: &[String], ends: &[String]) -> String {
+pub(crate) fn json_ranges(starts: &[String], ends: &[String]) -> String {
     let pairs: Vec<String> =
         starts.iter().zip(ends).map(|(s, e)| format!("[{},{}]", json_string(s), json_string(e))).collect();
     format!("[{}]", pairs.join(","))
@@ -98,6 +98,8 @@ macro_rules! bind_reach {
             .bind($r.ends.clone())
     };
 }
+
+pub(crate) use {bind_reach, pg_reach, sqlite_reach};
 
 // ---------------------------------------------------------------- materials
 
@@ -275,7 +277,7 @@ pub async fn start_progress(db: &Db, material_id: i64, person_id: i64, now: Offs
 /// Moves a person's progress from the row read (`seen_last`, compared to refuse a concurrent heartbeat of
 /// another tab that got there first); returns whether it was still that row.
 pub async fn advance_progress(
-    db: &Db,
+    tx: &mut DbTx,
     material_id: i64,
     person_id: i64,
     seen_last: OffsetDateTime,
@@ -285,10 +287,18 @@ pub async fn advance_progress(
 ) -> Result<bool, DbError> {
     const SQL: &str = "UPDATE learning_progress SET seconds = $4, last_beat_at = $5, completed_at = COALESCE(completed_at, $6) \
         WHERE material_id = $1 AND person_id = $2 AND last_beat_at = $3";
-    let n = on_db!(db, p => sqlx::query(SQL)
+    let n = on_tx!(tx, p => sqlx::query(SQL)
         .bind(material_id).bind(person_id).bind(seen_last).bind(seconds).bind(now).bind(completed_at)
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// Adds credited seconds to a person's day (learning portraits).
+pub async fn add_daily(tx: &mut DbTx, person_id: i64, day: Date, seconds: i64) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO learning_daily (person_id, day, seconds) VALUES ($1, $2, $3) \
+        ON CONFLICT (person_id, day) DO UPDATE SET seconds = learning_daily.seconds + excluded.seconds";
+    on_tx!(tx, c => sqlx::query(SQL).bind(person_id).bind(day).bind(seconds).execute(c).await.map(|_| ()))?;
+    Ok(())
 }
 
 /// A person's progress on the listed materials.
@@ -306,7 +316,7 @@ pub async fn progress_of(db: &Db, person_id: i64, ids: &[i64]) -> Result<Vec<Pro
     })
 }
 
-fn json_ids(ids: &[i64]) -> String {
+pub(crate) fn json_ids(ids: &[i64]) -> String {
     let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
     format!("[{}]", parts.join(","))
 }
@@ -383,5 +393,17 @@ pub struct MyProgressRow {
 pub async fn progress_of_person(db: &Db, person_id: i64) -> Result<Vec<MyProgressRow>, DbError> {
     const SQL: &str = "SELECT m.title, p.seconds, p.first_at, p.completed_at FROM learning_progress p \
         JOIN materials m ON m.id = p.material_id WHERE p.person_id = $1 ORDER BY p.first_at DESC";
+    Ok(on_db!(db, c => sqlx::query_as(SQL).bind(person_id).fetch_all(c).await)?)
+}
+
+/// Seconds studied per day (Beijing time), oldest first.
+#[derive(Debug, sqlx::FromRow, serde::Serialize)]
+pub struct DailyRow {
+    pub day: Date,
+    pub seconds: i64,
+}
+
+pub async fn daily_of_person(db: &Db, person_id: i64) -> Result<Vec<DailyRow>, DbError> {
+    const SQL: &str = "SELECT day, seconds FROM learning_daily WHERE person_id = $1 ORDER BY day";
     Ok(on_db!(db, c => sqlx::query_as(SQL).bind(person_id).fetch_all(c).await)?)
 }

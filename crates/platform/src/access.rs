@@ -34,6 +34,9 @@ pub enum Capability {
     LearningRead,
     /// Publish learning materials to the subtree and assign required learning.
     LearningWrite,
+    /// Set the learning points of the subtree (which actions earn points, how many, the daily cap). Points
+    /// are off until set, and never an assessment input (domain.md FORM).
+    PointsConfig,
 }
 
 /// How far a role reaches for a capability.
@@ -61,6 +64,7 @@ pub fn reach(role: Role, cap: Capability) -> Reach {
         (Leader, OrgRead | PersonRead | MeetingRead) => Subtree,
         (OrgStaff | BranchSecretary, LearningRead | LearningWrite) => Subtree,
         (Leader, LearningRead) => Subtree,
+        (OrgStaff, PointsConfig) => Subtree,
         // A member reaches only her own record, which the person checks handle through `person_id`.
         _ => Nowhere,
     }

@@ -6,7 +6,7 @@ use platform::privacy::PersonData;
 
 /// Every application's provider, in the order their sections appear in the copy.
 pub fn providers() -> Vec<&'static dyn PersonData> {
-    vec![&life::privacy::Attendance, &learning::privacy::Progress]
+    vec![&life::privacy::Attendance, &learning::privacy::Progress, &learning::privacy::Activity]
 }
 
 /// Tables about a person or an account that the copy leaves out on purpose, and why.

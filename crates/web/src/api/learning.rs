@@ -21,7 +21,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
 /// A learning result as an API result (learning's errors are the platform's, same codes and messages).
-fn learning_api<T>(r: Result<T, learning::Error>, c: &Caller) -> Result<T, ApiError> {
+pub(crate) fn learning_api<T>(r: Result<T, learning::Error>, c: &Caller) -> Result<T, ApiError> {
     api(r.map_err(platform::Error::from), &c.ctx)
 }
 

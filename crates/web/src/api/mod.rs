@@ -2,7 +2,9 @@
 //! `OpenApiRouter`, so a route cannot exist without its entry in `/api/openapi.json`.
 
 mod auth;
-mod learning;
+mod classes;
+mod exams;
+pub(crate) mod learning;
 mod meetings;
 mod orgs;
 mod people;
@@ -26,7 +28,7 @@ use crate::error::ApiError;
     info(title = "dangjian 数字党建平台 API", version = "1", description = "REST API of the dangjian platform (api-contract.md). Errors: `{\"error\": {\"code\", \"message\", \"fields\"?}}`; a read outside the caller's scope answers 404."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "auth", description = "登录与会话"), (name = "users", description = "账号与授权"), (name = "orgs", description = "党组织"), (name = "people", description = "党员与发展对象"), (name = "rules", description = "党内法规计算服务：党费、发展党员时限、支委会设置与换届、组织关系转接、党籍状态提醒；每个答复注明依据条款"), (name = "life", description = "组织生活：三会一课、主题党日、组织生活会、谈心谈话的登记与出勤，按《中国共产党支部工作条例（试行）》检查应开未开的会议"), (name = "learning", description = "学习教育：学习材料、中文全文检索（只返回有权查看的内容）、学习记录与附理由的推荐"))
+    tags((name = "auth", description = "登录与会话"), (name = "users", description = "账号与授权"), (name = "orgs", description = "党组织"), (name = "people", description = "党员与发展对象"), (name = "rules", description = "党内法规计算服务：党费、发展党员时限、支委会设置与换届、组织关系转接、党籍状态提醒；每个答复注明依据条款"), (name = "life", description = "组织生活：三会一课、主题党日、组织生活会、谈心谈话的登记与出勤，按《中国共产党支部工作条例（试行）》检查应开未开的会议"), (name = "learning", description = "学习教育：学习材料、中文全文检索（只返回有权查看的内容）、学习记录与附理由的推荐、题库与考试、线上党课、积分（默认关闭，不作为考核依据）"))
 )]
 struct ApiDoc;
 
@@ -84,6 +86,28 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(learning::progress))
         .routes(routes!(learning::recommendations))
         .routes(routes!(learning::search))
+        .routes(routes!(exams::create_bank, exams::list_banks))
+        .routes(routes!(exams::get_bank))
+        .routes(routes!(exams::add_question))
+        .routes(routes!(exams::update_question))
+        .routes(routes!(exams::retire_question))
+        .routes(routes!(exams::bank_stats))
+        .routes(routes!(exams::create_exam, exams::list_exams))
+        .routes(routes!(exams::get_exam))
+        .routes(routes!(exams::start_attempt))
+        .routes(routes!(exams::exam_results))
+        .routes(routes!(exams::get_attempt))
+        .routes(routes!(exams::save_answers))
+        .routes(routes!(exams::submit_attempt))
+        .routes(routes!(exams::check_answer))
+        .routes(routes!(classes::create_class, classes::list_classes))
+        .routes(routes!(classes::get_class))
+        .routes(routes!(classes::join_class))
+        .routes(routes!(classes::finish_class))
+        .routes(routes!(classes::my_points))
+        .routes(routes!(classes::set_optin))
+        .routes(routes!(classes::points_rules, classes::set_points_rules))
+        .routes(routes!(classes::points_board, classes::set_points_board))
         .split_for_parts()
 }
 

@@ -87,6 +87,9 @@ struct Fixture {
     /// A learning material published to branch A and one to branch B.
     material_own: i64,
     material_other: i64,
+    /// Question banks, questions, exams, attempts and classes of branch A (own) and branch B (other); the
+    /// attempts are the members' own: an exam attempt (read, submit) and a practice attempt (check, save).
+    learning: BTreeMap<&'static str, (i64, i64)>,
     tokens: BTreeMap<&'static str, String>,
     cookies: BTreeMap<&'static str, String>,
 }
@@ -127,6 +130,39 @@ async fn fixture(app: &TestApp) -> Fixture {
         app.post_ok("/api/v1/learning/materials", material(t.ba), &t.staff).await["id"].as_i64().unwrap();
     let material_other =
         app.post_ok("/api/v1/learning/materials", material(t.bb), &t.staff).await["id"].as_i64().unwrap();
+    // Branch B gets a member with an account and a secretary, so its attempts and exams exist as well.
+    app.post_ok("/api/v1/users", user("member_b", json!([]), pb["id"].as_i64()), &t.admin).await;
+    let member_a_token = app.login("member_a", USER_PW).await;
+    let member_b_token = app.login("member_b", USER_PW).await;
+    let mut learning = BTreeMap::new();
+    let mut per_branch = Vec::new();
+    for (org, member) in [(t.ba, &member_a_token), (t.bb, &member_b_token)] {
+        let bank = app.post_ok("/api/v1/learning/banks", json!({"title": "题库", "org_id": org}), &t.staff).await["id"]
+            .as_i64()
+            .unwrap();
+        let q = json!({"kind": "judge", "stem": "党员应当按月交纳党费。", "correct": ["正确"], "explanation": "党章第八条。"});
+        let question =
+            app.post_ok(&format!("/api/v1/learning/banks/{bank}/questions"), q, &t.staff).await["id"].as_i64().unwrap();
+        let exam =
+            json!({"bank_id": bank, "title": "测试", "question_count": 1, "time_limit_minutes": 30, "max_attempts": 9});
+        let exam = app.post_ok("/api/v1/learning/exams", exam, &t.staff).await["id"].as_i64().unwrap();
+        let practice = json!({"bank_id": bank, "title": "练习", "mode": "practice", "question_count": 1});
+        let practice = app.post_ok("/api/v1/learning/exams", practice, &t.staff).await["id"].as_i64().unwrap();
+        let attempt = app.post_ok(&format!("/api/v1/learning/exams/{exam}/attempts"), json!({}), member).await["id"]
+            .as_i64()
+            .unwrap();
+        let practice_attempt =
+            app.post_ok(&format!("/api/v1/learning/exams/{practice}/attempts"), json!({}), member).await["id"]
+                .as_i64()
+                .unwrap();
+        let soon = learning::exams::model::local_text(time::OffsetDateTime::now_utc() + time::Duration::minutes(10));
+        let class = json!({"title": "线上党课", "lecturer": "张书记", "starts_at": soon, "link": "https://meeting.example.edu.cn/r/1", "org_id": org});
+        let class = app.post_ok("/api/v1/learning/classes", class, &t.staff).await["id"].as_i64().unwrap();
+        per_branch.push([bank, question, exam, attempt, practice_attempt, class]);
+    }
+    for (i, key) in ["bank", "question", "exam", "attempt", "practice_attempt", "class"].into_iter().enumerate() {
+        learning.insert(key, (per_branch[0][i], per_branch[1][i]));
+    }
     let accounts = [
         ("member", "member_a", USER_PW),
         ("branch_secretary", "sec_a", USER_PW),
@@ -154,9 +190,15 @@ async fn fixture(app: &TestApp) -> Fixture {
         planned_other: meetings[3],
         material_own,
         material_other,
+        learning,
         tokens,
         cookies,
     }
+}
+
+fn pick(fx: &Fixture, key: &str, own: bool) -> i64 {
+    let (a, b) = fx.learning[key];
+    if own { a } else { b }
 }
 
 fn material(fx: &Fixture, own: bool) -> i64 {
@@ -190,6 +232,21 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
         .replace("/meetings/{id}", &format!("/meetings/{meeting}"))
         .replace("/checkin/{id}", &format!("/checkin/{meeting}"))
         .replace("/learning/materials/{id}", &format!("/learning/materials/{}", material(fx, own)))
+        .replace("/learning/banks/{id}", &format!("/learning/banks/{}", pick(fx, "bank", own)))
+        .replace("/learning/questions/{id}", &format!("/learning/questions/{}", pick(fx, "question", own)))
+        .replace("/learning/exams/{id}", &format!("/learning/exams/{}", pick(fx, "exam", own)))
+        .replace("/learning/classes/{id}", &format!("/learning/classes/{}", pick(fx, "class", own)))
+        .replace(
+            "/learning/attempts/{id}",
+            &format!(
+                "/learning/attempts/{}",
+                if route.ends_with("/check") || route.ends_with("/answers") {
+                    pick(fx, "practice_attempt", own)
+                } else {
+                    pick(fx, "attempt", own)
+                }
+            ),
+        )
         .replace("/learning/{id}", &format!("/learning/{}", material(fx, own)))
         .replace("{file}", "app.css");
     let api = path.starts_with("/api/");
@@ -227,6 +284,25 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
             Some(json!({"title": format!("第{n}份学习材料"), "body": "按时交纳党费。", "kind": "article"}).to_string())
         }
         "POST /api/v1/learning/materials/{id}/progress" => Some(json!({"seconds": 15}).to_string()),
+        "POST /api/v1/learning/banks" => Some(json!({"title": format!("第{n}个题库")}).to_string()),
+        "POST /api/v1/learning/banks/{id}/questions" | "PATCH /api/v1/learning/questions/{id}" => {
+            Some(json!({"kind": "judge", "stem": format!("第{n}题"), "correct": ["正确"]}).to_string())
+        }
+        "POST /api/v1/learning/exams" => Some(
+            json!({"bank_id": pick(fx, "bank", true), "title": format!("第{n}次测试"), "question_count": 1, "time_limit_minutes": 10})
+                .to_string(),
+        ),
+        "POST /api/v1/learning/classes" => Some(
+            json!({"title": format!("第{n}次党课"), "lecturer": "张书记", "starts_at": "2099-01-01 19:00", "room": "党员活动室"})
+                .to_string(),
+        ),
+        "POST /api/v1/learning/attempts/{id}/check" => Some(json!({"position": 1, "answer": ["A"]}).to_string()),
+        "PUT /api/v1/orgs/{id}/points-rules" => {
+            Some(json!({"rules": [{"action": "studied", "enabled": false, "points": 1, "daily_cap": 6}]}).to_string())
+        }
+        "PUT /api/v1/orgs/{id}/points-board" | "PUT /api/v1/learning/points/optin" => {
+            Some(json!({"enabled": false}).to_string())
+        }
         "POST /learning/new" => Some(form_body(&[
             ("title", format!("第{n}份学习材料")),
             ("kind", "article".into()),
@@ -290,7 +366,9 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
             ("display_name", "新账号".into()),
             ("password", USER_PW.into()),
         ])),
-        _ if method == "POST" || method == "PATCH" => Some(if api { "{}".into() } else { String::new() }),
+        _ if method == "POST" || method == "PATCH" || method == "PUT" => {
+            Some(if api { "{}".into() } else { String::new() })
+        }
         _ => None,
     };
     let mut req = Request::builder().method(method).uri(&path);
