@@ -43,12 +43,20 @@ test("a secretary opening a person of another college's branch gets the 404 page
   await page.goto(`/people/${stranger.id}`);
   await shot(page, 'scope-404');
 
-  // An edit attempt by form post is refused the same way and changes nothing.
+  // An edit attempt by form post (with this session's anti-forgery token, as a page of hers would send
+  // it) is refused the same way and changes nothing; without the token it does not even reach the check.
+  await page.goto('/');
+  const csrf = await page.locator('meta[name="csrf-token"]').getAttribute('content');
   const post = await page.request.post(`/people/${stranger.id}/edit`, {
-    form: { name: '被改名', version: '1' },
+    form: { csrf, name: '被改名', version: '1' },
     headers: { origin: env.url },
   });
   assert.equal(post.status(), 404);
+  const forged = await page.request.post(`/people/${stranger.id}/edit`, {
+    form: { name: '被改名', version: '1' },
+    headers: { origin: env.url },
+  });
+  assert.equal(forged.status(), 403);
   const after = await asSecretary2('GET', `/api/v1/people/${stranger.id}`);
   assert.equal(after.json.name, stranger.name, 'the person is unchanged');
 });

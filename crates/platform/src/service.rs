@@ -907,6 +907,13 @@ impl Platform {
         Ok(Error::Forbidden)
     }
 
+    /// Records a request the web layer refused before any service saw it (a forged or cross-site state
+    /// change): the actor when the request carried a live session, `-` otherwise.
+    pub async fn record_denied(&self, ctx: &Ctx, actor: Option<&Actor>, action: &str, target: &str) -> Result<()> {
+        audit::append_alone(&self.db, event(actor, ctx, action, target.into(), "denied", String::new())).await?;
+        Ok(())
+    }
+
     async fn record_refusal(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<()> {
         audit::append_alone(&self.db, event(Some(actor), ctx, action, target.into(), "denied", String::new())).await?;
         Ok(())

@@ -2,10 +2,11 @@
 //!
 //! What every other part relies on to keep personal data safe: the key file ([`keys`]), field
 //! encryption with a blind index for exact look-ups ([`cipher`]), password hashing ([`password`]),
-//! masking for display ([`mask`]), the second factor ([`totp`]), and the tamper-evident, hash-chained audit log ([`audit`]).
+//! masking for display ([`mask`]), anti-forgery tokens ([`csrf`]), the second factor ([`totp`]), and the tamper-evident, hash-chained audit log ([`audit`]).
 
 pub mod audit;
 pub mod cipher;
+pub mod csrf;
 pub mod keys;
 pub mod mask;
 pub mod password;

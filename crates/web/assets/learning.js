@@ -11,6 +11,9 @@
   var bar = document.getElementById("study-bar");
   var text = document.getElementById("study-text");
   var state = document.getElementById("study-state");
+  // The page's anti-forgery token: the heartbeat rides on the session cookie, so it must carry it.
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = meta ? meta.getAttribute("content") : "";
   var IDLE_MS = 120000, EVERY = 15;
   var lastActive = Date.now(), counted = 0, started = false, sending = false;
 
@@ -35,7 +38,7 @@
     fetch("/api/v1/learning/materials/" + encodeURIComponent(id) + "/progress", {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify({ seconds: seconds })
     }).then(function (r) { return r.ok ? r.json() : null; })
       .then(show)

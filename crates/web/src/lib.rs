@@ -5,6 +5,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod csrf;
 pub mod error;
 pub mod privacy;
 pub mod proxy;

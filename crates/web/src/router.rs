@@ -1,6 +1,6 @@
 //! The router: health, metrics, the API with its OpenAPI document, the UI and the assets, wrapped in
-//! the layers every request passes (request id, panic catch, body limit, security headers, CSRF guard,
-//! maintenance mode, metrics).
+//! the layers every request passes (request id, panic catch, body limit, security headers, cross-site and
+//! anti-forgery checks, maintenance mode, metrics).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +18,7 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::json_error;
-use crate::{AppState, api, assets, ui};
+use crate::{AppState, api, assets, csrf, ui};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -106,8 +106,9 @@ async fn not_found(req: Request) -> Response {
     }
 }
 
-/// Refuses cross-site state changes ([`cross_site`]), then counts the request and logs it with its id,
-/// status and duration. One middleware instead of two: each costs a boxed future per request.
+/// Refuses forged state changes ([`csrf`]: cross-site, then the anti-forgery token) and, in maintenance
+/// mode, every state change; then counts the request and logs it with its id, status and duration. One
+/// middleware instead of several: each costs a boxed future per request.
 async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     crate::proxy::use_forwarded_client(&mut req, &s.ops.settings.trusted_proxies);
@@ -115,17 +116,13 @@ async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Res
     let route = req.extensions().get::<MatchedPath>().cloned();
     let route = route.as_ref().map(MatchedPath::as_str);
     let method = req.method().clone();
-    let refused = match cross_site(&req) {
-        Some(r) => Some(r),
-        None => {
-            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            crate::readonly::refuse_during_maintenance(&s, &method, req.uri().path(), id).await
+    let req = match checked(&s, &method, req).await {
+        Ok(req) => req,
+        Err(refused) => {
+            s.metrics.record(method.as_str(), route, refused.status().as_u16(), start.elapsed().as_micros() as u64);
+            return refused;
         }
     };
-    if let Some(refused) = refused {
-        s.metrics.record(method.as_str(), route, refused.status().as_u16(), start.elapsed().as_micros() as u64);
-        return refused;
-    }
     // The request line is copied only when the log will show it.
     let line = tracing::enabled!(tracing::Level::INFO).then(|| {
         let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
@@ -140,29 +137,29 @@ async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Res
     resp
 }
 
-/// The refusal of a state change that a browser sends on behalf of another site (Fetch Metadata, then
-/// Origin); together with SameSite=Lax cookies this stops cross-site request forgery without tokens in
-/// forms.
-fn cross_site(req: &Request) -> Option<Response> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return None;
+/// The checks before a handler: forgery, then maintenance mode. Reads never pay for more than the
+/// maintenance switch's cached state.
+async fn checked(s: &AppState, method: &Method, req: Request) -> Result<Request, Response> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+        return match crate::readonly::refuse_during_maintenance(s, method, req.uri().path(), id).await {
+            Some(refused) => Err(refused),
+            None => Ok(req),
+        };
     }
-    let h = req.headers();
-    let site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    let cross_site = match site {
-        Some(s) => !matches!(s, "same-origin" | "none"),
-        None => {
-            let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-            let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
-            match (origin, host) {
-                (Some(o), Some(host)) => o.split("://").nth(1) != Some(host),
-                _ => false,
-            }
-        }
+    if csrf::cross_site(req.method(), req.headers()) {
+        let (parts, _) = req.into_parts();
+        return Err(csrf::refuse(s, &parts, csrf::Refusal::CrossSite).await);
+    }
+    let (parts, body) = req.into_parts();
+    let kept = parts.clone();
+    let req = match csrf::guard(s, Request::from_parts(parts, body)).await {
+        Ok(req) => req,
+        Err(why) => return Err(csrf::refuse(s, &kept, why).await),
     };
-    if cross_site {
-        let request_id = h.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        return Some(json_error(StatusCode::FORBIDDEN, "cross_site", "拒绝跨站提交的请求".into(), None, &request_id));
+    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+    match crate::readonly::refuse_during_maintenance(s, method, req.uri().path(), id).await {
+        Some(refused) => Err(refused),
+        None => Ok(req),
     }
-    None
 }

@@ -103,18 +103,32 @@ pub(super) fn login(port: u16, username: &str, password: &str) -> String {
     v["token"].as_str().unwrap().to_owned()
 }
 
-/// Signs in through the login form; returns `dj_session=…`.
+/// The anti-forgery token of a page's forms.
+fn page_token(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("").to_owned()
+}
+
+/// Signs in through the login form as a browser does (the login page first: its cookie and token);
+/// returns `dj_session=…`.
 fn web_login(port: u16, username: &str, password: &str) -> String {
-    let body = format!("username={username}&password={}&next=%2F", password.replace('!', "%21"));
-    let (st, head, _) = http(port, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &body);
+    let (_, head, page) = http(port, "GET", "/login", &[], "");
+    let line = head.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie: dj_csrf=")).unwrap();
+    let pre = line.split_once(": ").unwrap().1.split(';').next().unwrap().to_owned();
+    let body =
+        format!("csrf={}&username={username}&password={}&next=%2F", page_token(&page), password.replace('!', "%21"));
+    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", pre.as_str())];
+    let (st, head, _) = http(port, "POST", "/login", &headers, &body);
     assert_eq!(st, 303, "{head}");
     let line = head.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie: dj_session=")).unwrap();
     line.split_once(": ").unwrap().1.split(';').next().unwrap().to_owned()
 }
 
+/// A form of the signed-in UI, with the token a page of this session carries.
 fn form(port: u16, path: &str, cookie: &str, body: &str) -> (u16, String) {
+    let (_, _, page) = http(port, "GET", "/account/password", &[("Cookie", cookie)], "");
+    let body = format!("csrf={}&{body}", page_token(&page));
     let (st, _, text) =
-        http(port, "POST", path, &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookie)], body);
+        http(port, "POST", path, &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookie)], &body);
     (st, text)
 }
 

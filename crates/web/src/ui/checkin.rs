@@ -37,6 +37,8 @@ struct CheckInPage {
     /// `confirm`, `done`, `already` or `error`.
     state: &'static str,
     message: String,
+    /// The confirm button's anti-forgery token.
+    csrf: String,
 }
 
 /// The address the phone should open: this server as the browser reached it.
@@ -89,6 +91,7 @@ pub async fn checkin_get(
                 token: q.get("t").cloned().unwrap_or_default(),
                 state: "confirm",
                 message: String::new(),
+                csrf: crate::csrf::token(&c.token),
             },
         ),
         Err(e) => platform_error(&e.into(), &c.ctx.request_id),
@@ -103,7 +106,11 @@ pub async fn checkin_post(
 ) -> Response {
     let token = f.get("t").cloned().unwrap_or_default();
     let page = |title: String, state, message: &str, status| {
-        render(status, &CheckInPage { title, meeting_id: id, token: String::new(), state, message: message.into() })
+        let csrf = String::new();
+        render(
+            status,
+            &CheckInPage { title, meeting_id: id, token: String::new(), state, message: message.into(), csrf },
+        )
     };
     match Life::new(&s.platform).check_in(&c.ctx, &c.actor, id, &token).await {
         Ok((m, CheckIn::Recorded)) => page(m.title, "done", "签到成功", StatusCode::OK),

@@ -64,7 +64,7 @@ async fn home(s: &AppState, c: &Caller) -> Result<HomePage, Error> {
         _ => "晚上好",
     };
     Ok(HomePage {
-        chrome: Chrome::new(s, &c.actor, "home", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "home"),
         greeting: format!("{}，{}", c.actor.display_name, part),
         orgs,
         me,

@@ -115,7 +115,7 @@ pub async fn learning_get(State(s): State<AppState>, c: Caller, Query(p): Query<
     let mut categories = vec![(String::new(), "全部".to_string())];
     categories.extend(Category::ALL.iter().map(|c| (c.code().to_string(), c.label().to_string())));
     let page = LearningPage {
-        chrome: Chrome::new(&s, &c.actor, "learning", &c.ctx.request_id),
+        chrome: Chrome::new(&s, &c, "learning"),
         searched: !q.is_empty(),
         q,
         category: category.map(|c| c.code().to_string()).unwrap_or_default(),
@@ -183,7 +183,7 @@ pub async fn material_get(
     };
     let stages: Vec<&str> = m.stages.iter().map(|s| s.label()).collect();
     let page = MaterialPage {
-        chrome: Chrome::new(&s, &c.actor, "learning", &c.ctx.request_id),
+        chrome: Chrome::new(&s, &c, "learning"),
         paragraphs,
         due: m.required_due.map(due_text).unwrap_or_default(),
         stages: stages.join("、"),
@@ -255,7 +255,7 @@ fn form_page(
         .map(|st| (st.code().to_string(), st.label().to_string(), chosen.contains(&st.code())))
         .collect();
     MaterialFormPage {
-        chrome: Chrome::new(s, &c.actor, "learning", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "learning"),
         fields,
         body: v("body"),
         body_error: errors.and_then(|e| e.get("body").cloned()),

@@ -60,7 +60,7 @@ pub async fn life_get(State(s): State<AppState>, c: Caller) -> Response {
     match Life::new(&s.platform).list_meetings(&c.ctx, &c.actor, &q).await {
         Ok(list) => {
             let page = MeetingsPage {
-                chrome: Chrome::new(&s, &c.actor, "life", &c.ctx.request_id),
+                chrome: Chrome::new(&s, &c, "life"),
                 org: None,
                 crumbs: Vec::new(),
                 year: list.year,
@@ -186,7 +186,7 @@ pub async fn meetings_get(
         Err(e) => return super::platform_error(&e, &c.ctx.request_id),
     };
     let page = MeetingsPage {
-        chrome: Chrome::new(&s, &c.actor, "life", &c.ctx.request_id),
+        chrome: Chrome::new(&s, &c, "life"),
         can_plan: Life::may_plan(&c.actor, &org),
         org: Some(org),
         crumbs,
@@ -359,7 +359,7 @@ fn form_page(
         }
     }
     MeetingFormPage {
-        chrome: Chrome::new(s, &c.actor, "life", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "life"),
         title,
         org,
         action,
@@ -632,7 +632,7 @@ async fn meeting_page(
         first.1 = "未登记".into();
     }
     Ok(MeetingPage {
-        chrome: Chrome::new(s, &c.actor, "life", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "life"),
         crumbs,
         facts,
         sheet,
@@ -865,7 +865,7 @@ pub async fn compliance_get(
         None => (Vec::new(), 0, false),
     };
     let page = CompliancePage {
-        chrome: Chrome::new(&s, &c.actor, "compliance", &c.ctx.request_id),
+        chrome: Chrome::new(&s, &c, "compliance"),
         can_see_meetings: matches!(org.kind, OrgKind::Branch | OrgKind::Group),
         keeps_calendar: !c_answer.rows.is_empty(),
         crumbs,

@@ -40,10 +40,12 @@ struct MfaPage {
     qr_svg: String,
     secret: String,
     codes: Vec<String>,
+    /// Bound to the pre-session cookie during a login, to the session on `/account/mfa`.
+    csrf: String,
 }
 
 impl MfaPage {
-    fn new(mode: &'static str, action: &'static str, next: String) -> MfaPage {
+    fn new(mode: &'static str, action: &'static str, next: String, csrf: String) -> MfaPage {
         let title = match mode {
             "code" => "二次认证",
             "codes" => "保存恢复码",
@@ -59,6 +61,7 @@ impl MfaPage {
             qr_svg: String::new(),
             secret: String::new(),
             codes: vec![],
+            csrf,
         }
     }
 
@@ -75,6 +78,12 @@ pub fn challenge_cookie_header(challenge: &str, secure: bool, max_age_secs: u64)
     let name = challenge_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
     format!("{name}={challenge}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+}
+
+/// The login pages' token on a page answering a POST (which the guard let through, so the pre-session
+/// cookie is there).
+fn pre_session_token(s: &AppState, headers: &axum::http::HeaderMap) -> String {
+    crate::csrf::pre_session(headers, s.secure_cookies).0
 }
 
 /// The login page again, saying the second step expired.
@@ -107,16 +116,17 @@ pub async fn login_mfa_get(
         return expired();
     };
     let next = safe_next(q.get("next"));
+    let (csrf, set_cookie) = crate::csrf::pre_session(&headers, s.secure_cookies);
     let mut page = match s.platform.challenge_state(&challenge).await {
-        Ok(ChallengeState::Enrolled) => MfaPage::new("code", "/login/mfa", next),
-        Ok(ChallengeState::Pending(e)) => MfaPage::new("enrol", "/login/mfa/confirm", next).enrolment(&e),
-        Ok(ChallengeState::NotEnrolled) => MfaPage::new("intro", "/login/mfa/enrol", next),
+        Ok(ChallengeState::Enrolled) => MfaPage::new("code", "/login/mfa", next, csrf),
+        Ok(ChallengeState::Pending(e)) => MfaPage::new("enrol", "/login/mfa/confirm", next, csrf).enrolment(&e),
+        Ok(ChallengeState::NotEnrolled) => MfaPage::new("intro", "/login/mfa/enrol", next, csrf),
         Err(_) => return expired(),
     };
     if q.contains_key("wrong") {
         page.error = Some(Error::BadSecondFactor.message());
     }
-    render(StatusCode::OK, &page)
+    super::session::with_cookie(render(StatusCode::OK, &page), set_cookie)
 }
 
 pub async fn login_mfa_post(
@@ -135,7 +145,7 @@ pub async fn login_mfa_post(
     match result {
         Ok(login) => signed_in(&s, &login, Redirect::to(&next).into_response()),
         Err(Error::BadSecondFactor) => {
-            let mut page = MfaPage::new("code", "/login/mfa", next);
+            let mut page = MfaPage::new("code", "/login/mfa", next, pre_session_token(&s, &headers));
             page.error = Some(Error::BadSecondFactor.message());
             render(StatusCode::UNAUTHORIZED, &page)
         }
@@ -156,7 +166,10 @@ pub async fn login_mfa_enrol_post(
     };
     let next = safe_next(f.get("next"));
     match s.platform.enrol_with_challenge(&ctx, &challenge).await {
-        Ok(e) => render(StatusCode::OK, &MfaPage::new("enrol", "/login/mfa/confirm", next).enrolment(&e)),
+        Ok(e) => {
+            let page = MfaPage::new("enrol", "/login/mfa/confirm", next, pre_session_token(&s, &headers));
+            render(StatusCode::OK, &page.enrolment(&e))
+        }
         Err(Error::Unauthenticated) => expired(),
         // Already set up (another tab): ask for the code.
         Err(Error::Conflict(_)) => Redirect::to(&format!("/login/mfa?next={}", encode(&next))).into_response(),
@@ -179,7 +192,7 @@ pub async fn login_mfa_confirm_post(
     crate::auth::count_login(&s, &result);
     match result {
         Ok(done) => {
-            let mut page = MfaPage::new("codes", "", next);
+            let mut page = MfaPage::new("codes", "", next, String::new());
             page.codes = done.recovery_codes;
             match done.login {
                 Some(login) => signed_in(&s, &login, render(StatusCode::OK, &page)),
@@ -222,7 +235,7 @@ pub async fn account_mfa_get(State(s): State<AppState>, c: Caller) -> Response {
         });
     }
     let page = FormPage {
-        chrome: super::Chrome::new(&s, &c.actor, "mfa", &c.ctx.request_id),
+        chrome: super::Chrome::new(&s, &c, "mfa"),
         title: "二次认证（动态口令）".into(),
         crumbs: vec![],
         action: "/account/mfa/enrol".into(),
@@ -239,7 +252,9 @@ pub async fn account_mfa_get(State(s): State<AppState>, c: Caller) -> Response {
 pub async fn account_mfa_enrol_post(State(s): State<AppState>, c: Caller) -> Response {
     match s.platform.enrol_signed_in(&c.ctx, &c.actor).await {
         Ok(e) => {
-            let mut page = MfaPage::new("enrol", "/account/mfa/confirm", "/account/mfa".into()).enrolment(&e);
+            let mut page =
+                MfaPage::new("enrol", "/account/mfa/confirm", "/account/mfa".into(), crate::csrf::token(&c.token))
+                    .enrolment(&e);
             page.account = format!("账号 {}", c.actor.username);
             render(StatusCode::OK, &page)
         }
@@ -256,12 +271,13 @@ pub async fn account_mfa_confirm_post(
     let code = f.get("otp").cloned().unwrap_or_default();
     match s.platform.confirm_signed_in(&c.ctx, &c.actor, &code).await {
         Ok(codes) => {
-            let mut page = MfaPage::new("codes", "", "/account/mfa".into());
+            let mut page = MfaPage::new("codes", "", "/account/mfa".into(), String::new());
             page.codes = codes;
             render(StatusCode::OK, &page)
         }
         Err(Error::BadSecondFactor) => {
-            let mut page = MfaPage::new("code", "/account/mfa/confirm", "/account/mfa".into());
+            let token = crate::csrf::token(&c.token);
+            let mut page = MfaPage::new("code", "/account/mfa/confirm", "/account/mfa".into(), token);
             page.error = Some(Error::BadSecondFactor.message());
             render(StatusCode::UNAUTHORIZED, &page)
         }
@@ -289,7 +305,7 @@ fn reauth_page(s: &AppState, c: &Caller, next: &str, with_code: bool, summary: O
     let mut fields = reauth_fields(with_code);
     fields.push(Field::new("next", "", Kind::Hidden).value(next));
     FormPage {
-        chrome: super::Chrome::new(s, &c.actor, "mfa", &c.ctx.request_id),
+        chrome: super::Chrome::new(s, c, "mfa"),
         title: "重新验证身份".into(),
         crumbs: vec![],
         action: "/reauth".into(),

@@ -20,10 +20,11 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use platform::Capability;
 use platform::model::Role;
-use platform::{Actor, Capability};
 
 use crate::AppState;
+use crate::auth::Caller;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -101,6 +102,9 @@ pub struct Chrome {
     pub member_tabs: bool,
     /// The notice of maintenance mode while it is on (every page shows it).
     pub maintenance: Option<String>,
+    /// This page's anti-forgery token: the hidden `csrf` field of every form, and the `X-CSRF-Token`
+    /// header htmx and scripts send ([`crate::csrf`]).
+    pub csrf: String,
 }
 
 pub const ICON_HOME: &str = "M3 10.5 12 3l9 7.5V21h-6v-6H9v6H3z";
@@ -125,7 +129,8 @@ impl Chrome {
         TAB_KEYS.iter().filter_map(|k| items.iter().find(|i| i.key == *k).copied()).collect()
     }
 
-    pub fn new(state: &AppState, actor: &Actor, active: &'static str, request_id: &str) -> Chrome {
+    pub fn new(state: &AppState, caller: &Caller, active: &'static str) -> Chrome {
+        let actor = &caller.actor;
         let mut platform_items = vec![NavItem { key: "home", href: "/".into(), label: "首页", icon: ICON_HOME }];
         if actor.can_somewhere(Capability::OrgRead) {
             platform_items.push(NavItem { key: "orgs", href: "/orgs".into(), label: "组织", icon: ICON_TREE });
@@ -194,7 +199,8 @@ impl Chrome {
             active,
             mfa_off: is_admin && !state.platform.settings.mfa_required,
             htmx: crate::assets::has_htmx(),
-            request_id: request_id.into(),
+            request_id: caller.ctx.request_id.clone(),
+            csrf: crate::csrf::token(&caller.token),
             member_tabs: actor.grants.iter().all(|g| g.role == Role::Member),
             maintenance: Some(state.ops.maintenance.cached()).filter(|m| m.active).map(|m| m.notice()),
         }

@@ -134,7 +134,7 @@ async fn page(s: &AppState, c: &Caller, org: Option<Org>, children: Vec<Org>) ->
         (ch, n)
     });
     Ok(OrgPage {
-        chrome: Chrome::new(s, &c.actor, "orgs", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "orgs"),
         can_add_child: path.as_deref().is_some_and(|p| c.actor.can(Capability::OrgWrite, p))
             && org.as_ref().is_some_and(|o| o.kind != OrgKind::Group),
         can_add_person: path.as_deref().is_some_and(|p| c.actor.can(Capability::PersonWrite, p))
@@ -176,7 +176,7 @@ fn org_fields(parent: &Org, f: &HashMap<String, String>) -> Vec<Field> {
 
 fn org_form(s: &AppState, c: &Caller, parent: &Org, fields: Vec<Field>, summary: Option<String>) -> FormPage {
     FormPage {
-        chrome: Chrome::new(s, &c.actor, "orgs", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "orgs"),
         title: format!("在“{}”下新增组织", parent.name),
         crumbs: vec![("组织".into(), "/orgs".into()), (parent.name.clone(), format!("/orgs/{}", parent.id))],
         action: format!("/orgs/{}/new", parent.id),

@@ -76,7 +76,7 @@ pub async fn people_get(State(s): State<AppState>, c: Caller, Query(raw): Query<
     let mut categories = options(PersonCategory::ALL, PersonCategory::code, PersonCategory::label);
     categories[0].1 = "全部类别".into();
     let page_html = PeopleListPage {
-        chrome: Chrome::new(&s, &c.actor, "people", &c.ctx.request_id),
+        chrome: Chrome::new(&s, &c, "people"),
         org,
         q: q.q.clone().unwrap_or_default(),
         stage: q.stage.clone().unwrap_or_default(),
@@ -150,12 +150,7 @@ async fn person_page(
         ("党内职务", opt(&person.party_post)),
     ];
     Ok(PersonPage {
-        chrome: Chrome::new(
-            s,
-            &c.actor,
-            if c.actor.person_id == Some(person.id) { "me" } else { "people" },
-            &c.ctx.request_id,
-        ),
+        chrome: Chrome::new(s, c, if c.actor.person_id == Some(person.id) { "me" } else { "people" }),
         can_edit: Platform::may_edit(&c.actor, &person),
         can_reveal: Platform::may_edit(&c.actor, &person) || c.actor.person_id == Some(person.id),
         own: c.actor.person_id == Some(person.id),
@@ -237,10 +232,7 @@ pub async fn access_log_get(State(s): State<AppState>, c: Caller) -> Response {
     match s.platform.my_access_log(&c.actor).await {
         Ok(entries) => {
             let entries = entries.into_iter().map(|e| (platform::service::beijing(&e.at), e.actor, e.what)).collect();
-            render(
-                StatusCode::OK,
-                &AccessLogPage { chrome: Chrome::new(&s, &c.actor, "access_log", &c.ctx.request_id), entries },
-            )
+            render(StatusCode::OK, &AccessLogPage { chrome: Chrome::new(&s, &c, "access_log"), entries })
         }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
@@ -365,7 +357,7 @@ fn form_page(
     summary: Option<String>,
 ) -> FormPage {
     FormPage {
-        chrome: Chrome::new(s, &c.actor, "people", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "people"),
         title,
         crumbs: vec![("党员".into(), "/people".into())],
         action,

@@ -42,7 +42,7 @@ struct ImportPage {
 
 fn page(s: &AppState, c: &Caller) -> ImportPage {
     ImportPage {
-        chrome: Chrome::new(s, &c.actor, "people", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "people"),
         error: None,
         file_name: String::new(),
         report: None,

@@ -21,6 +21,8 @@ struct LoginPage {
     error: Option<String>,
     /// The notice of maintenance mode while it is on (signing in still works).
     maintenance: Option<String>,
+    /// Bound to the pre-session cookie ([`crate::csrf::pre_session`]).
+    csrf: String,
 }
 
 /// The maintenance notice for a page outside the frame (the request's own check has just read it).
@@ -45,10 +47,25 @@ pub fn safe_next(next: Option<&String>) -> String {
     }
 }
 
-pub async fn login_get(State(s): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn login_get(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let error = q.contains_key("expired").then(|| "二次认证已超时，请重新输入密码".to_string());
     let next = safe_next(q.get("next"));
-    render(StatusCode::OK, &LoginPage { next, username: String::new(), error, maintenance: maintenance(&s) })
+    let (csrf, set_cookie) = crate::csrf::pre_session(&headers, s.secure_cookies);
+    let page =
+        render(StatusCode::OK, &LoginPage { next, username: String::new(), error, maintenance: maintenance(&s), csrf });
+    with_cookie(page, set_cookie)
+}
+
+/// Adds a `Set-Cookie` to a response when there is one.
+pub fn with_cookie(mut resp: Response, cookie: Option<String>) -> Response {
+    if let Some(v) = cookie.and_then(|c| c.parse().ok()) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
 }
 
 pub async fn login_post(
@@ -83,7 +100,9 @@ pub async fn login_post(
         }
         Err(e) => {
             let status = crate::error::status_of(&e);
-            render(status, &LoginPage { next, username, error: Some(e.message()), maintenance: maintenance(&s) })
+            let (csrf, _) = crate::csrf::pre_session(&headers, s.secure_cookies);
+            let page = LoginPage { next, username, error: Some(e.message()), maintenance: maintenance(&s), csrf };
+            render(status, &page)
         }
     }
 }
@@ -130,7 +149,7 @@ fn password_page(
     summary: Option<String>,
 ) -> FormPage {
     FormPage {
-        chrome: Chrome::new(s, &c.actor, "password", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "password"),
         title: "修改密码".into(),
         crumbs: vec![],
         action: "/account/password".into(),

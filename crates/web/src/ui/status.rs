@@ -163,7 +163,7 @@ async fn page(
         Ok(st) => {
             let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
             let page = StatusPage {
-                chrome: Chrome::new(s, &c.actor, "status", &c.ctx.request_id),
+                chrome: Chrome::new(s, c, "status"),
                 st,
                 can_switch: ops::status::may_switch(&c.actor),
                 notice,

@@ -32,7 +32,7 @@ pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<Has
         Ok(users) => render(
             StatusCode::OK,
             &UsersPage {
-                chrome: Chrome::new(&s, &c.actor, "users", &c.ctx.request_id),
+                chrome: Chrome::new(&s, &c, "users"),
                 users,
                 created: q.get("created").cloned(),
                 notice: q
@@ -87,7 +87,7 @@ async fn user_fields(s: &AppState, c: &Caller, f: &HashMap<String, String>) -> R
 
 fn user_form(s: &AppState, c: &Caller, fields: Vec<Field>, summary: Option<String>) -> FormPage {
     FormPage {
-        chrome: Chrome::new(s, &c.actor, "users", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "users"),
         title: "新增账号".into(),
         crumbs: vec![("账号".into(), "/admin/users".into())],
         action: "/admin/users/new".into(),
@@ -186,10 +186,7 @@ async fn audit_page(s: &AppState, c: &Caller, verdict: Option<Verdict>) -> Respo
         return super::platform_error(&Error::NotFound, &c.ctx.request_id);
     }
     match audit::recent(&s.platform.db, None, 100).await {
-        Ok(entries) => render(
-            StatusCode::OK,
-            &AuditPage { chrome: Chrome::new(s, &c.actor, "audit", &c.ctx.request_id), entries, verdict },
-        ),
+        Ok(entries) => render(StatusCode::OK, &AuditPage { chrome: Chrome::new(s, c, "audit"), entries, verdict }),
         Err(e) => super::platform_error(&Error::Db(e), &c.ctx.request_id),
     }
 }

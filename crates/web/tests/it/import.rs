@@ -386,13 +386,28 @@ async fn export_is_masked_scoped_and_neutralised() {
     .await;
 }
 
-/// A multipart form with one file field, as a browser sends the upload form.
-async fn upload_form(app: &TestApp, cookie: &str, file_name: &str, bytes: &[u8]) -> (StatusCode, String) {
+/// A multipart form with the page's anti-forgery token (when given) and one file field, as a browser sends
+/// the upload form.
+async fn upload_form(
+    app: &TestApp,
+    cookie: &str,
+    csrf: Option<&str>,
+    file_name: &str,
+    bytes: &[u8],
+) -> (StatusCode, String) {
     let boundary = "----dangjian-test-boundary";
-    let mut body = format!(
+    let mut body = Vec::new();
+    if let Some(t) = csrf {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {XLSX}\r\n\r\n"
-    )
-    .into_bytes();
+        )
+        .as_bytes(),
+    );
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let req = Request::builder()
@@ -423,15 +438,23 @@ async fn import_page_checks_then_confirms() {
         let (st, html) = app.page("/people/import", &cookie).await;
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("所在党支部"));
+        // The upload form carries the page's anti-forgery token; without it the upload is refused (AT-19).
+        let csrf = hidden(&html, "csrf");
+        let (st, _) = upload_form(&app, &cookie, None, "people-2026.xlsx", &fixture("people-2026.xlsx")).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _) =
+            upload_form(&app, &cookie, Some(&"0".repeat(128)), "people-2026.xlsx", &fixture("people-2026.xlsx")).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let csrf = Some(csrf.as_str());
 
         let (st, html) =
-            upload_form(&app, &cookie, "people-2026-defects.xlsx", &fixture("people-2026-defects.xlsx")).await;
+            upload_form(&app, &cookie, csrf, "people-2026-defects.xlsx", &fixture("people-2026-defects.xlsx")).await;
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("第154行") && html.contains("第293行") && html.contains("公民身份号码校验位不正确"));
         assert!(html.contains("错误 <strong>9</strong> 行"), "counts shown");
         assert!(!html.contains("/people/import/confirm"), "no confirm with error rows");
 
-        let (st, html) = upload_form(&app, &cookie, "people-2026.xlsx", &fixture("people-2026.xlsx")).await;
+        let (st, html) = upload_form(&app, &cookie, csrf, "people-2026.xlsx", &fixture("people-2026.xlsx")).await;
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("确认导入 500 人"), "confirm offered");
         assert_eq!(people_total(&app, &c.staff).await, 0, "the check wrote nothing");

@@ -5,6 +5,7 @@ mod api;
 mod audit;
 mod checkin;
 mod consistency;
+mod csrf;
 mod exams;
 mod import;
 mod learning;

@@ -18,12 +18,12 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 const MATRIX_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/ACCESS-MATRIX.md");
-const ROLES: [&str; 8] =
+pub(crate) const ROLES: [&str; 8] =
     ["anonymous", "member", "branch_secretary", "org_staff", "leader", "system_admin", "security_admin", "audit_admin"];
 
 /// Every route the application serves: the API from its OpenAPI document, the UI and the plumbing
 /// from the router's source (axum cannot list its routes).
-fn routes(openapi: &Value) -> BTreeSet<String> {
+pub(crate) fn routes(openapi: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (path, item) in openapi["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -72,7 +72,7 @@ fn read_matrix() -> (String, BTreeMap<String, Vec<(String, String)>>) {
     (preamble, rows)
 }
 
-struct Fixture {
+pub(crate) struct Fixture {
     org_own: i64,
     org_other: i64,
     person_own: i64,
@@ -94,7 +94,7 @@ struct Fixture {
     cookies: BTreeMap<&'static str, String>,
 }
 
-async fn fixture(app: &TestApp) -> Fixture {
+pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let t = tree(app).await;
     let pa = app
         .post_ok("/api/v1/people", person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"), &t.staff)
@@ -213,8 +213,38 @@ fn form_body(fields: &[(&str, String)]) -> String {
         .join("&")
 }
 
+/// How a call departs from what the browser of a signed-in user sends (`Genuine`): the forgeries that the
+/// anti-forgery checks refuse (csrf.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Forge {
+    Genuine,
+    /// A form or an API call on the session cookie without the token.
+    NoToken,
+    /// With the token of another session.
+    OtherSessionsToken,
+    /// With the right token, from another site's page (Origin, no Fetch Metadata).
+    ForeignOrigin,
+    /// With the right token, marked by the browser as sent by another site.
+    CrossSiteFetch,
+    /// An API call on the session cookie (no bearer token) with the right X-CSRF-Token header.
+    CookieWithHeader,
+}
+
 /// One call of `route` as `role` on the own (`own = true`) or the other organization's object.
 async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n: usize) -> StatusCode {
+    app.request(request(app, fx, route, role, own, n, Forge::Genuine).await).await.0
+}
+
+/// The request of [`call`], genuine or forged.
+pub(crate) async fn request(
+    app: &TestApp,
+    fx: &Fixture,
+    route: &str,
+    role: &str,
+    own: bool,
+    n: usize,
+    forge: Forge,
+) -> Request<Body> {
     let (method, pattern) = route.split_once(' ').unwrap();
     let org = if own { fx.org_own } else { fx.org_other };
     let person_id = if own { fx.person_own } else { fx.person_other };
@@ -385,24 +415,68 @@ async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n
             _ => "audadm",
         };
         let pw = if role == "system_admin" { ADMIN_PW } else { USER_PW };
-        fresh = if api { app.login(name, pw).await } else { app.web_login(name, pw).await };
-        if api { (Some(fresh.as_str()), None) } else { (None, Some(fresh.as_str())) }
+        let bearer = api && matches!(forge, Forge::Genuine | Forge::ForeignOrigin | Forge::CrossSiteFetch);
+        fresh = if bearer { app.login(name, pw).await } else { app.web_login(name, pw).await };
+        if bearer { (Some(fresh.as_str()), None) } else { (None, Some(fresh.as_str())) }
     } else {
         (fx.tokens.get(role).map(String::as_str), fx.cookies.get(role).map(String::as_str))
     };
-    if api {
+    // A browser sends the page's anti-forgery token with every form (and, on the login pages, the cookie
+    // the login page set): the matrix records what the roles may do, not what a forged request gets.
+    let mut body = body;
+    let cookie = match cookie {
+        _ if !api && web::csrf::is_pre_session(&path) => {
+            let pre = format!("{}={PRE_SESSION}", web::csrf::PRE_SESSION_COOKIE);
+            Some(cookie.map(|c| format!("{c}; {pre}")).unwrap_or(pre))
+        }
+        c => c.map(str::to_string),
+    };
+    let other_cookie = || fx.cookies.get(if role == "member" { "leader" } else { "member" }).cloned();
+    let token_for = |c: &str| match forge {
+        Forge::OtherSessionsToken => other_cookie().and_then(|o| {
+            let o = if web::csrf::is_pre_session(&path) {
+                format!("{}=another-browser-0123456789abcdef0123", web::csrf::PRE_SESSION_COOKIE)
+            } else {
+                o
+            };
+            csrf_token(&path, &o)
+        }),
+        _ => csrf_token(&path, c),
+    };
+    if api && matches!(forge, Forge::Genuine | Forge::ForeignOrigin | Forge::CrossSiteFetch) {
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
     } else if let Some(c) = cookie {
+        let t = token_for(&c);
+        match (api, forge) {
+            (_, Forge::NoToken) => {}
+            (true, _) => {
+                if let Some(t) = t {
+                    req = req.header(web::csrf::HEADER, t);
+                }
+            }
+            (false, _) => {
+                if let (Some(b), Some(t)) = (body.as_mut(), t) {
+                    *b = if b.is_empty() { format!("csrf={t}") } else { format!("csrf={t}&{b}") };
+                }
+            }
+        }
         req = req.header(header::COOKIE, c);
+    }
+    match forge {
+        Forge::ForeignOrigin => {
+            req = req.header(header::HOST, "dangjian.example.edu.cn").header(header::ORIGIN, "https://evil.example")
+        }
+        Forge::CrossSiteFetch => req = req.header("sec-fetch-site", "cross-site"),
+        _ => {}
     }
     let req = match body {
         Some(b) if api => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b)),
         Some(b) => req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(b)),
         None => req.body(Body::empty()),
     };
-    app.request(req.unwrap()).await.0
+    req.unwrap()
 }
 
 #[tokio::test]

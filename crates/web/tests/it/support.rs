@@ -142,8 +142,34 @@ impl TestApp {
         v
     }
 
-    /// A submitted HTML form with a session cookie; returns status, headers, body.
+    /// A submitted HTML form with a session cookie, as a browser sends it from the page: with the page's
+    /// anti-forgery token (and, on the login pages, the pre-session cookie the login page set); returns
+    /// status, headers, body.
     pub async fn form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut cookie = cookie.map(str::to_string);
+        if web::csrf::is_pre_session(path) && !cookie.as_deref().unwrap_or("").contains("dj_csrf=") {
+            let pre = format!("{}={PRE_SESSION}", web::csrf::PRE_SESSION_COOKIE);
+            cookie = Some(match cookie {
+                Some(c) => format!("{c}; {pre}"),
+                None => pre,
+            });
+        }
+        let token = cookie.as_deref().and_then(|c| csrf_token(path, c));
+        let mut all: Vec<(&str, &str)> = Vec::new();
+        if let Some(t) = &token {
+            all.push(("csrf", t));
+        }
+        all.extend_from_slice(fields);
+        self.form_raw(path, &all, cookie.as_deref()).await
+    }
+
+    /// A form exactly as given: no token added.
+    pub async fn form_raw(
         &self,
         path: &str,
         fields: &[(&str, &str)],
@@ -175,6 +201,22 @@ impl TestApp {
         let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
         set.split(';').next().unwrap().to_string()
     }
+}
+
+/// The pre-session cookie's value the test browser got from the login page.
+pub const PRE_SESSION: &str = "0123456789abcdef0123456789abcdef-test";
+
+/// The anti-forgery token a page would carry for `cookie` ("dj_session=…", possibly with others): bound
+/// to the session, or on the login pages to the pre-session cookie.
+pub fn csrf_token(path: &str, cookie: &str) -> Option<String> {
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(header::COOKIE, cookie.parse().ok()?);
+    let binding = if web::csrf::is_pre_session(path) {
+        web::auth::cookie_of(&headers, web::csrf::PRE_SESSION_COOKIE)
+    } else {
+        web::auth::session_cookie_of(&headers, false)
+    };
+    binding.map(|b| web::csrf::token(&b))
 }
 
 /// Runs `f` once on SQLite and once on PostgreSQL, each on a fresh database.

@@ -232,11 +232,19 @@ async fn behind_tls_the_session_cookie_is_host_prefixed_and_only_that_name_count
         secure_cookies: true,
     };
     let router = web::build_router(state);
+    // The login page hands out the pre-session cookie, __Host- too.
+    let page = router.clone().oneshot(Request::builder().uri("/login").body(Body::empty()).unwrap()).await.unwrap();
+    let pre = page.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    assert!(pre.starts_with("__Host-dj_csrf=") && pre.contains("; Secure") && pre.contains("Path=/;"), "{pre}");
+    assert!(pre.contains("SameSite=Strict") && pre.contains("HttpOnly") && !pre.contains("Domain"), "{pre}");
+    let pre = pre.split(';').next().unwrap().to_string();
+    let csrf = web::csrf::token(pre.split_once('=').unwrap().1);
     let login = Request::builder()
         .method("POST")
         .uri("/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("username=admin&password={}&next=%2F", web::auth::encode(ADMIN_PW))))
+        .header(header::COOKIE, &pre)
+        .body(Body::from(format!("csrf={csrf}&username=admin&password={}&next=%2F", web::auth::encode(ADMIN_PW))))
         .unwrap();
     let resp = router.clone().oneshot(login).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
