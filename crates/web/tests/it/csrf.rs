@@ -20,7 +20,7 @@ async fn snapshot(app: &TestApp, n: &mut u32) -> BTreeMap<String, String> {
     *n += 1;
     let path = app.dir.join(format!("snapshot-{n}.djbackup"));
     ops::backup::backup(&app.platform.db, &security::KeyRing::for_tests(), &path).await.unwrap();
-    let (manifest, _) = ops::backup::verify(&path).unwrap();
+    let (manifest, _) = ops::backup::verify(&path, Some(&security::KeyRing::for_tests())).unwrap();
     std::fs::remove_file(&path).ok();
     manifest.tables.into_iter().filter(|t| t.name != "audit_log").map(|t| (t.name, t.sha256)).collect()
 }
