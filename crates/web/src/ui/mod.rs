@@ -3,6 +3,7 @@
 //! works without JavaScript; htmx, when embedded, only boosts navigation.
 
 mod checkin;
+mod exams;
 mod forms;
 mod home;
 mod learning;
@@ -73,6 +74,12 @@ pub fn routes() -> Router<AppState> {
         .route("/checkin/{id}", get(checkin::checkin_get).post(checkin::checkin_post))
         .route("/learning", get(learning::learning_get))
         .route("/learning/new", get(learning::material_new_get).post(learning::material_new_post))
+        .route("/learning/exams", get(exams::exams_get))
+        .route("/learning/exams/{id}", get(exams::exam_get))
+        .route("/learning/exams/{id}/start", post(exams::exam_start_post))
+        .route("/learning/attempts/{id}", get(exams::attempt_get))
+        .route("/learning/attempts/{id}/submit", post(exams::attempt_submit_post))
+        .route("/learning/attempts/{id}/check", post(exams::attempt_check_post))
         .route("/learning/{id}", get(learning::material_get))
 }
 

@@ -493,3 +493,40 @@ async fn points_are_off_until_staff_switch_them_on_and_the_board_lists_only_who_
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_member_practises_on_the_pages_and_sees_the_explanation_only_after_checking() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let (_, _member) = member(&app, &t, "李红", t.ba, "251").await;
+        let bank = bank_of_four(&app, &t).await;
+        let practice = json!({"bank_id": bank, "title": "党费练习", "mode": "practice", "question_count": 1, "tag": "党费", "difficulty": 1});
+        let practice = app.post_ok("/api/v1/learning/exams", practice, &t.sec_a).await["id"].as_i64().unwrap();
+        let cookie = app.web_login("m251", USER_PW).await;
+        let (st, list) = app.page("/learning/exams", &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(list.contains("党费练习"));
+        let (st, h, _) = app.form(&format!("/learning/exams/{practice}/start"), &[], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let paper_url = h.get("location").unwrap().to_str().unwrap().to_string();
+        let (st, paper) = app.page(&paper_url, &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(!paper.contains("解析："), "no explanation before checking");
+        let single = paper.contains("单选题");
+        // Unanswered: the message stands beside the question, 422.
+        let check = format!("{paper_url}/check");
+        let (st, _, body) = app.form(&check, &[("position", "1")], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("请先作答"));
+        let answer = if single { "A" } else { "B" };
+        let (st, _, _) = app.form(&check, &[("position", "1"), ("q1", answer)], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let (_, after) = app.page(&paper_url, &cookie).await;
+        assert!(after.contains("回答正确") && after.contains("解析："), "{after}");
+        let (st, _, done) = app.form(&format!("{paper_url}/submit"), &[], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(done.contains("练习完成") && done.contains("100"));
+        app
+    })
+    .await;
+}
