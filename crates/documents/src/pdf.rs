@@ -126,6 +126,9 @@ fn simplified_chinese_index(bytes: &[u8]) -> Option<u32> {
     }
 }
 
+/// Fonts read once per process: the configured directory (`None`: the standard ones) and what it held.
+type Loaded = (Option<PathBuf>, Arc<Fonts>);
+
 /// The fonts a document is set in: `body` for running text and values, `bold` for titles and labels.
 pub struct Fonts {
     body: Face,
@@ -142,7 +145,7 @@ impl Fonts {
     /// The Noto CJK fonts in `dir`, or in the first of [`FONT_DIRS`] that has them when `dir` is `None`.
     /// Files are read once per process and directory (about 20 MB each) and shared afterwards.
     pub fn load(dir: Option<&Path>) -> Result<Arc<Fonts>, DocumentError> {
-        static LOADED: OnceLock<Mutex<Vec<(Option<PathBuf>, Arc<Fonts>)>>> = OnceLock::new();
+        static LOADED: OnceLock<Mutex<Vec<Loaded>>> = OnceLock::new();
         let key = dir.map(Path::to_path_buf);
         let cache = LOADED.get_or_init(|| Mutex::new(Vec::new()));
         if let Ok(c) = cache.lock()

@@ -1,6 +1,8 @@
 //! PDF rendering with the system's Noto CJK fonts (Debian: fonts-noto-cjk; .ci/run installs it, and
 //! poppler-utils for `pdftotext`, which reads the text back as any PDF reader would).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use documents::pdf::{Block, Document, Fonts, Options, Qr, render, render_with};
 
 fn letter(name: &str) -> Document {
