@@ -37,6 +37,12 @@ pub enum Capability {
     /// Set the learning points of the subtree (which actions earn points, how many, the daily cap). Points
     /// are off until set, and never an assessment input (domain.md FORM).
     PointsConfig,
+    /// See transfers of the organizational relationship (组织关系转接) that leave or reach the subtree, and the
+    /// 党籍 status of its members with their clocks and flags. A member reads her own through the person checks.
+    TransferRead,
+    /// Initiate, accept, return and cancel transfers, issue and reissue introduction letters, record receipts
+    /// and incoming letters; record status changes, contacts and graduates' retention.
+    TransferWrite,
 }
 
 /// How far a role reaches for a capability.
@@ -65,6 +71,8 @@ pub fn reach(role: Role, cap: Capability) -> Reach {
         (OrgStaff | BranchSecretary, LearningRead | LearningWrite) => Subtree,
         (Leader, LearningRead) => Subtree,
         (OrgStaff, PointsConfig) => Subtree,
+        (OrgStaff | BranchSecretary, TransferRead | TransferWrite) => Subtree,
+        (Leader, TransferRead) => Subtree,
         // A member reaches only her own record, which the person checks handle through `person_id`.
         _ => Nowhere,
     }
@@ -249,6 +257,20 @@ mod tests {
         assert!(actor(&[(Role::OrgStaff, Some("/1/2/"))]).can(Capability::LearningWrite, "/1/2/4/"));
         for role in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::Member] {
             assert!(!actor(&[(role, None)]).can_somewhere(Capability::LearningRead));
+        }
+    }
+
+    #[test]
+    fn transfers_are_handled_by_secretaries_and_staff_and_read_by_leaders() {
+        let sec = actor(&[(Role::BranchSecretary, Some("/1/2/4/"))]);
+        assert!(sec.can(Capability::TransferWrite, "/1/2/4/"));
+        assert!(!sec.can(Capability::TransferRead, "/1/2/5/"));
+        let leader = actor(&[(Role::Leader, Some("/1/"))]);
+        assert!(leader.can(Capability::TransferRead, "/1/2/4/"));
+        assert!(!leader.can_somewhere(Capability::TransferWrite));
+        assert!(actor(&[(Role::OrgStaff, Some("/1/2/"))]).can(Capability::TransferWrite, "/1/2/4/"));
+        for role in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::Member] {
+            assert!(!actor(&[(role, None)]).can_somewhere(Capability::TransferRead));
         }
     }
 

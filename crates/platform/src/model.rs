@@ -93,6 +93,9 @@ code_list! {
         Suspended = "suspended", "停止党籍";
         Deceased = "deceased", "死亡";
         Left = "left", "出党";
+        /// The relationship moved to an organization outside the university and its receipt came back
+        /// (crates/affairs, transfers): the record stays for its history.
+        TransferredOut = "transferred_out", "已转出";
     }
 }
 

@@ -1141,27 +1141,49 @@ impl Platform {
 
     /// Creates a person; returns the masked record and any warnings (doubtful but accepted items).
     pub async fn create_person(&self, ctx: &Ctx, actor: &Actor, input: &PersonInput) -> Result<(Person, Vec<String>)> {
+        let prepared = self.prepare_person(ctx, actor, input).await?;
+        let mut tx = self.db.begin().await?;
+        let id = self.insert_prepared(&mut tx, ctx, actor, &prepared).await?;
+        tx.commit().await?;
+        self.people_changed().await;
+        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
+        Ok((Person::from_row(row, prepared.org.name), prepared.valid.warnings))
+    }
+
+    /// The checks of [`Platform::create_person`] (capability, every field, the organization), and the sealed
+    /// items, before any transaction: what an application needs to place a new person inside its own
+    /// transaction ([`Platform::insert_prepared`]; an incoming transfer records the person and its letter at
+    /// once).
+    pub async fn prepare_person(&self, ctx: &Ctx, actor: &Actor, input: &PersonInput) -> Result<PreparedPerson> {
         if !actor.can_somewhere(Capability::PersonWrite) {
             return Err(self.refuse(ctx, actor, "person.create", "person:new").await?);
         }
-        let v = rules::validate_person(input, kernel::dates::today()).map_err(Error::Invalid)?;
-        let org = self.target_org(actor, v.org_id).await?;
-        let sealed = self.seal(&v)?;
-        let t = now();
-        let mut tx = self.db.begin().await?;
-        let id = match store::insert_person(&mut tx, &person_write(&v, &org, &sealed, t)).await {
+        let valid = rules::validate_person(input, kernel::dates::today()).map_err(Error::Invalid)?;
+        let org = self.target_org(actor, valid.org_id).await?;
+        let sealed = self.seal(&valid)?;
+        Ok(PreparedPerson { valid, org, sealed })
+    }
+
+    /// Inserts a prepared person in the caller's transaction with her head counts and the `person.create`
+    /// audit entry; returns her id. The caller commits and then calls [`Platform::people_changed`].
+    pub async fn insert_prepared(
+        &self,
+        tx: &mut kernel::DbTx,
+        ctx: &Ctx,
+        actor: &Actor,
+        p: &PreparedPerson,
+    ) -> Result<i64> {
+        let (v, org) = (&p.valid, &p.org);
+        let id = match store::insert_person(tx, &person_write(v, org, &p.sealed, now())).await {
             Err(DbError::Conflict { .. }) => {
                 return Err(Error::field("id_number", "该公民身份号码已登记，请勿重复录入"));
             }
             other => other?,
         };
-        store::add_counts(&mut tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
+        store::add_counts(tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
         let detail = format!("org:{} stage:{} category:{}", org.id, v.stage.code(), v.category.code());
-        audit::append(&mut tx, event(Some(actor), ctx, "person.create", format!("person:{id}"), "ok", detail)).await?;
-        tx.commit().await?;
-        self.people_changed().await;
-        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
-        Ok((Person::from_row(row, org.name), v.warnings))
+        audit::append(tx, event(Some(actor), ctx, "person.create", format!("person:{id}"), "ok", detail)).await?;
+        Ok(id)
     }
 
     fn may_read_person(actor: &Actor, id: i64, org_path: &str) -> bool {
@@ -1204,6 +1226,13 @@ impl Platform {
         let current_id = self.cipher.decrypt(COL_ID_NUMBER, &id_enc)?;
         let merged = merge(&current, &current_id, patch);
         let v = rules::validate_person(&merged, kernel::dates::today()).map_err(Error::Invalid)?;
+        // A status change needs its reason and date and is kept in the history (crates/affairs, 党籍状态).
+        if v.status != current.status {
+            return Err(Error::field(
+                "status",
+                "党籍状态的变更请在该党员的“党籍状态”中办理（须写明原因和日期，并留存记录）",
+            ));
+        }
         let org = if v.org_id == current.org_id {
             store::get_org_tx(&mut tx, v.org_id).await?.map(Org::from_row).ok_or(Error::NotFound)?
         } else {
@@ -1365,6 +1394,14 @@ impl Platform {
         }
         Ok(store::count_total(&self.db, &ids, stage, category).await?)
     }
+}
+
+/// A new person checked and sealed, not yet stored ([`Platform::prepare_person`]).
+pub struct PreparedPerson {
+    pub valid: ValidPerson,
+    /// The organization she is placed in (the caller may write there).
+    pub org: Org,
+    sealed: Sealed,
 }
 
 pub(crate) struct Sealed {

@@ -218,6 +218,45 @@ pub async fn update_person(tx: &mut DbTx, id: i64, version: i64, p: &PersonWrite
     Ok(n == 1)
 }
 
+/// Moves a person to another organization if she is still in `from_org_id` (a transfer accepted: the
+/// caller moves the head counts in the same transaction); returns whether she was.
+pub async fn move_person(
+    tx: &mut DbTx,
+    id: i64,
+    from_org_id: i64,
+    to_org_id: i64,
+    to_org_path: &str,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE people SET org_id = $1, org_path = $2, version = version + 1, updated_at = $3 \
+        WHERE id = $4 AND org_id = $5";
+    let n = on_tx!(tx, c => sqlx::query(SQL).bind(to_org_id).bind(to_org_path).bind(now).bind(id).bind(from_org_id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Sets a person's status (党籍/组织关系 status) if it is still `from`; returns whether it was.
+pub async fn set_person_status(
+    tx: &mut DbTx,
+    id: i64,
+    from: &str,
+    to: &str,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str =
+        "UPDATE people SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND status = $4";
+    let n = on_tx!(tx, c => sqlx::query(SQL).bind(to).bind(now).bind(id).bind(from)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// A person's row inside a transaction.
+pub async fn get_person_tx(tx: &mut DbTx, id: i64) -> Result<Option<PersonRow>, DbError> {
+    const SQL: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
+        applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version FROM people WHERE id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?)
+}
+
 pub async fn get_person(db: &Db, id: i64) -> Result<Option<PersonRow>, DbError> {
     const SQL: &str = "SELECT id, org_id, org_path, name, gender, ethnicity, birth_date, native_place, education, category, person_no, stage, status, party_post, job_title, \
         applied_on, activist_on, candidate_on, admitted_on, converted_on, id_number_masked, phone_masked, version FROM people WHERE id = $1";

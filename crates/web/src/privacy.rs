@@ -6,7 +6,12 @@ use platform::privacy::PersonData;
 
 /// Every application's provider, in the order their sections appear in the copy.
 pub fn providers() -> Vec<&'static dyn PersonData> {
-    vec![&life::privacy::Attendance, &learning::privacy::Progress, &learning::privacy::Activity]
+    vec![
+        &life::privacy::Attendance,
+        &learning::privacy::Progress,
+        &learning::privacy::Activity,
+        &affairs::privacy::TransferRecords,
+    ]
 }
 
 /// Tables about a person or an account that the copy leaves out on purpose, and why.

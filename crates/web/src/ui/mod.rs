@@ -15,6 +15,7 @@ mod register;
 mod session;
 mod status;
 mod system;
+mod transfers;
 
 use askama::Template;
 use axum::Router;
@@ -81,6 +82,22 @@ pub fn routes() -> Router<AppState> {
         .route("/learning/attempts/{id}/submit", post(exams::attempt_submit_post))
         .route("/learning/attempts/{id}/check", post(exams::attempt_check_post))
         .route("/learning/{id}", get(learning::material_get))
+        .route("/transfers", get(transfers::transfers_get))
+        .route("/transfers/new", get(transfers::new_get).post(transfers::new_post))
+        .route("/transfers/incoming", get(transfers::incoming_get).post(transfers::incoming_post))
+        .route("/transfers/{id}", get(transfers::transfer_get))
+        .route("/transfers/{id}/accept", post(transfers::accept_post))
+        .route("/transfers/{id}/return", post(transfers::return_post))
+        .route("/transfers/{id}/cancel", post(transfers::cancel_post))
+        .route("/transfers/{id}/receipt", post(transfers::receipt_post))
+        .route("/transfers/{id}/reissue", post(transfers::reissue_post))
+        .route("/transfers/{id}/letter", get(transfers::letter_get))
+        .route("/people/{id}/status", get(transfers::card_get).post(transfers::status_post))
+        .route("/people/{id}/contacts", post(transfers::contact_post))
+        .route("/people/{id}/retention", post(transfers::retain_post))
+        .route("/people/{id}/retention/end", post(transfers::retain_end_post))
+        .route("/status-board", get(transfers::board_get))
+        .route("/verify/letters/{code}", get(transfers::verify_get))
 }
 
 /// One entry of the left navigation.
@@ -124,6 +141,8 @@ pub const ICON_CALENDAR: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8 14h2M14 14
 pub const ICON_CHECK: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8.5 15.5l2.5 2.5 5-5";
 pub const ICON_PULSE: &str = "M3 12h4l3-7 4 14 3-7h4";
 pub const ICON_BOOK: &str = "M4 19V5a2 2 0 0 1 2-2h14v15H6a2 2 0 0 0-2 2 2 2 0 0 0 2 2h14M8 7h8M8 11h6";
+pub const ICON_SWAP: &str = "M4 8h13l-4-4M20 16H7l4 4";
+pub const ICON_FLAG: &str = "M5 21V4M5 4h11l-2 4 2 4H5";
 pub const ICON_USER: &str = "M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm-8 9c0-4.5 3.5-7 8-7s8 2.5 8 7";
 
 /// The phone tab bar's destinations, in this order; the account's other pages are linked from 我的档案.
@@ -146,6 +165,19 @@ impl Chrome {
             platform_items.push(NavItem { key: "people", href: "/people".into(), label: "党员", icon: ICON_PEOPLE });
         }
         let mut nav = vec![NavGroup { title: "平台", items: platform_items }];
+        if actor.can_somewhere(Capability::TransferRead) {
+            nav.push(NavGroup {
+                title: "党务管理",
+                items: vec![
+                    NavItem {
+                        key: "transfers", href: "/transfers".into(), label: "组织关系转接", icon: ICON_SWAP
+                    },
+                    NavItem {
+                        key: "status", href: "/status-board".into(), label: "党籍状态提醒", icon: ICON_FLAG
+                    },
+                ],
+            });
+        }
         let life_items = if actor.can_somewhere(Capability::MeetingRead) {
             vec![
                 NavItem { key: "life", href: "/life".into(), label: "三会一课", icon: ICON_CALENDAR },

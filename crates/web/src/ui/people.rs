@@ -247,7 +247,7 @@ pub async fn my_data_get(State(s): State<AppState>, c: Caller) -> Response {
 }
 
 /// The form's fields, filled from submitted values (`f`).
-async fn person_fields(
+pub(crate) async fn person_fields(
     s: &AppState,
     c: &Caller,
     f: &HashMap<String, String>,
@@ -317,7 +317,7 @@ async fn person_fields(
     ])
 }
 
-fn input_of(f: &HashMap<String, String>, editing: bool) -> PersonInput {
+pub(crate) fn input_of(f: &HashMap<String, String>, editing: bool) -> PersonInput {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string());
     // On edit, an empty sensitive field means "keep"; elsewhere an empty field clears the item.
     let sensitive = |k: &str| get(k).filter(|v| !(editing && v.is_empty()));

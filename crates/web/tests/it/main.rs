@@ -18,4 +18,5 @@ mod reveal;
 mod rules;
 mod schema;
 mod support;
+mod transfers;
 mod ui;

@@ -90,6 +90,14 @@ pub(crate) struct Fixture {
     /// Question banks, questions, exams, attempts and classes of branch A (own) and branch B (other); the
     /// attempts are the members' own: an exam attempt (read, submit) and a practice attempt (check, save).
     learning: BTreeMap<&'static str, (i64, i64)>,
+    /// Pending transfers: within college A (branch A → A2) and within college B (B → B2); and letters out of
+    /// the university from A and from B (receipt, reissue and letter routes).
+    transfer_own: i64,
+    transfer_other: i64,
+    out_own: i64,
+    out_other: i64,
+    /// The verification code of the letter out of A.
+    letter_code: String,
     tokens: BTreeMap<&'static str, String>,
     cookies: BTreeMap<&'static str, String>,
 }
@@ -163,6 +171,32 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     for (i, key) in ["bank", "question", "exam", "attempt", "practice_attempt", "class"].into_iter().enumerate() {
         learning.insert(key, (per_branch[0][i], per_branch[1][i]));
     }
+    let branch =
+        |name: &str, parent: i64| json!({"name": name, "kind": "branch", "parent_id": parent, "category": "student"});
+    let a2 =
+        app.post_ok("/api/v1/orgs", branch("艺术设计学院学生第二党支部", t.ca), &t.admin).await["id"].as_i64().unwrap();
+    let b2 = app.post_ok("/api/v1/orgs", branch("信息学院学生党支部", t.cb), &t.admin).await["id"].as_i64().unwrap();
+    let mut movers = Vec::new();
+    for (i, (name, org)) in [("张伟", t.ba), ("刘洋", t.bb), ("陈静", t.ba), ("杨帆", t.bb)].into_iter().enumerate()
+    {
+        let idn = id_number("19970303", &format!("{}", 700 + i));
+        movers.push(
+            app.post_ok("/api/v1/people", person(name, org, &idn, "1997-03-03"), &t.staff).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let internal =
+        |p: i64, to: i64| json!({"kind": "internal", "person_id": p, "to_org_id": to, "reason": "调整党支部"});
+    let out = |p: i64| json!({"kind": "out", "person_id": p, "external_org": "中共杭州市西湖区委员会组织部", "reason": "毕业后到杭州市工作"});
+    let transfer_own =
+        app.post_ok("/api/v1/transfers", internal(movers[0], a2), &t.staff).await["id"].as_i64().unwrap();
+    let transfer_other =
+        app.post_ok("/api/v1/transfers", internal(movers[1], b2), &t.staff).await["id"].as_i64().unwrap();
+    let out_own = app.post_ok("/api/v1/transfers", out(movers[2]), &t.staff).await["id"].as_i64().unwrap();
+    let out_other = app.post_ok("/api/v1/transfers", out(movers[3]), &t.staff).await["id"].as_i64().unwrap();
+    let letter = affairs::store::transfer::letters_of(&app.platform.db, &[out_own]).await.unwrap().remove(0);
+    let letter_code = affairs::Transfers::new(&app.platform).verification_code(&letter);
     let accounts = [
         ("member", "member_a", USER_PW),
         ("branch_secretary", "sec_a", USER_PW),
@@ -191,6 +225,11 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         material_own,
         material_other,
         learning,
+        transfer_own,
+        transfer_other,
+        out_own,
+        out_other,
+        letter_code,
         tokens,
         cookies,
     }
@@ -203,6 +242,18 @@ fn pick(fx: &Fixture, key: &str, own: bool) -> i64 {
 
 fn material(fx: &Fixture, own: bool) -> i64 {
     if own { fx.material_own } else { fx.material_other }
+}
+
+/// The transfer a route acts on: a letter out of the university for the receipt, reissue and letter routes,
+/// an internal one otherwise.
+fn transfer(fx: &Fixture, route: &str, own: bool) -> i64 {
+    let letter = route.ends_with("/receipt") || route.ends_with("/reissue") || route.ends_with("/letter");
+    match (letter, own) {
+        (true, true) => fx.out_own,
+        (true, false) => fx.out_other,
+        (false, true) => fx.transfer_own,
+        (false, false) => fx.transfer_other,
+    }
 }
 
 fn form_body(fields: &[(&str, String)]) -> String {
@@ -278,6 +329,8 @@ pub(crate) async fn request(
             ),
         )
         .replace("/learning/{id}", &format!("/learning/{}", material(fx, own)))
+        .replace("/transfers/{id}", &format!("/transfers/{}", transfer(fx, route, own)))
+        .replace("{code}", if own { fx.letter_code.as_str() } else { "1-forged" })
         .replace("{file}", "app.css");
     let api = path.starts_with("/api/");
     let idn = id_number("20000101", &format!("{:03}", n % 1000));
@@ -338,6 +391,21 @@ pub(crate) async fn request(
             ("kind", "article".into()),
             ("body", "按时交纳党费。".into()),
         ])),
+        // Transfers: a date in the future, so a role allowed to act reaches the check (422) and changes nothing.
+        "POST /api/v1/transfers/{id}/accept"
+        | "POST /api/v1/transfers/{id}/cancel"
+        | "POST /api/v1/transfers/{id}/reissue" => {
+            Some(json!({"on": "2999-01-01", "issued_on": "2999-01-01"}).to_string())
+        }
+        "POST /api/v1/transfers/{id}/receipt" => Some(json!({"received_on": "2999-01-01"}).to_string()),
+        "POST /transfers/{id}/accept"
+        | "POST /transfers/{id}/cancel"
+        | "POST /transfers/{id}/receipt"
+        | "POST /transfers/{id}/reissue" => Some(form_body(&[("on", "2999-01-01".into())])),
+        "GET /transfers/new" => {
+            path = format!("/transfers/new?person_id={person_id}");
+            None
+        }
         "POST /api/v1/auth/login" => Some(json!({"username": "nobody", "password": "Wrong-Pass-1"}).to_string()),
         "POST /api/v1/auth/second-factor" | "POST /api/v1/auth/mfa/confirm" => {
             Some(json!({"challenge": "0".repeat(64), "otp": "123456"}).to_string())
