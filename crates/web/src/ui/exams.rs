@@ -39,7 +39,7 @@ pub async fn exams_get(State(s): State<AppState>, c: Caller) -> Response {
         Ok(l) => render(
             StatusCode::OK,
             &ExamsPage {
-                chrome: Chrome::new(&s, &c.actor, "learning", &c.ctx.request_id),
+                chrome: Chrome::new(&s, &c, "learning"),
                 exams: l.items,
                 can_publish: Learning::may_publish(&c.actor),
             },
@@ -75,10 +75,7 @@ pub async fn exam_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>)
         ),
     };
     let open = e.my_attempts.iter().any(|a| a.submitted_at.is_none());
-    render(
-        StatusCode::OK,
-        &ExamPage { chrome: Chrome::new(&s, &c.actor, "learning", &c.ctx.request_id), e, open, window, results },
-    )
+    render(StatusCode::OK, &ExamPage { chrome: Chrome::new(&s, &c, "learning"), e, open, window, results })
 }
 
 /// Starts (or resumes) an attempt and opens its paper.
@@ -178,7 +175,7 @@ fn attempt_page(
         None => (None, "ok"),
     };
     AttemptPage {
-        chrome: Chrome::new(s, &c.actor, "learning", &c.ctx.request_id),
+        chrome: Chrome::new(s, c, "learning"),
         practice,
         deadline: if a.submitted { None } else { a.deadline_at.map(local_text) },
         minutes_left: a.remaining_seconds.map_or(0, |s| (s + 59) / 60),
