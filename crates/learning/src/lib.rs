@@ -12,6 +12,7 @@
 //! (`Capability::LearningRead` / `LearningWrite`).
 
 pub mod classes;
+pub mod demo;
 pub mod exams;
 pub mod model;
 pub mod points;

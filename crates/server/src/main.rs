@@ -319,13 +319,16 @@ async fn demo_cmd(s: Settings, scale: &str, seed: u64) -> anyhow::Result<()> {
             life::demo::generate(&platform, seed, kernel::dates::today()).await.map_err(platform::Error::from)?;
         let transfers =
             affairs::demo::generate(&platform, kernel::dates::today()).await.map_err(platform::Error::from)?;
+        // The learning materials, a question bank, a practice and an exam.
+        let materials = learning::demo::generate(&platform).await.map_err(platform::Error::from)?;
         println!(
-            "演示数据已生成：{} 个党组织，{} 人，{} 次组织生活会议，{} 件组织关系转接，{} 条党籍状态记录，用时 {:.1} 秒。",
+            "演示数据已生成：{} 个党组织，{} 人，{} 次组织生活会议，{} 件组织关系转接，{} 条党籍状态记录，{} 份学习材料（含题库、练习与考试），用时 {:.1} 秒。",
             report.orgs,
             report.people,
             meetings,
             transfers.transfers,
             transfers.statuses,
+            materials,
             started.elapsed().as_secs_f64()
         );
     }
