@@ -54,8 +54,16 @@ pub async fn generate(p: &Platform, today: Date) -> Result<Report> {
     let (Some(a), Some(b)) = (sec.or(branches.first().map(|o| o.id)), sec2.or(branches.get(1).map(|o| o.id))) else {
         return Ok(report);
     };
-    let mut from_a = store::demo_members(db, a, 40).await?.into_iter();
-    let mut from_b = store::demo_members(db, b, 40).await?.into_iter();
+    // Each side starts with its own branch's members and, a demo branch being small, borrows from the other
+    // branches (never from the other side's branch).
+    let mut pool_a = store::demo_members(db, a, 40).await?;
+    let mut pool_b = store::demo_members(db, b, 40).await?;
+    for (i, o) in branches.iter().filter(|o| o.id != a && o.id != b).enumerate() {
+        let more = store::demo_members(db, o.id, 10).await?;
+        if i % 2 == 0 { pool_a.extend(more) } else { pool_b.extend(more) }
+    }
+    let mut from_a = pool_a.into_iter();
+    let mut from_b = pool_b.into_iter();
     let t = Transfers::new(p);
     let s = MemberStatus::new(p);
     let internal = |pid: i64, to: i64, reason: &str, ago: i64| TransferInput {
