@@ -7,6 +7,7 @@ use std::pin::Pin;
 
 use kernel::{Db, DbError};
 use platform::privacy::PersonData;
+use serde_json::json;
 
 pub struct TransferRecords;
 
@@ -23,5 +24,35 @@ impl PersonData for TransferRecords {
         Box::pin(
             async move { Ok(("relationship_and_status", crate::store::transfer::person_export(db, person_id).await?)) },
         )
+    }
+}
+
+/// The development pipeline's part: the steps of her development as recorded, her next due step, and the steps
+/// of others she was named responsible for (without their names).
+pub struct Development;
+
+impl PersonData for Development {
+    fn tables(&self) -> &'static [&'static str] {
+        &["development_steps", "development_step_people", "development_due"]
+    }
+
+    fn export<'a>(
+        &'a self,
+        db: &'a Db,
+        person_id: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<(&'static str, serde_json::Value), DbError>> + Send + 'a>> {
+        use crate::store::development as store;
+        Box::pin(async move {
+            let steps = store::steps_for_copy(db, person_id).await?;
+            let responsible: Vec<serde_json::Value> = store::responsibilities_for_copy(db, person_id)
+                .await?
+                .into_iter()
+                .map(|(role, step, done_on)| json!({"role": role, "step": step, "done_on": done_on}))
+                .collect();
+            let next = store::due_for_copy(db, person_id)
+                .await?
+                .map(|(step, due_on, note)| json!({"step": step, "due_on": due_on, "note": note}));
+            Ok(("development", json!({"steps": steps, "next_step": next, "responsible_for": responsible})))
+        })
     }
 }

@@ -1,4 +1,6 @@
 //! The only SQL of 党务管理, one file per part: [`transfer`] (transfers, letters, status changes, contacts,
-//! graduates' retention).
+//! graduates' retention), [`development`] (the development pipeline's steps, the people responsible, the
+//! to-do list, the rule-version setting: migration 0011).
 
+pub mod development;
 pub mod transfer;

@@ -2,8 +2,9 @@
 //! anywhere else never recompiles them. Today: QR codes as SVG, for the authenticator enrolment and,
 //! later, meeting sign-in; spreadsheets ([`sheet`]: xlsx and CSV in and out) for the register import
 //! and export; PDF ([`pdf`]: letters, certificates, a member's copy of her data) set in the system's Noto CJK
-//! fonts.
+//! fonts; the declarations of a ZIP container ([`archive`]) for the upload checks (AT-21).
 
+pub mod archive;
 pub mod pdf;
 pub mod sheet;
 
@@ -21,6 +22,9 @@ pub enum DocumentError {
     /// krilla could not write the PDF.
     #[error("PDF: {0}")]
     Pdf(String),
+    /// A ZIP container that cannot be read or holds too much; the text is Chinese.
+    #[error("{0}")]
+    Archive(String),
 }
 
 pub mod qr {

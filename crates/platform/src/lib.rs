@@ -4,10 +4,12 @@
 //! Rooms: [`rules`] (validation with citations, pure), [`model`] (types), [`access`] (the permission
 //! matrix), [`store`] (the only SQL), [`service`] (one function per action: authorise → validate →
 //! transaction → store → audit → commit), [`roster`] (the register's spreadsheet columns, for import and
-//! export), [`demo`] (the demo university).
+//! export), [`files`] (the attachment store and the upload checks of AT-21), [`demo`] (the demo
+//! university).
 
 pub mod access;
 pub mod demo;
+pub mod files;
 pub mod model;
 pub mod privacy;
 pub mod roster;

@@ -33,6 +33,42 @@ pub const PURPOSES: &[(&str, &str)] = &[
         "入党申请、积极分子、发展对象、预备党员、转正各阶段日期",
         "发展党员工作各环节的时限审核（《中国共产党发展党员工作细则》）",
     ),
+    (
+        "发展党员各环节的记录、培养联系人与入党介绍人、表决结果",
+        "按《中国共产党发展党员工作细则》办理和审核发展党员工作，形成入党材料",
+    ),
+    (
+        "上传的附件（入党申请书、思想汇报、政审材料等）",
+        "作为相应环节的书面材料存档；按环节的查看权限提供，每次下载记入审计日志",
+    ),
     ("账号、登录记录", "身份鉴别与安全审计（网络安全等级保护三级要求）"),
     ("会议出勤与请假", "组织生活记录（三会一课、主题党日等）"),
 ];
+
+/// The attachment store's part of the copy: the files about her (name, type, size, SHA-256, when, to what
+/// record) — not their bytes, which she downloads from the record they belong to.
+pub struct Attachments;
+
+impl PersonData for Attachments {
+    fn tables(&self) -> &'static [&'static str] {
+        &["attachments"]
+    }
+
+    fn export<'a>(
+        &'a self,
+        db: &'a Db,
+        person_id: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<(&'static str, serde_json::Value), DbError>> + Send + 'a>> {
+        Box::pin(async move {
+            let rows: Vec<serde_json::Value> = crate::store::attachments_about(db, person_id)
+                .await?
+                .into_iter()
+                .map(|a| {
+                    serde_json::json!({"record": format!("{}:{}", a.owner_kind, a.owner_id), "name": a.name,
+                        "type": a.type_label(), "size": a.size, "sha256": a.sha256, "created_at": a.created_at})
+                })
+                .collect();
+            Ok(("attachments", serde_json::Value::Array(rows)))
+        })
+    }
+}

@@ -20,6 +20,7 @@ use crate::model::*;
 use crate::rules::{self, FieldErrors, IdNumber, PersonInput, ValidPerson};
 use crate::store::{self, PeopleFilter};
 
+mod attachments;
 mod import;
 mod mfa;
 mod my_data;

@@ -675,3 +675,92 @@ pub async fn person_id_number_enc(db: &Db, id: i64) -> Result<Option<Vec<u8>>, D
     const SQL: &str = "SELECT id_number_enc FROM people WHERE id = $1";
     Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(id).fetch_optional(p).await)?)
 }
+
+// ---------------------------------------------------------------- attachments (files.rs)
+
+/// An attachment as stored, checked before (files::check).
+pub struct NewAttachment<'a> {
+    pub owner_kind: &'a str,
+    pub owner_id: i64,
+    pub org_path: &'a str,
+    pub person_id: Option<i64>,
+    pub name: &'a str,
+    pub file_type: &'a str,
+    pub content_type: &'a str,
+    pub size: i64,
+    pub sha256: &'a [u8],
+    pub uploaded_by: Option<i64>,
+    pub now: OffsetDateTime,
+    pub content: &'a [u8],
+}
+
+pub async fn insert_attachment(tx: &mut DbTx, a: &NewAttachment<'_>) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO attachments (owner_kind, owner_id, org_path, person_id, name, file_type, content_type, size, sha256, \
+        uploaded_by, created_at, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
+        .bind(a.owner_kind).bind(a.owner_id).bind(a.org_path).bind(a.person_id).bind(a.name).bind(a.file_type)
+        .bind(a.content_type).bind(a.size).bind(a.sha256).bind(a.uploaded_by).bind(a.now).bind(a.content)
+        .fetch_one(c).await)?)
+}
+
+/// How many attachments an owner holds (inside the writing transaction, for the per-owner limit).
+pub async fn count_attachments(tx: &mut DbTx, owner_kind: &str, owner_id: i64) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM attachments WHERE owner_kind = $1 AND owner_id = $2";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL).bind(owner_kind).bind(owner_id).fetch_one(c).await)?)
+}
+
+/// The attachments of several owners of one kind, in one query (a person's timeline lists every step's
+/// files without a query per step), by owner then upload order. Never reads the content.
+pub async fn attachments_of(
+    db: &Db,
+    owner_kind: &str,
+    owner_ids: &[i64],
+) -> Result<Vec<crate::files::AttachmentMeta>, DbError> {
+    if owner_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQLITE: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at FROM attachments \
+        WHERE owner_kind = $1 AND owner_id IN (SELECT value FROM json_each($2)) ORDER BY owner_id, id";
+    const PG: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at FROM attachments \
+        WHERE owner_kind = $1 AND owner_id = ANY($2) ORDER BY owner_id, id";
+    let rows: Vec<crate::files::AttachmentMeta> = match db {
+        Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(owner_kind).bind(json_ids(owner_ids)).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(owner_kind).bind(owner_ids).fetch_all(p).await?,
+    };
+    Ok(rows.into_iter().map(crate::files::AttachmentMeta::finish).collect())
+}
+
+/// One attachment with its bytes, only if it belongs to this owner.
+pub async fn attachment_with_content(
+    db: &Db,
+    owner_kind: &str,
+    owner_id: i64,
+    id: i64,
+) -> Result<Option<(crate::files::AttachmentMeta, Vec<u8>)>, DbError> {
+    const META: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at FROM attachments \
+        WHERE id = $1 AND owner_kind = $2 AND owner_id = $3";
+    const CONTENT: &str = "SELECT content FROM attachments WHERE id = $1";
+    let meta: Option<crate::files::AttachmentMeta> =
+        on_db!(db, p => sqlx::query_as(META).bind(id).bind(owner_kind).bind(owner_id).fetch_optional(p).await)?;
+    let Some(meta) = meta else {
+        return Ok(None);
+    };
+    let content: Vec<u8> = on_db!(db, p => sqlx::query_scalar(CONTENT).bind(id).fetch_one(p).await)?;
+    Ok(Some((meta.finish(), content)))
+}
+
+/// Removes one attachment of this owner; false when there was none.
+pub async fn delete_attachment(tx: &mut DbTx, owner_kind: &str, owner_id: i64, id: i64) -> Result<bool, DbError> {
+    const SQL: &str = "DELETE FROM attachments WHERE id = $1 AND owner_kind = $2 AND owner_id = $3";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(owner_kind).bind(owner_id).execute(c).await
+        .map(|r| r.rows_affected() == 1))?)
+}
+
+/// The attachments about a person (her copy of her data): what they are, never their bytes.
+pub async fn attachments_about(db: &Db, person_id: i64) -> Result<Vec<crate::files::AttachmentMeta>, DbError> {
+    const SQL: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at FROM attachments \
+        WHERE person_id = $1 ORDER BY id";
+    let rows: Vec<crate::files::AttachmentMeta> =
+        on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_all(p).await)?;
+    Ok(rows.into_iter().map(crate::files::AttachmentMeta::finish).collect())
+}

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod csrf;
 pub mod error;
+pub mod files;
 pub mod privacy;
 pub mod proxy;
 pub mod readonly;

@@ -7,6 +7,8 @@ use platform::privacy::PersonData;
 /// Every application's provider, in the order their sections appear in the copy.
 pub fn providers() -> Vec<&'static dyn PersonData> {
     vec![
+        &platform::privacy::Attachments,
+        &affairs::privacy::Development,
         &life::privacy::Attendance,
         &learning::privacy::Progress,
         &learning::privacy::Activity,

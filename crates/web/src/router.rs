@@ -1,6 +1,6 @@
 //! The router: health, metrics, the API with its OpenAPI document, the UI and the assets, wrapped in
-//! the layers every request passes (request id, panic catch, body limit, security headers, cross-site and
-//! anti-forgery checks, maintenance mode, metrics).
+//! the layers every request passes (request id, panic catch, body limit — raised on the upload routes only —,
+//! security headers, cross-site and anti-forgery checks, maintenance mode, metrics).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +13,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -61,7 +60,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(ui::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(SetResponseHeaderLayer::overriding(
+        // A handler may set a stricter policy of its own (file downloads: `default-src 'none'; sandbox`).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"),
         ))
@@ -74,7 +74,8 @@ pub fn build_router(state: AppState) -> Router {
             header::STRICT_TRANSPORT_SECURITY,
             hsts.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
         ))
-        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        // 2 MiB, raised only on the upload routes (crate::files::UPLOAD_ROUTES, security.md AT-21).
+        .layer(middleware::from_fn(crate::files::limit_body))
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, ids))

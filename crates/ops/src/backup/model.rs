@@ -25,7 +25,12 @@ pub const FORMAT_VERSION: u32 = 1;
 /// schedules and the maintenance switch (migration 0007). A restored platform starts with an empty queue
 /// (the schedules are written again from the settings at start) and out of maintenance, whatever the
 /// moment the backup was taken.
-pub const EXCLUDED: &[&str] = &["sessions", "login_challenges", "jobs", "job_schedules", "maintenance"];
+///
+/// And derived data: `development_due`, the development pipeline's maintained to-do list (migration 0011).
+/// Restoring people fires the triggers that mark every person in the pipeline for recomputation, so the
+/// list rebuilds itself from the restored steps.
+pub const EXCLUDED: &[&str] =
+    &["sessions", "login_challenges", "jobs", "job_schedules", "maintenance", "development_due"];
 
 /// sqlx's bookkeeping of applied migrations. Not copied as rows: the manifest names the schema version and
 /// a restore applies the same migrations to the empty database.

@@ -7,6 +7,7 @@ mod checkin;
 mod consistency;
 mod csrf;
 mod exams;
+mod files;
 mod import;
 mod learning;
 mod life;

@@ -1,0 +1,120 @@
+//! The attachment store's actions (see crate::files for the checks and who decides access). An application
+//! checks the caller against the record a file belongs to, then:
+//!
+//! 1. [`Platform::check_upload`] before its transaction — a refused file is a field error and nothing is
+//!    written;
+//! 2. [`Platform::attach`] inside its transaction, after writing its own record — the file, the per-owner
+//!    limit and the `attachment.add` audit entry commit or roll back with the record;
+//! 3. [`Platform::attachments_of`] to list the files of many records in one query;
+//! 4. [`Platform::attachment`] to download one (audited as `attachment.download`), always naming the owner.
+
+use kernel::DbTx;
+use security::audit;
+
+use super::{Ctx, Error, Platform, Result, event, now};
+use crate::access::Actor;
+use crate::files::{self, Attachment, AttachmentMeta, Checked, FileType, MAX_PER_OWNER, Owner};
+use crate::store;
+
+impl Platform {
+    /// Every check of security.md AT-21 on one upload. A refusal is `Invalid` with the Chinese reason under
+    /// `field`, so a form shows it next to the file input and the API answers 422.
+    pub fn check_upload(field: &str, name: &str, bytes: &[u8]) -> Result<Checked> {
+        files::check(name, bytes).map_err(|r| Error::field(field, r.to_string()))
+    }
+
+    /// Stores a checked upload for `owner` in the caller's transaction, with its audit entry. At most
+    /// [`MAX_PER_OWNER`] files per owner (a `Conflict` beyond).
+    pub async fn attach(
+        &self,
+        tx: &mut DbTx,
+        ctx: &Ctx,
+        actor: &Actor,
+        owner: &Owner<'_>,
+        checked: &Checked,
+        bytes: &[u8],
+    ) -> Result<AttachmentMeta> {
+        if store::count_attachments(tx, owner.kind, owner.id).await? >= MAX_PER_OWNER {
+            return Err(Error::Conflict("每条记录最多上传20个附件"));
+        }
+        let t = now();
+        let new = store::NewAttachment {
+            owner_kind: owner.kind,
+            owner_id: owner.id,
+            org_path: owner.org_path,
+            person_id: owner.person_id,
+            name: &checked.name,
+            file_type: checked.file_type.code(),
+            content_type: checked.file_type.content_type(),
+            size: checked.size,
+            sha256: &checked.sha256,
+            uploaded_by: (actor.user_id > 0).then_some(actor.user_id),
+            now: t,
+            content: bytes,
+        };
+        let id = store::insert_attachment(tx, &new).await?;
+        let sha = hex::encode(checked.sha256);
+        let detail =
+            format!("{}:{} {} {}B sha256:{}", owner.kind, owner.id, checked.file_type.code(), checked.size, &sha[..16]);
+        audit::append(tx, event(Some(actor), ctx, "attachment.add", format!("attachment:{id}"), "ok", detail)).await?;
+        Ok(AttachmentMeta {
+            id,
+            owner_kind: owner.kind.to_string(),
+            owner_id: owner.id,
+            name: checked.name.clone(),
+            file_type: checked.file_type.code().to_string(),
+            size: checked.size,
+            sha256: sha,
+            sha256_raw: checked.sha256.to_vec(),
+            created_at: t,
+        })
+    }
+
+    /// The files of several records of one kind, in one query, by record then upload order.
+    pub async fn attachments_of(&self, owner_kind: &str, owner_ids: &[i64]) -> Result<Vec<AttachmentMeta>> {
+        Ok(store::attachments_of(&self.db, owner_kind, owner_ids).await?)
+    }
+
+    /// One file with its bytes, for a download the caller was already allowed (by the owning application)
+    /// to make. `NotFound` unless the file belongs to this owner. Audited (a political review's files are
+    /// personal data: domain.md SEC, every read logged).
+    pub async fn attachment(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        owner_kind: &str,
+        owner_id: i64,
+        id: i64,
+    ) -> Result<Attachment> {
+        let (meta, content) =
+            store::attachment_with_content(&self.db, owner_kind, owner_id, id).await?.ok_or(Error::NotFound)?;
+        // A type no longer on the allow-list is never served.
+        let file_type = FileType::parse(&meta.file_type).ok_or(Error::NotFound)?;
+        let detail = format!("{owner_kind}:{owner_id}");
+        audit::append_alone(
+            &self.db,
+            event(Some(actor), ctx, "attachment.download", format!("attachment:{id}"), "ok", detail),
+        )
+        .await?;
+        Ok(Attachment { meta, file_type, content })
+    }
+
+    /// Removes one file of a record in the caller's transaction, with its audit entry.
+    pub async fn detach(
+        &self,
+        tx: &mut DbTx,
+        ctx: &Ctx,
+        actor: &Actor,
+        owner_kind: &str,
+        owner_id: i64,
+        id: i64,
+    ) -> Result<()> {
+        if !store::delete_attachment(tx, owner_kind, owner_id, id).await? {
+            return Err(Error::NotFound);
+        }
+        let detail = format!("{owner_kind}:{owner_id}");
+        audit::append(tx, event(Some(actor), ctx, "attachment.remove", format!("attachment:{id}"), "ok", detail))
+            .await?;
+        Ok(())
+    }
+}
