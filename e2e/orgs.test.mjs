@@ -33,7 +33,7 @@ async function total(page) {
 test('staff walk from the university to a college to a branch', async () => {
   const page = await env.page();
   await login(page, 'staff');
-  await clickTo(page, page.locator('nav.sidenav a', { hasText: '组织' }), /\/orgs\/\d+$/);
+  await clickTo(page, page.locator('nav.sidenav a[href="/orgs"]'), /\/orgs\/\d+$/);
 
   // Staff hold one top organization, so /orgs opens it directly.
   const university = (await page.locator('main h1').innerText()).trim();
