@@ -217,7 +217,9 @@ async fn a_job_whose_instance_died_is_taken_over_when_its_lease_runs_out() {
 async fn a_schedule_enqueues_each_run_once_whichever_instance_asks() {
     on_both(|app| async move {
         let db_b = another_pool(&app).await;
-        let every = Schedule::every("tick", "tick", Duration::from_secs(1));
+        // Five seconds apart, and waited for once: the second pair of asks below then comes at least ~4.9 s
+        // before the next slot, however slow the machine (a 1-second schedule made this flaky under load).
+        let every = Schedule::every("tick", "tick", Duration::from_secs(5));
         let runs: Runs = Arc::default();
         let a = Runner::new(app.platform.db.clone(), settings("a"))
             .handle("tick", counting(runs.clone(), "a"))
@@ -225,7 +227,7 @@ async fn a_schedule_enqueues_each_run_once_whichever_instance_asks() {
         let b = Runner::new(db_b.clone(), settings("b")).handle("tick", counting(runs.clone(), "b")).schedule(every);
         a.install_schedules().await.unwrap();
         b.install_schedules().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        tokio::time::sleep(Duration::from_millis(5100)).await;
         let (na, nb) = tokio::join!(a.enqueue_due(), b.enqueue_due());
         assert_eq!(na.unwrap() + nb.unwrap(), 1, "one run enqueued");
         let (na, nb) = tokio::join!(a.enqueue_due(), b.enqueue_due());
