@@ -12,12 +12,13 @@
 //!   digits, so neither syntax needs quoting beyond the quotes we add.
 //! * **Snippets** ([`snippet`]): a window of the plain text around the first hit, HTML-escaped first, the hits
 //!   then wrapped in `<mark>`.
-//! * **Rich text** ([`sanitize_html`]): ammonia with a short list of tags, and [`html_to_text`] for the index.
+//! * **Rich text**: [`sanitize_html`] and [`html_to_text`] are the platform's (`platform::richtext`), shared with
+//!   the notices of organizational life; re-exported here for the index.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use jieba_rs::{Jieba, KeywordExtract, TfIdf};
+pub use platform::richtext::{html_to_text, sanitize_html};
 
 /// Words of Party life that jieba's general dictionary cuts apart or does not know.
 const PARTY_WORDS: &[&str] = &[
@@ -288,84 +289,6 @@ pub fn snippet(text: &str, words: &[String]) -> String {
     out
 }
 
-/// Rich text as we keep it: a short list of formatting tags, links (http, https, mailto) marked
-/// `rel="noopener noreferrer"`; scripts, styles, event handlers, images and frames removed.
-pub fn sanitize_html(html: &str) -> String {
-    let tags: HashSet<&str> = [
-        "p",
-        "br",
-        "h2",
-        "h3",
-        "h4",
-        "strong",
-        "b",
-        "em",
-        "i",
-        "u",
-        "blockquote",
-        "ul",
-        "ol",
-        "li",
-        "a",
-        "hr",
-        "table",
-        "thead",
-        "tbody",
-        "tr",
-        "th",
-        "td",
-        "span",
-    ]
-    .into_iter()
-    .collect();
-    let schemes: HashSet<&str> = ["http", "https", "mailto"].into_iter().collect();
-    ammonia::Builder::new()
-        .tags(tags)
-        .url_schemes(schemes)
-        .link_rel(Some("noopener noreferrer"))
-        .clean(html)
-        .to_string()
-}
-
-/// The text of sanitized HTML: tags dropped (block elements end a line), the entities the sanitizer writes
-/// decoded.
-pub fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&decode_entities(rest.get(..lt).unwrap_or("")));
-        let after = rest.get(lt..).unwrap_or("");
-        let Some(gt) = after.find('>') else {
-            rest = "";
-            break;
-        };
-        let tag = after.get(1..gt).unwrap_or("").trim_start_matches('/').to_ascii_lowercase();
-        let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-        if matches!(name.as_str(), "p" | "br" | "h2" | "h3" | "h4" | "li" | "blockquote" | "tr" | "hr") {
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push('\n');
-            }
-        } else if matches!(name.as_str(), "td" | "th") {
-            out.push(' ');
-        }
-        rest = after.get(gt + 1..).unwrap_or("");
-    }
-    out.push_str(&decode_entities(rest));
-    out.trim().to_string()
-}
-
-fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,19 +335,6 @@ mod tests {
         let s = snippet(&long, &words);
         assert!(s.starts_with('…') && s.ends_with('…') && s.contains("<mark>党费</mark>"), "{s}");
         assert_eq!(snippet("没有命中", &words), "没有命中");
-    }
-
-    #[test]
-    fn the_sanitizer_keeps_formatting_and_drops_script() {
-        let dirty = r#"<h2 style="color:red">标题</h2><p>正文<img src=x onerror=alert(1)></p><script>alert(1)</script><a href="javascript:alert(1)">坏链接</a><a href="https://www.12371.cn/">共产党员网</a><iframe src="https://x"></iframe>"#;
-        let clean = sanitize_html(dirty);
-        for bad in ["script", "onerror", "javascript", "iframe", "<img", "style"] {
-            assert!(!clean.contains(bad), "{bad} in {clean}");
-        }
-        assert!(clean.contains("<h2>标题</h2>") && clean.contains("rel=\"noopener noreferrer\""), "{clean}");
-        let text = html_to_text(&clean);
-        assert!(text.starts_with("标题\n正文"), "{text}");
-        assert_eq!(html_to_text("<p>a &amp; b &lt;c&gt;</p>"), "a & b <c>");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod files;
 pub mod model;
 pub mod privacy;
+pub mod richtext;
 pub mod roster;
 pub mod rules;
 pub mod service;
