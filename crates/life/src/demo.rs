@@ -1,8 +1,9 @@
 //! Meetings for the demo university (`dangjian demo`): from January of last year to today, each branch holds
 //! its 支委会 and 主题党日 monthly, its 支部党员大会 and 党课 quarterly, a 组织生活会 in December and talks with its
 //! members — with a few deterministic gaps, so the compliance calendar has something to show — and one
-//! 主题党日 planned next week. Attendance is taken for every held meeting. The platform's demo cannot know of
-//! this crate (dependencies flow one way), so the server calls it after `platform::demo::generate`.
+//! 主题党日 planned next week. Attendance is taken for every held meeting. Then a few notices (通知公告) with
+//! part of their receipts. The platform's demo cannot know of this crate (dependencies flow one way), so the
+//! server calls it after `platform::demo::generate`.
 
 use kernel::rng::Rng;
 use platform::Platform;
@@ -155,5 +156,74 @@ pub async fn generate(p: &Platform, seed: u64, today: Date) -> Result<u64> {
         detail: format!("branches:{} meetings:{made}", branches.len()),
     };
     audit::append_alone(db, e).await?;
+    notices(p, &branches, now).await?;
     Ok(made)
+}
+
+/// The demo's notices: two from the university's committee (one a month old and mostly confirmed, one of today
+/// that nobody has confirmed yet, so every demo member finds one waiting) and one from each of the first
+/// branches, with a deterministic share of their recipients confirmed.
+async fn notices(p: &Platform, branches: &[Org], now: OffsetDateTime) -> Result<()> {
+    use crate::notices::{model, store as notice_store};
+    let db = &p.db;
+    if notice_store::any_notice(db).await? {
+        return Ok(());
+    }
+    let Some(root) = platform::store::org_children(db, None).await?.into_iter().next().map(Org::from_row) else {
+        return Ok(());
+    };
+    let month_ago = now - Duration::days(30);
+    // (publisher, title, text, stages, published at, tenths of the recipients who confirmed)
+    type Planned<'o> = (&'o Org, &'static str, String, Vec<platform::model::Stage>, OffsetDateTime, i64);
+    let mut plan: Vec<Planned> = vec![
+        (
+            &root,
+            "关于开展2026年度民主评议党员工作的通知",
+            "各二级党委、党总支、党支部：\n\n根据《中国共产党党员教育管理工作条例》，请于12月底前完成本年度民主评议党员工作，\
+             评议结果报学校党委组织部备案。\n\n党委组织部".into(),
+            vec![platform::model::Stage::Probationary, platform::model::Stage::Full],
+            now - Duration::hours(2),
+            0,
+        ),
+        (
+            &root,
+            "关于按时交纳党费的提醒",
+            "全体党员：\n\n请按月足额交纳党费，补交一般不超过6个月。如有困难，请向所在党支部说明。\n\n党委组织部".into(),
+            vec![platform::model::Stage::Probationary, platform::model::Stage::Full],
+            month_ago,
+            8,
+        ),
+    ];
+    for branch in branches.iter().take(40) {
+        plan.push((
+            branch,
+            "关于召开本月主题党日活动的通知",
+            "各位党员、入党积极分子：\n\n本月主题党日安排在党员活动室，请准时参加，不能参加的请向支部书记请假。".into(),
+            Vec::new(),
+            now - Duration::days(3),
+            6,
+        ));
+    }
+    let mut tx = db.begin().await?;
+    for (org, title, text, stages, at, tenths) in plan {
+        let stages = model::stages_column(&stages);
+        let body = platform::richtext::text_to_html(&text);
+        let w = notice_store::NoticeWrite {
+            org_id: org.id,
+            org_path: &org.path,
+            title,
+            body: &body,
+            stages: &stages,
+            needs_receipt: true,
+            user_id: None,
+            now: at,
+        };
+        let id = notice_store::insert_notice(&mut tx, &w).await?;
+        notice_store::add_recipients(&mut tx, id, &org.path, &subtree_end(&org.path), &stages).await?;
+        if tenths > 0 {
+            notice_store::demo_confirm_share(&mut tx, id, tenths, at + Duration::hours(20)).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -10,6 +10,7 @@
 
 pub mod demo;
 pub mod model;
+pub mod notices;
 pub mod privacy;
 pub mod rules;
 pub mod service;

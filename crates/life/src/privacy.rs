@@ -1,5 +1,5 @@
 //! Organizational life's part of a member's copy of her data (PIPL 第四十五条; platform::privacy): the
-//! meetings she was invited to and her attendance.
+//! meetings she was invited to and her attendance, the notices sent to her and her receipts.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,6 +24,26 @@ impl PersonData for Attendance {
         Box::pin(async move {
             let rows = store::attendance_of_person(db, person_id).await?;
             Ok(("meetings_attended", serde_json::to_value(rows).unwrap_or_default()))
+        })
+    }
+}
+
+/// The notices sent to her and when she confirmed reading each.
+pub struct NoticeReceipts;
+
+impl PersonData for NoticeReceipts {
+    fn tables(&self) -> &'static [&'static str] {
+        &["notice_recipients", "notices"]
+    }
+
+    fn export<'a>(
+        &'a self,
+        db: &'a Db,
+        person_id: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<(&'static str, serde_json::Value), DbError>> + Send + 'a>> {
+        Box::pin(async move {
+            let rows = crate::notices::store::receipts_of_person(db, person_id).await?;
+            Ok(("notices_received", serde_json::to_value(rows).unwrap_or_default()))
         })
     }
 }

@@ -111,11 +111,11 @@ pub struct Life<'a> {
     platform: &'a Platform,
 }
 
-fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-fn event(actor: &Actor, ctx: &Ctx, action: &str, target: String, result: &str, detail: String) -> Event {
+pub(crate) fn event(actor: &Actor, ctx: &Ctx, action: &str, target: String, result: &str, detail: String) -> Event {
     Event {
         actor_id: Some(actor.user_id).filter(|id| *id > 0),
         actor: actor.username.clone(),

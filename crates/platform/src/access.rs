@@ -43,6 +43,11 @@ pub enum Capability {
     /// Initiate, accept, return and cancel transfers, issue and reissue introduction letters, record receipts
     /// and incoming letters; record status changes, contacts and graduates' retention.
     TransferWrite,
+    /// See the notices (通知公告) published in the subtree with all their receipts, and the receipts of her own
+    /// subtree for notices published above it. A person reads the notices sent to her without this.
+    NoticeRead,
+    /// Publish notices to the people of the subtree and withdraw them.
+    NoticeWrite,
 }
 
 /// How far a role reaches for a capability.
@@ -73,6 +78,8 @@ pub fn reach(role: Role, cap: Capability) -> Reach {
         (OrgStaff, PointsConfig) => Subtree,
         (OrgStaff | BranchSecretary, TransferRead | TransferWrite) => Subtree,
         (Leader, TransferRead) => Subtree,
+        (OrgStaff | BranchSecretary, NoticeRead | NoticeWrite) => Subtree,
+        (Leader, NoticeRead) => Subtree,
         // A member reaches only her own record, which the person checks handle through `person_id`.
         _ => Nowhere,
     }

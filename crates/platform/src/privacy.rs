@@ -43,6 +43,7 @@ pub const PURPOSES: &[(&str, &str)] = &[
     ),
     ("账号、登录记录", "身份鉴别与安全审计（网络安全等级保护三级要求）"),
     ("会议出勤与请假", "组织生活记录（三会一课、主题党日等）"),
+    ("收到的通知及确认阅读的时间", "通知送达与回执统计，便于党组织了解通知是否传达到每名党员"),
 ];
 
 /// The attachment store's part of the copy: the files about her (name, type, size, SHA-256, when, to what

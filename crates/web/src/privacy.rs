@@ -10,6 +10,7 @@ pub fn providers() -> Vec<&'static dyn PersonData> {
         &platform::privacy::Attachments,
         &affairs::privacy::Development,
         &life::privacy::Attendance,
+        &life::privacy::NoticeReceipts,
         &learning::privacy::Progress,
         &learning::privacy::Activity,
         &affairs::privacy::TransferRecords,

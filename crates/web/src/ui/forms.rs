@@ -95,3 +95,26 @@ pub fn options<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> 
     out.extend(all.iter().map(|v| (code(*v).to_string(), label(*v).to_string())));
     out
 }
+
+/// The "正文格式" choice of a rich-text form (a learning material, a notice): plain text or HTML that is
+/// sanitized before it is stored.
+pub fn body_format_field(value: Option<&str>) -> Field {
+    Field::new(
+        "body_format",
+        "正文格式",
+        Kind::Select(vec![
+            ("text".into(), "纯文本（空一行分段）".into()),
+            ("html".into(), "富文本（HTML，保存前自动清理脚本等不安全内容）".into()),
+        ]),
+    )
+    .value(value.unwrap_or("text"))
+}
+
+/// The stage checkboxes of an audience (code, label, checked), checked as the submitted `stage` items say.
+pub fn stage_choices(submitted: &[(String, String)]) -> Vec<(String, String, bool)> {
+    let chosen: Vec<&str> = submitted.iter().filter(|(k, _)| k == "stage").map(|(_, v)| v.as_str()).collect();
+    platform::model::Stage::ALL
+        .iter()
+        .map(|st| (st.code().to_string(), st.label().to_string(), chosen.contains(&st.code())))
+        .collect()
+}

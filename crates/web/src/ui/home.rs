@@ -21,6 +21,8 @@ struct HomePage {
     greeting: String,
     orgs: Vec<(Org, Counts, StageBars)>,
     me: Option<Person>,
+    /// Notices sent to her that still wait for her confirmation (回执).
+    waiting: Vec<life::notices::model::NoticeSummary>,
     steps: Vec<(&'static str, String, bool)>,
     can_accounts: bool,
     can_audit: bool,
@@ -56,6 +58,7 @@ async fn home(s: &AppState, c: &Caller) -> Result<HomePage, Error> {
         None => None,
     };
     let steps = me.as_ref().map(progress).unwrap_or_default();
+    let waiting = life::notices::Notices::new(p).waiting(&c.actor).await.map_err(Error::from)?;
     let hour = time::OffsetDateTime::now_utc().to_offset(kernel::dates::BEIJING).hour();
     let part = match hour {
         5..=11 => "上午好",
@@ -68,6 +71,7 @@ async fn home(s: &AppState, c: &Caller) -> Result<HomePage, Error> {
         greeting: format!("{}，{}", c.actor.display_name, part),
         orgs,
         me,
+        waiting,
         steps,
         can_accounts: c.actor.can_somewhere(Capability::AccountAdmin),
         can_audit: c.actor.can_somewhere(Capability::AuditRead),

@@ -15,9 +15,8 @@ use learning::model::{
     BodyFormat, Category, Material, MaterialInput, MaterialKind, MaterialSummary, RecommendationItem, SearchHit,
 };
 use platform::Error;
-use platform::model::Stage;
 
-use super::forms::{Field, Kind, apply_errors, options};
+use super::forms::{Field, Kind, apply_errors, body_format_field, options, stage_choices};
 use super::{Chrome, render};
 use crate::AppState;
 use crate::auth::Caller;
@@ -236,24 +235,12 @@ fn form_page(
         Field::new("required_due", "必学截止日期", Kind::Date)
             .value(v("required_due"))
             .hint("填写后即为发布范围内人员的必学内容"),
-        Field::new(
-            "body_format",
-            "正文格式",
-            Kind::Select(vec![
-                ("text".into(), "纯文本".into()),
-                ("html".into(), "富文本（HTML，保存前自动清理脚本等不安全内容）".into()),
-            ]),
-        )
-        .value(first(f, "body_format").unwrap_or("text")),
+        body_format_field(first(f, "body_format")),
     ];
     if let Some(e) = errors {
         apply_errors(&mut fields, e);
     }
-    let chosen: Vec<&str> = f.iter().filter(|(k, _)| k == "stage").map(|(_, v)| v.as_str()).collect();
-    let stages = [Stage::Applicant, Stage::Activist, Stage::Candidate, Stage::Probationary, Stage::Full]
-        .iter()
-        .map(|st| (st.code().to_string(), st.label().to_string(), chosen.contains(&st.code())))
-        .collect();
+    let stages = stage_choices(f);
     MaterialFormPage {
         chrome: Chrome::new(s, c, "learning"),
         fields,

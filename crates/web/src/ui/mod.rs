@@ -9,6 +9,7 @@ mod home;
 mod learning;
 mod life;
 mod mfa;
+mod notices;
 mod orgs;
 mod people;
 mod register;
@@ -73,6 +74,12 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/archive", post(life::meeting_archive_post))
         .route("/meetings/{id}/checkin", get(checkin::checkin_screen_get))
         .route("/checkin/{id}", get(checkin::checkin_get).post(checkin::checkin_post))
+        .route("/notices", get(notices::notices_get))
+        .route("/notices/new", get(notices::new_get).post(notices::new_post))
+        .route("/notices/{id}", get(notices::notice_get))
+        .route("/notices/{id}/read", post(notices::read_post))
+        .route("/notices/{id}/withdraw", post(notices::withdraw_post))
+        .route("/notices/{id}/unread", get(notices::unread_get))
         .route("/learning", get(learning::learning_get))
         .route("/learning/new", get(learning::material_new_get).post(learning::material_new_post))
         .route("/learning/exams", get(exams::exams_get))
@@ -143,6 +150,7 @@ pub const ICON_PULSE: &str = "M3 12h4l3-7 4 14 3-7h4";
 pub const ICON_BOOK: &str = "M4 19V5a2 2 0 0 1 2-2h14v15H6a2 2 0 0 0-2 2 2 2 0 0 0 2 2h14M8 7h8M8 11h6";
 pub const ICON_SWAP: &str = "M4 8h13l-4-4M20 16H7l4 4";
 pub const ICON_FLAG: &str = "M5 21V4M5 4h11l-2 4 2 4H5";
+pub const ICON_BELL: &str = "M6 17V11a6 6 0 1 1 12 0v6l2 2H4zM10 21h4";
 pub const ICON_USER: &str = "M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm-8 9c0-4.5 3.5-7 8-7s8 2.5 8 7";
 
 /// The phone tab bar's destinations, in this order; the account's other pages are linked from 我的档案.
@@ -178,7 +186,7 @@ impl Chrome {
                 ],
             });
         }
-        let life_items = if actor.can_somewhere(Capability::MeetingRead) {
+        let mut life_items = if actor.can_somewhere(Capability::MeetingRead) {
             vec![
                 NavItem { key: "life", href: "/life".into(), label: "三会一课", icon: ICON_CALENDAR },
                 NavItem { key: "compliance", href: "/life/compliance".into(), label: "合规日历", icon: ICON_CHECK },
@@ -188,6 +196,10 @@ impl Chrome {
         } else {
             Vec::new()
         };
+        if actor.person_id.is_some() || actor.can_somewhere(Capability::NoticeRead) {
+            life_items
+                .push(NavItem { key: "notices", href: "/notices".into(), label: "通知公告", icon: ICON_BELL });
+        }
         if !life_items.is_empty() {
             nav.push(NavGroup { title: "组织生活", items: life_items });
         }

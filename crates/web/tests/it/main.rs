@@ -13,6 +13,7 @@ mod learning;
 mod life;
 mod matrix;
 mod mfa;
+mod notices;
 mod operations;
 mod privacy;
 mod reveal;

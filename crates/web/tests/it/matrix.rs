@@ -88,7 +88,8 @@ pub(crate) struct Fixture {
     material_own: i64,
     material_other: i64,
     /// Question banks, questions, exams, attempts and classes of branch A (own) and branch B (other); the
-    /// attempts are the members' own: an exam attempt (read, submit) and a practice attempt (check, save).
+    /// attempts are the members' own: an exam attempt (read, submit) and a practice attempt (check, save); and
+    /// the notice each branch published (`notice`; the member of A receives A's).
     learning: BTreeMap<&'static str, (i64, i64)>,
     /// Pending transfers: within college A (branch A → A2) and within college B (B → B2); and letters out of
     /// the university from A and from B (receipt, reissue and letter routes).
@@ -171,6 +172,11 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     for (i, key) in ["bank", "question", "exam", "attempt", "practice_attempt", "class"].into_iter().enumerate() {
         learning.insert(key, (per_branch[0][i], per_branch[1][i]));
     }
+    // A notice of each branch (the member of A receives A's).
+    let notice = |org: i64| json!({"org_id": org, "title": "关于开展主题党日活动的通知", "body": "请按时参加。"});
+    let notice_own = app.post_ok("/api/v1/notices", notice(t.ba), &t.staff).await["id"].as_i64().unwrap();
+    let notice_other = app.post_ok("/api/v1/notices", notice(t.bb), &t.staff).await["id"].as_i64().unwrap();
+    learning.insert("notice", (notice_own, notice_other));
     let branch =
         |name: &str, parent: i64| json!({"name": name, "kind": "branch", "parent_id": parent, "category": "student"});
     let a2 =
@@ -329,6 +335,7 @@ pub(crate) async fn request(
             ),
         )
         .replace("/learning/{id}", &format!("/learning/{}", material(fx, own)))
+        .replace("/notices/{id}", &format!("/notices/{}", pick(fx, "notice", own)))
         .replace("/transfers/{id}", &format!("/transfers/{}", transfer(fx, route, own)))
         .replace("{code}", if own { fx.letter_code.as_str() } else { "1-forged" })
         .replace("{file}", "app.css");
@@ -386,6 +393,14 @@ pub(crate) async fn request(
         "PUT /api/v1/orgs/{id}/points-board" | "PUT /api/v1/learning/points/optin" => {
             Some(json!({"enabled": false}).to_string())
         }
+        "POST /api/v1/notices" => {
+            Some(json!({"org_id": org, "title": format!("第{n}号通知"), "body": "请按时参加。"}).to_string())
+        }
+        "POST /notices/new" => Some(form_body(&[
+            ("org_id", org.to_string()),
+            ("title", format!("第{n}号通知")),
+            ("body", "请按时参加。".into()),
+        ])),
         "POST /learning/new" => Some(form_body(&[
             ("title", format!("第{n}份学习材料")),
             ("kind", "article".into()),

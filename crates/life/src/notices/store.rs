@@ -1,0 +1,254 @@
+//! The only SQL of notices: `notices` and `notice_recipients` (migration 0020), and reads of the platform's
+//! `people` and `orgs` (paths, names, stages; never a sealed item). Every statement is one constant that
+//! SQLite and PostgreSQL both run: a stage list is matched with `LIKE` against the stored ",a,b," form, and a
+//! subtree is a range of the materialised path.
+
+use kernel::{Db, DbError, DbTx, on_db, on_tx};
+use time::OffsetDateTime;
+
+/// People who receive notices: everyone in the register but those no longer in it or with 党籍 suspended.
+macro_rules! receiving {
+    () => {
+        "status NOT IN ('deceased', 'left', 'transferred_out', 'suspended')"
+    };
+}
+
+pub struct NoticeWrite<'a> {
+    pub org_id: i64,
+    pub org_path: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub stages: &'a str,
+    pub needs_receipt: bool,
+    pub user_id: Option<i64>,
+    pub now: OffsetDateTime,
+}
+
+pub async fn insert_notice(tx: &mut DbTx, n: &NoticeWrite<'_>) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO notices (org_id, org_path, title, body, stages, needs_receipt, state, recipients, read_count, \
+        published_at, created_by, version, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, 'published', 0, 0, $7, $8, 1, $7, $7) RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
+        .bind(n.org_id).bind(n.org_path).bind(n.title).bind(n.body).bind(n.stages).bind(n.needs_receipt)
+        .bind(n.now).bind(n.user_id)
+        .fetch_one(c).await)?)
+}
+
+/// Sends a notice to the receiving people of the subtree `[start, end)` whose stage is in `stages` (the
+/// stored ",a,b," form; empty: all), and records how many; returns that number.
+pub async fn add_recipients(
+    tx: &mut DbTx,
+    notice_id: i64,
+    start: &str,
+    end: &str,
+    stages: &str,
+) -> Result<i64, DbError> {
+    const SQL: &str = concat!(
+        "INSERT INTO notice_recipients (notice_id, person_id) SELECT $1, id FROM people \
+        WHERE org_path >= $2 AND org_path < $3 AND (CAST($4 AS TEXT) = '' OR CAST($4 AS TEXT) LIKE '%,' || stage || ',%') AND ",
+        receiving!()
+    );
+    const COUNT: &str = "UPDATE notices SET recipients = (SELECT COUNT(*) FROM notice_recipients WHERE notice_id = $1) \
+        WHERE id = $1 RETURNING recipients";
+    on_tx!(tx, c => sqlx::query(SQL).bind(notice_id).bind(start).bind(end).bind(stages).execute(c).await.map(|_| ()))?;
+    Ok(on_tx!(tx, c => sqlx::query_scalar(COUNT).bind(notice_id).fetch_one(c).await)?)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_path: String,
+    pub org_name: String,
+    pub title: String,
+    pub body: String,
+    pub stages: String,
+    pub needs_receipt: bool,
+    pub state: String,
+    pub recipients: i64,
+    pub read_count: i64,
+    pub published_at: OffsetDateTime,
+    pub withdrawn_at: Option<OffsetDateTime>,
+    pub withdraw_reason: Option<String>,
+    pub version: i64,
+}
+
+const NOTICE_BY_ID: &str = "SELECT n.id, n.org_id, n.org_path, o.name AS org_name, n.title, n.body, n.stages, n.needs_receipt, \
+    n.state, n.recipients, n.read_count, n.published_at, n.withdrawn_at, n.withdraw_reason, n.version \
+    FROM notices n JOIN orgs o ON o.id = n.org_id WHERE n.id = $1";
+
+pub async fn get_notice(db: &Db, id: i64) -> Result<Option<NoticeRow>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(NOTICE_BY_ID).bind(id).fetch_optional(p).await)?)
+}
+
+pub async fn get_notice_tx(tx: &mut DbTx, id: i64) -> Result<Option<NoticeRow>, DbError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(NOTICE_BY_ID).bind(id).fetch_optional(c).await)?)
+}
+
+/// `Some(read_at)` when the person is a recipient of the notice, `None` when not.
+pub async fn receipt(db: &Db, notice_id: i64, person_id: i64) -> Result<Option<Option<OffsetDateTime>>, DbError> {
+    const SQL: &str = "SELECT read_at FROM notice_recipients WHERE notice_id = $1 AND person_id = $2";
+    let row: Option<(Option<OffsetDateTime>,)> =
+        on_db!(db, p => sqlx::query_as(SQL).bind(notice_id).bind(person_id).fetch_optional(p).await)?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Records a recipient's confirmation (the first one only) and counts it on the notice; returns whether it was
+/// new.
+pub async fn mark_read(tx: &mut DbTx, notice_id: i64, person_id: i64, now: OffsetDateTime) -> Result<bool, DbError> {
+    const SQL: &str =
+        "UPDATE notice_recipients SET read_at = $3 WHERE notice_id = $1 AND person_id = $2 AND read_at IS NULL";
+    const COUNT: &str = "UPDATE notices SET read_count = read_count + 1 WHERE id = $1";
+    let n = on_tx!(tx, c => sqlx::query(SQL).bind(notice_id).bind(person_id).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 1 {
+        on_tx!(tx, c => sqlx::query(COUNT).bind(notice_id).execute(c).await.map(|_| ()))?;
+    }
+    Ok(n == 1)
+}
+
+/// Withdraws a published notice if `version` is still the stored one; returns whether it was.
+pub async fn withdraw(
+    tx: &mut DbTx,
+    id: i64,
+    version: i64,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE notices SET state = 'withdrawn', withdrawn_at = $3, withdraw_reason = $4, updated_at = $3, \
+        version = version + 1 WHERE id = $1 AND version = $2 AND state = 'published'";
+    let n = on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(version).bind(now).bind(reason)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Receipts of one notice per organization of the recipients' current place, for those in `[start, end)`.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReceiptCount {
+    pub org_id: i64,
+    pub org_path: String,
+    pub total: i64,
+    pub read: i64,
+}
+
+pub async fn receipts_by_org(db: &Db, notice_id: i64, start: &str, end: &str) -> Result<Vec<ReceiptCount>, DbError> {
+    const SQL: &str = "SELECT p.org_id, p.org_path, CAST(COUNT(*) AS BIGINT) AS total, CAST(COUNT(r.read_at) AS BIGINT) AS read \
+        FROM notice_recipients r JOIN people p ON p.id = r.person_id \
+        WHERE r.notice_id = $1 AND p.org_path >= $2 AND p.org_path < $3 GROUP BY p.org_id, p.org_path";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(notice_id).bind(start).bind(end).fetch_all(p).await)?)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UnreadRow {
+    pub person_id: i64,
+    pub name: String,
+    pub org_name: String,
+}
+
+/// Recipients in `[start, end)` who have not confirmed, by organization and name, at most `limit`.
+pub async fn unread(db: &Db, notice_id: i64, start: &str, end: &str, limit: i64) -> Result<Vec<UnreadRow>, DbError> {
+    const SQL: &str = "SELECT p.id AS person_id, p.name, o.name AS org_name \
+        FROM notice_recipients r JOIN people p ON p.id = r.person_id JOIN orgs o ON o.id = p.org_id \
+        WHERE r.notice_id = $1 AND r.read_at IS NULL AND p.org_path >= $2 AND p.org_path < $3 \
+        ORDER BY p.org_path, p.name, p.id LIMIT $4";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(notice_id).bind(start).bind(end).bind(limit).fetch_all(p).await)?)
+}
+
+/// The organizations of a subtree `[start, end)`: id, path, name.
+pub async fn orgs_in(db: &Db, start: &str, end: &str) -> Result<Vec<(i64, String, String)>, DbError> {
+    const SQL: &str = "SELECT id, path, name FROM orgs WHERE path >= $1 AND path < $2 ORDER BY path";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).fetch_all(p).await)?)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SummaryRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    pub title: String,
+    pub needs_receipt: bool,
+    pub state: String,
+    pub published_at: OffsetDateTime,
+    pub recipients: i64,
+    pub read_count: i64,
+    pub my_read_at: Option<OffsetDateTime>,
+}
+
+/// Published notices sent to a person, latest first, with her confirmation.
+pub async fn received(db: &Db, person_id: i64, limit: i64) -> Result<Vec<SummaryRow>, DbError> {
+    const SQL: &str = "SELECT n.id, n.org_id, o.name AS org_name, n.title, n.needs_receipt, n.state, n.published_at, n.recipients, \
+        n.read_count, r.read_at AS my_read_at \
+        FROM notice_recipients r JOIN notices n ON n.id = r.notice_id JOIN orgs o ON o.id = n.org_id \
+        WHERE r.person_id = $1 AND n.state = 'published' ORDER BY n.published_at DESC, n.id DESC LIMIT $2";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).bind(limit).fetch_all(p).await)?)
+}
+
+/// Notices published by the organizations of `[start, end)`, latest first.
+pub async fn published_in(db: &Db, start: &str, end: &str, limit: i64) -> Result<Vec<SummaryRow>, DbError> {
+    const SQL: &str = "SELECT n.id, n.org_id, o.name AS org_name, n.title, n.needs_receipt, n.state, n.published_at, n.recipients, \
+        n.read_count, CAST(NULL AS TIMESTAMP) AS my_read_at \
+        FROM notices n JOIN orgs o ON o.id = n.org_id \
+        WHERE n.org_path >= $1 AND n.org_path < $2 ORDER BY n.published_at DESC, n.id DESC LIMIT $3";
+    const PG: &str = "SELECT n.id, n.org_id, o.name AS org_name, n.title, n.needs_receipt, n.state, n.published_at, n.recipients, \
+        n.read_count, CAST(NULL AS TIMESTAMPTZ) AS my_read_at \
+        FROM notices n JOIN orgs o ON o.id = n.org_id \
+        WHERE n.org_path >= $1 AND n.org_path < $2 ORDER BY n.published_at DESC, n.id DESC LIMIT $3";
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_as(SQL).bind(start).bind(end).bind(limit).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(start).bind(end).bind(limit).fetch_all(p).await?,
+    })
+}
+
+/// Published notices of the organization at exactly `path` (an organization above the caller's), latest first.
+pub async fn published_at_path(db: &Db, path: &str, limit: i64) -> Result<Vec<SummaryRow>, DbError> {
+    const SQL: &str = "SELECT n.id, n.org_id, o.name AS org_name, n.title, n.needs_receipt, n.state, n.published_at, n.recipients, \
+        n.read_count, CAST(NULL AS TIMESTAMP) AS my_read_at \
+        FROM notices n JOIN orgs o ON o.id = n.org_id \
+        WHERE n.org_path = $1 AND n.state = 'published' ORDER BY n.published_at DESC, n.id DESC LIMIT $2";
+    const PG: &str = "SELECT n.id, n.org_id, o.name AS org_name, n.title, n.needs_receipt, n.state, n.published_at, n.recipients, \
+        n.read_count, CAST(NULL AS TIMESTAMPTZ) AS my_read_at \
+        FROM notices n JOIN orgs o ON o.id = n.org_id \
+        WHERE n.org_path = $1 AND n.state = 'published' ORDER BY n.published_at DESC, n.id DESC LIMIT $2";
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_as(SQL).bind(path).bind(limit).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(path).bind(limit).fetch_all(p).await?,
+    })
+}
+
+/// A person's receipts, for her copy (PIPL 第四十五条).
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct ReceiptOfPerson {
+    pub notice_id: i64,
+    pub title: String,
+    pub org_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub published_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub read_at: Option<OffsetDateTime>,
+}
+
+pub async fn receipts_of_person(db: &Db, person_id: i64) -> Result<Vec<ReceiptOfPerson>, DbError> {
+    const SQL: &str = "SELECT n.id AS notice_id, n.title, o.name AS org_name, n.published_at, r.read_at \
+        FROM notice_recipients r JOIN notices n ON n.id = r.notice_id JOIN orgs o ON o.id = n.org_id \
+        WHERE r.person_id = $1 ORDER BY n.published_at, n.id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_all(p).await)?)
+}
+
+/// Whether any notice is stored (the demo adds its notices only to a database without any).
+pub async fn any_notice(db: &Db) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM (SELECT id FROM notices LIMIT 1) AS one";
+    let n: i64 = on_db!(db, p => sqlx::query_scalar(SQL).fetch_one(p).await)?;
+    Ok(n > 0)
+}
+
+/// The demo: marks about `tenths`/10 of a notice's recipients (chosen by person id, deterministic) as having
+/// confirmed at `at`, and counts them on the notice.
+pub async fn demo_confirm_share(tx: &mut DbTx, notice_id: i64, tenths: i64, at: OffsetDateTime) -> Result<(), DbError> {
+    const SQL: &str =
+        "UPDATE notice_recipients SET read_at = $3 WHERE notice_id = $1 AND read_at IS NULL AND person_id % 10 < $2";
+    const COUNT: &str = "UPDATE notices SET read_count = (SELECT COUNT(read_at) FROM notice_recipients WHERE notice_id = $1) \
+        WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(notice_id).bind(tenths).bind(at).execute(c).await.map(|_| ()))?;
+    on_tx!(tx, c => sqlx::query(COUNT).bind(notice_id).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
