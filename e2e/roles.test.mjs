@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, login, navLabels, shot, clickTo, dd, assertNoProblems } from './server.mjs';
+import { setup, login, navLabels, shot, clickTo, submit, dd, assertNoProblems } from './server.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -125,7 +125,18 @@ test('member (党员): her development progress and her own record', async () =>
   const nav = await navLabels(page);
   assert.ok(nav.includes('我的档案'), `nav: ${nav}`);
   assert.ok(!nav.includes('党员') && !nav.includes('组织'), `a member sees no roster or tree: ${nav}`);
-  assert.deepEqual(await cardTitles(page), ['我的发展进度']);
+  // The demo's branch sent her a notice that asks for a receipt: she opens it from home and confirms it.
+  const waiting = (await cardTitles(page)).find((t) => t.startsWith('待确认的通知'));
+  assert.ok(waiting, `a waiting notice on her home page: ${await cardTitles(page)}`);
+  const before = Number(waiting.match(/（(\d+)）/)[1]);
+  await clickTo(page, page.locator('main section.card .notice-list a').first(), /\/notices\/\d+$/);
+  assert.equal(await submit(page, page.locator('main button', { hasText: '确认已读' })), 303);
+  assert.match(await page.locator('main .receipt').innerText(), /已确认阅读/);
+  await shot(page, 'roles-member-notice', { fullPage: false });
+  await page.goto('/');
+  const after = (await cardTitles(page)).find((t) => t.startsWith('待确认的通知'));
+  assert.equal(after ? Number(after.match(/（(\d+)）/)[1]) : 0, before - 1, 'the confirmed notice left the home page');
+  assert.ok((await cardTitles(page)).includes('我的发展进度'));
   const steps = await page.locator('ol.steps li .step-label').allInnerTexts();
   assert.deepEqual(steps, ['递交入党申请书', '入党积极分子', '发展对象', '预备党员', '正式党员']);
   assert.ok(await page.locator('ol.steps li.done').count() >= 1, 'at least the application is done');
