@@ -20,12 +20,17 @@ CREATE TABLE notices (
     published_at    TIMESTAMPTZ NOT NULL,
     withdrawn_at    TIMESTAMPTZ,
     withdraw_reason TEXT,
+    -- Title and text segmented by jieba at publication (platform::search), lower-cased, space-joined.
+    search_tokens   TEXT NOT NULL,
     created_by      BIGINT REFERENCES users(id),
     version         BIGINT NOT NULL,
     created_at      TIMESTAMPTZ NOT NULL,
     updated_at      TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX notices_org ON notices(org_path, published_at);
+
+-- The search index (as materials_search in 0008): to_tsvector('simple', …) over the pre-segmented tokens.
+CREATE INDEX notices_search ON notices USING GIN (to_tsvector('simple', search_tokens));
 
 -- Who a notice was sent to, fixed when it is published (people who join the branch later do not receive
 -- it; the read rate is of those it reached). read_at: when the person confirmed reading it (回执), by a

@@ -20,12 +20,28 @@ CREATE TABLE notices (
     published_at    TIMESTAMP NOT NULL,
     withdrawn_at    TIMESTAMP,
     withdraw_reason TEXT,
+    -- Title and text segmented by jieba at publication (platform::search), lower-cased, space-joined.
+    search_tokens   TEXT NOT NULL,
     created_by      BIGINT REFERENCES users(id),
     version         BIGINT NOT NULL,
     created_at      TIMESTAMP NOT NULL,
     updated_at      TIMESTAMP NOT NULL
 );
 CREATE INDEX notices_org ON notices(org_path, published_at);
+
+-- The search index (as materials_fts in 0008): FTS5 over the pre-segmented tokens, external content kept in
+-- step by triggers.
+CREATE VIRTUAL TABLE notices_fts USING fts5(search_tokens, content='notices', content_rowid='id');
+CREATE TRIGGER notices_fts_insert AFTER INSERT ON notices BEGIN
+    INSERT INTO notices_fts(rowid, search_tokens) VALUES (new.id, new.search_tokens);
+END;
+CREATE TRIGGER notices_fts_delete AFTER DELETE ON notices BEGIN
+    INSERT INTO notices_fts(notices_fts, rowid, search_tokens) VALUES ('delete', old.id, old.search_tokens);
+END;
+CREATE TRIGGER notices_fts_update AFTER UPDATE OF search_tokens ON notices BEGIN
+    INSERT INTO notices_fts(notices_fts, rowid, search_tokens) VALUES ('delete', old.id, old.search_tokens);
+    INSERT INTO notices_fts(rowid, search_tokens) VALUES (new.id, new.search_tokens);
+END;
 
 -- Who a notice was sent to, fixed when it is published (people who join the branch later do not receive
 -- it; the read rate is of those it reached). read_at: when the person confirmed reading it (回执), by a

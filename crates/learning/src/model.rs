@@ -371,7 +371,7 @@ pub struct Progress {
 /// One search result (api-contract.md: `{"type", "id", "title", "snippet"}`).
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct SearchHit {
-    /// `material` or `person`.
+    /// `material`, `notice` or `person`.
     #[serde(rename = "type")]
     #[schema(example = "material")]
     pub kind: &'static str,

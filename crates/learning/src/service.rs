@@ -65,6 +65,8 @@ pub const LIST_LIMIT: i64 = 200;
 /// The most results of each kind one search returns.
 pub const SEARCH_MATERIALS: i64 = 20;
 pub const SEARCH_PEOPLE: i64 = 5;
+/// Notices one search returns (those sent to the caller or in her oversight).
+pub const SEARCH_NOTICES: i64 = 10;
 /// The longest query kept (characters).
 pub const MAX_QUERY_CHARS: usize = 100;
 /// How many recommendations a person gets.
@@ -385,6 +387,22 @@ impl<'a> Learning<'a> {
                     id: h.id,
                     title: h.title,
                     snippet: text::snippet(&source, &words),
+                });
+            }
+        }
+        if !query.is_empty() {
+            let words = query.highlight_words();
+            let notices = life::notices::Notices::new(self.platform)
+                .search(actor, &query.fts5(), &query.tsquery(), SEARCH_NOTICES)
+                .await
+                .map_err(platform::Error::from)?;
+            for n in notices {
+                let body = text::html_to_text(&n.body);
+                results.push(SearchHit {
+                    kind: "notice",
+                    id: n.id,
+                    title: n.title,
+                    snippet: text::snippet(&body, &words),
                 });
             }
         }

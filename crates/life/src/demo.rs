@@ -208,6 +208,7 @@ async fn notices(p: &Platform, branches: &[Org], now: OffsetDateTime) -> Result<
     for (org, title, text, stages, at, tenths) in plan {
         let stages = model::stages_column(&stages);
         let body = platform::richtext::text_to_html(&text);
+        let tokens = platform::search::index_text(title, &[], &text);
         let w = notice_store::NoticeWrite {
             org_id: org.id,
             org_path: &org.path,
@@ -215,6 +216,7 @@ async fn notices(p: &Platform, branches: &[Org], now: OffsetDateTime) -> Result<
             body: &body,
             stages: &stages,
             needs_receipt: true,
+            search_tokens: &tokens,
             user_id: None,
             now: at,
         };

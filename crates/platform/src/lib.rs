@@ -15,6 +15,7 @@ pub mod privacy;
 pub mod richtext;
 pub mod roster;
 pub mod rules;
+pub mod search;
 pub mod service;
 pub mod store;
 

@@ -93,26 +93,11 @@ pub fn text_to_html(text: &str) -> String {
             continue;
         }
         out.push_str("<p>");
-        let lines: Vec<String> = para.lines().map(escape).collect();
+        let lines: Vec<String> = para.lines().map(crate::search::escape).collect();
         out.push_str(&lines.join("<br>"));
         out.push_str("</p>");
     }
     out
-}
-
-fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 #[cfg(test)]

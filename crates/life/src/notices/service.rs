@@ -59,6 +59,24 @@ fn ancestors(path: &str) -> Vec<String> {
     (1..parts.len()).map(|n| format!("/{}/", parts[..n].join("/"))).collect()
 }
 
+/// Where the actor oversees notices: the subtrees of her `NoticeRead` grants, and the organizations above them
+/// whose notices reach her part (without those inside another of her subtrees).
+fn oversight(actor: &Actor) -> (Vec<String>, Vec<String>) {
+    let roots: Vec<String> = match actor.scope(Capability::NoticeRead) {
+        platform::access::Scope::Everywhere => vec!["/".into()],
+        platform::access::Scope::Subtrees(paths) => paths,
+    };
+    let mut above: Vec<String> = Vec::new();
+    for root in &roots {
+        for a in ancestors(root) {
+            if !roots.iter().any(|other| path_within(&a, other)) && !above.contains(&a) {
+                above.push(a);
+            }
+        }
+    }
+    (roots, above)
+}
+
 /// The path of the organization directly below `root` that contains `path` (or `root` itself).
 fn child_of(root: &str, path: &str) -> String {
     match path.strip_prefix(root).and_then(|rest| rest.split('/').next()).filter(|s| !s.is_empty()) {
@@ -163,6 +181,7 @@ impl<'a> Notices<'a> {
         let v = validate_notice(input).map_err(Error::Invalid)?;
         let org = org.ok_or(Error::NotFound)?;
         let stages = stages_column(&v.stages);
+        let tokens = platform::search::index_text(&v.title, &[], &platform::richtext::html_to_text(&v.body));
         let t = now();
         let mut tx = self.db().begin().await?;
         let write = NoticeWrite {
@@ -172,6 +191,7 @@ impl<'a> Notices<'a> {
             body: &v.body,
             stages: &stages,
             needs_receipt: v.needs_receipt,
+            search_tokens: &tokens,
             user_id: Some(actor.user_id).filter(|id| *id > 0),
             now: t,
         };
@@ -367,6 +387,32 @@ impl<'a> Notices<'a> {
         Ok((notice, people))
     }
 
+    /// Notices matching a search (the FTS5 and tsquery renderings of one `platform::search::SearchQuery`) among
+    /// those the caller may read, best first within each part, at most `limit`.
+    pub async fn search(&self, actor: &Actor, fts5: &str, tsquery: &str, limit: i64) -> Result<Vec<store::NoticeHit>> {
+        let (roots, above) = oversight(actor);
+        let ends: Vec<String> = roots.iter().map(|r| subtree_end(r)).collect();
+        let mut reaches: Vec<store::NoticeReach> = Vec::new();
+        if let Some(person_id) = actor.person_id {
+            reaches.push(store::NoticeReach::Received { person_id });
+        }
+        reaches.extend(roots.iter().zip(&ends).map(|(start, end)| store::NoticeReach::Subtree { start, end }));
+        reaches.extend(above.iter().map(|path| store::NoticeReach::At { path }));
+        let mut hits: Vec<store::NoticeHit> = Vec::new();
+        for reach in &reaches {
+            for h in store::search(self.db(), reach, fts5, tsquery, limit).await? {
+                if !hits.iter().any(|k| k.id == h.id) {
+                    hits.push(h);
+                }
+            }
+            if hits.len() as i64 >= limit {
+                break;
+            }
+        }
+        hits.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(hits)
+    }
+
     /// Notices sent to the caller that ask for her confirmation and do not have it yet, latest first.
     pub async fn waiting(&self, actor: &Actor) -> Result<Vec<NoticeSummary>> {
         let Some(p) = actor.person_id else {
@@ -386,23 +432,17 @@ impl<'a> Notices<'a> {
             Some(p) => store::received(self.db(), p, LIST_LIMIT).await?.into_iter().map(summary_of).collect(),
             None => Vec::new(),
         };
-        let roots: Vec<String> = match actor.scope(Capability::NoticeRead) {
-            platform::access::Scope::Everywhere => vec!["/".into()],
-            platform::access::Scope::Subtrees(paths) => paths,
-        };
+        let (roots, above) = oversight(actor);
         let mut published: Vec<NoticeSummary> = Vec::new();
         let mut from_above: Vec<NoticeSummary> = Vec::new();
         for root in &roots {
             for r in store::published_in(self.db(), root, &subtree_end(root), LIST_LIMIT).await? {
                 published.push(summary_of(r));
             }
-            for a in ancestors(root) {
-                if roots.iter().any(|other| path_within(&a, other)) {
-                    continue;
-                }
-                for r in store::published_at_path(self.db(), &a, LIST_LIMIT).await? {
-                    from_above.push(summary_of(r));
-                }
+        }
+        for a in &above {
+            for r in store::published_at_path(self.db(), a, LIST_LIMIT).await? {
+                from_above.push(summary_of(r));
             }
         }
         for list in [&mut published, &mut from_above] {

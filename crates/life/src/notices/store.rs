@@ -20,17 +20,19 @@ pub struct NoticeWrite<'a> {
     pub body: &'a str,
     pub stages: &'a str,
     pub needs_receipt: bool,
+    /// platform::search::index_text of the title and the body's text.
+    pub search_tokens: &'a str,
     pub user_id: Option<i64>,
     pub now: OffsetDateTime,
 }
 
 pub async fn insert_notice(tx: &mut DbTx, n: &NoticeWrite<'_>) -> Result<i64, DbError> {
     const SQL: &str = "INSERT INTO notices (org_id, org_path, title, body, stages, needs_receipt, state, recipients, read_count, \
-        published_at, created_by, version, created_at, updated_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, 'published', 0, 0, $7, $8, 1, $7, $7) RETURNING id";
+        published_at, search_tokens, created_by, version, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, 'published', 0, 0, $7, $8, $9, 1, $7, $7) RETURNING id";
     Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
         .bind(n.org_id).bind(n.org_path).bind(n.title).bind(n.body).bind(n.stages).bind(n.needs_receipt)
-        .bind(n.now).bind(n.user_id)
+        .bind(n.now).bind(n.search_tokens).bind(n.user_id)
         .fetch_one(c).await)?)
 }
 
@@ -251,4 +253,96 @@ pub async fn demo_confirm_share(tx: &mut DbTx, notice_id: i64, tenths: i64, at: 
     on_tx!(tx, c => sqlx::query(SQL).bind(notice_id).bind(tenths).bind(at).execute(c).await.map(|_| ()))?;
     on_tx!(tx, c => sqlx::query(COUNT).bind(notice_id).execute(c).await.map(|_| ()))?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- search
+
+/// A notice found by a search.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct NoticeHit {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+}
+
+/// A notice search: `$1` is the query (FTS5 or tsquery text), the caller's condition follows from `$2`, the
+/// limit is the last parameter.
+macro_rules! notice_search {
+    (sqlite, $cond:literal, $limit:literal) => {
+        concat!(
+            "SELECT n.id, n.title, n.body FROM notices n \
+             JOIN (SELECT rowid AS id, bm25(notices_fts) AS score FROM notices_fts WHERE notices_fts MATCH $1) f \
+             ON f.id = n.id WHERE ",
+            $cond,
+            " ORDER BY f.score, n.id DESC LIMIT ",
+            $limit
+        )
+    };
+    (pg, $cond:literal, $limit:literal) => {
+        concat!(
+            "SELECT n.id, n.title, n.body FROM notices n, to_tsquery('simple', $1) q \
+             WHERE to_tsvector('simple', n.search_tokens) @@ q AND ",
+            $cond,
+            " ORDER BY ts_rank(to_tsvector('simple', n.search_tokens), q) DESC, n.id DESC LIMIT ",
+            $limit
+        )
+    };
+}
+
+/// Where a caller's notices are: sent to a person, published in a subtree, or published at one organization
+/// above her (those reach her part).
+pub enum NoticeReach<'a> {
+    Received { person_id: i64 },
+    Subtree { start: &'a str, end: &'a str },
+    At { path: &'a str },
+}
+
+/// Notices matching a query in one part of the caller's reach, best first. A recipient and a secretary below
+/// the publisher find published notices only; those who oversee the publisher find withdrawn ones as well.
+pub async fn search(
+    db: &Db,
+    reach: &NoticeReach<'_>,
+    fts5: &str,
+    tsquery: &str,
+    limit: i64,
+) -> Result<Vec<NoticeHit>, DbError> {
+    macro_rules! received {
+        ($d:ident) => {
+            notice_search!(
+                $d,
+                "n.state = 'published' AND EXISTS (SELECT 1 FROM notice_recipients r WHERE r.notice_id = n.id AND r.person_id = $2)",
+                "$3"
+            )
+        };
+    }
+    macro_rules! subtree {
+        ($d:ident) => {
+            notice_search!($d, "n.org_path >= $2 AND n.org_path < $3", "$4")
+        };
+    }
+    macro_rules! at {
+        ($d:ident) => {
+            notice_search!($d, "n.state = 'published' AND n.org_path = $2", "$3")
+        };
+    }
+    Ok(match (db, reach) {
+        (Db::Sqlite(p), NoticeReach::Received { person_id }) => {
+            sqlx::query_as(received!(sqlite)).bind(fts5).bind(person_id).bind(limit).fetch_all(p).await?
+        }
+        (Db::Postgres(p), NoticeReach::Received { person_id }) => {
+            sqlx::query_as(received!(pg)).bind(tsquery).bind(person_id).bind(limit).fetch_all(p).await?
+        }
+        (Db::Sqlite(p), NoticeReach::Subtree { start, end }) => {
+            sqlx::query_as(subtree!(sqlite)).bind(fts5).bind(start).bind(end).bind(limit).fetch_all(p).await?
+        }
+        (Db::Postgres(p), NoticeReach::Subtree { start, end }) => {
+            sqlx::query_as(subtree!(pg)).bind(tsquery).bind(start).bind(end).bind(limit).fetch_all(p).await?
+        }
+        (Db::Sqlite(p), NoticeReach::At { path }) => {
+            sqlx::query_as(at!(sqlite)).bind(fts5).bind(path).bind(limit).fetch_all(p).await?
+        }
+        (Db::Postgres(p), NoticeReach::At { path }) => {
+            sqlx::query_as(at!(pg)).bind(tsquery).bind(path).bind(limit).fetch_all(p).await?
+        }
+    })
 }

@@ -272,3 +272,51 @@ async fn the_pages_publish_confirm_and_keep_rich_text_inert() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn search_finds_notices_by_two_character_words_only_for_those_who_may_read_them() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let li = someone(&app, &t, "李红", t.ba, "111", "full").await;
+        let wang = someone(&app, &t, "王芳", t.bb, "222", "full").await;
+        let lihong = user(&app, &t, "lihong", json!([]), Some(li)).await;
+        let wangfang = user(&app, &t, "wangfang", json!([]), Some(wang)).await;
+        let sec_b = user(&app, &t, "sec_b", json!([{"role": "branch_secretary", "org_id": t.bb}]), None).await;
+        let body =
+            json!({"org_id": t.ba, "title": "关于按时交纳的提醒", "body": "全体党员：请于月底前交纳本季度党费。"});
+        let id = app.post_ok("/api/v1/notices", body, &t.sec_a).await["id"].as_i64().unwrap();
+        let notice_hits = |v: &Value| -> Vec<i64> {
+            v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| h["type"] == "notice")
+                .map(|h| h["id"].as_i64().unwrap())
+                .collect()
+        };
+        let url = format!("/api/v1/search?q={}", web::auth::encode("党费"));
+        // Found in the body by a two-character word, with the word marked, by the recipient and by the staff.
+        for token in [&lihong, &t.staff, &t.sec_a] {
+            let (st, v) = send(&app, "GET", &url, Value::Null, token).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            assert_eq!(notice_hits(&v), vec![id], "{v}");
+        }
+        let (_, v) = send(&app, "GET", &url, Value::Null, &lihong).await;
+        let hit = v["results"].as_array().unwrap().iter().find(|h| h["type"] == "notice").unwrap();
+        assert!(hit["snippet"].as_str().unwrap().contains("<mark>党费</mark>"), "{hit}");
+        // Never by someone of another branch.
+        for token in [&wangfang, &sec_b] {
+            let (_, v) = send(&app, "GET", &url, Value::Null, token).await;
+            assert!(notice_hits(&v).is_empty(), "{v}");
+        }
+        // Once withdrawn, the recipient no longer finds it; its publisher still does.
+        let w = format!("/api/v1/notices/{id}/withdraw");
+        app.post_ok(&w, json!({"reason": "重发"}), &t.sec_a).await;
+        let (_, v) = send(&app, "GET", &url, Value::Null, &lihong).await;
+        assert!(notice_hits(&v).is_empty(), "{v}");
+        let (_, v) = send(&app, "GET", &url, Value::Null, &t.sec_a).await;
+        assert_eq!(notice_hits(&v), vec![id]);
+        app
+    })
+    .await;
+}
