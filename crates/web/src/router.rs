@@ -1,6 +1,6 @@
 //! The router: health, metrics, the API with its OpenAPI document, the UI and the assets, wrapped in
-//! the layers every request passes (request id, panic catch, body limit — raised on the upload routes only —,
-//! security headers, cross-site and anti-forgery checks, maintenance mode, metrics).
+//! the layers every request passes (request id, security headers, panic catch, body limit — raised on the
+//! upload routes only —, cross-site and anti-forgery checks, maintenance mode, metrics).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,9 +24,23 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Request ids: a per-process random prefix and a counter — unique across instances, cheap, and short
 /// enough to read over the phone to the IT centre.
 #[derive(Clone)]
-struct RequestIds {
+pub struct RequestIds {
     prefix: Arc<str>,
     counter: Arc<AtomicU64>,
+}
+
+impl RequestIds {
+    pub fn new() -> RequestIds {
+        let mut prefix = [0u8; 3];
+        let _ = security::random_bytes(&mut prefix);
+        RequestIds { prefix: hex::encode(prefix).into(), counter: Arc::new(AtomicU64::new(1)) }
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl MakeRequestId for RequestIds {
@@ -37,14 +51,11 @@ impl MakeRequestId for RequestIds {
 }
 
 pub fn build_router(state: AppState) -> Router {
-    let hsts = state.secure_cookies;
     let (api_routes, openapi) = api::router();
     let openapi_json: Arc<String> = Arc::new(openapi.to_pretty_json().unwrap_or_default());
-    let mut prefix = [0u8; 3];
-    let _ = security::random_bytes(&mut prefix);
-    let ids = RequestIds { prefix: hex::encode(prefix).into(), counter: Arc::new(AtomicU64::new(1)) };
+    let ids = RequestIds::new();
 
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -57,9 +68,20 @@ pub fn build_router(state: AppState) -> Router {
         )
         .route("/assets/{file}", get(assets::serve))
         .merge(api_routes)
-        .merge(ui::routes())
+        .merge(ui::routes());
+    layered(routes, state, ids)
+}
+
+/// Wraps `routes` in the layers every request passes. The security headers sit outside the panic catcher
+/// and the body limit, so a 500 from a panic and a 413 carry them too (security.md AT-20: every response).
+pub fn layered(routes: Router<AppState>, state: AppState, ids: RequestIds) -> Router {
+    let hsts = state.secure_cookies;
+    routes
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        // 2 MiB, raised only on the upload routes (crate::files::UPLOAD_ROUTES, security.md AT-21).
+        .layer(middleware::from_fn(crate::files::limit_body))
+        .layer(CatchPanicLayer::new())
         // A handler may set a stricter policy of its own (file downloads: `default-src 'none'; sandbox`).
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -74,9 +96,6 @@ pub fn build_router(state: AppState) -> Router {
             header::STRICT_TRANSPORT_SECURITY,
             hsts.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
         ))
-        // 2 MiB, raised only on the upload routes (crate::files::UPLOAD_ROUTES, security.md AT-21).
-        .layer(middleware::from_fn(crate::files::limit_body))
-        .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, ids))
         .with_state(state)
