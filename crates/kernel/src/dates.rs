@@ -1,7 +1,7 @@
 //! Dates as the regulations count them. China has one time zone (UTC+8, no daylight saving), so
 //! "today" is the calendar date in UTC+8, whatever the server's zone is.
 
-use time::{Date, Month, OffsetDateTime, UtcOffset};
+use time::{Date, Month, UtcOffset};
 
 /// UTC+8, the offset of Beijing time.
 pub const BEIJING: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -11,7 +11,7 @@ pub const BEIJING: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
 
 /// Today's date in Beijing time.
 pub fn today() -> Date {
-    OffsetDateTime::now_utc().to_offset(BEIJING).date()
+    crate::clock::now_utc().to_offset(BEIJING).date()
 }
 
 /// Parses `YYYY-MM-DD`.

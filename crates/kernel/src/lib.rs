@@ -7,6 +7,7 @@
 //! * Dates (today in China's time zone, month arithmetic by convention C1), a small deterministic RNG.
 
 pub mod cache;
+pub mod clock;
 pub mod dates;
 pub mod db;
 pub mod rng;

@@ -3,7 +3,7 @@
 //! denied, and a read outside the caller's reach is answered as "not found" (the caller learns nothing
 //! about records it may not see).
 
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 use crate::model::{Grant, Role, path_within};
 
@@ -184,9 +184,47 @@ impl Actor {
     }
 }
 
-/// Whether a grant is in force on `today` (terms of office end on time).
+/// Whether a grant is in force on `today` (terms of office end on time): the calendar-day form of
+/// [`grant_in_force_at`], for lists and reports that speak in dates.
 pub fn grant_in_force(starts_on: Option<Date>, ends_on: Option<Date>, today: Date) -> bool {
     starts_on.is_none_or(|s| s <= today) && ends_on.is_none_or(|e| today <= e)
+}
+
+/// The citation of the term rule ([`term_starts_at`], [`term_ends_at`]).
+pub const TERM_CITATION: &str =
+    "《中华人民共和国民法典》第二百零三条第二款（期间的最后一日的截止时间为二十四时）；北京时间（UTC+8）";
+
+/// The instant a grant's term begins: 00:00 Beijing time (UTC+8) on its start date.
+pub fn term_starts_at(starts_on: Date) -> OffsetDateTime {
+    starts_on.midnight().assume_offset(kernel::dates::BEIJING)
+}
+
+/// The instant a grant's term is over (security.md AT-16). The end date is the term's last day, served
+/// whole: a period's last day ends at 24:00 (民法典 art. 203 ¶2), i.e. at 00:00 Beijing time (UTC+8, the
+/// time every regulation and document of the Party counts in) on the day after `ends_on`. From that
+/// instant on, the grant no longer counts — on the very next request, whatever any cache holds.
+pub fn term_ends_at(ends_on: Date) -> OffsetDateTime {
+    let next = ends_on.next_day().unwrap_or(ends_on);
+    next.midnight().assume_offset(kernel::dates::BEIJING)
+}
+
+/// Whether a grant is in force at the instant `at` (the rule of [`term_starts_at`] / [`term_ends_at`]).
+pub fn grant_in_force_at(starts_on: Option<Date>, ends_on: Option<Date>, at: OffsetDateTime) -> bool {
+    starts_on.is_none_or(|s| term_starts_at(s) <= at) && ends_on.is_none_or(|e| at < term_ends_at(e))
+}
+
+/// The next instant after `at` at which one of these terms begins or ends: until then, the set of
+/// grants in force cannot change (a session's cached grants are judged again from there).
+pub fn next_term_change(
+    terms: impl IntoIterator<Item = (Option<Date>, Option<Date>)>,
+    at: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    terms
+        .into_iter()
+        .flat_map(|(s, e)| [s.map(term_starts_at), e.map(term_ends_at)])
+        .flatten()
+        .filter(|t| *t > at)
+        .min()
 }
 
 #[cfg(test)]
@@ -285,6 +323,26 @@ mod tests {
     fn overlapping_grants_merge() {
         let a = actor(&[(Role::Leader, Some("/1/2/")), (Role::BranchSecretary, Some("/1/2/4/"))]);
         assert_eq!(a.ranges_within(Capability::PersonRead, "/1/"), vec!["/1/2/".to_string()]);
+    }
+
+    #[test]
+    fn a_term_ends_at_midnight_beijing_time_after_its_last_day() {
+        use time::macros::{date, datetime};
+        let end = date!(2026 - 11 - 23);
+        // 00:00 on the 24th in Beijing is 16:00 UTC on the 23rd.
+        assert_eq!(term_ends_at(end), datetime!(2026-11-23 16:00 UTC));
+        assert!(grant_in_force_at(None, Some(end), datetime!(2026-11-23 15:59:59 UTC)));
+        assert!(!grant_in_force_at(None, Some(end), datetime!(2026-11-23 16:00 UTC)));
+        assert!(!grant_in_force_at(None, Some(end), datetime!(2026-11-24 03:00 UTC)));
+        // Starts at 00:00 Beijing time on the start date.
+        let start = date!(2026 - 12 - 01);
+        assert!(!grant_in_force_at(Some(start), None, datetime!(2026-11-30 15:59:59 UTC)));
+        assert!(grant_in_force_at(Some(start), None, datetime!(2026-11-30 16:00 UTC)));
+        // The next change of either term.
+        let at = datetime!(2026-11-20 00:00 UTC);
+        assert_eq!(next_term_change([(None, Some(end)), (Some(start), None)], at), Some(term_ends_at(end)));
+        assert_eq!(next_term_change([(None, None)], at), None);
+        assert!(TERM_CITATION.contains("第二百零三条"));
     }
 
     #[test]
