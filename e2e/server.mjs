@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ARTIFACTS = path.join(here, 'artifacts');
-export const PASSWORD = 'Dangjian-2026!';
+export const PASSWORD = 'Demo-Pass-2026!';
 
 export function binaryPath() {
   if (process.env.DJ_EXE) return path.resolve(process.env.DJ_EXE);

@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod pdf;
+pub mod romanize;
 pub mod sheet;
 
 /// The one error type of this crate.

@@ -50,7 +50,7 @@ impl Scale {
 }
 
 /// The demo accounts and their password, to print at the end.
-pub const DEMO_PASSWORD: &str = "Dangjian-2026!";
+pub const DEMO_PASSWORD: &str = "Demo-Pass-2026!";
 
 #[derive(Debug)]
 pub struct DemoReport {

@@ -101,6 +101,99 @@ pub fn parse_phone(raw: &str) -> Result<String, &'static str> {
     if ok { Ok(s) } else { Err("请填写11位手机号码或带区号的固定电话") }
 }
 
+/// The numbering plan of China's public mobile networks: 11 digits, `1` then `3`–`9` (13x…19x).
+pub const CITE_MOBILE: &str = "《电信网编号计划（2017年版）》（工业和信息化部）移动通信网号码 1[3-9]X";
+
+/// A Chinese mobile number for a member's own contact (AT-7): 11 digits `1[3-9]…`, an optional `+86` or
+/// `86` in front, spaces and hyphens as people type them ignored. No landlines here: the number is the
+/// one she is reached on.
+pub fn parse_mobile(raw: &str) -> Result<String, &'static str> {
+    let s: String = normalise_ascii(raw).chars().filter(|c| *c != '-').collect();
+    let s = s.strip_prefix("+86").or_else(|| s.strip_prefix("0086")).unwrap_or(&s);
+    let s = if s.len() == 13 { s.strip_prefix("86").unwrap_or(s) } else { s };
+    if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit()) {
+        return Err("手机号码只能包含数字");
+    }
+    let b = s.as_bytes();
+    if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
+        Ok(s.to_string())
+    } else {
+        Err("请填写11位中国大陆手机号码（以13—19开头）")
+    }
+}
+
+/// GB/T 22239-2019 §8.1.4.1 a): 身份鉴别信息具有复杂度要求并定期更换; our periods (security.md §a.1, a
+/// deliberate deviation from ASVS 5.0 §6.2.10, recorded there).
+pub const CITE_PASSWORD_PERIOD: &str = "GB/T 22239-2019 第8.1.4.1条a)（身份鉴别信息定期更换）";
+/// How many of the account's latest passwords a new one may not repeat (the current one included).
+pub const PASSWORD_HISTORY: usize = 5;
+
+/// How long a password serves: 90 days for administrators and org staff, 180 for everyone else.
+pub fn password_max_age(privileged: bool) -> time::Duration {
+    time::Duration::days(if privileged { 90 } else { 180 })
+}
+
+/// Whether a password set at `changed_at` must be changed at `now` (from that instant on, exactly).
+pub fn password_expired(changed_at: time::OffsetDateTime, privileged: bool, now: time::OffsetDateTime) -> bool {
+    now >= changed_at + password_max_age(privileged)
+}
+
+/// Words of the university and the Party that make a password easy to guess on this platform (security.md
+/// §a.1: context words), compared case-insensitively; Chinese ones as written.
+pub const PARTY_WORDS: &[&str] = &[
+    "dangjian",
+    "gongchandang",
+    "dangyuan",
+    "dangzhibu",
+    "zhibu",
+    "dangwei",
+    "zhonggong",
+    "dangxiao",
+    "dangfei",
+    "daxue",
+    "xuexiao",
+    "party",
+    "cpc",
+    "党",
+    "共产",
+    "支部",
+    "中共",
+];
+
+/// What a password must not contain besides the username and the ID number: the account holder's Chinese
+/// name as written or in pinyin (every reading of every character, 4+ letters; the given name alone too
+/// when it has 4+ letters), her birthday as `YYYYMMDD` or `MMDD` (and `YYMMDD`), and [`PARTY_WORDS`].
+pub fn password_context(pw: &str, names: &[&str], birth_date: Option<Date>) -> Result<(), &'static str> {
+    let lower = pw.to_lowercase();
+    // Chinese names only: a name in Latin letters is the username's business (checked before this).
+    for name in names.iter().map(|n| n.trim()).filter(|n| n.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))) {
+        let mut words = documents::romanize::spellings(name);
+        // The given name alone ("hongmei" of 李红梅), when long enough to be more than chance.
+        let given: String = name.chars().skip(1).collect();
+        if name.chars().count() >= 3 {
+            words.extend(documents::romanize::spellings(&given).into_iter().filter(|w| w.len() >= 4));
+        }
+        if words.iter().any(|w| w.len() >= 4 && lower.contains(w.as_str())) || pw.contains(name) {
+            return Err("密码不能包含本人姓名（含拼音）");
+        }
+    }
+    if let Some(d) = birth_date {
+        let (y, m, day) = (d.year(), u8::from(d.month()), d.day());
+        let forms = [
+            format!("{y:04}{m:02}{day:02}"),
+            format!("{:02}{m:02}{day:02}", y.rem_euclid(100)),
+            format!("{m:02}{day:02}"),
+        ];
+        if forms.iter().any(|f| lower.contains(f.as_str())) {
+            return Err("密码不能包含本人生日");
+        }
+    }
+    if PARTY_WORDS.iter().any(|w| lower.contains(w)) {
+        return Err("密码不能包含学校或党组织相关的常用词（如 dangjian、gongchandang、党）");
+    }
+    Ok(())
+}
+
 /// Accepts `2019-09-01`, `2019/9/1`, `2019.9.1` and `2019年9月1日`.
 pub fn parse_date(raw: &str) -> Option<Date> {
     let s = normalise_ascii(raw);
@@ -410,6 +503,50 @@ mod tests {
         let id = IdNumber::parse("11010519491231002X").unwrap();
         assert_eq!(id.birth_date(), Some(date!(1949 - 12 - 31)));
         assert_eq!(id.gender(), Gender::Female);
+    }
+
+    #[test]
+    fn mobiles_follow_the_numbering_plan() {
+        assert_eq!(parse_mobile("138 0013 8000"), Ok("13800138000".into()));
+        assert_eq!(parse_mobile("+86 199-0000-1111"), Ok("19900001111".into()));
+        assert_eq!(parse_mobile("8613800138000"), Ok("13800138000".into()));
+        assert_eq!(parse_mobile("１３８００１３８０００"), Ok("13800138000".into()));
+        assert!(parse_mobile("12800138000").is_err(), "12x is not a mobile prefix");
+        assert!(parse_mobile("1380013800").is_err(), "10 digits");
+        assert!(parse_mobile("057188881234").is_err(), "a landline");
+        assert!(parse_mobile("1380013800a").is_err());
+        assert!(CITE_MOBILE.contains("编号计划"));
+    }
+
+    #[test]
+    fn passwords_expire_after_90_or_180_days() {
+        use time::macros::datetime;
+        let set = datetime!(2026-01-01 00:00 UTC);
+        assert!(!password_expired(set, true, datetime!(2026-03-31 23:59:59 UTC)));
+        assert!(password_expired(set, true, datetime!(2026-04-01 00:00 UTC)), "90 days for administrators");
+        assert!(!password_expired(set, false, datetime!(2026-06-29 23:59 UTC)));
+        assert!(password_expired(set, false, datetime!(2026-06-30 00:00 UTC)), "180 days for members");
+        assert!(CITE_PASSWORD_PERIOD.contains("8.1.4.1"));
+    }
+
+    #[test]
+    fn passwords_avoid_the_name_in_pinyin_the_birthday_and_party_words() {
+        let born = Some(date!(1999 - 03 - 07));
+        let name = Err("密码不能包含本人姓名（含拼音）");
+        assert_eq!(password_context("Zhangwei-2026!", &["张伟"], None), name);
+        assert_eq!(password_context("X9!ZengHong", &["曾红"], None), name);
+        assert_eq!(password_context("X9!cenghong", &["曾红"], None), name, "another reading of 曾");
+        assert_eq!(password_context("Hongmei#2026", &["李红梅"], None), name, "the given name alone");
+        assert_eq!(password_context("我是张伟2026!", &["张伟"], None), name);
+        assert!(password_context("Red-lantern-7", &["张伟", "zhang_wei"], born).is_ok());
+        let birthday = Err("密码不能包含本人生日");
+        assert_eq!(password_context("Pw!19990307x", &[], born), birthday);
+        assert_eq!(password_context("Pw!990307xx", &[], born), birthday);
+        assert_eq!(password_context("Spring0307!x", &[], born), birthday);
+        assert!(password_context("Spring0308!x", &[], born).is_ok());
+        for w in ["Dangjian-2026!", "GongChanDang#1", "我爱党2026!ab", "CPC-rocks-99"] {
+            assert!(password_context(w, &[], None).is_err(), "{w}");
+        }
     }
 
     #[test]

@@ -15,16 +15,18 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
-use crate::access::{Actor, Capability, grant_in_force};
+use crate::access::{Actor, Capability, grant_in_force_at, next_term_change};
 use crate::model::*;
 use crate::rules::{self, FieldErrors, IdNumber, PersonInput, ValidPerson};
 use crate::store::{self, PeopleFilter};
 
+mod accounts;
 mod attachments;
 mod import;
 mod mfa;
 mod my_data;
 mod reveal;
+pub use accounts::{DormantReview, NO_ROLE_LEFT};
 pub use import::{Export, ImportReport, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
 pub use my_data::PLATFORM_TABLES;
@@ -143,6 +145,9 @@ pub struct Settings {
     pub lockout_threshold: i64,
     /// How long a locked account stays locked.
     pub lockout_duration: Duration,
+    /// The nightly account review disables an account not linked to a person once every role it had
+    /// ended more than this many days ago (security.md AT-16; 等保 §8.1.4.2 c).
+    pub dormant_account_days: u32,
 }
 
 impl Default for Settings {
@@ -159,6 +164,7 @@ impl Default for Settings {
             cache_ttl: Duration::from_secs(2),
             lockout_threshold: 5,
             lockout_duration: Duration::from_secs(30 * 60),
+            dormant_account_days: 30,
         }
     }
 }
@@ -206,6 +212,19 @@ struct CachedSession {
     revoked: bool,
     active: bool,
     actor: Actor,
+    /// When a grant of the account begins or ends next (00:00 Beijing time): the grants in force are
+    /// judged again from then on, however fresh the cache (security.md AT-16).
+    grants_until: Option<OffsetDateTime>,
+    /// The password is older than its period ([`rules::password_expired`]): every route but the change
+    /// of password answers `password_expired` (security.md AT-1).
+    password_expired: bool,
+}
+
+/// A live session: who calls, and whether the password must be changed before anything else.
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub actor: Actor,
+    pub password_expired: bool,
 }
 
 /// The PostgreSQL notification channel on which instances announce changes that make caches stale.
@@ -224,8 +243,8 @@ const COL_ID_NUMBER: &str = "people.id_number";
 const COL_PHONE: &str = "people.phone";
 const COL_ADDRESS: &str = "people.address";
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
+pub(crate) fn now() -> OffsetDateTime {
+    kernel::clock::now_utc()
 }
 
 pub(crate) fn event(
@@ -524,11 +543,18 @@ impl Platform {
     /// The actor behind a session token, if the session is alive. Web sessions also end after
     /// `session_idle` without a request.
     pub async fn authenticate(&self, token: &str) -> Result<Actor> {
+        Ok(self.session(token).await?.actor)
+    }
+
+    /// [`Platform::authenticate`] with what the web layer needs besides the actor.
+    pub async fn session(&self, token: &str) -> Result<SessionInfo> {
         let hash = token::hash(token);
         // The generation is read before the database, so an entry loaded across a logout's commit is
         // tagged with the old generation and never used again.
         let generation = self.session_generation.load(std::sync::atomic::Ordering::SeqCst);
-        let mut s = match self.callers.get(&hash).filter(|s| s.generation == generation) {
+        let t = now();
+        let cached = self.callers.get(&hash).filter(|s| s.generation == generation);
+        let mut s = match cached.filter(|s| s.grants_until.is_none_or(|u| t < u)) {
             Some(s) => s,
             None => {
                 let mut s = self.load_session(&hash).await?.ok_or(Error::Unauthenticated)?;
@@ -537,7 +563,6 @@ impl Platform {
                 s
             }
         };
-        let t = now();
         let idle =
             if s.actor.is_privileged() { self.settings.session_idle_privileged } else { self.settings.session_idle };
         let idle_over = s.web && s.last_seen_at + idle < t;
@@ -550,7 +575,7 @@ impl Platform {
             s.last_seen_at = t;
             self.callers.put(hash, s.clone());
         }
-        Ok(s.actor)
+        Ok(SessionInfo { password_expired: s.password_expired, actor: s.actor })
     }
 
     /// After a commit that ended sessions: every cached session is reloaded before its next use, here at
@@ -606,6 +631,25 @@ impl Platform {
         }
     }
 
+    /// The context words of an account's password ([`rules::password_context`]): the account's name and,
+    /// when it is linked to a person, her name and birthday.
+    async fn check_password_context(
+        &self,
+        password: &str,
+        display_name: &str,
+        person_id: Option<i64>,
+    ) -> Result<std::result::Result<(), &'static str>> {
+        let person = match person_id {
+            Some(pid) => store::get_person(&self.db, pid).await?,
+            None => None,
+        };
+        let mut names = vec![display_name];
+        if let Some(p) = &person {
+            names.push(&p.name);
+        }
+        Ok(rules::password_context(password, &names, person.as_ref().map(|p| p.birth_date)))
+    }
+
     /// A person's ID number in clear, for the password rule only (never shown, never logged).
     async fn id_number_of(&self, person_id: Option<i64>) -> Result<Option<String>> {
         let Some(pid) = person_id else {
@@ -636,10 +680,10 @@ impl Platform {
         let Some(s) = rows.first() else {
             return Ok(None);
         };
-        let today = kernel::dates::today();
-        let grants = rows
+        let t = now();
+        let grants: Vec<Grant> = rows
             .iter()
-            .filter(|r| grant_in_force(r.starts_on, r.ends_on, today))
+            .filter(|r| r.role.is_some() && grant_in_force_at(r.starts_on, r.ends_on, t))
             .filter_map(|r| {
                 Some(Grant {
                     role: Role::parse(r.role.as_deref()?)?,
@@ -651,7 +695,12 @@ impl Platform {
                 })
             })
             .collect();
+        let grants_until =
+            next_term_change(rows.iter().filter(|r| r.role.is_some()).map(|r| (r.starts_on, r.ends_on)), t);
+        let privileged = grants.iter().any(|g| g.role.is_system_wide() || g.role == Role::OrgStaff);
         Ok(Some(CachedSession {
+            grants_until,
+            password_expired: rules::password_expired(s.password_changed_at, privileged, t),
             generation: 0,
             session_id: s.session_id,
             web: s.kind == SessionKind::Web.code(),
@@ -671,11 +720,11 @@ impl Platform {
     }
 
     async fn actor_of(&self, user: &UserRow) -> Result<Actor> {
-        let today = kernel::dates::today();
+        let t = now();
         let grants = store::grants_of(&self.db, user.id)
             .await?
             .into_iter()
-            .filter(|g| grant_in_force(g.4, g.5, today))
+            .filter(|g| grant_in_force_at(g.4, g.5, t))
             .filter_map(|(role, org_id, org_name, org_path, starts_on, ends_on)| {
                 Some(Grant { role: Role::parse(&role)?, org_id, org_name, org_path, starts_on, ends_on })
             })
@@ -731,9 +780,20 @@ impl Platform {
         let id_number = self.id_number_of(user.person_id).await?;
         check_password(new, &user.username, actor.is_privileged(), id_number.as_deref())
             .map_err(|m| Error::field("new_password", m))?;
+        self.check_password_context(new, &user.display_name, user.person_id)
+            .await?
+            .map_err(|m| Error::field("new_password", m))?;
+        // None of the last five (the current one and four before it), each checked with argon2.
+        let history = store::password_history(&self.db, user.id, rules::PASSWORD_HISTORY as i64 - 1).await?;
+        let passwords = &self.settings.passwords;
+        if std::iter::once(&user.password_hash).chain(&history).any(|h| passwords.verify(new, h)) {
+            return Err(Error::field("new_password", "新密码不能与最近5次使用过的密码相同"));
+        }
         let hash = self.settings.passwords.hash(new)?;
         let t = now();
         let mut tx = self.db.begin().await?;
+        store::push_password_history(&mut tx, user.id, &user.password_hash, t, rules::PASSWORD_HISTORY as i64 - 1)
+            .await?;
         store::set_password(&mut tx, user.id, &hash, t).await?;
         // The session that made the change stays signed in; every other one ends.
         store::revoke_user_sessions(&mut tx, user.id, &token::hash(keep_token), t).await?;
@@ -781,6 +841,8 @@ impl Platform {
             .any(|g| Role::parse(&g.role).is_some_and(|r| r.is_system_wide() || r == Role::OrgStaff));
         let id_number = self.id_number_of(input.person_id).await?;
         if let Err(m) = check_password(&input.password, username, privileged, id_number.as_deref()) {
+            errors.insert("password".into(), m.into());
+        } else if let Err(m) = self.check_password_context(&input.password, display_name, input.person_id).await? {
             errors.insert("password".into(), m.into());
         }
         if let Some(pid) = input.person_id

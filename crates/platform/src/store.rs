@@ -397,6 +397,73 @@ pub async fn set_password(tx: &mut DbTx, user_id: i64, hash: &str, now: OffsetDa
     Ok(())
 }
 
+/// The account's previous password hashes, newest first (at most `limit`).
+pub async fn password_history(db: &Db, user_id: i64, limit: i64) -> Result<Vec<String>, DbError> {
+    const SQL: &str = "SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(user_id).bind(limit).fetch_all(p).await)?)
+}
+
+/// Keeps the hash a password change replaces, and only the newest `keep` of the account's.
+pub async fn push_password_history(
+    tx: &mut DbTx,
+    user_id: i64,
+    hash: &str,
+    now: OffsetDateTime,
+    keep: i64,
+) -> Result<(), DbError> {
+    const INSERT: &str = "INSERT INTO password_history (user_id, password_hash, replaced_at) VALUES ($1, $2, $3)";
+    const PRUNE: &str = "DELETE FROM password_history WHERE user_id = $1 AND id NOT IN \
+        (SELECT id FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2)";
+    on_tx!(tx, c => sqlx::query(INSERT).bind(user_id).bind(hash).bind(now).execute(&mut *c).await.map(|_| ()))?;
+    on_tx!(tx, c => sqlx::query(PRUNE).bind(user_id).bind(keep).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// When the account's password was last set.
+pub async fn password_changed_at(db: &Db, user_id: i64) -> Result<Option<OffsetDateTime>, DbError> {
+    const SQL: &str = "SELECT password_changed_at FROM users WHERE id = $1";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(user_id).fetch_optional(p).await)?)
+}
+
+/// Enables or disables an account; returns whether it changed (false: it already was so).
+pub async fn set_user_active(
+    tx: &mut DbTx,
+    user_id: i64,
+    active: bool,
+    now: OffsetDateTime,
+    reason: Option<&str>,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE users SET active = $2, \
+        disabled_at = CASE WHEN $2 THEN NULL ELSE $3 END, disabled_reason = CASE WHEN $2 THEN NULL ELSE $4 END \
+        WHERE id = $1 AND active <> $2";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(user_id).bind(active).bind(now).bind(reason)
+        .execute(c).await.map(|r| r.rows_affected() == 1))?)
+}
+
+/// `(user_id, username, created_at, role, starts_on, ends_on)`: every active account that is not linked
+/// to a person, with each of its grants (one row with empty grant columns when it has none).
+pub type UnlinkedGrantRow = (i64, String, OffsetDateTime, Option<String>, Option<Date>, Option<Date>);
+
+pub async fn unlinked_active_accounts(db: &Db) -> Result<Vec<UnlinkedGrantRow>, DbError> {
+    const SQL: &str = "SELECT u.id, u.username, u.created_at, g.role, g.starts_on, g.ends_on FROM users u \
+        LEFT JOIN grants g ON g.user_id = u.id WHERE u.active = TRUE AND u.person_id IS NULL ORDER BY u.id, g.id";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).fetch_all(p).await)?)
+}
+
+/// Rewrites a person's phone (sealed and masked) and bumps her version.
+pub async fn set_person_phone(
+    tx: &mut DbTx,
+    id: i64,
+    phone_enc: &[u8],
+    phone_masked: &str,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str =
+        "UPDATE people SET phone_enc = $1, phone_masked = $2, version = version + 1, updated_at = $3 WHERE id = $4";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(phone_enc).bind(phone_masked).bind(now).bind(id)
+        .execute(c).await.map(|r| r.rows_affected() == 1))?)
+}
+
 pub struct NewGrant<'a> {
     pub user_id: i64,
     pub role: &'a str,
@@ -465,6 +532,7 @@ pub struct SessionActorRow {
     pub display_name: String,
     pub person_id: Option<i64>,
     pub active: bool,
+    pub password_changed_at: OffsetDateTime,
     pub role: Option<String>,
     pub org_id: Option<i64>,
     pub org_name: Option<String>,
@@ -475,7 +543,7 @@ pub struct SessionActorRow {
 
 pub async fn session_actor(db: &Db, hash: &[u8]) -> Result<Vec<SessionActorRow>, DbError> {
     const SQL: &str = "SELECT s.id AS session_id, s.kind, s.last_seen_at, s.expires_at, s.revoked_at, s.reauth_at, \
-        u.id AS user_id, u.username, u.display_name, u.person_id, u.active, \
+        u.id AS user_id, u.username, u.display_name, u.person_id, u.active, u.password_changed_at, \
         g.role, g.org_id, o.name AS org_name, o.path AS org_path, g.starts_on, g.ends_on \
         FROM sessions s JOIN users u ON u.id = s.user_id \
         LEFT JOIN grants g ON g.user_id = u.id LEFT JOIN orgs o ON o.id = g.org_id \
@@ -626,10 +694,28 @@ pub async fn use_challenge(tx: &mut DbTx, id: i64, now: OffsetDateTime) -> Resul
     Ok(on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected() == 1))?)
 }
 
-pub async fn set_reauth(db: &Db, token_hash: &[u8], now: OffsetDateTime) -> Result<(), DbError> {
-    const SQL: &str = "UPDATE sessions SET reauth_at = $2 WHERE token_hash = $1";
-    on_db!(db, p => sqlx::query(SQL).bind(token_hash).bind(now).execute(p).await.map(|_| ()))?;
-    Ok(())
+/// Replaces a live session by a new one (privilege elevation, security.md AT-6): the new token inherits the
+/// old session's account, kind and absolute expiry, carries the fresh proof of identity, and the old one
+/// ends in the same transaction. Returns the expiry, or `None` when the old session was not live.
+pub async fn rotate_session(
+    tx: &mut DbTx,
+    old_hash: &[u8],
+    new_hash: &[u8],
+    now: OffsetDateTime,
+    ip: &str,
+    user_agent: &str,
+) -> Result<Option<OffsetDateTime>, DbError> {
+    const INSERT: &str = "INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent, reauth_at) \
+        SELECT $1, user_id, kind, $2, $2, expires_at, $3, $4, $2 FROM sessions \
+        WHERE token_hash = $5 AND revoked_at IS NULL RETURNING expires_at";
+    const REVOKE: &str = "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
+    let expires: Option<OffsetDateTime> = on_tx!(tx, c => sqlx::query_scalar(INSERT)
+        .bind(new_hash).bind(now).bind(ip).bind(user_agent).bind(old_hash)
+        .fetch_optional(&mut *c).await)?;
+    if expires.is_some() {
+        on_tx!(tx, c => sqlx::query(REVOKE).bind(now).bind(old_hash).execute(c).await.map(|_| ()))?;
+    }
+    Ok(expires)
 }
 
 /// An account's sessions and tokens, newest first (for the member's own copy of her data).

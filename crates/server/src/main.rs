@@ -233,6 +233,7 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
         secure_cookies: s.secure_cookies,
     };
     let db = state.platform.db.clone();
+    let platform = state.platform.clone();
     // On PostgreSQL, other instances' logouts and changes drop this instance's caches at once.
     let ops_state = state.ops.clone();
     let follower =
@@ -240,7 +241,7 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     let app = web::build_router(state);
     let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    let runner = if s.jobs.enabled { Some(job_runner(&s, &db, instance)?.start()) } else { None };
+    let runner = if s.jobs.enabled { Some(job_runner(&s, &platform, instance)?.start()) } else { None };
     tracing::info!(%addr, backend = ?db.backend(), jobs = runner.is_some(), "dangjian is serving");
     println!("dangjian 已启动：http://{addr}/");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -256,8 +257,9 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
 }
 
 /// The job runner of this instance with the first jobs and their schedules (docs/OPERATIONS.md).
-fn job_runner(s: &Settings, db: &kernel::Db, instance: String) -> anyhow::Result<ops::jobs::Runner> {
-    use ops::jobs::builtin::{self, AUDIT_VERIFY, BACKUP, CLEANUP};
+fn job_runner(s: &Settings, platform: &Arc<Platform>, instance: String) -> anyhow::Result<ops::jobs::Runner> {
+    use ops::jobs::builtin::{self, ACCOUNT_REVIEW, AUDIT_VERIFY, BACKUP, CLEANUP};
+    let db = &platform.db;
     use ops::jobs::{Runner, RunnerSettings, Schedule};
     let keys = Arc::new(KeyRing::load_or_create(&s.key_file).context("reading the key file")?);
     let settings = RunnerSettings { instance, poll: s.jobs.poll, ..RunnerSettings::default() };
@@ -273,8 +275,15 @@ fn job_runner(s: &Settings, db: &kernel::Db, instance: String) -> anyhow::Result
         .handle(CLEANUP, builtin::cleanup(db.clone()))
         .handle(AUDIT_VERIFY, builtin::audit_verify(db.clone()))
         .handle(BACKUP, builtin::backup(db.clone(), keys, backups))
+        .handle(ACCOUNT_REVIEW, builtin::account_review(platform.clone()))
         .schedule(Schedule::every("cleanup", CLEANUP, s.jobs.cleanup_every))
         .schedule(Schedule::daily_beijing("audit.verify", AUDIT_VERIFY, vh, vm))
+        .schedule(Schedule::daily_beijing(
+            "accounts.review",
+            ACCOUNT_REVIEW,
+            s.jobs.account_review_at.0,
+            s.jobs.account_review_at.1,
+        ))
         .schedule(backup))
 }
 

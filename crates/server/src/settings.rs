@@ -34,6 +34,9 @@ struct File {
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<u64>,
     session_absolute_hours: Option<u64>,
+    /// The nightly review disables an account without a person once all its roles ended this many days
+    /// ago (default 30; security.md AT-16).
+    dormant_account_days: Option<u32>,
     cache_seconds: Option<u64>,
     log: Option<String>,
     log_json: Option<bool>,
@@ -67,6 +70,8 @@ struct JobsFile {
     cleanup_every_minutes: Option<u64>,
     /// The daily audit-chain verification, Beijing time "HH:MM".
     audit_verify_at: Option<String>,
+    /// The nightly review of accounts whose roles ended, Beijing time "HH:MM".
+    account_review_at: Option<String>,
 }
 
 /// Scheduled backups.
@@ -104,6 +109,8 @@ pub struct JobSettings {
     pub poll: Duration,
     pub cleanup_every: Duration,
     pub audit_verify_at: (u8, u8),
+    /// The nightly account review, Beijing time (default 01:30).
+    pub account_review_at: (u8, u8),
 }
 
 /// "HH:MM" → (hour, minute).
@@ -172,6 +179,9 @@ impl Settings {
         if let Some(h) = file.session_absolute_hours {
             platform.session_absolute = Duration::from_secs(h * 3600);
         }
+        if let Some(d) = file.dormant_account_days {
+            platform.dormant_account_days = d.max(1);
+        }
         let b = file.backup.unwrap_or_default();
         let defaults = ops::jobs::Retention::default();
         let backup = BackupSettings {
@@ -191,6 +201,7 @@ impl Settings {
             poll: Duration::from_secs(j.poll_seconds.unwrap_or(5).max(1)),
             cleanup_every: Duration::from_secs(j.cleanup_every_minutes.unwrap_or(60).max(1) * 60),
             audit_verify_at: clock("jobs.audit_verify_at", j.audit_verify_at.as_deref().unwrap_or("03:30"))?,
+            account_review_at: clock("jobs.account_review_at", j.account_review_at.as_deref().unwrap_or("01:30"))?,
         };
         Ok(Settings {
             listen: file.listen.unwrap_or_else(|| "127.0.0.1:8080".into()),

@@ -48,7 +48,7 @@ async fn call(router: &Router, method: &str, uri: &str, token: &str, body: Optio
 
 /// Signs in through the API; `None` when the account cannot (it does not exist yet).
 async fn login(router: &Router, username: &str) -> Option<String> {
-    let body = format!(r#"{{"username":"{username}","password":"Dangjian-2026!"}}"#);
+    let body = format!(r#"{{"username":"{username}","password":"Demo-Pass-2026!"}}"#);
     let (_, text) = call(router, "POST", "/api/v1/auth/login", "", Some(body)).await;
     serde_json::from_str::<Value>(&text).ok()?["token"].as_str().map(str::to_string)
 }
@@ -161,7 +161,7 @@ async fn main() {
         secure_cookies: false,
     };
     let router = web::build_router(state);
-    let login_body = r#"{"username":"staff","password":"Dangjian-2026!"}"#.to_string();
+    let login_body = r#"{"username":"staff","password":"Demo-Pass-2026!"}"#.to_string();
     let token = login(&router, "staff").await.unwrap();
     let (_, me) = call(&router, "GET", "/api/v1/me", &token, None).await;
     let root: i64 = serde_json::from_str::<Value>(&me).unwrap()["grants"][0]["org_id"].as_i64().unwrap();
@@ -177,7 +177,7 @@ async fn main() {
     let sec = login(&router, "security").await.unwrap();
     if let Some(prov) = province {
         let body = format!(
-            r#"{{"username":"bench_province","password":"Dangjian-2026!","display_name":"省级组织员","grants":[{{"role":"org_staff","org_id":{prov}}}]}}"#
+            r#"{{"username":"bench_province","password":"Demo-Pass-2026!","display_name":"省级组织员","grants":[{{"role":"org_staff","org_id":{prov}}}]}}"#
         );
         let _ = call(&router, "POST", "/api/v1/users", &sec, Some(body)).await;
     }

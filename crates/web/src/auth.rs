@@ -89,12 +89,15 @@ impl FromRequestParts<AppState> for Caller {
         } else {
             session_cookie(parts, secure)
         };
-        let actor = match &token {
-            Some(t) => state.platform.authenticate(t).await,
+        let session = match &token {
+            Some(t) => state.platform.session(t).await,
             None => Err(platform::Error::Unauthenticated),
         };
-        match (actor, token) {
-            (Ok(actor), Some(token)) => Ok(Caller { actor, token, ctx }),
+        match (session, token) {
+            (Ok(s), Some(_)) if s.password_expired && !PASSWORD_EXPIRED_ALLOWS.contains(&parts.uri.path()) => {
+                Err(password_expired(is_api, &ctx.request_id))
+            }
+            (Ok(s), Some(token)) => Ok(Caller { actor: s.actor, token, ctx }),
             (Err(e @ platform::Error::Db(_)), _) => {
                 tracing::error!(request_id = %ctx.request_id, error = ?e, "session lookup failed");
                 Err(crate::error::ApiError::new(e, &ctx.request_id).into_response())
@@ -107,6 +110,27 @@ impl FromRequestParts<AppState> for Caller {
                 Err(Redirect::to(&format!("/login?next={}", encode(next))).into_response())
             }
         }
+    }
+}
+
+/// What an account whose password is past its period may still do (security.md AT-1): change it, or
+/// sign out. Everything else answers `password_expired`.
+pub const PASSWORD_EXPIRED_ALLOWS: &[&str] =
+    &["/account/password", "/logout", "/api/v1/auth/password", "/api/v1/auth/logout"];
+
+/// The answer to any other route while the password is expired: 403 `password_expired` on the API, the
+/// change-password page in the browser.
+fn password_expired(is_api: bool, request_id: &str) -> Response {
+    if is_api {
+        json_error(
+            StatusCode::FORBIDDEN,
+            "password_expired",
+            "密码已到期，请先修改密码（POST /api/v1/auth/password）".into(),
+            None,
+            request_id,
+        )
+    } else {
+        Redirect::to("/account/password?expired=1").into_response()
     }
 }
 

@@ -22,6 +22,7 @@ pub const NOT_IN_THE_COPY: &[(&str, &str)] = &[
     ("login_challenges", "sign-in state that lives five minutes"),
     ("mfa_totp", "the authenticator's secret: a copy would let anyone holding the file pass the second factor"),
     ("mfa_recovery_codes", "hashes of one-time codes: of no use to the person, a risk in a file"),
+    ("password_history", "hashes of former passwords: of no use to the person, a risk in a file"),
 ];
 
 /// The copy as a file download (`我的个人信息-YYYYMMDD.json`), never cached.

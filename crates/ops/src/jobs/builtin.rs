@@ -8,6 +8,8 @@
 //!   [`Retention`] does not keep. Files with other names in the directory are never touched.
 //! * [`AUDIT_VERIFY`] (daily): recomputes the audit chain; a broken chain fails the job, so it shows on the
 //!   status page and in `/metrics`.
+//! * [`ACCOUNT_REVIEW`] (nightly): disables the accounts, not linked to a person, whose every role ended
+//!   more than `dormant_account_days` ago ([`platform::Platform::disable_dormant_accounts`], AT-16).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +27,7 @@ use super::service::JobFuture;
 pub const CLEANUP: &str = "cleanup";
 pub const BACKUP: &str = "backup";
 pub const AUDIT_VERIFY: &str = "audit.verify";
+pub const ACCOUNT_REVIEW: &str = "accounts.review";
 
 /// How long finished jobs stay on the queue (for the status page) before the cleanup removes them.
 pub const KEEP_DONE: Duration = Duration::from_secs(30 * 86_400);
@@ -56,6 +59,18 @@ pub fn audit_verify(db: Db) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static
                 })),
                 Verdict::Broken { seq, reason } => Err(format!("audit chain BROKEN at entry {seq}: {reason}")),
             }
+        })
+    }
+}
+
+/// The nightly review of accounts whose roles have all ended (security.md AT-16).
+pub fn account_review(platform: Arc<platform::Platform>) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
+    move |job: Job| -> JobFuture {
+        let platform = platform.clone();
+        Box::pin(async move {
+            let ctx = platform::Ctx { request_id: format!("job-{}", job.id), ip: "-".into(), ..Default::default() };
+            let review = platform.disable_dormant_accounts(&ctx).await.map_err(|e| e.to_string())?;
+            Ok(json!({"checked": review.checked, "disabled": review.disabled}))
         })
     }
 }

@@ -47,8 +47,8 @@ pub struct MfaStatus {
     pub recovery_codes_left: i64,
 }
 
-/// A finished enrolment: the session it opened (when it finished a login) and the recovery codes,
-/// shown once.
+/// A finished enrolment: the session it opened (a login) or the one that replaced the signed-in session
+/// (security.md AT-6), and the recovery codes, shown once.
 #[derive(Debug)]
 pub struct Enrolled {
     pub login: Option<Login>,
@@ -213,15 +213,44 @@ impl Platform {
         self.start_enrolment(ctx, &user).await
     }
 
-    pub async fn confirm_signed_in(&self, ctx: &Ctx, actor: &Actor, code: &str) -> Result<Vec<String>> {
+    /// Confirms the authenticator set up by [`Platform::enrol_signed_in`]. The account's protection has just
+    /// risen, so the session is replaced by a new one (security.md AT-6): `login` carries the new token, and
+    /// `token`, the one the request came with, no longer works on any instance.
+    pub async fn confirm_signed_in(&self, ctx: &Ctx, actor: &Actor, token: &str, code: &str) -> Result<Enrolled> {
         self.require_recent_auth(actor)?;
         let mut tx = self.db.begin().await?;
         let Some(codes) = self.confirm_enrolment(&mut tx, ctx, actor, code).await? else {
             drop(tx);
             return Err(self.second_factor_failed(ctx, actor, actor.user_id, None).await?);
         };
+        let login = self.rotate_session(&mut tx, ctx, actor, token).await?;
         tx.commit().await?;
-        Ok(codes)
+        self.sessions_ended().await;
+        Ok(Enrolled { login: Some(login), recovery_codes: codes })
+    }
+
+    /// Replaces the session behind `token` by a new one in the caller's transaction (security.md AT-6:
+    /// a new session id on privilege elevation): same account, kind and absolute expiry, a fresh proof of
+    /// identity; the old token ends with the commit. The caller runs [`Platform::sessions_ended`] after
+    /// the commit, so no instance keeps the old one in its cache.
+    pub(super) async fn rotate_session(
+        &self,
+        tx: &mut kernel::DbTx,
+        ctx: &Ctx,
+        actor: &Actor,
+        token: &str,
+    ) -> Result<Login> {
+        let fresh = token::new_token()?;
+        let t = now();
+        let ua: String = ctx.user_agent.chars().take(200).collect();
+        let expires_at = store::rotate_session(tx, &token::hash(token), &token::hash(&fresh), t, &ctx.ip, &ua)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let target = format!("user:{}", actor.username);
+        audit::append(tx, event(Some(actor), ctx, "auth.session_rotate", target, "ok", String::new())).await?;
+        let mut actor = actor.clone();
+        actor.reauth_at = Some(t);
+        Ok(Login { token: fresh, expires_at, actor })
     }
 
     async fn start_enrolment(&self, ctx: &Ctx, user: &UserRow) -> Result<Enrolment> {
@@ -290,9 +319,17 @@ impl Platform {
         Ok(())
     }
 
-    /// Step-up: the password again (and the code, where the account has an authenticator) renews the
-    /// session's proof of identity for `reauth_window`.
-    pub async fn reauth(&self, ctx: &Ctx, actor: &Actor, token: &str, password: &str, otp: Option<&str>) -> Result<()> {
+    /// Step-up: the password again (and the code, where the account has an authenticator) proves identity
+    /// for `reauth_window`. The elevated session is a new one (security.md AT-6): the answer carries its
+    /// token, and `token` stops working at once, here and on every other instance.
+    pub async fn reauth(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        token: &str,
+        password: &str,
+        otp: Option<&str>,
+    ) -> Result<Login> {
         let user = store::user_by_id(&self.db, actor.user_id).await?.ok_or(Error::Unauthenticated)?;
         let target = format!("user:{}", user.username);
         if !self.settings.passwords.verify(password, &user.password_hash) {
@@ -312,11 +349,10 @@ impl Platform {
             }
         }
         audit::append(&mut tx, event(Some(actor), ctx, "auth.reauth", target, "ok", String::new())).await?;
+        let login = self.rotate_session(&mut tx, ctx, actor, token).await?;
         tx.commit().await?;
-        let hash = token::hash(token);
-        store::set_reauth(&self.db, &hash, now()).await?;
-        self.callers.remove(&hash);
-        Ok(())
+        self.sessions_ended().await;
+        Ok(login)
     }
 
     /// Refuses with `ReauthRequired` unless the caller proved who they are within `reauth_window`.

@@ -133,13 +133,22 @@ pub struct ReauthBody {
     pub otp: Option<String>,
 }
 
-/// Prove identity again before a sensitive action (granting roles, resetting a second factor): valid
-/// for ten minutes. Sensitive actions without it answer 403 `reauth_required`.
+/// Prove identity again before a sensitive action (granting roles, resetting a second factor, changing
+/// one's own phone): valid for ten minutes. Sensitive actions without it answer 403 `reauth_required`.
+///
+/// The elevated session is a **new token** (security.md AT-6, session rotation on privilege elevation):
+/// use the `token` of the answer from now on; the one this request carried answers 401 at once, on
+/// every instance. The new token keeps the old one's `expires_at` (rotation never extends a session).
 #[utoipa::path(post, path = "/api/v1/auth/reauth", tag = "auth", request_body = ReauthBody,
-    responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn reauth(State(s): State<AppState>, c: Caller, Body(b): Body<ReauthBody>) -> Result<StatusCode, ApiError> {
-    api(s.platform.reauth(&c.ctx, &c.actor, &c.token, &b.password, b.otp.as_deref()).await, &c.ctx)?;
-    Ok(StatusCode::NO_CONTENT)
+    responses((status = 200, body = TokenBody, description = "新的令牌；原令牌立即失效"),
+              (status = 401, body = ErrorBody, description = "密码或动态口令错误")))]
+pub async fn reauth(
+    State(s): State<AppState>,
+    c: Caller,
+    Body(b): Body<ReauthBody>,
+) -> Result<Json<TokenBody>, ApiError> {
+    let login = api(s.platform.reauth(&c.ctx, &c.actor, &c.token, &b.password, b.otp.as_deref()).await, &c.ctx)?;
+    Ok(Json(token_body(login)))
 }
 
 /// End the session of this token.
@@ -165,6 +174,37 @@ pub async fn change_password(
 ) -> Result<StatusCode, ApiError> {
     api(s.platform.change_password(&c.ctx, &c.actor, &b.old_password, &b.new_password, &c.token).await, &c.ctx)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneBody {
+    /// A mainland mobile number, 11 digits from 13–19 (`+86`, spaces and hyphens are ignored).
+    #[schema(example = "13800138000")]
+    pub phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhoneChanged {
+    /// The new number as lists show it.
+    #[schema(example = "138****8000")]
+    pub phone: String,
+}
+
+/// Change the caller's own mobile number (an account linked to a person). Needs re-authentication within
+/// the last ten minutes (`POST /api/v1/auth/reauth`), else 403 `reauth_required`. Stored encrypted;
+/// audited as `person.phone_change`.
+#[utoipa::path(post, path = "/api/v1/me/phone", tag = "auth", request_body = PhoneBody,
+    responses((status = 200, body = PhoneChanged),
+              (status = 403, body = ErrorBody, description = "需要重新验证身份 (`reauth_required`)"),
+              (status = 404, body = ErrorBody, description = "账号未关联党员信息"),
+              (status = 422, body = ErrorBody, description = "手机号码不正确")))]
+pub async fn my_phone(
+    State(s): State<AppState>,
+    c: Caller,
+    Body(b): Body<PhoneBody>,
+) -> Result<Json<PhoneChanged>, ApiError> {
+    let phone = api(s.platform.change_own_phone(&c.ctx, &c.actor, &b.phone).await, &c.ctx)?;
+    Ok(Json(PhoneChanged { phone }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -94,3 +94,29 @@ pub async fn reset_mfa(
     api(s.platform.reset_mfa(&c.ctx, &c.actor, id).await, &c.ctx)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Disable an account (account administrators, never their own): every session and token of it ends at
+/// once, on every instance, and it cannot sign in (the same answer as a wrong password). Audited.
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "users", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody, description = "无权限，或停用自己的账号"),
+              (status = 404, body = ErrorBody)))]
+pub async fn disable(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    api(s.platform.set_account_active(&c.ctx, &c.actor, id, false).await, &c.ctx)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Enable a disabled account again (account administrators). Audited.
+#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn enable(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    api(s.platform.set_account_active(&c.ctx, &c.actor, id, true).await, &c.ctx)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -91,6 +91,14 @@ fn expired() -> Response {
     Redirect::to("/login?expired=1").into_response()
 }
 
+/// `then` with the cookie of a session that replaced the request's own (step-up, own enrolment). Its
+/// Max-Age is what is left of the session's absolute lifetime (rotation never extends it).
+fn with_session(s: &AppState, login: &Login, then: Response) -> Response {
+    let left = (login.expires_at - kernel::clock::now_utc()).whole_seconds().max(0);
+    let cookie = session_cookie_header(&login.token, s.secure_cookies, left);
+    super::session::with_cookie(then, Some(cookie))
+}
+
 /// A finished login: the session cookie, the challenge cookie removed, on to `next`.
 fn signed_in(s: &AppState, login: &Login, then: Response) -> Response {
     let max_age = s.platform.settings.session_absolute.as_secs() as i64;
@@ -269,12 +277,17 @@ pub async fn account_mfa_confirm_post(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let code = f.get("otp").cloned().unwrap_or_default();
-    match s.platform.confirm_signed_in(&c.ctx, &c.actor, &code).await {
-        Ok(codes) => {
-            let mut page = MfaPage::new("codes", "", "/account/mfa".into(), String::new());
-            page.codes = codes;
-            render(StatusCode::OK, &page)
-        }
+    match s.platform.confirm_signed_in(&c.ctx, &c.actor, &c.token, &code).await {
+        // A second factor raised the account's protection: the session is a new one (security.md AT-6),
+        // and the page carries the new session's anti-forgery token.
+        Ok(done) => match done.login {
+            Some(login) => {
+                let mut page = MfaPage::new("codes", "", "/account/mfa".into(), crate::csrf::token(&login.token));
+                page.codes = done.recovery_codes;
+                with_session(&s, &login, render(StatusCode::OK, &page))
+            }
+            None => platform_error(&Error::Unauthenticated, &c.ctx.request_id),
+        },
         Err(Error::BadSecondFactor) => {
             let token = crate::csrf::token(&c.token);
             let mut page = MfaPage::new("code", "/account/mfa/confirm", "/account/mfa".into(), token);
@@ -327,7 +340,9 @@ pub async fn reauth_post(State(s): State<AppState>, c: Caller, Form(f): Form<Has
     let next = safe_next(f.get("next"));
     let password = f.get("password").cloned().unwrap_or_default();
     match s.platform.reauth(&c.ctx, &c.actor, &c.token, &password, f.get("otp").map(String::as_str)).await {
-        Ok(()) => Redirect::to(&next).into_response(),
+        // The elevated session is a new one (security.md AT-6): its cookie replaces the old, whose token
+        // no longer works; the next page is rendered for the new session, with its anti-forgery token.
+        Ok(login) => with_session(&s, &login, Redirect::to(&next).into_response()),
         Err(e @ (Error::BadCredentials | Error::BadSecondFactor)) => {
             let with_code = s.platform.mfa_status(&c.actor).await.map(|m| m.enrolled).unwrap_or(true);
             render(StatusCode::UNAUTHORIZED, &reauth_page(&s, &c, &next, with_code, Some(e.message())))

@@ -2,6 +2,7 @@
 //! becomes a drawer on phones, a bottom tab bar for members). Every state change is a POST form that
 //! works without JavaScript; htmx, when embedded, only boosts navigation.
 
+mod account;
 mod checkin;
 mod exams;
 mod forms;
@@ -59,6 +60,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(system::users_get))
         .route("/admin/users/new", get(system::user_new_get).post(system::user_new_post))
         .route("/admin/users/{id}/mfa-reset", post(system::user_mfa_reset_post))
+        .route("/admin/users/{id}/disable", post(system::user_disable_post))
+        .route("/admin/users/{id}/enable", post(system::user_enable_post))
+        .route("/account/phone", get(account::phone_get).post(account::phone_post))
         .route("/audit", get(system::audit_get).post(system::audit_verify_post))
         .route("/admin/status", get(status::status_get))
         .route("/admin/status/maintenance", post(status::maintenance_post))

@@ -136,7 +136,7 @@ fn password_fields() -> Vec<Field> {
         Field::new("new_password", "新密码", Kind::Password)
             .required()
             .autocomplete("new-password")
-            .hint("至少8位，含大写字母、小写字母、数字、符号中的三类，不含用户名"),
+            .hint("至少8位（管理员和组织员12位），含大写字母、小写字母、数字、符号中的三类；不含用户名、姓名拼音、生日、身份证号和“dangjian”“党”等常用词；不能与最近5次的密码相同"),
         Field::new("confirm", "再次输入新密码", Kind::Password).required().autocomplete("new-password"),
     ]
 }
@@ -162,8 +162,15 @@ fn password_page(
     }
 }
 
-pub async fn password_get(State(s): State<AppState>, c: Caller) -> Response {
-    render(StatusCode::OK, &password_page(&s, &c, password_fields(), None, None))
+pub async fn password_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+    let mut page = password_page(&s, &c, password_fields(), None, None);
+    if q.contains_key("expired") {
+        // Where every other page sends an account whose password is past its period (security.md AT-1).
+        page.warnings.push(
+            "您的密码已超过有效期（管理员和组织员90天，其他用户180天），请先修改密码，再继续使用其他功能。".into(),
+        );
+    }
+    render(StatusCode::OK, &page)
 }
 
 pub async fn password_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {

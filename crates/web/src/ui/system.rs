@@ -35,9 +35,15 @@ pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<Has
                 chrome: Chrome::new(&s, &c, "users"),
                 users,
                 created: q.get("created").cloned(),
-                notice: q
-                    .contains_key("mfa_reset")
-                    .then(|| "已重置该账号的动态口令并退出其全部登录；其下次登录时须重新绑定。".to_string()),
+                notice: if q.contains_key("mfa_reset") {
+                    Some("已重置该账号的动态口令并退出其全部登录；其下次登录时须重新绑定。".to_string())
+                } else if q.contains_key("disabled") {
+                    Some("已停用该账号，其全部登录已立即退出；停用期间不能登录。".to_string())
+                } else if q.contains_key("enabled") {
+                    Some("已重新启用该账号。".to_string())
+                } else {
+                    None
+                },
                 me: c.actor.user_id,
             },
         ),
@@ -162,6 +168,30 @@ pub async fn user_mfa_reset_post(
     match s.platform.reset_mfa(&c.ctx, &c.actor, id).await {
         Ok(()) => Redirect::to("/admin/users?mfa_reset=1").into_response(),
         Err(Error::ReauthRequired) => Redirect::to("/reauth?next=/admin/users").into_response(),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// Disables another account (its sessions end at once; it cannot sign in). The page asks first.
+pub async fn user_disable_post(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    match s.platform.set_account_active(&c.ctx, &c.actor, id, false).await {
+        Ok(()) => Redirect::to("/admin/users?disabled=1").into_response(),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// Enables a disabled account again.
+pub async fn user_enable_post(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    match s.platform.set_account_active(&c.ctx, &c.actor, id, true).await {
+        Ok(()) => Redirect::to("/admin/users?enabled=1").into_response(),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }

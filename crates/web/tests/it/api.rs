@@ -556,23 +556,11 @@ async fn on_postgresql_another_instance_drops_its_cache_the_moment_a_session_end
     // must reach the second through the notification channel, not by the cache running out.
     let app = TestApp::new(kernel::Backend::Postgres).await;
     let t = tree(&app).await;
-    let settings = platform::Settings { cache_ttl: std::time::Duration::from_secs(60), ..Default::default() };
-    let other = std::sync::Arc::new(
-        platform::Platform::new(app.platform.db.clone(), &security::KeyRing::for_tests(), settings).unwrap(),
-    );
-    let follower = tokio::spawn(other.clone().follow_other_instances(|_| {}));
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // the listener connects
+    let (other, follower) = second_instance(&app).await;
     other.authenticate(&t.sec_a).await.unwrap(); // now cached on the other instance
     let (st, _) = app.call("POST", "/api/v1/auth/logout", None, Some(&t.sec_a)).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    let mut refused = false;
-    for _ in 0..50 {
-        if other.authenticate(&t.sec_a).await.is_err() {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
-    }
+    let refused = refused_soon(&other, &t.sec_a).await;
     assert!(refused, "the other instance still serves the ended session from its cache");
     follower.abort();
     app.cleanup().await;

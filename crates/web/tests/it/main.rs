@@ -1,6 +1,7 @@
 //! The one integration-test binary of the web crate: the whole platform through its router, on
 //! SQLite and on PostgreSQL. Every test that touches the database runs on both backends.
 
+mod accounts;
 mod api;
 mod audit;
 mod checkin;

@@ -431,6 +431,7 @@ pub(crate) async fn request(
             Some(json!({"old_password": "Wrong-Pass-1", "new_password": "Another-Pass-2026!"}).to_string())
         }
         "POST /api/v1/auth/reauth" => Some(json!({"password": "Wrong-Pass-1"}).to_string()),
+        "POST /api/v1/me/phone" => Some(json!({"phone": "13800138000"}).to_string()),
         "POST /api/v1/orgs" => Some(
             json!({"name": format!("第{n}党小组"), "kind": "group", "parent_id": org, "category": "student"})
                 .to_string(),
@@ -456,6 +457,7 @@ pub(crate) async fn request(
         ])),
         "POST /account/mfa/confirm" => Some(form_body(&[("otp", "123456".into())])),
         "POST /reauth" => Some(form_body(&[("password", "Wrong-Pass-1".into())])),
+        "POST /account/phone" => Some(form_body(&[("phone", "13800138000".into())])),
         "POST /orgs/{id}/new" => Some(form_body(&[
             ("name", format!("第{n}党小组")),
             ("kind", "group".into()),

@@ -152,8 +152,12 @@ async fn only_another_administrator_resets_a_second_factor_after_step_up() {
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     let (st, _) = app.call("POST", "/api/v1/auth/reauth", Some(reauth(ADMIN_PW, None)), Some(&admin)).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "the second factor is part of the proof");
-    let (st, _) = app.call("POST", "/api/v1/auth/reauth", Some(reauth(ADMIN_PW, Some(&codes[0]))), Some(&admin)).await;
-    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, v) = app.call("POST", "/api/v1/auth/reauth", Some(reauth(ADMIN_PW, Some(&codes[0]))), Some(&admin)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    // Step-up rotates the token (AT-6): the old one is dead, the new one carries the proof.
+    let (st, _) = app.call("POST", &reset, None, Some(&admin)).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the token before step-up");
+    let admin = v["token"].as_str().unwrap().to_string();
 
     let (st, _) = app.call("POST", &reset, None, Some(&admin)).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
@@ -169,8 +173,9 @@ async fn only_another_administrator_resets_a_second_factor_after_step_up() {
     let grant = json!({"username": "leader1", "password": USER_PW, "display_name": "校领导", "grants": [{"role": "audit_admin"}]});
     let (st, v) = app.call("POST", "/api/v1/users", Some(grant.clone()), Some(&sec)).await;
     assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("reauth_required")));
-    let (st, _) = app.call("POST", "/api/v1/auth/reauth", Some(reauth(USER_PW, Some(&sec_codes[3]))), Some(&sec)).await;
-    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, v) = app.call("POST", "/api/v1/auth/reauth", Some(reauth(USER_PW, Some(&sec_codes[3]))), Some(&sec)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let sec = v["token"].as_str().unwrap().to_string();
     let (st, v) = app.call("POST", "/api/v1/users", Some(grant), Some(&sec)).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let recent = security::audit::recent(&app.platform.db, None, 100).await.unwrap();

@@ -286,3 +286,24 @@ pub async fn tree(app: &TestApp) -> Tree {
     let sec_a = app.login("sec_a", USER_PW).await;
     Tree { admin, uni, ca, cb, ba, bb, staff, sec_a }
 }
+
+/// A second instance on the same PostgreSQL that caches sessions for a whole minute and follows the other
+/// instances' announcements (abort the handle at the end).
+pub async fn second_instance(app: &TestApp) -> (Arc<Platform>, tokio::task::JoinHandle<()>) {
+    let settings = Settings { cache_ttl: std::time::Duration::from_secs(60), ..Default::default() };
+    let other = Arc::new(Platform::new(app.platform.db.clone(), &KeyRing::for_tests(), settings).unwrap());
+    let follower = tokio::spawn(other.clone().follow_other_instances(|_| {}));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // the listener connects
+    (other, follower)
+}
+
+/// Whether `other` refuses `token` within two seconds (a notification, not its cache running out).
+pub async fn refused_soon(other: &Platform, token: &str) -> bool {
+    for _ in 0..50 {
+        if other.authenticate(token).await.is_err() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    }
+    false
+}

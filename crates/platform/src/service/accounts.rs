@@ -1,0 +1,158 @@
+//! The life of an account after its creation (security.md AT-16, AT-7): an administrator disables and
+//! enables it, the nightly review disables the accounts whose roles have all ended, and a member changes
+//! her own mobile number after re-authenticating.
+
+use security::audit;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{COL_PHONE, Ctx, Error, Platform, Result, event, now};
+use crate::access::{Actor, Capability, term_ends_at};
+use crate::rules;
+use crate::store;
+
+/// The reason the nightly review records on an account it disabled.
+pub const NO_ROLE_LEFT: &str = "no_role_left";
+
+/// What one run of the nightly review did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DormantReview {
+    pub checked: usize,
+    pub disabled: Vec<String>,
+}
+
+/// One grant of an account, as far as the review needs it: `(starts_on, ends_on)`.
+type Term = (Option<time::Date>, Option<time::Date>);
+
+/// Whether an account that is not linked to a person has nothing left to do on the platform at `now`
+/// (security.md AT-16; 等保 GB/T 22239-2019 §8.1.4.2 c: 及时删除或停用多余的、过期的账户): every grant
+/// it had ended ([`term_ends_at`]) at least `days` days ago; or, never granted anything, it was created
+/// that long ago. A grant without an end date, or one still running or still to come, keeps it.
+/// Accounts linked to a person are members (the member role is implied) and never dormant here.
+pub fn account_dormant(terms: &[Term], created_at: OffsetDateTime, days: u32, now: OffsetDateTime) -> bool {
+    let grace = time::Duration::days(i64::from(days));
+    if terms.is_empty() {
+        return created_at + grace <= now;
+    }
+    let mut last_end = None;
+    for (_, ends_on) in terms {
+        let Some(end) = ends_on else {
+            return false;
+        };
+        let end = term_ends_at(*end);
+        last_end = last_end.max(Some(end));
+    }
+    last_end.is_some_and(|end| end + grace <= now)
+}
+
+impl Platform {
+    /// Disables (`active = false`) or enables an account. Account administrators (the system and the
+    /// security administrator, 三员分立: accounts, not roles), never their own. Disabling ends every session
+    /// and token of the account in the same transaction, on every instance at once; a disabled account
+    /// cannot sign in (the same message as a wrong password). Audited as `account.disable` / `.enable`.
+    pub async fn set_account_active(&self, ctx: &Ctx, actor: &Actor, user_id: i64, active: bool) -> Result<()> {
+        let action = if active { "account.enable" } else { "account.disable" };
+        let target = format!("user_id:{user_id}");
+        if !actor.can_somewhere(Capability::AccountAdmin) || actor.user_id == user_id {
+            return Err(self.refuse(ctx, actor, action, &target).await?);
+        }
+        let user = store::user_by_id(&self.db, user_id).await?.ok_or(Error::NotFound)?;
+        let t = now();
+        let mut tx = self.db.begin().await?;
+        let changed = store::set_user_active(&mut tx, user.id, active, t, (!active).then_some("administrator")).await?;
+        if !active {
+            store::revoke_user_sessions(&mut tx, user.id, &[], t).await?;
+        }
+        let detail = if changed { "" } else { "unchanged" };
+        let target = format!("user:{}", user.username);
+        audit::append(&mut tx, event(Some(actor), ctx, action, target, "ok", detail.into())).await?;
+        tx.commit().await?;
+        self.sessions_ended().await;
+        Ok(())
+    }
+
+    /// The nightly review: disables every active account, not linked to a person, that
+    /// [`account_dormant`] finds idle for `dormant_account_days`; each in its own transaction with its
+    /// sessions ended and an `account.disable` entry by `system` (detail `no_role_left`).
+    pub async fn disable_dormant_accounts(&self, ctx: &Ctx) -> Result<DormantReview> {
+        let t = now();
+        let days = self.settings.dormant_account_days;
+        let rows = store::unlinked_active_accounts(&self.db).await?;
+        let mut review = DormantReview::default();
+        let mut i = 0;
+        while i < rows.len() {
+            let (id, username, created_at) = (rows[i].0, rows[i].1.clone(), rows[i].2);
+            let mut terms = Vec::new();
+            while i < rows.len() && rows[i].0 == id {
+                if rows[i].3.is_some() {
+                    terms.push((rows[i].4, rows[i].5));
+                }
+                i += 1;
+            }
+            review.checked += 1;
+            if !account_dormant(&terms, created_at, days, t) {
+                continue;
+            }
+            let mut tx = self.db.begin().await?;
+            if !store::set_user_active(&mut tx, id, false, t, Some(NO_ROLE_LEFT)).await? {
+                continue;
+            }
+            store::revoke_user_sessions(&mut tx, id, &[], t).await?;
+            let detail = format!("{NO_ROLE_LEFT}; {days} days");
+            let mut e = event(None, ctx, "account.disable", format!("user:{username}"), "ok", detail);
+            e.actor = "system".into();
+            audit::append(&mut tx, e).await?;
+            tx.commit().await?;
+            review.disabled.push(username);
+        }
+        if !review.disabled.is_empty() {
+            self.sessions_ended().await;
+        }
+        Ok(review)
+    }
+
+    /// A member changes her own mobile number (security.md AT-7, ASVS 7.5.1): only with a proof of identity
+    /// from the last `reauth_window` (else `ReauthRequired`), a Chinese mobile number
+    /// ([`rules::parse_mobile`]), sealed and masked like every phone, audited as `person.phone_change`.
+    /// An account without a person record has no phone here (`NotFound`).
+    pub async fn change_own_phone(&self, ctx: &Ctx, actor: &Actor, raw: &str) -> Result<String> {
+        let pid = actor.person_id.ok_or(Error::NotFound)?;
+        self.require_recent_auth(actor)?;
+        let phone = rules::parse_mobile(raw).map_err(|m| Error::field("phone", m))?;
+        let sealed = self.cipher.encrypt(COL_PHONE, &phone)?;
+        let masked = security::mask::phone(&phone);
+        let mut tx = self.db.begin().await?;
+        if !store::set_person_phone(&mut tx, pid, &sealed, &masked, now()).await? {
+            return Err(Error::NotFound);
+        }
+        let target = format!("person:{pid}");
+        audit::append(&mut tx, event(Some(actor), ctx, "person.phone_change", target, "ok", "self".into())).await?;
+        tx.commit().await?;
+        self.people_changed().await;
+        Ok(masked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, datetime};
+
+    use super::account_dormant;
+
+    #[test]
+    fn an_account_is_dormant_n_days_after_its_last_term_ended() {
+        let created = datetime!(2025-01-01 00:00 UTC);
+        // Term to 2026-10-01: over at 2026-09-30 16:00 UTC; 30 days later is 2026-10-31 16:00 UTC.
+        let ended = [(None, Some(date!(2026 - 10 - 01)))];
+        assert!(!account_dormant(&ended, created, 30, datetime!(2026-10-31 15:59 UTC)));
+        assert!(account_dormant(&ended, created, 30, datetime!(2026-10-31 16:00 UTC)));
+        // Another grant without an end, or ending later, keeps it.
+        let open = [(None, Some(date!(2026 - 10 - 01))), (None, None)];
+        assert!(!account_dormant(&open, created, 30, datetime!(2027-06-01 00:00 UTC)));
+        let later = [(None, Some(date!(2026 - 10 - 01))), (None, Some(date!(2026 - 12 - 31)))];
+        assert!(!account_dormant(&later, created, 30, datetime!(2026-12-01 00:00 UTC)));
+        // Never granted anything: counted from its creation.
+        assert!(!account_dormant(&[], created, 30, datetime!(2025-01-30 23:59 UTC)));
+        assert!(account_dormant(&[], created, 30, datetime!(2025-01-31 00:00 UTC)));
+    }
+}
