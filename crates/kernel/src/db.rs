@@ -32,6 +32,10 @@ pub enum DbError {
     /// create one that can.
     #[error("{0}")]
     Unsuitable(String),
+    /// The audit log could not be written, so the action it would record was not done (security.md
+    /// AT-27: fail closed). Answered 503.
+    #[error("the audit log cannot be written: {0}")]
+    AuditUnavailable(String),
 }
 
 impl From<sqlx::Error> for DbError {

@@ -154,6 +154,7 @@ pub async fn generate(p: &Platform, seed: u64, today: Date) -> Result<u64> {
         request_id: format!("demo-{seed}"),
         ip: "-".into(),
         detail: format!("branches:{} meetings:{made}", branches.len()),
+        ..Event::default()
     };
     audit::append_alone(db, e).await?;
     notices(p, &branches, now).await?;

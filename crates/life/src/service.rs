@@ -119,6 +119,8 @@ pub(crate) fn event(actor: &Actor, ctx: &Ctx, action: &str, target: String, resu
     Event {
         actor_id: Some(actor.user_id).filter(|id| *id > 0),
         actor: actor.username.clone(),
+        roles: actor.audit_roles(),
+        org_scope: actor.audit_scope(),
         action: action.into(),
         target,
         result: result.into(),

@@ -227,6 +227,37 @@ pub fn next_term_change(
         .min()
 }
 
+/// What the audit log records of the actor at the time of an entry (security.md AT-24).
+impl Actor {
+    /// The roles in force, sorted, comma-separated (`branch_secretary,leader`); `member` for an account
+    /// of a person without grants, `account` for neither.
+    pub fn audit_roles(&self) -> String {
+        let mut roles: Vec<&str> = self.grants.iter().map(|g| g.role.code()).collect();
+        roles.sort_unstable();
+        roles.dedup();
+        if roles.is_empty() {
+            return if self.person_id.is_some() { "member".into() } else { "account".into() };
+        }
+        roles.join(",")
+    }
+
+    /// The organizations the grants reach: `*` for a system-wide grant, then the subtrees' paths (`/1/3/`),
+    /// sorted, comma-separated; `self` when only the person's own record is in reach, `-` when nothing is.
+    pub fn audit_scope(&self) -> String {
+        let mut scope: Vec<&str> = self
+            .grants
+            .iter()
+            .filter_map(|g| if g.role.is_system_wide() { Some("*") } else { g.org_path.as_deref() })
+            .collect();
+        scope.sort_unstable();
+        scope.dedup();
+        if scope.is_empty() {
+            return if self.person_id.is_some() { "self".into() } else { "-".into() };
+        }
+        scope.join(",")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

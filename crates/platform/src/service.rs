@@ -81,6 +81,7 @@ impl Error {
             Error::Invalid(_) => "validation_failed",
             Error::Conflict(_) => "conflict",
             Error::Db(DbError::Busy) => "busy",
+            Error::Db(DbError::AuditUnavailable(_)) => "audit_unavailable",
             Error::Db(_) | Error::Security(_) => "internal",
         }
     }
@@ -100,6 +101,9 @@ impl Error {
             Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
             Error::Conflict(m) | Error::TooMany(m) => (*m).into(),
             Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
+            Error::Db(DbError::AuditUnavailable(_)) => {
+                "审计日志暂时无法写入，为保证操作可追溯，本操作未执行；请稍后重试，或联系信息中心".into()
+            }
             Error::Db(_) | Error::Security(_) => "系统内部错误，请联系信息中心并提供请求编号".into(),
         }
     }
@@ -258,6 +262,8 @@ pub(crate) fn event(
     Event {
         actor_id: actor.map(|a| a.user_id).filter(|id| *id > 0),
         actor: actor.map(|a| a.username.clone()).unwrap_or_else(|| "-".into()),
+        roles: actor.map(Actor::audit_roles).unwrap_or_default(),
+        org_scope: actor.map(Actor::audit_scope).unwrap_or_default(),
         action: action.into(),
         target,
         result: result.into(),

@@ -20,6 +20,12 @@ pub struct Event {
     pub actor_id: Option<i64>,
     /// Username, or `-` for an anonymous request, or `system` for the platform itself.
     pub actor: String,
+    /// The actor's roles at the time (`branch_secretary,leader`); empty: filled on append from `actor`
+    /// (`system`, or `anonymous` for `-`). See [`crate::audit_evidence::roles_of`].
+    pub roles: String,
+    /// The organizations the actor's grants reached at the time (`/1/3/,/1/4/`, `*` for everywhere,
+    /// `self` for a member's own record, `-` for none); empty: filled on append like `roles`.
+    pub org_scope: String,
     /// `person.create`, `auth.login`, `access.denied` …
     pub action: String,
     /// `person:42`, `org:7`, `user:admin` …
@@ -46,6 +52,9 @@ pub struct Entry {
     pub detail: String,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// `''` in entries written before roles were recorded (migration 0017).
+    pub roles: String,
+    pub org_scope: String,
 }
 
 /// The bytes that are hashed: every field, in a fixed order, each prefixed by its length.
@@ -57,6 +66,14 @@ pub fn canonical_bytes(e: &Entry) -> Vec<u8> {
     for field in [&e.actor, &e.action, &e.target, &e.result, &e.request_id, &e.ip, &e.detail] {
         out.extend_from_slice(&(field.len() as u64).to_be_bytes());
         out.extend_from_slice(field.as_bytes());
+    }
+    // Roles and scope (AT-24) follow as two more length-prefixed fields. Entries from before they were
+    // recorded have neither and hash exactly as they did; blanking them in a newer entry changes its bytes.
+    if !e.roles.is_empty() || !e.org_scope.is_empty() {
+        for field in [&e.roles, &e.org_scope] {
+            out.extend_from_slice(&(field.len() as u64).to_be_bytes());
+            out.extend_from_slice(field.as_bytes());
+        }
     }
     out
 }
@@ -80,8 +97,8 @@ fn now_micros() -> OffsetDateTime {
 }
 
 const LAST: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash, roles, org_scope) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 /// Appends `event` inside the caller's transaction; returns its sequence number.
 /// Text as the log stores it: control characters (line breaks, ANSI escapes) written as `\u{..}`, so a value
@@ -94,11 +111,19 @@ pub fn inert(text: String) -> String {
 }
 
 pub async fn append(tx: &mut DbTx, event: Event) -> Result<i64, DbError> {
+    crate::audit_evidence::guard_write(append_unguarded(tx, event).await)
+}
+
+async fn append_unguarded(tx: &mut DbTx, event: Event) -> Result<i64, DbError> {
+    let (roles, org_scope) = crate::audit_evidence::filled_roles(&event);
     if let DbTx::Postgres(t) = tx {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_AUDIT_LOCK).execute(&mut **t).await?;
     }
     let last: Option<(i64, Vec<u8>)> = on_tx!(tx, c => sqlx::query_as(LAST).fetch_optional(c).await)?;
-    let (prev_seq, prev_hash) = last.unwrap_or((0, vec![0u8; 32]));
+    let (prev_seq, prev_hash) = match last {
+        Some(l) => l,
+        None => crate::audit_evidence::archived_head(tx).await?,
+    };
     let mut entry = Entry {
         seq: prev_seq + 1,
         at: now_micros(),
@@ -112,6 +137,8 @@ pub async fn append(tx: &mut DbTx, event: Event) -> Result<i64, DbError> {
         detail: inert(event.detail),
         prev_hash,
         hash: Vec::new(),
+        roles: inert(roles),
+        org_scope: inert(org_scope),
     };
     entry.hash = chain_hash(&entry.prev_hash, &entry);
     on_tx!(tx, c => sqlx::query(INSERT)
@@ -127,6 +154,8 @@ pub async fn append(tx: &mut DbTx, event: Event) -> Result<i64, DbError> {
         .bind(&entry.detail)
         .bind(&entry.prev_hash)
         .bind(&entry.hash)
+        .bind(&entry.roles)
+        .bind(&entry.org_scope)
         .execute(c)
         .await
         .map(|_| ()))?;
@@ -156,17 +185,40 @@ pub struct ChainChecker {
     prev_hash: Vec<u8>,
     entries: u64,
     broken: Option<(i64, String)>,
+    /// Take the first entry's place in the chain as given (a table whose older part was archived).
+    anchor_on_first: bool,
 }
 
 impl ChainChecker {
     pub fn new() -> Self {
-        ChainChecker { expected_seq: 1, prev_hash: vec![0u8; 32], entries: 0, broken: None }
+        ChainChecker { expected_seq: 1, prev_hash: vec![0u8; 32], entries: 0, broken: None, anchor_on_first: false }
+    }
+
+    /// Continues a chain verified up to entry `next_seq - 1`, whose hash was `prev_hash` (an archive
+    /// checkpoint, the watch's last verified entry).
+    pub fn resume(next_seq: i64, prev_hash: Vec<u8>) -> Self {
+        ChainChecker { expected_seq: next_seq, prev_hash, entries: 0, broken: None, anchor_on_first: false }
+    }
+
+    /// Checks the links from the first entry fed on, whatever its place (a backup of a log whose older
+    /// entries were archived: the archive checkpoint in the database vouches for the start).
+    pub fn anchored() -> Self {
+        ChainChecker { anchor_on_first: true, ..ChainChecker::new() }
+    }
+
+    /// The entry the next `feed` must be.
+    pub fn next_seq(&self) -> i64 {
+        self.expected_seq
     }
 
     /// Feeds the next entry; returns false once the chain is broken.
     pub fn feed(&mut self, e: &Entry) -> bool {
         if self.broken.is_some() {
             return false;
+        }
+        if std::mem::take(&mut self.anchor_on_first) && self.entries == 0 {
+            self.expected_seq = e.seq;
+            self.prev_hash.clone_from(&e.prev_hash);
         }
         let reason = if e.seq != self.expected_seq {
             Some(format!("expected entry {} but found {} (an entry is missing)", self.expected_seq, e.seq))
@@ -195,7 +247,7 @@ impl ChainChecker {
     }
 }
 
-const PAGE: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash \
+const PAGE: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash, roles, org_scope \
      FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";
 
 /// Entries after `after`, in order, at most `limit` (for verifying and exporting in pages).
@@ -209,6 +261,10 @@ pub async fn entries_after(db: &Db, after: i64, limit: i64) -> Result<Vec<Entry>
 pub struct ExportLine {
     pub seq: i64,
     pub at_micros: i64,
+    /// The same time for people: RFC 3339 in UTC with its offset (`2026-11-24T07:30:00.123456Z`); not
+    /// hashed, not read back.
+    #[serde(default, skip_serializing_if = "String::is_empty", skip_deserializing)]
+    pub at: String,
     pub actor_id: Option<i64>,
     pub actor: String,
     pub action: String,
@@ -219,6 +275,11 @@ pub struct ExportLine {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    /// Absent in files exported before roles were recorded.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub roles: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub org_scope: String,
 }
 
 impl ExportLine {
@@ -226,6 +287,11 @@ impl ExportLine {
         ExportLine {
             seq: e.seq,
             at_micros: micros(e.at),
+            at: e
+                .at
+                .to_offset(time::UtcOffset::UTC)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
             actor_id: e.actor_id,
             actor: e.actor.clone(),
             action: e.action.clone(),
@@ -236,6 +302,8 @@ impl ExportLine {
             detail: e.detail.clone(),
             prev_hash: hex::encode(&e.prev_hash),
             hash: hex::encode(&e.hash),
+            roles: e.roles.clone(),
+            org_scope: e.org_scope.clone(),
         }
     }
 
@@ -254,14 +322,17 @@ impl ExportLine {
             detail: self.detail.clone(),
             prev_hash: hex::decode(&self.prev_hash).ok()?,
             hash: hex::decode(&self.hash).ok()?,
+            roles: self.roles.clone(),
+            org_scope: self.org_scope.clone(),
         })
     }
 }
 
-/// Verifies the whole chain in the database, reading it in pages.
+/// Verifies the whole chain in the database, reading it in pages: from entry 1, or from the head of the
+/// last archived part (its checkpoint row, [`crate::audit_evidence`]).
 pub async fn verify(db: &Db) -> Result<Verdict, DbError> {
-    let mut checker = ChainChecker::new();
-    let mut after = 0i64;
+    let mut checker = crate::audit_evidence::online_checker(db).await?;
+    let mut after = checker.next_seq() - 1;
     loop {
         let rows = entries_after(db, after, 20_000).await?;
         let Some(last) = rows.last() else { break };
@@ -275,7 +346,7 @@ pub async fn verify(db: &Db) -> Result<Verdict, DbError> {
     Ok(checker.finish())
 }
 
-const RECENT: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash \
+const RECENT: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash, roles, org_scope \
      FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2";
 
 /// Newest entries first, before `before_seq` (keyset paging).
@@ -295,7 +366,7 @@ pub fn pg_app_role_sql(schema: &str, role: &str) -> Option<String> {
 
 /// The entries about one target (`person:17`), newest first: what a member sees of her own record.
 pub async fn for_target(db: &Db, target: &str, limit: i64) -> Result<Vec<Entry>, DbError> {
-    const SQL: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash \
+    const SQL: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash, roles, org_scope \
          FROM audit_log WHERE target = $1 ORDER BY seq DESC LIMIT $2";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(target).bind(limit).fetch_all(p).await)?)
 }
@@ -335,6 +406,8 @@ mod tests {
             detail: String::new(),
             prev_hash: prev.to_vec(),
             hash: vec![],
+            roles: String::new(),
+            org_scope: String::new(),
         };
         e.hash = chain_hash(prev, &e);
         e

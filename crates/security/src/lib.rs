@@ -5,6 +5,7 @@
 //! masking for display ([`mask`]), anti-forgery tokens ([`csrf`]), the second factor ([`totp`]), and the tamper-evident, hash-chained audit log ([`audit`]).
 
 pub mod audit;
+pub mod audit_evidence;
 pub mod cipher;
 pub mod csrf;
 pub mod keys;
@@ -34,6 +35,12 @@ pub enum SecurityError {
     Random,
     #[error(transparent)]
     Db(#[from] kernel::DbError),
+    /// An audit archive or head-checkpoint file that cannot be written or read.
+    #[error("{path}: {reason}")]
+    AuditFile { path: String, reason: String },
+    /// An audit setting or request the rules refuse (the message cites the rule).
+    #[error("{0}")]
+    AuditRule(String),
 }
 
 /// Fills `buf` from the operating system's random source.

@@ -13,6 +13,7 @@ use platform::Platform;
 use platform::demo::{self, Scale};
 use security::KeyRing;
 use security::audit::{self, Verdict};
+use security::audit_evidence;
 
 use crate::settings::{Cli, Settings};
 
@@ -140,11 +141,31 @@ enum BackupAction {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Check the whole hash chain: exit 0 when intact, 1 with the first broken entry named. With
-    /// --file, check an exported file instead, away from the database.
+    /// Check the whole hash chain (from the last archive checkpoint on) and the signed head marks: exit 0
+    /// when intact, 1 with the first broken entry named. With --file, check an exported file or an
+    /// archive file instead, away from the database (an archive's seal is checked with the key file when
+    /// it is present).
     Verify {
         #[arg(long)]
         file: Option<std::path::PathBuf>,
+    },
+    /// Move entries older than the online period ([audit] online_days, at least 180 days) into sealed
+    /// files in the archive directory now (the daily job does the same); prints the files written.
+    Archive,
+    /// Print the entries of an archive or export file that match, one JSON line each, after verifying
+    /// the file (exit 1 when it is broken).
+    Search {
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Username.
+        #[arg(long)]
+        actor: Option<String>,
+        /// e.g. person.export.
+        #[arg(long)]
+        action: Option<String>,
+        /// e.g. person:17, or a kind: person:
+        #[arg(long)]
+        target: Option<String>,
     },
     /// Write the whole chain to a file (one JSON entry per line) and print its head hash, to keep apart
     /// from the database (a later rewrite of the chain no longer matches the head kept elsewhere).
@@ -174,7 +195,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo { scale, seed } => demo_cmd(settings, &scale, seed).await,
         Command::Audit { action: AuditAction::Verify { file: None } } => audit_verify(settings).await,
-        Command::Audit { action: AuditAction::Verify { file: Some(file) } } => audit_verify_file(&file),
+        Command::Audit { action: AuditAction::Verify { file: Some(file) } } => audit_verify_file(&settings, &file),
+        Command::Audit { action: AuditAction::Archive } => audit_archive(settings).await,
+        Command::Audit { action: AuditAction::Search { file, actor, action, target } } => {
+            let filter = audit_evidence::Filter { actor, action, target, ..Default::default() };
+            audit_search(&settings, &file, &filter)
+        }
         Command::Audit { action: AuditAction::Export { out } } => audit_export(settings, &out).await,
         Command::Backup { action: Some(BackupAction::Verify { file }), .. } => backup_verify(&settings, &file),
         Command::Backup { out: Some(out), action: None } => backup_cmd(settings, &out).await,
@@ -258,7 +284,7 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
 
 /// The job runner of this instance with the first jobs and their schedules (docs/OPERATIONS.md).
 fn job_runner(s: &Settings, platform: &Arc<Platform>, instance: String) -> anyhow::Result<ops::jobs::Runner> {
-    use ops::jobs::builtin::{self, ACCOUNT_REVIEW, AUDIT_VERIFY, BACKUP, CLEANUP};
+    use ops::jobs::builtin::{self, ACCOUNT_REVIEW, AUDIT_ARCHIVE, AUDIT_VERIFY, AUDIT_WATCH, BACKUP, CLEANUP};
     let db = &platform.db;
     use ops::jobs::{Runner, RunnerSettings, Schedule};
     let keys = Arc::new(KeyRing::load_or_create(&s.key_file).context("reading the key file")?);
@@ -271,7 +297,18 @@ fn job_runner(s: &Settings, platform: &Arc<Platform>, instance: String) -> anyho
     };
     backup.enabled = s.backup.enabled;
     backup.max_attempts = 3;
+    let audit = builtin::AuditSettings {
+        head_file: Some(s.audit.head_file.clone()),
+        sweep: s.audit.sweep,
+        archive_dir: s.audit.archive_dir.clone(),
+        online_days: s.audit.online_days,
+    };
+    let (ah, am) = s.audit.archive_at;
     Ok(Runner::new(db.clone(), settings)
+        .handle(AUDIT_WATCH, builtin::audit_watch(db.clone(), keys.clone(), audit.clone()))
+        .handle(AUDIT_ARCHIVE, builtin::audit_archive(db.clone(), keys.clone(), audit))
+        .schedule(Schedule::every("audit.watch", AUDIT_WATCH, s.audit.watch_every))
+        .schedule(Schedule::daily_beijing("audit.archive", AUDIT_ARCHIVE, ah, am))
         .handle(CLEANUP, builtin::cleanup(db.clone()))
         .handle(AUDIT_VERIFY, builtin::audit_verify(db.clone()))
         .handle(BACKUP, builtin::backup(db.clone(), keys, backups))
@@ -352,7 +389,34 @@ async fn demo_cmd(s: Settings, scale: &str, seed: u64) -> anyhow::Result<()> {
 async fn audit_verify(s: Settings) -> anyhow::Result<()> {
     let platform = open(&s).await?;
     let started = std::time::Instant::now();
-    let verdict = audit::verify(&platform.db).await?;
+    let mut verdict = audit::verify(&platform.db).await?;
+    // With the key file: the archive checkpoints and the head marks outside the database are signed.
+    if matches!(verdict, Verdict::Intact { .. }) && s.key_file.exists() {
+        let keys = KeyRing::load_or_create(&s.key_file)?;
+        let key = keys.audit_seal_key();
+        if let Some(c) = audit_evidence::checkpoints(&platform.db).await?.into_iter().find(|c| !c.signed_by(&key)) {
+            verdict = Verdict::Broken {
+                seq: c.first_seq,
+                reason: format!(
+                    "the archive checkpoint of entries {}–{} is not signed by this key file",
+                    c.first_seq, c.through_seq
+                ),
+            };
+        } else if let Some((seq, reason)) =
+            audit_evidence::check_head_marks(&platform.db, &keys, &s.audit.head_file).await?
+        {
+            verdict = Verdict::Broken { seq, reason };
+        }
+    }
+    if let Some(c) = audit_evidence::last_checkpoint(&platform.db).await? {
+        println!(
+            "archived: entries up to {} in {} ({} checkpoint(s)); the chain here continues from its head {}",
+            c.through_seq,
+            s.audit.archive_dir.display(),
+            audit_evidence::checkpoints(&platform.db).await?.len(),
+            hex::encode(&c.head_hash)
+        );
+    }
     platform.db.close().await;
     report(verdict, started)
 }
@@ -373,26 +437,81 @@ fn report(verdict: Verdict, started: std::time::Instant) -> anyhow::Result<()> {
     }
 }
 
-fn audit_verify_file(file: &std::path::Path) -> anyhow::Result<()> {
-    use std::io::BufRead;
-    let started = std::time::Instant::now();
-    let reader =
-        std::io::BufReader::new(std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?);
-    let mut checker = audit::ChainChecker::new();
-    for (n, line) in reader.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Some(entry) = serde_json::from_str::<audit::ExportLine>(&line).ok().and_then(|l| l.to_entry()) else {
-            eprintln!("audit file BROKEN at line {}: not an audit entry", n + 1);
-            std::process::exit(1);
-        };
-        if !checker.feed(&entry) {
-            break;
-        }
+/// The seal key when the key file is there (an archive taken elsewhere is still checked link by link).
+fn seal_key(s: &Settings) -> anyhow::Result<Option<[u8; 32]>> {
+    if !s.key_file.exists() {
+        return Ok(None);
     }
-    report(checker.finish(), started)
+    Ok(Some(KeyRing::load_or_create(&s.key_file).context("reading the key file")?.audit_seal_key()))
+}
+
+fn audit_verify_file(s: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let key = seal_key(s)?;
+    let v = audit_evidence::check_file(file, key.as_ref())?;
+    if let Some(seal) = &v.seal {
+        println!(
+            "archive of entries {}–{} sealed {} ({}); continues the chain after {}",
+            seal.first_seq,
+            seal.last_seq,
+            seal.sealed_at,
+            if v.signature_checked { "seal signature verified" } else { "no key file: seal signature NOT checked" },
+            seal.prev_hash
+        );
+    } else if let (Some(first), Some(prev)) = (v.first_seq, &v.first_prev_hash)
+        && first > 1
+    {
+        println!("export starting at entry {first}, after {prev} (the head of the archive ending at {})", first - 1);
+    }
+    report(v.verdict, started)
+}
+
+async fn audit_archive(s: Settings) -> anyhow::Result<()> {
+    let platform = open(&s).await?;
+    let keys = existing_keys(&s)?;
+    let mut any = false;
+    while let Some(r) = audit_evidence::archive(
+        &platform.db,
+        &keys,
+        &s.audit.archive_dir,
+        s.audit.online_days,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?
+    {
+        any = true;
+        println!(
+            "archived entries {}–{} ({}) into {}, sha256 {}",
+            r.first_seq,
+            r.last_seq,
+            r.entries,
+            r.file.display(),
+            r.file_sha256
+        );
+    }
+    if !any {
+        println!("nothing to archive: no entry is older than {} days", s.audit.online_days);
+    }
+    platform.db.close().await;
+    Ok(())
+}
+
+fn audit_search(s: &Settings, file: &std::path::Path, filter: &audit_evidence::Filter) -> anyhow::Result<()> {
+    use std::io::Write;
+    let key = seal_key(s)?;
+    let v = audit_evidence::check_file(file, key.as_ref())?;
+    if let Verdict::Broken { seq, reason } = v.verdict {
+        eprintln!("audit file BROKEN at entry {seq}: {reason}");
+        std::process::exit(1);
+    }
+    let found = audit_evidence::search_file(file, filter)?;
+    let mut out = std::io::stdout().lock();
+    for e in &found {
+        serde_json::to_writer(&mut out, &audit::ExportLine::from_entry(e))?;
+        out.write_all(b"\n")?;
+    }
+    eprintln!("{} matching entries", found.len());
+    Ok(())
 }
 
 async fn audit_export(s: Settings, out: &std::path::Path) -> anyhow::Result<()> {
@@ -400,8 +519,8 @@ async fn audit_export(s: Settings, out: &std::path::Path) -> anyhow::Result<()> 
     let platform = open(&s).await?;
     let mut file =
         std::io::BufWriter::new(std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?);
-    let mut checker = audit::ChainChecker::new();
-    let mut after = 0;
+    let mut checker = audit_evidence::online_checker(&platform.db).await?;
+    let mut after = checker.next_seq() - 1;
     loop {
         let rows = audit::entries_after(&platform.db, after, 20_000).await?;
         let Some(last) = rows.last() else { break };

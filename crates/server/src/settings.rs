@@ -42,6 +42,7 @@ struct File {
     log_json: Option<bool>,
     backup: Option<BackupFile>,
     jobs: Option<JobsFile>,
+    audit: Option<AuditFile>,
     /// Addresses of reverse proxies whose X-Forwarded-For is believed (docs/OPERATIONS.md, nginx).
     trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
@@ -72,6 +73,36 @@ struct JobsFile {
     audit_verify_at: Option<String>,
     /// The nightly review of accounts whose roles ended, Beijing time "HH:MM".
     account_review_at: Option<String>,
+}
+
+/// `[audit]`: retention, archive and watch of the audit log (docs/OPERATIONS.md, security.md AT-25/26).
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct AuditFile {
+    /// Entries older than this many days move to the archive (at least 180: 网络安全法 21(三)).
+    online_days: Option<u32>,
+    archive_dir: Option<PathBuf>,
+    /// The daily archive run, Beijing time "HH:MM".
+    archive_at: Option<String>,
+    /// The signed head marks: a file outside the database, best on another disk or a WORM mount.
+    head_file: Option<PathBuf>,
+    /// How often the watch verifies what was appended (at most 300 seconds: AT-25 alarms within 5 min).
+    watch_every_seconds: Option<u64>,
+    /// How many older entries each watch run verifies again.
+    sweep: Option<i64>,
+}
+
+/// The audit log's retention, archive and watch.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    pub online_days: u32,
+    /// Default: DATA_DIR/archive/audit.
+    pub archive_dir: PathBuf,
+    pub archive_at: (u8, u8),
+    /// Default: DATA_DIR/audit-heads.jsonl.
+    pub head_file: PathBuf,
+    pub watch_every: Duration,
+    pub sweep: i64,
 }
 
 /// Scheduled backups.
@@ -136,6 +167,7 @@ pub struct Settings {
     pub platform: platform::Settings,
     pub backup: BackupSettings,
     pub jobs: JobSettings,
+    pub audit: AuditSettings,
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
@@ -203,6 +235,32 @@ impl Settings {
             audit_verify_at: clock("jobs.audit_verify_at", j.audit_verify_at.as_deref().unwrap_or("03:30"))?,
             account_review_at: clock("jobs.account_review_at", j.account_review_at.as_deref().unwrap_or("01:30"))?,
         };
+        let a = file.audit.unwrap_or_default();
+        let online_days = match env("DANGJIAN_AUDIT_ONLINE_DAYS") {
+            Some(v) => v.parse().with_context(|| format!("DANGJIAN_AUDIT_ONLINE_DAYS={v}: expected days"))?,
+            None => a.online_days.unwrap_or(security::audit_evidence::DEFAULT_ONLINE_DAYS),
+        };
+        security::audit_evidence::online_period(online_days).context("audit.online_days")?;
+        let watch_every = a.watch_every_seconds.unwrap_or(300);
+        if !(1..=300).contains(&watch_every) {
+            anyhow::bail!(
+                "audit.watch_every_seconds = {watch_every}: between 1 and 300 (a broken chain must alarm within 5 minutes)"
+            );
+        }
+        let audit = AuditSettings {
+            online_days,
+            archive_dir: env("DANGJIAN_AUDIT_ARCHIVE_DIR")
+                .map(PathBuf::from)
+                .or(a.archive_dir)
+                .unwrap_or_else(|| data_dir.join("archive").join("audit")),
+            archive_at: clock("audit.archive_at", a.archive_at.as_deref().unwrap_or("04:00"))?,
+            head_file: env("DANGJIAN_AUDIT_HEAD_FILE")
+                .map(PathBuf::from)
+                .or(a.head_file)
+                .unwrap_or_else(|| data_dir.join("audit-heads.jsonl")),
+            watch_every: Duration::from_secs(watch_every),
+            sweep: a.sweep.unwrap_or(100_000).max(0),
+        };
         Ok(Settings {
             listen: file.listen.unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir,
@@ -215,6 +273,7 @@ impl Settings {
             platform,
             backup,
             jobs,
+            audit,
             trusted_proxies: file.trusted_proxies.unwrap_or_default(),
         })
     }

@@ -134,3 +134,43 @@ fn serve_answers_health_and_stops_cleanly_on_sigterm() {
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn audit_archive_keeps_six_months_and_search_reads_an_audit_file() {
+    let dir = temp_dir("audit-archive");
+    assert!(dangjian(&dir, &["migrate"]).status.success());
+    // An online period below the law's six months is refused before anything happens.
+    let short = Command::new(env!("CARGO_BIN_EXE_dangjian"))
+        .args(["audit", "archive", "--data-dir"])
+        .arg(&dir)
+        .env_remove("DANGJIAN_DATABASE_URL")
+        .env("DANGJIAN_AUDIT_ONLINE_DAYS", "90")
+        .output()
+        .unwrap();
+    assert_eq!(short.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&short.stderr).contains("网络安全法"),
+        "{}",
+        String::from_utf8_lossy(&short.stderr)
+    );
+    // Nothing is a year old on a new platform.
+    let none = dangjian(&dir, &["audit", "archive"]);
+    assert!(none.status.success(), "{}", String::from_utf8_lossy(&none.stderr));
+    assert!(String::from_utf8_lossy(&none.stdout).contains("nothing to archive"));
+    // An export is searched after it verifies.
+    let demo = dangjian(&dir, &["demo", "--scale", "small", "--seed", "3"]);
+    assert!(demo.status.success());
+    let export = dir.join("audit.ndjson");
+    assert!(dangjian(&dir, &["audit", "export", "--out", export.to_str().unwrap()]).status.success());
+    let found = dangjian(&dir, &["audit", "search", "--file", export.to_str().unwrap(), "--action", "meeting.demo"]);
+    assert!(found.status.success(), "{}", String::from_utf8_lossy(&found.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&found.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l["action"] == "meeting.demo" && l["roles"] == "system"), "{lines:?}");
+    let text = std::fs::read_to_string(&export).unwrap();
+    std::fs::write(&export, text.replacen("meeting.demo", "meeting.demx", 1)).unwrap();
+    let bad = dangjian(&dir, &["audit", "search", "--file", export.to_str().unwrap(), "--action", "meeting.demo"]);
+    assert_eq!(bad.status.code(), Some(1), "a broken file is not searched");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -29,8 +29,11 @@ pub const FORMAT_VERSION: u32 = 1;
 /// And derived data: `development_due`, the development pipeline's maintained to-do list (migration 0011).
 /// Restoring people fires the triggers that mark every person in the pipeline for recomputation, so the
 /// list rebuilds itself from the restored steps.
+///
+/// And the audit watch's progress (`audit_watch`, migration 0017): a restored platform verifies its chain
+/// from the start again.
 pub const EXCLUDED: &[&str] =
-    &["sessions", "login_challenges", "jobs", "job_schedules", "maintenance", "development_due"];
+    &["sessions", "login_challenges", "jobs", "job_schedules", "maintenance", "development_due", "audit_watch"];
 
 /// sqlx's bookkeeping of applied migrations. Not copied as rows: the manifest names the schema version and
 /// a restore applies the same migrations to the empty database.
@@ -387,6 +390,9 @@ pub fn audit_entry(columns: &[Column], values: &[Value]) -> Option<security::aud
         detail: text("detail")?,
         prev_hash: bytes("prev_hash")?,
         hash: bytes("hash")?,
+        // Absent in backups of databases from before migration 0017.
+        roles: text("roles").unwrap_or_default(),
+        org_scope: text("org_scope").unwrap_or_default(),
     })
 }
 
@@ -404,7 +410,7 @@ impl TableDigest {
         TableDigest {
             rows: 0,
             sha: Sha256::new(),
-            chain: (table == AUDIT_TABLE).then(security::audit::ChainChecker::new),
+            chain: (table == AUDIT_TABLE).then(security::audit::ChainChecker::anchored),
         }
     }
 

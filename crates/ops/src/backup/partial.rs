@@ -325,6 +325,7 @@ async fn collect_and_insert(
             request_id: format!("cli-{}", std::process::id()),
             ip: "-".into(),
             detail: detail.to_string(),
+            ..Event::default()
         };
         audit::append(tx, event).await?;
     }

@@ -75,6 +75,7 @@ fn system_event(action: &str, written: &Written, detail: serde_json::Value) -> E
         request_id: format!("cli-{}", std::process::id()),
         ip: "-".into(),
         detail: detail.to_string(),
+        ..Event::default()
     }
 }
 

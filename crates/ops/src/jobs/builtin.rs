@@ -10,6 +10,12 @@
 //!   status page and in `/metrics`.
 //! * [`ACCOUNT_REVIEW`] (nightly): disables the accounts, not linked to a person, whose every role ended
 //!   more than `dormant_account_days` ago ([`platform::Platform::disable_dormant_accounts`], AT-16).
+//! * [`AUDIT_WATCH`] (every 5 minutes at most): verifies what was appended since its last run, a moving
+//!   slice of older entries and the signed head marks, then writes a new head mark
+//!   ([`security::audit_evidence::watch`]); a broken chain fails the job naming the first broken entry,
+//!   and `dangjian_audit_chain_intact` drops to 0 (security.md AT-25).
+//! * [`AUDIT_ARCHIVE`] (daily): moves entries older than the online period into sealed files
+//!   ([`security::audit_evidence::archive`], AT-26).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +24,7 @@ use std::time::{Duration, Instant, SystemTime};
 use kernel::Db;
 use security::KeyRing;
 use security::audit::{self, Verdict};
+use security::audit_evidence;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -28,6 +35,8 @@ pub const CLEANUP: &str = "cleanup";
 pub const BACKUP: &str = "backup";
 pub const AUDIT_VERIFY: &str = "audit.verify";
 pub const ACCOUNT_REVIEW: &str = "accounts.review";
+pub const AUDIT_WATCH: &str = "audit.watch";
+pub const AUDIT_ARCHIVE: &str = "audit.archive";
 
 /// How long finished jobs stay on the queue (for the status page) before the cleanup removes them.
 pub const KEEP_DONE: Duration = Duration::from_secs(30 * 86_400);
@@ -73,6 +82,92 @@ pub fn account_review(platform: Arc<platform::Platform>) -> impl Fn(Job) -> JobF
             Ok(json!({"checked": review.checked, "disabled": review.disabled}))
         })
     }
+}
+
+/// The watch's and the archive's settings.
+#[derive(Clone, Debug)]
+pub struct AuditSettings {
+    /// The signed head marks (outside the database); `None`: no marks.
+    pub head_file: Option<PathBuf>,
+    /// Older entries verified again per watch run.
+    pub sweep: i64,
+    pub archive_dir: PathBuf,
+    pub online_days: u32,
+}
+
+/// One run of an audit job, borrowing the job's shared state.
+type AuditRun = for<'a> fn(
+    &'a Db,
+    &'a KeyRing,
+    &'a AuditSettings,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<serde_json::Value, String>> + Send + 'a>>;
+
+fn audit_job(
+    db: Db,
+    keys: Arc<KeyRing>,
+    settings: AuditSettings,
+    run: AuditRun,
+) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
+    let shared = Arc::new((db, keys, settings));
+    move |_job: Job| -> JobFuture {
+        let shared = shared.clone();
+        Box::pin(async move {
+            let (db, keys, s) = &*shared;
+            run(db, keys, s).await
+        })
+    }
+}
+
+/// The audit watch job (AT-25).
+pub fn audit_watch(
+    db: Db,
+    keys: Arc<KeyRing>,
+    settings: AuditSettings,
+) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
+    audit_job(db, keys, settings, |db, keys, s| Box::pin(watch_once(db, keys, s)))
+}
+
+async fn watch_once(db: &Db, keys: &KeyRing, s: &AuditSettings) -> Result<serde_json::Value, String> {
+    let started = Instant::now();
+    let r = audit_evidence::watch(db, keys, s.head_file.as_deref(), s.sweep).await.map_err(|e| e.to_string())?;
+    match r.broken {
+        Some((seq, reason)) => Err(format!("audit chain BROKEN at entry {seq}: {reason}")),
+        None => Ok(json!({
+            "intact": true,
+            "verified_seq": r.verified_seq,
+            "new_entries": r.new_entries,
+            "swept": r.swept,
+            "sweep_next": r.sweep_next,
+            "head_mark": r.head_mark,
+            "seconds": started.elapsed().as_secs_f64(),
+        })),
+    }
+}
+
+/// The audit archive job (AT-26): archives batch after batch until nothing is older than the online
+/// period (at most 20 batches a run; the next run goes on).
+pub fn audit_archive(
+    db: Db,
+    keys: Arc<KeyRing>,
+    settings: AuditSettings,
+) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
+    audit_job(db, keys, settings, |db, keys, s| Box::pin(archive_once(db, keys, s)))
+}
+
+async fn archive_once(db: &Db, keys: &KeyRing, s: &AuditSettings) -> Result<serde_json::Value, String> {
+    let mut files = Vec::new();
+    let mut entries = 0;
+    for _ in 0..20 {
+        let now = OffsetDateTime::now_utc();
+        match audit_evidence::archive(db, keys, &s.archive_dir, s.online_days, now).await.map_err(|e| e.to_string())? {
+            Some(r) => {
+                entries += r.entries;
+                files.push(r.file.file_name().map(|n| n.to_string_lossy().into_owned()));
+            }
+            None => break,
+        }
+    }
+    Ok(json!({"files": files, "entries": entries, "online_days": s.online_days}))
 }
 
 /// Where scheduled backups go and how many are kept.

@@ -107,7 +107,7 @@ impl Maintenance {
         if !actor.has_role(Role::SystemAdmin) {
             return Err(Error::Forbidden);
         }
-        let state = write(db, on, message, &actor.username, Some(actor.user_id), &ctx.request_id, &ctx.ip).await?;
+        let state = write(db, on, message, Some(actor), &ctx.request_id, &ctx.ip).await?;
         self.forget();
         Ok(state)
     }
@@ -115,7 +115,7 @@ impl Maintenance {
 
 /// Switches as the operator at the command line (`dangjian maintenance on|off`), audited as `system`.
 pub async fn switch_as_system(db: &Db, on: bool, message: Option<&str>) -> Result<State, Error> {
-    write(db, on, message, "system", None, &format!("cli-{}", std::process::id()), "-").await
+    write(db, on, message, None, &format!("cli-{}", std::process::id()), "-").await
 }
 
 /// Reads the switch from the database.
@@ -132,8 +132,7 @@ async fn write(
     db: &Db,
     on: bool,
     message: Option<&str>,
-    by: &str,
-    by_id: Option<i64>,
+    actor: Option<&Actor>,
     request_id: &str,
     ip: &str,
 ) -> Result<State, Error> {
@@ -141,12 +140,15 @@ async fn write(
     if message.is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS) {
         return Err(Error::Invalid(format!("维护说明最多 {MAX_MESSAGE_CHARS} 个字")));
     }
+    let by = actor.map_or("system", |a| a.username.as_str());
     let t = OffsetDateTime::now_utc();
     let mut tx = db.begin().await?;
     store::set(&mut tx, on, message, t, by).await?;
     let event = Event {
-        actor_id: by_id.filter(|id| *id > 0),
+        actor_id: actor.map(|a| a.user_id).filter(|id| *id > 0),
         actor: by.into(),
+        roles: actor.map(Actor::audit_roles).unwrap_or_default(),
+        org_scope: actor.map(Actor::audit_scope).unwrap_or_default(),
         action: if on { "maintenance.on" } else { "maintenance.off" }.into(),
         target: "platform".into(),
         result: "ok".into(),

@@ -15,6 +15,7 @@ use std::time::Duration;
 use kernel::{Backend, Db, DbError, on_db};
 use platform::Actor;
 use platform::model::Role;
+use security::audit_evidence::{self, WatchState, WriteFailures};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -103,6 +104,13 @@ pub struct Status {
     pub queue: QueueSummary,
     pub audit_entries: i64,
     pub audit_verify: Option<JobRow>,
+    /// The watch's progress and finding (AT-25).
+    pub audit_watch: Option<WatchState>,
+    /// Failed audit appends of this instance (AT-27: the actions were refused).
+    pub audit_write_failures: WriteFailures,
+    /// The last archived entry and how many archive files hold the older part (AT-26).
+    pub audit_archived_through: Option<i64>,
+    pub audit_archive_files: usize,
     pub requests: u64,
     pub errors_5xx_last_hour: u64,
     pub maintenance: State,
@@ -133,6 +141,7 @@ pub async fn status(ops: &Ops, metrics: &Metrics, db: &Db, actor: &Actor) -> Res
     let disk = tokio::task::spawn_blocking(move || disk_space(&data_dir)).await.ok().flatten();
     let (pool_size, pool_idle) = on_db!(db, p => (p.size(), p.num_idle()));
     let (requests, _) = metrics.totals();
+    let archived = audit_evidence::checkpoints(db).await?;
     Ok(Status {
         version: env!("CARGO_PKG_VERSION"),
         instance: s.instance.clone(),
@@ -152,6 +161,10 @@ pub async fn status(ops: &Ops, metrics: &Metrics, db: &Db, actor: &Actor) -> Res
         queue: jobs::summary(db).await?,
         audit_entries: store::audit_length(db).await?,
         audit_verify: jobs::recent(db, AUDIT_VERIFY, 1).await?.into_iter().next(),
+        audit_watch: audit_evidence::watch_state(db).await?,
+        audit_write_failures: audit_evidence::write_failures(),
+        audit_archived_through: archived.last().map(|c| c.through_seq),
+        audit_archive_files: archived.len(),
         requests,
         errors_5xx_last_hour: metrics.errors_5xx_last_hour(),
         maintenance: ops.maintenance.current(db).await?,
@@ -194,6 +207,7 @@ async fn db_metrics(out: &mut String, ops: &Ops, db: &Db) -> Result<(), Error> {
     let _ = writeln!(out, "# HELP dangjian_audit_entries Length of the audit hash chain.");
     let _ = writeln!(out, "# TYPE dangjian_audit_entries gauge");
     let _ = writeln!(out, "dangjian_audit_entries {}", store::audit_length(db).await?);
+    audit_metrics(out, db).await?;
     let last = jobs::service::last_done(db, BACKUP).await?;
     let age = last.map_or(f64::INFINITY, |t| (OffsetDateTime::now_utc() - t).as_seconds_f64().max(0.0));
     let _ = writeln!(
@@ -212,5 +226,61 @@ async fn db_metrics(out: &mut String, ops: &Ops, db: &Db) -> Result<(), Error> {
     let _ = writeln!(out, "# HELP dangjian_migrations_pending Migrations of this build not applied to the database.");
     let _ = writeln!(out, "# TYPE dangjian_migrations_pending gauge");
     let _ = writeln!(out, "dangjian_migrations_pending {}", pending_migrations(db).await?.len());
+    Ok(())
+}
+
+/// The audit log's health (security.md AT-25…AT-27): the watch's finding and age, this instance's failed
+/// appends, the archive. Alert on `dangjian_audit_chain_intact == 0`, on
+/// `dangjian_audit_chain_checked_age_seconds > 600` (the watch is not running) and on any increase of
+/// `dangjian_audit_write_failures_total`.
+async fn audit_metrics(out: &mut String, db: &Db) -> Result<(), Error> {
+    let watch = audit_evidence::watch_state(db).await?;
+    let _ = writeln!(
+        out,
+        "# HELP dangjian_audit_chain_intact Whether the audit watch found the chain intact at its last run (absent before the first run)."
+    );
+    let _ = writeln!(out, "# TYPE dangjian_audit_chain_intact gauge");
+    let _ = writeln!(
+        out,
+        "# HELP dangjian_audit_chain_broken_entry The first broken entry the audit watch found (0: none)."
+    );
+    let _ = writeln!(out, "# TYPE dangjian_audit_chain_broken_entry gauge");
+    let _ = writeln!(
+        out,
+        "# HELP dangjian_audit_chain_checked_age_seconds Seconds since the audit watch last ran (+Inf: never)."
+    );
+    let _ = writeln!(out, "# TYPE dangjian_audit_chain_checked_age_seconds gauge");
+    match &watch {
+        Some(w) => {
+            let _ = writeln!(out, "dangjian_audit_chain_intact {}", u8::from(w.broken_seq.is_none()));
+            let _ = writeln!(out, "dangjian_audit_chain_broken_entry {}", w.broken_seq.unwrap_or(0));
+            let age = (OffsetDateTime::now_utc() - w.checked_at).as_seconds_f64().max(0.0);
+            let _ = writeln!(out, "dangjian_audit_chain_checked_age_seconds {age:.0}");
+        }
+        None => {
+            let _ = writeln!(out, "dangjian_audit_chain_broken_entry 0");
+            let _ = writeln!(out, "dangjian_audit_chain_checked_age_seconds +Inf");
+        }
+    }
+    let f = audit_evidence::write_failures();
+    let _ = writeln!(
+        out,
+        "# HELP dangjian_audit_write_failures_total Audit appends of this instance that failed (each refused its action: fail closed)."
+    );
+    let _ = writeln!(out, "# TYPE dangjian_audit_write_failures_total counter");
+    let _ = writeln!(out, "dangjian_audit_write_failures_total {}", f.total);
+    let _ = writeln!(
+        out,
+        "# HELP dangjian_audit_write_failure_last_seconds Unix time of this instance's last failed audit append (0: none)."
+    );
+    let _ = writeln!(out, "# TYPE dangjian_audit_write_failure_last_seconds gauge");
+    let _ = writeln!(out, "dangjian_audit_write_failure_last_seconds {}", f.last.map_or(0, |t| t.unix_timestamp()));
+    let archived = audit_evidence::last_checkpoint(db).await?;
+    let _ = writeln!(
+        out,
+        "# HELP dangjian_audit_archived_through The last audit entry moved to an archive file (0: none)."
+    );
+    let _ = writeln!(out, "# TYPE dangjian_audit_archived_through gauge");
+    let _ = writeln!(out, "dangjian_audit_archived_through {}", archived.map_or(0, |c| c.through_seq));
     Ok(())
 }

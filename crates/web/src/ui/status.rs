@@ -70,6 +70,8 @@ impl StatusPage {
             ops::jobs::builtin::BACKUP => "定时备份".into(),
             ops::jobs::builtin::CLEANUP => "清理过期会话".into(),
             ops::jobs::builtin::AUDIT_VERIFY => "审计链校验".into(),
+            ops::jobs::builtin::AUDIT_WATCH => "审计链持续校验".into(),
+            ops::jobs::builtin::AUDIT_ARCHIVE => "审计日志归档".into(),
             other => other.into(),
         }
     }
@@ -108,6 +110,30 @@ impl StatusPage {
             Some(JobState::Done) => Some((true, format!("完整，{} 条", r["entries"].as_u64().unwrap_or(0)))),
             Some(JobState::Failed) => Some((false, j.last_error.clone().unwrap_or_default())),
             _ => None,
+        }
+    }
+
+    /// The watch's last finding: (intact, text) — "第 N 条起断裂：…" names the first broken entry.
+    fn audit_watch_result(&self) -> Option<(bool, String)> {
+        let w = self.st.audit_watch.as_ref()?;
+        Some(match (w.broken_seq, &w.broken_reason) {
+            (Some(seq), reason) => {
+                (false, format!("审计链在第 {seq} 条处断裂：{}", reason.as_deref().unwrap_or("原因未记录")))
+            }
+            (None, _) => (true, format!("完整，已校验至第 {} 条（{}）", w.verified_seq, self.ago(&w.checked_at))),
+        })
+    }
+
+    /// Audit appends of this instance failed within the last 5 minutes: actions are being refused.
+    fn audit_failing(&self) -> bool {
+        self.st.audit_write_failures.last.is_some_and(|t| OffsetDateTime::now_utc() - t < time::Duration::minutes(5))
+    }
+
+    fn audit_failures_text(&self) -> String {
+        let f = &self.st.audit_write_failures;
+        match &f.last {
+            Some(t) => format!("本实例启动以来 {} 次，最近一次 {}（{}）", f.total, self.at(t), self.ago(t)),
+            None => "无".into(),
         }
     }
 

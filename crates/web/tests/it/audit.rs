@@ -8,7 +8,7 @@ use security::audit::{self, Verdict};
 
 use crate::support::*;
 
-async fn exec(db: &Db, sql: &str) -> Result<(), String> {
+pub(crate) async fn exec(db: &Db, sql: &str) -> Result<(), String> {
     let q = || sqlx::AssertSqlSafe(sql.to_string());
     match db {
         Db::Sqlite(p) => sqlx::query(q()).execute(p).await.map(|_| ()),

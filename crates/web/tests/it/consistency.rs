@@ -1,6 +1,8 @@
 //! List/detail consistency (security.md AT-10), as a property over generated registers: for every role,
 //! every list the API returns — everything, any subtree, any stage, any page size, walked by cursor — holds
-//! exactly the people whose single record the same caller may open, and search finds nothing else.
+//! exactly the people whose single record the same caller may open, and search finds nothing else; the
+//! register export of every subtree holds exactly those people, and the learning search (`/api/v1/search`)
+//! finds exactly the people and the materials the same caller may open one by one.
 
 #![allow(clippy::unwrap_used)]
 
@@ -34,6 +36,36 @@ async fn walk(app: &TestApp, token: &str, query: &str, per_page: i64) -> Option<
         }
     }
     panic!("{query}: more than 200 pages");
+}
+
+/// The names in a register export (CSV) of `org_id`'s subtree; `None` when the export is refused (404).
+async fn exported_names(app: &TestApp, token: &str, org_id: i64) -> Option<BTreeSet<String>> {
+    let req = axum::http::Request::builder()
+        .uri(format!("/api/v1/people/export?org_id={org_id}&format=csv"))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (st, _, text) = app.request(req).await;
+    if st == StatusCode::NOT_FOUND {
+        return None;
+    }
+    assert_eq!(st, StatusCode::OK, "export of org {org_id}: {text}");
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| h.trim_matches('"') == "姓名").unwrap();
+    Some(
+        lines
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.split(',').nth(at).unwrap().trim_matches('"').to_string())
+            .collect(),
+    )
+}
+
+/// The ids of one kind (`person`, `material`) the learning search finds for `q`.
+async fn searched(app: &TestApp, token: &str, q: &str, kind: &str) -> BTreeSet<i64> {
+    let (st, v) = app.call("GET", &format!("/api/v1/search?q={}", web::auth::encode(q)), None, Some(token)).await;
+    assert_eq!(st, StatusCode::OK, "search {q}: {v}");
+    v["results"].as_array().unwrap().iter().filter(|r| r["type"] == kind).map(|r| r["id"].as_i64().unwrap()).collect()
 }
 
 #[tokio::test]
@@ -92,6 +124,19 @@ async fn every_list_holds_exactly_what_the_single_record_check_allows() {
             callers.push((name, app.login(name, USER_PW).await));
         }
 
+        // Learning materials published by callers of different reach (each to its default audience).
+        let mut materials = Vec::new();
+        for (i, (who, token)) in callers.iter().enumerate() {
+            let body = json!({"title": format!("学习材料{i}号"), "body": "学习材料：党章学习。", "kind": "article"});
+            let (st, v) = app.call("POST", "/api/v1/learning/materials", Some(body), Some(token)).await;
+            if st == StatusCode::CREATED {
+                materials.push(v["id"].as_i64().unwrap());
+            } else {
+                assert!(st == StatusCode::FORBIDDEN || st == StatusCode::NOT_FOUND, "{who} publishes: {st} {v}");
+            }
+        }
+        assert!(materials.len() >= 3, "materials of several audiences: {materials:?}");
+
         for (who, token) in &callers {
             let mut may_open = BTreeSet::new();
             for id in people.keys() {
@@ -108,10 +153,16 @@ async fn every_list_holds_exactly_what_the_single_record_check_allows() {
                 _ => {}
             }
             let per_page = 1 + rng.below(7) as i64;
-            match walk(&app, token, "", per_page).await {
-                Some(all) => assert_eq!(all, may_open, "{who}: the whole list (per_page {per_page})"),
-                None => assert!(may_open.len() <= 1, "{who}: no list, at most her own record"),
-            }
+            let keeps_register = match walk(&app, token, "", per_page).await {
+                Some(all) => {
+                    assert_eq!(all, may_open, "{who}: the whole list (per_page {per_page})");
+                    true
+                }
+                None => {
+                    assert!(may_open.len() <= 1, "{who}: no list, at most her own record");
+                    false
+                }
+            };
             for org_id in lineage.keys() {
                 let inside: BTreeSet<i64> =
                     may_open.iter().copied().filter(|id| lineage[&people[id].0].contains(org_id)).collect();
@@ -132,6 +183,39 @@ async fn every_list_holds_exactly_what_the_single_record_check_allows() {
             if let Some(got) = walk(&app, token, &format!("&q={}", web::auth::encode("成员")), per_page).await {
                 assert_eq!(got, may_open, "{who}: search");
             }
+            // The register export of every subtree holds exactly the people of that subtree she may open.
+            for org_id in lineage.keys() {
+                let inside: BTreeSet<String> = may_open
+                    .iter()
+                    .filter(|id| lineage[&people[id].0].contains(org_id))
+                    .map(|id| people[id].2.clone())
+                    .collect();
+                match exported_names(&app, token, *org_id).await {
+                    Some(got) => assert_eq!(got, inside, "{who}: export of org {org_id}"),
+                    // A member opens her own record but keeps no register: no export, like no list.
+                    None => assert!(
+                        inside.is_empty() || may_open.len() <= 1,
+                        "{who}: export of org {org_id} refused but holds {inside:?}"
+                    ),
+                }
+            }
+            // The learning search finds a person exactly when her record opens (for those who keep a
+            // register: a member finds no one, not even herself, as she has no list)…
+            for (id, (_, _, name)) in &people {
+                let want =
+                    if keeps_register && may_open.contains(id) { BTreeSet::from([*id]) } else { BTreeSet::new() };
+                assert_eq!(searched(&app, token, name, "person").await, want, "{who}: search {name}");
+            }
+            // …and a material exactly when it opens.
+            let mut may_read = BTreeSet::new();
+            for m in &materials {
+                let (st, _) = app.call("GET", &format!("/api/v1/learning/materials/{m}"), None, Some(token)).await;
+                assert!(st == StatusCode::OK || st == StatusCode::NOT_FOUND, "{who} material {m}: {st}");
+                if st == StatusCode::OK {
+                    may_read.insert(*m);
+                }
+            }
+            assert_eq!(searched(&app, token, "学习材料", "material").await, may_read, "{who}: material search");
         }
         app.cleanup().await;
     }

@@ -116,14 +116,29 @@ impl TestApp {
         body: Option<Value>,
         token: Option<&str>,
     ) -> (StatusCode, Value) {
+        self.call_from(None, method, path, body, token).await
+    }
+
+    /// [`TestApp::call`] from a client address (`peer`), as a socket would give it.
+    pub async fn call_from(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
-        let req = match body {
+        let mut req = match body {
             Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())).unwrap(),
             None => req.body(Body::empty()).unwrap(),
         };
+        if let Some(peer) = peer {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        }
         let (status, _, text) = self.request(req).await;
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
