@@ -616,3 +616,50 @@ async fn without_an_audit_store_security_actions_fail_closed_and_reads_continue(
     })
     .await;
 }
+
+#[tokio::test]
+async fn on_postgresql_the_application_role_archives_only_through_the_release_function() {
+    use std::str::FromStr;
+
+    use sqlx::postgres::PgConnectOptions;
+
+    let app = TestApp::new(kernel::Backend::Postgres).await;
+    let db = app.platform.db.clone();
+    aged_log(&db, &[400, 400, 10]).await;
+    let schema = app.pg_schema.clone().unwrap();
+    let role = format!("{schema}_app");
+    exec(&db, &format!("CREATE ROLE {role} LOGIN")).await.unwrap();
+    for stmt in audit::pg_app_role_sql(&schema, &role).unwrap().split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let stmt: String = stmt.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+        exec(&db, &stmt).await.unwrap();
+    }
+    let opts =
+        PgConnectOptions::from_str(&pg_url()).unwrap().username(&role).options([("search_path", schema.as_str())]);
+    let as_app = Db::connect_postgres(opts).await.unwrap();
+    for sql in [
+        "DELETE FROM audit_log WHERE seq = 1",
+        "DELETE FROM audit_checkpoints",
+        "UPDATE audit_checkpoints SET entries = 0",
+        "TRUNCATE audit_checkpoints",
+    ] {
+        let err = exec(&as_app, sql).await.unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    // Without a checkpoint, or for a young entry, the release function (owner's rights) takes nothing.
+    let err = exec(&as_app, "SELECT audit_log_release(1)").await.unwrap_err();
+    assert!(err.contains("append-only"), "{err}");
+    let keys = KeyRing::for_tests();
+    let r =
+        ev::archive(&as_app, &keys, &app.dir.join("archive"), 365, OffsetDateTime::now_utc()).await.unwrap().unwrap();
+    assert_eq!((r.first_seq, r.last_seq), (1, 2));
+    assert!(matches!(audit::verify(&as_app).await.unwrap(), Verdict::Intact { .. }));
+    let err = exec(&as_app, "SELECT audit_log_release(3)").await.unwrap_err();
+    assert!(err.contains("append-only"), "a 10-day-old entry stays: {err}");
+    assert_eq!(audit::for_target(&as_app, "fixture:10", 5).await.unwrap().len(), 1);
+    as_app.close().await;
+    exec(&db, &format!("DROP OWNED BY {role}")).await.unwrap();
+    app.cleanup().await;
+    let admin = Db::connect_postgres(PgConnectOptions::from_str(&pg_url()).unwrap()).await.unwrap();
+    exec(&admin, &format!("DROP ROLE {role}")).await.unwrap();
+    admin.close().await;
+}
