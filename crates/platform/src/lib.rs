@@ -10,6 +10,7 @@
 pub mod access;
 pub mod demo;
 pub mod files;
+pub mod limits;
 pub mod model;
 pub mod privacy;
 pub mod richtext;

@@ -30,7 +30,7 @@ pub use accounts::{DormantReview, NO_ROLE_LEFT};
 pub use import::{Export, ImportReport, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
 pub use my_data::PLATFORM_TABLES;
-pub use reveal::{AccessEntry, REVEALS_PER_DAY, SealedField, beijing};
+pub use reveal::{AccessEntry, SealedField, beijing};
 
 /// The one error type of the platform crate. `code()` is the stable API code; `message()` the Chinese
 /// text users read.
@@ -53,9 +53,9 @@ pub enum Error {
     /// A sensitive action needs the password (and second factor) again within the last minutes.
     #[error("re-authentication required")]
     ReauthRequired,
-    /// A rate limit was reached; the message says which and until when.
+    /// A rate limit was reached; the message says which; try again after `retry_after` seconds.
     #[error("rate limited")]
-    TooMany(&'static str),
+    TooMany { message: String, retry_after: u64 },
     #[error("invalid input")]
     Invalid(FieldErrors),
     #[error("conflict: {0}")]
@@ -64,6 +64,12 @@ pub enum Error {
     Db(#[from] DbError),
     #[error(transparent)]
     Security(#[from] SecurityError),
+}
+
+impl From<crate::limits::Exceeded> for Error {
+    fn from(e: crate::limits::Exceeded) -> Error {
+        Error::TooMany { message: e.bucket.message().into(), retry_after: e.retry_after }
+    }
 }
 
 impl Error {
@@ -77,7 +83,7 @@ impl Error {
             Error::SecondFactor { enrolled: false, .. } => "mfa_enrollment_required",
             Error::BadSecondFactor => "bad_second_factor",
             Error::ReauthRequired => "reauth_required",
-            Error::TooMany(_) => "rate_limited",
+            Error::TooMany { .. } => "rate_limited",
             Error::Invalid(_) => "validation_failed",
             Error::Conflict(_) => "conflict",
             Error::Db(DbError::Busy) => "busy",
@@ -99,7 +105,8 @@ impl Error {
             Error::BadSecondFactor => "动态口令或恢复码错误；动态口令每30秒更新，且每个只能使用一次".into(),
             Error::ReauthRequired => "此操作较为敏感，请重新验证身份（10分钟内有效）后再试".into(),
             Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
-            Error::Conflict(m) | Error::TooMany(m) => (*m).into(),
+            Error::Conflict(m) => (*m).into(),
+            Error::TooMany { message, .. } => message.clone(),
             Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
             Error::Db(DbError::AuditUnavailable(_)) => {
                 "审计日志暂时无法写入，为保证操作可追溯，本操作未执行；请稍后重试，或联系信息中心".into()
@@ -178,6 +185,8 @@ pub struct Platform {
     pub db: Db,
     cipher: FieldCipher,
     pub settings: Settings,
+    /// Per-user rate limits (AT-35), counted across instances on PostgreSQL.
+    pub limits: crate::limits::Limiter,
     callers: TtlCache<Vec<u8>, CachedSession>,
     orgs: TtlCache<i64, OrgRow>,
     /// Bumped after every commit that ends sessions. A cached session is used only while its generation
@@ -373,6 +382,7 @@ impl Platform {
         Ok(Platform {
             db,
             cipher: FieldCipher::new(keys)?,
+            limits: crate::limits::Limiter::default(),
             callers: TtlCache::new(settings.cache_ttl, 10_000),
             orgs: TtlCache::new(settings.cache_ttl, 50_000),
             session_generation: std::sync::atomic::AtomicU64::new(0),
@@ -380,6 +390,11 @@ impl Platform {
             people_generation: std::sync::atomic::AtomicU64::new(0),
             settings,
         })
+    }
+
+    /// The installation's crypto profile (AES-256-GCM + SHA-256, or 国密 SM4-GCM + SM3).
+    pub fn crypto_profile(&self) -> security::profile::Profile {
+        self.cipher.profile()
     }
 
     /// An organization's row, from the cache when fresh.
@@ -453,6 +468,14 @@ impl Platform {
         kind: SessionKind,
     ) -> Result<Login> {
         let username = username.trim();
+        // Per account name, never per address (AT-35): before any work, so a flood costs no argon2 either.
+        let subject: String = username.chars().take(64).collect::<String>().to_lowercase();
+        if let Err(e) = self.limits.hit(&self.db, crate::limits::Bucket::Login, &subject).await {
+            let target = format!("user:{subject}");
+            audit::append_alone(&self.db, event(None, ctx, "auth.login", target, "denied", "rate limited".into()))
+                .await?;
+            return Err(e.into());
+        }
         let user = store::user_by_username(&self.db, username).await?;
         let t = now();
         let locked = user.as_ref().is_some_and(|u| u.locked_until.is_some_and(|l| l > t));

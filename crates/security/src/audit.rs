@@ -8,8 +8,9 @@
 //! [`verify`] finds any edit made around them and names the first broken entry.
 
 use kernel::{Db, DbError, DbTx, on_db, on_tx};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+
+use crate::profile::HashAlg;
 
 /// Advisory-lock key that serialises audit appends across PostgreSQL instances.
 const PG_AUDIT_LOCK: i64 = 0x0064_6a61_7564_6974;
@@ -78,11 +79,9 @@ pub fn canonical_bytes(e: &Entry) -> Vec<u8> {
     out
 }
 
-pub fn chain_hash(prev_hash: &[u8], e: &Entry) -> Vec<u8> {
-    let mut h = Sha256::new();
-    h.update(prev_hash);
-    h.update(canonical_bytes(e));
-    h.finalize().to_vec()
+/// The chain hash of `e` with the installation's hash (the profile's: SHA-256 or SM3).
+pub fn chain_hash(alg: HashAlg, prev_hash: &[u8], e: &Entry) -> Vec<u8> {
+    alg.digest(&[prev_hash, &canonical_bytes(e)])
 }
 
 fn micros(t: OffsetDateTime) -> i64 {
@@ -96,7 +95,9 @@ fn now_micros() -> OffsetDateTime {
     now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now)
 }
 
-const LAST: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+/// The last entry and the chain's hash (`crypto_profile`; none recorded: SHA-256), in one round trip.
+const LAST: &str = "SELECT (SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), \
+     (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), (SELECT chain_hash FROM crypto_profile WHERE id = 1)";
 const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash, roles, org_scope) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
@@ -119,8 +120,10 @@ async fn append_unguarded(tx: &mut DbTx, event: Event) -> Result<i64, DbError> {
     if let DbTx::Postgres(t) = tx {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_AUDIT_LOCK).execute(&mut **t).await?;
     }
-    let last: Option<(i64, Vec<u8>)> = on_tx!(tx, c => sqlx::query_as(LAST).fetch_optional(c).await)?;
-    let (prev_seq, prev_hash) = match last {
+    let (seq, hash, alg): (Option<i64>, Option<Vec<u8>>, Option<String>) =
+        on_tx!(tx, c => sqlx::query_as(LAST).fetch_one(c).await)?;
+    let alg = alg.as_deref().and_then(HashAlg::parse).unwrap_or_default();
+    let (prev_seq, prev_hash) = match seq.zip(hash) {
         Some(l) => l,
         None => crate::audit_evidence::archived_head(tx).await?,
     };
@@ -140,7 +143,7 @@ async fn append_unguarded(tx: &mut DbTx, event: Event) -> Result<i64, DbError> {
         roles: inert(roles),
         org_scope: inert(org_scope),
     };
-    entry.hash = chain_hash(&entry.prev_hash, &entry);
+    entry.hash = chain_hash(alg, &entry.prev_hash, &entry);
     on_tx!(tx, c => sqlx::query(INSERT)
         .bind(entry.seq)
         .bind(entry.at)
@@ -181,6 +184,7 @@ pub enum Verdict {
 /// to the previous entry's hash, each hash recomputed. Works for the database and for an exported file.
 #[derive(Default)]
 pub struct ChainChecker {
+    alg: HashAlg,
     expected_seq: i64,
     prev_hash: Vec<u8>,
     entries: u64,
@@ -190,14 +194,26 @@ pub struct ChainChecker {
 }
 
 impl ChainChecker {
+    /// A checker of a SHA-256 chain.
     pub fn new() -> Self {
-        ChainChecker { expected_seq: 1, prev_hash: vec![0u8; 32], entries: 0, broken: None, anchor_on_first: false }
+        Self::with_hash(HashAlg::Sha256)
+    }
+
+    /// A checker of a chain hashed with `alg`.
+    pub fn with_hash(alg: HashAlg) -> Self {
+        ChainChecker { alg, expected_seq: 1, prev_hash: vec![0u8; 32], entries: 0, broken: None, anchor_on_first: false }
+    }
+
+    /// The same checker for a chain hashed with `alg` (a database's crypto profile, an export's lines).
+    pub fn hashing(mut self, alg: HashAlg) -> Self {
+        self.alg = alg;
+        self
     }
 
     /// Continues a chain verified up to entry `next_seq - 1`, whose hash was `prev_hash` (an archive
-    /// checkpoint, the watch's last verified entry).
+    /// checkpoint, the watch's last verified entry); SHA-256 unless [`Self::hashing`] says otherwise.
     pub fn resume(next_seq: i64, prev_hash: Vec<u8>) -> Self {
-        ChainChecker { expected_seq: next_seq, prev_hash, entries: 0, broken: None, anchor_on_first: false }
+        ChainChecker { expected_seq: next_seq, prev_hash, ..ChainChecker::new() }
     }
 
     /// Checks the links from the first entry fed on, whatever its place (a backup of a log whose older
@@ -224,7 +240,7 @@ impl ChainChecker {
             Some(format!("expected entry {} but found {} (an entry is missing)", self.expected_seq, e.seq))
         } else if e.prev_hash != self.prev_hash {
             Some("its link to the previous entry does not match (an earlier entry was removed or replaced)".into())
-        } else if chain_hash(&e.prev_hash, e) != e.hash {
+        } else if chain_hash(self.alg, &e.prev_hash, e) != e.hash {
             Some("its content does not match its hash (the entry was edited)".into())
         } else {
             None
@@ -280,11 +296,20 @@ pub struct ExportLine {
     pub roles: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub org_scope: String,
+    /// The chain's hash, `sm3` under the 国密 profile; absent means SHA-256 (files from before profiles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_alg: Option<String>,
 }
 
 impl ExportLine {
-    pub fn from_entry(e: &Entry) -> ExportLine {
+    /// The chain hash a line names (absent: SHA-256; an unknown name: `None`).
+    pub fn chain_hash(&self) -> Option<HashAlg> {
+        self.hash_alg.as_deref().map_or(Some(HashAlg::Sha256), HashAlg::parse)
+    }
+
+    pub fn from_entry(alg: HashAlg, e: &Entry) -> ExportLine {
         ExportLine {
+            hash_alg: (alg != HashAlg::Sha256).then(|| alg.code().to_owned()),
             seq: e.seq,
             at_micros: micros(e.at),
             at: e
@@ -328,8 +353,15 @@ impl ExportLine {
     }
 }
 
+/// The hash of this database's chain (its crypto profile's; none recorded: SHA-256).
+pub async fn chain_hash_of(db: &Db) -> Result<HashAlg, DbError> {
+    const SQL: &str = "SELECT chain_hash FROM crypto_profile WHERE id = 1";
+    let alg: Option<String> = on_db!(db, p => sqlx::query_scalar(SQL).fetch_optional(p).await)?;
+    Ok(alg.as_deref().and_then(HashAlg::parse).unwrap_or_default())
+}
+
 /// Verifies the whole chain in the database, reading it in pages: from entry 1, or from the head of the
-/// last archived part (its checkpoint row, [`crate::audit_evidence`]).
+/// last archived part (its checkpoint row, [`crate::audit_evidence`]), with the chain's hash.
 pub async fn verify(db: &Db) -> Result<Verdict, DbError> {
     let mut checker = crate::audit_evidence::online_checker(db).await?;
     let mut after = checker.next_seq() - 1;
@@ -409,7 +441,7 @@ mod tests {
             roles: String::new(),
             org_scope: String::new(),
         };
-        e.hash = chain_hash(prev, &e);
+        e.hash = chain_hash(HashAlg::Sha256, prev, &e);
         e
     }
 
@@ -446,6 +478,32 @@ mod tests {
         let mut deleted = chain(5);
         deleted.remove(1);
         assert!(matches!(check(&deleted), Verdict::Broken { seq: 2, .. }));
+    }
+
+    #[test]
+    fn an_sm3_chain_verifies_only_as_sm3() {
+        let mut prev = vec![0u8; 32];
+        let sm3: Vec<Entry> = (1..=3)
+            .map(|s| {
+                let mut e = entry(s, &prev);
+                e.hash = chain_hash(HashAlg::Sm3, &prev, &e);
+                prev = e.hash.clone();
+                e
+            })
+            .collect();
+        let mut c = ChainChecker::with_hash(HashAlg::Sm3);
+        sm3.iter().for_each(|e| {
+            c.feed(e);
+        });
+        assert!(matches!(c.finish(), Verdict::Intact { entries: 3, .. }));
+        assert!(matches!(check(&sm3), Verdict::Broken { seq: 1, .. }), "not a SHA-256 chain");
+        let mut edited = sm3.clone();
+        edited[1].detail = "x".into();
+        let mut c = ChainChecker::with_hash(HashAlg::Sm3);
+        edited.iter().for_each(|e| {
+            c.feed(e);
+        });
+        assert!(matches!(c.finish(), Verdict::Broken { seq: 2, .. }));
     }
 
     #[test]

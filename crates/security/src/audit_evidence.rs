@@ -223,7 +223,7 @@ pub async fn online_start(db: &Db) -> Result<(i64, Vec<u8>), DbError> {
 /// A checker for the online part of the chain (see [`online_start`]).
 pub async fn online_checker(db: &Db) -> Result<ChainChecker, DbError> {
     let (next, prev) = online_start(db).await?;
-    Ok(ChainChecker::resume(next, prev))
+    Ok(ChainChecker::resume(next, prev).hashing(audit::chain_hash_of(db).await?))
 }
 
 /// Inside an append's transaction, on an empty table: the head of the archived part (zeros before any).
@@ -325,7 +325,8 @@ pub async fn archive(
     let cutoff = now - online_period(online_days)?;
     let (first, prev_hash) = online_start(db).await?;
     let key = keys.audit_seal_key();
-    let mut checker = ChainChecker::resume(first, prev_hash.clone());
+    let alg = audit::chain_hash_of(db).await?;
+    let mut checker = ChainChecker::resume(first, prev_hash.clone()).hashing(alg);
     let mut batch: Vec<Entry> = Vec::new();
     let mut after = first - 1;
     'pages: while (batch.len() as i64) < ARCHIVE_BATCH {
@@ -475,7 +476,7 @@ fn write_sealed(dir: &Path, path: &Path, entries: &[Entry], seal: &Seal) -> Resu
         let mut line = Vec::with_capacity(512);
         for e in entries {
             line.clear();
-            serde_json::to_writer(&mut line, &ExportLine::from_entry(e)).map_err(|e| file_err(&partial, e))?;
+            serde_json::to_writer(&mut line, &ExportLine::from_entry(alg, e)).map_err(|e| file_err(&partial, e))?;
             line.push(b'\n');
             sha.update(&line);
             w.write_all(&line).map_err(|e| file_err(&partial, e))?;
@@ -540,12 +541,14 @@ pub fn check_file(path: &Path, key: Option<&[u8; 32]>) -> Result<FileVerdict, Se
             seal = Some(s.seal);
             continue;
         }
-        let Some(e) = serde_json::from_str::<ExportLine>(&line).ok().and_then(|l| l.to_entry()) else {
+        let parsed = serde_json::from_str::<ExportLine>(&line).ok();
+        let alg = parsed.as_ref().and_then(ExportLine::chain_hash);
+        let Some((e, alg)) = parsed.and_then(|l| l.to_entry()).zip(alg) else {
             return Ok(broken(0, format!("line {}: not an audit entry", n + 1)));
         };
         let c = checker.get_or_insert_with(|| {
             first = Some((e.seq, e.prev_hash.clone()));
-            ChainChecker::resume(e.seq, e.prev_hash.clone())
+            ChainChecker::resume(e.seq, e.prev_hash.clone()).hashing(alg)
         });
         if !c.feed(&e) {
             break;
@@ -803,6 +806,7 @@ pub async fn watch(
     sweep: i64,
 ) -> Result<WatchReport, SecurityError> {
     let (online_next, online_prev) = online_start(db).await?;
+    let alg = audit::chain_hash_of(db).await?;
     let state = watch_state(db).await?;
     let mut broken: Option<(i64, String)> = None;
     let key = keys.audit_seal_key();
@@ -839,7 +843,7 @@ pub async fn watch(
     };
     let mut new_entries = 0u64;
     if broken.is_none() {
-        let mut checker = ChainChecker::resume(verified_seq + 1, verified_hash.clone());
+        let mut checker = ChainChecker::resume(verified_seq + 1, verified_hash.clone()).hashing(alg);
         let mut after = verified_seq;
         'pages: loop {
             let rows = audit::entries_after(db, after, 20_000).await?;
@@ -867,7 +871,7 @@ pub async fn watch(
         match prev {
             None => broken = Some((sweep_next - 1, "an entry verified earlier is gone (removed)".into())),
             Some(prev) => {
-                let mut checker = ChainChecker::resume(sweep_next, prev);
+                let mut checker = ChainChecker::resume(sweep_next, prev).hashing(alg);
                 let upto = (sweep_next + sweep - 1).min(verified_seq);
                 let mut after = sweep_next - 1;
                 'sweep: while after < upto {

@@ -2,7 +2,8 @@
 //!
 //! What every other part relies on to keep personal data safe: the key file ([`keys`]), field
 //! encryption with a blind index for exact look-ups ([`cipher`]), password hashing ([`password`]),
-//! masking for display ([`mask`]), anti-forgery tokens ([`csrf`]), the second factor ([`totp`]), and the tamper-evident, hash-chained audit log ([`audit`]).
+//! masking for display ([`mask`]), the installation's algorithms ([`profile`]: AES-256-GCM/SHA-256 or
+//! 国密 SM4-GCM/SM3), key rotation ([`rotation`]), anti-forgery tokens ([`csrf`]), the second factor ([`totp`]), and the tamper-evident, hash-chained audit log ([`audit`]).
 
 pub mod audit;
 pub mod audit_evidence;
@@ -11,6 +12,8 @@ pub mod csrf;
 pub mod keys;
 pub mod mask;
 pub mod password;
+pub mod profile;
+pub mod rotation;
 pub mod stream;
 pub mod token;
 pub mod totp;

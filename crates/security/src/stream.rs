@@ -1,6 +1,6 @@
 //! Encryption of whole files with the data key (backups): the STREAM construction of Hoang, Reyhanitabar,
 //! Rogaway and Vizár ("Online Authenticated-Encryption and its Nonce-Reuse Misuse-Resistance", CRYPTO 2015)
-//! over AES-256-GCM, the same construction as RustCrypto's `aead-stream` and Tink's streaming AEAD.
+//! over AES-256-GCM (SM4-GCM under the 国密 profile, with HMAC-SM3 deriving), the same construction as RustCrypto's `aead-stream` and Tink's streaming AEAD.
 //!
 //! A file is cut into chunks; chunk *i* is sealed with the nonce `prefix(7) ‖ i (u32, big-endian) ‖ last
 //! (0 or 1)`. The counter makes a dropped, repeated or reordered chunk fail to open, and the last-chunk flag
@@ -10,11 +10,8 @@
 //! every chunk, so it cannot be swapped either. A key check in the header ([`FileKey::check`]) tells a
 //! wrong key file from a damaged file.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
+use crate::cipher::FieldAead;
+use crate::profile::Profile;
 use crate::{KeyRing, SecurityError};
 
 /// Bytes of the per-file salt.
@@ -29,10 +26,11 @@ pub const CHECK_LEN: usize = 16;
 
 const KDF_LABEL: &[u8] = b"dangjian file key v1";
 const CHECK_LABEL: &[u8] = b"dangjian file key check v1";
+const SM4_FILE_LABEL: &[u8] = b"dangjian SM4-GCM file key v1";
 
 /// The key of one file, derived from the key ring's field key and the file's salt.
 pub struct FileKey {
-    aead: Aes256Gcm,
+    aead: FieldAead,
     prefix: [u8; PREFIX_LEN],
     check: [u8; CHECK_LEN],
 }
@@ -44,17 +42,31 @@ impl std::fmt::Debug for FileKey {
 }
 
 impl KeyRing {
-    /// The key of the file with this salt and nonce prefix (both stored in the file's header).
+    /// The key of the file with this salt and nonce prefix (both stored in the file's header), under the
+    /// version that encrypts now.
     pub fn file_key(&self, salt: &[u8; SALT_LEN], prefix: &[u8; PREFIX_LEN]) -> Result<FileKey, SecurityError> {
-        let derive = |label: &[u8]| -> Result<Vec<u8>, SecurityError> {
-            let mut mac = Hmac::<Sha256>::new_from_slice(&self.field_key).map_err(|_| SecurityError::Encrypt)?;
-            mac.update(label);
-            mac.update(salt);
-            Ok(mac.finalize().into_bytes().to_vec())
+        self.file_key_of(self.key_id, salt, prefix)
+    }
+
+    /// The key of a file sealed with key `version` (a backup taken before a rotation).
+    pub fn file_key_of(
+        &self,
+        version: u8,
+        salt: &[u8; SALT_LEN],
+        prefix: &[u8; PREFIX_LEN],
+    ) -> Result<FileKey, SecurityError> {
+        let field_key = self.field_key(version).ok_or(SecurityError::Decrypt)?;
+        let hash = self.profile.hash();
+        let derived: [u8; 32] =
+            hash.hmac(field_key, &[KDF_LABEL, salt]).try_into().map_err(|_| SecurityError::Encrypt)?;
+        let aead = match self.profile {
+            Profile::Aes => FieldAead::new(Profile::Aes, &derived, &[])?,
+            Profile::Sm => FieldAead::new(Profile::Sm, &derived, SM4_FILE_LABEL)?,
         };
-        let aead = Aes256Gcm::new_from_slice(&derive(KDF_LABEL)?).map_err(|_| SecurityError::Encrypt)?;
         let mut check = [0u8; CHECK_LEN];
-        check.copy_from_slice(derive(CHECK_LABEL)?.get(..CHECK_LEN).ok_or(SecurityError::Encrypt)?);
+        check.copy_from_slice(
+            hash.hmac(field_key, &[CHECK_LABEL, salt]).get(..CHECK_LEN).ok_or(SecurityError::Encrypt)?,
+        );
         Ok(FileKey { aead, prefix: *prefix, check })
     }
 }
@@ -77,17 +89,13 @@ impl FileKey {
 
     /// Seals chunk number `counter`; `last` marks the final chunk of the file.
     pub fn seal(&self, counter: u32, last: bool, header: &[u8], chunk: &[u8]) -> Result<Vec<u8>, SecurityError> {
-        self.aead
-            .encrypt(&Nonce::from(self.nonce(counter, last)), Payload { msg: chunk, aad: header })
-            .map_err(|_| SecurityError::Encrypt)
+        self.aead.seal(self.nonce(counter, last), chunk, header)
     }
 
     /// Opens chunk number `counter`: fails when the chunk, its position, the last flag, the header or the
     /// key differ from what was sealed.
     pub fn open(&self, counter: u32, last: bool, header: &[u8], sealed: &[u8]) -> Result<Vec<u8>, SecurityError> {
-        self.aead
-            .decrypt(&Nonce::from(self.nonce(counter, last)), Payload { msg: sealed, aad: header })
-            .map_err(|_| SecurityError::Decrypt)
+        self.aead.open(self.nonce(counter, last), sealed, header)
     }
 }
 
@@ -111,12 +119,28 @@ mod tests {
         assert!(k.open(3, false, b"HDR", &sealed).is_err(), "another header");
         let other_salt = ring.file_key(&[9; SALT_LEN], &[2; PREFIX_LEN]).unwrap();
         assert!(other_salt.open(3, false, b"hdr", &sealed).is_err(), "another file's key");
-        let other_ring = KeyRing { key_id: 1, field_key: [8; 32], index_key: [9; 32] };
+        let other_ring = KeyRing::for_tests_with(&[(1, [8; 32])]);
         assert!(key(&other_ring).open(3, false, b"hdr", &sealed).is_err(), "another key file");
         assert_ne!(key(&other_ring).check(), k.check(), "the check tells key files apart");
         assert_ne!(other_salt.check(), k.check());
         let mut flipped = sealed.clone();
         flipped[0] ^= 1;
         assert!(k.open(3, false, b"hdr", &flipped).is_err(), "an edited byte");
+    }
+
+    #[test]
+    fn the_sm_profile_seals_with_sm4_and_older_versions_still_open() {
+        let ring = KeyRing::for_tests_with(&[(1, [1; 32]), (2, [2; 32])]).with_profile(Profile::Sm);
+        let k = key(&ring);
+        let sealed = k.seal(0, true, b"h", b"rows").unwrap();
+        assert_eq!(k.open(0, true, b"h", &sealed).unwrap(), b"rows");
+        let aes = KeyRing::for_tests_with(&[(1, [1; 32]), (2, [2; 32])]);
+        assert!(key(&aes).open(0, true, b"h", &sealed).is_err(), "SM4-GCM is not AES-256-GCM");
+        assert_ne!(key(&aes).check(), k.check());
+        let old = ring.file_key_of(1, &[1; SALT_LEN], &[2; PREFIX_LEN]).unwrap();
+        let by_v1 = old.seal(0, true, b"h", b"v1").unwrap();
+        let only_v1 = KeyRing::for_tests_with(&[(1, [1; 32])]).with_profile(Profile::Sm);
+        assert_eq!(key(&only_v1).open(0, true, b"h", &by_v1).unwrap(), b"v1");
+        assert!(ring.file_key_of(3, &[1; SALT_LEN], &[2; PREFIX_LEN]).is_err());
     }
 }

@@ -91,6 +91,24 @@ enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
+    /// The data keys (key file) and the crypto profile (docs/OPERATIONS.md, key custody).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Add a new data key version and re-encrypt every encrypted column to it in batches while the platform
+    /// keeps serving; then retire the older versions. Audited. Run again to resume an interrupted one.
+    Rotate {
+        /// Values per batch (each batch is one transaction).
+        #[arg(long, default_value_t = 500)]
+        batch: i64,
+    },
+    /// The crypto profile, the key versions and how many values each version encrypts.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -217,6 +235,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Export { what: ExportWhat::People { org, format, out } } => {
             register::export_people(settings, org, &format, &out).await
         }
+        Command::Keys { action } => keys_cmd(settings, action).await,
     }
 }
 
@@ -227,17 +246,84 @@ fn init_logging(s: &Settings) {
     if s.log_json { builder.json().init() } else { builder.init() }
 }
 
-/// Opens the database, applies migrations and builds the platform service.
+/// Opens the database, applies migrations, records or checks the crypto profile, and builds the platform
+/// service.
 async fn open(s: &Settings) -> anyhow::Result<Platform> {
     let db = kernel::Db::connect(s.database_url.as_deref(), &s.data_dir).await.context("opening the database")?;
     db.migrate().await.context("applying migrations")?;
-    let keys = KeyRing::load_or_create(&s.key_file).context("reading the key file")?;
+    let profile = security::profile::establish(&db, s.crypto).await?;
+    let keys = KeyRing::load_or_create(&s.key_file).context("reading the key file")?.with_profile(profile);
     Ok(Platform::new(db, &keys, s.platform.clone())?)
+}
+
+async fn keys_cmd(s: Settings, action: KeysAction) -> anyhow::Result<()> {
+    use security::rotation;
+    let platform = open(&s).await?;
+    let db = platform.db.clone();
+    let profile = platform.crypto_profile();
+    match action {
+        KeysAction::Rotate { batch } => {
+            if !(1..=100_000).contains(&batch) {
+                bail!("--batch must be between 1 and 100000");
+            }
+            let started = std::time::Instant::now();
+            // Ctrl-C / SIGTERM stops between two batches; the next run resumes.
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = stop.clone();
+            let watcher = tokio::spawn(async move {
+                shutdown_signal().await;
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+            let progress = |column: &str, n: u64| {
+                tracing::info!(column, re_encrypted = n, "re-encrypting");
+                !stop.load(std::sync::atomic::Ordering::Relaxed)
+            };
+            let report = rotation::rotate(&db, &s.key_file, profile, batch, &progress).await;
+            watcher.abort();
+            db.close().await;
+            let report = report.context("rotating the data key")?;
+            if report.stopped {
+                println!(
+                    "轮换已暂停：已重新加密 {} 个值；再次运行 dangjian keys rotate 继续（期间新旧版本均可解密）。",
+                    report.re_encrypted
+                );
+                return Ok(());
+            }
+            println!(
+                "数据密钥已轮换：版本 {} 启用（{}），{} 个加密值在 {} 批中重新加密，停用版本 {:?}（{:.1} 秒）。",
+                report.version,
+                profile.describe(),
+                report.re_encrypted,
+                report.batches,
+                report.retired,
+                started.elapsed().as_secs_f64()
+            );
+            if report.resumed {
+                println!("（继续了上次中断的轮换。）");
+            }
+            println!(
+                "密钥文件 {} 已更新：请立即重新备份密钥文件；旧版本仍保留在文件中，用于打开轮换前的备份。",
+                s.key_file.display()
+            );
+        }
+        KeysAction::Status => {
+            println!("crypto profile: {} ({})", profile.code(), profile.describe());
+            for (v, state) in rotation::versions(&db).await? {
+                println!("key version {v}: {state}");
+            }
+            for (column, v, n) in rotation::census(&db).await? {
+                println!("  {column:<24} version {v}: {n} values");
+            }
+            db.close().await;
+        }
+    }
+    Ok(())
 }
 
 async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     let listen = listen.unwrap_or_else(|| s.listen.clone());
     let platform = open(&s).await?;
+    let profile = platform.crypto_profile();
     if let Some(pw) = platform.bootstrap_admin(s.admin_password.as_deref()).await? {
         println!("已创建系统管理员 admin，初始密码（只显示这一次）：{pw}");
     }
@@ -267,7 +353,7 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     let app = web::build_router(state);
     let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    let runner = if s.jobs.enabled { Some(job_runner(&s, &platform, instance)?.start()) } else { None };
+    let runner = if s.jobs.enabled { Some(job_runner(&s, &platform, instance, profile)?.start()) } else { None };
     tracing::info!(%addr, backend = ?db.backend(), jobs = runner.is_some(), "dangjian is serving");
     println!("dangjian 已启动：http://{addr}/");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -283,11 +369,16 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
 }
 
 /// The job runner of this instance with the first jobs and their schedules (docs/OPERATIONS.md).
-fn job_runner(s: &Settings, platform: &Arc<Platform>, instance: String) -> anyhow::Result<ops::jobs::Runner> {
+fn job_runner(
+    s: &Settings,
+    platform: &Arc<Platform>,
+    instance: String,
+    profile: security::profile::Profile,
+) -> anyhow::Result<ops::jobs::Runner> {
     use ops::jobs::builtin::{self, ACCOUNT_REVIEW, AUDIT_ARCHIVE, AUDIT_VERIFY, AUDIT_WATCH, BACKUP, CLEANUP};
     let db = &platform.db;
     use ops::jobs::{Runner, RunnerSettings, Schedule};
-    let keys = Arc::new(KeyRing::load_or_create(&s.key_file).context("reading the key file")?);
+    let keys = Arc::new(KeyRing::load_or_create(&s.key_file).context("reading the key file")?.with_profile(profile));
     let settings = RunnerSettings { instance, poll: s.jobs.poll, ..RunnerSettings::default() };
     let backups = builtin::BackupSettings { dir: s.backup.dir.clone(), retention: s.backup.retention };
     let (vh, vm) = s.jobs.audit_verify_at;
@@ -507,7 +598,8 @@ fn audit_search(s: &Settings, file: &std::path::Path, filter: &audit_evidence::F
     let found = audit_evidence::search_file(file, filter)?;
     let mut out = std::io::stdout().lock();
     for e in &found {
-        serde_json::to_writer(&mut out, &audit::ExportLine::from_entry(e))?;
+        // The matching lines are for reading; `audit verify --file` checks the archive itself.
+        serde_json::to_writer(&mut out, &audit::ExportLine::from_entry(security::profile::HashAlg::default(), e))?;
         out.write_all(b"\n")?;
     }
     eprintln!("{} matching entries", found.len());
@@ -527,7 +619,7 @@ async fn audit_export(s: Settings, out: &std::path::Path) -> anyhow::Result<()> 
         after = last.seq;
         for e in &rows {
             checker.feed(e);
-            serde_json::to_writer(&mut file, &audit::ExportLine::from_entry(e))?;
+            serde_json::to_writer(&mut file, &audit::ExportLine::from_entry(alg, e))?;
             file.write_all(b"\n")?;
         }
     }
@@ -576,6 +668,7 @@ fn print_manifest(m: &ops::backup::Manifest, w: &ops::backup::Written) {
 async fn backup_cmd(s: Settings, out: &std::path::Path) -> anyhow::Result<()> {
     let keys = existing_keys(&s)?;
     let db = connect_only(&s).await?;
+    let keys = keys.with_profile(security::profile::recorded(&db).await?.unwrap_or_default());
     let result = ops::backup::backup(&db, &keys, out).await;
     db.close().await;
     let report = result.with_context(|| format!("backing up to {}", out.display()))?;

@@ -20,6 +20,10 @@ pub struct Cli {
     /// postgres://… to use PostgreSQL; without it, SQLite at DATA_DIR/dangjian.db.
     #[arg(long, global = true, env = "DANGJIAN_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Crypto profile, chosen once on an empty database: aes (AES-256-GCM + SHA-256, the default) or sm
+    /// (国密 SM4-GCM + SM3). Afterwards only the recorded profile is accepted.
+    #[arg(long, global = true, env = "DANGJIAN_CRYPTO", value_parser = ["aes", "sm"])]
+    pub crypto: Option<String>,
 }
 
 /// The optional file. Unknown keys are an error, so a typo does not pass silently.
@@ -30,6 +34,8 @@ struct File {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     key_file: Option<PathBuf>,
+    /// "aes" or "sm" (国密), see [`Cli::crypto`].
+    crypto: Option<String>,
     mfa_required: Option<bool>,
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<u64>,
@@ -160,6 +166,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub key_file: PathBuf,
+    /// The crypto profile asked for (`None`: whatever the database records; `aes` for a new one).
+    pub crypto: Option<security::profile::Profile>,
     pub admin_password: Option<String>,
     pub secure_cookies: bool,
     pub log: String,
@@ -198,6 +206,13 @@ impl Settings {
             .map(PathBuf::from)
             .or(file.key_file)
             .unwrap_or_else(|| security::KeyRing::default_path(&data_dir));
+        let crypto = match cli.crypto.clone().or(file.crypto) {
+            Some(c) => Some(
+                security::profile::Profile::parse(&c)
+                    .with_context(|| format!("crypto = \"{c}\": expected \"aes\" or \"sm\" (国密)"))?,
+            ),
+            None => None,
+        };
         let mut platform = platform::Settings::default();
         if let Some(v) = env_bool("DANGJIAN_MFA_REQUIRED")?.or(file.mfa_required) {
             platform.mfa_required = v;
@@ -266,6 +281,7 @@ impl Settings {
             data_dir,
             database_url: cli.database_url.clone().or(file.database_url),
             key_file,
+            crypto,
             admin_password: env("DANGJIAN_ADMIN_PASSWORD"),
             secure_cookies: env_bool("DANGJIAN_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
             log: file.log.unwrap_or_else(|| "info,sqlx=warn".into()),

@@ -9,6 +9,8 @@
 mod backup;
 #[path = "cli/crash.rs"]
 mod crash;
+#[path = "cli/keys.rs"]
+mod keys;
 #[path = "cli/register.rs"]
 mod register;
 #[path = "cli/scale.rs"]

@@ -42,6 +42,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
 }
 
 /// The signed-in caller.
+#[derive(Clone)]
 pub struct Caller {
     pub actor: Actor,
     pub token: String,
@@ -81,6 +82,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // Already resolved by the rate limit of this route (crate::limits).
+        if let Some(crate::limits::Resolved(caller)) = parts.extensions.remove::<crate::limits::Resolved>() {
+            return Ok(caller);
+        }
         let ctx = ctx_of(parts);
         let is_api = parts.uri.path().starts_with("/api/");
         let secure = state.secure_cookies;

@@ -47,7 +47,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         | Error::SecondFactor { enrolled: true, .. } => StatusCode::UNAUTHORIZED,
         Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+        Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Db(kernel::DbError::Busy | kernel::DbError::AuditUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Db(_) | Error::Security(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -98,6 +98,15 @@ impl IntoResponse for ApiError {
             challenge,
             request_id: self.request_id,
         };
-        (status, Json(ErrorBody { error: detail })).into_response()
+        let mut resp = (status, Json(ErrorBody { error: detail })).into_response();
+        with_retry_after(&mut resp, &self.error);
+        resp
+    }
+}
+
+/// A rate-limited answer says when to try again (RFC 9110 `Retry-After`, seconds).
+pub fn with_retry_after(resp: &mut Response, e: &Error) {
+    if let Error::TooMany { retry_after, .. } = e {
+        resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after));
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod csrf;
 pub mod error;
 pub mod files;
+pub mod limits;
 pub mod privacy;
 pub mod proxy;
 pub mod readonly;

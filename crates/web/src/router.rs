@@ -127,7 +127,7 @@ async fn not_found(req: Request) -> Response {
 }
 
 /// Refuses forged state changes ([`csrf`]: cross-site, then the anti-forgery token) and, in maintenance
-/// mode, every state change; then counts the request and logs it with its id, status and duration. One
+/// mode, every state change; counts the limited routes per user ([`crate::limits`]); then counts the request and logs it with its id, status and duration. One
 /// middleware instead of several: each costs a boxed future per request.
 async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -136,7 +136,11 @@ async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Res
     let route = req.extensions().get::<MatchedPath>().cloned();
     let route = route.as_ref().map(MatchedPath::as_str);
     let method = req.method().clone();
-    let req = match checked(&s, &method, req).await {
+    let checked = match checked(&s, &method, req).await {
+        Ok(req) => crate::limits::limited(&s, route, req).await,
+        Err(refused) => Err(refused),
+    };
+    let req = match checked {
         Ok(req) => req,
         Err(refused) => {
             s.metrics.record(method.as_str(), route, refused.status().as_u16(), start.elapsed().as_micros() as u64);

@@ -88,7 +88,6 @@ impl<R: Read> Read for Hashing<R> {
 /// The first bytes of a sealed backup.
 const MAGIC: &[u8; 8] = b"DJBACKUP";
 const ENVELOPE_VERSION: u8 = 1;
-const ALG_AES256GCM: u8 = 1;
 /// Magic, version, algorithm, key id, salt, nonce prefix, key check.
 const ENVELOPE_LEN: usize = MAGIC.len() + 3 + SALT_LEN + PREFIX_LEN + CHECK_LEN;
 const SALT_AT: usize = MAGIC.len() + 3;
@@ -120,7 +119,8 @@ impl<W: Write> Sealing<W> {
         security::random_bytes(&mut prefix)?;
         let mut envelope = [0u8; ENVELOPE_LEN];
         envelope[..8].copy_from_slice(MAGIC);
-        envelope[8..11].copy_from_slice(&[ENVELOPE_VERSION, ALG_AES256GCM, keys.key_id]);
+        // The algorithm byte is the field cipher's: AES-256-GCM, or SM4-GCM under the 国密 profile.
+        envelope[8..11].copy_from_slice(&[ENVELOPE_VERSION, security::cipher::algorithm_of(keys.profile), keys.key_id]);
         envelope[SALT_AT..PREFIX_AT].copy_from_slice(&salt);
         envelope[PREFIX_AT..CHECK_AT].copy_from_slice(&prefix);
         let key = keys.file_key(&salt, &prefix)?;
@@ -187,7 +187,8 @@ impl<R: Read> Opening<R> {
         inner
             .read_exact(&mut envelope)
             .map_err(|_| Error::Damaged("the encrypted backup's header is cut short".into()))?;
-        if envelope[8] != ENVELOPE_VERSION || envelope[9] != ALG_AES256GCM {
+        let profile = security::cipher::profile_of(&[1, envelope[9]]).unwrap_or_default();
+        if envelope[8] != ENVELOPE_VERSION || envelope[9] != security::cipher::algorithm_of(profile) {
             return Err(Error::Refused(format!(
                 "the backup is encrypted in a way this dangjian does not know (envelope {}, algorithm {}): restore it \
                  with the dangjian that wrote it or a later one",
@@ -197,7 +198,10 @@ impl<R: Read> Opening<R> {
         let file_key_id = envelope[10];
         let salt: [u8; SALT_LEN] = envelope[SALT_AT..PREFIX_AT].try_into().unwrap_or([0; SALT_LEN]);
         let prefix: [u8; PREFIX_LEN] = envelope[PREFIX_AT..CHECK_AT].try_into().unwrap_or([0; PREFIX_LEN]);
-        let key = keys.file_key(&salt, &prefix)?;
+        // The envelope names the algorithm and the key version (a backup from before a rotation opens with
+        // the older version the key file keeps).
+        let keys = keys.clone().with_profile(profile);
+        let key = keys.file_key_of(file_key_id, &salt, &prefix).or_else(|_| keys.file_key(&salt, &prefix))?;
         if envelope[CHECK_AT..] != key.check() {
             return Err(Error::Refused(format!(
                 "the backup cannot be decrypted with this key file (the backup was sealed with key id {file_key_id}, \
@@ -365,6 +369,8 @@ pub struct Writer {
     table: Option<(TableStart, TableDigest)>,
     tables: Vec<TableSummary>,
     audit: Option<AuditHead>,
+    /// The audit chain's hash, from the header.
+    chain: security::profile::HashAlg,
 }
 
 impl Writer {
@@ -403,6 +409,7 @@ impl Writer {
             table: None,
             tables: Vec::new(),
             audit: None,
+            chain: security::profile::HashAlg::Sha256,
         })
     }
 
@@ -421,12 +428,13 @@ impl Writer {
     }
 
     pub fn header(&mut self, header: &Header) -> Result<(), Error> {
+        self.chain = header.chain_hash();
         self.emit_json(header)
     }
 
     pub fn begin_table(&mut self, start: TableStart) -> Result<(), Error> {
         self.emit_json(&start)?;
-        let digest = TableDigest::new(&start.table);
+        let digest = TableDigest::new(&start.table, self.chain);
         self.table = Some((start, digest));
         Ok(())
     }
@@ -632,7 +640,8 @@ impl Reader {
             return Err(self.damaged("a table begins before the previous one ended"));
         }
         self.stream.update(line.as_bytes());
-        let digest = TableDigest::new(&start.table);
+        let chain = self.header.as_ref().map(Header::chain_hash).unwrap_or_default();
+        let digest = TableDigest::new(&start.table, chain);
         self.table = Some((start.clone(), digest));
         Ok(Item::TableStart(start))
     }

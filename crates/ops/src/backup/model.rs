@@ -200,6 +200,16 @@ pub struct Header {
     pub keys: KeyCheck,
     /// Tables left out on purpose ([`EXCLUDED`]).
     pub excluded: Vec<String>,
+    /// The audit chain's hash, `sm3` under the 国密 profile; absent: SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_hash: Option<String>,
+}
+
+impl Header {
+    /// The hash of the audit chain in this backup.
+    pub fn chain_hash(&self) -> security::profile::HashAlg {
+        self.chain_hash.as_deref().and_then(security::profile::HashAlg::parse).unwrap_or_default()
+    }
 }
 
 /// The line that opens a table's rows.
@@ -406,11 +416,11 @@ pub struct TableDigest {
 }
 
 impl TableDigest {
-    pub fn new(table: &str) -> TableDigest {
+    pub fn new(table: &str, chain: security::profile::HashAlg) -> TableDigest {
         TableDigest {
             rows: 0,
             sha: Sha256::new(),
-            chain: (table == AUDIT_TABLE).then(security::audit::ChainChecker::anchored),
+            chain: (table == AUDIT_TABLE).then(|| security::audit::ChainChecker::anchored().hashing(chain)),
         }
     }
 

@@ -110,6 +110,10 @@ async fn snapshot(db: &Db, cipher: &FieldCipher, key_id: u8, writer: &mut Writer
             index_check: hex::encode(cipher.blind_index(KEY_CHECK_COLUMN, KEY_CHECK_TEXT)),
         },
         excluded: EXCLUDED.iter().filter(|e| names.iter().any(|n| n == *e)).map(|e| (*e).to_owned()).collect(),
+        chain_hash: match security::audit::chain_hash_of(db).await? {
+            security::profile::HashAlg::Sha256 => None,
+            other => Some(other.code().to_owned()),
+        },
     };
     writer.header(&header)?;
     for table in order.iter().filter_map(|&i| tables.get(i)) {
@@ -135,11 +139,12 @@ pub fn verify(path: &Path, keys: Option<&KeyRing>) -> Result<(Manifest, Written)
 /// with another key would load ID numbers and phones that nothing can decrypt, and lookups by ID number
 /// would find nobody.
 pub fn check_keys(check: &KeyCheck, keys: &KeyRing) -> Result<(), Error> {
-    let cipher = FieldCipher::new(keys)?;
-    let field_ok = hex::decode(&check.field_check)
-        .ok()
-        .and_then(|ct| cipher.decrypt(KEY_CHECK_COLUMN, &ct).ok())
-        .is_some_and(|pt| pt == KEY_CHECK_TEXT);
+    let sealed = hex::decode(&check.field_check).unwrap_or_default();
+    // The check names its algorithm (the installation's profile: AES-256-GCM or SM4-GCM).
+    let profile = security::cipher::profile_of(&sealed).unwrap_or_default();
+    let cipher = FieldCipher::new(&keys.clone().with_profile(profile))?;
+    let field_ok =
+        Some(sealed).and_then(|ct| cipher.decrypt(KEY_CHECK_COLUMN, &ct).ok()).is_some_and(|pt| pt == KEY_CHECK_TEXT);
     let index_ok = hex::encode(cipher.blind_index(KEY_CHECK_COLUMN, KEY_CHECK_TEXT)) == check.index_check;
     match (field_ok, index_ok) {
         (true, true) => Ok(()),
@@ -253,7 +258,7 @@ async fn load_and_check(
         let (Some(info), Some(cols)) = (target.get(&expected.name), columns.get(&expected.name)) else {
             return Err(Error::Mismatch(format!("table {} was not restored", expected.name)));
         };
-        let mut digest = TableDigest::new(&expected.name);
+        let mut digest = TableDigest::new(&expected.name, h.chain_hash());
         let mut line = Vec::new();
         store::for_each_row(tx, info, cols, |values| {
             line.clear();

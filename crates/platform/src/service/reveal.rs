@@ -12,9 +12,6 @@ use super::{COL_ADDRESS, COL_ID_NUMBER, COL_PHONE, Ctx, Error, Platform, Result,
 use crate::access::{Actor, Capability};
 use crate::store;
 
-/// Reveals per account per day (AT-14: "e.g. 20/day"); a member's own record does not count.
-pub const REVEALS_PER_DAY: i64 = 20;
-
 /// The fields that can be revealed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SealedField {
@@ -111,17 +108,22 @@ impl Platform {
             return Err(Error::Invalid(errors));
         };
         if !own {
+            // Per role (crate::limits::reveals_per_day), counted from the audit log: across instances.
+            let limit = crate::limits::reveal_limit(actor);
             let day_start = kernel::dates::today().midnight().assume_offset(kernel::dates::BEIJING);
             let used = audit::count_by_actor_since(&self.db, actor.user_id, "person.reveal", day_start).await?;
-            if used >= REVEALS_PER_DAY {
+            if used >= limit {
                 audit::append_alone(
                     &self.db,
-                    event(Some(actor), ctx, "person.reveal", target, "denied", "daily limit".into()),
+                    event(Some(actor), ctx, "person.reveal", target, "denied", format!("daily limit {limit}")),
                 )
                 .await?;
-                return Err(Error::TooMany(
-                    "今日查看敏感信息的次数已达上限（20次），如确有需要请明日再试或联系党委组织部",
-                ));
+                return Err(Error::TooMany {
+                    message: format!(
+                        "今日查看敏感信息的次数已达上限（{limit}次），如确有需要请明日再试或联系党委组织部"
+                    ),
+                    retry_after: crate::limits::seconds_to_beijing_midnight(OffsetDateTime::now_utc()),
+                });
             }
         }
         let mut tx = self.db.begin().await?;

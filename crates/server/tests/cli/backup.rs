@@ -17,7 +17,7 @@ use sqlx::AssertSqlSafe;
 use super::{temp_dir, tokio_runtime};
 
 /// Runs `dangjian` on `dir` (and on the PostgreSQL database `url`, when given).
-fn dj(dir: &Path, url: Option<&str>, args: &[&str]) -> Output {
+pub(super) fn dj(dir: &Path, url: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dangjian"));
     cmd.args(args).arg("--data-dir").arg(dir).env_remove("DANGJIAN_DATABASE_URL").env("DANGJIAN_LOG", "warn");
     if let Some(u) = url {
@@ -26,7 +26,7 @@ fn dj(dir: &Path, url: Option<&str>, args: &[&str]) -> Output {
     cmd.output().unwrap()
 }
 
-fn ok(out: &Output) -> String {
+pub(super) fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
         "expected success\nstdout: {}\nstderr: {}",
@@ -37,7 +37,7 @@ fn ok(out: &Output) -> String {
 }
 
 /// The command failed; returns its error output.
-fn refused(out: &Output) -> String {
+pub(super) fn refused(out: &Output) -> String {
     assert!(
         !out.status.success(),
         "expected a refusal\nstdout: {}\nstderr: {}",
@@ -134,7 +134,7 @@ fn inspect(dir: &Path, url: Option<&str>) -> (BTreeMap<&'static str, i64>, Strin
     })
 }
 
-fn copy_key(from: &Path, to: &Path) {
+pub(super) fn copy_key(from: &Path, to: &Path) {
     let dest = KeyRing::default_path(to);
     std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
     std::fs::copy(KeyRing::default_path(from), dest).unwrap();
@@ -152,7 +152,7 @@ fn last_action(dir: &Path, url: Option<&str>) -> String {
     })
 }
 
-fn demo(dir: &Path, url: Option<&str>) {
+pub(super) fn demo(dir: &Path, url: Option<&str>) {
     ok(&dj(dir, url, &["demo", "--scale", "small", "--seed", "5"]));
 }
 

@@ -298,5 +298,7 @@ pub fn platform_error(e: &platform::Error, request_id: &str) -> Response {
         platform::Error::Forbidden => "没有权限",
         _ => "出错了",
     };
-    error_page(status, title, &e.message(), request_id)
+    let mut resp = error_page(status, title, &e.message(), request_id);
+    crate::error::with_retry_after(&mut resp, e);
+    resp
 }

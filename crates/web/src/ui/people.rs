@@ -196,6 +196,7 @@ pub async fn person_reveal_post(
         let outcome = s.platform.reveal(&c.ctx, &c.actor, id, &field, &reason).await;
         let person = s.platform.get_person(&c.ctx, &c.actor, id).await?;
         let mut page = person_page(&s, &c, person, false, vec![]).await?;
+        let mut limited = None;
         let status = match outcome {
             Ok(value) => {
                 let label = platform::service::SealedField::parse(&field).map(|f| f.label()).unwrap_or("");
@@ -206,16 +207,23 @@ pub async fn person_reveal_post(
                 page.reveal_error = Some(errors.into_values().collect::<Vec<_>>().join("；"));
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Err(e @ Error::TooMany(_)) => {
+            Err(e @ Error::TooMany { .. }) => {
                 page.reveal_error = Some(e.message());
+                limited = Some(e);
                 StatusCode::TOO_MANY_REQUESTS
             }
             Err(e) => return Err(e),
         };
-        Ok::<_, Error>((status, page))
+        Ok::<_, Error>((status, page, limited))
     };
     match result.await {
-        Ok((status, page)) => render(status, &page),
+        Ok((status, page, limited)) => {
+            let mut resp = render(status, &page);
+            if let Some(e) = limited {
+                crate::error::with_retry_after(&mut resp, &e);
+            }
+            resp
+        }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }
