@@ -144,10 +144,10 @@ impl KeyRing {
         if ring.key_id == version {
             return Ok(ring);
         }
-        if !ring.field_keys.contains_key(&version) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = ring.field_keys.entry(version) {
             let mut key = [0u8; 32];
             random_bytes(&mut key)?;
-            ring.field_keys.insert(version, key);
+            slot.insert(key);
         }
         ring.key_id = version;
         let beside = path.with_extension("key.new");

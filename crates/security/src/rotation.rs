@@ -181,7 +181,20 @@ pub async fn rotate(
         }
     };
     report.version = target;
-    // The key file gets the new version (again, if it was lost between the record and the file).
+    // The key file gets the new version — again only if it was lost before anything was encrypted with it: a new
+    // key under the same version would make the values already re-encrypted unreadable.
+    if !KeyRing::load(key_file)?.versions().contains(&target) {
+        let written: u64 = census(db).await?.iter().filter(|(_, v, _)| *v == target).map(|(_, _, n)| n).sum();
+        if written > 0 {
+            return Err(SecurityError::KeyFile {
+                path: key_file.display().to_string(),
+                reason: format!(
+                    "it lacks key version {target}, which already encrypts {written} values: put back the key file \
+                     written by the interrupted rotation (docs/OPERATIONS.md, key custody)"
+                ),
+            });
+        }
+    }
     let ring = KeyRing::add_version(key_file, target)?.with_profile(profile);
     let cipher = FieldCipher::new(&ring)?;
 

@@ -35,7 +35,8 @@ pub struct TokenBody {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginBody,
     responses((status = 200, body = TokenBody),
               (status = 401, body = ErrorBody, description = "用户名或密码错误 (`bad_credentials`)；需要动态口令 (`mfa_required`, with `challenge`)"),
-              (status = 403, body = ErrorBody, description = "须先绑定动态口令 (`mfa_enrollment_required`, with `challenge`)")))]
+              (status = 403, body = ErrorBody, description = "须先绑定动态口令 (`mfa_enrollment_required`, with `challenge`)"),
+              (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")))]
 pub async fn login(
     State(s): State<AppState>,
     RequestCtx(ctx): RequestCtx,

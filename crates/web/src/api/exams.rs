@@ -137,7 +137,8 @@ pub async fn get_exam(State(s): State<AppState>, c: Caller, Path(id): Path<i64>)
 /// no answers. 409 when not open yet, closed, or out of attempts; 403 for callers outside its audience.
 #[utoipa::path(post, path = "/api/v1/learning/exams/{id}/attempts", tag = "learning", params(("id" = i64, Path)),
     responses((status = 201, body = Attempt), (status = 200, body = Attempt, description = "the open attempt"),
-        (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")))]
 pub async fn start_attempt(
     State(s): State<AppState>,
     c: Caller,
@@ -169,7 +170,7 @@ pub async fn get_attempt(State(s): State<AppState>, c: Caller, Path(id): Path<i6
 #[utoipa::path(put, path = "/api/v1/learning/attempts/{id}/answers", tag = "learning", params(("id" = i64, Path)),
     request_body(content = AnswersInput, example = json!({"answers": [{"position": 1, "answer": ["A"]}]})),
     responses((status = 200, body = Attempt), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")))]
 pub async fn save_answers(
     State(s): State<AppState>,
     c: Caller,
@@ -186,7 +187,7 @@ pub async fn save_answers(
     request_body(content = AnswersInput, example = json!({"answers": [{"position": 1, "answer": ["A"]},
         {"position": 2, "answer": ["A", "C"]}, {"position": 3, "answer": ["党费"]}]})),
     responses((status = 200, body = Attempt), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")))]
 pub async fn submit_attempt(
     State(s): State<AppState>,
     c: Caller,
@@ -201,7 +202,7 @@ pub async fn submit_attempt(
 #[utoipa::path(post, path = "/api/v1/learning/attempts/{id}/check", tag = "learning", params(("id" = i64, Path)),
     request_body(content = CheckInput, example = json!({"position": 1, "answer": ["A"]})),
     responses((status = 200, body = Feedback), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")))]
 pub async fn check_answer(
     State(s): State<AppState>,
     c: Caller,

@@ -135,7 +135,8 @@ pub struct SearchParams {
     responses(
         (status = 200, body = SearchResults, example = json!({"results": [{"type": "material", "id": 1,
             "title": "党员教育管理工作条例学习", "snippet": "按时交纳<mark>党费</mark>是党员的义务。"}]})),
-        (status = 422, body = ErrorBody, description = "q 为空")
+        (status = 422, body = ErrorBody, description = "q 为空"),
+        (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")
     ))]
 pub async fn search(
     State(s): State<AppState>,

@@ -113,7 +113,8 @@ pub async fn access_log(
 /// sealed items in full, her account and sign-ins, who looked at her record, her meetings. Audited. Only for
 /// an account linked to a person (404 otherwise).
 #[utoipa::path(get, path = "/api/v1/me/data", tag = "people",
-    responses((status = 200, description = "JSON document, served as a download"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "JSON document, served as a download"), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")))]
 pub async fn my_data(State(s): State<AppState>, c: Caller) -> Result<axum::response::Response, ApiError> {
     let doc = api(s.platform.my_data(&c.ctx, &c.actor, &crate::privacy::providers()).await, &c.ctx)?;
     Ok(crate::privacy::download(&doc))

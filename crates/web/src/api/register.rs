@@ -49,7 +49,7 @@ pub fn upload_format(headers: &HeaderMap, bytes: &[u8]) -> Format {
         content(([u8] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
     responses((status = 200, body = ImportReport, description = "Dry run, or imported (`committed`)"),
               (status = 422, body = ImportRejected, description = "Real run with error rows: nothing written"),
-              (status = 403, body = ErrorBody)))]
+              (status = 403, body = ErrorBody), (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")))]
 pub async fn import(
     State(s): State<AppState>,
     c: Caller,
@@ -89,7 +89,7 @@ pub struct ExportQuery {
     responses((status = 200, description = "The file, as an attachment",
                 content(([u8] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody, description = "reauth_required"),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")))]
 pub async fn export(State(s): State<AppState>, c: Caller, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
     let Some(format) = Format::parse(q.format.as_deref().unwrap_or("xlsx")) else {
         return Ok(json_error(

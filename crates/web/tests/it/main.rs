@@ -13,6 +13,7 @@ mod files;
 mod import;
 mod learning;
 mod life;
+mod limits;
 mod matrix;
 mod mfa;
 mod notices;

@@ -81,24 +81,44 @@ async fn revealing_needs_a_reason_is_audited_and_shown_to_the_person() {
 }
 
 #[tokio::test]
-async fn reveals_are_limited_per_account_and_day() {
-    let app = TestApp::new(kernel::Backend::Sqlite).await;
-    let t = tree(&app).await;
-    let pa = app
-        .post_ok("/api/v1/people", person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"), &t.staff)
-        .await["id"]
-        .as_i64()
-        .unwrap();
-    let body = json!({"field": "phone", "reason": "通知开会"});
-    for i in 0..platform::service::REVEALS_PER_DAY {
-        let (st, _) =
-            app.call("POST", &format!("/api/v1/people/{pa}/reveal"), Some(body.clone()), Some(&t.sec_a)).await;
-        assert_eq!(st, StatusCode::OK, "reveal {i}");
-    }
-    let (st, v) = app.call("POST", &format!("/api/v1/people/{pa}/reveal"), Some(body.clone()), Some(&t.sec_a)).await;
-    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
-    // Another account is not affected.
-    let (st, _) = app.call("POST", &format!("/api/v1/people/{pa}/reveal"), Some(body), Some(&t.staff)).await;
-    assert_eq!(st, StatusCode::OK);
-    app.cleanup().await;
+async fn reveals_are_limited_per_account_and_day_by_role() {
+    use platform::limits::reveals_per_day;
+    use platform::model::Role;
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let pa = app
+            .post_ok("/api/v1/people", person("李红", t.ba, &id_number("19990101", "123"), "1999-01-01"), &t.staff)
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let body = json!({"field": "phone", "reason": "通知开会"});
+        let reveal = |token: String| {
+            let (app, body) = (&app, body.clone());
+            async move {
+                let req = axum::http::Request::post(format!("/api/v1/people/{pa}/reveal"))
+                    .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(axum::http::header::CONTENT_TYPE, "application/json")
+                    .body(axum::body::Body::from(body.to_string()))
+                    .unwrap();
+                let (st, headers, text) = app.request(req).await;
+                let retry =
+                    headers.get(axum::http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                (st, retry, serde_json::from_str::<serde_json::Value>(&text).unwrap())
+            }
+        };
+        // A branch secretary: 20 a day; org staff: 50 (platform::limits::reveals_per_day).
+        for (token, role) in [(&t.sec_a, Role::BranchSecretary), (&t.staff, Role::OrgStaff)] {
+            let limit = reveals_per_day(role).unwrap();
+            for i in 0..limit {
+                assert_eq!(reveal(token.clone()).await.0, StatusCode::OK, "{role:?} reveal {i}");
+            }
+            let (st, retry, v) = reveal(token.clone()).await;
+            assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+            assert!(v["error"]["message"].as_str().unwrap().contains(&format!("{limit}次")), "{v}");
+            assert!(retry.is_some_and(|r| (1..=86_400).contains(&r)), "until midnight in Beijing: {retry:?}");
+        }
+        assert_eq!((reveals_per_day(Role::BranchSecretary), reveals_per_day(Role::OrgStaff)), (Some(20), Some(50)));
+        app
+    })
+    .await;
 }
