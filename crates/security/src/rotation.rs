@@ -74,6 +74,8 @@ pub const NOT_ENCRYPTED: &[(&str, &str)] = &[
     ("_sqlx_migrations.checksum", "the migration tool's checksums"),
     ("materials_fts_data.block", "SQLite's full-text index of the (public) learning materials"),
     ("materials_fts_docsize.sz", "SQLite's full-text index of the (public) learning materials"),
+    ("notices_fts_data.block", "SQLite's full-text index of notices (no field the baseline lists as sensitive)"),
+    ("notices_fts_docsize.sz", "SQLite's full-text index of notices (no field the baseline lists as sensitive)"),
 ];
 
 /// What a rotation did.

@@ -1,8 +1,8 @@
 //! The per-user rate limits' cost and a member mix under them (`cargo bench -p web --bench limits`): the time
 //! of one counter update on SQLite (in memory) and on PostgreSQL (`rate_windows`, when DJ_TEST_PG_URL
-//! answers), and the in-process throughput of 8 concurrent members each signing in, reading the learning
-//! list and the exam list (the notices of the learning part), starting a practice and submitting it — every
-//! one of those requests but the lists through the limiter. Small demo data on SQLite, 200 member accounts.
+//! answers), and the in-process throughput of 8 concurrent members each signing in, reading her notices and
+//! the exam list, starting a practice and submitting it — every one of those requests but the two lists
+//! through the limiter. Small demo data on SQLite, 200 member accounts.
 //! Figures go to stdout in Markdown for docs/PERFORMANCE.md; a measurement, never a pass/fail test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -91,6 +91,7 @@ async fn main() {
     let settings = platform::Settings { mfa_required: false, ..Default::default() };
     let p = Arc::new(Platform::new(db, &keys, settings).unwrap());
     platform::demo::generate(&p, platform::demo::Scale::Small, 2026, &|_| {}).await.unwrap();
+    life::demo::generate(&p, 2026, kernel::dates::today()).await.unwrap();
     learning::demo::generate(&p).await.unwrap();
     let state = web::AppState {
         platform: p.clone(),
@@ -152,7 +153,7 @@ async fn main() {
                 };
                 let (st, token) = login(&router, name, "Bench-Member-2026!").await;
                 count(st);
-                count(call(&router, "GET", "/api/v1/learning", &token, None).await.0);
+                count(call(&router, "GET", "/api/v1/notices", &token, None).await.0);
                 count(call(&router, "GET", "/api/v1/learning/exams", &token, None).await.0);
                 let (st, attempt) =
                     call(&router, "POST", &format!("/api/v1/learning/exams/{practice}/attempts"), &token, None).await;
@@ -170,7 +171,7 @@ async fn main() {
     let secs = started.elapsed().as_secs_f64();
     let n = requests.load(Ordering::Relaxed);
     println!(
-        "\nmix (login, learning list, exam list, practice start, submit) by {} members, 8 at once, {secs:.1} s: \
+        "\nmix (login, notices, exam list, practice start, submit) by {} members, 8 at once, {secs:.1} s: \
          {n} requests, {:.0} requests/s, {} answered 429, {} other errors",
         members.len(),
         n as f64 / secs,

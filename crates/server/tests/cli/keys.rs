@@ -115,6 +115,9 @@ fn rotation_works(dir: &Path, url: Option<&str>, profile: Profile) {
     let mixed = census(dir, url);
     assert!(mixed.iter().any(|(_, v, _)| *v == 1) && mixed.iter().any(|(_, v, _)| *v == 2), "{mixed:?}");
     assert_eq!(decrypt_all(dir, url, &running) as u64, total, "the running platform reads both versions");
+    if url.is_none() {
+        no_plaintext_id_number_in_the_file(dir);
+    }
     let status = ok(&dj(dir, url, &["keys", "status"]));
     assert!(status.contains("key version 2: rotating"), "{status}");
 

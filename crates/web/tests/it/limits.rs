@@ -33,7 +33,8 @@ async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Option<u64>
 
 #[tokio::test]
 async fn the_call_beyond_the_limit_is_429_with_retry_after_and_others_go_on() {
-    on_both(|app| async move {
+    for backend in [kernel::Backend::Sqlite, kernel::Backend::Postgres] {
+        let app = TestApp::with_limits(backend).await;
         let t = tree(&app).await;
         let search = Bucket::Search.limit();
         fresh_window(Bucket::Search, 20).await;
@@ -69,14 +70,14 @@ async fn the_call_beyond_the_limit_is_429_with_retry_after_and_others_go_on() {
         assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
         assert_eq!(login("Ghost", "wrong-password-1").await.0, StatusCode::TOO_MANY_REQUESTS, "names are one account");
         assert_eq!(login("staff", USER_PW).await.0, StatusCode::OK, "another account from the same address");
-        app
-    })
-    .await;
+        app.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn a_thousand_users_behind_one_address_are_never_limited() {
-    on_both(|app| async move {
+    for backend in [kernel::Backend::Sqlite, kernel::Backend::Postgres] {
+        let app = TestApp::with_limits(backend).await;
         // Sign-in attempts of 1,000 accounts from one address (the tests' requests all come from one).
         fresh_window(Bucket::Login, 30).await;
         for i in 0..1000 {
@@ -101,14 +102,13 @@ async fn a_thousand_users_behind_one_address_are_never_limited() {
         assert_eq!(over.retry_after, (Bucket::QuizStart.limit().window_secs - (now + 1) % 60) as u64);
         // The next window starts again.
         assert!(limiter.hit_at(db, Bucket::QuizStart, "7", now + 60).await.is_ok());
-        app
-    })
-    .await;
+        app.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn on_postgresql_instances_share_the_count() {
-    let app = TestApp::new(kernel::Backend::Postgres).await;
+    let app = TestApp::with_limits(kernel::Backend::Postgres).await;
     // Two instances: two limiters over one database.
     let (a, b) = (Limiter::default(), Limiter::default());
     let db = &app.platform.db;

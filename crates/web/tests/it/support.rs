@@ -45,8 +45,10 @@ pub fn pg_url() -> String {
     std::env::var("DJ_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// The tests' settings: fast password hashing, and no per-user rate limits — the suites sign in and call far
+/// faster than a person; `limits.rs` tests the limits with them on ([`TestApp::with_limits`]).
 fn settings(mfa_required: bool) -> Settings {
-    Settings { passwords: PasswordParams::fast_for_tests(), mfa_required, ..Settings::default() }
+    Settings { passwords: PasswordParams::fast_for_tests(), mfa_required, rate_limits: false, ..Settings::default() }
 }
 
 impl TestApp {
@@ -54,7 +56,16 @@ impl TestApp {
         Self::with_mfa(backend, false).await
     }
 
+    /// An app with the per-user rate limits on (security.md AT-35).
+    pub async fn with_limits(backend: Backend) -> TestApp {
+        Self::build(backend, Settings { rate_limits: true, ..settings(false) }).await
+    }
+
     pub async fn with_mfa(backend: Backend, mfa_required: bool) -> TestApp {
+        Self::build(backend, settings(mfa_required)).await
+    }
+
+    async fn build(backend: Backend, settings: Settings) -> TestApp {
         let dir = std::env::temp_dir().join(unique("dj-test"));
         std::fs::create_dir_all(&dir).unwrap();
         let (db, pg_schema) = match backend {
@@ -76,7 +87,7 @@ impl TestApp {
             }
         };
         db.migrate().await.unwrap();
-        let platform = Arc::new(Platform::new(db, &KeyRing::for_tests(), settings(mfa_required)).unwrap());
+        let platform = Arc::new(Platform::new(db, &KeyRing::for_tests(), settings).unwrap());
         platform.bootstrap_admin(Some(ADMIN_PW)).await.unwrap();
         let state = web::AppState {
             platform: platform.clone(),
