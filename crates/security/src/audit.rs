@@ -201,7 +201,14 @@ impl ChainChecker {
 
     /// A checker of a chain hashed with `alg`.
     pub fn with_hash(alg: HashAlg) -> Self {
-        ChainChecker { alg, expected_seq: 1, prev_hash: vec![0u8; 32], entries: 0, broken: None, anchor_on_first: false }
+        ChainChecker {
+            alg,
+            expected_seq: 1,
+            prev_hash: vec![0u8; 32],
+            entries: 0,
+            broken: None,
+            anchor_on_first: false,
+        }
     }
 
     /// The same checker for a chain hashed with `alg` (a database's crypto profile, an export's lines).

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::audit::{self, ChainChecker, Entry, Event, ExportLine, Verdict};
+use crate::profile::HashAlg;
 use crate::{KeyRing, SecurityError};
 
 // ---------------------------------------------------------------------------------------------------
@@ -366,7 +367,7 @@ pub async fn archive(
     };
     let name = archive_file_name(seal.first_seq, seal.last_seq);
     let path = dir.join(&name);
-    let file_sha256 = write_sealed(dir, &path, &batch, &seal)?;
+    let file_sha256 = write_sealed(dir, &path, &batch, &seal, alg)?;
     let mut cp = Checkpoint {
         through_seq: seal.last_seq,
         first_seq: seal.first_seq,
@@ -460,7 +461,13 @@ fn sync_dir(dir: &Path) {
 
 /// Writes `entries` and the seal to `path` through a `.partial` file, fsynced, then read-only; returns
 /// the file's SHA-256 (hex).
-fn write_sealed(dir: &Path, path: &Path, entries: &[Entry], seal: &Seal) -> Result<String, SecurityError> {
+fn write_sealed(
+    dir: &Path,
+    path: &Path,
+    entries: &[Entry],
+    seal: &Seal,
+    alg: HashAlg,
+) -> Result<String, SecurityError> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]

@@ -68,6 +68,9 @@ pub const NOT_ENCRYPTED: &[(&str, &str)] = &[
     ("mfa_recovery_codes.code_hash", "SHA-256 of a recovery code"),
     ("login_challenges.token_hash", "SHA-256 of a login challenge"),
     ("audit_log.prev_hash", "the audit chain"),
+    ("audit_checkpoints.head_hash", "the head of an archived part of the audit chain"),
+    ("audit_checkpoints.mac", "the checkpoint's signature under the audit seal key"),
+    ("audit_watch.verified_hash", "the audit chain's hash where the watch last verified it"),
     ("audit_log.hash", "the audit chain"),
     ("attachments.sha256", "the checksum of an uploaded file"),
     ("attachments.content", "uploaded files (no field the security baseline lists as sensitive)"),
@@ -130,6 +133,9 @@ fn system_event(action: &str, target: String, detail: String) -> Event {
         request_id: format!("cli-{}", std::process::id()),
         ip: "-".into(),
         detail,
+        // Filled on append: `system` (crate::audit_evidence::filled_roles).
+        roles: String::new(),
+        org_scope: String::new(),
     }
 }
 

@@ -611,6 +611,7 @@ async fn audit_export(s: Settings, out: &std::path::Path) -> anyhow::Result<()> 
     let platform = open(&s).await?;
     let mut file =
         std::io::BufWriter::new(std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?);
+    let alg = audit::chain_hash_of(&platform.db).await?;
     let mut checker = audit_evidence::online_checker(&platform.db).await?;
     let mut after = checker.next_seq() - 1;
     loop {

@@ -375,7 +375,7 @@ async fn aged_log(db: &Db, ages: &[i64]) {
             roles: "system".into(),
             org_scope: "*".into(),
         };
-        e.hash = audit::chain_hash(&prev, &e);
+        e.hash = audit::chain_hash(security::profile::HashAlg::Sha256, &prev, &e);
         let at = e.at.format(&time::format_description::well_known::Rfc3339).unwrap();
         let at = match db {
             Db::Sqlite(_) => format!("'{at}'"),
