@@ -28,6 +28,9 @@ use crate::store::transfer as store;
 pub struct Report {
     pub transfers: u64,
     pub statuses: u64,
+    /// Members given a fee profile, and payments-ledger entries.
+    pub fee_profiles: u64,
+    pub fee_payments: u64,
 }
 
 fn days(d: Date, n: i64) -> String {
@@ -214,5 +217,137 @@ pub async fn generate(p: &Platform, today: Date) -> Result<Report> {
         s.retain(&ctx, &actor, pid, &input).await?;
         report.statuses += 1;
     }
+    fees(p, &ctx, &actor, &[a, b], today, &mut report).await?;
     Ok(report)
+}
+
+/// Dues for the members of the demo secretaries' branches (at most 30 each): a fee profile from January of last
+/// year (or the month of admission), payments quarter by quarter, online ones with a transaction number; one
+/// member six months behind (FEE-08 flag), one two months behind, a 1500-yuan one-off (大额党费), a raise under
+/// FEE-07's yearly lock, an exemption approved by the college committee and one still waiting for approval.
+async fn fees(
+    p: &Platform,
+    ctx: &Ctx,
+    actor: &platform::Actor,
+    branches: &[i64],
+    today: Date,
+    report: &mut Report,
+) -> Result<()> {
+    use crate::model::fee::{PaymentInput, ProfileInput, ReductionInput};
+    use crate::rules::YearMonth;
+    use crate::store::fee as fee_store;
+    let db = &p.db;
+    if fee_store::any_profile(db).await? {
+        return Ok(());
+    }
+    let f = crate::service::Fees::new(p);
+    let this_month = YearMonth::of(today);
+    let Some(start) = YearMonth::new(today.year() - 1, 1) else { return Ok(()) };
+    let mut i = 0usize;
+    for branch in branches {
+        let Some(org) = platform::store::get_org(db, *branch).await? else { continue };
+        let members = fee_store::members(db, &org.path, &platform::model::subtree_end(&org.path), 30).await?;
+        for m in members {
+            i += 1;
+            let first = m.admitted_on.map(YearMonth::of).map_or(start, |a| a.max(start));
+            let (category, base) = match m.category.as_str() {
+                "student" => ("student", None),
+                "retired" => ("retiree", Some(format!("{}.00", 4200 + (i * 391) % 2500))),
+                _ => ("employed", Some(format!("{}.00", 3500 + (i * 737) % 9000))),
+            };
+            let profile = ProfileInput {
+                category: Some(category.into()),
+                effective_from: Some(first.to_string()),
+                monthly_base: base.clone(),
+                ..ProfileInput::default()
+            };
+            if f.set_profile(ctx, actor, m.id, &profile).await.is_err() {
+                continue;
+            }
+            report.fee_profiles += 1;
+            if category == "employed" && i.is_multiple_of(4) {
+                // A raise from July of last year: under the yearly lock it applies from January.
+                let raise = ProfileInput {
+                    category: Some("employed".into()),
+                    effective_from: YearMonth::new(today.year() - 1, 7).map(|m| m.to_string()),
+                    monthly_base: Some(format!("{}.00", 11_000 + i * 10)),
+                    ..ProfileInput::default()
+                };
+                f.set_profile(ctx, actor, m.id, &raise).await?;
+            }
+            // How far she has paid: most up to last month, one member 7 months behind, one 2 behind.
+            let behind = match i % 9 {
+                3 => 7,
+                6 => 2,
+                _ => 1,
+            };
+            let Some(last) = this_month.plus(-behind) else { continue };
+            let mut from = first;
+            let mut n = 0;
+            while from <= last {
+                let to = from.plus(2).map_or(last, |t| t.min(last));
+                let Some(due_day) = to.plus(1).and_then(YearMonth::first_day) else { break };
+                let paid_on = (due_day + time::Duration::days(((i + n) % 20) as i64)).min(today);
+                let months = from.months_until(to) + 1;
+                let account_due = f.facts(&[(m.id, m.admitted_on)]).await?.remove(&m.id).unwrap_or_default();
+                let amount: i64 = (0..months)
+                    .filter_map(|k| from.plus(k))
+                    .filter_map(|month| account_due.dues(month).and_then(|d| d.ok()).map(|d| d.amount))
+                    .sum();
+                let online = (i + n).is_multiple_of(3);
+                let input = PaymentInput {
+                    from_month: Some(from.to_string()),
+                    to_month: Some(to.to_string()),
+                    amount: Some(crate::rules::fee::format_yuan(amount)),
+                    paid_on: Some(iso(paid_on)),
+                    method: Some(
+                        if online {
+                            "online"
+                        } else if n % 2 == 0 {
+                            "cash"
+                        } else {
+                            "transfer"
+                        }
+                        .into(),
+                    ),
+                    payment_id: online
+                        .then(|| format!("WX{}{:06}", iso(paid_on).replace('-', ""), m.id * 100 + n as i64)),
+                    ..PaymentInput::default()
+                };
+                if f.pay(ctx, actor, m.id, &input).await.is_ok() {
+                    report.fee_payments += 1;
+                }
+                n += 1;
+                let Some(next) = to.plus(1) else { break };
+                from = next;
+            }
+            if i == 5 {
+                let large = PaymentInput {
+                    kind: Some("voluntary".into()),
+                    amount: Some("1500.00".into()),
+                    method: Some("transfer".into()),
+                    note: Some("自愿一次性交纳".into()),
+                    ..PaymentInput::default()
+                };
+                if f.pay(ctx, actor, m.id, &large).await.is_ok() {
+                    report.fee_payments += 1;
+                }
+            }
+            if i == 8 || i == 11 {
+                let exempt = ReductionInput {
+                    kind: Some("exempt".into()),
+                    from_month: this_month.plus(1).map(|m| m.to_string()),
+                    to_month: this_month.plus(6).map(|m| m.to_string()),
+                    reason: Some("家庭遭遇重大变故，生活确有困难".into()),
+                    branch_decision: Some("支部委员会会议研究同意".into()),
+                    branch_decided_on: Some(days(today, 10)),
+                    approved_by: (i == 8).then(|| "学院党委".to_string()),
+                    approved_on: (i == 8).then(|| days(today, 3)),
+                    ..ReductionInput::default()
+                };
+                f.reduce(ctx, actor, m.id, &exempt).await?;
+            }
+        }
+    }
+    Ok(())
 }

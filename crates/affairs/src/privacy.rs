@@ -1,6 +1,6 @@
 //! 党务管理's part of a member's copy of her data (PIPL 第四十五条; platform::privacy): her transfers with their
 //! introduction letters, her status history, the contacts recorded while she was away and her retention as a
-//! graduate.
+//! graduate; and her dues (党费).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -53,6 +53,56 @@ impl PersonData for Development {
                 .await?
                 .map(|(step, due_on, note)| json!({"step": step, "due_on": due_on, "note": note}));
             Ok(("development", json!({"steps": steps, "next_step": next, "responsible_for": responsible})))
+        })
+    }
+}
+
+/// The dues part: her fee profiles, exemptions and reductions, and her entries in the payments ledger (without
+/// the ledger's HMAC, which is a check value, not information about her).
+pub struct FeeRecords;
+
+impl PersonData for FeeRecords {
+    fn tables(&self) -> &'static [&'static str] {
+        &["fee_profiles", "fee_reductions", "fee_payments"]
+    }
+
+    fn export<'a>(
+        &'a self,
+        db: &'a Db,
+        person_id: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<(&'static str, serde_json::Value), DbError>> + Send + 'a>> {
+        use crate::rules::fee::format_yuan;
+        use crate::store::fee as store;
+        Box::pin(async move {
+            let ids = [person_id];
+            let profiles: Vec<serde_json::Value> = store::profiles_of(db, &ids)
+                .await?
+                .into_iter()
+                .map(|p| {
+                    json!({"effective_from": p.effective_from, "category": p.category, "base": p.base_fen.map(format_yuan),
+                        "base_policy": p.base_policy, "wage_policy": p.wage_policy, "farmer_amount": p.farmer_fen.map(format_yuan),
+                        "note": p.note, "recorded_at": p.recorded_at.format(&time::format_description::well_known::Rfc3339).ok()})
+                })
+                .collect();
+            let reductions: Vec<serde_json::Value> = store::reductions_of(db, &ids)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    json!({"kind": r.kind, "from_month": r.from_month, "to_month": r.to_month,
+                        "monthly_amount": r.monthly_fen.map(format_yuan), "reason": r.reason, "branch_decision": r.branch_decision,
+                        "branch_decided_on": r.branch_decided_on, "approved_by": r.approved_by, "approved_on": r.approved_on})
+                })
+                .collect();
+            let payments: Vec<serde_json::Value> = store::payments_of(db, &ids)
+                .await?
+                .into_iter()
+                .map(|p| {
+                    json!({"id": p.id, "kind": p.kind, "from_month": p.from_month, "to_month": p.to_month, "months": p.months,
+                        "amount": format_yuan(p.amount_fen), "paid_on": p.paid_on, "method": p.method, "payment_id": p.payment_id,
+                        "reverses_id": p.reverses_id, "remit_status": p.remit_status, "warning": p.warning, "note": p.note})
+                })
+                .collect();
+            Ok(("dues", json!({"profiles": profiles, "reductions": reductions, "payments": payments})))
         })
     }
 }

@@ -2,7 +2,7 @@
 //! on the platform's database, with the platform's caller ([`platform::Actor`]) and permission matrix. A read
 //! outside the caller's scope is `NotFound` (audited as a refusal); a write where the caller may read but not
 //! write is `Forbidden`. Parts: [`transfer`] (transfers of the organizational relationship and letters,
-//! [`Transfers`]) and [`status`] (member status, contacts, graduates' retention, [`MemberStatus`]).
+//! [`Transfers`]), [`fee`] (dues: profiles, the payments ledger, arrears, the yearly ledger, [`Fees`]) and [`status`] (member status, contacts, graduates' retention, [`MemberStatus`]).
 
 use std::collections::BTreeMap;
 
@@ -12,9 +12,11 @@ use security::audit::Event;
 
 use crate::model::FieldErrors;
 
+pub mod fee;
 pub mod status;
 pub mod transfer;
 
+pub use fee::Fees;
 pub use status::MemberStatus;
 pub use transfer::Transfers;
 
@@ -63,6 +65,59 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// One field's error.
 pub(crate) fn field(name: &str, msg: impl Into<String>) -> Error {
     Error::Invalid(BTreeMap::from([(name.to_string(), msg.into())]))
+}
+
+/// Audits a refused call (result `denied`) on its own.
+pub(crate) async fn refuse(
+    platform: &platform::Platform,
+    ctx: &Ctx,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+) -> Result<()> {
+    security::audit::append_alone(&platform.db, event(actor, ctx, action, target.into(), "denied", String::new()))
+        .await?;
+    Ok(())
+}
+
+/// The person, if `read` reaches her organization or she is the caller herself; otherwise 404, audited.
+pub(crate) async fn person_readable(
+    platform: &platform::Platform,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: i64,
+    read: platform::Capability,
+    action: &str,
+) -> Result<platform::model::PersonRow> {
+    let row = platform::store::get_person(&platform.db, id).await?.ok_or(Error::NotFound)?;
+    if actor.can(read, &row.org_path) || actor.person_id == Some(id) {
+        Ok(row)
+    } else {
+        refuse(platform, ctx, actor, action, &format!("person:{id}")).await?;
+        Err(Error::NotFound)
+    }
+}
+
+/// The person, if `write` reaches her organization; 404 when the caller may not even read her record (`read`),
+/// 403 when she may read it or her role never writes; each refusal audited.
+pub(crate) async fn person_writable(
+    platform: &platform::Platform,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: i64,
+    (read, write): (platform::Capability, platform::Capability),
+    action: &str,
+) -> Result<platform::model::PersonRow> {
+    if !actor.can_somewhere(write) {
+        refuse(platform, ctx, actor, action, &format!("person:{id}")).await?;
+        return Err(Error::Forbidden);
+    }
+    let row = person_readable(platform, ctx, actor, id, read, action).await?;
+    if !actor.can(write, &row.org_path) {
+        refuse(platform, ctx, actor, action, &format!("person:{id}")).await?;
+        return Err(Error::Forbidden);
+    }
+    Ok(row)
 }
 
 /// An audit event of this crate.

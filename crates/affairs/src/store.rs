@@ -1,6 +1,8 @@
 //! The only SQL of 党务管理, one file per part: [`transfer`] (transfers, letters, status changes, contacts,
 //! graduates' retention), [`development`] (the development pipeline's steps, the people responsible, the
-//! to-do list, the rule-version setting: migration 0011).
+//! to-do list, the rule-version setting: migration 0011), [`fee`] (fee profiles, reductions and the append-only
+//! payments ledger: migration 0019).
 
 pub mod development;
+pub mod fee;
 pub mod transfer;

@@ -48,6 +48,12 @@ pub enum Capability {
     NoticeRead,
     /// Publish notices to the people of the subtree and withdraw them.
     NoticeWrite,
+    /// See the dues (党费) of the subtree's members: fee profiles, the payments ledger, arrears, the yearly
+    /// ledger and its export. A member reads her own through the person checks.
+    FeeRead,
+    /// Set fee profiles, record payments and reversing entries, record exemptions and reductions with the
+    /// decisions behind them.
+    FeeWrite,
 }
 
 /// How far a role reaches for a capability.
@@ -80,6 +86,8 @@ pub fn reach(role: Role, cap: Capability) -> Reach {
         (Leader, TransferRead) => Subtree,
         (OrgStaff | BranchSecretary, NoticeRead | NoticeWrite) => Subtree,
         (Leader, NoticeRead) => Subtree,
+        (OrgStaff | BranchSecretary, FeeRead | FeeWrite) => Subtree,
+        (Leader, FeeRead) => Subtree,
         // A member reaches only her own record, which the person checks handle through `person_id`.
         _ => Nowhere,
     }
@@ -347,6 +355,20 @@ mod tests {
         assert!(actor(&[(Role::OrgStaff, Some("/1/2/"))]).can(Capability::TransferWrite, "/1/2/4/"));
         for role in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::Member] {
             assert!(!actor(&[(role, None)]).can_somewhere(Capability::TransferRead));
+        }
+    }
+
+    #[test]
+    fn fees_are_kept_by_secretaries_and_staff_and_read_by_leaders() {
+        let sec = actor(&[(Role::BranchSecretary, Some("/1/2/4/"))]);
+        assert!(sec.can(Capability::FeeWrite, "/1/2/4/"));
+        assert!(!sec.can(Capability::FeeRead, "/1/2/5/"));
+        let leader = actor(&[(Role::Leader, Some("/1/"))]);
+        assert!(leader.can(Capability::FeeRead, "/1/2/4/"));
+        assert!(!leader.can_somewhere(Capability::FeeWrite));
+        assert!(actor(&[(Role::OrgStaff, Some("/1/2/"))]).can(Capability::FeeWrite, "/1/2/4/"));
+        for role in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::Member] {
+            assert!(!actor(&[(role, None)]).can_somewhere(Capability::FeeRead));
         }
     }
 

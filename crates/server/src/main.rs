@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// The dues ledger (党费).
+    Fees {
+        #[command(subcommand)]
+        action: FeesAction,
+    },
     /// Online, consistent backup of the whole database into one file (while the platform keeps serving).
     /// The key file is NOT in the backup: keep it apart (docs/OPERATIONS.md).
     #[command(args_conflicts_with_subcommands = true)]
@@ -158,6 +163,13 @@ enum BackupAction {
 }
 
 #[derive(Subcommand)]
+enum FeesAction {
+    /// Recompute the HMAC of every payments-ledger entry: exit 0 when all match, 1 naming the entries that
+    /// were edited behind the platform's back (needs the key file the entries were recorded with).
+    Verify,
+}
+
+#[derive(Subcommand)]
 enum AuditAction {
     /// Check the whole hash chain (from the last archive checkpoint on) and the signed head marks: exit 0
     /// when intact, 1 with the first broken entry named. With --file, check an exported file or an
@@ -220,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
             audit_search(&settings, &file, &filter)
         }
         Command::Audit { action: AuditAction::Export { out } } => audit_export(settings, &out).await,
+        Command::Fees { action: FeesAction::Verify } => fees_verify(settings).await,
         Command::Backup { action: Some(BackupAction::Verify { file }), .. } => backup_verify(&settings, &file),
         Command::Backup { out: Some(out), action: None } => backup_cmd(settings, &out).await,
         Command::Backup { out: None, action: None } => bail!("backup needs --out FILE (or: backup verify FILE)"),
@@ -459,12 +472,14 @@ async fn demo_cmd(s: Settings, scale: &str, seed: u64) -> anyhow::Result<()> {
         // The learning materials, a question bank, a practice and an exam.
         let materials = learning::demo::generate(&platform).await.map_err(platform::Error::from)?;
         println!(
-            "演示数据已生成：{} 个党组织，{} 人，{} 次组织生活会议，{} 件组织关系转接，{} 条党籍状态记录，{} 份学习材料（含题库、练习与考试），用时 {:.1} 秒。",
+            "演示数据已生成：{} 个党组织，{} 人，{} 次组织生活会议，{} 件组织关系转接，{} 条党籍状态记录，{} 名党员的党费档案和 {} 条交纳记录，{} 份学习材料（含题库、练习与考试），用时 {:.1} 秒。",
             report.orgs,
             report.people,
             meetings,
             transfers.transfers,
             transfers.statuses,
+            transfers.fee_profiles,
+            transfers.fee_payments,
             materials,
             started.elapsed().as_secs_f64()
         );
@@ -510,6 +525,30 @@ async fn audit_verify(s: Settings) -> anyhow::Result<()> {
     }
     platform.db.close().await;
     report(verdict, started)
+}
+
+async fn fees_verify(s: Settings) -> anyhow::Result<()> {
+    let platform = open(&s).await?;
+    let started = std::time::Instant::now();
+    let check = affairs::service::fee::verify(&platform).await.map_err(platform::Error::from)?;
+    platform.db.close().await;
+    if check.broken.is_empty() {
+        println!(
+            "fee ledger intact: {} entries, every HMAC matches ({:.2} s)",
+            check.entries,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    } else {
+        let ids: Vec<String> = check.broken.iter().map(i64::to_string).collect();
+        eprintln!(
+            "fee ledger BROKEN: {} of {} entries do not match their HMAC (edited outside the platform): {}",
+            ids.len(),
+            check.entries,
+            ids.join(", ")
+        );
+        std::process::exit(1);
+    }
 }
 
 fn report(verdict: Verdict, started: std::time::Instant) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ pub fn providers() -> Vec<&'static dyn PersonData> {
         &learning::privacy::Progress,
         &learning::privacy::Activity,
         &affairs::privacy::TransferRecords,
+        &affairs::privacy::FeeRecords,
     ]
 }
 

@@ -468,7 +468,7 @@ pub fn catch_up_warning(months: u32) -> Option<Finding> {
         Finding::warning(
             "FEE-08",
             "catch_up_over_six_months",
-            format!("补交党费一般不超过6个月，本次补交{months}个月，请党支部核实原因"),
+            format!("补交超过6个月：补交党费一般不超过6个月，本次补交{months}个月，请党支部核实原因"),
             vec![cite::FEE_CATCH_UP],
         )
     })
@@ -707,7 +707,7 @@ mod tests {
     #[test]
     fn fee_08_catch_up_and_reductions() {
         let w = catch_up_warning(7).unwrap();
-        assert!(w.message.contains("补交") && w.message.contains('7'));
+        assert!(w.message.starts_with("补交超过6个月") && w.message.contains('7'));
         assert_eq!(catch_up_warning(6), None);
         assert_eq!(catch_up_warning(4), None);
         assert!(!reduction_effective(true, false), "T4: branch decision without approval is not effective");

@@ -5,7 +5,8 @@
 //! a higher body (条例 art. 24, C7): the platform records the decision with the body that took it, and only
 //! raises flags — lost contact for 6 months, studying abroad for more than 5 years, 2 years after a suspension,
 //! a mobile member away 6 months at a fixed place (the relationship should move), a member abroad not
-//! contacted for half a year, a graduate kept beyond 2 years — each from the rules of `crate::rules`.
+//! contacted for half a year, a graduate kept beyond 2 years, and dues unpaid for 6 consecutive months (FEE-08,
+//! from the dues ledger) — each from the rules of `crate::rules`.
 
 use std::collections::HashMap;
 
@@ -19,9 +20,9 @@ use super::transfer::Transfers;
 use super::{Error, Result, event};
 use crate::model::FieldErrors;
 use crate::model::transfer::*;
-use crate::rules::Finding;
 use crate::rules::status::{self as st, StatusCase};
 use crate::rules::transfer::{self as trf, Move, TransferCase};
+use crate::rules::{Finding, YearMonth};
 use crate::store::transfer::{self as store, ContactRow, RetentionRow, StatusRow, StatusWrite};
 
 /// The most people one status board shows.
@@ -40,6 +41,8 @@ pub struct Facts {
     pub last_contact_on: Option<Date>,
     pub last_life_on: Option<Date>,
     pub retained_since: Option<Date>,
+    /// FEE-08: the last month not unpaid in the dues ledger (none when the ledger knows no dues of hers).
+    pub fee_last_covered: Option<YearMonth>,
 }
 
 /// The day the current status took effect: its latest change to that status.
@@ -103,6 +106,12 @@ pub fn assess(f: &Facts, as_of: Date) -> (Vec<Finding>, st::StatusDeadlines) {
         }
         _ => {}
     }
+    // FEE-08, whatever the status: six consecutive months unpaid raise a case for the branch (C7).
+    if let Some(last) = f.fee_last_covered {
+        let a = st::assess(&StatusCase { last_paid_month: Some(last), ..StatusCase::new(as_of) });
+        flags.extend(a.flags);
+        deadlines.fee_arrears_from = a.deadlines.fee_arrears_from;
+    }
     if let Some(since) = f.retained_since {
         let a = trf::assess(&TransferCase { retained_since: Some(since), ..TransferCase::new(as_of) });
         flags.extend(a.violations);
@@ -125,33 +134,25 @@ impl<'a> MemberStatus<'a> {
     }
 
     async fn record_refusal(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<()> {
-        audit::append_alone(self.db(), event(actor, ctx, action, target.into(), "denied", String::new())).await?;
-        Ok(())
+        super::refuse(self.platform, ctx, actor, action, target).await
     }
 
     /// The person, if the actor may read her status (TransferRead on her organization, or herself).
     async fn readable(&self, ctx: &Ctx, actor: &Actor, id: i64, action: &str) -> Result<platform::model::PersonRow> {
-        let row = platform::store::get_person(self.db(), id).await?.ok_or(Error::NotFound)?;
-        if actor.can(Capability::TransferRead, &row.org_path) || actor.person_id == Some(id) {
-            Ok(row)
-        } else {
-            self.record_refusal(ctx, actor, action, &format!("person:{id}")).await?;
-            Err(Error::NotFound)
-        }
+        super::person_readable(self.platform, ctx, actor, id, Capability::TransferRead, action).await
     }
 
     /// The person, if the actor may record her status; 404 when she may not even read it, 403 otherwise.
     async fn writable(&self, ctx: &Ctx, actor: &Actor, id: i64, action: &str) -> Result<platform::model::PersonRow> {
-        if !actor.can_somewhere(Capability::TransferWrite) {
-            self.record_refusal(ctx, actor, action, &format!("person:{id}")).await?;
-            return Err(Error::Forbidden);
-        }
-        let row = self.readable(ctx, actor, id, action).await?;
-        if !actor.can(Capability::TransferWrite, &row.org_path) {
-            self.record_refusal(ctx, actor, action, &format!("person:{id}")).await?;
-            return Err(Error::Forbidden);
-        }
-        Ok(row)
+        super::person_writable(
+            self.platform,
+            ctx,
+            actor,
+            id,
+            (Capability::TransferRead, Capability::TransferWrite),
+            action,
+        )
+        .await
     }
 
     async fn facts(&self, ids: &[i64], statuses: &HashMap<i64, Status>) -> Result<HashMap<i64, Facts>> {
@@ -170,6 +171,11 @@ impl<'a> MemberStatus<'a> {
         for (pid, on) in store::last_life(self.db(), ids).await? {
             if let Some(f) = out.get_mut(&pid) {
                 f.last_life_on = Some(on);
+            }
+        }
+        for (pid, last) in super::fee::Fees::new(self.platform).last_covered(ids, today()).await? {
+            if let Some(f) = out.get_mut(&pid) {
+                f.fee_last_covered = Some(last);
             }
         }
         for r in store::retentions_of(self.db(), ids).await? {
@@ -532,6 +538,7 @@ mod tests {
             last_contact_on: Some(date!(2025 - 02 - 15)),
             last_life_on: Some(date!(2025 - 01 - 10)),
             retained_since: None,
+            fee_last_covered: None,
         };
         assert!(codes(&f, date!(2025 - 08 - 14)).is_empty());
         assert_eq!(codes(&f, date!(2025 - 08 - 15)), vec!["lost_contact"]);
@@ -562,6 +569,16 @@ mod tests {
             Facts { status: Some(Status::Normal), retained_since: Some(date!(2025 - 07 - 01)), ..Facts::default() };
         assert!(codes(&kept, date!(2027 - 07 - 01)).is_empty());
         assert_eq!(codes(&kept, date!(2027 - 07 - 02)), vec!["retention_exceeded"]);
+    }
+
+    #[test]
+    fn fee_arrears_join_the_card_whatever_the_status() {
+        // FEE-08-T1/T2: last month not unpaid 2025-03.
+        let f =
+            Facts { status: Some(Status::Normal), fee_last_covered: YearMonth::parse("2025-03"), ..Facts::default() };
+        assert!(codes(&f, date!(2025 - 09 - 15)).is_empty());
+        assert_eq!(codes(&f, date!(2025 - 10 - 01)), vec!["fee_arrears_six_months"]);
+        assert_eq!(assess(&f, date!(2025 - 09 - 15)).1.fee_arrears_from, Some(date!(2025 - 10 - 01)));
     }
 
     #[test]

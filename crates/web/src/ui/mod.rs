@@ -5,6 +5,7 @@
 mod account;
 mod checkin;
 mod exams;
+mod fees;
 mod forms;
 mod home;
 mod learning;
@@ -109,6 +110,13 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/retention/end", post(transfers::retain_end_post))
         .route("/status-board", get(transfers::board_get))
         .route("/verify/letters/{code}", get(transfers::verify_get))
+        .route("/fees", get(fees::fees_home))
+        .route("/orgs/{id}/fees", get(fees::ledger_get))
+        .route("/orgs/{id}/fees/export", get(fees::ledger_export_get))
+        .route("/people/{id}/fees", get(fees::account_get))
+        .route("/people/{id}/fees/profile", get(fees::profile_get).post(fees::profile_post))
+        .route("/people/{id}/fees/pay", get(fees::pay_get).post(fees::pay_post))
+        .route("/people/{id}/fees/reduction", get(fees::reduction_get).post(fees::reduction_post))
 }
 
 /// One entry of the left navigation.
@@ -155,6 +163,7 @@ pub const ICON_BOOK: &str = "M4 19V5a2 2 0 0 1 2-2h14v15H6a2 2 0 0 0-2 2 2 2 0 0
 pub const ICON_SWAP: &str = "M4 8h13l-4-4M20 16H7l4 4";
 pub const ICON_FLAG: &str = "M5 21V4M5 4h11l-2 4 2 4H5";
 pub const ICON_BELL: &str = "M6 17V11a6 6 0 1 1 12 0v6l2 2H4zM10 21h4";
+pub const ICON_COIN: &str = "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM9 8l3 4 3-4M8.5 12h7M8.5 15h7M12 12v6";
 pub const ICON_USER: &str = "M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm-8 9c0-4.5 3.5-7 8-7s8 2.5 8 7";
 
 /// The phone tab bar's destinations, in this order; the account's other pages are linked from 我的档案.
@@ -189,6 +198,13 @@ impl Chrome {
                     },
                 ],
             });
+        }
+        if actor.can_somewhere(Capability::FeeRead) {
+            let item = NavItem { key: "fees", href: "/fees".into(), label: "党费", icon: ICON_COIN };
+            match nav.iter_mut().find(|g| g.title == "党务管理") {
+                Some(g) => g.items.push(item),
+                None => nav.push(NavGroup { title: "党务管理", items: vec![item] }),
+            }
         }
         let mut life_items = if actor.can_somewhere(Capability::MeetingRead) {
             vec![
@@ -228,6 +244,12 @@ impl Chrome {
         let mut mine = Vec::new();
         if let Some(pid) = actor.person_id {
             mine.push(NavItem { key: "me", href: format!("/people/{pid}"), label: "我的档案", icon: ICON_USER });
+            mine.push(NavItem {
+                key: "my_fees",
+                href: format!("/people/{pid}/fees"),
+                label: "我的党费",
+                icon: ICON_COIN,
+            });
             mine.push(NavItem {
                 key: "access_log",
                 href: "/account/access-log".into(),

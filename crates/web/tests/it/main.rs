@@ -9,6 +9,7 @@ mod consistency;
 mod csrf;
 mod evidence;
 mod exams;
+mod fees;
 mod files;
 mod import;
 mod learning;
