@@ -217,11 +217,14 @@ pub async fn generate(p: &Platform, today: Date) -> Result<Report> {
         s.retain(&ctx, &actor, pid, &input).await?;
         report.statuses += 1;
     }
-    fees(p, &ctx, &actor, &[a, b], today, &mut report).await?;
+    // Dues: the two secretaries' branches first, then a few more.
+    let fee_branches: Vec<i64> =
+        [a, b].into_iter().chain(branches.iter().map(|o| o.id).filter(|id| *id != a && *id != b)).take(6).collect();
+    fees(p, &ctx, &actor, &fee_branches, today, &mut report).await?;
     Ok(report)
 }
 
-/// Dues for the members of the demo secretaries' branches (at most 30 each): a fee profile from January of last
+/// Dues for the members of the demo secretaries' branches and a few more (at most 30 each): a fee profile from January of last
 /// year (or the month of admission), payments quarter by quarter, online ones with a transaction number; one
 /// member six months behind (FEE-08 flag), one two months behind, a 1500-yuan one-off (大额党费), a raise under
 /// FEE-07's yearly lock, an exemption approved by the college committee and one still waiting for approval.
