@@ -90,6 +90,38 @@ fn audit_verify_passes_then_names_the_edited_entry() {
 }
 
 #[test]
+fn fees_verify_passes_on_the_demo_then_names_the_edited_entry() {
+    let dir = temp_dir("fees");
+    let demo = dangjian(&dir, &["demo", "--scale", "small", "--seed", "3"]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert!(String::from_utf8_lossy(&demo.stdout).contains("条交纳记录"));
+    let ok = dangjian(&dir, &["fees", "verify"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("fee ledger intact"));
+    // Edit one entry around the trigger, as someone with the database file would.
+    let rt = tokio_runtime();
+    let id: i64 = rt.block_on(async {
+        let url = format!("sqlite://{}", dir.join("dangjian.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let id: i64 = sqlx::query_scalar("SELECT MIN(id) + 3 FROM fee_payments").fetch_one(&pool).await.unwrap();
+        assert!(sqlx::query("UPDATE fee_payments SET amount_fen = 1").execute(&pool).await.is_err(), "append-only");
+        sqlx::query("DROP TRIGGER fee_payments_no_update").execute(&pool).await.unwrap();
+        sqlx::query("UPDATE fee_payments SET amount_fen = amount_fen + 100 WHERE id = $1")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        id
+    });
+    let broken = dangjian(&dir, &["fees", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&broken.stderr);
+    assert!(err.contains("BROKEN") && err.ends_with(&format!(": {id}\n")), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_settings_file_with_a_typo_is_refused() {
     let dir = temp_dir("config");
     let file = dir.join("dangjian.toml");
