@@ -313,8 +313,10 @@ async fn fees(
                         }
                         .into(),
                     ),
+                    // A separator keeps the number from running into the next field's digits in the database
+                    // file, where the plaintext-ID-number scan of the key tests would take 18 digits for one.
                     payment_id: online
-                        .then(|| format!("WX{}{:06}", iso(paid_on).replace('-', ""), m.id * 100 + n as i64)),
+                        .then(|| format!("WX{}-{:06}", iso(paid_on).replace('-', ""), m.id * 100 + n as i64)),
                     ..PaymentInput::default()
                 };
                 if f.pay(ctx, actor, m.id, &input).await.is_ok() {

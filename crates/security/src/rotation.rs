@@ -71,6 +71,7 @@ pub const NOT_ENCRYPTED: &[(&str, &str)] = &[
     ("audit_checkpoints.head_hash", "the head of an archived part of the audit chain"),
     ("audit_checkpoints.mac", "the checkpoint's signature under the audit seal key"),
     ("audit_watch.verified_hash", "the audit chain's hash where the watch last verified it"),
+    ("fee_payments.mac", "the dues entry's HMAC under the index key (affairs, AT-29), which does not rotate"),
     ("audit_log.hash", "the audit chain"),
     ("attachments.sha256", "the checksum of an uploaded file"),
     ("attachments.content", "uploaded files (no field the security baseline lists as sensitive)"),
