@@ -5,8 +5,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use kernel::{Db, DbError};
-use platform::privacy::PersonData;
+use kernel::{Db, DbError, DbTx};
+use platform::privacy::{Erasure, PersonData, ProviderFuture};
 use serde_json::json;
 
 pub struct TransferRecords;
@@ -24,6 +24,10 @@ impl PersonData for TransferRecords {
         Box::pin(
             async move { Ok(("relationship_and_status", crate::store::transfer::person_export(db, person_id).await?)) },
         )
+    }
+
+    fn erase<'a>(&'a self, tx: &'a mut DbTx, who: &'a Erasure) -> ProviderFuture<'a, u64> {
+        platform::privacy::erase_with(tx, who, &[crate::store::transfer::ERASE_PERSON])
     }
 }
 
@@ -54,6 +58,10 @@ impl PersonData for Development {
                 .map(|(step, due_on, note)| json!({"step": step, "due_on": due_on, "note": note}));
             Ok(("development", json!({"steps": steps, "next_step": next, "responsible_for": responsible})))
         })
+    }
+
+    fn erase<'a>(&'a self, tx: &'a mut DbTx, who: &'a Erasure) -> ProviderFuture<'a, u64> {
+        platform::privacy::erase_with(tx, who, &[crate::store::development::ERASE_PERSON])
     }
 }
 

@@ -1,7 +1,8 @@
 //! What a ZIP container (DOCX, XLSX) declares about its entries, read from the central directory only:
 //! nothing is ever inflated here. The upload checks of the platform (`platform::files`, security.md AT-21)
 //! judge these declarations — names, declared sizes, encryption — so a zip bomb is refused before a single
-//! byte of it is expanded. Also: strict text decoding for uploads of plain text.
+//! byte of it is expanded. Also: strict text decoding for uploads of plain text, and [`write`], which packs
+//! a few generated files into one ZIP (a member's copy of her data, PIPL 第四十五条).
 
 use std::io::Cursor;
 
@@ -43,6 +44,21 @@ pub fn entries(bytes: &[u8], max_entries: usize) -> Result<Vec<Entry>, DocumentE
     Ok(out)
 }
 
+/// A ZIP archive holding `files` (name inside the archive, bytes), deflated, in the order given.
+pub fn write(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, DocumentError> {
+    use std::io::Write;
+    let failed = |e: &dyn std::fmt::Display| DocumentError::Archive(format!("无法生成压缩包：{e}"));
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o644);
+    for (name, bytes) in files {
+        zip.start_file(name.as_str(), options).map_err(|e| failed(&e))?;
+        zip.write_all(bytes).map_err(|e| failed(&e))?;
+    }
+    Ok(zip.finish().map_err(|e| failed(&e))?.into_inner())
+}
+
 /// Text as a person saves it: UTF-8 (with or without a BOM), or GB18030/GBK (what Notepad on a Chinese
 /// Windows writes). `None` when the bytes are neither, strictly (no replacement characters).
 pub fn decode_text(bytes: &[u8]) -> Option<String> {
@@ -66,6 +82,19 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GB18030.encode("入党申请书");
         assert_eq!(decode_text(&gbk).as_deref(), Some("入党申请书"));
         assert_eq!(decode_text(&[0x81, 0x20, 0xFF]), None);
+    }
+
+    #[test]
+    fn writes_an_archive_that_reads_back() {
+        let files = vec![
+            ("副本/说明.html".to_string(), "<p>您好</p>".as_bytes().to_vec()),
+            ("a.csv".into(), b"x,y\n".to_vec()),
+        ];
+        let bytes = write(&files).unwrap();
+        let listed = entries(&bytes, 10).unwrap();
+        assert_eq!(listed.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["副本/说明.html", "a.csv"]);
+        assert_eq!(listed[0].size, "<p>您好</p>".len() as u64);
+        assert!(!listed.iter().any(|e| e.encrypted));
     }
 
     #[test]

@@ -131,8 +131,8 @@ async fn check_postgres_database(p: &sqlx::PgPool) -> Result<(), DbError> {
 
 impl Db {
     /// Opens the database named by `url`, or the SQLite file `dangjian.db` under `data_dir` when `url` is
-    /// `None`. SQLite gets WAL, foreign keys, a busy timeout and `synchronous=NORMAL` (durable in WAL mode
-    /// across process crashes).
+    /// `None`. SQLite gets WAL, foreign keys, a busy timeout, `synchronous=NORMAL` (durable in WAL mode
+    /// across process crashes) and `secure_delete` (freed content zeroed).
     pub async fn connect(url: Option<&str>, data_dir: &Path) -> Result<Db, DbError> {
         match url {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
@@ -159,6 +159,9 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-4000")
+            // Deleted and overwritten content is zeroed in the file instead of lingering in free space, so an
+            // erased person's data is gone from the database file itself (security.md AT-37, AT-39).
+            .pragma("secure_delete", "on")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         Ok(Db::Sqlite(pool))

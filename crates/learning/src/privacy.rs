@@ -4,8 +4,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use kernel::{Db, DbError};
-use platform::privacy::PersonData;
+use kernel::{Db, DbError, DbTx};
+use platform::privacy::{Erasure, PersonData, ProviderFuture};
 
 use crate::store;
 
@@ -25,6 +25,10 @@ impl PersonData for Progress {
             let rows = store::progress_of_person(db, person_id).await?;
             Ok(("learning_records", serde_json::to_value(rows).unwrap_or_default()))
         })
+    }
+
+    fn erase<'a>(&'a self, tx: &'a mut DbTx, who: &'a Erasure) -> ProviderFuture<'a, u64> {
+        platform::privacy::erase_with(tx, who, &[store::ERASE_PERSON])
     }
 }
 
@@ -60,5 +64,17 @@ impl PersonData for Activity {
                 }),
             ))
         })
+    }
+
+    fn erase<'a>(&'a self, tx: &'a mut DbTx, who: &'a Erasure) -> ProviderFuture<'a, u64> {
+        platform::privacy::erase_with(
+            tx,
+            who,
+            &[
+                crate::exams::store::ERASE_PERSON,
+                crate::classes::store::ERASE_PERSON,
+                crate::points::store::ERASE_PERSON,
+            ],
+        )
     }
 }

@@ -407,3 +407,7 @@ pub async fn daily_of_person(db: &Db, person_id: i64) -> Result<Vec<DailyRow>, D
     const SQL: &str = "SELECT day, seconds FROM learning_daily WHERE person_id = $1 ORDER BY day";
     Ok(on_db!(db, c => sqlx::query_as(SQL).bind(person_id).fetch_all(c).await)?)
 }
+
+/// A deletion (AT-37) of the person `$1`: what she studied and for how long is removed (no law keeps it).
+pub const ERASE_PERSON: &[&str] =
+    &["DELETE FROM learning_progress WHERE person_id = $1", "DELETE FROM learning_daily WHERE person_id = $1"];

@@ -4,8 +4,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use kernel::{Db, DbError};
-use platform::privacy::PersonData;
+use kernel::{Db, DbError, DbTx};
+use platform::privacy::{Erasure, PersonData, ProviderFuture};
 
 use crate::store;
 
@@ -25,6 +25,10 @@ impl PersonData for Attendance {
             let rows = store::attendance_of_person(db, person_id).await?;
             Ok(("meetings_attended", serde_json::to_value(rows).unwrap_or_default()))
         })
+    }
+
+    fn erase<'a>(&'a self, tx: &'a mut DbTx, who: &'a Erasure) -> ProviderFuture<'a, u64> {
+        platform::privacy::erase_with(tx, who, &[store::ERASE_PERSON])
     }
 }
 

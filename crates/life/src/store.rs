@@ -384,3 +384,13 @@ pub async fn attendance_of_person(db: &Db, person_id: i64) -> Result<Vec<MyAtten
         JOIN meetings m ON m.id = a.meeting_id WHERE a.person_id = $1 ORDER BY m.held_on DESC, m.id DESC";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_all(p).await)?)
 }
+
+/// A deletion (AT-37) of the person `$1`: her attendance stays (the branch's organizational life record) without
+/// her leave reasons; in the meetings she was invited to, her name `$3` in the title, agenda, place and minutes
+/// becomes the pseudonym `$2`.
+pub const ERASE_PERSON: &[&str] = &[
+    "UPDATE meeting_attendees SET reason = NULL WHERE person_id = $1",
+    "UPDATE meetings SET title = REPLACE(title, $3, $2), agenda = REPLACE(agenda, $3, $2), \
+     place = REPLACE(place, $3, $2), minutes = REPLACE(minutes, $3, $2) \
+     WHERE id IN (SELECT meeting_id FROM meeting_attendees WHERE person_id = $1)",
+];

@@ -26,11 +26,13 @@ mod import;
 mod mfa;
 mod my_data;
 mod reveal;
+mod rights;
 pub use accounts::{DormantReview, NO_ROLE_LEFT};
 pub use import::{Export, ImportReport, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
-pub use my_data::PLATFORM_TABLES;
+pub use my_data::{PLATFORM_ERASED_TABLES, PLATFORM_TABLES};
 pub use reveal::{AccessEntry, SealedField, beijing};
+pub use rights::{Decision, Requested, RightsInput, RightsRequest, expire_copy_links};
 
 /// The one error type of the platform crate. `code()` is the stable API code; `message()` the Chinese
 /// text users read.
@@ -1325,10 +1327,28 @@ impl Platform {
             return Err(Error::Conflict("该记录已被他人修改，请刷新后重试"));
         }
         let mut tx = self.db.begin().await?;
-        let (id_enc, id_bidx, phone_enc, address_enc) =
-            store::person_sealed(&mut tx, id).await?.ok_or(Error::NotFound)?;
+        let (org, warnings) = self.apply_patch(&mut tx, ctx, actor, &current, patch).await?;
+        tx.commit().await?;
+        self.people_changed().await;
+        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
+        Ok((Person::from_row(row, org.name), warnings))
+    }
+
+    /// The write of [`Platform::update_person`] inside the caller's transaction (checked, sealed, counted,
+    /// audited as `person.update`); a correction accepted by a record keeper applies its item through it
+    /// (service/rights.rs). The caller has checked the capability, commits and calls `people_changed`.
+    pub(crate) async fn apply_patch(
+        &self,
+        tx: &mut kernel::DbTx,
+        ctx: &Ctx,
+        actor: &Actor,
+        current: &Person,
+        patch: &PersonInput,
+    ) -> Result<(Org, Vec<String>)> {
+        let id = current.id;
+        let (id_enc, id_bidx, phone_enc, address_enc) = store::person_sealed(tx, id).await?.ok_or(Error::NotFound)?;
         let current_id = self.cipher.decrypt(COL_ID_NUMBER, &id_enc)?;
-        let merged = merge(&current, &current_id, patch);
+        let merged = merge(current, &current_id, patch);
         let v = rules::validate_person(&merged, kernel::dates::today()).map_err(Error::Invalid)?;
         // A status change needs its reason and date and is kept in the history (crates/affairs, 党籍状态).
         if v.status != current.status {
@@ -1338,7 +1358,7 @@ impl Platform {
             ));
         }
         let org = if v.org_id == current.org_id {
-            store::get_org_tx(&mut tx, v.org_id).await?.map(Org::from_row).ok_or(Error::NotFound)?
+            store::get_org_tx(tx, v.org_id).await?.map(Org::from_row).ok_or(Error::NotFound)?
         } else {
             self.target_org(actor, v.org_id).await?
         };
@@ -1356,27 +1376,23 @@ impl Platform {
             sealed.address_enc = address_enc;
         }
         let t = now();
-        let updated =
-            match store::update_person(&mut tx, id, current.version, &person_write(&v, &org, &sealed, t)).await {
-                Err(DbError::Conflict { .. }) => {
-                    return Err(Error::field("id_number", "该公民身份号码已登记，请勿重复录入"));
-                }
-                other => other?,
-            };
+        let updated = match store::update_person(tx, id, current.version, &person_write(&v, &org, &sealed, t)).await {
+            Err(DbError::Conflict { .. }) => {
+                return Err(Error::field("id_number", "该公民身份号码已登记，请勿重复录入"));
+            }
+            other => other?,
+        };
         if !updated {
             return Err(Error::Conflict("该记录已被他人修改，请刷新后重试"));
         }
         if (current.org_id, current.stage, current.category) != (org.id, v.stage, v.category) {
             let old_lineage = crate::model::path_ids(&current.org_path);
-            store::add_counts(&mut tx, &old_lineage, current.stage.code(), current.category.code(), -1).await?;
-            store::add_counts(&mut tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
+            store::add_counts(tx, &old_lineage, current.stage.code(), current.category.code(), -1).await?;
+            store::add_counts(tx, &org.lineage(), v.stage.code(), v.category.code(), 1).await?;
         }
         let changed = changed_items(patch);
-        audit::append(&mut tx, event(Some(actor), ctx, "person.update", format!("person:{id}"), "ok", changed)).await?;
-        tx.commit().await?;
-        self.people_changed().await;
-        let row = store::get_person(&self.db, id).await?.ok_or(Error::NotFound)?;
-        Ok((Person::from_row(row, org.name), v.warnings))
+        audit::append(tx, event(Some(actor), ctx, "person.update", format!("person:{id}"), "ok", changed)).await?;
+        Ok((org, v.warnings))
     }
 
     /// A page of the people the actor may read below `q.org_id`, in (organization, id) order.

@@ -6,6 +6,8 @@ use time::{Date, OffsetDateTime};
 
 use crate::model::{OrgRow, PersonRow, UserRow};
 
+pub mod rights;
+
 // ---------------------------------------------------------------- organizations
 
 pub struct NewOrg<'a> {
@@ -849,4 +851,10 @@ pub async fn attachments_about(db: &Db, person_id: i64) -> Result<Vec<crate::fil
     let rows: Vec<crate::files::AttachmentMeta> =
         on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_all(p).await)?;
     Ok(rows.into_iter().map(crate::files::AttachmentMeta::finish).collect())
+}
+
+/// The attachments about a person removed (her deletion, AT-37); the number removed.
+pub async fn erase_attachments_about(tx: &mut DbTx, person_id: i64) -> Result<u64, DbError> {
+    const SQL: &str = "DELETE FROM attachments WHERE person_id = $1";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(person_id).execute(c).await.map(|r| r.rows_affected()))?)
 }

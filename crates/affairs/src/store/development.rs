@@ -40,3 +40,12 @@ pub async fn due_for_copy(db: &Db, person_id: i64) -> Result<Option<(String, Dat
     const SQL: &str = "SELECT step, due_on, note FROM development_due WHERE person_id = $1 AND step <> ''";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_optional(p).await)?)
 }
+
+/// A deletion (AT-37) of the person `$1`: her development steps stay (membership history, domain.md ARC) with
+/// their dates, votes and structured items, their free text (notes, reasons) goes; in the steps of others
+/// she was responsible for, her name `$3` in the notes becomes the pseudonym `$2`.
+pub const ERASE_PERSON: &[&str] = &[
+    "UPDATE development_steps SET notes = NULL, reason = NULL WHERE person_id = $1",
+    "UPDATE development_steps SET notes = REPLACE(notes, $3, $2), reason = REPLACE(reason, $3, $2) \
+     WHERE id IN (SELECT step_id FROM development_step_people WHERE person_id = $1)",
+];

@@ -543,3 +543,16 @@ pub async fn destinations(db: &Db, limit: i64) -> Result<Vec<(i64, String)>, DbE
         "SELECT id, name FROM orgs WHERE kind IN ('branch', 'group', 'general_branch') ORDER BY path LIMIT $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(limit).fetch_all(p).await)?)
 }
+
+/// A deletion (AT-37) of the person `$1`: her transfers, letters, status history, contacts and retention stay
+/// (membership history, domain.md ARC) under the pseudonym `$2` that replaces her name on the letters; their
+/// free text goes; a letter she issued as a record keeper carries the pseudonym instead of her name `$3`.
+pub const ERASE_PERSON: &[&str] = &[
+    "UPDATE transfers SET reason = '（已删除）', note = NULL, return_reason = NULL, receipt_note = NULL WHERE person_id = $1",
+    "UPDATE transfer_letters SET person_name = $2, id_number_masked = '已删除', reissue_reason = NULL \
+     WHERE transfer_id IN (SELECT id FROM transfers WHERE person_id = $1)",
+    "UPDATE transfer_letters SET issuer_name = $2, issuer_phone = NULL WHERE issuer_name = $3 AND CAST($1 AS BIGINT) IS NOT NULL",
+    "UPDATE status_changes SET reason = '（已删除）', place = NULL, certificate_no = NULL WHERE person_id = $1",
+    "UPDATE member_contacts SET note = NULL WHERE person_id = $1",
+    "UPDATE graduate_retentions SET reason = '（已删除）', end_reason = NULL WHERE person_id = $1",
+];

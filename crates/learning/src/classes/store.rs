@@ -127,3 +127,7 @@ pub async fn joined_by_person(db: &Db, person_id: i64) -> Result<Vec<JoinedRow>,
         WHERE a.person_id = $1 ORDER BY a.joined_at";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_all(p).await)?)
 }
+
+/// A deletion (AT-37) of the person `$1`: the classes she joined through the page (the 党课 meeting's
+/// attendance stays with organizational life).
+pub const ERASE_PERSON: &[&str] = &["DELETE FROM party_class_attendance WHERE person_id = $1"];

@@ -413,3 +413,9 @@ pub async fn attempts_of_person(db: &Db, person_id: i64, limit: i64) -> Result<V
         ORDER BY a.started_at DESC LIMIT $2";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).bind(limit).fetch_all(p).await)?)
 }
+
+/// A deletion (AT-37) of the person `$1`: her attempts and answers are removed.
+pub const ERASE_PERSON: &[&str] = &[
+    "DELETE FROM attempt_items WHERE attempt_id IN (SELECT id FROM exam_attempts WHERE person_id = $1)",
+    "DELETE FROM exam_attempts WHERE person_id = $1",
+];

@@ -153,3 +153,7 @@ pub async fn ledger_of_person(db: &Db, person_id: i64) -> Result<Vec<LedgerRow>,
     const SQL: &str = "SELECT action, object_id, points, at FROM points_ledger WHERE person_id = $1 ORDER BY at";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_all(p).await)?)
 }
+
+/// A deletion (AT-37) of the person `$1`: her points and her choice to appear on a board.
+pub const ERASE_PERSON: &[&str] =
+    &["DELETE FROM points_ledger WHERE person_id = $1", "DELETE FROM points_optin WHERE person_id = $1"];

@@ -51,7 +51,9 @@ pub fn cleanup(db: Db) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
             let ago = |d: Duration| t - time::Duration::try_from(d).unwrap_or(time::Duration::ZERO);
             let (sessions, challenges, jobs) =
                 super::service::purge(&db, ago(KEEP_DONE), ago(KEEP_FAILED), t).await.map_err(|e| e.to_string())?;
-            Ok(json!({"sessions": sessions, "login_challenges": challenges, "jobs": jobs}))
+            // Copy links past their 72 hours (security.md AT-36), each expiry audited.
+            let copy_links = platform::service::expire_copy_links(&db).await.map_err(|e| e.to_string())?;
+            Ok(json!({"sessions": sessions, "login_challenges": challenges, "jobs": jobs, "copy_links": copy_links}))
         })
     }
 }

@@ -12,7 +12,23 @@ use crate::privacy::{PURPOSES, PersonData};
 use crate::store;
 
 /// The tables the platform itself covers in a member's copy.
-pub const PLATFORM_TABLES: &[&str] = &["people", "users", "grants", "sessions", "audit_log"];
+pub const PLATFORM_TABLES: &[&str] = &["people", "users", "grants", "sessions", "audit_log", "privacy_requests"];
+
+/// The tables the platform itself erases or pseudonymises in a deletion (service/rights.rs, AT-37), besides the
+/// providers' (`audit_log` is append-only: its entries name accounts and record numbers, never a person's name,
+/// ID number or phone, and are kept for the period the law sets, docs/SECURITY.md).
+pub const PLATFORM_ERASED_TABLES: &[&str] = &[
+    "people",
+    "users",
+    "grants",
+    "sessions",
+    "login_challenges",
+    "mfa_totp",
+    "mfa_recovery_codes",
+    "privacy_requests",
+    "orgs",
+    "audit_log",
+];
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
@@ -60,6 +76,7 @@ impl Platform {
             "account": {"username": actor.username, "display_name": actor.display_name, "grants": grants},
             "sign_ins": sessions,
             "who_looked_at_my_record": self.my_access_log(actor).await?,
+            "privacy_requests": self.my_rights_requests(actor).await?,
         });
         for p in providers {
             let (section, rows) = p.export(&self.db, pid).await?;
