@@ -26,6 +26,42 @@ pub const NOT_IN_THE_COPY: &[(&str, &str)] = &[
     ("password_history", "hashes of former passwords: of no use to the person, a risk in a file"),
 ];
 
+/// The copy as a ZIP download (`my-data-YYYYMMDD.zip`: the readable page, the JSON, a CSV per table), made
+/// off the async threads; never cached (the router's `no-store`), never written to disk.
+pub async fn zip_download(doc: &serde_json::Value, request_id: &str) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let doc = doc.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        platform::privacy::copy_files(&doc).and_then(|files| documents::archive::write(&files))
+    })
+    .await;
+    match made {
+        Ok(Ok(bytes)) => {
+            let today = kernel::dates::today();
+            let name = format!("my-data-{:04}{:02}{:02}.zip", today.year(), u8::from(today.month()), today.day());
+            (
+                [
+                    (header::CONTENT_TYPE, "application/zip".to_string()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        other => {
+            tracing::error!(request_id, error = ?other.map(|r| r.map(|b| b.len())), "copy archive");
+            crate::error::json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "生成副本失败".into(),
+                None,
+                request_id,
+            )
+        }
+    }
+}
+
 /// The copy as a file download (`我的个人信息-YYYYMMDD.json`), never cached.
 pub fn download(doc: &serde_json::Value) -> axum::response::Response {
     use axum::http::header;

@@ -10,6 +10,7 @@ mod meetings;
 mod notices;
 mod orgs;
 mod people;
+mod privacy;
 pub(crate) mod register;
 mod rules;
 pub(crate) mod transfers;
@@ -74,6 +75,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(people::reveal))
         .routes(routes!(people::access_log))
         .routes(routes!(people::my_data))
+        .routes(routes!(privacy::mine, privacy::request))
+        .routes(routes!(privacy::copy))
+        .routes(routes!(privacy::queue))
+        .routes(routes!(privacy::decide))
         .routes(routes!(rules::fee))
         .routes(routes!(rules::development))
         .routes(routes!(rules::committee))

@@ -14,6 +14,7 @@ mod mfa;
 mod notices;
 mod orgs;
 mod people;
+mod privacy;
 mod register;
 mod session;
 mod status;
@@ -57,6 +58,10 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/reveal", post(people::person_reveal_post))
         .route("/account/access-log", get(people::access_log_get))
         .route("/account/my-data", get(people::my_data_get))
+        .route("/account/privacy", get(privacy::mine_get).post(privacy::mine_post))
+        .route("/account/privacy/copy", post(privacy::copy_post))
+        .route("/privacy/requests", get(privacy::queue_get))
+        .route("/privacy/requests/{id}", post(privacy::decide_post))
         .route("/people/{id}/edit", get(people::person_edit_get).post(people::person_edit_post))
         .route("/admin/users", get(system::users_get))
         .route("/admin/users/new", get(system::user_new_get).post(system::user_new_post))
@@ -185,6 +190,10 @@ impl Chrome {
         if actor.can_somewhere(Capability::PersonRead) {
             platform_items.push(NavItem { key: "people", href: "/people".into(), label: "党员", icon: ICON_PEOPLE });
         }
+        if actor.can_somewhere(Capability::PersonWrite) {
+            let href = "/privacy/requests".into();
+            platform_items.push(NavItem { key: "privacy_queue", href, label: "个人信息请求", icon: ICON_LOG });
+        }
         let mut nav = vec![NavGroup { title: "平台", items: platform_items }];
         if actor.can_somewhere(Capability::TransferRead) {
             nav.push(NavGroup {
@@ -256,6 +265,8 @@ impl Chrome {
                 label: "谁查看了我的信息",
                 icon: ICON_LOG,
             });
+            let href = "/account/privacy".into();
+            mine.push(NavItem { key: "privacy", href, label: "我的个人信息", icon: ICON_USER });
         }
         mine.push(NavItem { key: "password", href: "/account/password".into(), label: "修改密码", icon: ICON_KEY });
         mine.push(NavItem { key: "mfa", href: "/account/mfa".into(), label: "二次认证", icon: ICON_KEY });

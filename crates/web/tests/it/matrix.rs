@@ -99,6 +99,9 @@ pub(crate) struct Fixture {
     out_other: i64,
     /// The verification code of the letter out of A.
     letter_code: String,
+    /// A correction request of the member of branch A (own) and of a member of branch B (other).
+    privacy_own: i64,
+    privacy_other: i64,
     tokens: BTreeMap<&'static str, String>,
     cookies: BTreeMap<&'static str, String>,
 }
@@ -212,6 +215,13 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         ("security_admin", "secadm", USER_PW),
         ("audit_admin", "audadm", USER_PW),
     ];
+    let correction = json!({"kind": "correction", "field": "ethnicity", "proposed": "汉族", "reason": "民族登记有误"});
+    let mut privacy = Vec::new();
+    for username in ["member_a", "member_b"] {
+        let token = app.login(username, USER_PW).await;
+        let v = app.post_ok("/api/v1/me/privacy-requests", correction.clone(), &token).await;
+        privacy.push(v["request"]["id"].as_i64().unwrap());
+    }
     let mut tokens = BTreeMap::new();
     let mut cookies = BTreeMap::new();
     for (role, username, pw) in accounts {
@@ -236,6 +246,8 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         out_own,
         out_other,
         letter_code,
+        privacy_own: privacy[0],
+        privacy_other: privacy[1],
         tokens,
         cookies,
     }
@@ -312,6 +324,7 @@ pub(crate) async fn request(
         (true, true) => fx.planned_own,
         (true, false) => fx.planned_other,
     };
+    let privacy = if own { fx.privacy_own } else { fx.privacy_other };
     let path = pattern
         .replace("/orgs/{id}", &format!("/orgs/{org}"))
         .replace("/people/{id}", &format!("/people/{person_id}"))
@@ -337,6 +350,8 @@ pub(crate) async fn request(
         .replace("/learning/{id}", &format!("/learning/{}", material(fx, own)))
         .replace("/notices/{id}", &format!("/notices/{}", pick(fx, "notice", own)))
         .replace("/transfers/{id}", &format!("/transfers/{}", transfer(fx, route, own)))
+        .replace("/privacy-requests/{id}", &format!("/privacy-requests/{}", privacy))
+        .replace("/privacy/requests/{id}", &format!("/privacy/requests/{}", privacy))
         .replace("{code}", if own { fx.letter_code.as_str() } else { "1-forged" })
         .replace("{file}", "app.css");
     let api = path.starts_with("/api/");
@@ -476,6 +491,9 @@ pub(crate) async fn request(
         "POST /checkin/{id}" => Some(form_body(&[("t", "1.forged".into())])),
         "POST /people/{id}/reveal" => Some(form_body(&[("field", "phone".into()), ("reason", "核对政审材料".into())])),
         "POST /people/{id}/edit" => Some(form_body(&[("ethnicity", "汉族".into())])),
+        // A refusal without its reason: 422 where the role may decide, and nothing changes.
+        "POST /privacy/requests/{id}" => Some(form_body(&[("decision", "refuse".into())])),
+        "POST /api/v1/privacy-requests/{id}/decision" => Some(json!({"decision": "refuse"}).to_string()),
         "POST /admin/users/new" => Some(form_body(&[
             ("username", format!("ui{n}")),
             ("display_name", "新账号".into()),

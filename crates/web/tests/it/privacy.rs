@@ -41,8 +41,12 @@ async fn every_table_about_a_person_or_an_account_is_in_the_copy_or_left_out_for
         }
     }
     let mut covered: BTreeSet<String> = platform::service::PLATFORM_TABLES.iter().map(|s| s.to_string()).collect();
+    // A provider exports and erases the same tables (PersonData::export, PersonData::erase).
+    let mut erased: BTreeSet<String> =
+        platform::service::PLATFORM_ERASED_TABLES.iter().map(|s| s.to_string()).collect();
     for p in web::privacy::providers() {
         covered.extend(p.tables().iter().map(|s| s.to_string()));
+        erased.extend(p.tables().iter().map(|s| s.to_string()));
     }
     covered.extend(web::privacy::NOT_IN_THE_COPY.iter().map(|(t, _)| t.to_string()));
     let missing: Vec<&String> = about_someone.iter().filter(|t| !covered.contains(*t)).collect();
@@ -50,6 +54,13 @@ async fn every_table_about_a_person_or_an_account_is_in_the_copy_or_left_out_for
         missing.is_empty(),
         "tables about a person or an account with no PersonData provider (crates/web/src/privacy.rs): {missing:?}"
     );
+    let not_erased: Vec<&String> = about_someone.iter().filter(|t| !erased.contains(*t)).collect();
+    assert!(
+        not_erased.is_empty(),
+        "tables about a person or an account that a deletion (AT-37) would leave untouched: add them to a \
+         provider's erase or to PLATFORM_ERASED_TABLES: {not_erased:?}"
+    );
+    assert!(about_someone.contains("privacy_requests"), "{about_someone:?}");
     assert!(about_someone.contains("meeting_attendees") && about_someone.contains("sessions"), "{about_someone:?}");
     app.cleanup().await;
 }
@@ -85,6 +96,13 @@ async fn a_member_downloads_all_of_her_data_with_its_purposes() {
         assert_eq!(doc["meetings_attended"][0]["title"], "三月主题党日");
         assert!(doc["who_looked_at_my_record"].as_array().unwrap().iter().any(|e| e["actor"] == "sec_a"));
         assert!(!body.contains("secret"), "no authenticator secret in the copy");
+        // Every section of the copy has its title and purpose in the one catalogue.
+        let sections = platform::privacy::copy_sections(&doc);
+        assert!(sections.len() >= 10);
+        for (key, _) in &sections {
+            assert!(platform::privacy::section(key).is_some(), "section {key} has no purpose in privacy::SECTIONS");
+        }
+        assert_eq!(sections[0].0, "person");
 
         // Only one's own: an account without a person has no copy; no session, no copy.
         let (st, _) = app.call("GET", "/api/v1/me/data", None, Some(&t.sec_a)).await;
@@ -99,6 +117,381 @@ async fn a_member_downloads_all_of_her_data_with_its_purposes() {
         let (st, html) = app.page("/account/my-data", &cookie).await;
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("\"purposes\""));
+        app
+    })
+    .await;
+}
+
+/// A member with an account in branch A, with a phone, an address and a meeting whose minutes name her.
+struct Member {
+    id: i64,
+    token: String,
+    id_number: String,
+}
+
+async fn member(app: &TestApp, t: &Tree, name: &str, username: &str, seq: &str) -> Member {
+    let idn = id_number("19990101", seq);
+    let mut p = person(name, t.ba, &idn, "1999-01-01");
+    p["phone"] = json!(format!("13800138{seq}"));
+    p["address"] = json!(format!("杭州市西湖区文三路{seq}号"));
+    p["native_place"] = json!(if seq == "123" { "浙江温州" } else { "江苏南京" });
+    let id = app.post_ok("/api/v1/people", p, &t.staff).await["id"].as_i64().unwrap();
+    let user = json!({"username": username, "password": USER_PW, "display_name": name, "person_id": id, "grants": []});
+    app.post_ok("/api/v1/users", user, &t.admin).await;
+    let minutes = format!("{name}同志汇报了学习体会。");
+    let meeting = json!({"org_id": t.ba, "kind": "theme_day", "title": format!("{name}等同志的主题党日"), "held_on": "2025-03-20",
+        "attendee_ids": [id], "minutes": minutes});
+    app.post_ok("/api/v1/meetings", meeting, &t.sec_a).await;
+    Member { id, token: app.login(username, USER_PW).await, id_number: idn }
+}
+
+/// The raw bytes of an answer (the ZIP).
+async fn raw(app: &TestApp, req: Request<axum::body::Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    let (st, headers) = (resp.status(), resp.headers().clone());
+    (st, headers, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+fn copy_request(token: &str, copy: &str) -> Request<axum::body::Body> {
+    Request::builder()
+        .method("POST")
+        .uri("/api/v1/me/copy")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(json!({"token": copy}).to_string()))
+        .unwrap()
+}
+
+async fn audit_has(app: &TestApp, action: &str, actor: &str) -> bool {
+    let recent = security::audit::recent(&app.platform.db, None, 200).await.unwrap();
+    recent.iter().any(|e| e.action == action && e.actor == actor)
+}
+
+#[tokio::test]
+async fn a_copy_is_a_zip_behind_a_single_use_link_of_72_hours() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let m = member(&app, &t, "李红", "lihong", "123").await;
+        let other = member(&app, &t, "王芳", "wangfang", "245").await;
+
+        let (st, v) =
+            app.call("POST", "/api/v1/me/privacy-requests", Some(json!({"kind": "copy"})), Some(&m.token)).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let copy = v["token"].as_str().unwrap().to_string();
+        assert_eq!(v["request"]["state"], "ready");
+        assert!(audit_has(&app, "privacy.copy_request", "lihong").await);
+        // Only its hash is kept.
+        let (_, mine) = app.call("GET", "/api/v1/me/privacy-requests", None, Some(&m.token)).await;
+        assert!(!mine.to_string().contains(&copy));
+        let expires = time::OffsetDateTime::parse(
+            mine[0]["expires_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        let hours = (expires - time::OffsetDateTime::now_utc()).whole_minutes() as f64 / 60.0;
+        assert!((71.9..=72.0).contains(&hours), "{hours}");
+
+        // Another person's token: nothing, audited as a refusal.
+        let (st, _, _) = raw(&app, copy_request(&other.token, &copy)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        assert!(audit_has(&app, "privacy.copy_download", "wangfang").await);
+        // Without a session: 401.
+        let anon = Request::builder()
+            .method("POST")
+            .uri("/api/v1/me/copy")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(json!({"token": copy}).to_string()))
+            .unwrap();
+        assert_eq!(raw(&app, anon).await.0, StatusCode::UNAUTHORIZED);
+
+        let (st, headers, zip) = raw(&app, copy_request(&m.token, &copy)).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/zip");
+        assert!(headers[header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment"));
+        let names: Vec<String> = documents::archive::entries(&zip, 100).unwrap().into_iter().map(|e| e.name).collect();
+        for want in [
+            "我的个人信息.html",
+            "json/my-data.json",
+            "csv/person.csv",
+            "csv/meetings_attended.csv",
+            "csv/privacy_requests.csv",
+        ] {
+            assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+        }
+        assert!(audit_has(&app, "privacy.copy_download", "lihong").await);
+
+        // Single use.
+        let (st, _, _) = raw(&app, copy_request(&m.token, &copy)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+
+        // A link past its 72 hours: expired by the cleanup and audited; then unusable.
+        let (_, v) =
+            app.call("POST", "/api/v1/me/privacy-requests", Some(json!({"kind": "copy"})), Some(&m.token)).await;
+        let late = v["token"].as_str().unwrap().to_string();
+        let id = v["request"]["id"].as_i64().unwrap();
+        let past = time::OffsetDateTime::now_utc() - time::Duration::hours(73);
+        kernel::on_db!(&app.platform.db, p => sqlx::query("UPDATE privacy_requests SET expires_at = $1 WHERE id = $2").bind(past).bind(id).execute(p).await.map(|_| ())).unwrap();
+        assert_eq!(platform::service::expire_copy_links(&app.platform.db).await.unwrap(), 1);
+        assert!(audit_has(&app, "privacy.copy_expire", "system").await);
+        let (st, _, _) = raw(&app, copy_request(&m.token, &late)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (_, mine) = app.call("GET", "/api/v1/me/privacy-requests", None, Some(&m.token)).await;
+        assert_eq!(mine[0]["state"], "expired");
+        assert_eq!(mine[1]["state"], "downloaded");
+
+        // The page: request, then the one-time download form (the token in a POST body, never in a URL).
+        let cookie = app.web_login("lihong", USER_PW).await;
+        let (st, html) = app.page("/account/privacy", &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            html.contains("申请获取副本")
+                && html.contains("申请更正")
+                && html.contains("申请删除")
+                && html.contains("处理目的")
+        );
+        let (st, _, html) = app.form("/account/privacy", &[("kind", "copy")], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::OK);
+        let start = html.find("name=\"token\" value=\"").unwrap() + 20;
+        let tok = html[start..start + 64].to_string();
+        assert!(!html.contains(&format!("?token={tok}")));
+        let (st, headers, _) = app.form("/account/privacy/copy", &[("token", &tok)], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/zip");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_correction_is_decided_by_the_record_keepers_within_the_period() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let m = member(&app, &t, "李红", "lihong", "123").await;
+        let ask = |body: Value| {
+            let tok = m.token.clone();
+            let app = &app;
+            async move { app.call("POST", "/api/v1/me/privacy-requests", Some(body), Some(&tok)).await }
+        };
+        // Refusals of bad input, each under its field.
+        let (st, v) = ask(json!({"kind": "correction", "field": "stage", "proposed": "full", "reason": "阶段有误"})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["field"].is_string());
+        let (st, v) = ask(json!({"kind": "correction", "field": "phone", "proposed": "12345", "reason": "号码更换"})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["proposed"].is_string(), "{v}");
+        let (st, v) = ask(json!({"kind": "correction", "field": "phone", "proposed": "13900139000", "reason": "换"})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["reason"].is_string());
+        let (st, v) = ask(json!({"kind": "correction", "field": "phone", "proposed": "13900139000", "reason": "手机号已更换"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let id = v["request"]["id"].as_i64().unwrap();
+        let due = platform::privacy::rights_due(kernel::dates::today());
+        assert_eq!(v["request"]["due_on"], kernel::dates::iso(due));
+        let (st, _) = ask(json!({"kind": "correction", "field": "phone", "proposed": "13900139001", "reason": "手机号已更换"})).await;
+        assert_eq!(st, StatusCode::CONFLICT, "one open correction per item");
+
+        // The queue: her secretary and the university's staff see it; another college's secretary does not.
+        let (st, q) = app.call("GET", "/api/v1/privacy-requests", None, Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(q[0]["id"], id);
+        assert_eq!(q[0]["proposed"], "13900139000");
+        assert_eq!(q[0]["overdue"], false);
+        let sec_b = json!({"username": "sec_b", "password": USER_PW, "display_name": "sec_b", "grants": [{"role": "branch_secretary", "org_id": t.bb}]});
+        app.post_ok("/api/v1/users", sec_b, &t.admin).await;
+        let sec_b = app.login("sec_b", USER_PW).await;
+        let (_, q) = app.call("GET", "/api/v1/privacy-requests", None, Some(&sec_b)).await;
+        assert_eq!(q.as_array().unwrap().len(), 0);
+        let decide = |who: String, body: Value| {
+            let app = &app;
+            async move { app.call("POST", &format!("/api/v1/privacy-requests/{id}/decision"), Some(body), Some(&who)).await }
+        };
+        let (st, _) = decide(sec_b.clone(), json!({"decision": "accept"})).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "outside her scope");
+        let (st, _) = decide(m.token.clone(), json!({"decision": "accept"})).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "a member decides nothing, not even her own");
+        let (st, _) = app.call("GET", "/api/v1/privacy-requests", None, Some(&m.token)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, v) = decide(t.sec_a.clone(), json!({"decision": "refuse"})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "a refusal needs its reason");
+        assert!(v["error"]["fields"]["note"].is_string());
+        let (st, _) = decide(t.sec_a.clone(), json!({"decision": "approve"})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "approve is for deletions");
+
+        // Accepted: applied in the same transaction, audited, and she sees the outcome.
+        let (st, v) = decide(t.sec_a.clone(), json!({"decision": "accept", "note": "已核实"})).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["state"], "accepted");
+        let (_, p) = app.call("GET", &format!("/api/v1/people/{}", m.id), None, Some(&t.sec_a)).await;
+        assert_eq!(p["phone"], "139****9000");
+        let (st, _) = decide(t.staff.clone(), json!({"decision": "accept"})).await;
+        assert_eq!(st, StatusCode::CONFLICT, "decided once");
+        assert!(audit_has(&app, "privacy.correction_accept", "sec_a").await);
+        assert!(audit_has(&app, "person.update", "sec_a").await);
+        let (_, mine) = app.call("GET", "/api/v1/me/privacy-requests", None, Some(&m.token)).await;
+        assert_eq!(mine[0]["state"], "accepted");
+        assert_eq!(mine[0]["decision_note"], "已核实");
+
+        // A refusal with its reason, through the staff page; an overdue request is marked.
+        let (_, v) = ask(json!({"kind": "correction", "field": "name", "proposed": "李虹", "reason": "户籍登记为李虹"})).await;
+        let id2 = v["request"]["id"].as_i64().unwrap();
+        let long_ago = kernel::dates::today() - time::Duration::days(31);
+        kernel::on_db!(&app.platform.db, p => sqlx::query("UPDATE privacy_requests SET due_on = $1 WHERE id = $2").bind(long_ago).bind(id2).execute(p).await.map(|_| ())).unwrap();
+        let cookie = app.web_login("sec_a", USER_PW).await;
+        let (st, html) = app.page("/privacy/requests", &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("已逾期") && html.contains("李虹"), "{html}");
+        let (st, _, html) = app.form(&format!("/privacy/requests/{id2}"), &[("decision", "refuse"), ("note", "与户籍信息不符")], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::OK, "{html}");
+        let (_, mine) = app.call("GET", "/api/v1/me/privacy-requests", None, Some(&m.token)).await;
+        assert_eq!(mine[0]["state"], "refused");
+        assert_eq!(mine[0]["decision_note"], "与户籍信息不符");
+        let (_, p) = app.call("GET", &format!("/api/v1/people/{}", m.id), None, Some(&t.sec_a)).await;
+        assert_eq!(p["name"], "李红");
+        app
+    })
+    .await;
+}
+
+/// Every text the database holds, as one string: the SQLite file and its log as bytes (lossy UTF-8 plus hex,
+/// so binary columns count too); on PostgreSQL every row of every table as text (a `pg_dump` of the data).
+async fn dump(app: &TestApp) -> String {
+    match &app.platform.db {
+        Db::Sqlite(_) => {
+            let mut out = String::new();
+            for f in ["dangjian.db", "dangjian.db-wal"] {
+                if let Ok(bytes) = std::fs::read(app.dir.join(f)) {
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                    out.push_str(&hex::encode(&bytes));
+                }
+            }
+            out
+        }
+        Db::Postgres(p) => {
+            let tables: Vec<String> = sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+                .fetch_all(p).await.unwrap();
+            assert!(tables.len() > 20);
+            let mut out = String::new();
+            for t in tables {
+                let rows: Vec<String> =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT t::text FROM \"{t}\" t")))
+                        .fetch_all(p)
+                        .await
+                        .unwrap();
+                out.push_str(&rows.join("\n"));
+            }
+            out
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_approved_deletion_leaves_no_trace_of_her_in_the_database() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let m = member(&app, &t, "欧阳明珠", "ouyang", "123").await;
+        let keep = member(&app, &t, "王芳", "wangfang", "245").await;
+        // Her sealed items have a blind index; a pending correction seals a proposed phone; a reveal, a copy.
+        let bidx: Vec<u8> =
+            kernel::on_db!(&app.platform.db, p => sqlx::query_scalar("SELECT id_number_bidx FROM people WHERE id = $1")
+            .bind(m.id).fetch_one(p).await)
+            .unwrap();
+        app.post_ok(
+            "/api/v1/me/privacy-requests",
+            json!({"kind": "correction", "field": "phone", "proposed": "13900139000", "reason": "欧阳明珠的新号码"}),
+            &m.token,
+        )
+        .await;
+        app.post_ok(
+            &format!("/api/v1/people/{}/reveal", m.id),
+            json!({"field": "phone", "reason": "通知开会"}),
+            &t.sec_a,
+        )
+        .await;
+        // Warm the people list's page cache with her in it.
+        let (_, page) = app.call("GET", &format!("/api/v1/people?org_id={}", t.ba), None, Some(&t.staff)).await;
+        assert!(page.to_string().contains("欧阳明珠"));
+
+        let delete = |reason: &str| {
+            let body = json!({"kind": "deletion", "reason": reason});
+            let (app, token) = (&app, m.token.clone());
+            async move { app.call("POST", "/api/v1/me/privacy-requests", Some(body), Some(&token)).await }
+        };
+        let (st, v) = delete("已毕业离校，请删除我的个人信息").await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let id = v["request"]["id"].as_i64().unwrap();
+        let (st, _) = delete("再次申请删除").await;
+        assert_eq!(st, StatusCode::CONFLICT);
+        let path = format!("/api/v1/privacy-requests/{id}/decision");
+        // Two different people: approving before an endorsement, or one's own endorsement, is refused.
+        let (st, _) = app.call("POST", &path, Some(json!({"decision": "approve"})), Some(&t.staff)).await;
+        assert_eq!(st, StatusCode::CONFLICT);
+        let (st, v) =
+            app.call("POST", &path, Some(json!({"decision": "endorse", "note": "符合删除条件"})), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["state"], "endorsed");
+        let (st, v) = app.call("POST", &path, Some(json!({"decision": "approve"})), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("双人复核"));
+        let (st, v) = app.call("POST", &path, Some(json!({"decision": "approve"})), Some(&t.staff)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["state"], "done");
+        let pseudonym = v["pseudonym"].as_str().unwrap().to_string();
+        assert!(pseudonym.starts_with("匿名-"));
+
+        // No trace: name, ID number (as typed, with a lower-case x, masked), phone (and masked), the proposed
+        // phone, address, native place, her free text, the blind index.
+        let dumped = dump(&app).await;
+        let idn = m.id_number.clone();
+        let masked_id = security::mask::id_number(&idn);
+        let needles = vec![
+            "欧阳明珠".to_string(),
+            idn.clone(),
+            idn.to_lowercase(),
+            masked_id,
+            "13800138123".into(),
+            "138****8123".into(),
+            "13900139000".into(),
+            "文三路123号".into(),
+            "浙江温州".into(),
+            "已毕业离校".into(),
+            hex::encode(&bidx),
+        ];
+        // The other member's items are still there (the search is real).
+        assert!(
+            dumped.contains("王芳") && dumped.contains("138****8245") && dumped.contains("江苏南京"),
+            "the dump finds what is there"
+        );
+        assert!(!keep.id_number.is_empty());
+        for n in &needles {
+            assert!(!dumped.contains(n.as_str()), "{n} found after the deletion ({:?})", app.backend);
+        }
+        let (_, p) = app.call("GET", &format!("/api/v1/people/{}", m.id), None, Some(&t.staff)).await;
+        assert_eq!(p["name"], pseudonym.as_str());
+        assert!(p["phone"].is_null() && p["native_place"].is_null());
+        assert_eq!(p["stage"], "full", "the membership record stays under the pseudonym");
+        let (_, page) = app.call("GET", &format!("/api/v1/people?org_id={}", t.ba), None, Some(&t.staff)).await;
+        assert!(!page.to_string().contains("欧阳明珠"), "no cached list page keeps her");
+        let (_, meetings) = app.call("GET", &format!("/api/v1/meetings?org_id={}", t.ba), None, Some(&t.sec_a)).await;
+        assert!(!meetings.to_string().contains("欧阳明珠"));
+        // Her account is gone: no session, no sign-in.
+        let (st, _) = app.call("GET", "/api/v1/me/privacy-requests", None, Some(&m.token)).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+        let (st, _) = app
+            .call("POST", "/api/v1/auth/login", Some(json!({"username": "ouyang", "password": USER_PW})), None)
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+        // The deletion is audited under the pseudonym, never her name; the chain is intact.
+        let recent = security::audit::recent(&app.platform.db, None, 200).await.unwrap();
+        let e = recent.iter().find(|e| e.action == "privacy.erase").unwrap();
+        assert_eq!(e.target, format!("pseudonym:{pseudonym}"));
+        assert_eq!(e.actor, "staff");
+        assert!(recent.iter().all(|e| !e.detail.contains("欧阳明珠") && !e.target.contains("欧阳明珠")));
+        assert!(matches!(
+            security::audit::verify(&app.platform.db).await.unwrap(),
+            security::audit::Verdict::Intact { .. }
+        ));
         app
     })
     .await;

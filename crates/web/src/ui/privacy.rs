@@ -1,0 +1,199 @@
+//! The pages of the PIPL rights (个人信息保护法 第四十五至四十七条): a member's 我的个人信息 page (copy, correction,
+//! deletion, with the status of each request) and the record keepers' queue (个人信息请求). The rules are in
+//! `platform::service` (rights.rs).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use platform::Error;
+use platform::service::{Decision, RightsInput, RightsRequest};
+
+use super::{Chrome, render};
+use crate::AppState;
+use crate::auth::Caller;
+
+#[derive(Template)]
+#[template(path = "privacy.html")]
+struct MinePage {
+    chrome: Chrome,
+    requests: Vec<RightsRequest>,
+    fields: &'static [(&'static str, &'static str)],
+    purposes: &'static [(&'static str, &'static str)],
+    /// A copy just requested: its single-use token, for the download form (shown this once).
+    token: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// Which form the error belongs to, and the values typed.
+    form: HashMap<String, String>,
+    has_person: bool,
+}
+
+impl MinePage {
+    fn value(&self, key: &str) -> String {
+        self.form.get(key).cloned().unwrap_or_default()
+    }
+}
+
+async fn mine_page(s: &AppState, c: &Caller) -> Result<MinePage, Error> {
+    Ok(MinePage {
+        chrome: Chrome::new(s, c, "privacy"),
+        requests: s.platform.my_rights_requests(&c.actor).await?,
+        fields: platform::privacy::CORRECTABLE,
+        purposes: platform::privacy::PURPOSES,
+        token: None,
+        notice: None,
+        error: None,
+        form: HashMap::new(),
+        has_person: c.actor.person_id.is_some(),
+    })
+}
+
+/// 我的个人信息: ask for a copy, a correction or a deletion; see each request's state.
+pub async fn mine_get(State(s): State<AppState>, c: Caller) -> Response {
+    match mine_page(&s, &c).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// A request from the page's forms (`kind`: copy, correction, deletion).
+pub async fn mine_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
+    let get = |k: &str| f.get(k).cloned().filter(|v| !v.is_empty());
+    let input = RightsInput {
+        kind: get("kind").unwrap_or_default(),
+        field: get("field"),
+        proposed: get("proposed"),
+        reason: get("reason"),
+    };
+    let outcome = s.platform.request_right(&c.ctx, &c.actor, &input).await;
+    let result = async {
+        let (status, notice, error, token) = match outcome {
+            Ok(r) => {
+                let notice = match r.request.kind.as_str() {
+                    "copy" => {
+                        "副本已准备好。请点击下方“下载副本”；下载按钮仅在本页显示一次，72小时内有效、只能使用一次。"
+                            .to_string()
+                    }
+                    "correction" => {
+                        format!("更正请求已提交，经办人将在 {} 前办理。", r.request.due_on.clone().unwrap_or_default())
+                    }
+                    _ => format!(
+                        "删除请求已提交，须经两名经办人审批，将在 {} 前办理。",
+                        r.request.due_on.clone().unwrap_or_default()
+                    ),
+                };
+                (StatusCode::OK, Some(notice), None, r.token)
+            }
+            Err(Error::Invalid(errors)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(errors.into_values().collect::<Vec<_>>().join("；")),
+                None,
+            ),
+            Err(e @ Error::Conflict(_)) => (StatusCode::CONFLICT, None, Some(e.message()), None),
+            Err(e) => return Err(e),
+        };
+        let mut page = mine_page(&s, &c).await?;
+        page.notice = notice;
+        page.token = token;
+        if error.is_some() {
+            page.form = f.clone();
+            page.form.remove("csrf");
+        }
+        page.error = error;
+        Ok::<_, Error>((status, page))
+    };
+    match result.await {
+        Ok((status, page)) => render(status, &page),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// The copy's download: the single-use token in the form body (never in a URL), for the same person.
+pub async fn copy_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
+    let token = f.get("token").cloned().unwrap_or_default();
+    match s.platform.take_copy(&c.ctx, &c.actor, &token, &crate::privacy::providers()).await {
+        Ok(doc) => crate::privacy::zip_download(&doc, &c.ctx.request_id).await,
+        Err(e @ Error::Conflict(_)) => {
+            super::error_page(StatusCode::CONFLICT, "无法下载", &e.message(), &c.ctx.request_id)
+        }
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "privacy_queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    requests: Vec<RightsRequest>,
+    me: i64,
+    notice: Option<String>,
+    error: Option<String>,
+    period: &'static str,
+}
+
+impl QueuePage {
+    /// Whether the caller endorsed this deletion (then someone else approves it).
+    fn endorsed_by_me(&self, r: &RightsRequest) -> bool {
+        r.endorsed_by_id == Some(self.me)
+    }
+}
+
+async fn queue_page(s: &AppState, c: &Caller) -> Result<QueuePage, Error> {
+    let requests = s.platform.rights_queue(&c.ctx, &c.actor).await?;
+    Ok(QueuePage {
+        chrome: Chrome::new(s, c, "privacy_queue"),
+        requests,
+        me: c.actor.user_id,
+        notice: None,
+        error: None,
+        period: platform::privacy::CITE_RIGHTS_PERIOD,
+    })
+}
+
+/// 个人信息请求: the record keepers' queue of corrections and deletions, with due days and overdue marks.
+pub async fn queue_get(State(s): State<AppState>, c: Caller) -> Response {
+    match queue_page(&s, &c).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// A decision on one request (`decision`: accept, refuse, endorse, approve; `note`).
+pub async fn decide_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let decision = f.get("decision").and_then(|d| Decision::parse(d));
+    let note = f.get("note").cloned();
+    let outcome = match decision {
+        Some(d) => {
+            s.platform.decide_right(&c.ctx, &c.actor, id, d, note.as_deref(), &crate::privacy::providers()).await
+        }
+        None => Err(Error::Invalid(std::collections::BTreeMap::from([("decision".into(), "请选择办理方式".into())]))),
+    };
+    let result = async {
+        let (status, notice, error) = match outcome {
+            Ok(r) => (StatusCode::OK, Some(format!("已办理：{}（{}）", r.kind_label, r.state_label)), None),
+            Err(Error::Invalid(errors)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, None, Some(errors.into_values().collect::<Vec<_>>().join("；")))
+            }
+            Err(e @ Error::Conflict(_)) => (StatusCode::CONFLICT, None, Some(e.message())),
+            Err(e) => return Err(e),
+        };
+        let mut page = queue_page(&s, &c).await?;
+        page.notice = notice;
+        page.error = error;
+        Ok::<_, Error>((status, page))
+    };
+    match result.await {
+        Ok((status, page)) => render(status, &page),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
