@@ -50,4 +50,22 @@ impl PersonData for NoticeReceipts {
             Ok(("notices_received", serde_json::to_value(rows).unwrap_or_default()))
         })
     }
+
+    /// Her receipts stay (the counts of a notice), keyed by the pseudonymised person; a notice sent to her that
+    /// names her gets the pseudonym instead, its search words made again and the old ones purged.
+    fn erase<'a>(&'a self, tx: &'a mut DbTx, who: &'a Erasure) -> ProviderFuture<'a, u64> {
+        use crate::notices::store;
+        Box::pin(async move {
+            let naming = store::notices_naming(tx, who.person_id, &who.name).await?;
+            for (id, title, body) in &naming {
+                let (title, body) = (title.replace(&who.name, &who.pseudonym), body.replace(&who.name, &who.pseudonym));
+                let tokens = platform::search::index_text(&title, &[], &platform::richtext::html_to_text(&body));
+                store::rewrite_text(tx, *id, &title, &body, &tokens).await?;
+            }
+            if !naming.is_empty() {
+                store::purge_index(tx).await?;
+            }
+            Ok(naming.len() as u64)
+        })
+    }
 }

@@ -346,3 +346,27 @@ pub async fn search(
         }
     })
 }
+
+/// The notices sent to a person whose title or body names her (her deletion, AT-37): (id, title, body).
+pub async fn notices_naming(tx: &mut DbTx, person_id: i64, name: &str) -> Result<Vec<(i64, String, String)>, DbError> {
+    const SQL: &str = "SELECT n.id, n.title, n.body FROM notices n JOIN notice_recipients r ON r.notice_id = n.id \
+        WHERE r.person_id = $1 AND (n.title LIKE '%' || $2 || '%' OR n.body LIKE '%' || $2 || '%')";
+    Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(person_id).bind(name).fetch_all(c).await)?)
+}
+
+/// A notice's text rewritten with its search words (the SQLite index follows by its trigger).
+pub async fn rewrite_text(tx: &mut DbTx, id: i64, title: &str, body: &str, tokens: &str) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE notices SET title = $2, body = $3, search_tokens = $4 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(title).bind(body).bind(tokens).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// SQLite's full-text index keeps a removed word in its older segments until they are merged: merge them all
+/// now, so a rewritten notice's old words are gone from the file (PostgreSQL computes its vectors from the
+/// row).
+pub async fn purge_index(tx: &mut DbTx) -> Result<(), DbError> {
+    if let DbTx::Sqlite(t) = tx {
+        sqlx::query("INSERT INTO notices_fts(notices_fts) VALUES ('optimize')").execute(&mut **t).await?;
+    }
+    Ok(())
+}

@@ -409,6 +409,9 @@ async fn an_approved_deletion_leaves_no_trace_of_her_in_the_database() {
             &t.sec_a,
         )
         .await;
+        // A notice sent to her branch that names her (its title, its text and the search index).
+        let notice = json!({"org_id": t.ba, "title": "关于表扬欧阳明珠同志的通知", "body": "<p>欧阳明珠同志在志愿服务中表现突出。</p>"});
+        app.post_ok("/api/v1/notices", notice, &t.staff).await;
         // Warm the people list's page cache with her in it.
         let (_, page) = app.call("GET", &format!("/api/v1/people?org_id={}", t.ba), None, Some(&t.staff)).await;
         assert!(page.to_string().contains("欧阳明珠"));
