@@ -343,6 +343,38 @@ pub fn copy_html(doc: &serde_json::Value) -> String {
     h
 }
 
+/// The copy laid out as a PDF document (rendered by `documents::pdf` where the fonts are installed): each
+/// section's title, its purpose and its tables; cells shortened to 200 characters (the JSON has them whole).
+pub fn copy_document(doc: &serde_json::Value) -> documents::pdf::Document {
+    use documents::pdf::{Block, Document};
+    let short = |c: &String| -> String {
+        if c.chars().count() > 200 { format!("{}…", c.chars().take(200).collect::<String>()) } else { c.clone() }
+    };
+    let mut blocks = vec![
+        Block::Title("我的个人信息副本".into()),
+        Block::Centered(format!("生成时间：{}", cell(&doc["generated_at"]))),
+        Block::Paragraph(cell(&doc["about"])),
+    ];
+    for (key, tables) in copy_sections(doc) {
+        let (title, purpose) = section(&key).unwrap_or(("其他信息", "见《个人信息处理规则》"));
+        blocks.push(Block::Heading(title.into()));
+        blocks.push(Block::Note(format!("处理目的：{purpose}")));
+        if tables.iter().all(|t| t.rows.is_empty()) {
+            blocks.push(Block::Text("（无记录）".into()));
+        }
+        for t in tables.into_iter().filter(|t| !t.rows.is_empty()) {
+            let rows = t.rows.iter().map(|r| r.iter().map(short).collect()).collect();
+            blocks.push(Block::Table { headers: t.header, rows });
+        }
+    }
+    Document {
+        title: "我的个人信息副本".into(),
+        author: None,
+        footer: Some("《个人信息保护法》第四十五条".into()),
+        blocks,
+    }
+}
+
 /// The files of the copy's ZIP (security.md AT-36): the whole document as JSON, every table as CSV (UTF-8
 /// with spreadsheet injection neutralised) and the readable page.
 pub fn copy_files(doc: &serde_json::Value) -> Result<Vec<(String, Vec<u8>)>, documents::DocumentError> {

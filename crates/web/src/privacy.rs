@@ -26,14 +26,23 @@ pub const NOT_IN_THE_COPY: &[(&str, &str)] = &[
     ("password_history", "hashes of former passwords: of no use to the person, a risk in a file"),
 ];
 
-/// The copy as a ZIP download (`my-data-YYYYMMDD.zip`: the readable page, the JSON, a CSV per table), made
+/// The copy as a ZIP download (`my-data-YYYYMMDD.zip`: the readable page and its PDF, the JSON, a CSV per table), made
 /// off the async threads; never cached (the router's `no-store`), never written to disk.
 pub async fn zip_download(doc: &serde_json::Value, request_id: &str) -> axum::response::Response {
     use axum::http::{StatusCode, header};
     use axum::response::IntoResponse;
     let doc = doc.clone();
     let made = tokio::task::spawn_blocking(move || {
-        platform::privacy::copy_files(&doc).and_then(|files| documents::archive::write(&files))
+        let mut files = platform::privacy::copy_files(&doc)?;
+        // The PDF where the CJK fonts are installed (as for letters); the HTML page says the same without them.
+        let dir = std::env::var_os("DANGJIAN_FONT_DIR").map(std::path::PathBuf::from);
+        match documents::pdf::Fonts::load(dir.as_deref())
+            .and_then(|fonts| documents::pdf::render(&platform::privacy::copy_document(&doc), &fonts))
+        {
+            Ok(pdf) => files.insert(1, ("我的个人信息.pdf".to_string(), pdf)),
+            Err(e) => tracing::warn!(error = %e, "copy without its PDF"),
+        }
+        documents::archive::write(&files)
     })
     .await;
     match made {

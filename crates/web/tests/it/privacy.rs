@@ -213,6 +213,7 @@ async fn a_copy_is_a_zip_behind_a_single_use_link_of_72_hours() {
         let names: Vec<String> = documents::archive::entries(&zip, 100).unwrap().into_iter().map(|e| e.name).collect();
         for want in [
             "我的个人信息.html",
+            "我的个人信息.pdf",
             "json/my-data.json",
             "csv/person.csv",
             "csv/meetings_attended.csv",
