@@ -113,4 +113,8 @@ impl PersonData for FeeRecords {
             Ok(("dues", json!({"profiles": profiles, "reductions": reductions, "payments": payments})))
         })
     }
+
+    fn erase<'a>(&'a self, tx: &'a mut DbTx, who: &'a Erasure) -> ProviderFuture<'a, u64> {
+        platform::privacy::erase_with(tx, who, &[crate::store::fee::ERASE_PERSON])
+    }
 }

@@ -54,6 +54,12 @@ pub const ENCRYPTED: &[EncryptedColumn] = &[
         update: "UPDATE people SET address_enc = $1 WHERE id = $2 AND address_enc = $3",
     },
     EncryptedColumn {
+        name: "privacy_requests.proposed_enc",
+        aad: "privacy_requests.proposed",
+        select: "SELECT id, proposed_enc FROM privacy_requests WHERE id > $1 AND proposed_enc IS NOT NULL ORDER BY id LIMIT $2",
+        update: "UPDATE privacy_requests SET proposed_enc = $1 WHERE id = $2 AND proposed_enc = $3",
+    },
+    EncryptedColumn {
         name: "mfa_totp.secret",
         aad: "mfa_totp.secret",
         select: "SELECT user_id, secret FROM mfa_totp WHERE user_id > $1 ORDER BY user_id LIMIT $2",
@@ -71,6 +77,7 @@ pub const NOT_ENCRYPTED: &[(&str, &str)] = &[
     ("audit_checkpoints.head_hash", "the head of an archived part of the audit chain"),
     ("audit_checkpoints.mac", "the checkpoint's signature under the audit seal key"),
     ("audit_watch.verified_hash", "the audit chain's hash where the watch last verified it"),
+    ("privacy_requests.token_hash", "SHA-256 of a copy link's single-use token"),
     ("fee_payments.mac", "the dues entry's HMAC under the index key (affairs, AT-29), which does not rotate"),
     ("audit_log.hash", "the audit chain"),
     ("attachments.sha256", "the checksum of an uploaded file"),

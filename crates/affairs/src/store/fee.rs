@@ -293,3 +293,12 @@ pub async fn any_profile(db: &Db) -> Result<bool, DbError> {
     let row: Option<i64> = on_db!(db, p => sqlx::query_scalar(SQL).fetch_optional(p).await)?;
     Ok(row.is_some())
 }
+
+/// A member's erasure (PIPL 第四十七条, platform::privacy): the notes of her profiles and the reasons of her
+/// reductions go; the amounts, months and decisions stay under her pseudonymous row (the dues accounts are
+/// kept, domain.md ARC). The payments ledger is append-only (AT-29) and holds no free text about her beyond a
+/// staff note, which stays with the entry its HMAC covers.
+pub const ERASE_PERSON: &[&str] = &[
+    "UPDATE fee_profiles SET note = NULL WHERE person_id = $1",
+    "UPDATE fee_reductions SET reason = '（已删除）', branch_decision = '（已删除）' WHERE person_id = $1",
+];

@@ -25,6 +25,7 @@ pub const PLATFORM_ERASED_TABLES: &[&str] = &[
     "login_challenges",
     "mfa_totp",
     "mfa_recovery_codes",
+    "password_history",
     "privacy_requests",
     "orgs",
     "audit_log",
