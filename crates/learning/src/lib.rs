@@ -16,6 +16,7 @@ pub mod demo;
 pub mod exams;
 pub mod model;
 pub mod points;
+pub mod portraits;
 pub mod privacy;
 pub mod rules;
 pub mod service;

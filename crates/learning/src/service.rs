@@ -73,7 +73,7 @@ pub const MAX_QUERY_CHARS: usize = 100;
 pub const RECOMMENDATIONS: usize = 10;
 /// The recommender looks at the latest readable materials, the person's latest studies and this many
 /// co-learners (precomputation for province scale is future work: docs/LEARNING.md).
-const CANDIDATES: i64 = 500;
+pub(crate) const CANDIDATES: i64 = 500;
 const HISTORY: i64 = 500;
 const CO_LEARNERS: i64 = 300;
 /// "Being studied in the branch" looks back this far.

@@ -146,3 +146,29 @@ pub async fn search(
     let q = q.q.unwrap_or_default();
     Ok(Json(learning_api(Learning::new(&s.platform).search(&c.ctx, &c.actor, &q).await, &c)?))
 }
+
+/// A member's learning portrait (学习画像): minutes and active days, materials studied, classes joined, the
+/// last 12 weeks, topics, exam results, required learning. For the member herself and those who manage
+/// learning over her organization; 404 for anyone else. Never a ranking, never an assessment input.
+#[utoipa::path(get, path = "/api/v1/learning/portraits/people/{id}", tag = "learning", params(("id" = i64, Path)),
+    responses((status = 200, body = learning::portraits::model::PersonPortrait), (status = 404, body = ErrorBody)))]
+pub async fn person_portrait(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<learning::portraits::model::PersonPortrait>, ApiError> {
+    Ok(Json(learning_api(learning::portraits::Portraits::new(&s.platform).person(&c.ctx, &c.actor, id).await, &c)?))
+}
+
+/// A branch's or college's learning portrait: people and those active in the last 30 days, minutes per week,
+/// topics, completion of each required material, and each organization directly below. For those who manage
+/// learning over it (`LearningRead`); 404 otherwise.
+#[utoipa::path(get, path = "/api/v1/learning/portraits/orgs/{id}", tag = "learning", params(("id" = i64, Path)),
+    responses((status = 200, body = learning::portraits::model::OrgPortrait), (status = 404, body = ErrorBody)))]
+pub async fn org_portrait(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<learning::portraits::model::OrgPortrait>, ApiError> {
+    Ok(Json(learning_api(learning::portraits::Portraits::new(&s.platform).org(&c.ctx, &c.actor, id).await, &c)?))
+}

@@ -102,6 +102,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(learning::progress))
         .routes(routes!(learning::recommendations))
         .routes(routes!(learning::search))
+        .routes(routes!(learning::person_portrait))
+        .routes(routes!(learning::org_portrait))
         .routes(routes!(exams::create_bank, exams::list_banks))
         .routes(routes!(exams::get_bank))
         .routes(routes!(exams::add_question))

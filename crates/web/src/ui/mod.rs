@@ -14,6 +14,7 @@ mod mfa;
 mod notices;
 mod orgs;
 mod people;
+mod portraits;
 mod privacy;
 mod register;
 mod session;
@@ -98,6 +99,10 @@ pub fn routes() -> Router<AppState> {
         .route("/learning/attempts/{id}", get(exams::attempt_get))
         .route("/learning/attempts/{id}/submit", post(exams::attempt_submit_post))
         .route("/learning/attempts/{id}/check", post(exams::attempt_check_post))
+        .route("/learning/portrait", get(portraits::mine_get))
+        .route("/learning/portraits", get(portraits::home_org_get))
+        .route("/learning/portraits/people/{id}", get(portraits::person_get))
+        .route("/learning/portraits/orgs/{id}", get(portraits::org_get))
         .route("/learning/{id}", get(learning::material_get))
         .route("/transfers", get(transfers::transfers_get))
         .route("/transfers/new", get(transfers::new_get).post(transfers::new_post))

@@ -338,3 +338,103 @@ async fn learning_pages() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn portraits_show_what_was_studied_to_whom_may_see_them() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let (pa, member_a) = member(&app, &t, "李红", t.ba, "401", "full").await;
+        member(&app, &t, "周强", t.ba, "402", "full").await;
+        let (pb, member_b) = member(&app, &t, "王芳", t.bb, "403", "full").await;
+        let sec_b = {
+            let body = json!({"username": "sec_b", "password": USER_PW, "display_name": "sec_b",
+                              "grants": [{"role": "branch_secretary", "org_id": t.bb}]});
+            app.post_ok("/api/v1/users", body, &t.admin).await;
+            app.login("sec_b", USER_PW).await
+        };
+        // A required material of the university (due in the future) and one 李红 studies to the end.
+        let due = kernel::dates::iso(kernel::dates::today() + time::Duration::days(30));
+        let required = material(
+            &app,
+            &t.staff,
+            json!({"title": "必学：党章", "body": "党章是党的根本大法。", "kind": "article",
+            "category": "theory", "required_due": due}),
+        )
+        .await;
+        let studied = material(
+            &app,
+            &t.sec_a,
+            json!({"title": "党费交纳", "body": "按月交纳党费。", "kind": "article", "category": "discipline"}),
+        )
+        .await;
+        let path = format!("/api/v1/learning/materials/{studied}/progress");
+        post(&app, &path, json!({"seconds": 15}), &member_a).await;
+        age_heartbeat(&app.platform.db, studied, pa, 3600).await;
+        let (_, p) = post(&app, &path, json!({"seconds": 3600}), &member_a).await;
+        assert_eq!(p["completed"], true, "{p}");
+
+        // Her own portrait: one material studied (30 s), today's week, the topic, the required one not done.
+        let (st, me) = get(&app, &format!("/api/v1/learning/portraits/people/{pa}"), &member_a).await;
+        assert_eq!(st, StatusCode::OK, "{me}");
+        assert_eq!((me["studied"].as_i64(), me["active_days"].as_i64()), (Some(1), Some(1)), "{me}");
+        assert_eq!(me["weeks"].as_array().unwrap().len(), 12);
+        assert_eq!(me["topics"], json!([{"category": "discipline", "label": "党纪党规", "count": 1}]));
+        let req: Vec<(i64, bool)> = me["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["material_id"].as_i64().unwrap(), r["completed"].as_bool().unwrap()))
+            .collect();
+        assert_eq!(req, vec![(required, false)]);
+        assert!(me["note"].as_str().unwrap().contains("考核"), "never an assessment input: {me}");
+        // Her secretary and the staff see it; another branch's secretary and another member do not (404).
+        for who in [&t.sec_a, &t.staff] {
+            assert_eq!(get(&app, &format!("/api/v1/learning/portraits/people/{pa}"), who).await.0, StatusCode::OK);
+        }
+        for who in [&sec_b, &member_b] {
+            assert_eq!(
+                get(&app, &format!("/api/v1/learning/portraits/people/{pa}"), who).await.0,
+                StatusCode::NOT_FOUND
+            );
+        }
+        assert_eq!(
+            get(&app, &format!("/api/v1/learning/portraits/people/{pb}"), &member_a).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        // Branch A: 2 people, 1 active; the required material reached both, neither finished it.
+        let (st, a) = get(&app, &format!("/api/v1/learning/portraits/orgs/{}", t.ba), &t.sec_a).await;
+        assert_eq!(st, StatusCode::OK, "{a}");
+        assert_eq!((a["people"].as_i64(), a["active"].as_i64()), (Some(2), Some(1)), "{a}");
+        let r = a["required"].as_array().unwrap().iter().find(|r| r["material_id"] == required).unwrap();
+        assert_eq!((r["audience"].as_i64(), r["completed"].as_i64()), (Some(2), Some(0)));
+        // The university: a line per college, A's with its activity.
+        let (_, u) = get(&app, &format!("/api/v1/learning/portraits/orgs/{}", t.uni), &t.staff).await;
+        let lines: Vec<(i64, i64, i64)> = u["below"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["org_id"].as_i64().unwrap(), l["people"].as_i64().unwrap(), l["active"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(lines, vec![(t.ca, 2, 1), (t.cb, 1, 0)]);
+        assert_eq!(
+            get(&app, &format!("/api/v1/learning/portraits/orgs/{}", t.ba), &sec_b).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&app, &format!("/api/v1/learning/portraits/orgs/{}", t.ba), &member_a).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        // The pages draw the charts.
+        let cookie = app.web_login("sec_a", USER_PW).await;
+        let (st, page) = app.page(&format!("/learning/portraits/orgs/{}", t.ba), &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(page.contains("学习画像") && page.contains("<svg") && page.contains("必学：党章"), "{page}");
+        let (st, page) = app.page(&format!("/learning/portraits/people/{pa}"), &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(page.contains("李红的学习画像") && page.contains("党纪党规"));
+        app
+    })
+    .await;
+}
