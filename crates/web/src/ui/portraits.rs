@@ -64,11 +64,25 @@ fn week_columns(weeks: &[Week]) -> Vec<Column> {
 pub struct Bar {
     pub y: i64,
     pub width: i64,
+    /// The label as shown (at most LABEL_CHARS characters and "…").
     pub label: String,
+    /// The whole name (the SVG title, read out by screen readers and shown on hover).
+    pub title: String,
     pub value: String,
 }
 
 const BAR_WIDTH: i64 = 180;
+/// The characters a bar's label keeps (the label column is 96 units wide; a longer name ends in "…").
+const LABEL_CHARS: usize = 7;
+
+fn short_label(name: &str) -> String {
+    if name.chars().count() <= LABEL_CHARS + 1 {
+        name.to_string()
+    } else {
+        let kept: String = name.chars().take(LABEL_CHARS).collect();
+        format!("{kept}…")
+    }
+}
 
 fn bars(items: Vec<(String, i64, String)>) -> Vec<Bar> {
     let max = items.iter().map(|(_, v, _)| *v).max().unwrap_or(0);
@@ -78,7 +92,8 @@ fn bars(items: Vec<(String, i64, String)>) -> Vec<Bar> {
         .map(|(i, (label, v, value))| Bar {
             y: i64::try_from(i).unwrap_or(0) * 26,
             width: scaled(v, max, BAR_WIDTH),
-            label,
+            label: short_label(&label),
+            title: label,
             value,
         })
         .collect()
@@ -197,5 +212,17 @@ pub async fn home_org_get(c: Caller) -> Response {
     match widest {
         Some(id) => Redirect::to(&format!("/learning/portraits/orgs/{id}")).into_response(),
         None => super::platform_error(&Error::NotFound, &c.ctx.request_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_are_shortened_in_the_label_column() {
+        assert_eq!(short_label("马克思主义学院党委"), "马克思主义学院…");
+        assert_eq!(short_label("文学院党委"), "文学院党委");
+        assert_eq!(short_label("理论学习"), "理论学习");
     }
 }
