@@ -209,6 +209,15 @@ pub fn path_within(path: &str, root: &str) -> bool {
     path.starts_with(root)
 }
 
+/// The path of the organization directly below `root` that contains `path`, or `root` itself ("/1/2/",
+/// "/1/2/7/9/" → "/1/2/7/"): where a subtree's figures roll up one level down.
+pub fn child_of(root: &str, path: &str) -> String {
+    match path.strip_prefix(root).and_then(|rest| rest.split('/').next()).filter(|s| !s.is_empty()) {
+        Some(seg) => format!("{root}{seg}/"),
+        None => root.to_string(),
+    }
+}
+
 /// The exclusive upper bound of the subtree range that starts at `path` ("/1/5/" → "/1/50").
 pub fn subtree_end(path: &str) -> String {
     let mut end = path.trim_end_matches('/').to_string();
@@ -362,6 +371,13 @@ pub struct CountItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_roll_up_to_the_organization_directly_below() {
+        assert_eq!(child_of("/1/2/", "/1/2/7/9/"), "/1/2/7/");
+        assert_eq!(child_of("/1/2/", "/1/2/"), "/1/2/");
+        assert_eq!(child_of("/", "/1/2/"), "/1/");
+    }
 
     #[test]
     fn subtree_range_excludes_siblings_with_longer_ids() {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use platform::model::{Org, path_within, subtree_end};
+use platform::model::{Org, child_of, path_within, subtree_end};
 use platform::{Actor, Capability, Ctx, Platform};
 use time::Duration;
 
@@ -29,14 +29,6 @@ fn topics(rows: Vec<(String, i64)>) -> Vec<Topic> {
             Topic { category, label, count }
         })
         .collect()
-}
-
-/// The path of the organization directly below `root` that contains `path` (or `root` itself).
-fn child_of(root: &str, path: &str) -> String {
-    match path.strip_prefix(root).and_then(|rest| rest.split('/').next()).filter(|s| !s.is_empty()) {
-        Some(seg) => format!("{root}{seg}/"),
-        None => root.to_string(),
-    }
 }
 
 impl<'a> Portraits<'a> {
@@ -69,10 +61,11 @@ impl<'a> Portraits<'a> {
             .collect();
         let stage = platform::model::Stage::parse(&p.stage).unwrap_or(platform::model::Stage::Full);
         let viewer = Viewer { person: Some((p.org_path.clone(), stage)), ..Viewer::default() };
+        let done: std::collections::HashSet<i64> = store::completed_ids(db, person_id).await?.into_iter().collect();
         let mut required = Vec::new();
         for m in crate::store::list_materials(db, &Reach::of(&viewer), None, crate::service::CANDIDATES).await? {
             if let Some(due) = m.required_due {
-                let completed = store::completed(db, person_id, m.id).await?;
+                let completed = done.contains(&m.id);
                 required.push(RequiredItem { material_id: m.id, title: m.title, due, completed });
             }
         }
@@ -149,16 +142,5 @@ impl<'a> Portraits<'a> {
             below,
             note: NOT_ASSESSMENT,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn people_roll_up_to_the_organization_directly_below() {
-        assert_eq!(child_of("/1/2/", "/1/2/7/9/"), "/1/2/7/");
-        assert_eq!(child_of("/1/2/", "/1/2/"), "/1/2/");
     }
 }

@@ -143,10 +143,8 @@ pub async fn required_progress(
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(material_id).bind(start).bind(end).bind(stages).fetch_one(p).await)?)
 }
 
-/// Whether a person studied a material to the end.
-pub async fn completed(db: &Db, person_id: i64, material_id: i64) -> Result<bool, DbError> {
-    const SQL: &str = "SELECT CAST(COUNT(*) AS BIGINT) FROM learning_progress \
-        WHERE person_id = $1 AND material_id = $2 AND completed_at IS NOT NULL";
-    let n: i64 = on_db!(db, p => sqlx::query_scalar(SQL).bind(person_id).bind(material_id).fetch_one(p).await)?;
-    Ok(n > 0)
+/// The materials a person studied to the end.
+pub async fn completed_ids(db: &Db, person_id: i64) -> Result<Vec<i64>, DbError> {
+    const SQL: &str = "SELECT material_id FROM learning_progress WHERE person_id = $1 AND completed_at IS NOT NULL";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(person_id).fetch_all(p).await)?)
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use kernel::Db;
-use platform::model::{Org, Stage, path_within, subtree_end};
+use platform::model::{Org, Stage, child_of, path_within, subtree_end};
 use platform::{Actor, Capability, Ctx, Platform};
 use security::audit;
 
@@ -75,14 +75,6 @@ fn oversight(actor: &Actor) -> (Vec<String>, Vec<String>) {
         }
     }
     (roots, above)
-}
-
-/// The path of the organization directly below `root` that contains `path` (or `root` itself).
-fn child_of(root: &str, path: &str) -> String {
-    match path.strip_prefix(root).and_then(|rest| rest.split('/').next()).filter(|s| !s.is_empty()) {
-        Some(seg) => format!("{root}{seg}/"),
-        None => root.to_string(),
-    }
 }
 
 impl<'a> Notices<'a> {
@@ -463,8 +455,5 @@ mod tests {
     fn paths_above_and_below() {
         assert_eq!(ancestors("/1/2/4/"), vec!["/1/".to_string(), "/1/2/".to_string()]);
         assert!(ancestors("/1/").is_empty());
-        assert_eq!(child_of("/1/2/", "/1/2/4/9/"), "/1/2/4/");
-        assert_eq!(child_of("/1/2/", "/1/2/"), "/1/2/");
-        assert_eq!(child_of("/", "/1/2/"), "/1/");
     }
 }
