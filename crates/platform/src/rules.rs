@@ -194,6 +194,37 @@ pub fn password_context(pw: &str, names: &[&str], birth_date: Option<Date>) -> R
     Ok(())
 }
 
+/// The university's own name as a password's context words (security.md §a.1: "university/Party words"):
+/// from each top organization's name, without the Party's prefix and the committee's suffix
+/// (中共浙江某大学委员会, 浙江某大学党委 → 浙江某大学), the name and, when what remains before
+/// 大学/学院/学校 is two characters or more, that part too (浙江某), as written and in pinyin (5 letters or
+/// more, so a syllable or two of chance is not refused).
+pub fn password_university(pw: &str, top_names: &[&str]) -> Result<(), &'static str> {
+    let lower = pw.to_lowercase();
+    for name in top_names {
+        let mut u = name.trim();
+        for prefix in ["中国共产党", "中共"] {
+            u = u.strip_prefix(prefix).unwrap_or(u);
+        }
+        for suffix in ["委员会", "党委", "党组", "党总支"] {
+            u = u.strip_suffix(suffix).unwrap_or(u);
+        }
+        let mut parts = vec![u];
+        for school in ["大学", "学院", "学校"] {
+            if let Some(short) = u.strip_suffix(school).filter(|s| s.chars().count() >= 2) {
+                parts.push(short);
+            }
+        }
+        for part in parts.into_iter().filter(|p| p.chars().count() >= 2) {
+            let spelled = documents::romanize::spellings(part);
+            if pw.contains(part) || spelled.iter().any(|w| w.len() >= 5 && lower.contains(w.as_str())) {
+                return Err("密码不能包含本校校名（含拼音）");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Accepts `2019-09-01`, `2019/9/1`, `2019.9.1` and `2019年9月1日`.
 pub fn parse_date(raw: &str) -> Option<Date> {
     let s = normalise_ascii(raw);
@@ -547,6 +578,19 @@ mod tests {
         for w in ["Dangjian-2026!", "GongChanDang#1", "我爱党2026!ab", "CPC-rocks-99"] {
             assert!(password_context(w, &[], None).is_err(), "{w}");
         }
+    }
+
+    #[test]
+    fn passwords_avoid_the_university_name_as_written_and_in_pinyin() {
+        let refused = Err("密码不能包含本校校名（含拼音）");
+        let tops = ["浙江大学党委"];
+        assert_eq!(password_university("Zhejiangdaxue1!", &tops), refused);
+        assert_eq!(password_university("I-love-ZheJiang-7", &tops), refused, "the name before 大学");
+        assert_eq!(password_university("我爱浙江大学!1a", &tops), refused);
+        assert_eq!(password_university("Zhejiang#2026", &["中共浙江大学委员会"]), refused);
+        assert!(password_university("Red-lantern-7", &tops).is_ok());
+        assert!(password_university("Zhejiang-2026!", &["信息学院党委"]).is_ok(), "another name");
+        assert!(password_university("Anything-2026!", &[]).is_ok());
     }
 
     #[test]

@@ -22,12 +22,14 @@ use crate::store::{self, PeopleFilter};
 
 mod accounts;
 mod attachments;
+mod grants;
 mod import;
 mod mfa;
 mod my_data;
 mod reveal;
 mod rights;
 pub use accounts::{DormantReview, NO_ROLE_LEFT};
+pub use grants::{AccountGrants, GrantState, GrantView, WithdrawInput, grant_state};
 pub use import::{Export, ImportReport, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
 pub use my_data::{PLATFORM_ERASED_TABLES, PLATFORM_TABLES};
@@ -675,7 +677,8 @@ impl Platform {
     }
 
     /// The context words of an account's password ([`rules::password_context`]): the account's name and,
-    /// when it is linked to a person, her name and birthday.
+    /// when it is linked to a person, her name and birthday; and the university's name
+    /// ([`rules::password_university`], from the top organizations).
     async fn check_password_context(
         &self,
         password: &str,
@@ -690,7 +693,10 @@ impl Platform {
         if let Some(p) = &person {
             names.push(&p.name);
         }
-        Ok(rules::password_context(password, &names, person.as_ref().map(|p| p.birth_date)))
+        let tops = store::org_children(&self.db, None).await?;
+        let top_names: Vec<&str> = tops.iter().map(|o| o.name.as_str()).collect();
+        Ok(rules::password_context(password, &names, person.as_ref().map(|p| p.birth_date))
+            .and_then(|()| rules::password_university(password, &top_names)))
     }
 
     /// A person's ID number in clear, for the password rule only (never shown, never logged).
@@ -854,14 +860,8 @@ impl Platform {
         if !actor.can_somewhere(Capability::AccountAdmin) {
             return Err(self.refuse(ctx, actor, "account.create", "user:new").await?);
         }
-        // Until a security administrator exists, the system administrator may grant roles, so a fresh
-        // install can be set up from the API alone (api-contract.md).
-        if !input.grants.is_empty() && !actor.can_somewhere(Capability::GrantAdmin) {
-            let bootstrap = actor.has_role(Role::SystemAdmin)
-                && store::role_holders(&self.db, Role::SecurityAdmin.code()).await? == 0;
-            if !bootstrap {
-                return Err(self.refuse(ctx, actor, "account.create", "user:new").await?);
-            }
+        if !input.grants.is_empty() && !self.may_grant(actor).await? {
+            return Err(self.refuse(ctx, actor, "account.create", "user:new").await?);
         }
         // Granting a role is a sensitive action (security.md AT-7).
         if !input.grants.is_empty() {
@@ -1671,6 +1671,9 @@ pub fn check_password(
     }
     if security::password::is_common(pw) {
         return Err("该密码过于常见，容易被猜中，请换一个");
+    }
+    if security::password::is_breached(pw) {
+        return Err("该密码出现在公开泄露的密码库中，容易被撞库猜中，请换一个");
     }
     Ok(())
 }

@@ -421,6 +421,14 @@ pub async fn push_password_history(
     Ok(())
 }
 
+/// Makes the account's password due for a change at once (its holder was given a role that needs a
+/// longer one): the next sign-in leads to 修改密码.
+pub async fn expire_password(tx: &mut DbTx, user_id: i64) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE users SET password_changed_at = $2 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(user_id).bind(OffsetDateTime::UNIX_EPOCH).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
 /// When the account's password was last set.
 pub async fn password_changed_at(db: &Db, user_id: i64) -> Result<Option<OffsetDateTime>, DbError> {
     const SQL: &str = "SELECT password_changed_at FROM users WHERE id = $1";
@@ -476,12 +484,66 @@ pub struct NewGrant<'a> {
     pub now: OffsetDateTime,
 }
 
-pub async fn insert_grant(tx: &mut DbTx, g: &NewGrant<'_>) -> Result<(), DbError> {
-    const SQL: &str = "INSERT INTO grants (user_id, role, org_id, starts_on, ends_on, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-    on_tx!(tx, c => sqlx::query(SQL)
+pub async fn insert_grant(tx: &mut DbTx, g: &NewGrant<'_>) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO grants (user_id, role, org_id, starts_on, ends_on, created_at, created_by) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
         .bind(g.user_id).bind(g.role).bind(g.org_id).bind(g.starts_on).bind(g.ends_on).bind(g.now).bind(g.created_by)
-        .execute(c).await.map(|_| ()))?;
-    Ok(())
+        .fetch_one(c).await)?)
+}
+
+/// One grant as its record shows it: the term, who gave it, and whether and why it was withdrawn.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct GrantRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub role: String,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub starts_on: Option<Date>,
+    pub ends_on: Option<Date>,
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<String>,
+    pub withdrawn_at: Option<OffsetDateTime>,
+    pub withdrawn_by: Option<String>,
+    pub withdraw_reason: Option<String>,
+}
+
+/// The columns of [`GrantRecord`], with the names of the accounts that gave and withdrew the grant.
+macro_rules! grant_record_select {
+    () => {
+        "SELECT g.id, g.user_id, g.role, g.org_id, o.name AS org_name, g.starts_on, g.ends_on, g.created_at, \
+         cu.username AS created_by, g.withdrawn_at, wu.username AS withdrawn_by, g.withdraw_reason \
+         FROM grants g LEFT JOIN orgs o ON o.id = g.org_id \
+         LEFT JOIN users cu ON cu.id = g.created_by LEFT JOIN users wu ON wu.id = g.withdrawn_by "
+    };
+}
+
+/// Every grant an account was ever given, newest first.
+pub async fn grant_records(db: &Db, user_id: i64) -> Result<Vec<GrantRecord>, DbError> {
+    const SQL: &str = concat!(grant_record_select!(), "WHERE g.user_id = $1 ORDER BY g.id DESC");
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(user_id).fetch_all(p).await)?)
+}
+
+pub async fn grant_record(db: &Db, grant_id: i64) -> Result<Option<GrantRecord>, DbError> {
+    const SQL: &str = concat!(grant_record_select!(), "WHERE g.id = $1");
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(grant_id).fetch_optional(p).await)?)
+}
+
+/// Withdraws a grant that was not withdrawn yet: its term ends on `ends_on` (the day before the
+/// withdrawal, so it is out of force at once) and the act is recorded. False when it was withdrawn already.
+pub async fn withdraw_grant(
+    tx: &mut DbTx,
+    grant_id: i64,
+    ends_on: Date,
+    by: i64,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE grants SET ends_on = $2, withdrawn_at = $3, withdrawn_by = $4, withdraw_reason = $5 \
+        WHERE id = $1 AND withdrawn_at IS NULL";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(grant_id).bind(ends_on).bind(now).bind(by).bind(reason)
+        .execute(c).await.map(|r| r.rows_affected() == 1))?)
 }
 
 /// `(role, org_id, org_name, org_path, starts_on, ends_on)` of every grant of a user.

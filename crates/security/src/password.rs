@@ -57,6 +57,43 @@ pub fn is_common(password: &str) -> bool {
     LIST.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).any(|l| l.to_lowercase() == p)
 }
 
+/// Whether `password` is a password of the public breach corpora that zxcvbn ranks (30,000 of them, e.g.
+/// `Password1`, `Qwerty123`, `Iloveyou`): as a whole, in any case, with l33t substitutions (`P@ssw0rd` is
+/// `password`) or reversed, or such a password with one or two digits or symbols added at its end — the
+/// first rules a password cracker tries (security.md AT-1; ASVS 5.0 §6.2.12). A password that merely
+/// contains such a word among others is not refused here: its length and character classes judge it.
+pub fn is_breached(password: &str) -> bool {
+    if is_listed_whole(password) {
+        return true;
+    }
+    let mut stem = password;
+    for _ in 0..2 {
+        match stem.char_indices().last() {
+            Some((i, c)) if !c.is_alphabetic() => stem = &stem[..i],
+            _ => break,
+        }
+        if stem.chars().count() >= 4 && is_listed_whole(stem) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether zxcvbn's best reading of `text` is one word of its password list, covering all of it.
+fn is_listed_whole(text: &str) -> bool {
+    let entropy = zxcvbn::zxcvbn(text, &[]);
+    let length = text.chars().count();
+    let sequence = entropy.sequence();
+    sequence.len() == 1
+        && sequence.iter().all(|m| {
+            // The dictionary's type sits in a private module of zxcvbn: it is named by its debug form.
+            matches!(&m.pattern, zxcvbn::matching::patterns::MatchPattern::Dictionary(d)
+                if format!("{:?}", d.dictionary_name) == "Passwords")
+                && m.i == 0
+                && m.j + 1 == length
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +104,23 @@ mod tests {
         assert!(is_common("ADMIN@123"));
         assert!(is_common("Dangjian@123"));
         assert!(!is_common("Check-User-2026!x"));
+    }
+
+    #[test]
+    fn breached_passwords_are_known_in_any_case_and_spelling() {
+        // In the list as written, capitalised, with l33t substitutions, reversed.
+        assert!(is_breached("password1"));
+        assert!(is_breached("Password1"));
+        assert!(is_breached("P@ssw0rd1"));
+        assert!(is_breached("Password1!"), "a symbol added at the end");
+        assert!(is_breached("Bond007!"));
+        assert!(is_breached("1drowssap"));
+        assert!(is_breached("Qwerty123"));
+        assert!(is_breached("Iloveyou1"));
+        // A passphrase that only contains a listed word, and a random one, are not.
+        assert!(!is_breached("Password1-for-the-branch"));
+        assert!(!is_breached("Check-User-2026!x"));
+        assert!(!is_breached("Demo-Pass-2026!"));
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::end_sessions))
         .routes(routes!(users::disable))
         .routes(routes!(users::enable))
+        .routes(routes!(users::grants, users::add_grant))
+        .routes(routes!(users::withdraw_grant))
         .routes(routes!(auth::my_phone))
         .routes(routes!(orgs::create, orgs::list))
         .routes(routes!(orgs::get))

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use platform::model::Grant;
-use platform::service::NewUserInput;
+use platform::service::{AccountGrants, GrantInput, NewUserInput, WithdrawInput};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -118,5 +118,50 @@ pub async fn enable(
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     api(s.platform.set_account_active(&c.ctx, &c.actor, id, true).await, &c.ctx)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An account's grants, every one it was ever given, newest first, with their state (account and grant
+/// administrators).
+#[utoipa::path(get, path = "/api/v1/users/{id}/grants", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = AccountGrants), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn grants(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Json<AccountGrants>, ApiError> {
+    Ok(Json(api(s.platform.account_grants(&c.ctx, &c.actor, id).await, &c.ctx)?))
+}
+
+/// Give an existing account a role for a term (the security administrator, never to itself, after
+/// re-authentication; 三员分立 holds). Applies at the account's next request. Audited as `grant.add`.
+#[utoipa::path(post, path = "/api/v1/users/{id}/grants", tag = "users", params(("id" = i64, Path)), request_body = GrantInput,
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "无权限、给自己授权，或需要重新验证身份 (`reauth_required`)"),
+              (status = 404, body = ErrorBody)))]
+pub async fn add_grant(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Body(b): Body<GrantInput>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = api(s.platform.add_grant(&c.ctx, &c.actor, id, &b).await, &c.ctx)?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Withdraw a grant before its term ends, with a reason: it stops counting at the account's next request,
+/// on every instance; the record stays. Audited as `grant.withdraw`.
+#[utoipa::path(post, path = "/api/v1/users/{id}/grants/{grant_id}/withdraw", tag = "users",
+    params(("id" = i64, Path), ("grant_id" = i64, Path)), request_body = WithdrawInput,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody, description = "已撤销或任期已满"),
+              (status = 403, body = ErrorBody, description = "无权限、撤销自己的授权，或需要重新验证身份 (`reauth_required`)"),
+              (status = 404, body = ErrorBody)))]
+pub async fn withdraw_grant(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path((id, grant_id)): axum::extract::Path<(i64, i64)>,
+    Body(b): Body<WithdrawInput>,
+) -> Result<StatusCode, ApiError> {
+    api(s.platform.withdraw_grant(&c.ctx, &c.actor, id, grant_id, &b).await, &c.ctx)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -69,6 +69,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/mfa-reset", post(system::user_mfa_reset_post))
         .route("/admin/users/{id}/disable", post(system::user_disable_post))
         .route("/admin/users/{id}/enable", post(system::user_enable_post))
+        .route("/admin/users/{id}/grants", get(system::grants_get).post(system::grant_add_post))
+        .route("/admin/users/{id}/grants/{grant_id}/withdraw", post(system::grant_withdraw_post))
         .route("/account/phone", get(account::phone_get).post(account::phone_post))
         .route("/audit", get(system::audit_get).post(system::audit_verify_post))
         .route("/admin/status", get(status::status_get))

@@ -1,13 +1,13 @@
 //! System pages: accounts (system and security administrators) and the audit log (audit administrator).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::model::{Grant, Role, UserRow};
-use platform::service::{GrantInput, NewUserInput};
+use platform::service::{AccountGrants, GrantInput, NewUserInput, WithdrawInput};
 use platform::{Capability, Error};
 use security::audit::{self, Entry, Verdict};
 
@@ -51,29 +51,53 @@ pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<Has
     }
 }
 
-/// The account form: one grant at a time (further grants through the API). The organization list is
-/// the actor's top organizations and their children, plus the one the form was opened from.
-async fn user_fields(s: &AppState, c: &Caller, f: &HashMap<String, String>) -> Result<Vec<Field>, Error> {
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+/// At most this many organizations in a grant form's list.
+const ORG_OPTIONS_MAX: usize = 600;
+
+/// The organizations a grant form offers: the actor's top organizations and two levels below, plus the
+/// one the form was opened from.
+async fn org_options(s: &AppState, c: &Caller, selected: &str) -> Result<Vec<(String, String)>, Error> {
     let mut orgs = vec![(String::new(), "（系统管理角色不选组织）".to_string())];
     let mut seen = std::collections::HashSet::new();
-    if let Ok(id) = get("org_id").parse::<i64>()
+    if let Ok(id) = selected.parse::<i64>()
         && let Ok(o) = s.platform.get_org(&c.ctx, &c.actor, id).await
     {
         seen.insert(o.id);
         orgs.push((o.id.to_string(), format!("{}（{}）", o.name, o.kind_label)));
     }
+    // Three levels (党委 → 二级党委 → 支部), where almost every grant goes; a deeper one is opened from its
+    // organization's page (`?org_id=`) or given through the API.
+    let mut push = |orgs: &mut Vec<(String, String)>, o: &platform::model::Org, indent: &str| {
+        if seen.insert(o.id) && orgs.len() < ORG_OPTIONS_MAX {
+            orgs.push((o.id.to_string(), format!("{indent}{}（{}）", o.name, o.kind_label)));
+        }
+    };
     for top in s.platform.org_children(&c.ctx, &c.actor, None).await? {
-        let children = s.platform.org_children(&c.ctx, &c.actor, Some(top.id)).await?;
-        for o in std::iter::once(top).chain(children).take(200) {
-            if seen.insert(o.id) {
-                orgs.push((o.id.to_string(), format!("{}（{}）", o.name, o.kind_label)));
+        push(&mut orgs, &top, "");
+        for child in s.platform.org_children(&c.ctx, &c.actor, Some(top.id)).await? {
+            push(&mut orgs, &child, "　");
+            if orgs.len() < ORG_OPTIONS_MAX {
+                for grandchild in s.platform.org_children(&c.ctx, &c.actor, Some(child.id)).await? {
+                    push(&mut orgs, &grandchild, "　　");
+                }
             }
         }
     }
-    let roles: Vec<(String, String)> = std::iter::once((String::new(), "请选择".to_string()))
+    Ok(orgs)
+}
+
+/// The roles a grant form offers (the member role comes with a person record, never by hand).
+fn role_options() -> Vec<(String, String)> {
+    std::iter::once((String::new(), "请选择".to_string()))
         .chain(Role::ALL.iter().filter(|r| **r != Role::Member).map(|r| (r.code().to_string(), r.label().to_string())))
-        .collect();
+        .collect()
+}
+
+/// The account form: one grant at a time (more on the account's 授权记录 page or through the API).
+async fn user_fields(s: &AppState, c: &Caller, f: &HashMap<String, String>) -> Result<Vec<Field>, Error> {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let orgs = org_options(s, c, &get("org_id")).await?;
+    let roles = role_options();
     Ok(vec![
         Field::new("username", "用户名", Kind::Text)
             .required()
@@ -192,6 +216,170 @@ pub async fn user_enable_post(
 ) -> Response {
     match s.platform.set_account_active(&c.ctx, &c.actor, id, true).await {
         Ok(()) => Redirect::to("/admin/users?enabled=1").into_response(),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// An account's 授权记录: every grant with its state; the security administrator adds one and withdraws
+/// one (with a reason, after a confirmation).
+#[derive(Template)]
+#[template(path = "grants.html")]
+struct GrantsPage {
+    chrome: Chrome,
+    account: AccountGrants,
+    fields: Vec<Field>,
+    summary: Option<String>,
+    notice: Option<String>,
+    /// The grant whose withdrawal was refused, and why (its confirmation box opens again with the message).
+    withdraw_error: Option<(i64, String)>,
+    reason: String,
+}
+
+async fn grant_fields(s: &AppState, c: &Caller, f: &HashMap<String, String>) -> Result<Vec<Field>, Error> {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    Ok(vec![
+        Field::new("role", "角色", Kind::Select(role_options())).required().value(get("role")),
+        Field::new("org_id", "所辖党组织", Kind::Select(org_options(s, c, &get("org_id")).await?))
+            .value(get("org_id"))
+            .hint("组织员、支部书记、校领导须选择；三员不选"),
+        Field::new("starts_on", "任期开始", Kind::Date).value(get("starts_on")).hint("不填即日起生效"),
+        Field::new("ends_on", "任期结束（最后一天）", Kind::Date)
+            .value(get("ends_on"))
+            .hint("不填则长期有效；到期次日0时（北京时间）起失效"),
+    ])
+}
+
+impl GrantsPage {
+    /// Why the withdrawal of this grant was just refused, if it was.
+    fn failed(&self, grant_id: &i64) -> Option<&str> {
+        self.withdraw_error.as_ref().filter(|(id, _)| id == grant_id).map(|(_, m)| m.as_str())
+    }
+}
+
+struct GrantsView {
+    fields: Vec<Field>,
+    summary: Option<String>,
+    notice: Option<String>,
+    withdraw_error: Option<(i64, String)>,
+    reason: String,
+}
+
+async fn grants_page(s: &AppState, c: &Caller, id: i64, status: StatusCode, v: GrantsView) -> Response {
+    match s.platform.account_grants(&c.ctx, &c.actor, id).await {
+        Ok(account) => render(
+            status,
+            &GrantsPage {
+                chrome: Chrome::new(s, c, "users"),
+                account,
+                fields: v.fields,
+                summary: v.summary,
+                notice: v.notice,
+                withdraw_error: v.withdraw_error,
+                reason: v.reason,
+            },
+        ),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+pub async fn grants_get(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let notice = if q.contains_key("added") {
+        Some("已授权。该账号下一次操作起即按新角色生效；管理员和组织员角色须设置12位以上的新密码。".to_string())
+    } else if q.contains_key("withdrawn") {
+        Some("已撤销该授权，该账号下一次操作起即不再拥有此角色；记录保留备查。".to_string())
+    } else {
+        None
+    };
+    match grant_fields(&s, &c, &HashMap::new()).await {
+        Ok(fields) => {
+            let v = GrantsView { fields, summary: None, notice, withdraw_error: None, reason: String::new() };
+            grants_page(&s, &c, id, StatusCode::OK, v).await
+        }
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// A date field of a form: empty is none; anything else must be `YYYY-MM-DD`.
+fn form_date(f: &HashMap<String, String>, key: &str, errors: &mut BTreeMap<String, String>) -> Option<time::Date> {
+    let raw = f.get(key).map(|v| v.trim()).unwrap_or_default();
+    if raw.is_empty() {
+        return None;
+    }
+    let parsed = kernel::dates::parse_iso(raw);
+    if parsed.is_none() {
+        errors.insert(key.to_string(), "日期格式应为 年-月-日，例如 2027-06-30".into());
+    }
+    parsed
+}
+
+pub async fn grant_add_post(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let mut errors = BTreeMap::new();
+    let input = GrantInput {
+        role: f.get("role").map(|v| v.trim().to_string()).unwrap_or_default(),
+        org_id: f.get("org_id").and_then(|v| v.trim().parse().ok()),
+        starts_on: form_date(&f, "starts_on", &mut errors),
+        ends_on: form_date(&f, "ends_on", &mut errors),
+    };
+    let result = if errors.is_empty() {
+        s.platform.add_grant(&c.ctx, &c.actor, id, &input).await
+    } else {
+        Err(Error::Invalid(errors))
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/admin/users/{id}/grants?added=1")).into_response(),
+        Err(Error::Invalid(errors)) => match grant_fields(&s, &c, &f).await {
+            Ok(mut fields) => {
+                apply_errors(&mut fields, &errors);
+                let summary = Some("请按提示修改".into());
+                let v = GrantsView { fields, summary, notice: None, withdraw_error: None, reason: String::new() };
+                grants_page(&s, &c, id, StatusCode::UNPROCESSABLE_ENTITY, v).await
+            }
+            Err(e) => super::platform_error(&e, &c.ctx.request_id),
+        },
+        Err(Error::ReauthRequired) => Redirect::to(&format!("/reauth?next=/admin/users/{id}/grants")).into_response(),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+pub async fn grant_withdraw_post(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path((id, grant_id)): axum::extract::Path<(i64, i64)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let input = WithdrawInput { reason: f.get("reason").cloned().unwrap_or_default() };
+    let refused = match s.platform.withdraw_grant(&c.ctx, &c.actor, id, grant_id, &input).await {
+        Ok(()) => return Redirect::to(&format!("/admin/users/{id}/grants?withdrawn=1")).into_response(),
+        Err(Error::ReauthRequired) => {
+            return Redirect::to(&format!("/reauth?next=/admin/users/{id}/grants")).into_response();
+        }
+        Err(Error::Invalid(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, errors.into_values().next().unwrap_or_default())
+        }
+        Err(e @ Error::Conflict(_)) => (StatusCode::CONFLICT, e.message()),
+        Err(e) => return super::platform_error(&e, &c.ctx.request_id),
+    };
+    match grant_fields(&s, &c, &HashMap::new()).await {
+        Ok(fields) => {
+            let v = GrantsView {
+                fields,
+                summary: None,
+                notice: None,
+                withdraw_error: Some((grant_id, refused.1)),
+                reason: input.reason,
+            };
+            grants_page(&s, &c, id, refused.0, v).await
+        }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }

@@ -473,3 +473,159 @@ async fn a_panic_and_an_oversized_body_still_carry_the_security_headers() {
     assert!(resp.headers().get(header::STRICT_TRANSPORT_SECURITY).is_some(), "HSTS behind TLS");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_grant_given_or_withdrawn_by_hand_applies_at_the_next_request() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let body = json!({"username": "helper", "password": USER_PW, "display_name": "李敏", "grants": []});
+        app.post_ok("/api/v1/users", body, &t.admin).await;
+        let id = user_id(&app, &t.admin, "helper").await;
+        let helper = app.login("helper", USER_PW).await;
+        let branch = format!("/api/v1/orgs/{}", t.ba);
+        let (st, _) = app.call("GET", &branch, None, Some(&helper)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "no role yet");
+        let grants = format!("/api/v1/users/{id}/grants");
+
+        // Bad input is refused field by field and writes nothing.
+        let today = kernel::dates::today();
+        let yesterday = kernel::dates::iso(today - Duration::days(1));
+        for (bad, field) in [
+            (json!({"role": "member"}), "role"),
+            (json!({"role": "branch_secretary"}), "org_id"),
+            (json!({"role": "no_such_role"}), "role"),
+            (json!({"role": "branch_secretary", "org_id": t.ba, "ends_on": yesterday}), "ends_on"),
+            (json!({"role": "branch_secretary", "org_id": t.ca}), "role"),
+        ] {
+            let (st, v) = app.call("POST", &grants, Some(bad.clone()), Some(&t.admin)).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+            assert!(v["error"]["fields"][field].is_string(), "{bad}: {v}");
+        }
+        let (_, v) = app.call("GET", &grants, None, Some(&t.admin)).await;
+        assert_eq!(v["grants"].as_array().unwrap().len(), 0, "nothing was written");
+
+        // Refusals: a secretary, one's own account, an unknown account.
+        let (st, _) = app.call("POST", &grants, Some(json!({"role": "leader", "org_id": t.ca})), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _) = app.call("GET", &grants, None, Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "a read: not found, like the list of accounts");
+        let me = user_id(&app, &t.admin, "admin").await;
+        let own = json!({"role": "leader", "org_id": t.ca});
+        let (st, _) = app.call("POST", &format!("/api/v1/users/{me}/grants"), Some(own), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "nobody grants a role to themselves");
+        let (st, _) = app.call("GET", "/api/v1/users/999999/grants", None, Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+
+        // Granted: the very next request of the same session has the role.
+        let secretary = json!({"role": "branch_secretary", "org_id": t.ba});
+        let grant = app.post_ok(&grants, secretary.clone(), &t.admin).await["id"].as_i64().unwrap();
+        let (st, _) = app.call("GET", &branch, None, Some(&helper)).await;
+        assert_eq!(st, StatusCode::OK, "the grant applies at the next request");
+        let (st, v) = app.call("POST", &grants, Some(secretary), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "the same role and organization twice: {v}");
+        let (st, v) = app.call("POST", &grants, Some(json!({"role": "security_admin"})), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "三员分立: {v}");
+        assert!(v["error"]["fields"]["role"].as_str().unwrap().contains("三员分立"));
+
+        // Withdrawn, with a reason: the next request no longer has it; the record stays.
+        let withdraw = format!("{grants}/{grant}/withdraw");
+        let (st, v) = app.call("POST", &withdraw, Some(json!({"reason": " "})), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let (st, _) = app
+            .call(
+                "POST",
+                &format!("/api/v1/users/{me}/grants/{grant}/withdraw"),
+                Some(json!({"reason": "调离"})),
+                Some(&t.admin),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "one's own account");
+        let (st, _) = app.call("POST", &withdraw, Some(json!({"reason": "已调离该支部"})), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let (st, _) = app.call("GET", &branch, None, Some(&helper)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "the withdrawal applies at the next request");
+        let (st, _) = app.call("POST", &withdraw, Some(json!({"reason": "再撤销一次"})), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::CONFLICT);
+        let (_, v) = app.call("GET", &grants, None, Some(&t.admin)).await;
+        let g = &v["grants"][0];
+        assert_eq!((g["state"].as_str(), g["withdraw_reason"].as_str()), (Some("withdrawn"), Some("已调离该支部")));
+        assert_eq!(g["withdrawn_by"], "admin");
+        assert_eq!(g["ends_on"], yesterday, "its term ended yesterday");
+
+        // A role that needs a 12-character password makes the account's password due at once.
+        app.post_ok(&grants, json!({"role": "org_staff", "org_id": t.ca}), &t.admin).await;
+        let (st, v) = app.call("GET", "/api/v1/me", None, Some(&helper)).await;
+        assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("password_expired")));
+
+        // Once a security administrator exists, the system administrator grants nothing more (三员分立).
+        let sec = json!({"username": "secadm", "password": ADMIN_PW, "display_name": "安全管理员",
+                         "grants": [{"role": "security_admin"}]});
+        app.post_ok("/api/v1/users", sec, &t.admin).await;
+        let (st, _) = app.call("POST", &grants, Some(json!({"role": "leader", "org_id": t.ca})), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let secadm = app.login("secadm", ADMIN_PW).await;
+        app.post_ok(&grants, json!({"role": "leader", "org_id": t.ca}), &secadm).await;
+        let sid = user_id(&app, &t.admin, "secadm").await;
+        let (st, _) = app
+            .call("POST", &format!("/api/v1/users/{sid}/grants"), Some(json!({"role": "audit_admin"})), Some(&secadm))
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "AT-15: the security administrator cannot assign itself a role");
+
+        assert_eq!(audited(&app, "grant.add", "ok").await.len(), 3);
+        assert_eq!(audited(&app, "grant.withdraw", "ok").await.len(), 1);
+        assert!(!audited(&app, "grant.add", "denied").await.is_empty());
+        assert!(!audited(&app, "grant.withdraw", "denied").await.is_empty());
+
+        // The page: the record with its states; a withdrawal without a reason is explained, not lost.
+        let web = app.web_login("secadm", ADMIN_PW).await;
+        let (_, html) = app.page("/admin/users", &web).await;
+        assert!(html.contains(&format!("href=\"/admin/users/{id}/grants\"")));
+        let (st, html) = app.page(&format!("/admin/users/{id}/grants"), &web).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("已撤销") && html.contains("已调离该支部") && html.contains("新增授权"), "{html}");
+        let (_, v) = app.call("GET", &grants, None, Some(&secadm)).await;
+        assert_eq!(v["grants"].as_array().unwrap().len(), 3, "the withdrawn one, org staff, leader: {v}");
+        assert_eq!(v["grants"][0]["role"], "leader");
+        let leader = v["grants"][0]["id"].as_i64().unwrap();
+        let (st, _, html) =
+            app.form(&format!("/admin/users/{id}/grants/{leader}/withdraw"), &[("reason", "")], Some(&web)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("请填写撤销原因") && html.contains(&format!("id=\"withdraw-{leader}\" open")));
+        let (st, _, html) = app
+            .form(
+                &format!("/admin/users/{id}/grants"),
+                &[("role", "leader"), ("org_id", &t.cb.to_string()), ("ends_on", "2027/06/30")],
+                Some(&web),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("日期格式应为"));
+        let (st, headers, _) = app
+            .form(&format!("/admin/users/{id}/grants/{leader}/withdraw"), &[("reason", "任期调整")], Some(&web))
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        assert_eq!(headers.get(header::LOCATION).unwrap(), &format!("/admin/users/{id}/grants?withdrawn=1"));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_password_from_the_breached_set_is_refused() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let body = json!({"username": "newbie", "password": "P@ssw0rd1", "display_name": "新人", "grants": []});
+        let (st, v) = app.call("POST", "/api/v1/users", Some(body), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        let message = v["error"]["fields"]["password"].as_str().unwrap();
+        assert!(message.contains("常见") || message.contains("泄露"), "{message}");
+        let body = json!({"username": "newbie", "password": "Bond007!", "display_name": "新人", "grants": []});
+        let (st, v) = app.call("POST", "/api/v1/users", Some(body), Some(&t.admin)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["password"].as_str().unwrap().contains("泄露"), "{v}");
+        let (_, list) = app.call("GET", "/api/v1/users", None, Some(&t.admin)).await;
+        assert!(!list.as_array().unwrap().iter().any(|u| u["username"] == "newbie"), "nothing was written");
+        app
+    })
+    .await;
+}

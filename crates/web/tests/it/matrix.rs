@@ -353,7 +353,9 @@ pub(crate) async fn request(
         .replace("/privacy-requests/{id}", &format!("/privacy-requests/{}", privacy))
         .replace("/privacy/requests/{id}", &format!("/privacy/requests/{}", privacy))
         .replace("{code}", if own { fx.letter_code.as_str() } else { "1-forged" })
-        .replace("{file}", "app.css");
+        .replace("{file}", "app.css")
+        // A grant that does not exist: who may withdraw gets 404, anyone else 403.
+        .replace("{grant_id}", "999999");
     let api = path.starts_with("/api/");
     let idn = id_number("20000101", &format!("{:03}", n % 1000));
     let mut path = path;
@@ -458,6 +460,8 @@ pub(crate) async fn request(
                 .to_string(),
         ),
         "POST /api/v1/people/{id}/reveal" => Some(json!({"field": "phone", "reason": "核对政审材料"}).to_string()),
+        "POST /api/v1/users/{id}/grants" => Some(json!({"role": "leader", "org_id": org}).to_string()),
+        "POST /api/v1/users/{id}/grants/{grant_id}/withdraw" => Some(json!({"reason": "任期调整"}).to_string()),
         "POST /api/v1/rules/fee" => Some(json!({"category": "student"}).to_string()),
         "POST /api/v1/rules/development" => Some(json!({"birth_date": "2000-01-01"}).to_string()),
         "POST /api/v1/rules/committee" => Some(json!({"formal_members": 6, "probationary_members": 3}).to_string()),
@@ -494,6 +498,8 @@ pub(crate) async fn request(
         // A refusal without its reason: 422 where the role may decide, and nothing changes.
         "POST /privacy/requests/{id}" => Some(form_body(&[("decision", "refuse".into())])),
         "POST /api/v1/privacy-requests/{id}/decision" => Some(json!({"decision": "refuse"}).to_string()),
+        "POST /admin/users/{id}/grants" => Some(form_body(&[("role", "leader".into()), ("org_id", org.to_string())])),
+        "POST /admin/users/{id}/grants/{grant_id}/withdraw" => Some(form_body(&[("reason", "任期调整".into())])),
         "POST /admin/users/new" => Some(form_body(&[
             ("username", format!("ui{n}")),
             ("display_name", "新账号".into()),
