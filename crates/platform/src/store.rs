@@ -6,6 +6,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::model::{OrgRow, PersonRow, UserRow};
 
+pub mod import_job;
 pub mod rights;
 
 // ---------------------------------------------------------------- organizations
