@@ -39,7 +39,8 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = Db::connect(None, &dir).await.unwrap();
     db.migrate().await.unwrap();
-    let platform = Arc::new(Platform::new(db, &KeyRing::for_tests(), platform::Settings::default()).unwrap());
+    let settings = platform::Settings { mfa_required: false, ..Default::default() };
+    let platform = Arc::new(Platform::new(db, &KeyRing::for_tests(), settings).unwrap());
     platform.bootstrap_admin(Some("Bench-Admin-Pass-2026!")).await.unwrap();
     let state = web::AppState {
         platform: platform.clone(),

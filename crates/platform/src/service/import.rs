@@ -400,13 +400,16 @@ impl Platform {
         let mut keep = Vec::with_capacity(valid.len());
         // Rows with an error already are through this step too.
         let base = inputs.len() + (inputs.len() - valid.len());
-        for (n, (i, v, org)) in valid.into_iter().enumerate() {
-            if n % 256 == 0 {
-                progress.tick(base + n);
-            }
+        let bidx: Vec<Vec<u8>> =
+            valid.iter().map(|(_, v, _)| self.cipher.blind_index(COL_ID_NUMBER, v.id_number.as_str())).collect();
+        let mut registered = std::collections::HashSet::new();
+        for (n, chunk) in bidx.chunks(5_000).enumerate() {
+            progress.tick(base + n * 5_000);
+            registered.extend(store::registered_bidx(&self.db, chunk).await?);
+        }
+        for ((i, v, org), bidx) in valid.into_iter().zip(&bidx) {
             let Some(r) = inputs.get(i) else { continue };
-            let bidx = self.cipher.blind_index(COL_ID_NUMBER, v.id_number.as_str());
-            if store::person_by_bidx(&self.db, &bidx).await?.is_some() {
+            if registered.contains(bidx) {
                 findings.add(
                     r,
                     header.label(Column::IdNumber),
