@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use documents::sheet::Row;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::model::{Gender, OrgCategory, PersonCategory, Stage, Status};
@@ -29,6 +29,9 @@ pub enum Column {
     Education,
     Stage,
     Org,
+    /// 组织路径: the branch with the names of the organizations above it, `数学学院党委/本科生第一党支部`, to
+    /// tell apart branches of the same name.
+    OrgPath,
     AppliedOn,
     ActivistOn,
     CandidateOn,
@@ -99,6 +102,12 @@ const SPECS: &[Spec] = &[
         field: Some("org_id"),
     },
     Spec {
+        column: Column::OrgPath,
+        header: "组织路径",
+        aliases: &["党组织路径", "所在党组织路径", "支部路径", "组织层级"],
+        field: None,
+    },
+    Spec {
         column: Column::AppliedOn,
         header: "申请入党日期",
         aliases: &["递交入党申请书日期", "入党申请日期", "申请入党时间", "递交入党申请书时间", "递交申请书日期"],
@@ -164,7 +173,7 @@ const SPECS: &[Spec] = &[
     Spec { column: Column::Floating, header: "是否流动党员", aliases: &["流动党员"], field: None },
 ];
 
-/// Columns without which no row can be read.
+/// Columns without which no row can be read (the branch may instead be named by its path, [`Column::OrgPath`]).
 const REQUIRED: &[Column] = &[Column::Name, Column::IdNumber, Column::Org, Column::Stage];
 
 impl Column {
@@ -236,7 +245,7 @@ impl Header {
 }
 
 /// How bad an import finding is: an error blocks the whole import; a warning is reported and accepted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
@@ -253,7 +262,7 @@ impl Severity {
 }
 
 /// One finding: where (spreadsheet row, column header) and what, in Chinese.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Issue {
     /// Spreadsheet row number (the header is usually row 1).
     #[schema(example = 154)]
@@ -314,7 +323,8 @@ pub fn header(rows: &[Row]) -> Result<Header, Vec<Issue>> {
         }
     }
     for col in REQUIRED {
-        if !index.contains_key(col) {
+        let by_path = *col == Column::Org && index.contains_key(&Column::OrgPath);
+        if !index.contains_key(col) && !by_path {
             issues.push(header_issue(row.number, format!("缺少必填列“{}”", col.header())));
         }
     }
@@ -333,6 +343,8 @@ pub struct RowInput {
     /// `org_id` is left empty: the service resolves `org_name`.
     pub input: PersonInput,
     pub org_name: Option<String>,
+    /// The branch's path of names ([`Column::OrgPath`]) as written, when the file has one on this row.
+    pub org_path: Option<String>,
     /// Values this module could not read (a code list value, a yes/no flag), by column.
     pub problems: Vec<(Column, String)>,
 }
@@ -485,7 +497,7 @@ pub fn read_row(header: &Header, row: &Row) -> RowInput {
         converted_on: date(Column::ConvertedOn),
         version: None,
     };
-    RowInput { row: row.number, input, org_name: cell(Column::Org), problems }
+    RowInput { row: row.number, input, org_name: cell(Column::Org), org_path: cell(Column::OrgPath), problems }
 }
 
 /// Fills what a row may leave empty: gender and birth date from a valid ID number (GB 11643 carries
@@ -523,9 +535,15 @@ pub fn template() -> Result<Vec<u8>, crate::Error> {
 }
 
 /// The export's header row: the template's columns without the address (stored sealed, with no masked
-/// form to show).
+/// form to show) and the organization path (the branch's full name is unique within what one exports).
 pub fn export_columns() -> Vec<Column> {
-    SPECS.iter().map(|s| s.column).filter(|c| *c != Column::Address).collect()
+    SPECS.iter().map(|s| s.column).filter(|c| !matches!(c, Column::Address | Column::OrgPath)).collect()
+}
+
+/// The names of an organization path cell, top first: `数学学院党委/本科生第一党支部` (also with `／`, `>`,
+/// `＞` or `\`, spaces around the names ignored).
+pub fn path_names(cell: &str) -> Vec<String> {
+    cell.split(['/', '／', '>', '＞', '\\']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 #[cfg(test)]

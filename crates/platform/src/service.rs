@@ -24,13 +24,15 @@ mod accounts;
 mod attachments;
 mod grants;
 mod import;
+mod import_job;
 mod mfa;
 mod my_data;
 mod reveal;
 mod rights;
 pub use accounts::{DormantReview, NO_ROLE_LEFT};
 pub use grants::{AccountGrants, GrantState, GrantView, WithdrawInput, grant_state};
-pub use import::{Export, ImportReport, MAX_IMPORT_ROWS, OrgTally, system_actor};
+pub use import::{Export, ImportProgress, ImportReport, ImportStep, MAX_IMPORT_ROWS, OrgTally, system_actor};
+pub use import_job::{IMPORT_JOB_STALE, ImportJob, ImportJobStatus};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
 pub use my_data::{PLATFORM_ERASED_TABLES, PLATFORM_TABLES};
 pub use reveal::{AccessEntry, SealedField, beijing};
@@ -119,7 +121,7 @@ impl Error {
         }
     }
 
-    fn field(name: &str, msg: impl Into<String>) -> Error {
+    pub fn field(name: &str, msg: impl Into<String>) -> Error {
         Error::Invalid(BTreeMap::from([(name.to_string(), msg.into())]))
     }
 }
@@ -205,6 +207,10 @@ pub struct Platform {
     /// Bumped after every commit that changes people or organizations on this instance, so this
     /// instance never serves a list page older than its own last write.
     people_generation: std::sync::atomic::AtomicU64,
+    /// The import jobs this instance is working on, with their progress (import_job.rs).
+    import_live: std::sync::Mutex<HashMap<i64, Arc<ImportProgress>>>,
+    /// Names this process in `import_jobs.worker`.
+    worker: String,
 }
 
 /// What decides a people-list page: the caller's readable ranges (not the caller: two secretaries of one
@@ -396,6 +402,8 @@ impl Platform {
             session_generation: std::sync::atomic::AtomicU64::new(0),
             pages: TtlCache::new(settings.cache_ttl, 2_000),
             people_generation: std::sync::atomic::AtomicU64::new(0),
+            import_live: std::sync::Mutex::new(HashMap::new()),
+            worker: import_job::worker_name(),
             settings,
         })
     }

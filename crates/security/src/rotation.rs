@@ -65,6 +65,13 @@ pub const ENCRYPTED: &[EncryptedColumn] = &[
         select: "SELECT user_id, secret FROM mfa_totp WHERE user_id > $1 ORDER BY user_id LIMIT $2",
         update: "UPDATE mfa_totp SET secret = $1 WHERE user_id = $2 AND secret = $3",
     },
+    EncryptedColumn {
+        // An import job's uploaded register (platform service/import_job.rs), kept until the job is done.
+        name: "import_jobs.content_enc",
+        aad: "import_jobs.content",
+        select: "SELECT id, content_enc FROM import_jobs WHERE id > $1 AND content_enc IS NOT NULL ORDER BY id LIMIT $2",
+        update: "UPDATE import_jobs SET content_enc = $1 WHERE id = $2 AND content_enc = $3",
+    },
 ];
 
 /// Binary columns that hold no field ciphertext, and why.

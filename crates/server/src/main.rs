@@ -340,6 +340,10 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     if let Some(pw) = platform.bootstrap_admin(s.admin_password.as_deref()).await? {
         println!("已创建系统管理员 admin，初始密码（只显示这一次）：{pw}");
     }
+    // Import jobs that were being worked on when the server stopped are failed and retryable (AT-28).
+    for id in platform.recover_import_jobs_at_start().await? {
+        tracing::warn!(job = id, "import job interrupted by the restart: marked failed, retryable");
+    }
     if !s.platform.mfa_required {
         tracing::warn!("DANGJIAN_MFA_REQUIRED=false: administrators sign in without a second factor");
     }

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use documents::sheet::Format;
 use platform::Ctx;
 use platform::roster::Severity;
-use platform::service::{ImportReport, system_actor};
+use platform::service::{ImportProgress, ImportReport, ImportStep, system_actor};
 
 fn ctx(what: &str) -> Ctx {
     Ctx {
@@ -28,7 +28,12 @@ pub async fn import_people(s: crate::settings::Settings, file: &Path, dry_run: b
     };
     let platform = crate::open(&s).await?;
     let started = std::time::Instant::now();
-    let result = platform.import_people_file(&ctx("import"), &system_actor(), &bytes, Some(format), dry_run).await;
+    let progress = std::sync::Arc::new(ImportProgress::default());
+    let bar = progress_bar(std::sync::Arc::clone(&progress));
+    let result = platform
+        .import_people_file_with(&ctx("import"), &system_actor(), &bytes, Some(format), dry_run, &progress)
+        .await;
+    bar.abort();
     platform.db.close().await;
     let report = match result {
         Ok(r) => r,
@@ -45,6 +50,41 @@ pub async fn import_people(s: crate::settings::Settings, file: &Path, dry_run: b
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Draws the import's progress on stderr (a bar per step: reading, checking, writing) until aborted; the
+/// bar is hidden when stderr is not a terminal.
+fn progress_bar(progress: std::sync::Arc<ImportProgress>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, 约剩 {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let mut shown: Option<ImportStep> = None;
+        let _clear = ClearOnDrop(bar.clone());
+        loop {
+            let (step, done, total) = progress.get();
+            if shown != Some(step) {
+                bar.reset();
+                bar.set_message(step.label());
+                shown = Some(step);
+            }
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+}
+
+/// Clears the bar when its task ends (aborted once the import returns).
+struct ClearOnDrop(indicatif::ProgressBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 fn print_report(file: &Path, r: &ImportReport, took: std::time::Duration) {

@@ -32,8 +32,16 @@ pub const FORMAT_VERSION: u32 = 1;
 ///
 /// And the audit watch's progress (`audit_watch`, migration 0017): a restored platform verifies its chain
 /// from the start again.
-pub const EXCLUDED: &[&str] =
-    &["sessions", "login_challenges", "jobs", "job_schedules", "maintenance", "development_due", "audit_watch"];
+pub const EXCLUDED: &[&str] = &[
+    "sessions",
+    "login_challenges",
+    "jobs",
+    "job_schedules",
+    "maintenance",
+    "development_due",
+    "audit_watch",
+    "import_jobs",
+];
 
 /// sqlx's bookkeeping of applied migrations. Not copied as rows: the manifest names the schema version and
 /// a restore applies the same migrations to the empty database.

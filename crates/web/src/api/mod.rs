@@ -5,6 +5,7 @@ mod auth;
 mod classes;
 mod exams;
 mod fees;
+pub(crate) mod import_jobs;
 pub(crate) mod learning;
 mod meetings;
 mod notices;
@@ -73,6 +74,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(people::create, people::list))
         .routes(routes!(people::get, people::update))
         .routes(routes!(register::import))
+        .routes(routes!(import_jobs::create, import_jobs::list))
+        .routes(routes!(import_jobs::get))
+        .routes(routes!(import_jobs::confirm))
+        .routes(routes!(import_jobs::retry))
         .routes(routes!(register::export))
         .routes(routes!(people::reveal))
         .routes(routes!(people::access_log))

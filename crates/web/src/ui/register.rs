@@ -1,155 +1,170 @@
-//! The register import page for org staff and branch secretaries: upload → the dry run's report (every
-//! bad row with its row number, column and reason) → confirm, which imports all rows or none; the
-//! empty template and the masked export as downloads.
-//!
-//! The confirm form carries the checked file back as a hidden field (base64), so the two steps need no
-//! server-side state and work across instances and without JavaScript; the real run checks every row
-//! again, so a file changed in between is judged afresh.
+//! The register import pages for org staff and branch secretaries: upload → a job
+//! (platform service/import_job.rs) whose page shows its progress (htmx polls a fragment every second while
+//! it works; without JavaScript a link refreshes it) → the check's report (every bad row with its row
+//! number, column and reason) → confirm, which imports all rows or none, in the background with its
+//! progress; a failed or interrupted job can be retried. The list of recent jobs, the empty template and
+//! the masked export as downloads.
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, FromRequest, Multipart, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use documents::sheet::Format;
-use platform::roster::Issue;
-use platform::service::ImportReport;
+use platform::roster::{Issue, Severity};
+use platform::service::ImportJob;
 use platform::{Capability, Error};
 
 use super::{Chrome, render};
 use crate::AppState;
+use crate::api::import_jobs::{file_field, format_of};
 use crate::auth::Caller;
-
-/// Files larger than this are checked but not carried to the confirm step (its form would pass the
-/// 2 MiB body limit once base64-encoded); the page says to split them or use `dangjian import people`.
-const MAX_CONFIRMABLE: usize = 1_400_000;
 
 #[derive(Template)]
 #[template(path = "people_import.html")]
 struct ImportPage {
     chrome: Chrome,
     error: Option<String>,
-    file_name: String,
-    report: Option<ImportReport>,
-    issues: Vec<Issue>,
-    /// The checked file, for the confirm form (empty when it cannot be confirmed).
-    content: String,
-    format: &'static str,
+    jobs: Vec<JobLine>,
 }
 
-fn page(s: &AppState, c: &Caller) -> ImportPage {
-    ImportPage {
-        chrome: Chrome::new(s, c, "people"),
-        error: None,
-        file_name: String::new(),
-        report: None,
-        issues: Vec::new(),
-        content: String::new(),
-        format: "",
+/// A job in the list.
+struct JobLine {
+    id: i64,
+    file_name: String,
+    status: String,
+    finished: bool,
+    failed: bool,
+    counts: String,
+    by: String,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "import_job.html")]
+struct JobPage {
+    chrome: Chrome,
+    job: ImportJob,
+    errors: Vec<Issue>,
+    warnings: Vec<Issue>,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "import_job_status.html")]
+struct JobStatus {
+    chrome: Chrome,
+    job: ImportJob,
+    errors: Vec<Issue>,
+    warnings: Vec<Issue>,
+}
+
+fn job_line(j: ImportJob) -> JobLine {
+    let counts = match j.status {
+        platform::service::ImportJobStatus::Done => format!("已导入 {} 人", j.imported),
+        _ if j.rows_total > 0 && !j.status.in_progress() => {
+            format!("共 {} 行，错误 {} 行", j.valid_rows + j.error_rows, j.error_rows)
+        }
+        _ => String::new(),
+    };
+    JobLine {
+        id: j.id,
+        file_name: j.file_name,
+        status: j.status_label,
+        finished: j.status == platform::service::ImportJobStatus::Done,
+        failed: j.status == platform::service::ImportJobStatus::Failed,
+        counts,
+        by: j.created_by.unwrap_or_else(|| "—".into()),
+        at: super::notices::when(j.created_at),
+    }
+}
+
+async fn import_page(s: &AppState, c: &Caller, status: StatusCode, error: Option<String>) -> Response {
+    match s.platform.import_jobs(&c.ctx, &c.actor).await {
+        Ok(jobs) => render(
+            status,
+            &ImportPage { chrome: Chrome::new(s, c, "people"), error, jobs: jobs.into_iter().map(job_line).collect() },
+        ),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }
 
 pub async fn people_import_get(State(s): State<AppState>, c: Caller) -> Response {
-    if !c.actor.can_somewhere(Capability::PersonWrite) {
-        return super::platform_error(&Error::Forbidden, &c.ctx.request_id);
-    }
-    render(StatusCode::OK, &page(&s, &c))
+    import_page(&s, &c, StatusCode::OK, None).await
 }
 
-/// The uploaded file and its name, from the multipart form.
-async fn upload(mut m: Multipart) -> Result<(String, Vec<u8>), String> {
-    while let Ok(Some(field)) = m.next_field().await {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|_| "上传未完成或文件超过2MB，请重试或拆分后导入".to_string())?;
-            if bytes.is_empty() {
-                return Err("请选择要导入的文件".into());
-            }
-            return Ok((name, bytes.to_vec()));
-        }
-    }
-    Err("请选择要导入的文件".into())
-}
-
-fn format_of(name: &str, bytes: &[u8]) -> Format {
-    match Format::from_file_name(name) {
-        Some(Format::Xlsx) => Format::Xlsx,
-        _ => Format::sniff(bytes),
-    }
-}
-
-/// The dry run of an uploaded file, with the confirm form when it has no error. The form is read only
-/// after the caller is known to be one who may import (a refusal does not depend on the body).
+/// Makes a job of the uploaded file and shows its page. The form is read only after the caller is known
+/// to be one who may import (a refusal does not depend on the body).
 pub async fn people_import_post(State(s): State<AppState>, c: Caller, req: Request) -> Response {
-    if !c.actor.can_somewhere(Capability::PersonWrite) {
-        return super::platform_error(&Error::Forbidden, &c.ctx.request_id);
+    if let Err(e) = s.platform.may_import(&c.ctx, &c.actor).await {
+        return super::platform_error(&e, &c.ctx.request_id);
     }
-    let mut p = page(&s, &c);
-    let read = match Multipart::from_request(req, &s).await {
-        Ok(m) => upload(m).await,
-        Err(_) => Err("请选择要导入的文件".into()),
-    };
-    let (name, bytes) = match read {
-        Ok(v) => v,
-        Err(e) => {
-            p.error = Some(e);
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &p);
+    let created = match file_field(&s, req).await {
+        Ok((name, bytes)) => {
+            let format = format_of(&name, &bytes);
+            s.platform.create_import_job(&c.ctx, &c.actor, &name, &bytes, format).await
         }
+        Err(e) => Err(e),
     };
-    let format = format_of(&name, &bytes);
-    p.file_name = name;
-    match s.platform.import_people_file(&c.ctx, &c.actor, &bytes, Some(format), true).await {
-        Ok(report) => {
-            if report.error_rows == 0 && report.valid_rows > 0 {
-                if bytes.len() <= MAX_CONFIRMABLE {
-                    p.content = URL_SAFE_NO_PAD.encode(&bytes);
-                    p.format = format.code();
-                } else {
-                    p.error = Some("文件较大，无法在网页上确认导入：请拆分后分批导入，或由管理员用命令行 dangjian import people 导入".into());
-                }
-            }
-            p.issues = report.issues.clone();
-            p.report = Some(report);
-            render(StatusCode::OK, &p)
+    match created {
+        Ok(job) => {
+            s.platform.spawn_import_job(&c.ctx, &c.actor, job.id);
+            Redirect::to(&format!("/people/import/{}", job.id)).into_response()
         }
         Err(Error::Invalid(fields)) => {
-            p.error = Some(fields.into_values().collect::<Vec<_>>().join("；"));
-            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
+            let message = fields.into_values().collect::<Vec<_>>().join("；");
+            import_page(&s, &c, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await
         }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }
 
-/// The real run of the file the dry run checked.
-pub async fn people_import_confirm_post(
-    State(s): State<AppState>,
-    c: Caller,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if !c.actor.can_somewhere(Capability::PersonWrite) {
-        return super::platform_error(&Error::Forbidden, &c.ctx.request_id);
-    }
-    let mut p = page(&s, &c);
-    p.file_name = f.get("file_name").cloned().unwrap_or_default();
-    let bytes = f.get("content").and_then(|v| URL_SAFE_NO_PAD.decode(v.trim()).ok()).filter(|b| !b.is_empty());
-    let format = f.get("format").and_then(|v| Format::parse(v));
-    let (Some(bytes), Some(format)) = (bytes, format) else {
-        p.error = Some("没有收到要导入的文件，请重新选择文件并检查".into());
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &p);
-    };
-    match s.platform.import_people_file(&c.ctx, &c.actor, &bytes, Some(format), false).await {
-        Ok(report) => {
-            let status = if report.committed { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-            p.issues = report.issues.clone();
-            p.report = Some(report);
-            render(status, &p)
+fn split(job: &ImportJob) -> (Vec<Issue>, Vec<Issue>) {
+    let issues = job.report.as_ref().map(|r| r.issues.clone()).unwrap_or_default();
+    issues.into_iter().partition(|i| i.severity == Severity::Error)
+}
+
+/// A job's page: its progress, its report, and what can be done next.
+pub async fn import_job_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
+    match s.platform.import_job(&c.ctx, &c.actor, id).await {
+        Ok(job) => {
+            let (errors, warnings) = split(&job);
+            let at = super::notices::when(job.created_at);
+            render(StatusCode::OK, &JobPage { chrome: Chrome::new(&s, &c, "people"), job, errors, warnings, at })
         }
-        Err(Error::Invalid(fields)) => {
-            p.error = Some(fields.into_values().collect::<Vec<_>>().join("；"));
-            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// The job's status block alone, for htmx to poll while the job works.
+pub async fn import_job_status_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
+    match s.platform.import_job(&c.ctx, &c.actor, id).await {
+        Ok(job) => {
+            let (errors, warnings) = split(&job);
+            render(StatusCode::OK, &JobStatus { chrome: Chrome::new(&s, &c, "people"), job, errors, warnings })
+        }
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// Confirms the real run of a checked job and goes back to its page, where the progress shows.
+pub async fn import_job_confirm_post(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
+    match s.platform.confirm_import_job(&c.ctx, &c.actor, id).await {
+        Ok(job) => {
+            s.platform.spawn_import_job(&c.ctx, &c.actor, job.id);
+            Redirect::to(&format!("/people/import/{id}")).into_response()
+        }
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// Runs a failed job again and goes back to its page.
+pub async fn import_job_retry_post(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
+    match s.platform.retry_import_job(&c.ctx, &c.actor, id).await {
+        Ok(job) => {
+            s.platform.spawn_import_job(&c.ctx, &c.actor, job.id);
+            Redirect::to(&format!("/people/import/{id}")).into_response()
         }
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }

@@ -394,7 +394,7 @@ async fn upload_form(
     csrf: Option<&str>,
     file_name: &str,
     bytes: &[u8],
-) -> (StatusCode, String) {
+) -> (StatusCode, String, String) {
     let boundary = "----dangjian-test-boundary";
     let mut body = Vec::new();
     if let Some(t) = csrf {
@@ -417,8 +417,25 @@ async fn upload_form(
         .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
         .body(Body::from(body))
         .unwrap();
-    let (st, _, html) = app.request(req).await;
-    (st, html)
+    let (st, headers, html) = app.request(req).await;
+    let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (st, location, html)
+}
+
+/// Follows a job's page as htmx does: its status block until it no longer polls; then the whole page.
+async fn job_page(app: &TestApp, cookie: &str, location: &str) -> String {
+    for _ in 0..600 {
+        let (st, block) = app.page(&format!("{location}/status"), cookie).await;
+        assert_eq!(st, StatusCode::OK, "{block}");
+        if !block.contains("hx-trigger") {
+            let (st, html) = app.page(location, cookie).await;
+            assert_eq!(st, StatusCode::OK);
+            return html;
+        }
+        assert!(block.contains("<progress"), "a progress bar while it works: {block}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the job at {location} did not finish");
 }
 
 fn hidden(html: &str, name: &str) -> String {
@@ -440,35 +457,38 @@ async fn import_page_checks_then_confirms() {
         assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("所在党支部"));
         // The upload form carries the page's anti-forgery token; without it the upload is refused (AT-19).
         let csrf = hidden(&html, "csrf");
-        let (st, _) = upload_form(&app, &cookie, None, "people-2026.xlsx", &fixture("people-2026.xlsx")).await;
+        let (st, _, _) = upload_form(&app, &cookie, None, "people-2026.xlsx", &fixture("people-2026.xlsx")).await;
         assert_eq!(st, StatusCode::FORBIDDEN);
-        let (st, _) =
+        let (st, _, _) =
             upload_form(&app, &cookie, Some(&"0".repeat(128)), "people-2026.xlsx", &fixture("people-2026.xlsx")).await;
         assert_eq!(st, StatusCode::FORBIDDEN);
         let csrf = Some(csrf.as_str());
 
-        let (st, html) =
+        // Each upload is a job: its page polls its progress, then shows the report by row.
+        let (st, location, _) =
             upload_form(&app, &cookie, csrf, "people-2026-defects.xlsx", &fixture("people-2026-defects.xlsx")).await;
-        assert_eq!(st, StatusCode::OK);
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        assert!(location.starts_with("/people/import/"), "{location}");
+        let html = job_page(&app, &cookie, &location).await;
         assert!(html.contains("第154行") && html.contains("第293行") && html.contains("公民身份号码校验位不正确"));
         assert!(html.contains("错误 <strong>9</strong> 行"), "counts shown");
-        assert!(!html.contains("/people/import/confirm"), "no confirm with error rows");
+        assert!(!html.contains("/confirm"), "no confirm with error rows");
+        assert!(html.contains(&format!("{location}/retry")), "a failed job can be retried");
 
-        let (st, html) = upload_form(&app, &cookie, csrf, "people-2026.xlsx", &fixture("people-2026.xlsx")).await;
-        assert_eq!(st, StatusCode::OK);
+        let (st, location, _) =
+            upload_form(&app, &cookie, csrf, "people-2026.xlsx", &fixture("people-2026.xlsx")).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let html = job_page(&app, &cookie, &location).await;
         assert!(html.contains("确认导入 500 人"), "confirm offered");
         assert_eq!(people_total(&app, &c.staff).await, 0, "the check wrote nothing");
-        let content = hidden(&html, "content");
-        let (st, _, done) = app
-            .form(
-                "/people/import/confirm",
-                &[("content", &content), ("format", "xlsx"), ("file_name", "people-2026.xlsx")],
-                Some(&cookie),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK, "{done}");
-        assert!(done.contains("已导入 500 人"));
+        let (st, _, _) = app.form(&format!("{location}/confirm"), &[], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let done = job_page(&app, &cookie, &location).await;
+        assert!(done.contains("已导入 500 人"), "{done}");
         assert_eq!(people_total(&app, &c.staff).await, 500);
+        // The list of recent jobs shows both.
+        let (_, list) = app.page("/people/import", &cookie).await;
+        assert!(list.contains("people-2026-defects.xlsx") && list.contains("已导入 500 人"), "{list}");
 
         // The template and the export download as attachments.
         for path in ["/people/import/template".to_string(), format!("/people/export?org_id={}&format=csv", c.econ)] {

@@ -102,6 +102,10 @@ pub(crate) struct Fixture {
     /// A correction request of the member of branch A (own) and of a member of branch B (other).
     privacy_own: i64,
     privacy_other: i64,
+    /// A checked import job of branch A's secretary (own) and one of the university's staff (other: beyond a
+    /// branch secretary's reach); both `validated`.
+    import_own: i64,
+    import_other: i64,
     tokens: BTreeMap<&'static str, String>,
     cookies: BTreeMap<&'static str, String>,
 }
@@ -222,6 +226,16 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         let v = app.post_ok("/api/v1/me/privacy-requests", correction.clone(), &token).await;
         privacy.push(v["request"]["id"].as_i64().unwrap());
     }
+    let mut imports = Vec::new();
+    for (first, (username, name)) in [("sec_a", "own.csv"), ("staff_a", "other.csv")].into_iter().enumerate() {
+        let token = app.login(username, USER_PW).await;
+        let file = crate::register_gen::register_csv(first, 1, &["艺术设计学院学生第一党支部"]);
+        let (st, job) = crate::import_jobs::upload_job(app, &token, name, file.as_bytes()).await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{job}");
+        let id = job["id"].as_i64().unwrap();
+        assert_eq!(crate::import_jobs::settle(app, &token, id).await["status"], "validated");
+        imports.push(id);
+    }
     let mut tokens = BTreeMap::new();
     let mut cookies = BTreeMap::new();
     for (role, username, pw) in accounts {
@@ -248,6 +262,8 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         letter_code,
         privacy_own: privacy[0],
         privacy_other: privacy[1],
+        import_own: imports[0],
+        import_other: imports[1],
         tokens,
         cookies,
     }
@@ -351,6 +367,8 @@ pub(crate) async fn request(
         .replace("/notices/{id}", &format!("/notices/{}", pick(fx, "notice", own)))
         .replace("/transfers/{id}", &format!("/transfers/{}", transfer(fx, route, own)))
         .replace("/privacy-requests/{id}", &format!("/privacy-requests/{}", privacy))
+        .replace("/imports/{id}", &format!("/imports/{}", if own { fx.import_own } else { fx.import_other }))
+        .replace("/import/{id}", &format!("/import/{}", if own { fx.import_own } else { fx.import_other }))
         .replace("/privacy/requests/{id}", &format!("/privacy/requests/{}", privacy))
         .replace("{code}", if own { fx.letter_code.as_str() } else { "1-forged" })
         .replace("{file}", "app.css")
