@@ -23,6 +23,7 @@ mod privacy;
 mod reveal;
 mod rules;
 mod schema;
+mod services;
 mod support;
 mod transfers;
 mod ui;
