@@ -198,7 +198,7 @@ mod tests {
         assert!(s.contains("DTSTART:20260320T063000Z\r\n"), "14:30 Beijing time is 06:30 UTC: {s}");
         assert!(s.contains("DTEND:20260320T083000Z\r\n"));
         assert!(s.contains("LOCATION:图书馆报告厅\\;三楼\r\n"));
-        assert!(s.contains("学习雷锋精神\\, 志愿服务"));
+        assert!(s.replace("\r\n ", "").contains("学习雷锋精神\\, 志愿服务"), "long lines fold: {s}");
         assert!(s.contains("STATUS:CONFIRMED"));
         for line in s.split("\r\n") {
             assert!(line.len() <= 75, "{line} is longer than 75 octets");
