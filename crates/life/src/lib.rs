@@ -14,6 +14,7 @@ pub mod notices;
 pub mod privacy;
 pub mod rules;
 pub mod service;
+pub mod services;
 pub mod store;
 
 pub use service::{CheckIn, Error, Life, REFRESH_SECONDS, TOKEN_SECONDS};

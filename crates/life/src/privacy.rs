@@ -69,3 +69,38 @@ impl PersonData for NoticeReceipts {
         })
     }
 }
+
+/// Her member-service requests, the certificates issued to her, her volunteer hours and her calendar feed.
+pub struct MemberServices;
+
+impl PersonData for MemberServices {
+    fn tables(&self) -> &'static [&'static str] {
+        &["service_requests", "service_request_events", "certificates", "volunteer_hours", "calendar_feeds"]
+    }
+
+    fn export<'a>(
+        &'a self,
+        db: &'a Db,
+        person_id: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<(&'static str, serde_json::Value), DbError>> + Send + 'a>> {
+        use crate::services::store;
+        Box::pin(async move {
+            let requests = store::requests_for_copy(db, person_id).await?;
+            let certificates = store::certificates_for_copy(db, person_id).await?;
+            let feed = store::feed_created(db, person_id).await?;
+            let hours = store::volunteer_for_copy(db, person_id).await?;
+            let section = serde_json::json!({
+                "requests": requests,
+                "certificates": certificates,
+                "volunteer_hours": hours,
+                // Only that a feed exists and since when: the token itself is kept as a hash and shown once.
+                "calendar_feed_since": feed,
+            });
+            Ok(("member_services", section))
+        })
+    }
+
+    fn erase<'a>(&'a self, tx: &'a mut DbTx, who: &'a Erasure) -> ProviderFuture<'a, u64> {
+        platform::privacy::erase_with(tx, who, &[crate::services::store::ERASE_PERSON])
+    }
+}

@@ -54,6 +54,12 @@ pub enum Capability {
     /// Set fee profiles, record payments and reversing entries, record exemptions and reductions with the
     /// decisions behind them.
     FeeWrite,
+    /// See the member-service requests (党员服务: certificates, hardship help …) filed in the subtree, their
+    /// history, the certificates issued and the volunteer hours recorded. A member reads her own without this.
+    ServiceRead,
+    /// Accept, refuse and complete the subtree's service requests (issuing the certificate), revoke
+    /// certificates, confirm or reject volunteer hours.
+    ServiceWrite,
 }
 
 /// How far a role reaches for a capability.
@@ -88,6 +94,8 @@ pub fn reach(role: Role, cap: Capability) -> Reach {
         (Leader, NoticeRead) => Subtree,
         (OrgStaff | BranchSecretary, FeeRead | FeeWrite) => Subtree,
         (Leader, FeeRead) => Subtree,
+        (OrgStaff | BranchSecretary, ServiceRead | ServiceWrite) => Subtree,
+        (Leader, ServiceRead) => Subtree,
         // A member reaches only her own record, which the person checks handle through `person_id`.
         _ => Nowhere,
     }

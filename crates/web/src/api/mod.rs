@@ -14,6 +14,7 @@ mod people;
 mod privacy;
 pub(crate) mod register;
 mod rules;
+pub(crate) mod services;
 pub(crate) mod transfers;
 mod users;
 
@@ -104,6 +105,19 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(notices::confirm))
         .routes(routes!(notices::withdraw))
         .routes(routes!(notices::unread))
+        .routes(routes!(services::file, services::list))
+        .routes(routes!(services::get))
+        .routes(routes!(services::accept))
+        .routes(routes!(services::refuse))
+        .routes(routes!(services::complete))
+        .routes(routes!(services::cancel))
+        .routes(routes!(services::certificate))
+        .routes(routes!(services::revoke))
+        .routes(routes!(services::record_hours, services::my_hours))
+        .routes(routes!(services::confirm_hours))
+        .routes(routes!(services::reject_hours))
+        .routes(routes!(services::org_hours))
+        .routes(routes!(services::new_feed, services::revoke_feed))
         .routes(routes!(learning::create, learning::list))
         .routes(routes!(learning::get))
         .routes(routes!(learning::progress))

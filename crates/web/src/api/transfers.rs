@@ -174,12 +174,18 @@ pub async fn letter(
 
 /// The address printed in a letter's QR code: this server as the caller reached it.
 pub fn verify_url(s: &AppState, headers: &HeaderMap, code: &str) -> Option<String> {
+    public_url(s, headers, &format!("/verify/letters/{code}"))
+}
+
+/// The absolute address of `path` on the host the request came to (what a printed QR code carries), when the
+/// host can be told.
+pub fn public_url(s: &AppState, headers: &HeaderMap, path: &str) -> Option<String> {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok())?;
     if host.is_empty() || host.contains(['/', ' ', '@']) {
         return None;
     }
     let scheme = if s.secure_cookies { "https" } else { "http" };
-    Some(format!("{scheme}://{host}/verify/letters/{code}"))
+    Some(format!("{scheme}://{host}{path}"))
 }
 
 /// Renders a letter to PDF off the async threads; a missing font is 503 with the package to install.
@@ -188,8 +194,12 @@ pub async fn letter_response(
     verify: Option<String>,
     request_id: &str,
 ) -> Response {
-    let doc = affairs::letter::document(l, verify.as_deref());
-    let name = format!("letter-{}.pdf", l.number);
+    pdf_response(affairs::letter::document(l, verify.as_deref()), format!("letter-{}.pdf", l.number), request_id).await
+}
+
+/// Renders a document to PDF off the async threads as a download named `name`; a missing font is 503 with the
+/// package to install.
+pub async fn pdf_response(doc: documents::pdf::Document, name: String, request_id: &str) -> Response {
     let rendered = tokio::task::spawn_blocking(move || {
         let dir = std::env::var_os("DANGJIAN_FONT_DIR").map(std::path::PathBuf::from);
         let fonts = documents::pdf::Fonts::load(dir.as_deref())?;
@@ -206,11 +216,11 @@ pub async fn letter_response(
         )
             .into_response(),
         Ok(Err(e)) => {
-            tracing::error!(request_id, error = %e, "letter PDF");
+            tracing::error!(request_id, error = %e, "PDF");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "pdf_unavailable", e.to_string(), None, request_id)
         }
         Err(e) => {
-            tracing::error!(request_id, error = %e, "letter PDF task");
+            tracing::error!(request_id, error = %e, "PDF task");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "生成PDF失败".into(), None, request_id)
         }
     }

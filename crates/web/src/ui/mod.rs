@@ -17,6 +17,7 @@ mod people;
 mod portraits;
 mod privacy;
 mod register;
+mod services;
 mod session;
 mod status;
 mod system;
@@ -125,6 +126,17 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/retention/end", post(transfers::retain_end_post))
         .route("/status-board", get(transfers::board_get))
         .route("/verify/letters/{code}", get(transfers::verify_get))
+        .route("/services", get(services::services_get).post(services::services_post))
+        .route("/services/calendar", post(services::calendar_post))
+        .route("/services/calendar/revoke", post(services::calendar_revoke_post))
+        .route("/services/hours", get(services::hours_get).post(services::hours_post))
+        .route("/services/hours/{id}/{decision}", post(services::hours_decide_post))
+        .route("/services/{id}", get(services::request_get))
+        .route("/services/{id}/certificate", get(services::certificate_get))
+        .route("/services/{id}/{action}", post(services::request_action_post))
+        .route("/certificates/{number}/revoke", post(services::revoke_post))
+        .route("/verify/certificates/{number}", get(services::verify_get))
+        .route("/calendar/{file}", get(services::calendar_get))
         .route("/fees", get(fees::fees_home))
         .route("/orgs/{id}/fees", get(fees::ledger_get))
         .route("/orgs/{id}/fees/export", get(fees::ledger_export_get))
@@ -238,6 +250,16 @@ impl Chrome {
         if actor.person_id.is_some() || actor.can_somewhere(Capability::NoticeRead) {
             life_items
                 .push(NavItem { key: "notices", href: "/notices".into(), label: "通知公告", icon: ICON_BELL });
+        }
+        if actor.person_id.is_some() || actor.can_somewhere(Capability::ServiceRead) {
+            life_items
+                .push(NavItem { key: "services", href: "/services".into(), label: "党员服务", icon: ICON_USER });
+            life_items.push(NavItem {
+                key: "volunteer",
+                href: "/services/hours".into(),
+                label: "志愿服务",
+                icon: ICON_CHECK,
+            });
         }
         if !life_items.is_empty() {
             nav.push(NavGroup { title: "组织生活", items: life_items });

@@ -25,6 +25,7 @@ mod register_gen;
 mod reveal;
 mod rules;
 mod schema;
+mod services;
 mod support;
 mod transfers;
 mod ui;

@@ -106,6 +106,15 @@ pub(crate) struct Fixture {
     /// branch secretary's reach); both `validated`.
     import_own: i64,
     import_other: i64,
+    /// 党员服务: a completed 党员身份证明 request of the member of A (own) and of B (other), their certificates'
+    /// numbers, and a confirmed volunteer entry of each (so the handlers' routes answer 409 or 422 and change
+    /// nothing).
+    service_own: i64,
+    service_other: i64,
+    certificate_own: String,
+    certificate_other: String,
+    hours_own: i64,
+    hours_other: i64,
     tokens: BTreeMap<&'static str, String>,
     cookies: BTreeMap<&'static str, String>,
 }
@@ -236,6 +245,17 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         assert_eq!(crate::import_jobs::settle(app, &token, id).await["status"], "validated");
         imports.push(id);
     }
+    let mut services = Vec::new();
+    let today = kernel::dates::iso(kernel::dates::today());
+    for token in [&member_a_token, &member_b_token] {
+        let r = json!({"kind": "membership_proof", "details": "求职"});
+        let id = app.post_ok("/api/v1/service-requests", r, token).await["id"].as_i64().unwrap();
+        let done = app.post_ok(&format!("/api/v1/service-requests/{id}/complete"), json!({}), &t.staff).await;
+        let h = json!({"activity": "社区服务", "served_on": today, "hours": 2});
+        let hours = app.post_ok("/api/v1/volunteer-hours", h, token).await["id"].as_i64().unwrap();
+        app.post_ok(&format!("/api/v1/volunteer-hours/{hours}/confirm"), json!({}), &t.staff).await;
+        services.push((id, done["certificate"]["number"].as_str().unwrap().to_string(), hours));
+    }
     let mut tokens = BTreeMap::new();
     let mut cookies = BTreeMap::new();
     for (role, username, pw) in accounts {
@@ -264,6 +284,12 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         privacy_other: privacy[1],
         import_own: imports[0],
         import_other: imports[1],
+        service_own: services[0].0,
+        service_other: services[1].0,
+        certificate_own: services[0].1.clone(),
+        certificate_other: services[1].1.clone(),
+        hours_own: services[0].2,
+        hours_other: services[1].2,
         tokens,
         cookies,
     }
@@ -371,6 +397,22 @@ pub(crate) async fn request(
         .replace("/import/{id}", &format!("/import/{}", if own { fx.import_own } else { fx.import_other }))
         .replace("/privacy/requests/{id}", &format!("/privacy/requests/{}", privacy))
         .replace("{code}", if own { fx.letter_code.as_str() } else { "1-forged" })
+        .replace(
+            "/service-requests/{id}",
+            &format!("/service-requests/{}", if own { fx.service_own } else { fx.service_other }),
+        )
+        .replace(
+            "/services/hours/{id}",
+            &format!("/services/hours/{}", if own { fx.hours_own } else { fx.hours_other }),
+        )
+        .replace(
+            "/volunteer-hours/{id}",
+            &format!("/volunteer-hours/{}", if own { fx.hours_own } else { fx.hours_other }),
+        )
+        .replace("/services/{id}", &format!("/services/{}", if own { fx.service_own } else { fx.service_other }))
+        .replace("{action}", "complete")
+        .replace("{decision}", "reject")
+        .replace("{number}", if own { fx.certificate_own.as_str() } else { fx.certificate_other.as_str() })
         .replace("{file}", "app.css")
         // A grant that does not exist: who may withdraw gets 404, anyone else 403.
         .replace("{grant_id}", "999999");
@@ -511,6 +553,18 @@ pub(crate) async fn request(
             ("category", "student".into()),
         ])),
         "POST /checkin/{id}" => Some(form_body(&[("t", "1.forged".into())])),
+        // 党员服务: a member files (a new request each time); the handlers' routes meet a completed request, a
+        // confirmed entry or a revocation without its reason (409 / 422 where the role may act).
+        "POST /api/v1/service-requests" => Some(json!({"kind": "other", "details": format!("第{n}次申请")}).to_string()),
+        "POST /services" => Some(form_body(&[("kind", "other".into()), ("details", format!("第{n}次申请"))])),
+        "POST /api/v1/volunteer-hours" => Some(
+            json!({"activity": format!("第{n}次志愿服务"), "served_on": "2025-03-01", "hours": 1}).to_string(),
+        ),
+        "POST /services/hours" => Some(form_body(&[
+            ("activity", format!("第{n}次志愿服务")),
+            ("served_on", "2025-03-01".into()),
+            ("hours", "1".into()),
+        ])),
         "POST /people/{id}/reveal" => Some(form_body(&[("field", "phone".into()), ("reason", "核对政审材料".into())])),
         "POST /people/{id}/edit" => Some(form_body(&[("ethnicity", "汉族".into())])),
         // A refusal without its reason: 422 where the role may decide, and nothing changes.
