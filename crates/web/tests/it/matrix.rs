@@ -353,7 +353,10 @@ pub(crate) async fn request(
         .replace("/privacy-requests/{id}", &format!("/privacy-requests/{}", privacy))
         .replace("/privacy/requests/{id}", &format!("/privacy/requests/{}", privacy))
         .replace("{code}", if own { fx.letter_code.as_str() } else { "1-forged" })
-        .replace("{file}", "app.css");
+        .replace("{file}", "app.css")
+        // No step is recorded in the fixture: a caller allowed to reach the person gets 404 for the step.
+        .replace("{step_id}", "999999")
+        .replace("{file_id}", "1");
     let api = path.starts_with("/api/");
     let idn = id_number("20000101", &format!("{:03}", n % 1000));
     let mut path = path;
@@ -421,6 +424,11 @@ pub(crate) async fn request(
             ("kind", "article".into()),
             ("body", "按时交纳党费。".into()),
         ])),
+        // Development: a date in the future, so a role allowed to record reaches the check (422).
+        "POST /api/v1/people/{id}/development/steps" => {
+            Some(json!({"step": "application", "done_on": "2999-01-01"}).to_string())
+        }
+        "POST /api/v1/people/{id}/development/steps/{step_id}/attachments" => Some("%PDF-1.7\n%%EOF\n".into()),
         // Transfers: a date in the future, so a role allowed to act reaches the check (422) and changes nothing.
         "POST /api/v1/transfers/{id}/accept"
         | "POST /api/v1/transfers/{id}/cancel"
