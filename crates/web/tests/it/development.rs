@@ -229,3 +229,34 @@ async fn bad_input_writes_nothing_and_a_step_carries_its_files() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_page_shows_a_refusal_with_its_article_and_records_a_correct_step() {
+    on_both(|app| async move {
+        let w = world(&app).await;
+        record(&app, &w, json!({"step": "application", "done_on": "2024-01-10"})).await;
+        let cookie = app.web_login("sec_a", USER_PW).await;
+        let page = format!("/people/{}/development", w.zhang);
+        let (st, html) = app.page(&page, &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("党组织派人谈话") && html.contains("2024-02-10") && html.contains("已逾期"), "{html}");
+        // DEV-02-T2 through the form: refused, the article shown, the date typed kept.
+        let (st, _, html) = app.form(&page, &[("step", "talk"), ("done_on", "2024-02-20")], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            html.contains("晚了10天") && html.contains("第七条") && html.contains("value=\"2024-02-20\""),
+            "{html}"
+        );
+        let (st, h, _) = app.form(&page, &[("step", "talk"), ("done_on", "2024-02-10")], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        assert_eq!(h[header::LOCATION], format!("{page}?done=1"));
+        let (_, html) = app.page("/development", &cookie).await;
+        assert!(html.contains("张敏") && html.contains("推荐和确定入党积极分子"), "{html}");
+        // The other college's secretary: 404 on the person's page.
+        let other = app.web_login("sec_b", USER_PW).await;
+        let (st, _) = app.page(&page, &other).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        app
+    })
+    .await;
+}
