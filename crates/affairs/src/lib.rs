@@ -18,4 +18,4 @@ pub mod rules;
 pub mod service;
 pub mod store;
 
-pub use service::{Error, Fees, MemberStatus, Transfers};
+pub use service::{Development, Error, Fees, MemberStatus, Transfers};

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+pub mod development;
 pub mod fee;
 pub mod transfer;
 

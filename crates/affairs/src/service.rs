@@ -12,10 +12,12 @@ use security::audit::Event;
 
 use crate::model::FieldErrors;
 
+pub mod development;
 pub mod fee;
 pub mod status;
 pub mod transfer;
 
+pub use development::Development;
 pub use fee::Fees;
 pub use status::MemberStatus;
 pub use transfer::Transfers;

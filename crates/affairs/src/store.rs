@@ -6,3 +6,9 @@
 pub mod development;
 pub mod fee;
 pub mod transfer;
+
+/// `ids` as the JSON array SQLite's `json_each` reads (PostgreSQL binds the array itself).
+fn json_ids(ids: &[i64]) -> String {
+    let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", parts.join(","))
+}

@@ -17,6 +17,7 @@
 
 pub mod development;
 pub mod fee;
+pub mod pipeline;
 pub mod status;
 pub mod transfer;
 

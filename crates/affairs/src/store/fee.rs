@@ -5,10 +5,7 @@
 use kernel::{Db, DbError, DbTx, on_db, on_tx};
 use time::{Date, OffsetDateTime};
 
-fn json_ids(ids: &[i64]) -> String {
-    let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
-    format!("[{}]", parts.join(","))
-}
+use super::json_ids;
 
 /// `id IN (the list)` on both databases: SQLite reads a JSON array, PostgreSQL an array parameter.
 macro_rules! by_ids {

@@ -10,10 +10,7 @@ use kernel::{Db, DbError, DbTx, on_db, on_tx};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
-fn json_ids(ids: &[i64]) -> String {
-    let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
-    format!("[{}]", parts.join(","))
-}
+use super::json_ids;
 
 // ---------------------------------------------------------------- transfers
 

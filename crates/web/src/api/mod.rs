@@ -3,6 +3,7 @@
 
 mod auth;
 mod classes;
+mod development;
 mod exams;
 mod fees;
 pub(crate) mod import_jobs;
@@ -34,7 +35,7 @@ use crate::error::ApiError;
     info(title = "dangjian 数字党建平台 API", version = "1", description = "REST API of the dangjian platform (api-contract.md). Errors: `{\"error\": {\"code\", \"message\", \"fields\"?}}`; a read outside the caller's scope answers 404. Authenticate with `Authorization: Bearer TOKEN`; a call that relies on the web session cookie instead must send the page's anti-forgery token as `X-CSRF-Token` with every state change (403 `csrf` otherwise)."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "auth", description = "登录与会话"), (name = "users", description = "账号与授权"), (name = "orgs", description = "党组织"), (name = "people", description = "党员与发展对象"), (name = "rules", description = "党内法规计算服务：党费、发展党员时限、支委会设置与换届、组织关系转接、党籍状态提醒；每个答复注明依据条款"), (name = "life", description = "组织生活：三会一课、主题党日、组织生活会、谈心谈话的登记与出勤，按《中国共产党支部工作条例（试行）》检查应开未开的会议；通知公告与已读回执"), (name = "learning", description = "学习教育：学习材料、中文全文检索（只返回有权查看的内容）、学习记录与附理由的推荐、题库与考试、线上党课、积分（默认关闭，不作为考核依据）"), (name = "transfers", description = "组织关系转接与党籍状态：校内转接（接收方接收或退回，接收时人员与各级人数在同一事务中变更）、转出介绍信（PDF、有效期、回执、补开）、登记转入；流动党员、出国（境）、失联、停止党籍的记录与提醒（系统只提醒，不代替组织决定）"), (name = "fees", description = "党费：按类别和计算基数核定月交纳额（依据中组发〔2008〕3号、组电明字〔2017〕5号，注明条款）、交纳记录（只增不改，冲正更正；同一交易流水号只记一次；每条记录带HMAC校验）、免交少交（党支部研究并经上一级党委批准才生效）、欠交与连续6个月未交纳的提醒、年度台账与导出"))
+    tags((name = "auth", description = "登录与会话"), (name = "users", description = "账号与授权"), (name = "orgs", description = "党组织"), (name = "people", description = "党员与发展对象"), (name = "rules", description = "党内法规计算服务：党费、发展党员时限、支委会设置与换届、组织关系转接、党籍状态提醒；每个答复注明依据条款"), (name = "life", description = "组织生活：三会一课、主题党日、组织生活会、谈心谈话的登记与出勤，按《中国共产党支部工作条例（试行）》检查应开未开的会议；通知公告与已读回执"), (name = "learning", description = "学习教育：学习材料、中文全文检索（只返回有权查看的内容）、学习记录与附理由的推荐、题库与考试、线上党课、积分（默认关闭，不作为考核依据）"), (name = "transfers", description = "组织关系转接与党籍状态：校内转接（接收方接收或退回，接收时人员与各级人数在同一事务中变更）、转出介绍信（PDF、有效期、回执、补开）、登记转入；流动党员、出国（境）、失联、停止党籍的记录与提醒（系统只提醒，不代替组织决定）"), (name = "development", description = "发展党员：五个阶段各步骤的记录（日期、培养联系人、入党介绍人、表决、附件），违反规定的步骤被拒绝并注明条款，允许例外的须记录理由（系统只提醒和阻止，不代替组织决定）；待办清单按期限排序"), (name = "fees", description = "党费：按类别和计算基数核定月交纳额（依据中组发〔2008〕3号、组电明字〔2017〕5号，注明条款）、交纳记录（只增不改，冲正更正；同一交易流水号只记一次；每条记录带HMAC校验）、免交少交（党支部研究并经上一级党委批准才生效）、欠交与连续6个月未交纳的提醒、年度台账与导出"))
 )]
 struct ApiDoc;
 
@@ -161,6 +162,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(transfers::retain))
         .routes(routes!(transfers::end_retention))
         .routes(routes!(transfers::board))
+        .routes(routes!(development::steps, development::record_step))
+        .routes(routes!(development::attach))
+        .routes(routes!(development::attachment))
+        .routes(routes!(development::todo))
         .routes(routes!(fees::account))
         .routes(routes!(fees::set_profile))
         .routes(routes!(fees::pay))

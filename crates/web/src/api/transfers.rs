@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, json_error};
 
-fn aff<T>(r: Result<T, affairs::Error>, c: &Caller) -> Result<T, ApiError> {
+pub(super) fn aff<T>(r: Result<T, affairs::Error>, c: &Caller) -> Result<T, ApiError> {
     api(r.map_err(platform::Error::from), &c.ctx)
 }
 

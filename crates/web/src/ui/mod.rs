@@ -4,6 +4,7 @@
 
 mod account;
 mod checkin;
+mod development;
 mod exams;
 mod fees;
 mod forms;
@@ -121,6 +122,8 @@ pub fn routes() -> Router<AppState> {
         .route("/transfers/{id}/reissue", post(transfers::reissue_post))
         .route("/transfers/{id}/letter", get(transfers::letter_get))
         .route("/people/{id}/status", get(transfers::card_get).post(transfers::status_post))
+        .route("/people/{id}/development", get(development::person_get).post(development::person_post))
+        .route("/development", get(development::todo_get))
         .route("/people/{id}/contacts", post(transfers::contact_post))
         .route("/people/{id}/retention", post(transfers::retain_post))
         .route("/people/{id}/retention/end", post(transfers::retain_end_post))
@@ -217,18 +220,20 @@ impl Chrome {
             platform_items.push(NavItem { key: "privacy_queue", href, label: "个人信息请求", icon: ICON_LOG });
         }
         let mut nav = vec![NavGroup { title: "平台", items: platform_items }];
+        if actor.can_somewhere(Capability::PersonRead) {
+            let item =
+                NavItem { key: "development", href: "/development".into(), label: "发展党员", icon: ICON_FLAG };
+            nav.push(NavGroup { title: "党务管理", items: vec![item] });
+        }
         if actor.can_somewhere(Capability::TransferRead) {
-            nav.push(NavGroup {
-                title: "党务管理",
-                items: vec![
-                    NavItem {
-                        key: "transfers", href: "/transfers".into(), label: "组织关系转接", icon: ICON_SWAP
-                    },
-                    NavItem {
-                        key: "status", href: "/status-board".into(), label: "党籍状态提醒", icon: ICON_FLAG
-                    },
-                ],
-            });
+            let items = [
+                NavItem { key: "transfers", href: "/transfers".into(), label: "组织关系转接", icon: ICON_SWAP },
+                NavItem { key: "status", href: "/status-board".into(), label: "党籍状态提醒", icon: ICON_FLAG },
+            ];
+            match nav.iter_mut().find(|g| g.title == "党务管理") {
+                Some(g) => g.items.extend(items),
+                None => nav.push(NavGroup { title: "党务管理", items: Vec::from(items) }),
+            }
         }
         if actor.can_somewhere(Capability::FeeRead) {
             let item = NavItem { key: "fees", href: "/fees".into(), label: "党费", icon: ICON_COIN };

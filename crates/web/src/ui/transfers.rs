@@ -24,15 +24,15 @@ use super::{Chrome, platform_error, render};
 use crate::AppState;
 use crate::auth::Caller;
 
-fn err(e: affairs::Error, c: &Caller) -> Response {
+pub(super) fn err(e: affairs::Error, c: &Caller) -> Response {
     platform_error(&platform::Error::from(e), &c.ctx.request_id)
 }
 
-fn get(f: &HashMap<String, String>, k: &str) -> Option<String> {
+pub(super) fn get(f: &HashMap<String, String>, k: &str) -> Option<String> {
     f.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-fn date(d: Option<time::Date>) -> String {
+pub(super) fn date(d: Option<time::Date>) -> String {
     d.map(kernel::dates::iso).unwrap_or_else(|| "—".into())
 }
 

@@ -7,6 +7,7 @@ mod audit;
 mod checkin;
 mod consistency;
 mod csrf;
+mod development;
 mod evidence;
 mod exams;
 mod fees;

@@ -415,7 +415,10 @@ pub(crate) async fn request(
         .replace("{number}", if own { fx.certificate_own.as_str() } else { fx.certificate_other.as_str() })
         .replace("{file}", "app.css")
         // A grant that does not exist: who may withdraw gets 404, anyone else 403.
-        .replace("{grant_id}", "999999");
+        .replace("{grant_id}", "999999")
+        // No step is recorded in the fixture: a caller allowed to reach the person gets 404 for the step.
+        .replace("{step_id}", "999999")
+        .replace("{file_id}", "1");
     let api = path.starts_with("/api/");
     let idn = id_number("20000101", &format!("{:03}", n % 1000));
     let mut path = path;
@@ -483,6 +486,11 @@ pub(crate) async fn request(
             ("kind", "article".into()),
             ("body", "按时交纳党费。".into()),
         ])),
+        // Development: a date in the future, so a role allowed to record reaches the check (422).
+        "POST /api/v1/people/{id}/development/steps" => {
+            Some(json!({"step": "application", "done_on": "2999-01-01"}).to_string())
+        }
+        "POST /api/v1/people/{id}/development/steps/{step_id}/attachments" => Some("%PDF-1.7\n%%EOF\n".into()),
         // Transfers: a date in the future, so a role allowed to act reaches the check (422) and changes nothing.
         "POST /api/v1/transfers/{id}/accept"
         | "POST /api/v1/transfers/{id}/cancel"

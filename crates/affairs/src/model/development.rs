@@ -1,0 +1,121 @@
+//! The development pipeline's types at the boundary: a step to record (as the API and the form send it)
+//! and the answers (a person's development with its timeline, the to-do list).
+
+use platform::files::AttachmentMeta;
+use platform::model::Stage;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use utoipa::ToSchema;
+
+use crate::rules::Finding;
+use crate::rules::pipeline::{Due, DueKind, PlanStep, StepDetail, StepKind, Vote};
+
+/// A step to record for a person.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct StepInput {
+    /// The step's code, e.g. `activist` (see the timeline's `step` values).
+    #[schema(example = "activist")]
+    pub step: Option<String>,
+    /// The day it happened (`YYYY-MM-DD`), not in the future.
+    #[schema(example = "2025-03-15")]
+    pub done_on: Option<String>,
+    pub notes: Option<String>,
+    /// Why a step the regulations allow only as an exception was taken (DEV-10, DEV-13).
+    pub reason: Option<String>,
+    /// Cultivation contacts (DEV-04, activist step): person ids of formal members in the caller's scope.
+    #[serde(default)]
+    pub contacts: Vec<i64>,
+    /// Introducers (DEV-07, introducers step): two person ids of formal members.
+    #[serde(default)]
+    pub introducers: Vec<i64>,
+    /// The one who talked with the applicant (talk step).
+    pub talker: Option<i64>,
+    #[serde(default)]
+    pub detail: StepDetail,
+    /// The tally of a branch general meeting (admission and conversion meetings, DEV-12).
+    pub vote: Option<Vote>,
+}
+
+/// A person named for a step.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StepPerson {
+    /// `talker`, `contact` or `introducer`.
+    pub role: String,
+    pub person_id: i64,
+    pub name: String,
+}
+
+/// A recorded step.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StepView {
+    pub id: i64,
+    pub step: StepKind,
+    pub label: &'static str,
+    pub stage_no: u8,
+    #[schema(value_type = String, format = Date)]
+    pub done_on: Date,
+    /// `passed` / `not_passed` for meetings (DEV-12).
+    pub outcome: Option<String>,
+    pub notes: Option<String>,
+    pub reason: Option<String>,
+    /// The warnings it was accepted with (each with its article).
+    #[schema(value_type = Vec<Object>)]
+    pub findings: serde_json::Value,
+    pub detail: StepDetail,
+    pub vote: Option<Vote>,
+    pub rule_set: String,
+    pub people: Vec<StepPerson>,
+    pub attachments: Vec<AttachmentMeta>,
+}
+
+/// A person's development: the timeline of every step with its dates, her next step, what was recorded.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DevelopmentView {
+    pub person_id: i64,
+    pub name: String,
+    pub stage: Stage,
+    pub stage_label: &'static str,
+    pub org_id: i64,
+    pub org_name: String,
+    pub rule_set_title: &'static str,
+    pub plan: Vec<PlanStep>,
+    pub next: Option<Due>,
+    /// The next step's deadline has passed.
+    pub overdue: bool,
+    pub steps: Vec<StepView>,
+    /// The caller may record steps.
+    pub can_write: bool,
+}
+
+/// One line of the to-do list.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TodoItem {
+    pub person_id: i64,
+    pub name: String,
+    pub stage: Stage,
+    pub stage_label: &'static str,
+    pub org_id: i64,
+    pub org_name: String,
+    pub step: StepKind,
+    pub label: &'static str,
+    pub kind: DueKind,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_on: Option<Date>,
+    pub overdue: bool,
+    pub rule: String,
+    pub note: String,
+}
+
+/// The to-do list of an organization's subtree, the overdue and the nearest deadlines first.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TodoList {
+    pub org_id: i64,
+    pub org_name: String,
+    pub items: Vec<TodoItem>,
+    pub overdue: usize,
+    /// More people are due than the list shows.
+    pub truncated: bool,
+}
+
+/// The findings a refused step answers with, for the caller that wants them whole.
+pub type Findings = Vec<Finding>;

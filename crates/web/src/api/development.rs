@@ -1,0 +1,86 @@
+//! `/api/v1/people/{id}/development…` and `/api/v1/orgs/{id}/development/todo` (发展党员): crates/affairs's
+//! development pipeline over HTTP. A step that breaks a rule answers 422 with the article cited in Chinese
+//! under `error.fields` and writes nothing; a read outside the caller's scope answers 404, a write her role
+//! never has 403.
+
+use affairs::Development;
+use affairs::model::development::*;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use platform::files::AttachmentMeta;
+
+use super::Body;
+use super::transfers::aff;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::files::{RawUpload, download};
+
+/// A person's development: every step of the five stages with the date it is due by or allowed from and
+/// its article, her next step (overdue marked) and the steps recorded with their people, votes and files.
+#[utoipa::path(get, path = "/api/v1/people/{id}/development/steps", tag = "development", params(("id" = i64, Path)),
+    responses((status = 200, body = DevelopmentView), (status = 404, body = ErrorBody)))]
+pub async fn steps(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<DevelopmentView>, ApiError> {
+    Ok(Json(aff(Development::new(&s.platform).view(&c.ctx, &c.actor, id).await, &c)?))
+}
+
+/// Record a step of a person's development. Refused (422, the article cited) when it breaks a rule; an
+/// exception the regulations allow (DEV-10 leaving within three months, DEV-13 approval after three months)
+/// needs `reason`. Stage-changing steps (activist, candidate, approval, conversion_approval) move the
+/// person's stage and its date in the same transaction.
+#[utoipa::path(post, path = "/api/v1/people/{id}/development/steps", tag = "development", params(("id" = i64, Path)),
+    request_body(content = StepInput, example = json!({"step": "activist", "done_on": "2025-03-15", "contacts": [12, 13],
+        "detail": {"decided_by": "branch_committee", "filed": true}, "notes": "支委会研究确定"})),
+    responses((status = 200, body = DevelopmentView), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn record_step(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(b): Body<StepInput>,
+) -> Result<Json<DevelopmentView>, ApiError> {
+    Ok(Json(aff(Development::new(&s.platform).record(&c.ctx, &c.actor, id, &b).await, &c)?))
+}
+
+/// Attach a file to a recorded step: the raw request body, its name in `name` (security.md AT-21 checks:
+/// size, type by content, archives, malware test file).
+#[utoipa::path(post, path = "/api/v1/people/{id}/development/steps/{step_id}/attachments", tag = "development",
+    params(("id" = i64, Path), ("step_id" = i64, Path), ("name" = Option<String>, Query)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = AttachmentMeta), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn attach(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, step_id)): Path<(i64, i64)>,
+    upload: RawUpload,
+) -> Result<Json<AttachmentMeta>, ApiError> {
+    let dev = Development::new(&s.platform);
+    Ok(Json(aff(dev.attach(&c.ctx, &c.actor, id, step_id, &upload.name, &upload.bytes).await, &c)?))
+}
+
+/// Download a file of a step (audited).
+#[utoipa::path(get, path = "/api/v1/people/{id}/development/steps/{step_id}/attachments/{file_id}", tag = "development",
+    params(("id" = i64, Path), ("step_id" = i64, Path), ("file_id" = i64, Path)),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+pub async fn attachment(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, step_id, file_id)): Path<(i64, i64, i64)>,
+) -> Result<Response, ApiError> {
+    let a = aff(Development::new(&s.platform).attachment(&c.ctx, &c.actor, id, step_id, file_id).await, &c)?;
+    Ok(download(a))
+}
+
+/// The to-do list of an organization's subtree: every person in the pipeline with her next step and its
+/// date, the overdue first, then by date.
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/development/todo", tag = "development", params(("id" = i64, Path)),
+    responses((status = 200, body = TodoList), (status = 404, body = ErrorBody)))]
+pub async fn todo(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<TodoList>, ApiError> {
+    Ok(Json(aff(Development::new(&s.platform).todo(&c.ctx, &c.actor, id).await, &c)?))
+}

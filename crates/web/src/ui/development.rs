@@ -1,0 +1,221 @@
+//! 发展党员 pages: a person's development (the timeline of the five stages with each step's date and
+//! deadline, the recorded steps, a form to record the next one — a refusal shows beside its field in Chinese
+//! with the article, and nothing typed is lost) and the to-do list of a subtree. POST forms, no script.
+
+use std::collections::{BTreeMap, HashMap};
+
+use affairs::Development;
+use affairs::model::development::*;
+use affairs::rules::pipeline::{ConversionDecision, StepDetail, StepKind, Vote};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use platform::Capability;
+use serde::Deserialize;
+
+use super::transfers::{date, err, get};
+use super::{Chrome, render};
+use crate::AppState;
+use crate::auth::Caller;
+
+#[derive(Template)]
+#[template(path = "development.html")]
+struct PersonPage {
+    chrome: Chrome,
+    v: DevelopmentView,
+    errors: BTreeMap<String, String>,
+    values: HashMap<String, String>,
+    notice: Option<&'static str>,
+    today: String,
+    kinds: Vec<(&'static str, &'static str)>,
+}
+
+impl PersonPage {
+    fn error(&self, k: &str) -> String {
+        self.errors.get(k).cloned().unwrap_or_default()
+    }
+    fn value(&self, k: &str) -> String {
+        self.values.get(k).cloned().unwrap_or_default()
+    }
+    fn date(&self, d: &Option<time::Date>) -> String {
+        date(*d)
+    }
+    fn dates(&self, d: &[time::Date]) -> String {
+        d.iter().map(|d| kernel::dates::iso(*d)).collect::<Vec<_>>().join("、")
+    }
+    fn selected(&self) -> String {
+        let v = self.value("step");
+        if v.is_empty() { self.v.next.as_ref().map(|n| n.step.code().to_string()).unwrap_or_default() } else { v }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+async fn person_page(
+    s: &AppState,
+    c: &Caller,
+    id: i64,
+    errors: BTreeMap<String, String>,
+    values: HashMap<String, String>,
+    notice: Option<&'static str>,
+) -> Response {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    match Development::new(&s.platform).view(&c.ctx, &c.actor, id).await {
+        Ok(v) => {
+            let active = if c.actor.person_id == Some(id) && !v.can_write { "me" } else { "development" };
+            render(
+                status,
+                &PersonPage {
+                    chrome: Chrome::new(s, c, active),
+                    v,
+                    errors,
+                    values,
+                    notice,
+                    today: kernel::dates::iso(kernel::dates::today()),
+                    kinds: StepKind::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+                },
+            )
+        }
+        Err(e) => err(e, c),
+    }
+}
+
+pub async fn person_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, Query(q): Query<Done>) -> Response {
+    let notice = q.done.is_some().then_some("已记录，并写入审计日志。");
+    person_page(&s, &c, id, BTreeMap::new(), HashMap::new(), notice).await
+}
+
+fn ids(f: &HashMap<String, String>, k: &str) -> (Vec<i64>, bool) {
+    let mut out = Vec::new();
+    let mut bad = false;
+    for part in get(f, k).unwrap_or_default().split([',', '，', ' ', '、']).filter(|p| !p.is_empty()) {
+        match part.parse() {
+            Ok(n) => out.push(n),
+            Err(_) => bad = true,
+        }
+    }
+    (out, bad)
+}
+
+fn num<T: std::str::FromStr>(f: &HashMap<String, String>, k: &str) -> Option<T> {
+    get(f, k).and_then(|v| v.parse().ok())
+}
+
+/// The form as the service's input.
+fn input(f: &HashMap<String, String>) -> (StepInput, BTreeMap<String, String>) {
+    let mut errors = BTreeMap::new();
+    let (contacts, bad_c) = ids(f, "contacts");
+    let (introducers, bad_i) = ids(f, "introducers");
+    for (bad, k) in [(bad_c, "contacts"), (bad_i, "introducers")] {
+        if bad {
+            errors.insert(k.to_string(), "请填写人员编号，多个用逗号分隔".to_string());
+        }
+    }
+    let vote = get(f, "vote_eligible").map(|_| Vote {
+        eligible: num(f, "vote_eligible").unwrap_or(0),
+        present: num(f, "vote_present").unwrap_or(0),
+        yes: num(f, "vote_yes").unwrap_or(0),
+        no: num(f, "vote_no").unwrap_or(0),
+        abstain: num(f, "vote_abstain").unwrap_or(0),
+        written_yes: num(f, "vote_written_yes").unwrap_or(0),
+        probationary: num(f, "vote_probationary").unwrap_or(0),
+    });
+    let detail = StepDetail {
+        decided_by: get(f, "decided_by"),
+        filed: Some(f.contains_key("filed")),
+        review_passed: get(f, "review").map(|r| r != "failed"),
+        training_days: num(f, "training_days"),
+        training_hours: num(f, "training_hours"),
+        publicity_days: num(f, "publicity_days"),
+        objection_open: f.contains_key("objection_open").then_some(true),
+        leaves_unit_on: get(f, "leaves_unit_on").and_then(|d| kernel::dates::parse_iso(&d)),
+        decision: match get(f, "decision").as_deref() {
+            Some("extend") => Some(ConversionDecision::Extend),
+            Some("cancel") => Some(ConversionDecision::Cancel),
+            Some("convert") => Some(ConversionDecision::Convert),
+            _ => None,
+        },
+        extension_months: num(f, "extension_months"),
+        candidates_on_ballot: None,
+    };
+    let input = StepInput {
+        step: get(f, "step"),
+        done_on: get(f, "done_on"),
+        notes: get(f, "notes"),
+        reason: get(f, "reason"),
+        contacts,
+        introducers,
+        talker: num(f, "talker"),
+        detail,
+        vote,
+    };
+    (input, errors)
+}
+
+pub async fn person_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let (input, errors) = input(&f);
+    if !errors.is_empty() {
+        return person_page(&s, &c, id, errors, f, None).await;
+    }
+    match Development::new(&s.platform).record(&c.ctx, &c.actor, id, &input).await {
+        Ok(_) => Redirect::to(&format!("/people/{id}/development?done=1")).into_response(),
+        Err(affairs::Error::Invalid(fields)) => person_page(&s, &c, id, fields, f, None).await,
+        Err(affairs::Error::Conflict(msg)) => {
+            person_page(&s, &c, id, BTreeMap::from([("step".to_string(), msg.to_string())]), f, None).await
+        }
+        Err(e) => err(e, &c),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "development_todo.html")]
+struct TodoPage {
+    chrome: Chrome,
+    list: TodoList,
+}
+
+impl TodoPage {
+    fn date(&self, d: &Option<time::Date>) -> String {
+        date(*d)
+    }
+    fn kind(&self, i: &TodoItem) -> &'static str {
+        match i.kind {
+            affairs::rules::pipeline::DueKind::Deadline => "截止",
+            affairs::rules::pipeline::DueKind::From => "起可办",
+            affairs::rules::pipeline::DueKind::Open => "",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OrgQuery {
+    org_id: Option<i64>,
+}
+
+/// The to-do list of `org_id`, or of the caller's first organization she reads people in.
+pub async fn todo_get(State(s): State<AppState>, c: Caller, Query(q): Query<OrgQuery>) -> Response {
+    let org = q.org_id.or_else(|| {
+        c.actor
+            .grants
+            .iter()
+            .filter(|g| platform::access::reach(g.role, Capability::PersonRead) != platform::access::Reach::Nowhere)
+            .find_map(|g| g.org_id)
+    });
+    let Some(org) = org else {
+        return err(affairs::Error::NotFound, &c);
+    };
+    match Development::new(&s.platform).todo(&c.ctx, &c.actor, org).await {
+        Ok(list) => render(StatusCode::OK, &TodoPage { chrome: Chrome::new(&s, &c, "development"), list }),
+        Err(e) => err(e, &c),
+    }
+}
