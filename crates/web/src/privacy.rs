@@ -11,6 +11,7 @@ pub fn providers() -> Vec<&'static dyn PersonData> {
         &affairs::privacy::Development,
         &life::privacy::Attendance,
         &life::privacy::NoticeReceipts,
+        &life::privacy::CommitteeRecords,
         &learning::privacy::Progress,
         &learning::privacy::Activity,
         &affairs::privacy::TransferRecords,
