@@ -2,7 +2,7 @@
 //! its 支委会 and 主题党日 monthly, its 支部党员大会 and 党课 quarterly, a 组织生活会 in December and talks with its
 //! members — with a few deterministic gaps, so the compliance calendar has something to show — and one
 //! 主题党日 planned next week. Attendance is taken for every held meeting. Then a few notices (通知公告) with
-//! part of their receipts. The platform's demo cannot know of this crate (dependencies flow one way), so the
+//! part of their receipts, and each branch's committee term (some due within six months, one overdue). The platform's demo cannot know of this crate (dependencies flow one way), so the
 //! server calls it after `platform::demo::generate`.
 
 use kernel::rng::Rng;
@@ -158,7 +158,52 @@ pub async fn generate(p: &Platform, seed: u64, today: Date) -> Result<u64> {
     };
     audit::append_alone(db, e).await?;
     notices(p, &branches, now).await?;
+    committees(p, &branches, today, now).await?;
     Ok(made)
+}
+
+/// The demo's committees (委员会与换届): each branch's current term with its secretary and, where the branch has 7
+/// or more formal members, a committee of up to 5. Most terms run; the first branch's (the demo secretary's)
+/// and every fifth after the third end within six months, the second branch's is overdue — then the reminder
+/// job's work is done once, so the calendars show the flags at once.
+async fn committees(p: &Platform, branches: &[Org], today: Date, now: OffsetDateTime) -> Result<()> {
+    use crate::committees::{model::Post, store as c_store};
+    const POSTS: [Post; 5] = [Post::Secretary, Post::Organizing, Post::Publicity, Post::Discipline, Post::Member];
+    let db = &p.db;
+    let mut tx = db.begin().await?;
+    for (i, branch) in branches.iter().enumerate() {
+        let members = store::members(db, &branch.path, &subtree_end(&branch.path)).await?;
+        let formal: Vec<i64> = members.iter().filter(|m| m.stage == "full").map(|m| m.id).collect();
+        if formal.is_empty() {
+            continue;
+        }
+        let size =
+            if crate::rules::committee_required(u32::try_from(formal.len()).unwrap_or(u32::MAX)) { 5 } else { 1 };
+        let months_ago = match i {
+            0 => 32,
+            1 => 38,
+            i if i % 5 == 3 => 31,
+            i => 6 + i32::try_from(i % 24).unwrap_or(0),
+        };
+        let elected_on = kernel::dates::add_months(today, -months_ago);
+        let write = c_store::TermWrite {
+            org_id: branch.id,
+            org_path: &branch.path,
+            elected_on,
+            term_years: i64::from(crate::rules::DEFAULT_TERM_YEARS),
+            due_on: crate::rules::term_end(elected_on, crate::rules::DEFAULT_TERM_YEARS),
+            election_id: None,
+            user_id: None,
+            now,
+        };
+        let (term, _) = c_store::insert_term(&mut tx, &write).await?;
+        for (person, post) in formal.iter().zip(POSTS).take(size) {
+            c_store::add_member(&mut tx, term, *person, post.code()).await?;
+        }
+    }
+    tx.commit().await?;
+    crate::committees::remind(db, today).await?;
+    Ok(())
 }
 
 /// The demo's notices: two from the university's committee (one a month old and mostly confirmed, one of today

@@ -8,6 +8,7 @@
 //! organizations and people, the caller's [`platform::Actor`] and the permission matrix
 //! (`Capability::MeetingRead` / `MeetingWrite`). [`demo`] adds meetings to the demo university.
 
+pub mod committees;
 pub mod demo;
 pub mod model;
 pub mod notices;

@@ -104,3 +104,32 @@ impl PersonData for MemberServices {
         platform::privacy::erase_with(tx, who, &[crate::services::store::ERASE_PERSON])
     }
 }
+
+/// The committee terms she served on (with her post) and the elections she stood in (with her votes).
+pub struct CommitteeRecords;
+
+impl PersonData for CommitteeRecords {
+    fn tables(&self) -> &'static [&'static str] {
+        &["committee_members", "election_candidates"]
+    }
+
+    fn export<'a>(
+        &'a self,
+        db: &'a Db,
+        person_id: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<(&'static str, serde_json::Value), DbError>> + Send + 'a>> {
+        use crate::committees::store;
+        Box::pin(async move {
+            let served = store::terms_of_person(db, person_id).await?;
+            let stood = store::elections_of_person(db, person_id).await?;
+            Ok(("committees", serde_json::json!({"terms_served": served, "elections_stood": stood})))
+        })
+    }
+
+    /// The records of an office held and of an election's count stay (the organization's history, like the
+    /// fee ledger): they hold nothing but the person's id, a post and a number of votes, and the platform's
+    /// erasure pseudonymises the person they point to.
+    fn erase<'a>(&'a self, _tx: &'a mut DbTx, _who: &'a Erasure) -> ProviderFuture<'a, u64> {
+        Box::pin(async move { Ok(0) })
+    }
+}

@@ -373,6 +373,167 @@ pub fn min_candidates(seats: u32) -> u32 {
     seats.saturating_add(seats.div_ceil(5))
 }
 
+/// ELE-01: an election as counted — those entitled to attend, those present, the seats, and each candidate's
+/// yes votes (candidate id, votes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElectionQuestion {
+    pub entitled: u32,
+    pub present: u32,
+    pub seats: u32,
+    pub votes: Vec<(i64, u32)>,
+}
+
+/// ELE-01: what the count gives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElectionAnswer {
+    pub quorum_met: bool,
+    /// The fewest present for a valid vote.
+    pub quorum_min: u32,
+    /// The fewest yes votes to be elected.
+    pub elected_min: u32,
+    /// Those elected, most votes first (at most `seats`).
+    pub elected: Vec<i64>,
+    /// Violations make the election void or incomplete (no quorum, nobody elected, a tie for the last seats);
+    /// warnings are for the record (seats left unfilled).
+    pub findings: Vec<Finding>,
+}
+
+impl ElectionAnswer {
+    /// No violation: the election stands and opens a term.
+    pub fn valid(&self) -> bool {
+        self.findings.iter().all(|f| f.severity != Severity::Violation)
+    }
+}
+
+/// ELE-01: the vote is valid when more than four fifths of those entitled are present; a candidate is elected
+/// with yes votes exceeding half of those entitled; more winners than seats are taken by vote order, and a tie
+/// for the last seats is voted again.
+pub fn election(q: &ElectionQuestion) -> ElectionAnswer {
+    let mut answer = ElectionAnswer {
+        quorum_met: quorum_met(q.entitled, q.present),
+        quorum_min: quorum_min(q.entitled),
+        elected_min: elected_min(q.entitled),
+        elected: Vec::new(),
+        findings: Vec::new(),
+    };
+    if !answer.quorum_met {
+        answer.findings.push(Finding::violation(
+            "ELE-01",
+            "no_quorum",
+            format!(
+                "应到会{}人，实到{}人，未超过应到会人数的五分之四（至少应到{}人），选举无效",
+                q.entitled, q.present, answer.quorum_min
+            ),
+            &[cite::ELECTION_VOTING],
+        ));
+        return answer;
+    }
+    let mut winners: Vec<(i64, u32)> = q.votes.iter().copied().filter(|(_, v)| elected(q.entitled, *v)).collect();
+    winners.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let seats = usize::try_from(q.seats).unwrap_or(usize::MAX);
+    if winners.len() > seats && seats > 0 {
+        let last = winners.get(seats - 1).map_or(0, |w| w.1);
+        if winners.get(seats).is_some_and(|w| w.1 == last) {
+            let tied = winners.iter().filter(|w| w.1 == last).count();
+            answer.findings.push(Finding::violation(
+                "ELE-01",
+                "tie_for_last_seat",
+                format!("得票超过半数的候选人多于应选名额，其中{tied}名候选人得票相等（{last}票）争夺最后的名额，应对他们再次投票"),
+                &[cite::ELECTION_VOTING],
+            ));
+        }
+        winners.truncate(seats);
+    }
+    if winners.is_empty() {
+        answer.findings.push(Finding::violation(
+            "ELE-01",
+            "nobody_elected",
+            format!("没有候选人的赞成票超过应到会人数的半数（至少{}票），无人当选", answer.elected_min),
+            &[cite::ELECTION_VOTING],
+        ));
+    } else if winners.len() < seats {
+        answer.findings.push(Finding::warning(
+            "ELE-01",
+            "seats_unfilled",
+            format!(
+                "应选{}名，赞成票超过应到会人数半数（至少{}票）的只有{}名，不足的名额应另行选举",
+                q.seats,
+                answer.elected_min,
+                winners.len()
+            ),
+            &[cite::ELECTION_VOTING],
+        ));
+    }
+    answer.elected = winners.into_iter().map(|w| w.0).collect();
+    answer
+}
+
+/// ORG-10: where a term stands on a day, against the day its election falls due (the term's end, or the day an
+/// approved delay or advance moved it to).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TermStatus {
+    Running,
+    /// Within [`REMINDER_MONTHS`] of the election's due day: the higher organization reminds.
+    DueSoon,
+    /// Past the due day without a new term.
+    Overdue,
+}
+
+impl TermStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            TermStatus::Running => "running",
+            TermStatus::DueSoon => "due_soon",
+            TermStatus::Overdue => "overdue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TermStatus> {
+        [TermStatus::Running, TermStatus::DueSoon, TermStatus::Overdue].into_iter().find(|t| t.code() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TermStatus::Running => "任期内",
+            TermStatus::DueSoon => "临近届满",
+            TermStatus::Overdue => "已超期",
+        }
+    }
+}
+
+/// ORG-10: a term whose election falls due on `due`, seen on `as_of`.
+pub fn term_status(due: Date, as_of: Date) -> TermStatus {
+    if as_of > due {
+        TermStatus::Overdue
+    } else if as_of >= add_months(due, -REMINDER_MONTHS) {
+        TermStatus::DueSoon
+    } else {
+        TermStatus::Running
+    }
+}
+
+/// ORG-10: the Chinese sentence of a term's status, with its article (for flags and pages).
+pub fn term_message(status: TermStatus, due: Date, postponed: bool) -> Option<Finding> {
+    let due_s = kernel::dates::iso(due);
+    let what = if postponed { "经批准的换届日期" } else { "任期届满日" };
+    match status {
+        TermStatus::Running => None,
+        TermStatus::DueSoon => Some(Finding::warning(
+            "ORG-10",
+            "term_due_soon",
+            format!("{what}为{due_s}，距今不足6个月，应着手准备换届选举"),
+            &[cite::TERM_REMINDER, cite::BRANCH_ART21],
+        )),
+        TermStatus::Overdue => Some(Finding::violation(
+            "ORG-10",
+            "term_overdue",
+            format!("{what}{due_s}已过，尚未换届；延期换届须报上级党组织批准，一般不超过1年"),
+            &[cite::BRANCH_ART21, cite::ELECTION_ART3],
+        )),
+    }
+}
+
 // ---------------------------------------------------------------- ORG-01…08: the compliance calendar
 
 /// How often an obligation recurs (C6: calendar months, quarters Q1 = January–March …, calendar years).
@@ -942,6 +1103,44 @@ mod tests {
 
     fn codes(a: &CommitteeAnswer) -> Vec<&'static str> {
         a.violations.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn ele_01_the_count_of_domain_md() {
+        let votes = vec![(1, 30), (2, 21), (3, 20), (4, 25)];
+        let a = election(&ElectionQuestion { entitled: 40, present: 33, seats: 3, votes: votes.clone() });
+        assert!(a.quorum_met && a.valid(), "{a:?}");
+        assert_eq!((a.quorum_min, a.elected_min), (33, 21));
+        assert_eq!(a.elected, vec![1, 4, 2], "21 yes of 40 entitled is elected, 20 is not; by vote order");
+        let a = election(&ElectionQuestion { entitled: 40, present: 32, seats: 3, votes: votes.clone() });
+        assert!(!a.valid() && a.elected.is_empty());
+        assert_eq!(a.findings[0].code, "no_quorum");
+        assert!(a.findings[0].message.contains("至少应到33人"), "{}", a.findings[0].message);
+        let a =
+            election(&ElectionQuestion { entitled: 40, present: 33, seats: 2, votes: vec![(1, 30), (2, 25), (3, 25)] });
+        assert_eq!(a.findings[0].code, "tie_for_last_seat");
+        assert!(!a.valid());
+        let a =
+            election(&ElectionQuestion { entitled: 40, present: 33, seats: 2, votes: vec![(1, 30), (2, 30), (3, 25)] });
+        assert!(a.valid(), "a tie above the last seat decides nothing");
+        assert_eq!(a.elected, vec![1, 2]);
+        let a = election(&ElectionQuestion { entitled: 40, present: 40, seats: 5, votes: vec![(1, 20), (2, 10)] });
+        assert_eq!(a.findings[0].code, "nobody_elected");
+        let a = election(&ElectionQuestion { entitled: 40, present: 40, seats: 5, votes: vec![(1, 21), (2, 10)] });
+        assert!(a.valid());
+        assert_eq!(a.findings[0].code, "seats_unfilled");
+    }
+
+    #[test]
+    fn org_10_the_reminder_and_the_overdue_term() {
+        let due = term_end(date!(2023 - 06 - 30), DEFAULT_TERM_YEARS);
+        assert_eq!(term_status(due, date!(2025 - 12 - 29)), TermStatus::Running);
+        assert_eq!(term_status(due, date!(2025 - 12 - 30)), TermStatus::DueSoon, "reminder due 2025-12-30");
+        assert_eq!(term_status(due, date!(2026 - 06 - 30)), TermStatus::DueSoon);
+        assert_eq!(term_status(due, date!(2026 - 07 - 01)), TermStatus::Overdue);
+        assert!(term_message(TermStatus::Running, due, false).is_none());
+        let f = term_message(TermStatus::Overdue, due, false).unwrap();
+        assert!(f.message.contains("2026-06-30") && f.citations.contains(&cite::ELECTION_ART3), "{f:?}");
     }
 
     #[test]

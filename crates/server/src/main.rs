@@ -392,7 +392,9 @@ fn job_runner(
     instance: String,
     profile: security::profile::Profile,
 ) -> anyhow::Result<ops::jobs::Runner> {
-    use ops::jobs::builtin::{self, ACCOUNT_REVIEW, AUDIT_ARCHIVE, AUDIT_VERIFY, AUDIT_WATCH, BACKUP, CLEANUP};
+    use ops::jobs::builtin::{
+        self, ACCOUNT_REVIEW, AUDIT_ARCHIVE, AUDIT_VERIFY, AUDIT_WATCH, BACKUP, CLEANUP, COMMITTEES_REMIND,
+    };
     let db = &platform.db;
     use ops::jobs::{Runner, RunnerSettings, Schedule};
     let keys = Arc::new(KeyRing::load_or_create(&s.key_file).context("reading the key file")?.with_profile(profile));
@@ -428,6 +430,13 @@ fn job_runner(
             ACCOUNT_REVIEW,
             s.jobs.account_review_at.0,
             s.jobs.account_review_at.1,
+        ))
+        .handle(COMMITTEES_REMIND, builtin::committees_remind(db.clone()))
+        .schedule(Schedule::daily_beijing(
+            "committees.remind",
+            COMMITTEES_REMIND,
+            s.jobs.committees_remind_at.0,
+            s.jobs.committees_remind_at.1,
         ))
         .schedule(backup))
 }

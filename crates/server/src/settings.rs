@@ -79,6 +79,8 @@ struct JobsFile {
     audit_verify_at: Option<String>,
     /// The nightly review of accounts whose roles ended, Beijing time "HH:MM".
     account_review_at: Option<String>,
+    /// The nightly reminder of committee terms ending (ORG-10), Beijing time "HH:MM".
+    committees_remind_at: Option<String>,
 }
 
 /// `[audit]`: retention, archive and watch of the audit log (docs/OPERATIONS.md, security.md AT-25/26).
@@ -148,6 +150,8 @@ pub struct JobSettings {
     pub audit_verify_at: (u8, u8),
     /// The nightly account review, Beijing time (default 01:30).
     pub account_review_at: (u8, u8),
+    /// The nightly reminder of committee terms ending, Beijing time (default 01:45).
+    pub committees_remind_at: (u8, u8),
 }
 
 /// "HH:MM" → (hour, minute).
@@ -249,6 +253,10 @@ impl Settings {
             cleanup_every: Duration::from_secs(j.cleanup_every_minutes.unwrap_or(60).max(1) * 60),
             audit_verify_at: clock("jobs.audit_verify_at", j.audit_verify_at.as_deref().unwrap_or("03:30"))?,
             account_review_at: clock("jobs.account_review_at", j.account_review_at.as_deref().unwrap_or("01:30"))?,
+            committees_remind_at: clock(
+                "jobs.committees_remind_at",
+                j.committees_remind_at.as_deref().unwrap_or("01:45"),
+            )?,
         };
         let a = file.audit.unwrap_or_default();
         let online_days = match env("DANGJIAN_AUDIT_ONLINE_DAYS") {

@@ -12,6 +12,7 @@ pub fn providers() -> Vec<&'static dyn PersonData> {
         &life::privacy::Attendance,
         &life::privacy::NoticeReceipts,
         &life::privacy::MemberServices,
+        &life::privacy::CommitteeRecords,
         &learning::privacy::Progress,
         &learning::privacy::Activity,
         &affairs::privacy::TransferRecords,

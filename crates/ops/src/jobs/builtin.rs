@@ -16,6 +16,9 @@
 //!   and `dangjian_audit_chain_intact` drops to 0 (security.md AT-25).
 //! * [`AUDIT_ARCHIVE`] (daily): moves entries older than the online period into sealed files
 //!   ([`security::audit_evidence::archive`], AT-26).
+//! * [`COMMITTEES_REMIND`] (nightly): flags the committee terms whose election is due within 6 months or
+//!   overdue, and clears flags that no longer hold ([`life::committees::remind`], ORG-10); the flags show on
+//!   the compliance calendar of the organization and of every organization above it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +40,7 @@ pub const AUDIT_VERIFY: &str = "audit.verify";
 pub const ACCOUNT_REVIEW: &str = "accounts.review";
 pub const AUDIT_WATCH: &str = "audit.watch";
 pub const AUDIT_ARCHIVE: &str = "audit.archive";
+pub const COMMITTEES_REMIND: &str = "committees.remind";
 
 /// How long finished jobs stay on the queue (for the status page) before the cleanup removes them.
 pub const KEEP_DONE: Duration = Duration::from_secs(30 * 86_400);
@@ -82,6 +86,17 @@ pub fn account_review(platform: Arc<platform::Platform>) -> impl Fn(Job) -> JobF
             let ctx = platform::Ctx { request_id: format!("job-{}", job.id), ip: "-".into(), ..Default::default() };
             let review = platform.disable_dormant_accounts(&ctx).await.map_err(|e| e.to_string())?;
             Ok(json!({"checked": review.checked, "disabled": review.disabled}))
+        })
+    }
+}
+
+/// The nightly reminder of committee terms (ORG-10), judged on the day the job runs (Beijing time).
+pub fn committees_remind(db: Db) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
+    move |_job: Job| -> JobFuture {
+        let db = db.clone();
+        Box::pin(async move {
+            let r = life::committees::remind(&db, kernel::dates::today()).await.map_err(|e| e.to_string())?;
+            Ok(json!({"checked": r.checked, "due_soon": r.due_soon, "overdue": r.overdue, "changed": r.changed}))
         })
     }
 }

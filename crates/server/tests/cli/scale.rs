@@ -255,8 +255,8 @@ fn two_instances_on_one_postgresql_share_sessions_switches_and_jobs() {
     let schedules = scalar(&pg.url, "SELECT COUNT(*) FROM job_schedules");
     assert_eq!(all, runs, "one job per scheduled run");
     assert_eq!(audited, done, "each run backed up once: {audited} backups for {done} runs");
-    // cleanup, audit.verify, backup, accounts.review, audit.watch, audit.archive
-    assert_eq!((failed, attempts, schedules), (0, 1, 6));
+    // cleanup, audit.verify, backup, accounts.review, audit.watch, audit.archive, committees.remind
+    assert_eq!((failed, attempts, schedules), (0, 1, 7));
     // Every backup was verified and retention kept one of the day.
     assert!(backups.read_dir().unwrap().count() >= 1);
     let verify = Command::new(env!("CARGO_BIN_EXE_dangjian"))

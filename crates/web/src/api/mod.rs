@@ -3,6 +3,7 @@
 
 mod auth;
 mod classes;
+mod committees;
 mod development;
 mod exams;
 mod fees;
@@ -101,6 +102,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(meetings::org_attendance))
         .routes(routes!(meetings::compliance))
         .routes(routes!(meetings::rollup))
+        .routes(routes!(committees::get))
+        .routes(routes!(committees::record_term))
+        .routes(routes!(committees::postpone))
+        .routes(routes!(committees::record_election))
+        .routes(routes!(committees::reminders))
         .routes(routes!(notices::publish, notices::list))
         .routes(routes!(notices::get))
         .routes(routes!(notices::confirm))

@@ -817,6 +817,8 @@ struct CompliancePage {
     truncated: bool,
     can_see_meetings: bool,
     keeps_calendar: bool,
+    /// Committee terms of this organization and below that the nightly reminder flagged (ORG-10).
+    terms: Vec<life::committees::model::TermReminder>,
     error: Option<String>,
 }
 
@@ -856,6 +858,10 @@ pub async fn compliance_get(
         Ok(v) => v,
         Err(e) => return super::platform_error(&e, &c.ctx.request_id),
     };
+    let terms = match life::committees::service::reminders_below(&s.platform.db, &org).await {
+        Ok(v) => v,
+        Err(e) => return fail(e, &c),
+    };
     let (lines, rollup_flags, truncated) = match rollup {
         Some(r) => {
             let lines: Vec<RollupLine> = r.lines.into_iter().filter(|l| l.org_id != org.id).collect();
@@ -880,6 +886,7 @@ pub async fn compliance_get(
         lines,
         rollup_flags,
         truncated,
+        terms,
         org,
         error,
     };

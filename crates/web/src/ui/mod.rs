@@ -4,6 +4,7 @@
 
 mod account;
 mod checkin;
+mod committees;
 mod development;
 mod exams;
 mod fees;
@@ -85,6 +86,10 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/meetings", get(life::meetings_get))
         .route("/orgs/{id}/meetings/new", get(life::meeting_new_get).post(life::meeting_new_post))
         .route("/orgs/{id}/compliance", get(life::compliance_get))
+        .route("/orgs/{id}/committee", get(committees::committee_get))
+        .route("/orgs/{id}/committee/election", post(committees::election_post))
+        .route("/orgs/{id}/committee/term", post(committees::term_post))
+        .route("/orgs/{id}/committee/postpone", post(committees::postpone_post))
         .route("/meetings/{id}", get(life::meeting_get))
         .route("/meetings/{id}/edit", get(life::meeting_edit_get).post(life::meeting_edit_post))
         .route("/meetings/{id}/attendance", post(life::meeting_attendance_post))

@@ -64,6 +64,8 @@ struct OrgPage {
     can_add_person: bool,
     can_see_people: bool,
     can_add_account: bool,
+    /// 委员会与换届 (life::committees): all but Party groups, for those who see organizational life.
+    can_see_committee: bool,
 }
 
 pub async fn orgs_get(State(s): State<AppState>, c: Caller) -> Response {
@@ -141,6 +143,8 @@ async fn page(s: &AppState, c: &Caller, org: Option<Org>, children: Vec<Org>) ->
             && org.as_ref().is_some_and(|o| o.kind.holds_people()),
         can_see_people: path.as_deref().is_some_and(|p| !c.actor.ranges_within(Capability::PersonRead, p).is_empty()),
         can_add_account: c.actor.can_somewhere(Capability::AccountAdmin),
+        can_see_committee: path.as_deref().is_some_and(|p| c.actor.can(Capability::MeetingRead, p))
+            && org.as_ref().is_some_and(|o| o.kind != OrgKind::Group),
         bars: StageBars::new(&own),
         counts: own,
         org,

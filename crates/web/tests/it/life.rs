@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-async fn count(db: &Db, table: &str) -> i64 {
+pub(crate) async fn count(db: &Db, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table}");
     match db {
         Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
@@ -21,7 +21,7 @@ async fn count(db: &Db, table: &str) -> i64 {
 }
 
 /// `(action, result)` of every audit entry.
-async fn audited(app: &TestApp) -> Vec<(String, String, String)> {
+pub(crate) async fn audited(app: &TestApp) -> Vec<(String, String, String)> {
     audit::entries_after(&app.platform.db, 0, 100_000)
         .await
         .unwrap()
@@ -30,7 +30,7 @@ async fn audited(app: &TestApp) -> Vec<(String, String, String)> {
         .collect()
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
     app.call("GET", path, None, Some(token)).await
 }
 

@@ -5,6 +5,7 @@ mod accounts;
 mod api;
 mod audit;
 mod checkin;
+mod committees;
 mod consistency;
 mod csrf;
 mod development;

@@ -341,6 +341,12 @@ pub(crate) enum Forge {
     CookieWithHeader,
 }
 
+/// The n-th day after 2000-01-01: the matrix's elections and terms each come after the one before.
+fn committee_day(n: usize) -> String {
+    let d = time::macros::date!(2000 - 01 - 01) + time::Duration::days(i64::try_from(n).unwrap());
+    kernel::dates::iso(d)
+}
+
 /// One call of `route` as `role` on the own (`own = true`) or the other organization's object.
 async fn call(app: &TestApp, fx: &Fixture, route: &str, role: &str, own: bool, n: usize) -> StatusCode {
     app.request(request(app, fx, route, role, own, n, Forge::Genuine).await).await.0
@@ -422,6 +428,7 @@ pub(crate) async fn request(
     let api = path.starts_with("/api/");
     let idn = id_number("20000101", &format!("{:03}", n % 1000));
     let mut path = path;
+    let (votes_key, post_key) = (format!("votes_{person_id}"), format!("post_{person_id}"));
     let body: Option<String> = match route {
         "GET /api/v1/people" => {
             path = format!("/api/v1/people?org_id={org}");
@@ -473,6 +480,29 @@ pub(crate) async fn request(
         "PUT /api/v1/orgs/{id}/points-board" | "PUT /api/v1/learning/points/optin" => {
             Some(json!({"enabled": false}).to_string())
         }
+        // Each call a day later than the last, so every allowed call opens a term (201 / 303).
+        "POST /api/v1/orgs/{id}/committee/elections" => Some(
+            json!({"held_on": committee_day(n), "entitled": 1, "present": 1, "seats": 1,
+                   "candidates": [{"person_id": person_id, "votes": 1, "post": "secretary"}]})
+            .to_string(),
+        ),
+        "POST /api/v1/orgs/{id}/committee/terms" => Some(
+            json!({"elected_on": committee_day(n), "members": [{"person_id": person_id, "post": "secretary"}]})
+                .to_string(),
+        ),
+        "POST /orgs/{id}/committee/election" => Some(form_body(&[
+            ("held_on", committee_day(n)),
+            ("entitled", "1".into()),
+            ("present", "1".into()),
+            ("seats", "1".into()),
+            (votes_key.as_str(), "1".into()),
+        ])),
+        "POST /orgs/{id}/committee/term" => {
+            Some(form_body(&[("elected_on", committee_day(n)), (post_key.as_str(), "secretary".into())]))
+        }
+        // A postponement without its reason and approval: 422 where the role may record it, and nothing changes.
+        "POST /api/v1/orgs/{id}/committee/postpone" => Some(json!({"postpone_to": "2001-01-01"}).to_string()),
+        "POST /orgs/{id}/committee/postpone" => Some(form_body(&[("postpone_to", "2001-01-01".into())])),
         "POST /api/v1/notices" => {
             Some(json!({"org_id": org, "title": format!("第{n}号通知"), "body": "请按时参加。"}).to_string())
         }
