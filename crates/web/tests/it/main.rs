@@ -13,6 +13,7 @@ mod fees;
 mod files;
 mod import;
 mod learning;
+mod learning_manage;
 mod life;
 mod limits;
 mod matrix;
