@@ -298,7 +298,11 @@ fn pairs_of(m: &Material) -> Pairs {
         ("kind".into(), m.kind.code().into()),
         ("category".into(), m.category.code().into()),
         ("url".into(), m.url.clone().unwrap_or_default()),
-        ("minutes".into(), (m.required_seconds / 60).to_string()),
+        // An article's time is estimated from its text again; a link keeps its minutes.
+        (
+            "minutes".into(),
+            if m.kind == MaterialKind::Article { String::new() } else { (m.required_seconds / 60).max(1).to_string() },
+        ),
         ("tags".into(), m.tags.join(" ")),
         ("required_due".into(), m.required_due.map(kernel::dates::iso).unwrap_or_default()),
         ("body_format".into(), m.body_format.code().into()),
