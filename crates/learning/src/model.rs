@@ -88,6 +88,48 @@ pub struct MaterialInput {
     pub stages: Option<Vec<String>>,
     /// Makes it required learning for its audience, due on this day (YYYY-MM-DD).
     pub required_due: Option<String>,
+    /// When editing: the version the editor started from (a newer one saved meanwhile is 409). Ignored when
+    /// publishing.
+    pub version: Option<i64>,
+}
+
+/// Withdrawing a material: why (shown on it and kept with the audit).
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct WithdrawInput {
+    #[schema(example = "内容已过时，请学习新版")]
+    pub reason: Option<String>,
+}
+
+/// The longest withdrawal reason (characters).
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Checks a withdrawal reason: required, at most [`MAX_REASON_CHARS`].
+pub fn validate_reason(input: &WithdrawInput) -> Result<String, FieldErrors> {
+    let reason = trimmed(&input.reason).unwrap_or("");
+    let mut e = FieldErrors::new();
+    if reason.is_empty() {
+        e.insert("reason".into(), "请填写撤回原因".into());
+    } else if reason.chars().count() > MAX_REASON_CHARS {
+        e.insert("reason".into(), format!("撤回原因最多{MAX_REASON_CHARS}个字"));
+    }
+    if e.is_empty() { Ok(reason.to_string()) } else { Err(e) }
+}
+
+/// A replaced version of a material, as its publishers see it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MaterialVersion {
+    pub version: i64,
+    pub title: String,
+    pub body_format: BodyFormat,
+    pub body: String,
+    pub url: Option<String>,
+    pub tags: Vec<String>,
+    /// The account that replaced it with the next version.
+    pub replaced_by: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339")]
+    pub replaced_at: OffsetDateTime,
 }
 
 /// A material that passed validation, ready to store.
@@ -311,6 +353,13 @@ pub struct Material {
     pub created_at: OffsetDateTime,
     /// The caller's own progress (when the account belongs to a person in the audience).
     pub progress: Option<Progress>,
+    /// 1 when published, raised by each edit (the earlier ones: `GET …/materials/{id}/versions`).
+    pub version: i64,
+    /// Set when its publisher withdrew it: no longer listed, searched or recommended; records stay.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub withdrawn_at: Option<OffsetDateTime>,
+    pub withdrawn_reason: Option<String>,
     #[serde(skip)]
     pub org_path: String,
 }

@@ -236,45 +236,113 @@ impl<'a> Learning<'a> {
         }
         let v = validate_material(input, kernel::dates::today()).map_err(Error::Invalid)?;
         let org = org.ok_or(Error::NotFound)?;
-        let tags = tags_column(&v.tags);
-        let stages = stages_column(&v.stages);
-        let keywords = text::keywords(&v.title, &v.body_text, KEYWORDS).join(" ");
-        let tokens = text::index_text(&v.title, &v.tags, &v.body_text);
         let t = now();
+        let text = Texts::of(&v);
         let mut tx = self.db().begin().await?;
-        let id = store::insert_material(
-            &mut tx,
-            &MaterialWrite {
-                org_id: org.id,
-                org_path: &org.path,
-                kind: v.kind.code(),
-                category: v.category.code(),
-                title: &v.title,
-                body_format: v.body_format.code(),
-                body: &v.body,
-                url: v.url.as_deref(),
-                tags: &tags,
-                stages: stages.as_deref(),
-                required_due: v.required_due,
-                est_seconds: v.est_seconds,
-                keywords: &keywords,
-                search_tokens: &tokens,
-                user_id: Some(actor.user_id).filter(|id| *id > 0),
-                now: t,
-            },
-        )
-        .await?;
+        let id = store::insert_material(&mut tx, &text.write(&v, org.id, &org.path, actor, t)).await?;
         let detail = format!(
             "org:{} kind:{} category:{} required_due:{} stages:{}",
             org.id,
             v.kind.code(),
             v.category.code(),
             v.required_due.map(kernel::dates::iso).unwrap_or_default(),
-            stages.unwrap_or_default()
+            text.stages.unwrap_or_default()
         );
         audit::append(&mut tx, event(actor, ctx, "material.create", format!("material:{id}"), "ok", detail)).await?;
         tx.commit().await?;
         self.get_material(ctx, actor, id).await
+    }
+
+    /// The material as its publisher may change it: 404 (audited) outside the caller's reach, 403 (audited)
+    /// when she reads it but may not publish at its organization (only that organization's learning staff and
+    /// those above: `LearningWrite` over its path).
+    async fn editable(&self, ctx: &Ctx, actor: &Actor, id: i64, action: &str) -> Result<store::MaterialRow> {
+        let target = format!("material:{id}");
+        let Some(row) = store::get_material(self.db(), id).await? else {
+            return Err(Error::NotFound);
+        };
+        if !self.viewer(actor).await?.may_read(&row.org_path, &stages_of(row.stages.as_deref())) {
+            return Err(self.deny(ctx, actor, action, &target).await?);
+        }
+        if !actor.can(Capability::LearningWrite, &row.org_path) {
+            return Err(self.refuse(ctx, actor, action, &target).await?);
+        }
+        Ok(row)
+    }
+
+    /// Whether the caller may edit or withdraw a material of that organization (for the page's buttons).
+    pub fn may_edit(actor: &Actor, m: &Material) -> bool {
+        m.withdrawn_at.is_none() && actor.can(Capability::LearningWrite, &m.org_path)
+    }
+
+    /// Edits a material with the validation of publishing: the text it replaces is kept in
+    /// `material_versions`, its version goes up, and the search index (FTS5 by trigger; the GIN index on
+    /// PostgreSQL) follows in the same transaction. Its organization stays (withdraw and publish anew to move
+    /// it). A withdrawn material is 409; so is `version` when someone saved a newer one meanwhile.
+    pub async fn update_material(&self, ctx: &Ctx, actor: &Actor, id: i64, input: &MaterialInput) -> Result<Material> {
+        let row = self.editable(ctx, actor, id, "material.update").await?;
+        let v = validate_material(input, kernel::dates::today()).map_err(Error::Invalid)?;
+        if row.withdrawn_at.is_some() {
+            return Err(Error::Conflict("该学习材料已撤回，不能再修改"));
+        }
+        let expected = input.version.unwrap_or(row.version);
+        if expected != row.version {
+            return Err(Error::Conflict("该学习材料已被他人修改，请刷新后再改"));
+        }
+        let t = now();
+        let text = Texts::of(&v);
+        let mut tx = self.db().begin().await?;
+        let user = Some(actor.user_id).filter(|id| *id > 0);
+        store::archive_version(&mut tx, id, user, t).await?;
+        if !store::update_material(&mut tx, id, row.version, &text.write(&v, row.org_id, &row.org_path, actor, t))
+            .await?
+        {
+            return Err(Error::Conflict("该学习材料已被他人修改，请刷新后再改"));
+        }
+        let detail = format!("version:{}->{} title_changed:{}", row.version, row.version + 1, row.title != v.title);
+        audit::append(&mut tx, event(actor, ctx, "material.update", format!("material:{id}"), "ok", detail)).await?;
+        tx.commit().await?;
+        self.get_material(ctx, actor, id).await
+    }
+
+    /// Withdraws a material with a reason: it leaves lists, search and recommendations at once; the row, its
+    /// versions and every person's record (and her copy of her data) stay. Withdrawing twice is 409.
+    pub async fn withdraw_material(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        id: i64,
+        input: &WithdrawInput,
+    ) -> Result<Material> {
+        let row = self.editable(ctx, actor, id, "material.withdraw").await?;
+        let reason = validate_reason(input).map_err(Error::Invalid)?;
+        let mut tx = self.db().begin().await?;
+        if !store::withdraw_material(&mut tx, id, &reason, now()).await? {
+            return Err(Error::Conflict("该学习材料已撤回"));
+        }
+        let detail = format!("version:{} reason:{reason}", row.version);
+        audit::append(&mut tx, event(actor, ctx, "material.withdraw", format!("material:{id}"), "ok", detail)).await?;
+        tx.commit().await?;
+        self.get_material(ctx, actor, id).await
+    }
+
+    /// The replaced versions of a material, newest first — for those who may edit it (404/403 otherwise).
+    pub async fn material_versions(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Vec<MaterialVersion>> {
+        self.editable(ctx, actor, id, "material.versions").await?;
+        Ok(store::versions(self.db(), id)
+            .await?
+            .into_iter()
+            .map(|r| MaterialVersion {
+                version: r.version,
+                title: r.title,
+                body_format: BodyFormat::parse(&r.body_format).unwrap_or(BodyFormat::Text),
+                body: r.body,
+                url: r.url,
+                tags: tags_of(&r.tags),
+                replaced_by: r.replaced_by,
+                replaced_at: r.replaced_at,
+            })
+            .collect())
     }
 
     /// One material with the caller's progress; 404 (audited) outside her reach.
@@ -308,6 +376,9 @@ impl<'a> Learning<'a> {
             required_seconds: row.est_seconds,
             created_at: row.created_at,
             progress,
+            version: row.version,
+            withdrawn_at: row.withdrawn_at,
+            withdrawn_reason: row.withdrawn_reason,
             org_path: row.org_path,
         })
     }
@@ -433,10 +504,13 @@ impl<'a> Learning<'a> {
         if !(0..=86_400).contains(&reported) {
             return Err(field("seconds", "学习时长应为0至86400秒"));
         }
+        if material.withdrawn_at.is_some() {
+            return Err(Error::Conflict("该学习材料已撤回，不再记录学习时长"));
+        }
         let t = now();
         let required = material.required_seconds;
         let Some(row) = store::progress(self.db(), id, person_id).await? else {
-            store::start_progress(self.db(), id, person_id, t).await?;
+            store::start_progress(self.db(), id, person_id, material.version, t).await?;
             let row = store::progress(self.db(), id, person_id).await?;
             return Ok(progress_of(id, required, row.as_ref()));
         };
@@ -446,7 +520,16 @@ impl<'a> Learning<'a> {
             if row.completed_at.is_none() && rules::is_completed(seconds, required) { Some(t) } else { None };
         // Another tab's heartbeat may have moved the row meanwhile: then this one counts nothing.
         let mut tx = self.db().begin().await?;
-        if store::advance_progress(&mut tx, id, person_id, row.last_beat_at, seconds, completed_at, t).await? {
+        let advance = store::Advance {
+            material_id: id,
+            person_id,
+            seen_last: row.last_beat_at,
+            seconds,
+            completed_at,
+            version: material.version,
+            now: t,
+        };
+        if store::advance_progress(&mut tx, &advance).await? {
             if credit > 0 {
                 store::add_daily(&mut tx, person_id, kernel::dates::today(), credit).await?;
             }
@@ -546,5 +629,53 @@ impl<'a> Learning<'a> {
             }
         }
         Ok(person_path.to_string())
+    }
+}
+
+/// What a validated material is stored as besides its fields: the columns of tags and stages, its keywords and
+/// its search tokens (publishing and editing compute them alike).
+struct Texts {
+    tags: String,
+    stages: Option<String>,
+    keywords: String,
+    tokens: String,
+}
+
+impl Texts {
+    fn of(v: &ValidMaterial) -> Texts {
+        Texts {
+            tags: tags_column(&v.tags),
+            stages: stages_column(&v.stages),
+            keywords: text::keywords(&v.title, &v.body_text, KEYWORDS).join(" "),
+            tokens: text::index_text(&v.title, &v.tags, &v.body_text),
+        }
+    }
+
+    fn write<'a>(
+        &'a self,
+        v: &'a ValidMaterial,
+        org_id: i64,
+        org_path: &'a str,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> MaterialWrite<'a> {
+        MaterialWrite {
+            org_id,
+            org_path,
+            kind: v.kind.code(),
+            category: v.category.code(),
+            title: &v.title,
+            body_format: v.body_format.code(),
+            body: &v.body,
+            url: v.url.as_deref(),
+            tags: &self.tags,
+            stages: self.stages.as_deref(),
+            required_due: v.required_due,
+            est_seconds: v.est_seconds,
+            keywords: &self.keywords,
+            search_tokens: &self.tokens,
+            user_id: Some(actor.user_id).filter(|id| *id > 0),
+            now,
+        }
     }
 }

@@ -153,13 +153,69 @@ pub struct MaterialRow {
     pub est_seconds: i64,
     pub keywords: String,
     pub created_at: OffsetDateTime,
+    pub version: i64,
+    pub withdrawn_at: Option<OffsetDateTime>,
+    pub withdrawn_reason: Option<String>,
 }
 
 pub async fn get_material(db: &Db, id: i64) -> Result<Option<MaterialRow>, DbError> {
     const SQL: &str = "SELECT m.id, m.org_id, m.org_path, o.name AS org_name, m.kind, m.category, m.title, m.body_format, m.body, \
-        m.url, m.tags, m.stages, m.required_due, m.est_seconds, m.keywords, m.created_at \
-        FROM materials m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1";
+        m.url, m.tags, m.stages, m.required_due, m.est_seconds, m.keywords, m.created_at, m.version, m.withdrawn_at, \
+        m.withdrawn_reason FROM materials m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
+}
+
+/// Keeps the material's current text as its version `version` in `material_versions` (before an edit).
+pub async fn archive_version(tx: &mut DbTx, id: i64, user_id: Option<i64>, now: OffsetDateTime) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO material_versions (material_id, version, title, body_format, body, url, tags, stages, \
+        required_due, est_seconds, replaced_by, replaced_at) SELECT id, version, title, body_format, body, url, tags, stages, \
+        required_due, est_seconds, $2, $3 FROM materials WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(user_id).bind(now).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Replaces the text of the material if it is still at `version` and not withdrawn, raising its version;
+/// on SQLite the FTS5 row follows by trigger in the same transaction. Returns whether it was.
+pub async fn update_material(tx: &mut DbTx, id: i64, version: i64, m: &MaterialWrite<'_>) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE materials SET kind = $3, category = $4, title = $5, body_format = $6, body = $7, url = $8, \
+        tags = $9, stages = $10, required_due = $11, est_seconds = $12, keywords = $13, search_tokens = $14, \
+        updated_at = $15, version = version + 1 WHERE id = $1 AND version = $2 AND withdrawn_at IS NULL";
+    let n = on_tx!(tx, c => sqlx::query(SQL)
+        .bind(id).bind(version).bind(m.kind).bind(m.category).bind(m.title).bind(m.body_format).bind(m.body)
+        .bind(m.url).bind(m.tags).bind(m.stages).bind(m.required_due).bind(m.est_seconds).bind(m.keywords)
+        .bind(m.search_tokens).bind(m.now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Withdraws the material (once): gone from lists, search and recommendations; the row, its versions and
+/// everyone's records stay. Returns whether this call withdrew it.
+pub async fn withdraw_material(tx: &mut DbTx, id: i64, reason: &str, now: OffsetDateTime) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE materials SET withdrawn_at = $2, withdrawn_reason = $3, updated_at = $2 \
+        WHERE id = $1 AND withdrawn_at IS NULL";
+    let n = on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(now).bind(reason)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// A replaced version of a material (the text as it was).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct VersionRow {
+    pub version: i64,
+    pub title: String,
+    pub body_format: String,
+    pub body: String,
+    pub url: Option<String>,
+    pub tags: String,
+    pub replaced_by: Option<String>,
+    pub replaced_at: OffsetDateTime,
+}
+
+/// The replaced versions of a material, newest first.
+pub async fn versions(db: &Db, id: i64) -> Result<Vec<VersionRow>, DbError> {
+    const SQL: &str = "SELECT v.version, v.title, v.body_format, v.body, v.url, v.tags, u.username AS replaced_by, v.replaced_at \
+        FROM material_versions v LEFT JOIN users u ON u.id = v.replaced_by WHERE v.material_id = $1 ORDER BY v.version DESC";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_all(p).await)?)
 }
 
 /// A line of a list: everything but the body.
@@ -196,12 +252,12 @@ pub async fn list_materials(
     const SQLITE: &str = concat!(
         summary_columns!(),
         sqlite_reach!(),
-        " AND ($5 IS NULL OR m.category = $5) ORDER BY m.created_at DESC, m.id DESC LIMIT $6"
+        " AND m.withdrawn_at IS NULL AND ($5 IS NULL OR m.category = $5) ORDER BY m.created_at DESC, m.id DESC LIMIT $6"
     );
     const PG: &str = concat!(
         summary_columns!(),
         pg_reach!(),
-        " AND ($6::text IS NULL OR m.category = $6) ORDER BY m.created_at DESC, m.id DESC LIMIT $7"
+        " AND m.withdrawn_at IS NULL AND ($6::text IS NULL OR m.category = $6) ORDER BY m.created_at DESC, m.id DESC LIMIT $7"
     );
     Ok(match db {
         Db::Sqlite(p) => {
@@ -234,13 +290,13 @@ pub async fn search_materials(
     const SQLITE: &str = concat!(
         "SELECT m.id, m.title, m.body_format, m.body, m.tags FROM materials m \
          JOIN (SELECT rowid AS id, bm25(materials_fts) AS score FROM materials_fts WHERE materials_fts MATCH $5) f \
-         ON f.id = m.id WHERE ",
+         ON f.id = m.id WHERE m.withdrawn_at IS NULL AND ",
         sqlite_reach!(),
         " ORDER BY f.score, m.id DESC LIMIT $6"
     );
     const PG: &str = concat!(
         "SELECT m.id, m.title, m.body_format, m.body, m.tags FROM materials m, to_tsquery('simple', $6) q \
-         WHERE to_tsvector('simple', m.search_tokens) @@ q AND ",
+         WHERE to_tsvector('simple', m.search_tokens) @@ q AND m.withdrawn_at IS NULL AND ",
         pg_reach!(),
         " ORDER BY ts_rank(to_tsvector('simple', m.search_tokens), q) DESC, m.id DESC LIMIT $7"
     );
@@ -267,28 +323,40 @@ pub async fn progress(db: &Db, material_id: i64, person_id: i64) -> Result<Optio
 }
 
 /// The first heartbeat of a person on a material: 0 seconds, the clock started. Nothing if a row exists.
-pub async fn start_progress(db: &Db, material_id: i64, person_id: i64, now: OffsetDateTime) -> Result<(), DbError> {
-    const SQL: &str = "INSERT INTO learning_progress (material_id, person_id, seconds, first_at, last_beat_at, completed_at) \
-        VALUES ($1, $2, 0, $3, $3, NULL) ON CONFLICT (material_id, person_id) DO NOTHING";
-    on_db!(db, p => sqlx::query(SQL).bind(material_id).bind(person_id).bind(now).execute(p).await.map(|_| ()))?;
+pub async fn start_progress(
+    db: &Db,
+    material_id: i64,
+    person_id: i64,
+    version: i64,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO learning_progress (material_id, person_id, seconds, first_at, last_beat_at, completed_at, version) \
+        VALUES ($1, $2, 0, $3, $3, NULL, $4) ON CONFLICT (material_id, person_id) DO NOTHING";
+    on_db!(db, p => sqlx::query(SQL).bind(material_id).bind(person_id).bind(now).bind(version).execute(p).await.map(|_| ()))?;
     Ok(())
 }
 
-/// Moves a person's progress from the row read (`seen_last`, compared to refuse a concurrent heartbeat of
-/// another tab that got there first); returns whether it was still that row.
-pub async fn advance_progress(
-    tx: &mut DbTx,
-    material_id: i64,
-    person_id: i64,
-    seen_last: OffsetDateTime,
-    seconds: i64,
-    completed_at: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-) -> Result<bool, DbError> {
-    const SQL: &str = "UPDATE learning_progress SET seconds = $4, last_beat_at = $5, completed_at = COALESCE(completed_at, $6) \
+/// A heartbeat's change of a person's progress.
+pub struct Advance {
+    pub material_id: i64,
+    pub person_id: i64,
+    /// `last_beat_at` as read (compared to refuse a concurrent heartbeat of another tab that got there first).
+    pub seen_last: OffsetDateTime,
+    pub seconds: i64,
+    pub completed_at: Option<OffsetDateTime>,
+    /// The material's version being read; kept once the material is studied.
+    pub version: i64,
+    pub now: OffsetDateTime,
+}
+
+/// Moves a person's progress from the row read; returns whether it was still that row.
+pub async fn advance_progress(tx: &mut DbTx, a: &Advance) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE learning_progress SET seconds = $4, last_beat_at = $5, completed_at = COALESCE(completed_at, $6), \
+        version = CASE WHEN completed_at IS NULL THEN $7 ELSE version END \
         WHERE material_id = $1 AND person_id = $2 AND last_beat_at = $3";
     let n = on_tx!(tx, p => sqlx::query(SQL)
-        .bind(material_id).bind(person_id).bind(seen_last).bind(seconds).bind(now).bind(completed_at)
+        .bind(a.material_id).bind(a.person_id).bind(a.seen_last).bind(a.seconds).bind(a.now).bind(a.completed_at)
+        .bind(a.version)
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
@@ -385,13 +453,17 @@ mod tests {
 #[derive(Debug, sqlx::FromRow, serde::Serialize)]
 pub struct MyProgressRow {
     pub title: String,
+    /// The version of the material she read (studied, once completed).
+    pub version: i64,
+    /// When the material was withdrawn by its publisher (her record stays).
+    pub withdrawn_at: Option<OffsetDateTime>,
     pub seconds: i64,
     pub first_at: OffsetDateTime,
     pub completed_at: Option<OffsetDateTime>,
 }
 
 pub async fn progress_of_person(db: &Db, person_id: i64) -> Result<Vec<MyProgressRow>, DbError> {
-    const SQL: &str = "SELECT m.title, p.seconds, p.first_at, p.completed_at FROM learning_progress p \
+    const SQL: &str = "SELECT m.title, p.version, m.withdrawn_at, p.seconds, p.first_at, p.completed_at FROM learning_progress p \
         JOIN materials m ON m.id = p.material_id WHERE p.person_id = $1 ORDER BY p.first_at DESC";
     Ok(on_db!(db, c => sqlx::query_as(SQL).bind(person_id).fetch_all(c).await)?)
 }

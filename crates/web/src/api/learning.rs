@@ -9,7 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use learning::Learning;
 use learning::model::{
-    Category, Material, MaterialInput, MaterialList, Progress, ProgressInput, Recommendations, SearchResults,
+    Category, Material, MaterialInput, MaterialList, MaterialVersion, Progress, ProgressInput, Recommendations,
+    SearchResults, WithdrawInput,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -75,6 +76,51 @@ pub async fn list(
     responses((status = 200, body = Material), (status = 404, body = ErrorBody)))]
 pub async fn get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<Material>, ApiError> {
     Ok(Json(learning_api(Learning::new(&s.platform).get_material(&c.ctx, &c.actor, id).await, &c)?))
+}
+
+/// Edit a material: the same fields and validation as publishing (its organization stays). The replaced
+/// text is kept as a version; the search index follows in the same transaction. Only learning staff of its
+/// organization and above (`LearningWrite` over it). `version`: the one the editor started from (409 if a
+/// newer one was saved meanwhile). Audited `material.update`.
+#[utoipa::path(put, path = "/api/v1/learning/materials/{id}", tag = "learning", params(("id" = i64, Path)),
+    request_body(content = MaterialInput, example = json!({"title": "党员教育管理工作条例学习（修订）",
+        "body": "按时交纳党费是党员的义务。", "kind": "article", "tags": ["党费"], "version": 1})),
+    responses((status = 200, body = Material), (status = 422, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "不是该材料发布组织及其上级的学习管理人员"),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "已撤回，或已被他人修改")))]
+pub async fn update(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(b): Body<MaterialInput>,
+) -> Result<Json<Material>, ApiError> {
+    Ok(Json(learning_api(Learning::new(&s.platform).update_material(&c.ctx, &c.actor, id, &b).await, &c)?))
+}
+
+/// Withdraw a material with a reason: it leaves lists, search and recommendations; the records of those
+/// who studied it, and their copies of their data, keep it. Audited `material.withdraw`.
+#[utoipa::path(post, path = "/api/v1/learning/materials/{id}/withdraw", tag = "learning", params(("id" = i64, Path)),
+    request_body(content = WithdrawInput, example = json!({"reason": "内容已过时，请学习新版"})),
+    responses((status = 200, body = Material), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "已撤回")))]
+pub async fn withdraw(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(b): Body<WithdrawInput>,
+) -> Result<Json<Material>, ApiError> {
+    Ok(Json(learning_api(Learning::new(&s.platform).withdraw_material(&c.ctx, &c.actor, id, &b).await, &c)?))
+}
+
+/// The earlier versions of a material, newest first (for those who may edit it).
+#[utoipa::path(get, path = "/api/v1/learning/materials/{id}/versions", tag = "learning", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<MaterialVersion>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn versions(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<MaterialVersion>>, ApiError> {
+    Ok(Json(learning_api(Learning::new(&s.platform).material_versions(&c.ctx, &c.actor, id).await, &c)?))
 }
 
 /// A heartbeat of the reading page while it is visible and the reader active: `seconds` of reading since

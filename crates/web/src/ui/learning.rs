@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use learning::Learning;
 use learning::model::{
     BodyFormat, Category, Material, MaterialInput, MaterialKind, MaterialSummary, RecommendationItem, SearchHit,
+    WithdrawInput,
 };
 use platform::Error;
 
@@ -142,6 +143,9 @@ struct MaterialPage {
     completed: bool,
     minutes: String,
     saved: bool,
+    updated: bool,
+    withdrawn: Option<String>,
+    may_edit: bool,
 }
 
 impl MaterialPage {
@@ -190,6 +194,9 @@ pub async fn material_get(
         completed: m.progress.as_ref().is_some_and(|p| p.completed),
         minutes: minutes_label(m.required_seconds),
         saved: p.contains_key("saved"),
+        updated: p.contains_key("updated"),
+        withdrawn: m.withdrawn_at.map(super::notices::when),
+        may_edit: Learning::may_edit(&c.actor, &m),
         m,
     };
     render(StatusCode::OK, &page)
@@ -205,6 +212,12 @@ struct MaterialFormPage {
     stages: Vec<(String, String, bool)>,
     stages_error: Option<String>,
     summary: Option<String>,
+    heading: &'static str,
+    action: String,
+    submit: &'static str,
+    cancel: String,
+    /// When editing: the version the form started from.
+    version: Option<i64>,
 }
 
 fn form_page(
@@ -216,6 +229,7 @@ fn form_page(
 ) -> MaterialFormPage {
     let v = |k: &str| first(f, k).unwrap_or("").to_string();
     let org_options: Vec<(String, String)> = targets.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+    let editing = org_options.is_empty();
     let mut fields = vec![
         Field::new("title", "标题", Kind::Text).required().value(v("title")),
         Field::new("kind", "类型", Kind::Select(options(MaterialKind::ALL, MaterialKind::code, MaterialKind::label)))
@@ -237,6 +251,9 @@ fn form_page(
             .hint("填写后即为发布范围内人员的必学内容"),
         body_format_field(first(f, "body_format")),
     ];
+    if editing {
+        fields.retain(|f| f.name != "org_id");
+    }
     if let Some(e) = errors {
         apply_errors(&mut fields, e);
     }
@@ -249,6 +266,139 @@ fn form_page(
         stages,
         stages_error: errors.and_then(|e| e.get("stages").cloned()),
         summary: errors.map(|e| format!("有{}处需要修改，请按提示修改后再保存。", e.len())),
+        heading: "发布学习材料",
+        action: "/learning/new".into(),
+        submit: "发布",
+        cancel: "/learning".into(),
+        version: None,
+    }
+}
+
+/// The edit form of a material: the publishing form without the organization, filled from `f`.
+fn edit_page(
+    s: &AppState,
+    c: &Caller,
+    m: &Material,
+    f: &Pairs,
+    errors: Option<&BTreeMap<String, String>>,
+) -> MaterialFormPage {
+    let mut page = form_page(s, c, Vec::new(), f, errors);
+    page.heading = "修改学习材料";
+    page.action = format!("/learning/{}/edit", m.id);
+    page.submit = "保存修改";
+    page.cancel = format!("/learning/{}", m.id);
+    page.version = Some(first(f, "version").and_then(|v| v.parse().ok()).unwrap_or(m.version));
+    page
+}
+
+/// A material as the form's pairs (what the edit form starts from).
+fn pairs_of(m: &Material) -> Pairs {
+    let mut f: Pairs = vec![
+        ("title".into(), m.title.clone()),
+        ("kind".into(), m.kind.code().into()),
+        ("category".into(), m.category.code().into()),
+        ("url".into(), m.url.clone().unwrap_or_default()),
+        // An article's time is estimated from its text again; a link keeps its minutes.
+        (
+            "minutes".into(),
+            if m.kind == MaterialKind::Article { String::new() } else { (m.required_seconds / 60).max(1).to_string() },
+        ),
+        ("tags".into(), m.tags.join(" ")),
+        ("required_due".into(), m.required_due.map(kernel::dates::iso).unwrap_or_default()),
+        ("body_format".into(), m.body_format.code().into()),
+        ("body".into(), m.body.clone()),
+        ("version".into(), m.version.to_string()),
+    ];
+    f.extend(m.stages.iter().map(|s| ("stage".to_string(), s.code().to_string())));
+    f
+}
+
+/// The material if the caller may edit it (404 outside her reach, 403 when she only reads it).
+async fn editable(s: &AppState, c: &Caller, id: i64) -> Result<Material, Response> {
+    let m = Learning::new(&s.platform).get_material(&c.ctx, &c.actor, id).await.map_err(|e| fail(e, c))?;
+    if !Learning::may_edit(&c.actor, &m) {
+        let e = if m.withdrawn_at.is_some() {
+            Error::Conflict("该学习材料已撤回，不能再修改")
+        } else {
+            Error::Forbidden
+        };
+        return Err(super::platform_error(&e, &c.ctx.request_id));
+    }
+    Ok(m)
+}
+
+/// `/learning/{id}/edit`: the form filled with the material (its publishers and staff above; others 403/404).
+pub async fn material_edit_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
+    match editable(&s, &c, id).await {
+        Ok(m) => render(StatusCode::OK, &edit_page(&s, &c, &m, &pairs_of(&m), None)),
+        Err(r) => r,
+    }
+}
+
+/// Saves an edit; a refused input comes back beside its fields (422), nothing changed.
+pub async fn material_edit_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let learning = Learning::new(&s.platform);
+    let mut input = input_of(&f);
+    input.version = first(&f, "version").and_then(|v| v.parse().ok());
+    match learning.update_material(&c.ctx, &c.actor, id, &input).await {
+        Ok(m) => Redirect::to(&format!("/learning/{}?updated=1", m.id)).into_response(),
+        Err(learning::Error::Invalid(errors)) => match editable(&s, &c, id).await {
+            Ok(m) => render(StatusCode::UNPROCESSABLE_ENTITY, &edit_page(&s, &c, &m, &f, Some(&errors))),
+            Err(r) => r,
+        },
+        Err(e) => fail(e, &c),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "material_withdraw.html")]
+struct WithdrawPage {
+    chrome: Chrome,
+    m: Material,
+    reason: String,
+    reason_error: Option<String>,
+}
+
+/// `/learning/{id}/withdraw`: what withdrawing does, the reason, and the confirmation.
+pub async fn material_withdraw_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
+    match editable(&s, &c, id).await {
+        Ok(m) => {
+            let page =
+                WithdrawPage { chrome: Chrome::new(&s, &c, "learning"), m, reason: String::new(), reason_error: None };
+            render(StatusCode::OK, &page)
+        }
+        Err(r) => r,
+    }
+}
+
+/// Withdraws after the confirmation; without a reason the page comes back with its message (422).
+pub async fn material_withdraw_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let input = WithdrawInput { reason: first(&f, "reason").map(str::to_string) };
+    match Learning::new(&s.platform).withdraw_material(&c.ctx, &c.actor, id, &input).await {
+        Ok(_) => Redirect::to(&format!("/learning/{id}")).into_response(),
+        Err(learning::Error::Invalid(errors)) => match editable(&s, &c, id).await {
+            Ok(m) => {
+                let page = WithdrawPage {
+                    chrome: Chrome::new(&s, &c, "learning"),
+                    m,
+                    reason: input.reason.unwrap_or_default(),
+                    reason_error: errors.get("reason").cloned(),
+                };
+                render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            }
+            Err(r) => r,
+        },
+        Err(e) => fail(e, &c),
     }
 }
 
@@ -283,6 +433,7 @@ fn input_of(f: &Pairs) -> MaterialInput {
         org_id: opt("org_id").and_then(|v| v.parse().ok()),
         stages: Some(f.iter().filter(|(k, _)| k == "stage").map(|(_, v)| v.clone()).collect()),
         required_due: opt("required_due"),
+        version: None,
     }
 }
 

@@ -116,6 +116,8 @@ pub fn routes() -> Router<AppState> {
         .route("/learning/portraits/people/{id}", get(portraits::person_get))
         .route("/learning/portraits/orgs/{id}", get(portraits::org_get))
         .route("/learning/{id}", get(learning::material_get))
+        .route("/learning/{id}/edit", get(learning::material_edit_get).post(learning::material_edit_post))
+        .route("/learning/{id}/withdraw", get(learning::material_withdraw_get).post(learning::material_withdraw_post))
         .route("/transfers", get(transfers::transfers_get))
         .route("/transfers/new", get(transfers::new_get).post(transfers::new_post))
         .route("/transfers/incoming", get(transfers::incoming_get).post(transfers::incoming_post))

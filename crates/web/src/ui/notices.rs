@@ -30,7 +30,7 @@ fn first<'p>(f: &'p [(String, String)], key: &str) -> Option<&'p str> {
 }
 
 /// "2026-03-20 14:05" in Beijing time.
-pub(super) fn when(t: time::OffsetDateTime) -> String {
+pub(crate) fn when(t: time::OffsetDateTime) -> String {
     let b = t.to_offset(kernel::dates::BEIJING);
     format!("{} {:02}:{:02}", kernel::dates::iso(b.date()), b.hour(), b.minute())
 }

@@ -16,6 +16,7 @@ mod files;
 mod import;
 mod import_jobs;
 mod learning;
+mod learning_manage;
 mod life;
 mod limits;
 mod matrix;
