@@ -312,7 +312,8 @@ export async function branchMemberAccount(baseURL, username = 'branch_member') {
   const secretary = await api(baseURL, 'secretary');
   const orgId = (await secretary('GET', '/api/v1/me')).json.grants.find((g) => g.role === 'branch_secretary').org_id;
   const people = (await secretary('GET', '/api/v1/people?per_page=100')).json.items;
-  const person = people.find((p) => p.org_id === orgId && p.stage === 'full' && p.status === 'normal' && p.gender === 'female');
+  const full = people.filter((p) => p.org_id === orgId && p.stage === 'full' && p.status === 'normal');
+  const person = full.find((p) => p.gender === 'female') ?? full[0];
   if (!person) throw new Error(`the demo branch ${orgId} has no full member to sign in as`);
   const password = 'Branch-Member-2026!';
   const security = await api(baseURL, 'security');
