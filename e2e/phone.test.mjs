@@ -73,7 +73,7 @@ test("a secretary's roster on a phone: cards instead of a table, navigation in a
   await page.click('label.nav-button');
   await page.waitForFunction(() => document.querySelector('nav.sidenav').getBoundingClientRect().left >= 0);
   assert.ok(await inViewport(sidenav), 'the drawer is open');
-  await clickTo(page, sidenav.locator('a', { hasText: '党员' }), /\/people$/);
+  await clickTo(page, sidenav.getByRole('link', { name: '党员', exact: true }), /\/people$/);
   assert.equal(await inViewport(sidenav), false, 'the drawer closes on the new page');
 
   const table = page.locator('table.table.responsive');

@@ -69,7 +69,7 @@ test("the secretary's roster shows only her branch", async () => {
   const total = Number(await card.locator('.stat', { hasText: '总人数' }).locator('.stat-n').innerText());
   assert.ok(total > 0);
 
-  await clickTo(page, page.locator('nav.sidenav a', { hasText: '党员' }), /\/people$/);
+  await clickTo(page, page.locator('nav.sidenav').getByRole('link', { name: '党员', exact: true }), /\/people$/);
   assert.match(await page.locator('.page-head p').innerText(), new RegExp(`共 ${total} 人`));
   const orgs = await page.locator('td[data-label="所在党组织"]').allInnerTexts();
   assert.equal(orgs.length, Math.min(total, 20), 'one page of her people');

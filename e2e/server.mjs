@@ -302,3 +302,27 @@ export async function submit(page, button) {
 export async function dd(page, label) {
   return (await page.locator(`dl.kv dt:text-is("${label}") + dd`).innerText()).trim();
 }
+
+/**
+ * A sign-in for a party member of the demo secretary's branch: the demo `member` is an applicant in
+ * another branch, so journeys that need the secretary and one of her full members create the account
+ * (as the security administrator, through the API). Returns { username, password, personId, name, orgId }.
+ */
+export async function branchMemberAccount(baseURL, username = 'branch_member') {
+  const secretary = await api(baseURL, 'secretary');
+  const orgId = (await secretary('GET', '/api/v1/me')).json.grants.find((g) => g.role === 'branch_secretary').org_id;
+  const people = (await secretary('GET', '/api/v1/people?per_page=100')).json.items;
+  const full = people.filter((p) => p.org_id === orgId && p.stage === 'full' && p.status === 'normal');
+  const person = full.find((p) => p.gender === 'female') ?? full[0];
+  if (!person) throw new Error(`the demo branch ${orgId} has no full member to sign in as`);
+  const password = 'Branch-Member-2026!';
+  const security = await api(baseURL, 'security');
+  const res = await security('POST', '/api/v1/users', { username, password, display_name: person.name, person_id: person.id, grants: [] });
+  if (res.status !== 201) throw new Error(`creating ${username} answered ${res.status}: ${res.text}`);
+  return { username, password, personId: person.id, name: person.name, orgId };
+}
+
+/** Today's date in Beijing, YYYY-MM-DD (the server's calendar day). */
+export function beijingToday() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+}
