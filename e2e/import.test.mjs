@@ -94,6 +94,7 @@ test('a file with one bad row shows the row error in Chinese and offers no confi
   await job.locator('table tbody tr').first().waitFor();
   assert.match(await job.innerText(), /错误\s*1\s*行/);
   const errors = job.locator('h3:has-text("错误") + table tbody tr');
+  assert.equal(await errors.count(), 1, `one finding for one typo: ${await job.innerText()}`);
   for (const t of await errors.allInnerTexts()) assert.match(t, /第3行[\s\S]*检查乙/, `every error is on the bad row (row 3 after the header): ${t}`);
   const idError = errors.filter({ has: page.locator('td[data-label="列"]', { hasText: '公民身份号码' }) });
   assert.equal(await idError.count(), 1, `the ID number's error is listed: ${await job.innerText()}`);
