@@ -388,7 +388,16 @@ impl Platform {
                     }
                 }
                 Err(errors) => {
-                    for (field, msg) in errors {
+                    // An empty birth date or sex is taken from the ID number; when that number is wrong,
+                    // its own error says it all (a second "请填写日期" for a cell left empty misleads).
+                    let follows_from_id = |field: &str| {
+                        id.is_none()
+                            && errors.contains_key("id_number")
+                            && ((field == "birth_date" && input.birth_date.is_none())
+                                || (field == "gender" && input.gender.is_none()))
+                    };
+                    for (field, msg) in errors.iter().filter(|(f, _)| !follows_from_id(f)) {
+                        let (field, msg) = (field.clone(), msg.clone());
                         let column = Column::of_field(&field).map(|c| header.label(c)).unwrap_or(field);
                         findings.add(r, column, Severity::Error, msg);
                     }
