@@ -206,8 +206,10 @@ impl Platform {
             let live: Vec<GrantRecord> = store::grant_records(&self.db, user.id)
                 .await?
                 .into_iter()
-                .filter(|g| grant_state(g.withdrawn_at.is_some(), g.starts_on, g.ends_on, t) != GrantState::Ended)
-                .filter(|g| g.withdrawn_at.is_none())
+                .filter(|g| {
+                    let state = grant_state(g.withdrawn_at.is_some(), g.starts_on, g.ends_on, t);
+                    matches!(state, GrantState::InForce | GrantState::Upcoming)
+                })
                 .collect();
             if live.iter().any(|g| g.role == role.code() && g.org_id == input.org_id) {
                 errors.insert("role".into(), "该账号已有这一角色和范围的授权（任期未满）".into());
