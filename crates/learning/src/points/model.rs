@@ -104,6 +104,8 @@ pub struct Board {
     pub org_id: i64,
     pub org_name: String,
     pub lines: Vec<BoardLine>,
+    /// The branch switched its board on (off by default).
+    pub enabled: bool,
     pub note: &'static str,
 }
 

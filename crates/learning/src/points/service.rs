@@ -233,7 +233,7 @@ impl Learning<'_> {
         } else {
             Vec::new()
         };
-        Ok(Board { org_id, org_name: org.name, lines, note: NOT_ASSESSMENT })
+        Ok(Board { org_id, org_name: org.name, lines, enabled, note: NOT_ASSESSMENT })
     }
 
     /// The branch (党支部) a person belongs to: her organization, or the parent of her 党小组.

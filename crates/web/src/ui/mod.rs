@@ -10,7 +10,11 @@ mod exams;
 mod fees;
 mod forms;
 mod home;
+mod banks;
+mod learnform;
 mod learning;
+mod partyclass;
+mod points;
 mod life;
 mod mfa;
 mod notices;
@@ -105,6 +109,22 @@ pub fn routes() -> Router<AppState> {
         .route("/notices/{id}/unread", get(notices::unread_get))
         .route("/learning", get(learning::learning_get))
         .route("/learning/new", get(learning::material_new_get).post(learning::material_new_post))
+        .route("/learning/banks", get(banks::banks_get).post(banks::banks_post))
+        .route("/learning/banks/{id}", get(banks::bank_get))
+        .route("/learning/banks/{id}/questions", post(banks::question_add_post))
+        .route("/learning/banks/{id}/exams", post(banks::exam_new_post))
+        .route("/learning/banks/{id}/stats", get(banks::bank_stats_get))
+        .route("/learning/questions/{id}/edit", post(banks::question_edit_post))
+        .route("/learning/questions/{id}/retire", post(banks::question_retire_post))
+        .route("/learning/classes", get(partyclass::classes_get))
+        .route("/learning/classes/new", get(partyclass::class_new_get).post(partyclass::class_new_post))
+        .route("/learning/classes/{id}", get(partyclass::class_get))
+        .route("/learning/classes/{id}/join", post(partyclass::class_join_post))
+        .route("/learning/classes/{id}/finish", post(partyclass::class_finish_post))
+        .route("/learning/points", get(points::points_get))
+        .route("/learning/points/optin", post(points::optin_post))
+        .route("/orgs/{id}/points", get(points::board_get).post(points::board_post))
+        .route("/orgs/{id}/points-rules", get(points::rules_get).post(points::rules_post))
         .route("/learning/exams", get(exams::exams_get))
         .route("/learning/exams/{id}", get(exams::exam_get))
         .route("/learning/exams/{id}/start", post(exams::exam_start_post))

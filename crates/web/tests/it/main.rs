@@ -17,6 +17,7 @@ mod import;
 mod import_jobs;
 mod learning;
 mod learning_manage;
+mod learning_pages;
 mod life;
 mod limits;
 mod matrix;
