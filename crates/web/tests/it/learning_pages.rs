@@ -51,6 +51,7 @@ async fn a_secretary_authors_a_bank_its_questions_and_an_exam_from_the_pages() {
         let member_a = member(&app, &t, "李红", t.ba, "701").await;
         let member_b = member(&app, &t, "王芳", t.bb, "702").await;
         let ba = t.ba.to_string();
+        let ba = ba.as_str();
 
         // The list and the form; a member may not author (403).
         let (st, html) = app.page("/learning/banks", &sec).await;
@@ -61,12 +62,12 @@ async fn a_secretary_authors_a_bank_its_questions_and_an_exam_from_the_pages() {
         assert_eq!(st, StatusCode::FORBIDDEN);
 
         // A bank without its name: the message under the field, nothing written.
-        let (st, _, html) = app.form("/learning/banks", &[("title", " "), ("org_id", &ba)], Some(&sec)).await;
+        let (st, _, html) = app.form("/learning/banks", &[("title", " "), ("org_id", ba)], Some(&sec)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("请填写题库名称") && html.contains("aria-invalid"), "{html}");
         assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM question_banks").await, 0);
         let (st, h, _) = app
-            .form("/learning/banks", &[("title", "党章党规题库"), ("org_id", &ba), ("description", "支部学习用")], Some(&sec))
+            .form("/learning/banks", &[("title", "党章党规题库"), ("org_id", ba), ("description", "支部学习用")], Some(&sec))
             .await;
         assert_eq!(st, StatusCode::SEE_OTHER);
         let bank = id_in(&location(&h), "/learning/banks/");
@@ -110,7 +111,7 @@ async fn a_secretary_authors_a_bank_its_questions_and_an_exam_from_the_pages() {
         let bank_s = bank.to_string();
         let mut changed = single.to_vec();
         changed[1] = ("stem", "党员应当（ ）交纳党费。");
-        changed.push(("bank_id", &bank_s));
+        changed.push(("bank_id", bank_s.as_str()));
         let (st, _, _) = app.form(&format!("/learning/questions/{q1}/edit"), &changed, Some(&sec)).await;
         assert_eq!(st, StatusCode::SEE_OTHER);
         let mut empty = changed.clone();
@@ -122,7 +123,7 @@ async fn a_secretary_authors_a_bank_its_questions_and_an_exam_from_the_pages() {
         assert!(html.contains("党员应当（ ）交纳党费。"), "the change was kept, the refused one not: {html}");
 
         // An exam drawn from the bank: too many questions is refused under the field, then it is made.
-        let exam = [("title", "党章知识测试"), ("mode", "exam"), ("org_id", &ba), ("question_count", "50"), ("time_limit_minutes", "10"), ("pass_percent", "60")];
+        let exam = [("title", "党章知识测试"), ("mode", "exam"), ("org_id", ba), ("question_count", "50"), ("time_limit_minutes", "10"), ("pass_percent", "60")];
         let (st, _, html) = app.form(&format!("{page}/exams"), &exam, Some(&sec)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("题库中符合条件"), "{html}");
@@ -170,6 +171,7 @@ async fn a_class_is_scheduled_joined_and_finished_from_the_pages() {
         let member_a = member(&app, &t, "李红", t.ba, "711").await;
         let member_b = member(&app, &t, "王芳", t.bb, "712").await;
         let ba = t.ba.to_string();
+        let ba = ba.as_str();
 
         let (st, html) = app.page("/learning/classes/new", &sec).await;
         assert_eq!(st, StatusCode::OK);
@@ -180,7 +182,7 @@ async fn a_class_is_scheduled_joined_and_finished_from_the_pages() {
 
         // Refused: messages under the fields, nothing written (neither the class nor its meeting).
         let (st, _, html) =
-            app.form("/learning/classes/new", &[("org_id", &ba), ("starts_at", "明天晚上"), ("sign_in", "1")], Some(&sec)).await;
+            app.form("/learning/classes/new", &[("org_id", ba), ("starts_at", "明天晚上"), ("sign_in", "1")], Some(&sec)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         for m in ["请填写课程名称", "请填写主讲人", "时间格式应为", "请填写线上课堂链接或授课地点"] {
             assert!(html.contains(m), "{m}: {html}");
@@ -193,8 +195,8 @@ async fn a_class_is_scheduled_joined_and_finished_from_the_pages() {
         let form = [
             ("title", "专题党课：学习纪律处分条例"),
             ("lecturer", "张书记"),
-            ("org_id", &ba),
-            ("starts_at", &start),
+            ("org_id", ba),
+            ("starts_at", start.as_str()),
             ("minutes", "60"),
             ("link", "https://meeting.example.edu.cn/r/123"),
             ("sign_in", "1"),
