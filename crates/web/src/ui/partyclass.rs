@@ -32,6 +32,8 @@ fn fail(e: learning::Error, c: &Caller) -> Response {
 struct ClassView {
     x: PartyClass,
     when: String,
+    /// 未开始 / 进行中 / 已结束 / 已取消: a scheduled class between its start and end is 进行中.
+    label: &'static str,
 }
 
 impl ClassView {
@@ -39,7 +41,13 @@ impl ClassView {
         let end = x.starts_at + time::Duration::minutes(x.minutes);
         let end = local_text(end);
         let when = format!("{}–{}", local_text(x.starts_at), end.get(11..).unwrap_or(&end));
-        ClassView { x, when }
+        let now = time::OffsetDateTime::now_utc();
+        let label = if x.status == ClassStatus::Scheduled && x.starts_at <= now {
+            "进行中"
+        } else {
+            x.status_label
+        };
+        ClassView { x, when, label }
     }
     fn past(&self) -> bool {
         self.x.status != ClassStatus::Scheduled
