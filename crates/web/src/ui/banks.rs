@@ -147,14 +147,21 @@ fn question_fields(f: &Pairs, errors: Option<&Errors>) -> (Vec<Input>, Option<St
     let mut fields = vec![
         Input::new("q", "kind", "题型").required().choices(kind_choices()).value(first(f, "kind").unwrap_or("single")),
         Input::new("q", "stem", "题干").required().rows(3).value(v("stem")).hint("填空题的空用（ ）或 ___ 标出"),
-        Input::new("q", "options", "选项").rows(4).value(v("options")).hint("单选、多选题每行一个选项，依次为 A、B、C…；判断、填空题不填"),
-        Input::new("q", "correct", "正确答案")
-            .required()
-            .value(v("correct"))
-            .hint("选择题填字母，如 B 或 A、C；判断题填“正确”或“错误”；填空题每空之间用“；”分隔，同一空的几种答案用“|”分隔"),
-        Input::new("q", "explanation", "解析").rows(3).value(v("explanation")).hint("交卷后（练习：作答后）显示给作答人"),
+        Input::new("q", "options", "选项")
+            .rows(4)
+            .value(v("options"))
+            .hint("单选、多选题每行一个选项，依次为 A、B、C…；判断、填空题不填"),
+        Input::new("q", "correct", "正确答案").required().value(v("correct")).hint(
+            "选择题填字母，如 B 或 A、C；判断题填“正确”或“错误”；填空题每空之间用“；”分隔，同一空的几种答案用“|”分隔",
+        ),
+        Input::new("q", "explanation", "解析")
+            .rows(3)
+            .value(v("explanation"))
+            .hint("交卷后（练习：作答后）显示给作答人"),
         Input::new("q", "tags", "标签").value(v("tags")).hint("用空格或顿号分隔；出题时可按标签抽题"),
-        Input::new("q", "difficulty", "难度").choices(difficulty_choices(false)).value(first(f, "difficulty").unwrap_or("2")),
+        Input::new("q", "difficulty", "难度")
+            .choices(difficulty_choices(false))
+            .value(first(f, "difficulty").unwrap_or("2")),
     ];
     let summary = apply(&mut fields, errors);
     (fields, summary)
@@ -183,11 +190,25 @@ fn exam_fields(
             .hint("须在题库的适用范围之内"),
         Input::new("exam", "tag", "按标签抽题").choices(tag_choices).value(v("tag")),
         Input::new("exam", "difficulty", "按难度抽题").choices(difficulty_choices(true)).value(v("difficulty")),
-        Input::new("exam", "question_count", "题量").required().kind("number").value(first(f, "question_count").unwrap_or("10")),
-        Input::new("exam", "time_limit_minutes", "时限（分钟）").kind("number").value(v("time_limit_minutes")).hint("考试必填；练习不限时"),
-        Input::new("exam", "max_attempts", "作答次数").kind("number").value(v("max_attempts")).hint("不填：考试1次，练习不限"),
-        Input::new("exam", "pass_percent", "及格线（分）").kind("number").value(first(f, "pass_percent").unwrap_or("60")),
-        Input::new("exam", "opens_at", "开放时间").kind("datetime-local").value(v("opens_at")).hint("北京时间；不填即发布起开放"),
+        Input::new("exam", "question_count", "题量")
+            .required()
+            .kind("number")
+            .value(first(f, "question_count").unwrap_or("10")),
+        Input::new("exam", "time_limit_minutes", "时限（分钟）")
+            .kind("number")
+            .value(v("time_limit_minutes"))
+            .hint("考试必填；练习不限时"),
+        Input::new("exam", "max_attempts", "作答次数")
+            .kind("number")
+            .value(v("max_attempts"))
+            .hint("不填：考试1次，练习不限"),
+        Input::new("exam", "pass_percent", "及格线（分）")
+            .kind("number")
+            .value(first(f, "pass_percent").unwrap_or("60")),
+        Input::new("exam", "opens_at", "开放时间")
+            .kind("datetime-local")
+            .value(v("opens_at"))
+            .hint("北京时间；不填即发布起开放"),
         Input::new("exam", "closes_at", "截止时间").kind("datetime-local").value(v("closes_at")),
     ];
     let summary = apply(&mut fields, errors);
@@ -298,7 +319,11 @@ fn question_input(f: &Pairs) -> QuestionInput {
     let correct = match kind.as_deref().and_then(QuestionKind::parse) {
         Some(QuestionKind::Fill) => split_list(correct_text, &['；', ';', '\n']),
         Some(QuestionKind::Judge) => split_list(correct_text, &['、', ',', '，']),
-        _ if correct_text.trim().chars().all(|c| c.is_ascii_alphabetic() || c.is_whitespace() || "、,，".contains(c)) => {
+        _ if correct_text
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c.is_whitespace() || "、,，".contains(c)) =>
+        {
             correct_text.chars().filter(char::is_ascii_alphabetic).map(|c| c.to_string()).collect()
         }
         // Something else than letters: passed as typed, so the service names what is wrong.
@@ -368,7 +393,12 @@ pub async fn question_retire_post(State(s): State<AppState>, c: Caller, Path(id)
 }
 
 /// Makes an exam or a practice drawn from this bank and opens it; refused: the form again (422).
-pub async fn exam_new_post(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, Form(f): Form<Pairs>) -> Response {
+pub async fn exam_new_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Form(f): Form<Pairs>,
+) -> Response {
     let input = ExamInput {
         bank_id: Some(id),
         title: opt(&f, "title"),

@@ -3,6 +3,7 @@
 //! works without JavaScript; htmx, when embedded, only boosts navigation.
 
 mod account;
+mod banks;
 mod checkin;
 mod committees;
 mod development;
@@ -10,16 +11,15 @@ mod exams;
 mod fees;
 mod forms;
 mod home;
-mod banks;
 mod learnform;
 mod learning;
-mod partyclass;
-mod points;
 mod life;
 mod mfa;
 mod notices;
 mod orgs;
+mod partyclass;
 mod people;
+mod points;
 mod portraits;
 mod privacy;
 mod register;

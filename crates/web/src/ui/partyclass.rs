@@ -42,11 +42,7 @@ impl ClassView {
         let end = local_text(end);
         let when = format!("{}–{}", local_text(x.starts_at), end.get(11..).unwrap_or(&end));
         let now = time::OffsetDateTime::now_utc();
-        let label = if x.status == ClassStatus::Scheduled && x.starts_at <= now {
-            "进行中"
-        } else {
-            x.status_label
-        };
+        let label = if x.status == ClassStatus::Scheduled && x.starts_at <= now { "进行中" } else { x.status_label };
         ClassView { x, when, label }
     }
     fn past(&self) -> bool {
@@ -94,7 +90,13 @@ struct ClassFormPage {
     summary: Option<String>,
 }
 
-fn class_form(s: &AppState, c: &Caller, targets: Vec<(i64, String)>, f: &Pairs, errors: Option<&Errors>) -> ClassFormPage {
+fn class_form(
+    s: &AppState,
+    c: &Caller,
+    targets: Vec<(i64, String)>,
+    f: &Pairs,
+    errors: Option<&Errors>,
+) -> ClassFormPage {
     let v = |k: &str| first(f, k).unwrap_or("").to_string();
     let mut fields = vec![
         Input::new("class", "title", "课程名称").required().value(v("title")),
@@ -104,9 +106,16 @@ fn class_form(s: &AppState, c: &Caller, targets: Vec<(i64, String)>, f: &Pairs, 
             .choices(org_choices(targets))
             .value(v("org_id"))
             .hint("本组织及下级组织的人员可以参加"),
-        Input::new("class", "starts_at", "开课时间").required().kind("datetime-local").value(v("starts_at")).hint("北京时间"),
+        Input::new("class", "starts_at", "开课时间")
+            .required()
+            .kind("datetime-local")
+            .value(v("starts_at"))
+            .hint("北京时间"),
         Input::new("class", "minutes", "时长（分钟）").kind("number").value(first(f, "minutes").unwrap_or("60")),
-        Input::new("class", "link", "线上课堂链接").kind("url").value(v("link")).hint("以 http:// 或 https:// 开头；参加后才显示给党员"),
+        Input::new("class", "link", "线上课堂链接")
+            .kind("url")
+            .value(v("link"))
+            .hint("以 http:// 或 https:// 开头；参加后才显示给党员"),
         Input::new("class", "room", "授课地点").value(v("room")).hint("线下授课同步直播时填写；链接和地点至少填一项"),
         Input::new("class", "description", "简介").rows(4).value(v("description")),
     ];
@@ -189,10 +198,14 @@ async fn class_page(
         let chosen: Vec<String> =
             f.map(|f| f.iter().filter(|(k, _)| k == "material").map(|(_, v)| v.clone()).collect()).unwrap_or_default();
         let list = learning.list_materials(&c.actor, None).await.map_err(|e| fail(e, c))?;
-        list.items.into_iter().take(30).map(|m| {
-            let on = chosen.contains(&m.id.to_string());
-            (m, on)
-        }).collect()
+        list.items
+            .into_iter()
+            .take(30)
+            .map(|m| {
+                let on = chosen.contains(&m.id.to_string());
+                (m, on)
+            })
+            .collect()
     } else {
         Vec::new()
     };
@@ -263,9 +276,10 @@ pub async fn class_finish_post(
             let msg = Some((format!("有{}处需要修改，请按提示修改后再提交。", errors.len()), "error"));
             respond(StatusCode::UNPROCESSABLE_ENTITY, class_page(&s, &c, id, Some(&f), errors, msg).await)
         }
-        Err(learning::Error::Conflict(m)) => {
-            respond(StatusCode::CONFLICT, class_page(&s, &c, id, Some(&f), Errors::new(), Some((m.into(), "warn"))).await)
-        }
+        Err(learning::Error::Conflict(m)) => respond(
+            StatusCode::CONFLICT,
+            class_page(&s, &c, id, Some(&f), Errors::new(), Some((m.into(), "warn"))).await,
+        ),
         Err(e) => fail(e, &c),
     }
 }

@@ -67,7 +67,11 @@ async fn a_secretary_authors_a_bank_its_questions_and_an_exam_from_the_pages() {
         assert!(html.contains("请填写题库名称") && html.contains("aria-invalid"), "{html}");
         assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM question_banks").await, 0);
         let (st, h, _) = app
-            .form("/learning/banks", &[("title", "党章党规题库"), ("org_id", ba), ("description", "支部学习用")], Some(&sec))
+            .form(
+                "/learning/banks",
+                &[("title", "党章党规题库"), ("org_id", ba), ("description", "支部学习用")],
+                Some(&sec),
+            )
             .await;
         assert_eq!(st, StatusCode::SEE_OTHER);
         let bank = id_in(&location(&h), "/learning/banks/");
@@ -87,27 +91,47 @@ async fn a_secretary_authors_a_bank_its_questions_and_an_exam_from_the_pages() {
         let (st, h, _) = app.form(&add, &single, Some(&sec)).await;
         assert_eq!(st, StatusCode::SEE_OTHER, "single");
         let q1 = id_in(location(&h).split_once('#').unwrap().1, "q");
-        let bad = [("kind", "multiple"), ("stem", "以下哪些属于组织生活？"), ("options", "三会一课\n组织生活会"), ("correct", "A")];
+        let bad = [
+            ("kind", "multiple"),
+            ("stem", "以下哪些属于组织生活？"),
+            ("options", "三会一课\n组织生活会"),
+            ("correct", "A"),
+        ];
         let (st, _, html) = app.form(&add, &bad, Some(&sec)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("多选题至少有两个正确答案") && html.contains("以下哪些属于组织生活？"), "{html}");
         assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM questions").await, 1);
-        let multiple = [("kind", "multiple"), ("stem", "以下哪些属于组织生活？"), ("options", "三会一课\n组织生活会\n春游"), ("correct", "A、B"), ("tags", "党章")];
+        let multiple = [
+            ("kind", "multiple"),
+            ("stem", "以下哪些属于组织生活？"),
+            ("options", "三会一课\n组织生活会\n春游"),
+            ("correct", "A、B"),
+            ("tags", "党章"),
+        ];
         assert_eq!(app.form(&add, &multiple, Some(&sec)).await.0, StatusCode::SEE_OTHER, "multiple");
         let judge = [("kind", "judge"), ("stem", "预备党员的预备期为一年。"), ("correct", "正确"), ("tags", "党章")];
         assert_eq!(app.form(&add, &judge, Some(&sec)).await.0, StatusCode::SEE_OTHER, "judge");
-        let fill = [("kind", "fill"), ("stem", "党的最高领导机关是党的（ ）和它产生的中央委员会。"), ("correct", "全国代表大会|全国代表大会"), ("tags", "党章")];
+        let fill = [
+            ("kind", "fill"),
+            ("stem", "党的最高领导机关是党的（ ）和它产生的中央委员会。"),
+            ("correct", "全国代表大会|全国代表大会"),
+            ("tags", "党章"),
+        ];
         assert_eq!(app.form(&add, &fill, Some(&sec)).await.0, StatusCode::SEE_OTHER, "fill");
         assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM questions").await, 4);
 
         // The bank's page lists them with their answers; the edit form starts from the question.
         let (st, html) = app.page(&page, &sec).await;
         assert_eq!(st, StatusCode::OK);
-        for s in ["党员应当按月交纳", "多选题", "判断题", "填空题", "A、B", "正确", "全国代表大会", "党费 · 1题"] {
+        for s in ["党员应当按月交纳", "多选题", "判断题", "填空题", "A、B", "正确", "全国代表大会", "党费 · 1题"]
+        {
             assert!(html.contains(s), "{s}: {html}");
         }
         let (_, html) = app.page(&format!("{page}?edit={q1}"), &sec).await;
-        assert!(html.contains(&format!("/learning/questions/{q1}/edit")) && html.contains("党费\n会费\n团费"), "{html}");
+        assert!(
+            html.contains(&format!("/learning/questions/{q1}/edit")) && html.contains("党费\n会费\n团费"),
+            "{html}"
+        );
         let bank_s = bank.to_string();
         let mut changed = single.to_vec();
         changed[1] = ("stem", "党员应当（ ）交纳党费。");
@@ -123,7 +147,14 @@ async fn a_secretary_authors_a_bank_its_questions_and_an_exam_from_the_pages() {
         assert!(html.contains("党员应当（ ）交纳党费。"), "the change was kept, the refused one not: {html}");
 
         // An exam drawn from the bank: too many questions is refused under the field, then it is made.
-        let exam = [("title", "党章知识测试"), ("mode", "exam"), ("org_id", ba), ("question_count", "50"), ("time_limit_minutes", "10"), ("pass_percent", "60")];
+        let exam = [
+            ("title", "党章知识测试"),
+            ("mode", "exam"),
+            ("org_id", ba),
+            ("question_count", "50"),
+            ("time_limit_minutes", "10"),
+            ("pass_percent", "60"),
+        ];
         let (st, _, html) = app.form(&format!("{page}/exams"), &exam, Some(&sec)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("题库中符合条件"), "{html}");
@@ -152,10 +183,14 @@ async fn a_secretary_authors_a_bank_its_questions_and_an_exam_from_the_pages() {
         }
         assert_eq!(app.form(&add, &single, Some(&member_a)).await.0, StatusCode::FORBIDDEN);
         assert_eq!(app.form(&add, &single, Some(&member_b)).await.0, StatusCode::NOT_FOUND);
-        assert_eq!(app.form(&format!("/learning/questions/{q1}/retire"), &[], Some(&member_b)).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.form(&format!("/learning/questions/{q1}/retire"), &[], Some(&member_b)).await.0,
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM questions").await, 4);
         // A bank of the other branch is out of the secretary's reach.
-        let other = app.post_ok("/api/v1/learning/banks", json!({"title": "信息学院题库", "org_id": t.bb}), &t.staff).await;
+        let other =
+            app.post_ok("/api/v1/learning/banks", json!({"title": "信息学院题库", "org_id": t.bb}), &t.staff).await;
         let (st, _) = app.page(&format!("/learning/banks/{}", other["id"]), &sec).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
         app
@@ -181,10 +216,12 @@ async fn a_class_is_scheduled_joined_and_finished_from_the_pages() {
         assert_eq!(st, StatusCode::FORBIDDEN);
 
         // Refused: messages under the fields, nothing written (neither the class nor its meeting).
-        let (st, _, html) =
-            app.form("/learning/classes/new", &[("org_id", ba), ("starts_at", "明天晚上"), ("sign_in", "1")], Some(&sec)).await;
+        let (st, _, html) = app
+            .form("/learning/classes/new", &[("org_id", ba), ("starts_at", "明天晚上"), ("sign_in", "1")], Some(&sec))
+            .await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-        for m in ["请填写课程名称", "请填写主讲人", "时间格式应为", "请填写线上课堂链接或授课地点"] {
+        for m in ["请填写课程名称", "请填写主讲人", "时间格式应为", "请填写线上课堂链接或授课地点"]
+        {
             assert!(html.contains(m), "{m}: {html}");
         }
         assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM party_classes").await, 0);
@@ -226,7 +263,8 @@ async fn a_class_is_scheduled_joined_and_finished_from_the_pages() {
         assert_eq!(app.form(&format!("{page}/finish"), &replay, Some(&member_a)).await.0, StatusCode::FORBIDDEN);
 
         // The secretary finishes it: a bad link is refused under the field (nothing changed), then it counts.
-        let (st, _, html) = app.form(&format!("{page}/finish"), &[("replay_url", "javascript:alert(1)")], Some(&sec)).await;
+        let (st, _, html) =
+            app.form(&format!("{page}/finish"), &[("replay_url", "javascript:alert(1)")], Some(&sec)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("链接地址应以 http:// 或 https:// 开头"), "{html}");
         assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM party_classes WHERE status = 'finished'").await, 0);
@@ -256,7 +294,10 @@ async fn points_pages_keep_the_board_off_and_opt_in() {
         // The member's own page: off, not on the board, never an assessment input.
         let (st, html) = app.page("/learning/points", &member_a).await;
         assert_eq!(st, StatusCode::OK);
-        assert!(html.contains("不作为考核依据") && html.contains("未开启学习积分") && html.contains("不在积分榜上显示我"), "{html}");
+        assert!(
+            html.contains("不作为考核依据") && html.contains("未开启学习积分") && html.contains("不在积分榜上显示我"),
+            "{html}"
+        );
         let (st, _, html) = app.form("/learning/points/optin", &[], Some(&member_a)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("请选择是否在支部积分榜上显示"), "{html}");
