@@ -16,7 +16,7 @@ use learning::exams::model::{
 };
 use learning::exams::rules::letter;
 
-use super::learnform::{Input, apply, first, number, opt, org_choices};
+use super::learnform::{Input, apply, first, flash, number, opt, org_choices, respond};
 use super::{Chrome, render};
 use crate::AppState;
 use crate::auth::Caller;
@@ -71,10 +71,7 @@ pub async fn banks_get(State(s): State<AppState>, c: Caller) -> Response {
     if !Learning::may_publish(&c.actor) {
         return forbidden(&c);
     }
-    match banks_page(&s, &c, &Vec::new(), None).await {
-        Ok(p) => render(StatusCode::OK, &p),
-        Err(r) => r,
-    }
+    respond(StatusCode::OK, banks_page(&s, &c, &Vec::new(), None).await)
 }
 
 /// Creates a bank and opens it; a refused input comes back under its fields (422), nothing written.
@@ -87,10 +84,9 @@ pub async fn banks_post(State(s): State<AppState>, c: Caller, Form(f): Form<Pair
     };
     match Learning::new(&s.platform).create_bank(&c.ctx, &c.actor, &input).await {
         Ok(b) => Redirect::to(&format!("/learning/banks/{}?created=1", b.id)).into_response(),
-        Err(learning::Error::Invalid(errors)) => match banks_page(&s, &c, &f, Some(&errors)).await {
-            Ok(p) => render(StatusCode::UNPROCESSABLE_ENTITY, &p),
-            Err(r) => r,
-        },
+        Err(learning::Error::Invalid(errors)) => {
+            respond(StatusCode::UNPROCESSABLE_ENTITY, banks_page(&s, &c, &f, Some(&errors)).await)
+        }
         Err(e) => fail(e, &c),
     }
 }
@@ -280,13 +276,6 @@ async fn bank_page(s: &AppState, c: &Caller, id: i64, st: BankState<'_>) -> Resu
     })
 }
 
-fn respond(status: StatusCode, page: Result<BankPage, Response>) -> Response {
-    match page {
-        Ok(p) => render(status, &p),
-        Err(r) => r,
-    }
-}
-
 /// `/learning/banks/{id}[?edit=question]`: its authors (403 for those who only use it, 404 outside).
 pub async fn bank_get(
     State(s): State<AppState>,
@@ -294,15 +283,15 @@ pub async fn bank_get(
     Path(id): Path<i64>,
     Query(p): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let message = [
-        ("created", "题库已建立，可以录入题目了。"),
-        ("added", "题目已添加。"),
-        ("updated", "题目已修改。"),
-        ("retired", "题目已停用：不再被抽取，已抽到这道题的试卷保留它。"),
-    ]
-    .into_iter()
-    .find(|(k, _)| p.contains_key(*k))
-    .map(|(_, m)| (m.to_string(), "ok"));
+    let message = flash(
+        &p,
+        &[
+            ("created", "题库已建立，可以录入题目了。"),
+            ("added", "题目已添加。"),
+            ("updated", "题目已修改。"),
+            ("retired", "题目已停用：不再被抽取，已抽到这道题的试卷保留它。"),
+        ],
+    );
     let editing = p.get("edit").and_then(|v| v.parse().ok());
     respond(StatusCode::OK, bank_page(&s, &c, id, BankState { editing, message, ..BankState::default() }).await)
 }

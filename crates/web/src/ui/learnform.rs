@@ -5,6 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use axum::http::StatusCode;
+use axum::response::Response;
+
 pub struct Input {
     pub form: &'static str,
     pub name: &'static str,
@@ -108,4 +111,17 @@ pub fn number(f: &[(String, String)], key: &str) -> Option<i64> {
 /// The organizations a caller may publish to, as select choices.
 pub fn org_choices(targets: Vec<(i64, String)>) -> Vec<(String, String)> {
     targets.into_iter().map(|(id, name)| (id.to_string(), name)).collect()
+}
+
+/// Renders a page whose builder may already have answered (a refusal as its error page).
+pub fn respond<T: askama::Template>(status: StatusCode, page: Result<T, Response>) -> Response {
+    match page {
+        Ok(p) => super::render(status, &p),
+        Err(r) => r,
+    }
+}
+
+/// The confirmation a redirect asked for with `?key=1`: the first of `messages` whose key is in the query.
+pub fn flash(query: &BTreeMap<String, String>, messages: &[(&str, &str)]) -> Option<(String, &'static str)> {
+    messages.iter().find(|(k, _)| query.contains_key(*k)).map(|(_, m)| (m.to_string(), "ok"))
 }

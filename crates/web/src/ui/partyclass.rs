@@ -16,7 +16,7 @@ use learning::exams::model::local_text;
 use learning::model::MaterialSummary;
 
 use super::forms::stage_choices;
-use super::learnform::{Input, apply, first, number, opt, org_choices};
+use super::learnform::{Input, apply, first, flash, number, opt, org_choices, respond};
 use super::{Chrome, render};
 use crate::AppState;
 use crate::auth::Caller;
@@ -221,13 +221,6 @@ async fn class_page(
     })
 }
 
-fn respond(status: StatusCode, page: Result<ClassPage, Response>) -> Response {
-    match page {
-        Ok(p) => render(status, &p),
-        Err(r) => r,
-    }
-}
-
 /// `/learning/classes/{id}`: 404 outside its audience and its managers.
 pub async fn class_get(
     State(s): State<AppState>,
@@ -235,14 +228,14 @@ pub async fn class_get(
     Path(id): Path<i64>,
     Query(p): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let message = [
-        ("created", "党课已安排。"),
-        ("joined", "已签到，出勤已记录。请点击“进入课堂”参加。"),
-        ("finished", "党课已结束，回放和学习材料已发布。"),
-    ]
-    .into_iter()
-    .find(|(k, _)| p.contains_key(*k))
-    .map(|(_, m)| (m.to_string(), "ok"));
+    let message = flash(
+        &p,
+        &[
+            ("created", "党课已安排。"),
+            ("joined", "已签到，出勤已记录。请点击“进入课堂”参加。"),
+            ("finished", "党课已结束，回放和学习材料已发布。"),
+        ],
+    );
     respond(StatusCode::OK, class_page(&s, &c, id, None, Errors::new(), message).await)
 }
 

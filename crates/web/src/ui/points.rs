@@ -14,7 +14,7 @@ use learning::Learning;
 use learning::points::model::{Action, Board, MyPoints, NOT_ASSESSMENT, PointsRules, RuleInput, RulesInput, Switch};
 use platform::Capability;
 
-use super::learnform::first;
+use super::learnform::{first, respond};
 use super::{Chrome, render};
 use crate::AppState;
 use crate::auth::Caller;
@@ -76,20 +76,16 @@ async fn points_page(
 /// `/learning/points`.
 pub async fn points_get(State(s): State<AppState>, c: Caller, Query(p): Query<BTreeMap<String, String>>) -> Response {
     let message = p.contains_key("saved").then(|| "已保存。".to_string());
-    match points_page(&s, &c, message, None).await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(r) => r,
-    }
+    respond(StatusCode::OK, points_page(&s, &c, message, None).await)
 }
 
 /// The member chooses whether she appears on her branch's board.
 pub async fn optin_post(State(s): State<AppState>, c: Caller, Form(f): Form<Pairs>) -> Response {
     match Learning::new(&s.platform).set_points_optin(&c.ctx, &c.actor, &switch_of(&f)).await {
         Ok(_) => Redirect::to("/learning/points?saved=1").into_response(),
-        Err(learning::Error::Invalid(e)) => match points_page(&s, &c, None, e.into_values().next()).await {
-            Ok(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-            Err(r) => r,
-        },
+        Err(learning::Error::Invalid(e)) => {
+            respond(StatusCode::UNPROCESSABLE_ENTITY, points_page(&s, &c, None, e.into_values().next()).await)
+        }
         Err(e) => fail(e, &c),
     }
 }
@@ -129,20 +125,16 @@ pub async fn board_get(
     Query(p): Query<BTreeMap<String, String>>,
 ) -> Response {
     let message = p.contains_key("saved").then(|| "积分榜设置已保存。".to_string());
-    match board_page(&s, &c, id, message, None).await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(r) => r,
-    }
+    respond(StatusCode::OK, board_page(&s, &c, id, message, None).await)
 }
 
 /// Switches the board (its secretary, staff above); only a 党支部 has one (422 otherwise).
 pub async fn board_post(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, Form(f): Form<Pairs>) -> Response {
     match Learning::new(&s.platform).set_points_board(&c.ctx, &c.actor, id, &switch_of(&f)).await {
         Ok(_) => Redirect::to(&format!("/orgs/{id}/points?saved=1")).into_response(),
-        Err(learning::Error::Invalid(e)) => match board_page(&s, &c, id, None, e.into_values().next()).await {
-            Ok(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-            Err(r) => r,
-        },
+        Err(learning::Error::Invalid(e)) => {
+            respond(StatusCode::UNPROCESSABLE_ENTITY, board_page(&s, &c, id, None, e.into_values().next()).await)
+        }
         Err(e) => fail(e, &c),
     }
 }
