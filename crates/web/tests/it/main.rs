@@ -20,6 +20,8 @@ mod learning_manage;
 mod life;
 mod limits;
 mod matrix;
+mod meeting_notices;
+mod meeting_plans;
 mod mfa;
 mod notices;
 mod operations;
