@@ -87,6 +87,10 @@ pub(crate) struct Fixture {
     /// A recurring plan of branch A (own) and of branch B (other), each with one meeting in 2099.
     plan_own: i64,
     plan_other: i64,
+    /// A file of the minutes of the held meeting of A (own) and of B (other). The removal routes name a file
+    /// that does not exist (so nothing changes): who may reach the meeting gets 404 for the file.
+    file_own: i64,
+    file_other: i64,
     /// A learning material published to branch A and one to branch B.
     material_own: i64,
     material_other: i64,
@@ -160,6 +164,18 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let mut plans = Vec::new();
     for org in [t.ba, t.bb] {
         plans.push(app.post_ok("/api/v1/meeting-plans", plan(org), &t.staff).await["id"].as_i64().unwrap());
+    }
+    let mut files = Vec::new();
+    for m in [meetings[0], meetings[1]] {
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!("/api/v1/meetings/{m}/attachments?name=minutes.pdf"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.staff))
+            .body(Body::from("%PDF-1.7\n%%EOF\n"))
+            .unwrap();
+        let (st, _, body) = app.request(req).await;
+        assert_eq!(st, StatusCode::CREATED, "{body}");
+        files.push(serde_json::from_str::<Value>(&body).unwrap()["id"].as_i64().unwrap());
     }
     let material = |org: i64| json!({"title": "学习材料", "body": "按时交纳党费。", "kind": "article", "org_id": org});
     let material_own =
@@ -285,6 +301,8 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         planned_other: meetings[3],
         plan_own: plans[0],
         plan_other: plans[1],
+        file_own: files[0],
+        file_other: files[1],
         material_own,
         material_other,
         learning,
@@ -386,7 +404,13 @@ pub(crate) async fn request(
         (true, false) => fx.planned_other,
     };
     let privacy = if own { fx.privacy_own } else { fx.privacy_other };
+    let file = match (method, own) {
+        ("GET", true) => fx.file_own,
+        ("GET", false) => fx.file_other,
+        _ => 999_999,
+    };
     let path = pattern
+        .replace("/meetings/{id}/attachments/{file_id}", &format!("/meetings/{meeting}/attachments/{file}"))
         .replace("/orgs/{id}", &format!("/orgs/{org}"))
         .replace("/people/{id}", &format!("/people/{person_id}"))
         .replace("/users/{id}", &format!("/users/{user}"))
