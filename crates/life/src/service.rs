@@ -387,7 +387,7 @@ impl<'a> Life<'a> {
         if !actor.can(Capability::MeetingRead, &m.org_path) {
             return Ok(Vec::new());
         }
-        Ok(crate::notices::service::meeting_notices(self.db(), m.id).await?)
+        crate::notices::service::meeting_notices(self.db(), m.id).await
     }
 
     /// A meeting with its attendees; `reasons` false hides other people's leave reasons.
