@@ -121,27 +121,8 @@ async fn upload(
     name: &str,
     bytes: &[u8],
 ) -> (StatusCode, String) {
-    let boundary = "----dangjian-test-boundary";
-    let mut body = Vec::new();
-    if let Some(t) = csrf {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n").as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/meetings/{meeting}/attachments"))
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-        .body(Body::from(body))
-        .unwrap();
-    let (st, headers, html) = app.request(req).await;
+    let path = format!("/meetings/{meeting}/attachments");
+    let (st, headers, html) = app.upload_form(&path, cookie, csrf, (name, "application/octet-stream"), bytes).await;
     let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or(html);
     (st, location)
 }
