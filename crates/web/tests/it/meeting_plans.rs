@@ -233,6 +233,7 @@ async fn a_monthly_plan_writes_its_meetings_clamped_to_month_end() {
         let (st, html) = app.page(&location, &cookie).await;
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("每月最后一个星期五") && html.contains("已生成3次会议"), "{html}");
+        assert!(html.contains("<dd>3 次</dd>"), "{html}");
         app
     })
     .await;
