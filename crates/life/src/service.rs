@@ -415,8 +415,8 @@ impl<'a> Life<'a> {
         let checked = Platform::check_upload("file", name, bytes).map_err(invalid_upload)?;
         let mut tx = self.db().begin().await?;
         let owner = Owner { kind: MINUTES_FILES, id, org_path: &m.org_path, person_id: None };
+        // The meeting's version stays: it guards the edit form's items, which a file does not change.
         let meta = self.platform.attach(&mut tx, ctx, actor, &owner, &checked, bytes).await?;
-        store::touch_meeting(&mut tx, id, now()).await?;
         tx.commit().await?;
         Ok(meta)
     }
@@ -433,7 +433,6 @@ impl<'a> Life<'a> {
         self.writable(ctx, actor, id, "meeting.detach").await?;
         let mut tx = self.db().begin().await?;
         self.platform.detach(&mut tx, ctx, actor, MINUTES_FILES, id, file_id).await?;
-        store::touch_meeting(&mut tx, id, now()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -57,8 +57,11 @@ async fn minutes_take_checked_files_scoped_like_the_meeting() {
         let other = app.post_ok("/api/v1/meetings", other, &t.sec_a).await["id"].as_i64().unwrap();
         let up = format!("/api/v1/meetings/{id}/attachments?name=%E7%AD%BE%E5%88%B0%E8%A1%A8.pdf");
 
+        let (_, before) = get(&app, &format!("/api/v1/meetings/{id}"), &t.sec_a).await;
         let (st, _, body) = app.request(raw("POST", &up, &t.sec_a, PDF)).await;
         assert_eq!(st, StatusCode::CREATED, "{body}");
+        let (_, after) = get(&app, &format!("/api/v1/meetings/{id}"), &t.sec_a).await;
+        assert_eq!(after["version"], before["version"], "a file leaves an open edit form valid");
         let meta: Value = serde_json::from_str(&body).unwrap();
         assert_eq!((meta["name"].as_str(), meta["file_type"].as_str()), (Some("签到表.pdf"), Some("pdf")));
         // A renamed executable is refused with its reason; nothing is stored.
