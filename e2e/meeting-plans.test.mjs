@@ -80,11 +80,12 @@ test('a planned meeting notifies its attendee, takes minutes files, and a monthl
   await shot(secPhone, 'meetings-phone-plan');
   await secPhone.goto(`/orgs/${member.orgId}/meeting-plans/new`);
   await shot(secPhone, 'meetings-phone-plan-form');
+  await secPhone.goto(`/orgs/${member.orgId}/meetings`);
+  assert.ok(await secPhone.locator('main h2', { hasText: '定期计划' }).isVisible(), 'the meeting list names the running plans');
+  await shot(secPhone, 'meetings-phone-list', { fullPage: false });
   await secPhone.goto(meetingPath);
   await shot(secPhone, 'meetings-phone-meeting');
-  for (const p of [secPhone]) {
-    const w = await p.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
-    assert.ok(w.scroll <= w.client, `${p.url()} is ${w.scroll}px wide in a ${w.client}px screen`);
-  }
+  const w = await secPhone.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  assert.ok(w.scroll <= w.client, `${secPhone.url()} is ${w.scroll}px wide in a ${w.client}px screen`);
   for (const p of [desk, phone, secPhone]) assertNoProblems(p);
 });

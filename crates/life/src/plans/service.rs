@@ -120,6 +120,17 @@ impl<'a> Plans<'a> {
         self.get(ctx, actor, id).await
     }
 
+    /// The plans still running of an organization and those below it (for its meeting list), without their
+    /// meetings; the caller has already read the organization's meetings.
+    pub async fn running(&self, actor: &Actor, org: &platform::model::Org) -> Result<Vec<Plan>> {
+        if !actor.can(Capability::MeetingRead, &org.path) {
+            return Ok(Vec::new());
+        }
+        let end = platform::model::subtree_end(&org.path);
+        let rows = store::running_in(self.db(), &org.path, &end, kernel::dates::today()).await?;
+        Ok(rows.into_iter().map(|r| plan_of(r, Vec::new())).collect())
+    }
+
     /// A plan with its meetings as they stand, for whoever may read its organization's meetings (404 otherwise,
     /// audited).
     pub async fn get(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Plan> {
@@ -130,23 +141,27 @@ impl<'a> Plans<'a> {
                 .await?);
         }
         let meetings = crate::store::meetings_of_plan(self.db(), id).await?.into_iter().map(summary_of).collect();
-        let kind = MeetingKind::parse(&row.kind).unwrap_or(MeetingKind::ThemeDay);
-        let rule_label = Rule::parse(&row.rule).map(Rule::label).unwrap_or_default();
-        Ok(Plan {
-            id: row.id,
-            org_id: row.org_id,
-            org_name: row.org_name,
-            kind,
-            kind_label: kind.label(),
-            title: row.title,
-            rule: row.rule,
-            rule_label,
-            start_time: row.start_time,
-            place: row.place,
-            starts_on: row.starts_on,
-            ends_on: row.ends_on,
-            meetings,
-            org_path: row.org_path,
-        })
+        Ok(plan_of(row, meetings))
+    }
+}
+
+fn plan_of(row: store::PlanRow, meetings: Vec<crate::model::MeetingSummary>) -> Plan {
+    let kind = MeetingKind::parse(&row.kind).unwrap_or(MeetingKind::ThemeDay);
+    let rule_label = Rule::parse(&row.rule).map(Rule::label).unwrap_or_default();
+    Plan {
+        id: row.id,
+        org_id: row.org_id,
+        org_name: row.org_name,
+        kind,
+        kind_label: kind.label(),
+        title: row.title,
+        rule: row.rule,
+        rule_label,
+        start_time: row.start_time,
+        place: row.place,
+        starts_on: row.starts_on,
+        ends_on: row.ends_on,
+        meetings,
+        org_path: row.org_path,
     }
 }

@@ -49,3 +49,11 @@ pub async fn get_plan(db: &Db, id: i64) -> Result<Option<PlanRow>, DbError> {
         p.starts_on, p.ends_on FROM meeting_plans p JOIN orgs o ON o.id = p.org_id WHERE p.id = $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
 }
+
+/// The plans of the organizations of `[start, end)` still running on `today` (ends_on not past), by start.
+pub async fn running_in(db: &Db, start: &str, end: &str, today: Date) -> Result<Vec<PlanRow>, DbError> {
+    const SQL: &str = "SELECT p.id, p.org_id, p.org_path, o.name AS org_name, p.kind, p.title, p.rule, p.start_time, p.place, \
+        p.starts_on, p.ends_on FROM meeting_plans p JOIN orgs o ON o.id = p.org_id \
+        WHERE p.org_path >= $1 AND p.org_path < $2 AND p.ends_on >= $3 ORDER BY p.starts_on, p.id LIMIT 100";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(today).fetch_all(p).await)?)
+}

@@ -71,6 +71,7 @@ pub async fn life_get(State(s): State<AppState>, c: Caller) -> Response {
                 people: Vec::new(),
                 can_plan: false,
                 mine: true,
+                plans: Vec::new(),
             };
             render(StatusCode::OK, &page)
         }
@@ -156,6 +157,8 @@ struct MeetingsPage {
     can_plan: bool,
     /// A member's own meetings (no organization).
     mine: bool,
+    /// The recurring plans still running (定期计划), for those who oversee the organization.
+    plans: Vec<life::plans::model::Plan>,
 }
 
 /// `/orgs/{id}/meetings?year=&kind=`: the organization's meetings of a year and each person's attendance.
@@ -172,9 +175,13 @@ pub async fn meetings_get(
         let list =
             life.list_meetings(&c.ctx, &c.actor, &MeetingQuery { org_id: Some(id), year, kind: kind.clone() }).await?;
         let people = life.attendance(&c.ctx, &c.actor, id, Some(list.year)).await?;
-        Ok::<_, life::Error>((list, people))
+        let plans = match &list.org {
+            Some(org) => life::plans::Plans::new(&s.platform).running(&c.actor, org).await?,
+            None => Vec::new(),
+        };
+        Ok::<_, life::Error>((list, people, plans))
     };
-    let (mut list, people) = match result.await {
+    let (mut list, people, plans) = match result.await {
         Ok(v) => v,
         Err(e) => return fail(e, &c),
     };
@@ -203,6 +210,7 @@ pub async fn meetings_get(
             })
             .collect(),
         mine: false,
+        plans,
     };
     render(StatusCode::OK, &page)
 }

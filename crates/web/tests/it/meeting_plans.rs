@@ -237,6 +237,8 @@ async fn a_monthly_plan_writes_its_meetings_clamped_to_month_end() {
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("每月最后一个星期五") && html.contains("已生成3次会议"), "{html}");
         assert!(html.contains("<dd>3 次</dd>"), "{html}");
+        let (_, html) = app.page(&format!("/orgs/{}/meetings", t.ba), &cookie).await;
+        assert!(html.contains("定期计划") && html.contains("每月最后一个星期五"), "the meeting list names the plans");
         app
     })
     .await;
