@@ -126,6 +126,7 @@ pub async fn generate(p: &Platform, seed: u64, today: Date) -> Result<u64> {
                 status: status.code(),
                 user_id: None,
                 now,
+                plan_id: None,
             };
             let id = store::insert_meeting(&mut tx, &w).await?;
             for person in attendees {
@@ -265,6 +266,7 @@ async fn notices(p: &Platform, branches: &[Org], now: OffsetDateTime) -> Result<
             search_tokens: &tokens,
             user_id: None,
             now: at,
+            meeting_id: None,
         };
         let id = notice_store::insert_notice(&mut tx, &w).await?;
         notice_store::add_recipients(&mut tx, id, &org.path, &subtree_end(&org.path), &stages).await?;

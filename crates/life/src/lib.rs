@@ -11,7 +11,9 @@
 pub mod committees;
 pub mod demo;
 pub mod model;
+pub mod news;
 pub mod notices;
+pub mod plans;
 pub mod privacy;
 pub mod rules;
 pub mod service;

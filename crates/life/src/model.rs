@@ -397,6 +397,10 @@ pub struct Meeting {
     pub version: i64,
     pub attendees: Vec<Attendee>,
     pub stats: AttendanceStats,
+    /// Files attached to the minutes (会议记录附件), in upload order.
+    pub minutes_files: Vec<platform::files::AttachmentMeta>,
+    /// The recurring plan that wrote it (定期计划), if any.
+    pub plan_id: Option<i64>,
     #[serde(skip)]
     pub org_path: String,
     #[serde(skip)]

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kernel::{Db, DbError};
+use platform::files::{Attachment, AttachmentMeta, Owner};
 use platform::model::{Org, OrgKind, path_within, subtree_end};
 use platform::{Actor, Capability, Ctx, Platform};
 use security::audit::{self, Event};
@@ -56,9 +57,20 @@ impl From<Error> for platform::Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A refused upload is a field error of this crate (so a form shows it beside its file input).
+fn invalid_upload(e: platform::Error) -> Error {
+    match e {
+        platform::Error::Invalid(f) => Error::Invalid(f),
+        e => Error::Platform(e),
+    }
+}
+
 fn field(name: &str, msg: impl Into<String>) -> Error {
     Error::Invalid(BTreeMap::from([(name.to_string(), msg.into())]))
 }
+
+/// What a meeting's minutes attachments are stored as (platform::files::Owner kind).
+pub const MINUTES_FILES: &str = "meeting_minutes";
 
 /// The most meetings one list returns (a branch holds about 40 a year; a college a few thousand).
 pub const LIST_LIMIT: i64 = 1_000;
@@ -148,7 +160,7 @@ fn stats_of(invited: i64, present: i64, leave: i64, absent: i64) -> AttendanceSt
     AttendanceStats::new(invited, present, leave, absent)
 }
 
-fn summary_of(r: store::SummaryRow) -> MeetingSummary {
+pub(crate) fn summary_of(r: store::SummaryRow) -> MeetingSummary {
     let kind = MeetingKind::parse(&r.kind).unwrap_or(MeetingKind::BranchAssembly);
     let status = MeetingStatus::parse(&r.status).unwrap_or(MeetingStatus::Planned);
     MeetingSummary {
@@ -187,19 +199,19 @@ impl<'a> Life<'a> {
     }
 
     /// Records a refused read and returns the error to answer with (not found: the caller learns nothing).
-    async fn deny(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
+    pub(crate) async fn deny(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
         self.record_refusal(ctx, actor, action, target).await?;
         Ok(Error::NotFound)
     }
 
     /// Records a refused write and answers 403.
-    async fn refuse(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
+    pub(crate) async fn refuse(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<Error> {
         self.record_refusal(ctx, actor, action, target).await?;
         Ok(Error::Forbidden)
     }
 
     /// An organization whose meetings and calendar the actor may see, or `NotFound` (audited when it exists).
-    async fn readable_org(&self, ctx: &Ctx, actor: &Actor, id: i64, action: &str) -> Result<Org> {
+    pub(crate) async fn readable_org(&self, ctx: &Ctx, actor: &Actor, id: i64, action: &str) -> Result<Org> {
         let org = self.org(id).await?.ok_or(Error::NotFound)?;
         if actor.can(Capability::MeetingRead, &org.path) {
             Ok(org)
@@ -223,7 +235,7 @@ impl<'a> Life<'a> {
     /// The checks of a meeting that need the database: the organization (exists, in the caller's reach, holds
     /// this kind of meeting) and the attendees (people of that organization or below). Every bad item is
     /// reported at once, together with those of [`validate_meeting`].
-    async fn check(
+    pub(crate) async fn check(
         &self,
         ctx: &Ctx,
         actor: &Actor,
@@ -276,7 +288,7 @@ impl<'a> Life<'a> {
     }
 
     /// The people invited when the caller names no one (see [`MeetingKind::default_attendees`]).
-    async fn default_attendees(&self, org: &Org, kind: MeetingKind) -> Result<Vec<i64>> {
+    pub(crate) async fn default_attendees(&self, org: &Org, kind: MeetingKind) -> Result<Vec<i64>> {
         if !matches!(org.kind, OrgKind::Branch | OrgKind::Group) {
             return Ok(Vec::new());
         }
@@ -329,6 +341,9 @@ impl<'a> Life<'a> {
         for p in &attendees {
             store::add_attendee(&mut tx, id, *p).await?;
         }
+        if let Some(news) = crate::news::of_create(&v, kernel::dates::today()) {
+            self.tell(&mut tx, ctx, actor, &org, id, news, &v, &attendees, t).await?;
+        }
         let detail = format!(
             "org:{} kind:{} held_on:{} status:{} attendees:{}",
             org.id,
@@ -342,11 +357,84 @@ impl<'a> Life<'a> {
         self.load(id, true).await
     }
 
+    /// Sends the news of a meeting to the people named, inside the meeting's transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn tell(
+        &self,
+        tx: &mut kernel::DbTx,
+        ctx: &Ctx,
+        actor: &Actor,
+        org: &Org,
+        meeting_id: i64,
+        news: crate::news::News,
+        v: &ValidMeeting,
+        people: &[i64],
+        t: OffsetDateTime,
+    ) -> Result<()> {
+        let (title, text) = crate::news::notice_text(news, v, &org.name);
+        let n = crate::notices::service::MeetingNotice { org, meeting_id, title, text, people };
+        crate::notices::service::send_about_meeting(tx, ctx, actor, &n, t).await?;
+        Ok(())
+    }
+
+    /// The notices sent about a meeting (会议通知 and its changes), with their receipts counts, for a caller
+    /// who may read the meeting's organization; empty for an invited member.
+    pub async fn meeting_notices(
+        &self,
+        actor: &Actor,
+        m: &Meeting,
+    ) -> Result<Vec<crate::notices::model::NoticeSummary>> {
+        if !actor.can(Capability::MeetingRead, &m.org_path) {
+            return Ok(Vec::new());
+        }
+        crate::notices::service::meeting_notices(self.db(), m.id).await
+    }
+
     /// A meeting with its attendees; `reasons` false hides other people's leave reasons.
     async fn load(&self, id: i64, reasons: bool) -> Result<Meeting> {
         let row = store::get_meeting(self.db(), id).await?.ok_or(Error::NotFound)?;
         let attendees = store::attendees(self.db(), id).await?;
-        Ok(meeting_of(row, attendees, reasons))
+        let mut m = meeting_of(row, attendees, reasons);
+        m.minutes_files = self.platform.attachments_of(MINUTES_FILES, &[id]).await?;
+        Ok(m)
+    }
+
+    // ------------------------------------------------------------ the minutes' attachments
+
+    /// Attaches a file to a meeting's minutes (会议记录附件: the signed sheet, photos, the slides). The meeting must
+    /// be writable and not archived; the file passes every check of security.md AT-21 before the transaction.
+    pub async fn attach_minutes(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        id: i64,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<AttachmentMeta> {
+        let m = self.writable(ctx, actor, id, "meeting.attach").await?;
+        let checked = Platform::check_upload("file", name, bytes).map_err(invalid_upload)?;
+        let mut tx = self.db().begin().await?;
+        let owner = Owner { kind: MINUTES_FILES, id, org_path: &m.org_path, person_id: None };
+        // The meeting's version stays: it guards the edit form's items, which a file does not change.
+        let meta = self.platform.attach(&mut tx, ctx, actor, &owner, &checked, bytes).await?;
+        tx.commit().await?;
+        Ok(meta)
+    }
+
+    /// One file of a meeting's minutes, for whoever may read the meeting (404 otherwise, and for a file of
+    /// another meeting).
+    pub async fn minutes_file(&self, ctx: &Ctx, actor: &Actor, id: i64, file_id: i64) -> Result<Attachment> {
+        self.get_meeting(ctx, actor, id).await?;
+        Ok(self.platform.attachment(ctx, actor, MINUTES_FILES, id, file_id).await?)
+    }
+
+    /// Removes a file of a meeting's minutes (writable and not archived).
+    pub async fn detach_minutes(&self, ctx: &Ctx, actor: &Actor, id: i64, file_id: i64) -> Result<()> {
+        self.writable(ctx, actor, id, "meeting.detach").await?;
+        let mut tx = self.db().begin().await?;
+        self.platform.detach(&mut tx, ctx, actor, MINUTES_FILES, id, file_id).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// One meeting, for a caller who may read its organization's meetings or is invited to it. An invited
@@ -360,6 +448,7 @@ impl<'a> Life<'a> {
             return Err(self.deny(ctx, actor, "meeting.read", &format!("meeting:{id}")).await?);
         }
         let mut m = meeting_of(row, attendees, true);
+        m.minutes_files = self.platform.attachments_of(MINUTES_FILES, &[id]).await?;
         if !by_scope {
             for a in &mut m.attendees {
                 if Some(a.person_id) != actor.person_id {
@@ -404,6 +493,11 @@ impl<'a> Life<'a> {
             return Err(Error::Conflict("该会议已被他人修改或已归档，请刷新后重试"));
         }
         let mut changed = changed_items(patch);
+        let before_ids: Vec<i64> = current.attendees.iter().map(|a| a.person_id).collect();
+        let after_ids = v.attendee_ids.clone().unwrap_or(before_ids);
+        if let Some((news, people)) = crate::news::of_update(&current, &v, &after_ids, kernel::dates::today()) {
+            self.tell(&mut tx, ctx, actor, &org, id, news, &v, &people, t).await?;
+        }
         if let Some(ids) = &v.attendee_ids {
             let before = store::attendee_ids_tx(&mut tx, id).await?;
             let (mut added, mut removed) = (0, 0);
@@ -741,7 +835,7 @@ impl Facts {
     }
 }
 
-fn write_of<'v>(v: &'v ValidMeeting, org: &'v Org, actor: &Actor, now: OffsetDateTime) -> MeetingWrite<'v> {
+pub(crate) fn write_of<'v>(v: &'v ValidMeeting, org: &'v Org, actor: &Actor, now: OffsetDateTime) -> MeetingWrite<'v> {
     MeetingWrite {
         org_id: org.id,
         org_path: &org.path,
@@ -756,6 +850,7 @@ fn write_of<'v>(v: &'v ValidMeeting, org: &'v Org, actor: &Actor, now: OffsetDat
         status: v.status.code(),
         user_id: Some(actor.user_id).filter(|id| *id > 0),
         now,
+        plan_id: None,
     }
 }
 
@@ -804,6 +899,8 @@ fn meeting_of(r: store::MeetingRow, attendees: Vec<store::AttendeeRow>, reasons:
         stats,
         org_path: r.org_path,
         org_kind: OrgKind::parse(&r.org_kind),
+        minutes_files: Vec::new(),
+        plan_id: r.plan_id,
     }
 }
 

@@ -25,15 +25,18 @@ pub struct MeetingWrite<'a> {
     pub status: &'a str,
     pub user_id: Option<i64>,
     pub now: OffsetDateTime,
+    /// The recurring plan that wrote it (only on insert; a meeting never changes plan).
+    pub plan_id: Option<i64>,
 }
 
 pub async fn insert_meeting(tx: &mut DbTx, m: &MeetingWrite<'_>) -> Result<i64, DbError> {
     const SQL: &str = "INSERT INTO meetings (org_id, org_path, kind, title, held_on, start_time, place, online_link, agenda, minutes, \
-        status, archived, version, created_by, created_at, updated_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, FALSE, 1, $12, $13, $13) RETURNING id";
+        status, archived, version, created_by, created_at, updated_at, plan_id) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, FALSE, 1, $12, $13, $13, $14) RETURNING id";
     Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
         .bind(m.org_id).bind(m.org_path).bind(m.kind).bind(m.title).bind(m.held_on).bind(m.start_time)
         .bind(m.place).bind(m.online_link).bind(m.agenda).bind(m.minutes).bind(m.status).bind(m.user_id).bind(m.now)
+        .bind(m.plan_id)
         .fetch_one(c).await)?)
 }
 
@@ -82,10 +85,11 @@ pub struct MeetingRow {
     pub status: String,
     pub archived: bool,
     pub version: i64,
+    pub plan_id: Option<i64>,
 }
 
 const MEETING_BY_ID: &str = "SELECT m.id, m.org_id, m.org_path, o.name AS org_name, o.kind AS org_kind, m.kind, m.title, m.held_on, \
-    m.start_time, m.place, m.online_link, m.agenda, m.minutes, m.status, m.archived, m.version \
+    m.start_time, m.place, m.online_link, m.agenda, m.minutes, m.status, m.archived, m.version, m.plan_id \
     FROM meetings m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1";
 
 pub async fn get_meeting(db: &Db, id: i64) -> Result<Option<MeetingRow>, DbError> {
@@ -225,6 +229,13 @@ pub async fn list_meetings(
             sqlx::query_as(PG).bind(start).bind(end).bind(from).bind(to).bind(kind).bind(limit).fetch_all(p).await?
         }
     })
+}
+
+/// The meetings a recurring plan wrote, earliest first.
+pub async fn meetings_of_plan(db: &Db, plan_id: i64) -> Result<Vec<SummaryRow>, DbError> {
+    const SQL: &str =
+        concat!(summary_columns!(), "WHERE m.plan_id = $1 GROUP BY m.id, o.name ORDER BY m.held_on, m.id");
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(plan_id).fetch_all(p).await)?)
 }
 
 /// Meetings `person_id` is invited to, held between `from` and `to`, latest first.

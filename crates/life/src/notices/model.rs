@@ -207,6 +207,8 @@ pub struct Notice {
     /// Whether the caller may withdraw it.
     pub can_withdraw: bool,
     pub version: i64,
+    /// The meeting it is about (会议通知, sent to that meeting's attendees), or `null`.
+    pub meeting_id: Option<i64>,
 }
 
 /// A line of a notice list.
@@ -251,6 +253,9 @@ pub fn audience_label(stages: &[Stage]) -> String {
         stages.iter().map(|s| s.label()).collect::<Vec<_>>().join("、")
     }
 }
+
+/// Who a notice about a meeting goes to.
+pub const MEETING_AUDIENCE: &str = "会议参会人员";
 
 /// The stages column as stored: ",full,probationary," (empty for everyone), so one `LIKE` finds a stage.
 pub fn stages_column(stages: &[Stage]) -> String {

@@ -25,6 +25,54 @@ pub const UNREAD_LIMIT: i64 = 5_000;
 /// reach a few hundred).
 pub const TARGET_LIMIT: usize = 2_000;
 
+/// A notice about a meeting: its plan, a change of its time or place, or its cancellation, for the people named.
+pub(crate) struct MeetingNotice<'a> {
+    pub org: &'a Org,
+    pub meeting_id: i64,
+    pub title: String,
+    /// Plain text (a blank line between paragraphs).
+    pub text: String,
+    pub people: &'a [i64],
+}
+
+/// Sends a notice about a meeting inside the meeting's own transaction (so a failed meeting write sends nothing)
+/// and audits it as a publication; `None` when nobody is named.
+pub(crate) async fn send_about_meeting(
+    tx: &mut kernel::DbTx,
+    ctx: &Ctx,
+    actor: &Actor,
+    n: &MeetingNotice<'_>,
+    t: time::OffsetDateTime,
+) -> Result<Option<i64>> {
+    if n.people.is_empty() {
+        return Ok(None);
+    }
+    let body = platform::richtext::text_to_html(&n.text);
+    let tokens = platform::search::index_text(&n.title, &[], &n.text);
+    let write = NoticeWrite {
+        org_id: n.org.id,
+        org_path: &n.org.path,
+        title: &n.title,
+        body: &body,
+        stages: "",
+        needs_receipt: true,
+        search_tokens: &tokens,
+        user_id: Some(actor.user_id).filter(|id| *id > 0),
+        now: t,
+        meeting_id: Some(n.meeting_id),
+    };
+    let id = store::insert_notice(tx, &write).await?;
+    let sent = store::add_recipient_ids(tx, id, n.people).await?;
+    let detail = serde_json::json!({"org_id": n.org.id, "meeting_id": n.meeting_id, "recipients": sent});
+    audit::append(tx, event(actor, ctx, "notice.publish", format!("notice:{id}"), "ok", detail.to_string())).await?;
+    Ok(Some(id))
+}
+
+/// The notices about a meeting, earliest first (the meeting decides who may see this list).
+pub(crate) async fn meeting_notices(db: &Db, meeting_id: i64) -> Result<Vec<NoticeSummary>> {
+    Ok(store::of_meeting(db, meeting_id).await?.into_iter().map(summary_of).collect())
+}
+
 /// Notices over the platform's database and callers.
 pub struct Notices<'a> {
     platform: &'a Platform,
@@ -186,6 +234,7 @@ impl<'a> Notices<'a> {
             search_tokens: &tokens,
             user_id: Some(actor.user_id).filter(|id| *id > 0),
             now: t,
+            meeting_id: None,
         };
         let id = store::insert_notice(&mut tx, &write).await?;
         let sent = store::add_recipients(&mut tx, id, &org.path, &subtree_end(&org.path), &stages).await?;
@@ -278,7 +327,7 @@ impl<'a> Notices<'a> {
             org_name: n.org_name,
             title: n.title,
             body,
-            audience: audience_label(&stages),
+            audience: if n.meeting_id.is_some() { MEETING_AUDIENCE.into() } else { audience_label(&stages) },
             stages,
             needs_receipt: n.needs_receipt,
             state,
@@ -292,6 +341,7 @@ impl<'a> Notices<'a> {
             receipts,
             can_withdraw: state == NoticeState::Published && actor.can(Capability::NoticeWrite, &n.org_path),
             version: n.version,
+            meeting_id: n.meeting_id,
         })
     }
 

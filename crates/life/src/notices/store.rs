@@ -24,16 +24,45 @@ pub struct NoticeWrite<'a> {
     pub search_tokens: &'a str,
     pub user_id: Option<i64>,
     pub now: OffsetDateTime,
+    /// The meeting a notice is about (sent to its attendees), or none (sent to a subtree).
+    pub meeting_id: Option<i64>,
 }
 
 pub async fn insert_notice(tx: &mut DbTx, n: &NoticeWrite<'_>) -> Result<i64, DbError> {
     const SQL: &str = "INSERT INTO notices (org_id, org_path, title, body, stages, needs_receipt, state, recipients, read_count, \
-        published_at, search_tokens, created_by, version, created_at, updated_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, 'published', 0, 0, $7, $8, $9, 1, $7, $7) RETURNING id";
+        published_at, search_tokens, created_by, version, created_at, updated_at, meeting_id) \
+        VALUES ($1, $2, $3, $4, $5, $6, 'published', 0, 0, $7, $8, $9, 1, $7, $7, $10) RETURNING id";
     Ok(on_tx!(tx, c => sqlx::query_scalar(SQL)
         .bind(n.org_id).bind(n.org_path).bind(n.title).bind(n.body).bind(n.stages).bind(n.needs_receipt)
-        .bind(n.now).bind(n.search_tokens).bind(n.user_id)
+        .bind(n.now).bind(n.search_tokens).bind(n.user_id).bind(n.meeting_id)
         .fetch_one(c).await)?)
+}
+
+/// Sends a notice to the people named (a meeting's attendees, checked by the meeting), and records how many;
+/// returns that number.
+pub async fn add_recipient_ids(tx: &mut DbTx, notice_id: i64, people: &[i64]) -> Result<i64, DbError> {
+    const SQL: &str = "INSERT INTO notice_recipients (notice_id, person_id) VALUES ($1, $2) \
+        ON CONFLICT (notice_id, person_id) DO NOTHING";
+    const COUNT: &str = "UPDATE notices SET recipients = (SELECT COUNT(*) FROM notice_recipients WHERE notice_id = $1) \
+        WHERE id = $1 RETURNING recipients";
+    for p in people {
+        on_tx!(tx, c => sqlx::query(SQL).bind(notice_id).bind(*p).execute(c).await.map(|_| ()))?;
+    }
+    Ok(on_tx!(tx, c => sqlx::query_scalar(COUNT).bind(notice_id).fetch_one(c).await)?)
+}
+
+/// The notices about a meeting, earliest first (whatever their state: the meeting page shows the history).
+pub async fn of_meeting(db: &Db, meeting_id: i64) -> Result<Vec<SummaryRow>, DbError> {
+    const SQL: &str = "SELECT n.id, n.org_id, o.name AS org_name, n.title, n.needs_receipt, n.state, n.published_at, n.recipients, \
+        n.read_count, CAST(NULL AS TIMESTAMP) AS my_read_at \
+        FROM notices n JOIN orgs o ON o.id = n.org_id WHERE n.meeting_id = $1 ORDER BY n.published_at, n.id";
+    const PG: &str = "SELECT n.id, n.org_id, o.name AS org_name, n.title, n.needs_receipt, n.state, n.published_at, n.recipients, \
+        n.read_count, CAST(NULL AS TIMESTAMPTZ) AS my_read_at \
+        FROM notices n JOIN orgs o ON o.id = n.org_id WHERE n.meeting_id = $1 ORDER BY n.published_at, n.id";
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_as(SQL).bind(meeting_id).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(meeting_id).fetch_all(p).await?,
+    })
 }
 
 /// Sends a notice to the receiving people of the subtree `[start, end)` whose stage is in `stages` (the
@@ -73,10 +102,11 @@ pub struct NoticeRow {
     pub withdrawn_at: Option<OffsetDateTime>,
     pub withdraw_reason: Option<String>,
     pub version: i64,
+    pub meeting_id: Option<i64>,
 }
 
 const NOTICE_BY_ID: &str = "SELECT n.id, n.org_id, n.org_path, o.name AS org_name, n.title, n.body, n.stages, n.needs_receipt, \
-    n.state, n.recipients, n.read_count, n.published_at, n.withdrawn_at, n.withdraw_reason, n.version \
+    n.state, n.recipients, n.read_count, n.published_at, n.withdrawn_at, n.withdraw_reason, n.version, n.meeting_id \
     FROM notices n JOIN orgs o ON o.id = n.org_id WHERE n.id = $1";
 
 pub async fn get_notice(db: &Db, id: i64) -> Result<Option<NoticeRow>, DbError> {

@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use life::Life;
 use life::model::{AttendanceInput, LeaveInput, Meeting, MeetingInput, PersonAttendance, parse_as_of_year, parse_year};
+use life::plans::Plans;
+use life::plans::model::{Plan, PlanInput};
 use life::rules::Flag;
 use life::service::{MeetingList, MeetingQuery, Rollup};
 use serde::{Deserialize, Serialize};
@@ -18,6 +21,8 @@ use super::{Body, api};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
+use crate::files::{RawUpload, download};
+use platform::files::AttachmentMeta;
 
 /// A life result as an API result (life's errors are the platform's, same codes and messages).
 fn life_api<T>(r: Result<T, life::Error>, c: &Caller) -> Result<T, ApiError> {
@@ -203,4 +208,77 @@ pub async fn rollup(
     let (as_of, year) =
         parse_as_of_year(q.as_of.as_deref(), q.year.as_deref(), kernel::dates::today()).map_err(|f| invalid(&c, f))?;
     Ok(Json(life_api(Life::new(&s.platform).rollup(&c.ctx, &c.actor, id, as_of, year).await, &c)?))
+}
+
+/// Attach a file to the meeting's minutes (会议记录附件): the raw request body, its name in `name`. The checks of
+/// security.md AT-21 (≤ 25 MB, PDF/PNG/JPEG/DOCX/XLSX/text decided by the content, no zip bomb, no malware test
+/// file); at most 20 files a meeting. For those who may change the meeting; not once it is archived.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/attachments", tag = "life",
+    params(("id" = i64, Path), ("name" = Option<String>, Query)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = AttachmentMeta), (status = 422, body = ErrorBody, description = "文件类型或内容不被接受"),
+              (status = 409, body = ErrorBody, description = "会议已归档，或附件已满20个"),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn attach(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    upload: RawUpload,
+) -> Result<(StatusCode, Json<AttachmentMeta>), ApiError> {
+    let life = Life::new(&s.platform);
+    let meta = life_api(life.attach_minutes(&c.ctx, &c.actor, id, &upload.name, &upload.bytes).await, &c)?;
+    Ok((StatusCode::CREATED, Json(meta)))
+}
+
+/// Download a file of the meeting's minutes (audited): always as an attachment, of the type its content
+/// decided, `nosniff`. 404 for those who cannot read the meeting, and for a file of another meeting.
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/attachments/{file_id}", tag = "life",
+    params(("id" = i64, Path), ("file_id" = i64, Path)),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+pub async fn attachment(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, file_id)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    Ok(download(life_api(Life::new(&s.platform).minutes_file(&c.ctx, &c.actor, id, file_id).await, &c)?))
+}
+
+/// Remove a file of the meeting's minutes (audited); not once the meeting is archived.
+#[utoipa::path(delete, path = "/api/v1/meetings/{id}/attachments/{file_id}", tag = "life",
+    params(("id" = i64, Path), ("file_id" = i64, Path)),
+    responses((status = 204), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn detach(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, file_id)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    life_api(Life::new(&s.platform).detach_minutes(&c.ctx, &c.actor, id, file_id).await, &c)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Make a recurring plan (定期计划): a meeting every month on day N (`rule: "day"`, `day`; a month without that
+/// day: its last day, domain.md C1) or on the K-th weekday (`rule: "weekday"`, `nth` 1…4 or 5 = last, `weekday`
+/// 1 = Monday … 7), from `starts_on` (default today) to `ends_on` (default the end of the year), at most 24
+/// meetings. The meetings are written at once, each an ordinary planned meeting afterwards (changed or
+/// cancelled alone with `PATCH /api/v1/meetings/{id}`); the attendees get one notice with the schedule.
+#[utoipa::path(post, path = "/api/v1/meeting-plans", tag = "life",
+    request_body(content = PlanInput, example = json!({"org_id": 5, "kind": "theme_day", "title": "主题党日", "rule": "day",
+        "day": 15, "start_time": "14:30", "place": "党员活动室", "ends_on": "2026-12-31"})),
+    responses((status = 201, body = Plan, description = "the plan with its meetings"),
+              (status = 422, body = ErrorBody, description = "日期、重复方式或会议信息不合规，见 error.fields"),
+              (status = 403, body = ErrorBody)))]
+pub async fn create_plan(
+    State(s): State<AppState>,
+    c: Caller,
+    Body(b): Body<PlanInput>,
+) -> Result<(StatusCode, Json<Plan>), ApiError> {
+    let plan = life_api(Plans::new(&s.platform).create(&c.ctx, &c.actor, &b).await, &c)?;
+    Ok((StatusCode::CREATED, Json(plan)))
+}
+
+/// A recurring plan with its meetings as they stand now. 404 outside the caller's scope.
+#[utoipa::path(get, path = "/api/v1/meeting-plans/{id}", tag = "life", params(("id" = i64, Path)),
+    responses((status = 200, body = Plan), (status = 404, body = ErrorBody)))]
+pub async fn get_plan(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<Plan>, ApiError> {
+    Ok(Json(life_api(Plans::new(&s.platform).get(&c.ctx, &c.actor, id).await, &c)?))
 }

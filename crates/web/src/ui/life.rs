@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use life::Life;
@@ -26,7 +26,7 @@ use crate::auth::{Caller, encode};
 
 type Pairs = Vec<(String, String)>;
 
-fn fail(e: life::Error, c: &Caller) -> Response {
+pub(super) fn fail(e: life::Error, c: &Caller) -> Response {
     super::platform_error(&Error::from(e), &c.ctx.request_id)
 }
 
@@ -71,6 +71,7 @@ pub async fn life_get(State(s): State<AppState>, c: Caller) -> Response {
                 people: Vec::new(),
                 can_plan: false,
                 mine: true,
+                plans: Vec::new(),
             };
             render(StatusCode::OK, &page)
         }
@@ -105,14 +106,14 @@ fn kind_options(all: &str) -> Vec<(String, String)> {
 }
 
 /// A line of the meeting list as the page shows it.
-struct SummaryView {
-    m: MeetingSummary,
-    date: String,
+pub(super) struct SummaryView {
+    pub(super) m: MeetingSummary,
+    pub(super) date: String,
     attendance: String,
 }
 
 impl SummaryView {
-    fn new(m: MeetingSummary) -> SummaryView {
+    pub(super) fn new(m: MeetingSummary) -> SummaryView {
         let date = match &m.start_time {
             Some(t) => format!("{} {t}", kernel::dates::iso(m.held_on)),
             None => kernel::dates::iso(m.held_on),
@@ -128,7 +129,7 @@ impl SummaryView {
         SummaryView { m, date, attendance }
     }
 
-    fn status_class(&self) -> &'static str {
+    pub(super) fn status_class(&self) -> &'static str {
         match self.m.status {
             MeetingStatus::Held => "ok",
             MeetingStatus::Planned => "due",
@@ -156,6 +157,8 @@ struct MeetingsPage {
     can_plan: bool,
     /// A member's own meetings (no organization).
     mine: bool,
+    /// The recurring plans still running (定期计划), for those who oversee the organization.
+    plans: Vec<life::plans::model::Plan>,
 }
 
 /// `/orgs/{id}/meetings?year=&kind=`: the organization's meetings of a year and each person's attendance.
@@ -172,9 +175,13 @@ pub async fn meetings_get(
         let list =
             life.list_meetings(&c.ctx, &c.actor, &MeetingQuery { org_id: Some(id), year, kind: kind.clone() }).await?;
         let people = life.attendance(&c.ctx, &c.actor, id, Some(list.year)).await?;
-        Ok::<_, life::Error>((list, people))
+        let plans = match &list.org {
+            Some(org) => life::plans::Plans::new(&s.platform).running(&c.actor, org).await?,
+            None => Vec::new(),
+        };
+        Ok::<_, life::Error>((list, people, plans))
     };
-    let (mut list, people) = match result.await {
+    let (mut list, people, plans) = match result.await {
         Ok(v) => v,
         Err(e) => return fail(e, &c),
     };
@@ -203,6 +210,7 @@ pub async fn meetings_get(
             })
             .collect(),
         mine: false,
+        plans,
     };
     render(StatusCode::OK, &page)
 }
@@ -580,6 +588,16 @@ struct MeetingPage {
     notice: Option<&'static str>,
     error: Option<String>,
     leave_reason: String,
+    /// The notices sent about the meeting (for those who oversee it).
+    notices: Vec<NoticeLine>,
+}
+
+/// A notice about the meeting, with its publication time as the page shows it.
+struct NoticeLine {
+    id: i64,
+    title: String,
+    at: String,
+    n: life::notices::model::NoticeSummary,
 }
 
 async fn meeting_page(
@@ -627,6 +645,13 @@ async fn meeting_page(
         })
         .collect();
     let mine = c.actor.person_id.and_then(|p| m.attendees.iter().find(|a| a.person_id == p));
+    let notices = Life::new(&s.platform)
+        .meeting_notices(&c.actor, &m)
+        .await
+        .map_err(Error::from)?
+        .into_iter()
+        .map(|n| NoticeLine { id: n.id, title: n.title.clone(), at: super::notices::when(n.published_at), n })
+        .collect();
     let mut choices = options(Attendance::ALL, Attendance::code, Attendance::label);
     if let Some(first) = choices.first_mut() {
         first.1 = "未登记".into();
@@ -645,10 +670,11 @@ async fn meeting_page(
         can_write,
         notice,
         error: errors.map(|(e, _)| {
-            let reason = e.get("reason").map(|r| format!("：{r}")).unwrap_or_default();
+            let reason = e.get("reason").or_else(|| e.get("file")).map(|r| format!("：{r}")).unwrap_or_default();
             format!("有{}处需要修改，请查看标红的项目{reason}", e.len())
         }),
         leave_reason: sent("reason").unwrap_or_default(),
+        notices,
         m,
     })
 }
@@ -668,6 +694,8 @@ pub async fn meeting_get(
         Some("attendance") => Some("签到情况已保存。"),
         Some("leave") => Some("请假申请已提交，支部书记可在签到表中看到。"),
         Some("archived") => Some("会议已归档。"),
+        Some("file") => Some("附件已上传。"),
+        Some("file_removed") => Some("附件已删除。"),
         Some(_) => Some("已保存。"),
         None => None,
     };
@@ -725,6 +753,45 @@ pub async fn meeting_leave_post(
     match Life::new(&s.platform).request_leave(&c.ctx, &c.actor, id, &input).await {
         Ok(_) => Redirect::to(&format!("/meetings/{id}?saved=leave")).into_response(),
         Err(e) => after_error(&s, &c, id, e, &f).await,
+    }
+}
+
+/// Attaches a file to the minutes (multipart form, field `file`); a refused file shows its reason on the page.
+pub async fn minutes_file_post(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, req: Request) -> Response {
+    let life = Life::new(&s.platform);
+    // Refused before the body is read when the caller may not change the meeting.
+    let m = match life.get_meeting(&c.ctx, &c.actor, id).await {
+        Ok(m) if Life::may_write(&c.actor, &m) => m,
+        Ok(_) => return fail(life::Error::Forbidden, &c),
+        Err(e) => return fail(e, &c),
+    };
+    let uploaded = match crate::api::import_jobs::file_field(&s, req).await {
+        Ok((name, bytes)) => life.attach_minutes(&c.ctx, &c.actor, m.id, &name, &bytes).await.map(|_| ()),
+        Err(Error::Invalid(f)) => Err(life::Error::Invalid(f)),
+        Err(e) => Err(life::Error::Platform(e)),
+    };
+    match uploaded {
+        Ok(()) => Redirect::to(&format!("/meetings/{id}?saved=file")).into_response(),
+        Err(e) => after_error(&s, &c, id, e, &[]).await,
+    }
+}
+
+/// Downloads a file of the minutes (always as an attachment; see crate::files::download).
+pub async fn minutes_file_get(State(s): State<AppState>, c: Caller, Path((id, file_id)): Path<(i64, i64)>) -> Response {
+    match Life::new(&s.platform).minutes_file(&c.ctx, &c.actor, id, file_id).await {
+        Ok(a) => crate::files::download(a),
+        Err(e) => fail(e, &c),
+    }
+}
+
+pub async fn minutes_file_delete_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, file_id)): Path<(i64, i64)>,
+) -> Response {
+    match Life::new(&s.platform).detach_minutes(&c.ctx, &c.actor, id, file_id).await {
+        Ok(()) => Redirect::to(&format!("/meetings/{id}?saved=file_removed")).into_response(),
+        Err(e) => after_error(&s, &c, id, e, &[]).await,
     }
 }
 

@@ -14,6 +14,7 @@ mod home;
 mod learnform;
 mod learning;
 mod life;
+mod meeting_plans;
 mod mfa;
 mod notices;
 mod orgs;
@@ -89,6 +90,8 @@ pub fn routes() -> Router<AppState> {
         .route("/life/compliance", get(life::life_compliance_get))
         .route("/orgs/{id}/meetings", get(life::meetings_get))
         .route("/orgs/{id}/meetings/new", get(life::meeting_new_get).post(life::meeting_new_post))
+        .route("/orgs/{id}/meeting-plans/new", get(meeting_plans::new_get).post(meeting_plans::new_post))
+        .route("/meeting-plans/{id}", get(meeting_plans::plan_get))
         .route("/orgs/{id}/compliance", get(life::compliance_get))
         .route("/orgs/{id}/committee", get(committees::committee_get))
         .route("/orgs/{id}/committee/election", post(committees::election_post))
@@ -99,6 +102,9 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/attendance", post(life::meeting_attendance_post))
         .route("/meetings/{id}/leave", post(life::meeting_leave_post))
         .route("/meetings/{id}/archive", post(life::meeting_archive_post))
+        .route("/meetings/{id}/attachments", post(life::minutes_file_post))
+        .route("/meetings/{id}/attachments/{file_id}", get(life::minutes_file_get))
+        .route("/meetings/{id}/attachments/{file_id}/delete", post(life::minutes_file_delete_post))
         .route("/meetings/{id}/checkin", get(checkin::checkin_screen_get))
         .route("/checkin/{id}", get(checkin::checkin_get).post(checkin::checkin_post))
         .route("/notices", get(notices::notices_get))

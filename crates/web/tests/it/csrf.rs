@@ -149,10 +149,17 @@ async fn no_get_of_any_route_changes_the_database() {
     }
     assert_eq!(snapshot(&app, &mut snaps).await, before, "a GET changed the database");
     // What reads leave in the audit log: refusals, and the reads that are audited because they hand out
-    // personal data (exports, one's own copy, an introduction letter, the dues ledger) — never a change; and the
-    // snapshot's own backup entry.
-    let reads_audited: BTreeSet<&str> =
-        ["person.export", "person.export_self", "backup.create", "transfer.letter", "fee.export"].into();
+    // personal data (exports, one's own copy, an introduction letter, the dues ledger, a downloaded file) — never a
+    // change; and the snapshot's own backup entry.
+    let reads_audited: BTreeSet<&str> = [
+        "person.export",
+        "person.export_self",
+        "backup.create",
+        "transfer.letter",
+        "fee.export",
+        "attachment.download",
+    ]
+    .into();
     let entries = security::audit::entries_after(&app.platform.db, last_seq, 100_000).await.unwrap();
     assert!(!entries.is_empty());
     let unexpected: Vec<String> = entries

@@ -395,29 +395,7 @@ async fn upload_form(
     file_name: &str,
     bytes: &[u8],
 ) -> (StatusCode, String, String) {
-    let boundary = "----dangjian-test-boundary";
-    let mut body = Vec::new();
-    if let Some(t) = csrf {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n").as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {XLSX}\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let req = Request::builder()
-        .method("POST")
-        .uri("/people/import")
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-        .body(Body::from(body))
-        .unwrap();
-    let (st, headers, html) = app.request(req).await;
+    let (st, headers, html) = app.upload_form("/people/import", cookie, csrf, (file_name, XLSX), bytes).await;
     let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     (st, location, html)
 }

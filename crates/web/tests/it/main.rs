@@ -21,6 +21,8 @@ mod learning_pages;
 mod life;
 mod limits;
 mod matrix;
+mod meeting_notices;
+mod meeting_plans;
 mod mfa;
 mod notices;
 mod operations;

@@ -84,6 +84,13 @@ pub(crate) struct Fixture {
     meeting_other: i64,
     planned_own: i64,
     planned_other: i64,
+    /// A recurring plan of branch A (own) and of branch B (other), each with one meeting in 2099.
+    plan_own: i64,
+    plan_other: i64,
+    /// A file of the minutes of the held meeting of A (own) and of B (other). The removal routes name a file
+    /// that does not exist (so nothing changes): who may reach the meeting gets 404 for the file.
+    file_own: i64,
+    file_other: i64,
     /// A learning material published to branch A and one to branch B.
     material_own: i64,
     material_other: i64,
@@ -149,6 +156,26 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let mut meetings = Vec::new();
     for (org, held_on) in [(t.ba, "2025-03-20"), (t.bb, "2025-03-20"), (t.ba, "2099-03-20"), (t.bb, "2099-03-20")] {
         meetings.push(app.post_ok("/api/v1/meetings", meeting(org, held_on), &t.staff).await["id"].as_i64().unwrap());
+    }
+    let plan = |org: i64| {
+        json!({"org_id": org, "kind": "theme_day", "title": "主题党日", "rule": "day", "day": 20,
+        "starts_on": "2099-04-01", "ends_on": "2099-04-30"})
+    };
+    let mut plans = Vec::new();
+    for org in [t.ba, t.bb] {
+        plans.push(app.post_ok("/api/v1/meeting-plans", plan(org), &t.staff).await["id"].as_i64().unwrap());
+    }
+    let mut files = Vec::new();
+    for m in [meetings[0], meetings[1]] {
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!("/api/v1/meetings/{m}/attachments?name=minutes.pdf"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.staff))
+            .body(Body::from("%PDF-1.7\n%%EOF\n"))
+            .unwrap();
+        let (st, _, body) = app.request(req).await;
+        assert_eq!(st, StatusCode::CREATED, "{body}");
+        files.push(serde_json::from_str::<Value>(&body).unwrap()["id"].as_i64().unwrap());
     }
     let material = |org: i64| json!({"title": "学习材料", "body": "按时交纳党费。", "kind": "article", "org_id": org});
     let material_own =
@@ -272,6 +299,10 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         meeting_other: meetings[1],
         planned_own: meetings[2],
         planned_other: meetings[3],
+        plan_own: plans[0],
+        plan_other: plans[1],
+        file_own: files[0],
+        file_other: files[1],
         material_own,
         material_other,
         learning,
@@ -373,11 +404,18 @@ pub(crate) async fn request(
         (true, false) => fx.planned_other,
     };
     let privacy = if own { fx.privacy_own } else { fx.privacy_other };
+    let file = match (method, own) {
+        ("GET", true) => fx.file_own,
+        ("GET", false) => fx.file_other,
+        _ => 999_999,
+    };
     let path = pattern
+        .replace("/meetings/{id}/attachments/{file_id}", &format!("/meetings/{meeting}/attachments/{file}"))
         .replace("/orgs/{id}", &format!("/orgs/{org}"))
         .replace("/people/{id}", &format!("/people/{person_id}"))
         .replace("/users/{id}", &format!("/users/{user}"))
         .replace("/meetings/{id}", &format!("/meetings/{meeting}"))
+        .replace("/meeting-plans/{id}", &format!("/meeting-plans/{}", if own { fx.plan_own } else { fx.plan_other }))
         .replace("/checkin/{id}", &format!("/checkin/{meeting}"))
         .replace("/learning/materials/{id}", &format!("/learning/materials/{}", material(fx, own)))
         .replace("/learning/banks/{id}", &format!("/learning/banks/{}", pick(fx, "bank", own)))
@@ -521,6 +559,7 @@ pub(crate) async fn request(
             Some(json!({"step": "application", "done_on": "2999-01-01"}).to_string())
         }
         "POST /api/v1/people/{id}/development/steps/{step_id}/attachments" => Some("%PDF-1.7\n%%EOF\n".into()),
+        "POST /api/v1/meetings/{id}/attachments" => Some("%PDF-1.7\n%%EOF\n".into()),
         // Transfers: a date in the future, so a role allowed to act reaches the check (422) and changes nothing.
         "POST /api/v1/transfers/{id}/accept"
         | "POST /api/v1/transfers/{id}/cancel"

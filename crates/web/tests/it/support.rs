@@ -213,6 +213,41 @@ impl TestApp {
         self.request(req.body(Body::from(body.join("&"))).unwrap()).await
     }
 
+    /// A multipart form as a browser sends an upload form: the anti-forgery token (when given) and one file
+    /// field `file`; returns status, headers, body.
+    pub async fn upload_form(
+        &self,
+        path: &str,
+        cookie: &str,
+        csrf: Option<&str>,
+        (file_name, content_type): (&str, &str),
+        bytes: &[u8],
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let boundary = "----dangjian-test-boundary";
+        let mut body = Vec::new();
+        if let Some(t) = csrf {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap();
+        self.request(req).await
+    }
+
     pub async fn page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
         let req = Request::builder().uri(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
         let (st, _, body) = self.request(req).await;
