@@ -219,3 +219,70 @@ pub async fn todo_get(State(s): State<AppState>, c: Caller, Query(q): Query<OrgQ
         Err(e) => err(e, &c),
     }
 }
+
+/// `/admin/development-rules`: which version of the 发展党员工作细则 judges cases; the system administrator
+/// switches the reported 2026 revision on from a date, or off, with the decision it follows.
+#[derive(Template)]
+#[template(path = "development_rules.html")]
+struct RulesPage {
+    chrome: Chrome,
+    v: RuleSettings,
+    fields: Vec<super::forms::Field>,
+    notice: Option<&'static str>,
+    summary: Option<&'static str>,
+}
+
+fn rules_fields(v: &RuleSettings, f: &HashMap<String, String>) -> Vec<super::forms::Field> {
+    use super::forms::{Field, Kind};
+    let from = match f.get("revision_2026_from") {
+        Some(d) => d.clone(),
+        None => v.revision_2026_from.map(kernel::dates::iso).unwrap_or_default(),
+    };
+    vec![
+        Field::new("revision_2026_from", "2026年修订版生效日期", Kind::Date)
+            .value(from)
+            .hint("留空则始终按2014年《细则》判断；接收预备党员的支部大会在此日及以后的，按修订版判断"),
+        Field::new("reason", "依据", Kind::Text)
+            .required()
+            .value(f.get("reason").cloned().unwrap_or_default())
+            .hint("例如：校党委组织部〔2026〕12号通知"),
+    ]
+}
+
+async fn rules_page(
+    s: &AppState,
+    c: &Caller,
+    status: StatusCode,
+    f: &HashMap<String, String>,
+    errors: &BTreeMap<String, String>,
+    notice: Option<&'static str>,
+) -> Response {
+    match Development::new(&s.platform).rule_settings(&c.actor).await {
+        Ok(v) => {
+            let mut fields = rules_fields(&v, f);
+            super::forms::apply_errors(&mut fields, errors);
+            let summary = (!errors.is_empty()).then_some("请按提示修改");
+            render(status, &RulesPage { chrome: Chrome::new(s, c, "development_rules"), v, fields, notice, summary })
+        }
+        Err(e) => err(e, c),
+    }
+}
+
+pub async fn rules_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+    let notice = q.contains_key("saved").then_some("已保存。各支部的发展党员待办将按现行版本重新计算。");
+    rules_page(&s, &c, StatusCode::OK, &HashMap::new(), &BTreeMap::new(), notice).await
+}
+
+pub async fn rules_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
+    let input = RuleSettingsInput { revision_2026_from: get(&f, "revision_2026_from"), reason: get(&f, "reason") };
+    match Development::new(&s.platform).set_rule_settings(&c.ctx, &c.actor, &input).await {
+        Ok(_) => Redirect::to("/admin/development-rules?saved=1").into_response(),
+        Err(affairs::Error::Invalid(errors)) => {
+            rules_page(&s, &c, StatusCode::UNPROCESSABLE_ENTITY, &f, &errors, None).await
+        }
+        Err(affairs::Error::Platform(platform::Error::ReauthRequired)) => {
+            Redirect::to("/reauth?next=/admin/development-rules").into_response()
+        }
+        Err(e) => err(e, &c),
+    }
+}
