@@ -31,8 +31,12 @@ pub const UPLOAD_BODY_LIMIT: usize = MAX_UPLOAD_BYTES + 1024 * 1024;
 
 /// The route templates (as registered, `{id}` and all) that accept a file. Only these get the larger
 /// body limit.
-pub const UPLOAD_ROUTES: &[&str] =
-    &["/api/v1/people/imports", "/people/import", "/api/v1/people/{id}/development/steps/{step_id}/attachments"];
+pub const UPLOAD_ROUTES: &[&str] = &[
+    "/api/v1/people/imports",
+    "/people/import",
+    "/api/v1/people/{id}/development/steps/{step_id}/attachments",
+    "/people/{id}/development/steps/{step_id}/attachments",
+];
 
 /// Whether a route template is an upload route.
 pub fn is_upload_route(template: &str) -> bool {

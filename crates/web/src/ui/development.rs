@@ -54,6 +54,7 @@ impl PersonPage {
 #[derive(Deserialize)]
 pub struct Done {
     done: Option<String>,
+    attached: Option<String>,
 }
 
 async fn person_page(
@@ -86,7 +87,11 @@ async fn person_page(
 }
 
 pub async fn person_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, Query(q): Query<Done>) -> Response {
-    let notice = q.done.is_some().then_some("已记录，并写入审计日志。");
+    let notice = if q.attached.is_some() {
+        Some("附件已上传。")
+    } else {
+        q.done.is_some().then_some("已记录，并写入审计日志。")
+    };
     person_page(&s, &c, id, BTreeMap::new(), HashMap::new(), notice).await
 }
 
@@ -175,6 +180,50 @@ pub async fn person_post(
         }
         Err(e) => err(e, &c),
     }
+}
+
+/// `POST /people/{id}/development/steps/{step_id}/attachments`: a file for a recorded step from the page
+/// (multipart, field `file`), through the same checks as the API (security.md AT-21). A refusal shows under
+/// the step's upload form.
+pub async fn attach_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, step_id)): Path<(i64, i64)>,
+    req: axum::extract::Request,
+) -> Response {
+    use axum::extract::FromRequest;
+    let form = match axum::extract::Multipart::from_request(req, &s).await {
+        Ok(m) => crate::files::read_multipart(m).await,
+        Err(_) => Err("请以表单方式上传文件"),
+    };
+    let refused = |msg: String| {
+        let values = HashMap::from([("attach_step".to_string(), step_id.to_string())]);
+        (BTreeMap::from([("attachment".to_string(), msg)]), values)
+    };
+    // A form that cannot be read, or no file chosen, goes through the service too (with nothing), so a role
+    // that may not attach hears 403/404 before it hears about the form.
+    let (name, bytes, unreadable) = match form {
+        Ok(form) => match form.files.into_iter().find(|f| f.field == "file") {
+            Some(f) => (f.name, f.bytes, None),
+            None => Default::default(),
+        },
+        Err(msg) => (String::new(), Default::default(), Some(msg)),
+    };
+    let dev = Development::new(&s.platform);
+    let (errors, values) = match dev.attach(&c.ctx, &c.actor, id, step_id, &name, &bytes).await {
+        Ok(_) => {
+            return Redirect::to(&format!("/people/{id}/development?attached=1#step-{step_id}")).into_response();
+        }
+        // The file checks are the platform's (AT-21): their refusals arrive wrapped.
+        Err(e) => match platform::Error::from(e) {
+            platform::Error::Invalid(fields) => refused(
+                unreadable.map(String::from).unwrap_or_else(|| fields.into_values().collect::<Vec<_>>().join("；")),
+            ),
+            platform::Error::Conflict(msg) => refused(msg.into()),
+            e => return super::platform_error(&e, &c.ctx.request_id),
+        },
+    };
+    person_page(&s, &c, id, errors, values, None).await
 }
 
 #[derive(Template)]

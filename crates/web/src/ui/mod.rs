@@ -130,6 +130,7 @@ pub fn routes() -> Router<AppState> {
         .route("/transfers/{id}/letter", get(transfers::letter_get))
         .route("/people/{id}/status", get(transfers::card_get).post(transfers::status_post))
         .route("/people/{id}/development", get(development::person_get).post(development::person_post))
+        .route("/people/{id}/development/steps/{step_id}/attachments", post(development::attach_post))
         .route("/development", get(development::todo_get))
         .route("/admin/development-rules", get(development::rules_get).post(development::rules_post))
         .route("/people/{id}/contacts", post(transfers::contact_post))

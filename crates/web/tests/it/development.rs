@@ -256,6 +256,34 @@ async fn the_page_shows_a_refusal_with_its_article_and_records_a_correct_step() 
         let other = app.web_login("sec_b", USER_PW).await;
         let (st, _) = app.page(&page, &other).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
+
+        // A file for the recorded talk, from the page: the upload form under the step; a file that is no
+        // document is refused under the field and nothing is stored; a PDF is listed with its size.
+        let (_, html) = app.page(&page, &cookie).await;
+        let csrf = crate::import::hidden(&html, "csrf");
+        let (_, dev) = app.call("GET", &steps(w.zhang), None, Some(&w.t.sec_a)).await;
+        let talk =
+            dev["steps"].as_array().unwrap().iter().find(|s| s["step"] == "talk").unwrap()["id"].as_i64().unwrap();
+        let upload = format!("/people/{}/development/steps/{talk}/attachments", w.zhang);
+        assert!(html.contains(&format!("action=\"{upload}\"")), "{html}");
+        let up = crate::import::upload_form_to;
+        let (st, _, html) = up(&app, &upload, &cookie, Some(&csrf), "run.exe", b"MZ\x90\x00binary").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("field-error") && html.contains(&format!("id=\"e-file-{talk}\"")), "{html}");
+        let (_, dev) = app.call("GET", &steps(w.zhang), None, Some(&w.t.sec_a)).await;
+        assert!(dev["steps"].to_string().contains("\"attachments\":[]"), "{dev}");
+        let (st, location, _) = up(&app, &upload, &cookie, Some(&csrf), "谈话记录.pdf", PDF).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        assert_eq!(location, format!("{page}?attached=1#step-{talk}"));
+        let (_, html) = app.page(&format!("{page}?attached=1"), &cookie).await;
+        assert!(html.contains("谈话记录.pdf") && html.contains("附件已上传"), "{html}");
+        // Without the anti-forgery token: refused; another college's secretary: 404.
+        let (st, _, _) = up(&app, &upload, &cookie, None, "a.pdf", PDF).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (_, other_html) = app.page("/", &other).await;
+        let other_csrf = crate::import::hidden(&other_html, "csrf");
+        let (st, _, _) = up(&app, &upload, &other, Some(&other_csrf), "a.pdf", PDF).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
         app
     })
     .await;

@@ -395,6 +395,18 @@ async fn upload_form(
     file_name: &str,
     bytes: &[u8],
 ) -> (StatusCode, String, String) {
+    upload_form_to(app, "/people/import", cookie, csrf, file_name, bytes).await
+}
+
+/// POSTs a page's upload form (multipart: the anti-forgery token, then `file`): status, `Location`, body.
+pub(crate) async fn upload_form_to(
+    app: &TestApp,
+    uri: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    file_name: &str,
+    bytes: &[u8],
+) -> (StatusCode, String, String) {
     let boundary = "----dangjian-test-boundary";
     let mut body = Vec::new();
     if let Some(t) = csrf {
@@ -412,7 +424,7 @@ async fn upload_form(
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let req = Request::builder()
         .method("POST")
-        .uri("/people/import")
+        .uri(uri)
         .header(header::COOKIE, cookie)
         .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
         .body(Body::from(body))
@@ -438,7 +450,7 @@ async fn job_page(app: &TestApp, cookie: &str, location: &str) -> String {
     panic!("the job at {location} did not finish");
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let start = html.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
     html[start..].split('"').next().unwrap().to_string()
 }
