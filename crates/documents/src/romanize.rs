@@ -37,9 +37,41 @@ pub fn spellings(text: &str) -> Vec<String> {
     out
 }
 
+/// Every run of pinyin initials of `text` (the first letter of each character's readings; other characters
+/// kept, lower-cased), at most 32: how a name is abbreviated in Latin letters. `"浙江"` → `["zj"]`.
+pub fn initials(text: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        let mut firsts: Vec<char> = match c.to_pinyin_multi() {
+            Some(multi) => multi.into_iter().filter_map(|p| p.plain().chars().next()).collect(),
+            None => c.to_lowercase().collect(),
+        };
+        firsts.sort_unstable();
+        firsts.dedup();
+        let mut next: Vec<String> = Vec::new();
+        for prefix in &out {
+            for f in &firsts {
+                if next.len() < MAX_SPELLINGS {
+                    next.push(format!("{prefix}{f}"));
+                }
+            }
+        }
+        out = next;
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::spellings;
+    use super::{initials, spellings};
+
+    #[test]
+    fn initials_abbreviate_names() {
+        assert!(initials("浙江大学").contains(&"zjdx".to_string()), "{:?}", initials("浙江大学"));
+        assert_eq!(initials("东湖"), vec!["dh"]);
+        assert!(initials("").is_empty());
+    }
 
     #[test]
     fn names_in_pinyin_with_their_other_readings() {

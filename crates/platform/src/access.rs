@@ -60,6 +60,9 @@ pub enum Capability {
     /// Accept, refuse and complete the subtree's service requests (issuing the certificate), revoke
     /// certificates, confirm or reject volunteer hours.
     ServiceWrite,
+    /// Switch the version of the regulations that judges cases (the reported 2026 revision of the 发展党员
+    /// 细则, unverified, off by default): system configuration, so the system administrator's.
+    RulesConfig,
 }
 
 /// How far a role reaches for a capability.
@@ -79,7 +82,7 @@ pub fn reach(role: Role, cap: Capability) -> Reach {
     use Reach::*;
     use Role::*;
     match (role, cap) {
-        (SystemAdmin, OrgRead | OrgWrite | AccountAdmin) => Everywhere,
+        (SystemAdmin, OrgRead | OrgWrite | AccountAdmin | RulesConfig) => Everywhere,
         (SecurityAdmin, OrgRead | AccountAdmin | GrantAdmin) => Everywhere,
         (AuditAdmin, AuditRead) => Everywhere,
         (OrgStaff, OrgRead | OrgWrite | PersonRead | PersonWrite | MeetingRead | MeetingWrite) => Subtree,

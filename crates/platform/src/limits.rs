@@ -33,6 +33,9 @@ pub enum Bucket {
     QuizStart,
     /// Saving, checking and submitting answers.
     QuizAnswer,
+    /// The public verification pages of introduction letters and certificates (no session): counted per
+    /// client address, so nobody walks the numbers to find which exist.
+    Verify,
 }
 
 /// A limit: at most `max` in `window_secs`.
@@ -43,8 +46,15 @@ pub struct Limit {
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 6] =
-        [Bucket::Login, Bucket::Export, Bucket::Import, Bucket::Search, Bucket::QuizStart, Bucket::QuizAnswer];
+    pub const ALL: [Bucket; 7] = [
+        Bucket::Login,
+        Bucket::Export,
+        Bucket::Import,
+        Bucket::Search,
+        Bucket::QuizStart,
+        Bucket::QuizAnswer,
+        Bucket::Verify,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -54,6 +64,7 @@ impl Bucket {
             Bucket::Search => "search",
             Bucket::QuizStart => "quiz_start",
             Bucket::QuizAnswer => "quiz_answer",
+            Bucket::Verify => "verify",
         }
     }
 
@@ -74,6 +85,9 @@ impl Bucket {
             Bucket::QuizStart => Limit { max: 10, window_secs: 60 },
             // Practice checks one question at a time, an exam saves now and then and submits once.
             Bucket::QuizAnswer => Limit { max: 60, window_secs: 60 },
+            // A receiving branch or an employer checks a letter or certificate or two; a whole office behind
+            // one campus address checks a few dozen an hour. The number's 32-bit MAC needs ~2^31 tries.
+            Bucket::Verify => Limit { max: 30, window_secs: 600 },
         }
     }
 
@@ -86,6 +100,7 @@ impl Bucket {
             Bucket::Search => "搜索过于频繁，请稍后再试",
             Bucket::QuizStart => "开始答题过于频繁，请稍后再试",
             Bucket::QuizAnswer => "提交答案过于频繁，请稍后再试",
+            Bucket::Verify => "查验过于频繁，请稍后再试",
         }
     }
 }

@@ -198,7 +198,9 @@ pub fn password_context(pw: &str, names: &[&str], birth_date: Option<Date>) -> R
 /// from each top organization's name, without the Party's prefix and the committee's suffix
 /// (中共浙江某大学委员会, 浙江某大学党委 → 浙江某大学), the name and, when what remains before
 /// 大学/学院/学校 is two characters or more, that part too (浙江某), as written and in pinyin (5 letters or
-/// more, so a syllable or two of chance is not refused).
+/// more, so a syllable or two of chance is not refused); and the name's Latin abbreviations, as a whole run
+/// of letters in the password: the initials of the name (zjdx) and of the part before 大学 with `u` or `dx`
+/// after it (zju), 3 letters or more.
 pub fn password_university(pw: &str, top_names: &[&str]) -> Result<(), &'static str> {
     let lower = pw.to_lowercase();
     for name in top_names {
@@ -214,6 +216,17 @@ pub fn password_university(pw: &str, top_names: &[&str]) -> Result<(), &'static 
             if let Some(short) = u.strip_suffix(school).filter(|s| s.chars().count() >= 2) {
                 parts.push(short);
             }
+        }
+        let mut abbreviations = documents::romanize::initials(u);
+        if let Some(short) = parts.get(1) {
+            for i in documents::romanize::initials(short) {
+                abbreviations.extend([format!("{i}u"), format!("{i}dx")]);
+            }
+        }
+        abbreviations.retain(|a| a.len() >= 3 && a.chars().all(|c| c.is_ascii_lowercase()));
+        let runs: Vec<&str> = lower.split(|c: char| !c.is_ascii_lowercase()).collect();
+        if runs.iter().any(|r| abbreviations.iter().any(|a| a == r)) {
+            return Err("密码不能包含本校校名或其缩写（含拼音）");
         }
         for part in parts.into_iter().filter(|p| p.chars().count() >= 2) {
             let spelled = documents::romanize::spellings(part);
@@ -591,6 +604,13 @@ mod tests {
         assert!(password_university("Red-lantern-7", &tops).is_ok());
         assert!(password_university("Zhejiang-2026!", &["信息学院党委"]).is_ok(), "another name");
         assert!(password_university("Anything-2026!", &[]).is_ok());
+        // Abbreviations, as a whole run of letters: ZJU, zjdx; not inside a longer word.
+        let abbreviated = Err("密码不能包含本校校名或其缩写（含拼音）");
+        assert_eq!(password_university("ZJU@2026-best", &tops), abbreviated);
+        assert_eq!(password_university("love-zjdx-1!", &tops), abbreviated);
+        assert_eq!(password_university("DHU#2026#spring", &["东湖大学党委"]), abbreviated);
+        assert!(password_university("Zjuice-2026-best", &tops).is_ok(), "a longer word");
+        assert!(password_university("ZJ-2026-best!", &tops).is_ok(), "two letters say nothing");
     }
 
     #[test]

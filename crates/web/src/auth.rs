@@ -26,9 +26,12 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 /// The request's id (set by the request-id layer), peer address and user agent.
 pub fn ctx_of(parts: &Parts) -> Ctx {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let ip =
-        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "-".into());
-    Ctx { request_id: header("x-request-id"), ip, user_agent: header("user-agent") }
+    Ctx { request_id: header("x-request-id"), ip: client_ip(&parts.extensions), user_agent: header("user-agent") }
+}
+
+/// The client's address (the forwarded one behind a trusted proxy, `crate::proxy`), or `-` when unknown.
+pub fn client_ip(extensions: &axum::http::Extensions) -> String {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "-".into())
 }
 
 /// Request context alone, for handlers that need no signed-in caller (login).

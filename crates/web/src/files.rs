@@ -37,6 +37,7 @@ pub const UPLOAD_ROUTES: &[&str] = &[
     "/api/v1/people/{id}/development/steps/{step_id}/attachments",
     "/api/v1/meetings/{id}/attachments",
     "/meetings/{id}/attachments",
+    "/people/{id}/development/steps/{step_id}/attachments",
 ];
 
 /// Whether a route template is an upload route.

@@ -2,7 +2,8 @@
 //! `platform::limits`), checked in the router's one middleware after the anti-forgery check. The caller is
 //! resolved here once and handed to the handler through the request's extensions, so a limited route costs
 //! one counter update and no second session look-up. Requests without a session pass to the handler,
-//! which answers 401 / the login page. Logins are limited per account name inside `Platform::login`.
+//! which answers 401 / the login page. Logins are limited per account name inside `Platform::login`; the
+//! public verification pages (no session) per client address.
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::Method;
@@ -32,6 +33,7 @@ pub fn bucket_of(method: &Method, route: &str, query: Option<&str>) -> Option<Bu
             | "/learning/attempts/{id}/check",
         )
         | ("PUT", "/api/v1/learning/attempts/{id}/answers") => Some(Bucket::QuizAnswer),
+        ("GET", "/verify/letters/{code}" | "/verify/certificates/{number}") => Some(Bucket::Verify),
         _ => None,
     }
 }
@@ -49,6 +51,16 @@ pub async fn limited(s: &AppState, route: Option<&str>, req: Request) -> Result<
     let Some(bucket) = route.and_then(|r| bucket_of(req.method(), r, req.uri().query())) else {
         return Ok(req);
     };
+    if bucket == Bucket::Verify {
+        // Public pages: the one who asks is the client address (after the trusted proxies).
+        let ip = crate::auth::client_ip(req.extensions());
+        if let Err(e) = s.platform.limit(bucket, &format!("ip:{ip}")).await {
+            tracing::info!(bucket = bucket.code(), ip, "rate limited");
+            let error = platform::Error::from(e);
+            return Err(crate::ui::platform_error(&error, "-"));
+        }
+        return Ok(req);
+    }
     let (mut parts, body) = req.into_parts();
     let Ok(caller) = Caller::from_request_parts(&mut parts, s).await else {
         return Ok(Request::from_parts(parts, body));

@@ -119,3 +119,38 @@ pub struct TodoList {
 
 /// The findings a refused step answers with, for the caller that wants them whole.
 pub type Findings = Vec<Finding>;
+
+/// Which version of the 细则 judges development cases (the administrator's switch for the reported 2026
+/// revision; domain.md §0.2: unverified, so off by default).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RuleSettings {
+    /// From this date on, cases whose admission meeting is on or after it are judged by the 2026 revision;
+    /// `null`: the 2014 细则 judges every case.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub revision_2026_from: Option<Date>,
+    /// The version in force today, e.g. `2014`.
+    pub in_force_today: crate::rules::RuleSet,
+    /// Its title in Chinese.
+    pub in_force_title: String,
+    /// The day the 2026 revision was reported issued (the earliest date it may be switched on from).
+    #[schema(value_type = String, format = Date)]
+    pub reported_issue: Date,
+    /// Who changed the setting last, and when.
+    pub updated_by: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub updated_at: Option<time::OffsetDateTime>,
+    /// Whether the caller may change it (the system administrator).
+    pub can_change: bool,
+}
+
+/// A change of the rule-version setting.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct RuleSettingsInput {
+    /// `YYYY-MM-DD`: the 2026 revision applies from this date; empty or absent: never (back to 2014).
+    #[schema(example = "2026-12-01")]
+    pub revision_2026_from: Option<String>,
+    /// Why (e.g. the number of the 党委组织部's notice); kept in the audit log.
+    #[schema(example = "校党委组织部〔2026〕12号通知")]
+    pub reason: Option<String>,
+}

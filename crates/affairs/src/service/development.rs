@@ -130,6 +130,75 @@ impl<'a> Development<'a> {
         Ok(RuleSelection { revision_2026_from: store::revision_2026_from(self.db()).await? })
     }
 
+    /// Which version of the 细则 judges cases, for anyone signed in (it is a fact of the rules, not a secret).
+    pub async fn rule_settings(&self, actor: &Actor) -> Result<RuleSettings> {
+        let row = store::rule_settings(self.db()).await?;
+        let from = row.as_ref().and_then(|r| r.revision_2026_from);
+        let in_force = RuleSelection { revision_2026_from: from }.in_force_on(today());
+        Ok(RuleSettings {
+            revision_2026_from: from,
+            in_force_today: in_force,
+            in_force_title: in_force.title().into(),
+            reported_issue: crate::rules::REVISION_2026_REPORTED_ISSUE,
+            updated_by: row.as_ref().and_then(|r| r.updated_by_name.clone()),
+            updated_at: row.map(|r| r.updated_at),
+            can_change: actor.can_somewhere(Capability::RulesConfig),
+        })
+    }
+
+    /// Switches the reported 2026 revision on from a date (or off, with no date): the system administrator,
+    /// freshly authenticated, with a reason (the 党委组织部's decision); audited. Every to-do line is judged
+    /// again by the version now in force. The revision is unverified (domain.md §0.2): it cannot apply before
+    /// the day it was reported issued.
+    pub async fn set_rule_settings(&self, ctx: &Ctx, actor: &Actor, input: &RuleSettingsInput) -> Result<RuleSettings> {
+        if !actor.can_somewhere(Capability::RulesConfig) {
+            let e = event(actor, ctx, "development.rules", "development_settings".into(), "denied", String::new());
+            audit::append_alone(self.db(), e).await?;
+            return Err(Error::Forbidden);
+        }
+        self.platform.require_recent_auth(actor)?;
+        let mut errors = FieldErrors::new();
+        let from = match input.revision_2026_from.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => match platform::rules::parse_date(s) {
+                None => {
+                    errors.insert("revision_2026_from".into(), "请填写有效日期，如 2026-12-01".into());
+                    None
+                }
+                Some(d) if d < crate::rules::REVISION_2026_REPORTED_ISSUE => {
+                    errors.insert(
+                        "revision_2026_from".into(),
+                        format!(
+                            "不能早于2026年修订版的发布日期（{}）",
+                            kernel::dates::chinese(crate::rules::REVISION_2026_REPORTED_ISSUE)
+                        ),
+                    );
+                    None
+                }
+                Some(d) => Some(d),
+            },
+        };
+        let reason = text(&mut errors, "reason", &input.reason);
+        if reason.is_none() && !errors.contains_key("reason") {
+            errors.insert("reason".into(), "请填写依据（如党委组织部的通知文号）".into());
+        }
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let t = OffsetDateTime::now_utc();
+        let mut tx = self.db().begin().await?;
+        store::set_revision_2026_from(&mut tx, from, Some(actor.user_id).filter(|id| *id > 0), t).await?;
+        let detail = format!(
+            "revision_2026_from:{} reason:{}",
+            from.map(iso).unwrap_or_else(|| "none".into()),
+            reason.unwrap_or_default()
+        );
+        audit::append(&mut tx, event(actor, ctx, "development.rules", "development_settings".into(), "ok", detail))
+            .await?;
+        tx.commit().await?;
+        self.rule_settings(actor).await
+    }
+
     /// A person's development: the timeline with deadlines, the next step, the recorded steps.
     pub async fn view(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<DevelopmentView> {
         let row = super::person_readable(self.platform, ctx, actor, id, READ, "development.read").await?;

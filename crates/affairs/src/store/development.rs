@@ -264,6 +264,42 @@ pub async fn revision_2026_from(db: &Db) -> Result<Option<Date>, DbError> {
     Ok(row.flatten())
 }
 
+/// The rule-version setting with who last changed it and when (`None`: never set).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RuleSettingsRow {
+    pub revision_2026_from: Option<Date>,
+    pub updated_by_name: Option<String>,
+    pub updated_at: OffsetDateTime,
+}
+
+pub async fn rule_settings(db: &Db) -> Result<Option<RuleSettingsRow>, DbError> {
+    const SQL: &str = "SELECT s.revision_2026_from, u.display_name AS updated_by_name, s.updated_at \
+        FROM development_settings s LEFT JOIN users u ON u.id = s.updated_by WHERE s.id = 1";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).fetch_optional(p).await)?)
+}
+
+/// Sets the date from which the 2026 revision judges cases (`None`: never) and marks every person's
+/// computed next step stale, so the to-do lists are judged again by the version now in force.
+pub async fn set_revision_2026_from(
+    tx: &mut DbTx,
+    from: Option<Date>,
+    by: Option<i64>,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    const UPSERT: &str = "INSERT INTO development_settings (id, revision_2026_from, updated_by, updated_at) VALUES (1, $1, $2, $3) \
+        ON CONFLICT (id) DO UPDATE SET revision_2026_from = excluded.revision_2026_from, updated_by = excluded.updated_by, \
+        updated_at = excluded.updated_at";
+    const STALE: &str = "UPDATE development_due SET stale = TRUE WHERE NOT stale";
+    // Someone with nothing due under one version may have a step due under the other.
+    const MISSING: &str = "INSERT INTO development_due (person_id, step, rank, due_on, rule, note, stale, updated_at) \
+        SELECT p.id, '', 2, '9999-12-31', '', '', TRUE, $1 FROM people p WHERE p.stage <> 'full' \
+        AND NOT EXISTS (SELECT 1 FROM development_due d WHERE d.person_id = p.id)";
+    on_tx!(tx, c => sqlx::query(UPSERT).bind(from).bind(by).bind(now).execute(c).await.map(|_| ()))?;
+    on_tx!(tx, c => sqlx::query(STALE).execute(c).await.map(|_| ()))?;
+    on_tx!(tx, c => sqlx::query(MISSING).bind(now).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
 /// The pipeline's facts of a person (no sealed item).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct PipelinePerson {

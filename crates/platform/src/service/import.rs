@@ -466,30 +466,42 @@ impl Platform {
         let t = now();
         let mut counts: HashMap<(i64, Stage, PersonCategory), i64> = HashMap::new();
         progress.set(ImportStep::Writing, 0, keep.len());
+        let writes: Vec<store::PersonWrite<'_>> =
+            keep.iter().zip(&sealed).map(|((_, v, org), s)| person_write(v, org, s, t)).collect();
+        for (_, v, org) in &keep {
+            for org_id in org.lineage() {
+                *counts.entry((org_id, v.stage, v.category)).or_default() += 1;
+            }
+        }
         let mut tx = self.db.begin().await?;
-        for (n, ((i, v, org), s)) in keep.iter().zip(&sealed).enumerate() {
-            progress.tick(n);
-            match store::insert_person(&mut tx, &person_write(v, org, s, t)).await {
+        for (n, chunk) in writes.chunks(store::PEOPLE_PER_INSERT).enumerate() {
+            progress.tick(n * store::PEOPLE_PER_INSERT);
+            match store::insert_people(&mut tx, chunk).await {
                 Err(DbError::Conflict { .. }) => {
-                    // Registered by someone else since the check: report the row, write nothing.
+                    // Registered by someone else since the check: report those rows, write nothing.
                     drop(tx);
-                    if let Some(r) = inputs.get(*i) {
-                        report.issues.push(Issue {
-                            row: r.row,
-                            column: header.label(Column::IdNumber),
-                            severity: Severity::Error,
-                            message: "该公民身份号码已登记，请勿重复导入".into(),
-                            name: r.name(),
-                        });
+                    let bidx: Vec<Vec<u8>> = sealed.iter().map(|s| s.id_bidx.clone()).collect();
+                    let taken = store::registered_bidx(&self.db, &bidx).await?;
+                    for ((i, _, _), s) in keep.iter().zip(&sealed) {
+                        if let Some(r) = inputs.get(*i).filter(|_| taken.contains(&s.id_bidx)) {
+                            report.issues.push(Issue {
+                                row: r.row,
+                                column: header.label(Column::IdNumber),
+                                severity: Severity::Error,
+                                message: "该公民身份号码已登记，请勿重复导入".into(),
+                                name: r.name(),
+                            });
+                            report.error_rows += 1;
+                            report.valid_rows = report.valid_rows.saturating_sub(1);
+                        }
                     }
-                    report.error_rows += 1;
-                    report.valid_rows = report.valid_rows.saturating_sub(1);
+                    if report.error_rows == 0 {
+                        // Taken and then removed again meanwhile: still nothing written; say so.
+                        return Err(Error::Conflict("导入期间人员数据有变动，未写入任何记录，请重试"));
+                    }
                     return Ok(report);
                 }
                 other => other?,
-            };
-            for org_id in org.lineage() {
-                *counts.entry((org_id, v.stage, v.category)).or_default() += 1;
             }
         }
         for ((org_id, stage, category), n) in &counts {

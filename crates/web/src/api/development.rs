@@ -84,3 +84,25 @@ pub async fn attachment(
 pub async fn todo(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<TodoList>, ApiError> {
     Ok(Json(aff(Development::new(&s.platform).todo(&c.ctx, &c.actor, id).await, &c)?))
 }
+
+/// Which version of the 发展党员工作细则 judges cases: the 2014 细则 (default) or, from a date the system
+/// administrator set, the reported 2026 revision (unverified, domain.md §0.2).
+#[utoipa::path(get, path = "/api/v1/development/settings", tag = "development",
+    responses((status = 200, body = RuleSettings), (status = 401, body = ErrorBody)))]
+pub async fn settings(State(s): State<AppState>, c: Caller) -> Result<Json<RuleSettings>, ApiError> {
+    Ok(Json(aff(Development::new(&s.platform).rule_settings(&c.actor).await, &c)?))
+}
+
+/// Switch the reported 2026 revision on from a date, or off (no date). The system administrator only,
+/// within 10 minutes of signing in or a step-up (403 `reauth_required` otherwise), with a reason; audited.
+/// Every to-do line is judged again by the version now in force.
+#[utoipa::path(put, path = "/api/v1/development/settings", tag = "development",
+    request_body(content = RuleSettingsInput, example = json!({"revision_2026_from": "2026-12-01", "reason": "校党委组织部〔2026〕12号通知"})),
+    responses((status = 200, body = RuleSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_settings(
+    State(s): State<AppState>,
+    c: Caller,
+    Body(b): Body<RuleSettingsInput>,
+) -> Result<Json<RuleSettings>, ApiError> {
+    Ok(Json(aff(Development::new(&s.platform).set_rule_settings(&c.ctx, &c.actor, &b).await, &c)?))
+}

@@ -178,6 +178,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(development::attach))
         .routes(routes!(development::attachment))
         .routes(routes!(development::todo))
+        .routes(routes!(development::settings, development::set_settings))
         .routes(routes!(fees::account))
         .routes(routes!(fees::set_profile))
         .routes(routes!(fees::pay))

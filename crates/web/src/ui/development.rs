@@ -54,6 +54,7 @@ impl PersonPage {
 #[derive(Deserialize)]
 pub struct Done {
     done: Option<String>,
+    attached: Option<String>,
 }
 
 async fn person_page(
@@ -86,7 +87,11 @@ async fn person_page(
 }
 
 pub async fn person_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, Query(q): Query<Done>) -> Response {
-    let notice = q.done.is_some().then_some("已记录，并写入审计日志。");
+    let notice = if q.attached.is_some() {
+        Some("附件已上传。")
+    } else {
+        q.done.is_some().then_some("已记录，并写入审计日志。")
+    };
     person_page(&s, &c, id, BTreeMap::new(), HashMap::new(), notice).await
 }
 
@@ -177,6 +182,50 @@ pub async fn person_post(
     }
 }
 
+/// `POST /people/{id}/development/steps/{step_id}/attachments`: a file for a recorded step from the page
+/// (multipart, field `file`), through the same checks as the API (security.md AT-21). A refusal shows under
+/// the step's upload form.
+pub async fn attach_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, step_id)): Path<(i64, i64)>,
+    req: axum::extract::Request,
+) -> Response {
+    use axum::extract::FromRequest;
+    let form = match axum::extract::Multipart::from_request(req, &s).await {
+        Ok(m) => crate::files::read_multipart(m).await,
+        Err(_) => Err("请以表单方式上传文件"),
+    };
+    let refused = |msg: String| {
+        let values = HashMap::from([("attach_step".to_string(), step_id.to_string())]);
+        (BTreeMap::from([("attachment".to_string(), msg)]), values)
+    };
+    // A form that cannot be read, or no file chosen, goes through the service too (with nothing), so a role
+    // that may not attach hears 403/404 before it hears about the form.
+    let (name, bytes, unreadable) = match form {
+        Ok(form) => match form.files.into_iter().find(|f| f.field == "file") {
+            Some(f) => (f.name, f.bytes, None),
+            None => Default::default(),
+        },
+        Err(msg) => (String::new(), Default::default(), Some(msg)),
+    };
+    let dev = Development::new(&s.platform);
+    let (errors, values) = match dev.attach(&c.ctx, &c.actor, id, step_id, &name, &bytes).await {
+        Ok(_) => {
+            return Redirect::to(&format!("/people/{id}/development?attached=1#step-{step_id}")).into_response();
+        }
+        // The file checks are the platform's (AT-21): their refusals arrive wrapped.
+        Err(e) => match platform::Error::from(e) {
+            platform::Error::Invalid(fields) => refused(
+                unreadable.map(String::from).unwrap_or_else(|| fields.into_values().collect::<Vec<_>>().join("；")),
+            ),
+            platform::Error::Conflict(msg) => refused(msg.into()),
+            e => return super::platform_error(&e, &c.ctx.request_id),
+        },
+    };
+    person_page(&s, &c, id, errors, values, None).await
+}
+
 #[derive(Template)]
 #[template(path = "development_todo.html")]
 struct TodoPage {
@@ -216,6 +265,73 @@ pub async fn todo_get(State(s): State<AppState>, c: Caller, Query(q): Query<OrgQ
     };
     match Development::new(&s.platform).todo(&c.ctx, &c.actor, org).await {
         Ok(list) => render(StatusCode::OK, &TodoPage { chrome: Chrome::new(&s, &c, "development"), list }),
+        Err(e) => err(e, &c),
+    }
+}
+
+/// `/admin/development-rules`: which version of the 发展党员工作细则 judges cases; the system administrator
+/// switches the reported 2026 revision on from a date, or off, with the decision it follows.
+#[derive(Template)]
+#[template(path = "development_rules.html")]
+struct RulesPage {
+    chrome: Chrome,
+    v: RuleSettings,
+    fields: Vec<super::forms::Field>,
+    notice: Option<&'static str>,
+    summary: Option<&'static str>,
+}
+
+fn rules_fields(v: &RuleSettings, f: &HashMap<String, String>) -> Vec<super::forms::Field> {
+    use super::forms::{Field, Kind};
+    let from = match f.get("revision_2026_from") {
+        Some(d) => d.clone(),
+        None => v.revision_2026_from.map(kernel::dates::iso).unwrap_or_default(),
+    };
+    vec![
+        Field::new("revision_2026_from", "2026年修订版生效日期", Kind::Date)
+            .value(from)
+            .hint("留空则始终按2014年《细则》判断；接收预备党员的支部大会在此日及以后的，按修订版判断"),
+        Field::new("reason", "依据", Kind::Text)
+            .required()
+            .value(f.get("reason").cloned().unwrap_or_default())
+            .hint("例如：校党委组织部〔2026〕12号通知"),
+    ]
+}
+
+async fn rules_page(
+    s: &AppState,
+    c: &Caller,
+    status: StatusCode,
+    f: &HashMap<String, String>,
+    errors: &BTreeMap<String, String>,
+    notice: Option<&'static str>,
+) -> Response {
+    match Development::new(&s.platform).rule_settings(&c.actor).await {
+        Ok(v) => {
+            let mut fields = rules_fields(&v, f);
+            super::forms::apply_errors(&mut fields, errors);
+            let summary = (!errors.is_empty()).then_some("请按提示修改");
+            render(status, &RulesPage { chrome: Chrome::new(s, c, "development_rules"), v, fields, notice, summary })
+        }
+        Err(e) => err(e, c),
+    }
+}
+
+pub async fn rules_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+    let notice = q.contains_key("saved").then_some("已保存。各支部的发展党员待办将按现行版本重新计算。");
+    rules_page(&s, &c, StatusCode::OK, &HashMap::new(), &BTreeMap::new(), notice).await
+}
+
+pub async fn rules_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
+    let input = RuleSettingsInput { revision_2026_from: get(&f, "revision_2026_from"), reason: get(&f, "reason") };
+    match Development::new(&s.platform).set_rule_settings(&c.ctx, &c.actor, &input).await {
+        Ok(_) => Redirect::to("/admin/development-rules?saved=1").into_response(),
+        Err(affairs::Error::Invalid(errors)) => {
+            rules_page(&s, &c, StatusCode::UNPROCESSABLE_ENTITY, &f, &errors, None).await
+        }
+        Err(affairs::Error::Platform(platform::Error::ReauthRequired)) => {
+            Redirect::to("/reauth?next=/admin/development-rules").into_response()
+        }
         Err(e) => err(e, &c),
     }
 }

@@ -156,7 +156,9 @@ pub fn routes() -> Router<AppState> {
         .route("/transfers/{id}/letter", get(transfers::letter_get))
         .route("/people/{id}/status", get(transfers::card_get).post(transfers::status_post))
         .route("/people/{id}/development", get(development::person_get).post(development::person_post))
+        .route("/people/{id}/development/steps/{step_id}/attachments", post(development::attach_post))
         .route("/development", get(development::todo_get))
+        .route("/admin/development-rules", get(development::rules_get).post(development::rules_post))
         .route("/people/{id}/contacts", post(transfers::contact_post))
         .route("/people/{id}/retention", post(transfers::retain_post))
         .route("/people/{id}/retention/end", post(transfers::retain_end_post))
@@ -309,6 +311,10 @@ impl Chrome {
         let mut system = Vec::new();
         if actor.can_somewhere(Capability::AccountAdmin) {
             system.push(NavItem { key: "users", href: "/admin/users".into(), label: "账号", icon: ICON_KEY });
+        }
+        if actor.can_somewhere(Capability::RulesConfig) {
+            let href = "/admin/development-rules".into();
+            system.push(NavItem { key: "development_rules", href, label: "规则版本", icon: ICON_FLAG });
         }
         if actor.can_somewhere(Capability::AuditRead) {
             system.push(NavItem { key: "audit", href: "/audit".into(), label: "审计", icon: ICON_LOG });

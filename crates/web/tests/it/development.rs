@@ -256,6 +256,110 @@ async fn the_page_shows_a_refusal_with_its_article_and_records_a_correct_step() 
         let other = app.web_login("sec_b", USER_PW).await;
         let (st, _) = app.page(&page, &other).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
+
+        // A file for the recorded talk, from the page: the upload form under the step; a file that is no
+        // document is refused under the field and nothing is stored; a PDF is listed with its size.
+        let (_, html) = app.page(&page, &cookie).await;
+        let csrf = crate::import::hidden(&html, "csrf");
+        let (_, dev) = app.call("GET", &steps(w.zhang), None, Some(&w.t.sec_a)).await;
+        let talk =
+            dev["steps"].as_array().unwrap().iter().find(|s| s["step"] == "talk").unwrap()["id"].as_i64().unwrap();
+        let upload = format!("/people/{}/development/steps/{talk}/attachments", w.zhang);
+        assert!(html.contains(&format!("action=\"{upload}\"")), "{html}");
+        let up = crate::import::upload_form_to;
+        let (st, _, html) = up(&app, &upload, &cookie, Some(&csrf), "run.exe", b"MZ\x90\x00binary").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("field-error") && html.contains(&format!("id=\"e-file-{talk}\"")), "{html}");
+        let (_, dev) = app.call("GET", &steps(w.zhang), None, Some(&w.t.sec_a)).await;
+        assert!(dev["steps"].to_string().contains("\"attachments\":[]"), "{dev}");
+        let (st, location, _) = up(&app, &upload, &cookie, Some(&csrf), "谈话记录.pdf", PDF).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        assert_eq!(location, format!("{page}?attached=1#step-{talk}"));
+        let (_, html) = app.page(&format!("{page}?attached=1"), &cookie).await;
+        assert!(html.contains("谈话记录.pdf") && html.contains("附件已上传"), "{html}");
+        // Without the anti-forgery token: refused; another college's secretary: 404.
+        let (st, _, _) = up(&app, &upload, &cookie, None, "a.pdf", PDF).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (_, other_html) = app.page("/", &other).await;
+        let other_csrf = crate::import::hidden(&other_html, "csrf");
+        let (st, _, _) = up(&app, &upload, &other, Some(&other_csrf), "a.pdf", PDF).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_system_administrator_switches_the_2026_revision_on_with_a_reason_and_nobody_else_can() {
+    on_both(|app| async move {
+        let w = world(&app).await;
+        let settings = "/api/v1/development/settings";
+        // The default: the 2014 细则 judges everything, and everyone signed in may see so.
+        let (st, v) = app.call("GET", settings, None, Some(&w.t.sec_a)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!((v["revision_2026_from"].clone(), v["in_force_today"].as_str()), (Value::Null, Some("2014")));
+        assert_eq!(v["can_change"], false);
+        // Org staff and secretaries cannot switch it (403, audited as a refusal); nothing changes.
+        let body = json!({"revision_2026_from": "2026-05-11", "reason": "校党委组织部通知"});
+        let (st, _) = app.call("PUT", settings, Some(body.clone()), Some(&w.t.staff)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let denied = security::audit::entries_after(&app.platform.db, 0, 100_000).await.unwrap();
+        assert!(denied.iter().any(|e| e.action == "development.rules" && e.result == "denied"));
+        // Bad input: a date before the revision was issued, no reason, not a date — 422, nothing written.
+        for (bad, field) in [
+            (json!({"revision_2026_from": "2026-01-01", "reason": "x"}), "revision_2026_from"),
+            (json!({"revision_2026_from": "2026-12-01"}), "reason"),
+            (json!({"revision_2026_from": "明年", "reason": "x"}), "revision_2026_from"),
+        ] {
+            let (st, v) = app.call("PUT", settings, Some(bad), Some(&w.t.admin)).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert!(v["error"]["fields"][field].is_string(), "{v}");
+        }
+        let (_, v) = app.call("GET", settings, None, Some(&w.t.admin)).await;
+        assert_eq!((v["revision_2026_from"].clone(), v["can_change"].clone()), (Value::Null, json!(true)));
+        // The system administrator, just signed in: on from the day it was issued; audited with the reason.
+        let (st, v) = app.call("PUT", settings, Some(body), Some(&w.t.admin)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(
+            (v["revision_2026_from"].as_str(), v["in_force_today"].as_str()),
+            (Some("2026-05-11"), Some("2026"))
+        );
+        let entries = security::audit::entries_after(&app.platform.db, 0, 100_000).await.unwrap();
+        let ok = entries.iter().find(|e| e.action == "development.rules" && e.result == "ok").unwrap();
+        assert!(ok.detail.contains("2026-05-11") && ok.detail.contains("校党委组织部通知"), "{}", ok.detail);
+        // A case not yet admitted is now judged by the revision; the to-do list is judged again and answers.
+        let (_, dev) = app.call("GET", &steps(w.zhang), None, Some(&w.t.sec_a)).await;
+        assert!(dev["rule_set_title"].as_str().unwrap().contains("2026"), "{dev}");
+        let (st, todo) =
+            app.call("GET", &format!("/api/v1/orgs/{}/development/todo", w.t.ba), None, Some(&w.t.sec_a)).await;
+        assert_eq!(st, StatusCode::OK, "{todo}");
+        // Off again: back to 2014.
+        let off = json!({"revision_2026_from": "", "reason": "暂缓执行"});
+        let (st, v) = app.call("PUT", settings, Some(off), Some(&w.t.admin)).await;
+        assert_eq!((st, v["in_force_today"].as_str()), (StatusCode::OK, Some("2014")), "{v}");
+
+        // The page: the administrator sees the form; a failed save keeps what was typed; a secretary sees no form.
+        let cookie = app.web_login("admin", ADMIN_PW).await;
+        let (st, html) = app.page("/admin/development-rules", &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("未启用") && html.contains("尚未经核实") && html.contains("name=\"reason\""), "{html}");
+        let (st, _, html) = app
+            .form("/admin/development-rules", &[("revision_2026_from", "2026-12-01"), ("reason", "")], Some(&cookie))
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("请填写依据") && html.contains("value=\"2026-12-01\""), "{html}");
+        let fields = [("revision_2026_from", "2026-12-01"), ("reason", "党委组织部〔2026〕12号")];
+        let (st, h, _) = app.form("/admin/development-rules", &fields, Some(&cookie)).await;
+        assert_eq!(
+            (st, h[header::LOCATION].to_str().unwrap()),
+            (StatusCode::SEE_OTHER, "/admin/development-rules?saved=1")
+        );
+        let (_, html) = app.page("/admin/development-rules?saved=1", &cookie).await;
+        assert!(html.contains("自 2026-12-01 起适用") && html.contains("已保存"), "{html}");
+        let sec = app.web_login("sec_a", USER_PW).await;
+        let (st, html) = app.page("/admin/development-rules", &sec).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(!html.contains("name=\"reason\"") && html.contains("由系统管理员"), "{html}");
         app
     })
     .await;

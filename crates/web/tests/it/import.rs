@@ -395,7 +395,19 @@ async fn upload_form(
     file_name: &str,
     bytes: &[u8],
 ) -> (StatusCode, String, String) {
-    let (st, headers, html) = app.upload_form("/people/import", cookie, csrf, (file_name, XLSX), bytes).await;
+    upload_form_to(app, "/people/import", cookie, csrf, file_name, bytes).await
+}
+
+/// POSTs a page's upload form (the anti-forgery token, then `file`): status, `Location`, body.
+pub(crate) async fn upload_form_to(
+    app: &TestApp,
+    uri: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    file_name: &str,
+    bytes: &[u8],
+) -> (StatusCode, String, String) {
+    let (st, headers, html) = app.upload_form(uri, cookie, csrf, (file_name, XLSX), bytes).await;
     let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     (st, location, html)
 }
@@ -416,7 +428,7 @@ async fn job_page(app: &TestApp, cookie: &str, location: &str) -> String {
     panic!("the job at {location} did not finish");
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let start = html.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
     html[start..].split('"').next().unwrap().to_string()
 }

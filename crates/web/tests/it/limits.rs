@@ -122,3 +122,33 @@ async fn on_postgresql_instances_share_the_count() {
     assert!(b.hit_at(db, Bucket::Export, "42", now).await.is_err());
     app.cleanup().await;
 }
+
+/// A GET of a public page from `ip` (no session): status and body.
+async fn get_from(app: &TestApp, path: &str, ip: [u8; 4]) -> (StatusCode, String) {
+    let peer = std::net::SocketAddr::from((ip, 40_000));
+    let req = Request::get(path).extension(axum::extract::ConnectInfo(peer)).body(Body::empty()).unwrap();
+    let (st, _, text) = app.request(req).await;
+    (st, text)
+}
+
+#[tokio::test]
+async fn the_public_verification_pages_are_limited_per_client_address() {
+    for backend in [kernel::Backend::Sqlite, kernel::Backend::Postgres] {
+        let app = TestApp::with_limits(backend).await;
+        fresh_window(Bucket::Verify, 30).await;
+        let max = Bucket::Verify.limit().max;
+        for i in 0..max {
+            // Letters and certificates share the count: walking either is the same enumeration.
+            let path = if i % 2 == 0 { "/verify/certificates/2026-000001-00000000" } else { "/verify/letters/NOPE" };
+            let (st, page) = get_from(&app, path, [10, 1, 2, 3]).await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "try {i}: {page}");
+        }
+        let (st, page) = get_from(&app, "/verify/certificates/2026-000002-00000000", [10, 1, 2, 3]).await;
+        assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+        assert!(page.contains("查验过于频繁"), "{page}");
+        // Another address is not affected.
+        let (st, _) = get_from(&app, "/verify/certificates/2026-000002-00000000", [10, 9, 9, 9]).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        app.cleanup().await;
+    }
+}
