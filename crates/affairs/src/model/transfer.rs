@@ -92,7 +92,8 @@ pub struct TransferInput {
     /// out: the letter's validity in days (TRF-02: default 30, at most 90).
     #[schema(example = 30)]
     pub valid_days: Option<u32>,
-    /// out: the month the dues are paid up to, `YYYY-MM` (printed on the letter).
+    /// out: the month the dues are paid up to, `YYYY-MM` (printed on the letter); default: the last month the
+    /// dues ledger has paid (or exempt), none when it keeps no dues for her.
     #[schema(example = "2025-06")]
     pub fee_paid_through: Option<String>,
 }

@@ -23,6 +23,7 @@ use time::{Date, OffsetDateTime};
 use super::{Error, Result, event, field};
 use crate::model::FieldErrors;
 use crate::model::transfer::*;
+use crate::rules::YearMonth;
 use crate::rules::transfer::{self as trf, TransferCase};
 use crate::rules::{Finding, Severity};
 use crate::store::transfer::{self as store, LetterRow, LetterWrite, TransferRow, TransferWrite};
@@ -254,6 +255,13 @@ impl<'a> Transfers<'a> {
         }
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
+        }
+        if kind == Some(TransferKind::Out) && fee.is_none() {
+            // Not typed: the letter prints what the dues ledger knows (the last month paid, exempt or reduced
+            // to nothing), so the receiving branch knows from when to collect; nothing when the ledger has no
+            // dues for her.
+            let covered = super::fee::Fees::new(self.platform).last_covered(&[person.id], as_of).await?;
+            fee = covered.get(&person.id).filter(|m| **m <= YearMonth::of(as_of)).map(|m| m.to_string());
         }
         let (Some(kind), Some(reason)) = (kind, reason) else {
             return Err(Error::Invalid(errors));

@@ -422,3 +422,42 @@ async fn pages_ledger_member_form_and_export() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_introduction_letter_prints_the_month_the_ledger_has_the_dues_paid_through() {
+    on_both(|app| async move {
+        let w = world(&app).await;
+        let t = &w.t;
+        let (st, v) = profile(&app, w.li, json!({"category": "student", "effective_from": month(-3)}), &t.sec_a).await;
+        assert!(st.is_success(), "{v}");
+        let body = json!({"from_month": month(-3), "to_month": month(-2), "amount": "0.40", "method": "cash"});
+        assert_eq!(pay(&app, w.li, body, &t.sec_a).await.0, StatusCode::CREATED);
+        let out = |fee: Option<&str>| {
+            let mut b = json!({"kind": "out", "person_id": w.li, "external_org": "中共杭州市西湖区委员会组织部",
+                "reason": "毕业后到杭州市工作"});
+            if let Some(f) = fee {
+                b["fee_paid_through"] = json!(f);
+            }
+            b
+        };
+        // Not typed: the ledger's last paid month.
+        let tr = app.post_ok("/api/v1/transfers", out(None), &t.sec_a).await;
+        assert_eq!(tr["letters"][0]["fee_paid_through"].as_str(), Some(month(-2).as_str()), "{tr}");
+        let id = tr["id"].as_i64().unwrap();
+        let (st, v) = app
+            .call("POST", &format!("/api/v1/transfers/{id}/cancel"), Some(json!({"reason": "暂缓"})), Some(&t.sec_a))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        // Typed (paid outside the system, say): what was typed.
+        let tr = app.post_ok("/api/v1/transfers", out(Some(&month(-1))), &t.sec_a).await;
+        assert_eq!(tr["letters"][0]["fee_paid_through"].as_str(), Some(month(-1).as_str()), "{tr}");
+        // Someone the ledger keeps no dues for: left empty, as before.
+        let zhao = new_person(&app, t, "赵敏", "456", "full", "2019-06-01", "student").await;
+        let mut b = out(None);
+        b["person_id"] = json!(zhao);
+        let tr = app.post_ok("/api/v1/transfers", b, &t.sec_a).await;
+        assert_eq!(tr["letters"][0]["fee_paid_through"], Value::Null, "{tr}");
+        app
+    })
+    .await;
+}
