@@ -621,7 +621,7 @@ impl<'a> Life<'a> {
     ) -> Result<(Org, Compliance)> {
         let year = check_year(year)?.unwrap_or_else(|| rules::default_year(as_of));
         let org = self.readable_org(ctx, actor, org_id, "life.compliance").await?;
-        let facts = Facts::load(self.db(), &org.path, &subtree_end(&org.path), year).await?;
+        let facts = Facts::load(self.db(), &org, year).await?;
         let c = facts.judge(&org, year, as_of);
         Ok((org, c))
     }
@@ -690,14 +690,18 @@ struct Facts {
 }
 
 impl Facts {
-    async fn load(db: &Db, start: &str, end: &str, year: i32) -> Result<Facts> {
+    /// One organization's calendar: its own held meetings of the year and, for a branch, the members of its
+    /// subtree (a committee's calendar reads nothing of the branches below it).
+    async fn load(db: &Db, org: &Org, year: i32) -> Result<Facts> {
         let (from, to) = year_range(year);
+        let (start, end, only) = (org.path.as_str(), subtree_end(&org.path), Some(org.id));
+        let end = end.as_str();
         let mut participants: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (meeting, _, person) in store::talk_participants(db, start, end, from, to).await? {
+        for (meeting, _, person) in store::talk_participants(db, start, end, only, from, to).await? {
             participants.entry(meeting).or_default().push(person);
         }
         let mut meetings: HashMap<i64, Vec<HeldMeeting>> = HashMap::new();
-        for r in store::calendar(db, start, end, from, to).await? {
+        for r in store::calendar(db, start, end, only, from, to).await? {
             let Some(kind) = MeetingKind::parse(&r.kind) else { continue };
             meetings.entry(r.org_id).or_default().push(HeldMeeting {
                 kind,
@@ -708,7 +712,9 @@ impl Facts {
             });
         }
         let held = meetings.iter().map(|(org, m)| (*org, m.len())).collect();
-        Ok(Facts { meetings, members: Self::members(db, start, end).await?, held, formal: None })
+        let members =
+            if Unit::of(org.kind) == Some(Unit::Branch) { Self::members(db, start, end).await? } else { Vec::new() };
+        Ok(Facts { meetings, members, held, formal: None })
     }
 
     async fn members(db: &Db, start: &str, end: &str) -> Result<Vec<store::MemberRow>> {
@@ -757,7 +763,7 @@ impl Facts {
             return Ok(Facts { meetings, members: Vec::new(), held, formal: Some(formal) });
         }
         let mut talks: HashMap<i64, (i64, Vec<i64>)> = HashMap::new();
-        for (meeting, org, person) in store::talk_participants(db, start, end, from, to).await? {
+        for (meeting, org, person) in store::talk_participants(db, start, end, None, from, to).await? {
             talks.entry(meeting).or_insert_with(|| (org, Vec::new())).1.push(person);
         }
         for (org, who) in talks.into_values() {

@@ -259,15 +259,53 @@ pub struct CalendarRow {
 }
 
 /// The held meetings of the subtree `[start, end)` between `from` and `to`.
-pub async fn calendar(db: &Db, start: &str, end: &str, from: Date, to: Date) -> Result<Vec<CalendarRow>, DbError> {
-    const SQL: &str = "SELECT m.id, m.org_id, m.kind, m.held_on, \
-        CAST(COUNT(a.person_id) AS BIGINT) AS invited, \
-        CAST(COALESCE(SUM(CASE WHEN a.attendance = 'present' THEN 1 ELSE 0 END), 0) AS BIGINT) AS present, \
-        CAST(COUNT(a.attendance) AS BIGINT) AS recorded \
-        FROM meetings m LEFT JOIN meeting_attendees a ON a.meeting_id = m.id \
-        WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 AND m.status = 'held' \
-        GROUP BY m.id ORDER BY m.held_on, m.id";
-    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(from).bind(to).fetch_all(p).await)?)
+pub async fn calendar(
+    db: &Db,
+    start: &str,
+    end: &str,
+    org_id: Option<i64>,
+    from: Date,
+    to: Date,
+) -> Result<Vec<CalendarRow>, DbError> {
+    /// `GROUP BY +m.id` on SQLite: grouped by the plain rowid, its planner scanned the whole table in rowid
+    /// order instead of the subtree's range of `meetings_subtree` (0.23 s for one branch at province scale).
+    macro_rules! calendar_sql {
+        ($group:literal) => {
+            concat!(
+                "SELECT m.id, m.org_id, m.kind, m.held_on, \
+                 CAST(COUNT(a.person_id) AS BIGINT) AS invited, \
+                 CAST(COALESCE(SUM(CASE WHEN a.attendance = 'present' THEN 1 ELSE 0 END), 0) AS BIGINT) AS present, \
+                 CAST(COUNT(a.attendance) AS BIGINT) AS recorded \
+                 FROM meetings m LEFT JOIN meeting_attendees a ON a.meeting_id = m.id \
+                 WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 AND m.status = 'held' \
+                 AND ($5 IS NULL OR m.org_id = $5) GROUP BY ",
+                $group,
+                " ORDER BY m.held_on, m.id"
+            )
+        };
+    }
+    Ok(match db {
+        Db::Sqlite(p) => {
+            sqlx::query_as(calendar_sql!("+m.id"))
+                .bind(start)
+                .bind(end)
+                .bind(from)
+                .bind(to)
+                .bind(org_id)
+                .fetch_all(p)
+                .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(calendar_sql!("m.id"))
+                .bind(start)
+                .bind(end)
+                .bind(from)
+                .bind(to)
+                .bind(org_id)
+                .fetch_all(p)
+                .await?
+        }
+    })
 }
 
 /// One organization's held meetings of one kind over a year, as months (bit `m - 1` for month `m`).
@@ -326,19 +364,21 @@ pub async fn calendar_months(db: &Db, start: &str, end: &str, from: Date, to: Da
     })
 }
 
-/// `(meeting_id, org_id, person_id)` of everyone who took part in a held 谈心谈话 of the subtree between
-/// `from` and `to`: invited and not recorded on leave or absent.
+/// `(meeting_id, org_id, person_id)` of everyone who took part in a held 谈心谈话 of the subtree (of `org_id`
+/// alone, if given) between `from` and `to`: invited and not recorded on leave or absent.
 pub async fn talk_participants(
     db: &Db,
     start: &str,
     end: &str,
+    org_id: Option<i64>,
     from: Date,
     to: Date,
 ) -> Result<Vec<(i64, i64, i64)>, DbError> {
     const SQL: &str = "SELECT a.meeting_id, m.org_id, a.person_id FROM meeting_attendees a JOIN meetings m ON m.id = a.meeting_id \
         WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 AND m.status = 'held' \
+        AND ($5 IS NULL OR m.org_id = $5) \
         AND m.kind = 'heart_talk' AND (a.attendance IS NULL OR a.attendance = 'present') ORDER BY a.meeting_id, a.person_id";
-    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(from).bind(to).fetch_all(p).await)?)
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(from).bind(to).bind(org_id).fetch_all(p).await)?)
 }
 
 // ---------------------------------------------------------------- people and organizations (read only)
