@@ -288,7 +288,8 @@ pub async fn province_year(p: &Platform, today: Date) -> Result<u64> {
     let Some(jan1) = ymd(year, 1, 1) else { return Ok(0) };
     let now = OffsetDateTime::now_utc();
     // (kind, title, date, (gap, skip), (share, pick))
-    let mut plan: Vec<(MeetingKind, String, Date, (i64, i64), (i64, i64))> = Vec::new();
+    type Planned = (MeetingKind, String, Date, (i64, i64), (i64, i64));
+    let mut plan: Vec<Planned> = Vec::new();
     for month in 1..=12u8 {
         let m = i64::from(month);
         let mut at = |day: u8, kind: MeetingKind, title: String, gap: (i64, i64), share: (i64, i64)| {

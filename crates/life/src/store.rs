@@ -258,7 +258,7 @@ pub struct CalendarRow {
     pub recorded: i64,
 }
 
-/// The held meetings of the subtree `[start, end)` between `from` and `to`.
+/// The held meetings of the subtree `[start, end)` (of `org_id` alone, if given) between `from` and `to`.
 pub async fn calendar(
     db: &Db,
     start: &str,
@@ -284,28 +284,11 @@ pub async fn calendar(
             )
         };
     }
-    Ok(match db {
-        Db::Sqlite(p) => {
-            sqlx::query_as(calendar_sql!("+m.id"))
-                .bind(start)
-                .bind(end)
-                .bind(from)
-                .bind(to)
-                .bind(org_id)
-                .fetch_all(p)
-                .await?
-        }
-        Db::Postgres(p) => {
-            sqlx::query_as(calendar_sql!("m.id"))
-                .bind(start)
-                .bind(end)
-                .bind(from)
-                .bind(to)
-                .bind(org_id)
-                .fetch_all(p)
-                .await?
-        }
-    })
+    let sql = match db {
+        Db::Sqlite(_) => calendar_sql!("+m.id"),
+        Db::Postgres(_) => calendar_sql!("m.id"),
+    };
+    Ok(on_db!(db, p => sqlx::query_as(sql).bind(start).bind(end).bind(from).bind(to).bind(org_id).fetch_all(p).await)?)
 }
 
 /// One organization's held meetings of one kind over a year, as months (bit `m - 1` for month `m`).
@@ -342,26 +325,12 @@ pub async fn calendar_months(db: &Db, start: &str, end: &str, from: Date, to: Da
             quorum = crate::rules::COMMITTEE_QUORUM_SQL
         )
     };
-    Ok(match db {
-        Db::Sqlite(p) => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql("CAST(strftime('%m', m.held_on) AS INTEGER)")))
-                .bind(start)
-                .bind(end)
-                .bind(from)
-                .bind(to)
-                .fetch_all(p)
-                .await?
-        }
-        Db::Postgres(p) => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql("CAST(EXTRACT(MONTH FROM m.held_on) AS INTEGER)")))
-                .bind(start)
-                .bind(end)
-                .bind(from)
-                .bind(to)
-                .fetch_all(p)
-                .await?
-        }
-    })
+    let sql = sql(match db {
+        Db::Sqlite(_) => "CAST(strftime('%m', m.held_on) AS INTEGER)",
+        Db::Postgres(_) => "CAST(EXTRACT(MONTH FROM m.held_on) AS INTEGER)",
+    });
+    Ok(on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(start).bind(end).bind(from).bind(to)
+        .fetch_all(p).await)?)
 }
 
 /// `(meeting_id, org_id, person_id)` of everyone who took part in a held 谈心谈话 of the subtree (of `org_id`
