@@ -318,6 +318,9 @@ async fn main() {
         .await;
         println!("| {label} | {p50:.2} | {p95:.2} | {mean:.2} |");
     }
+    if only.split(',').any(|o| o == "rollup-pieces") {
+        rollup_pieces(&p, province).await;
+    }
     if only.is_empty() || only.split(',').any(|o| o == "checkin") {
         checkin_300(&router, &p, &token, root).await;
     }
@@ -544,4 +547,28 @@ async fn checkin_300(router: &Router, p: &Platform, staff: &str, college: i64) {
         ms[ms.len() - 1],
         v["attendees"].as_array().map_or(0, Vec::len),
     );
+}
+
+/// Where the province-wide roll-up's time goes: its queries alone, through sqlx (DJ_BENCH_ONLY=rollup-pieces).
+async fn rollup_pieces(p: &Platform, province: i64) {
+    let org = platform::store::get_org(&p.db, province).await.unwrap().unwrap();
+    let end = platform::model::subtree_end(&org.path);
+    let today = kernel::dates::today();
+    let (from, to) = (time::Date::from_ordinal_date(today.year(), 1).unwrap(), today);
+    println!("\n| piece of the province roll-up | rows | ms |\n| --- | ---: | ---: |");
+    let t = Instant::now();
+    let n = platform::store::search_orgs(&p.db, &org.path, &end, "", false, i64::MAX).await.unwrap().len();
+    println!("| the organizations of the subtree | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
+    let t = Instant::now();
+    let n = life::store::calendar_months(&p.db, &org.path, &end, from, to).await.unwrap().len();
+    println!("| meetings grouped by organization, kind and month | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
+    let t = Instant::now();
+    let n = life::store::formal_counts(&p.db, &org.path, &end).await.unwrap().len();
+    println!("| formal members counted by organization | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
+    let t = Instant::now();
+    let n = life::store::talk_participants(&p.db, &org.path, &end, None, from, to).await.unwrap().len();
+    println!("| talk participants (read only once the year has ended) | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
+    let t = Instant::now();
+    let n = life::store::members(&p.db, &org.path, &end).await.unwrap().len();
+    println!("| members (read only once the year has ended) | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
 }
