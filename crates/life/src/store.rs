@@ -315,10 +315,10 @@ pub async fn calendar_months(db: &Db, start: &str, end: &str, from: Date, to: Da
              CAST(COALESCE(SUM(DISTINCT CASE WHEN ok = 1 THEN bit END), 0) AS BIGINT) AS counting FROM ( \
                SELECT m.org_id, m.kind, (1 << ({month} - 1)) AS bit, \
                CASE WHEN m.kind <> 'committee' THEN 1 \
-                    WHEN NOT EXISTS (SELECT 1 FROM meeting_attendees r WHERE r.meeting_id = m.id AND r.attendance IS NOT NULL) THEN 1 \
-                    WHEN (SELECT {quorum} FROM (SELECT COUNT(*) AS invited, \
+                    ELSE (SELECT CASE WHEN recorded = 0 THEN 1 WHEN {quorum} THEN 1 ELSE 0 END \
+                          FROM (SELECT COUNT(*) AS invited, COUNT(a.attendance) AS recorded, \
                           COALESCE(SUM(CASE WHEN a.attendance = 'present' THEN 1 ELSE 0 END), 0) AS present \
-                          FROM meeting_attendees a WHERE a.meeting_id = m.id) AS c) THEN 1 ELSE 0 END AS ok \
+                          FROM meeting_attendees a WHERE a.meeting_id = m.id) AS c) END AS ok \
                FROM meetings m \
                WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 AND m.status = 'held' \
              ) AS x GROUP BY org_id, kind",
