@@ -567,7 +567,10 @@ async fn rollup_pieces(p: &Platform, province: i64) {
     println!("| formal members counted by organization | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
     let t = Instant::now();
     let n = life::store::talk_participants(&p.db, &org.path, &end, None, from, to).await.unwrap().len();
-    println!("| talk participants (read only once the year has ended) | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "| talk participants (read only once the year has ended) | {n} | {:.0} |",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let t = Instant::now();
     let n = life::store::members(&p.db, &org.path, &end).await.unwrap().len();
     println!("| members (read only once the year has ended) | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
