@@ -224,6 +224,15 @@ pub async fn generate(p: &Platform, today: Date) -> Result<Report> {
     Ok(report)
 }
 
+/// Dues, as the demo makes them, for the members of `branches` (at most 30 each) when the database holds no
+/// fee profile yet: the province benchmark gives one college a ledger to read (issue 3).
+pub async fn fees_for(p: &Platform, branches: &[i64], today: Date) -> Result<Report> {
+    let mut report = Report::default();
+    let ctx = Ctx { request_id: "demo".into(), ip: "-".into(), ..Ctx::default() };
+    fees(p, &ctx, &system_actor(), branches, today, &mut report).await?;
+    Ok(report)
+}
+
 /// Dues for the members of the demo secretaries' branches and a few more (at most 30 each): a fee profile from January of last
 /// year (or the month of admission), payments quarter by quarter, online ones with a transaction number; one
 /// member six months behind (FEE-08 flag), one two months behind, a 1500-yuan one-off (大额党费), a raise under

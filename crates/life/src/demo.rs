@@ -277,3 +277,47 @@ async fn notices(p: &Platform, branches: &[Org], now: OffsetDateTime) -> Result<
     tx.commit().await?;
     Ok(())
 }
+
+/// A year of meetings for every branch of a province (`dangjian demo --scale province`, the province
+/// benchmark): from January of `today`'s year to yesterday, each branch's monthly 支委会 (a third of its
+/// members invited) and 主题党日, its quarterly 支部党员大会 and 党课 and, each quarter, a 谈心谈话 with a quarter
+/// of its members — all members invited otherwise, attendance recorded, with deterministic gaps. Set-based
+/// (two statements per meeting date, whatever the number of branches); branches that already have meetings
+/// of an earlier year (the per-branch demo's first [`BRANCHES_MAX`]) are left alone. Returns the attendance
+/// rows written.
+pub async fn province_year(p: &Platform, today: Date) -> Result<u64> {
+    let year = today.year();
+    let Some(jan1) = ymd(year, 1, 1) else { return Ok(0) };
+    let now = OffsetDateTime::now_utc();
+    // (kind, title, date, (gap, skip), (share, pick))
+    type Planned = (MeetingKind, String, Date, (i64, i64), (i64, i64));
+    let mut plan: Vec<Planned> = Vec::new();
+    for month in 1..=12u8 {
+        let m = i64::from(month);
+        let mut at = |day: u8, kind: MeetingKind, title: String, gap: (i64, i64), share: (i64, i64)| {
+            if let Some(d) = ymd(year, month, day).filter(|d| *d < today) {
+                plan.push((kind, title, d, gap, share));
+            }
+        };
+        at(8, MeetingKind::Committee, format!("{month}月支委会：研究发展党员和党费收缴"), (13, m), (3, 0));
+        at(20, MeetingKind::ThemeDay, format!("{month}月主题党日：重温入党誓词"), (17, m), (1, 0));
+        if month % 3 == 0 {
+            let q = m / 3;
+            at(25, MeetingKind::BranchAssembly, format!("第{q}季度支部党员大会"), (9, q), (1, 0));
+            at(10, MeetingKind::HeartTalk, format!("第{q}季度谈心谈话"), (1_000_003, -1), (4, q - 1));
+        }
+        if month % 3 == 2 {
+            at(15, MeetingKind::PartyLecture, format!("第{}季度党课", m / 3 + 1), (6, m / 3), (1, 0));
+        }
+        if month == 12 {
+            at(16, MeetingKind::LifeMeeting, format!("{year}年度组织生活会"), (10, 3), (1, 0));
+        }
+    }
+    let mut tx = p.db.begin().await?;
+    let mut made = 0;
+    for (kind, title, held_on, gap, share) in &plan {
+        made += store::demo_bulk_meetings(&mut tx, kind.code(), title, *held_on, *gap, *share, jan1, now).await?;
+    }
+    tx.commit().await?;
+    Ok(made)
+}

@@ -793,6 +793,11 @@ pub fn committee_quorum(members: u32, present: u32) -> bool {
     2 * u64::from(present) >= u64::from(members)
 }
 
+/// [`committee_quorum`] as an SQL condition over a meeting's `invited` and `present` counts, for the
+/// grouped roll-up query of the store (issue 4: a province is judged in a few grouped queries). The same
+/// rule: change both together (`tests::quorum_sql_is_the_quorum_rule` holds them together).
+pub const COMMITTEE_QUORUM_SQL: &str = "2 * present >= invited";
+
 /// A held meeting as the calendar needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeldMeeting {
@@ -1032,13 +1037,19 @@ pub fn compliance(q: &ComplianceQuestion) -> Compliance {
     Compliance { year: q.year, as_of: q.as_of, flags, rows, talks }
 }
 
+/// Whether ORG-08 can flag anyone for `year` on `as_of`: only once the year has ended (C6). Before, the
+/// members and their talks decide no flag (a roll-up, which shows flags only, need not read them).
+pub fn talks_judged(year: i32, as_of: Date) -> bool {
+    Period::Year(year).elapsed_by(as_of)
+}
+
 /// ORG-08 (default reading of domain.md): every member has at least one recorded talk a year with a committee
 /// member; a committee member, with another committee member. Where the branch has no second committee
 /// member (or none is known) any recorded talk counts. A talk takes two: a record where fewer than two people
 /// took part (the other on leave or absent) counts for no one. Judged only once the year has ended (C6).
 fn heart_talks(q: &ComplianceQuestion, flags: &mut Vec<Flag>) -> TalkCoverage {
     let year = Period::Year(q.year);
-    let judged = year.elapsed_by(q.as_of) && q.established_on.is_none_or(|e| year.first_day() >= e);
+    let judged = talks_judged(q.year, q.as_of) && q.established_on.is_none_or(|e| year.first_day() >= e);
     let committee: Vec<i64> = q.members.iter().filter(|m| m.on_committee).map(|m| m.id).collect();
     let talks: Vec<&HeldMeeting> = q
         .meetings
@@ -1098,6 +1109,17 @@ fn heart_talks(q: &ComplianceQuestion, flags: &mut Vec<Flag>) -> TalkCoverage {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quorum_sql_is_the_quorum_rule() {
+        // The SQL form, read back as the Rust rule over every small committee.
+        assert_eq!(COMMITTEE_QUORUM_SQL, "2 * present >= invited");
+        for invited in 0..12u32 {
+            for present in 0..=invited {
+                assert_eq!(committee_quorum(invited, present), 2 * present >= invited, "{present}/{invited}");
+            }
+        }
+    }
+
     use super::*;
     use time::macros::date;
 

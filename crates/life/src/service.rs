@@ -76,9 +76,6 @@ pub const MINUTES_FILES: &str = "meeting_minutes";
 pub const LIST_LIMIT: i64 = 1_000;
 /// The most people one attendance table shows.
 pub const ATTENDANCE_LIMIT: i64 = 5_000;
-/// The most organizations one roll-up judges (a university has a few hundred branches and groups; a
-/// province is rolled up college by college).
-pub const ROLLUP_LIMIT: i64 = 3_000;
 
 /// Query of the meeting list.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -112,7 +109,7 @@ pub struct Rollup {
     /// Flags of all lines.
     pub flags: usize,
     pub lines: Vec<RollupLine>,
-    /// More organizations than one roll-up judges: the lines stop at the first ROLLUP_LIMIT in tree order.
+    /// Always false: a roll-up judges the whole subtree (kept for the clients that read it).
     pub truncated: bool,
     #[serde(skip)]
     pub org: Option<Org>,
@@ -718,7 +715,7 @@ impl<'a> Life<'a> {
     ) -> Result<(Org, Compliance)> {
         let year = check_year(year)?.unwrap_or_else(|| rules::default_year(as_of));
         let org = self.readable_org(ctx, actor, org_id, "life.compliance").await?;
-        let facts = Facts::load(self.db(), &org.path, &subtree_end(&org.path), year).await?;
+        let facts = Facts::load(self.db(), &org, year).await?;
         let c = facts.judge(&org, year, as_of);
         Ok((org, c))
     }
@@ -735,17 +732,17 @@ impl<'a> Life<'a> {
         let year = check_year(year)?.unwrap_or_else(|| rules::default_year(as_of));
         let org = self.readable_org(ctx, actor, org_id, "life.rollup").await?;
         let end = subtree_end(&org.path);
-        let mut orgs: Vec<Org> = platform::store::search_orgs(self.db(), &org.path, &end, "", false, ROLLUP_LIMIT + 1)
+        // The whole subtree, however large (issue 4: a province is one roll-up): a few grouped queries over
+        // its range, then the rules judge each organization from what they returned.
+        let orgs: Vec<Org> = platform::store::search_orgs(self.db(), &org.path, &end, "", false, i64::MAX)
             .await?
             .into_iter()
             .map(Org::from_row)
+            .filter(|o| Unit::of(o.kind).is_some())
             .collect();
-        // In tree order, the first ROLLUP_LIMIT organizations are exactly those before the next one's path.
-        let truncated = orgs.len() > usize::try_from(ROLLUP_LIMIT).unwrap_or(usize::MAX);
-        let range_end = if truncated { orgs.pop().map(|o| o.path).unwrap_or(end) } else { end };
-        let facts = Facts::load(self.db(), &org.path, &range_end, year).await?;
-        let mut lines = Vec::new();
-        for unit in orgs.iter().filter(|o| Unit::of(o.kind).is_some()) {
+        let facts = Facts::load_months(self.db(), &org.path, &end, year, as_of).await?;
+        let mut lines = Vec::with_capacity(orgs.len());
+        for unit in &orgs {
             let c = facts.judge(unit, year, as_of);
             let mut by_rule: BTreeMap<&'static str, usize> = BTreeMap::new();
             for f in &c.flags {
@@ -759,9 +756,10 @@ impl<'a> Life<'a> {
                 violations: c.violations(),
                 reminders: c.reminders(),
                 by_rule,
-                meetings_held: facts.meetings.get(&unit.id).map_or(0, Vec::len),
+                meetings_held: facts.held.get(&unit.id).copied().unwrap_or(0),
             });
         }
+        let truncated = false;
         Ok(Rollup {
             org_id: org.id,
             year,
@@ -778,17 +776,26 @@ impl<'a> Life<'a> {
 struct Facts {
     meetings: HashMap<i64, Vec<HeldMeeting>>,
     members: Vec<store::MemberRow>,
+    /// Meetings held by organization.
+    held: HashMap<i64, usize>,
+    /// Instead of `members`, when ORG-08 cannot flag anyone yet: formal members by organization path, in
+    /// byte order.
+    formal: Option<Vec<(String, i64)>>,
 }
 
 impl Facts {
-    async fn load(db: &Db, start: &str, end: &str, year: i32) -> Result<Facts> {
+    /// One organization's calendar: its own held meetings of the year and, for a branch, the members of its
+    /// subtree (a committee's calendar reads nothing of the branches below it).
+    async fn load(db: &Db, org: &Org, year: i32) -> Result<Facts> {
         let (from, to) = year_range(year);
+        let (start, end, only) = (org.path.as_str(), subtree_end(&org.path), Some(org.id));
+        let end = end.as_str();
         let mut participants: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (meeting, person) in store::talk_participants(db, start, end, from, to).await? {
+        for (meeting, _, person) in store::talk_participants(db, start, end, only, from, to).await? {
             participants.entry(meeting).or_default().push(person);
         }
         let mut meetings: HashMap<i64, Vec<HeldMeeting>> = HashMap::new();
-        for r in store::calendar(db, start, end, from, to).await? {
+        for r in store::calendar(db, start, end, only, from, to).await? {
             let Some(kind) = MeetingKind::parse(&r.kind) else { continue };
             meetings.entry(r.org_id).or_default().push(HeldMeeting {
                 kind,
@@ -798,10 +805,67 @@ impl Facts {
                 participants: participants.remove(&r.id).unwrap_or_default(),
             });
         }
+        let held = meetings.iter().map(|(org, m)| (*org, m.len())).collect();
+        let members =
+            if Unit::of(org.kind) == Some(Unit::Branch) { Self::members(db, start, end).await? } else { Vec::new() };
+        Ok(Facts { meetings, members, held, formal: None })
+    }
+
+    async fn members(db: &Db, start: &str, end: &str) -> Result<Vec<store::MemberRow>> {
         let mut members = store::members(db, start, end).await?;
         // Byte order, as both databases sort paths; the ranges below rely on it.
         members.sort_by(|a, b| a.org_path.cmp(&b.org_path).then(a.id.cmp(&b.id)));
-        Ok(Facts { meetings, members })
+        Ok(members)
+    }
+
+    /// The roll-up's facts, set-based: the meetings of the year grouped by organization, kind and month in
+    /// the database (one row per organization and kind, whatever the number of meetings), then one stand-in
+    /// meeting per month — counting, or not (a 支委会 without its quorum) — which is all the period rules of
+    /// ORG-01…06 look at; 谈心谈话 with their participants and the members as for one calendar (ORG-08) —
+    /// or, while ORG-08 cannot flag anyone yet (`rules::talks_judged`), only the formal members counted by
+    /// organization (ORG-09). The flags are the calendar's; the grid's per-period meeting counts and the
+    /// talks' coverage (not shown in a roll-up) are not.
+    async fn load_months(db: &Db, start: &str, end: &str, year: i32, as_of: Date) -> Result<Facts> {
+        let (from, to) = year_range(year);
+        let mut meetings: HashMap<i64, Vec<HeldMeeting>> = HashMap::new();
+        let mut held: HashMap<i64, usize> = HashMap::new();
+        for r in store::calendar_months(db, start, end, from, to).await? {
+            *held.entry(r.org_id).or_default() += usize::try_from(r.held).unwrap_or(0);
+            let Some(kind) = MeetingKind::parse(&r.kind).filter(|k| *k != MeetingKind::HeartTalk) else { continue };
+            let list = meetings.entry(r.org_id).or_default();
+            for month in 1..=12u8 {
+                let bit = 1i64 << (month - 1);
+                if r.months & bit == 0 {
+                    continue;
+                }
+                let Some(day) =
+                    time::Month::try_from(month).ok().and_then(|m| Date::from_calendar_date(year, m, 1).ok())
+                else {
+                    continue;
+                };
+                let mut m = HeldMeeting::new(kind, day);
+                if r.counting & bit == 0 {
+                    // Held, but none of the month's counts: attendance taken, nobody present.
+                    (m.invited, m.present) = (1, Some(0));
+                }
+                list.push(m);
+            }
+        }
+        if !rules::talks_judged(year, as_of) {
+            let mut formal = store::formal_counts(db, start, end).await?;
+            formal.sort();
+            return Ok(Facts { meetings, members: Vec::new(), held, formal: Some(formal) });
+        }
+        let mut talks: HashMap<i64, (i64, Vec<i64>)> = HashMap::new();
+        for (meeting, org, person) in store::talk_participants(db, start, end, None, from, to).await? {
+            talks.entry(meeting).or_insert_with(|| (org, Vec::new())).1.push(person);
+        }
+        for (org, who) in talks.into_values() {
+            let mut m = HeldMeeting::new(MeetingKind::HeartTalk, from);
+            m.participants = who;
+            meetings.entry(org).or_default().push(m);
+        }
+        Ok(Facts { meetings, members: Self::members(db, start, end).await?, held, formal: None })
     }
 
     /// The members in the subtree of `path`.
@@ -819,7 +883,15 @@ impl Facts {
         let mut q = ComplianceQuestion::new(unit, year, as_of);
         q.established_on = org.established_on;
         q.meetings = self.meetings.get(&org.id).cloned().unwrap_or_default();
-        if unit == Unit::Branch {
+        if unit == Unit::Branch
+            && let Some(formal) = &self.formal
+        {
+            let end = subtree_end(&org.path);
+            let lo = formal.partition_point(|(p, _)| p.as_str() < org.path.as_str());
+            let hi = formal.partition_point(|(p, _)| p.as_str() < end.as_str());
+            let n: i64 = formal.get(lo..hi.max(lo)).unwrap_or(&[]).iter().map(|(_, n)| n).sum();
+            q.formal_members = u32::try_from(n).unwrap_or(u32::MAX);
+        } else if unit == Unit::Branch {
             let members = self.members_below(&org.path);
             q.formal_members = u32::try_from(members.iter().filter(|m| m.stage == "full").count()).unwrap_or(u32::MAX);
             q.members = members

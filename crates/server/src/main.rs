@@ -480,6 +480,10 @@ async fn demo_cmd(s: Settings, scale: &str, seed: u64) -> anyhow::Result<()> {
         // Organizational life lives in its own crate, which the platform's demo cannot call.
         let meetings =
             life::demo::generate(&platform, seed, kernel::dates::today()).await.map_err(platform::Error::from)?;
+        if scale == Scale::Province {
+            // The per-branch demo fills its first branches; the rest get this year's meetings in bulk.
+            life::demo::province_year(&platform, kernel::dates::today()).await.map_err(platform::Error::from)?;
+        }
         let transfers =
             affairs::demo::generate(&platform, kernel::dates::today()).await.map_err(platform::Error::from)?;
         // The learning materials, a question bank, a practice and an exam.

@@ -429,8 +429,74 @@ async fn life_demo_meetings_fill_the_calendar() {
             assert!(b["meetings_held"].as_i64().unwrap() > 25, "{b}");
         }
         assert!(r["flags"].as_i64().unwrap() > 0, "a few deterministic gaps to show");
+        rollup_agrees_with_each_calendar(&app, &r, &staff, &format!("year={last_year}")).await;
         let log = audited(&app).await;
         assert!(log.iter().any(|(a, r, _)| a == "meeting.demo" && r == "ok"));
+        app
+    })
+    .await;
+}
+
+/// The roll-up judges from months grouped in the database (issue 4); each of its lines must carry exactly the
+/// flags, by rule and severity, of that organization's own calendar, and its meeting count.
+async fn rollup_agrees_with_each_calendar(app: &TestApp, r: &Value, token: &str, query: &str) {
+    assert_eq!(r["truncated"], false);
+    let lines = r["lines"].as_array().unwrap();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let id = line["org_id"].as_i64().unwrap();
+        let (st, c) = get(app, &format!("/api/v1/orgs/{id}/compliance?{query}"), token).await;
+        assert_eq!(st, StatusCode::OK, "{c}");
+        let flags = c["flags"].as_array().unwrap();
+        assert_eq!(line["flags"].as_u64().unwrap() as usize, flags.len(), "{line} vs {c}");
+        let count = |sev: &str| flags.iter().filter(|f| f["severity"] == sev).count();
+        assert_eq!(line["violations"].as_u64().unwrap() as usize, count("violation"), "{line}");
+        assert_eq!(line["reminders"].as_u64().unwrap() as usize, count("reminder"), "{line}");
+        for (rule, n) in line["by_rule"].as_object().unwrap() {
+            assert_eq!(n.as_u64().unwrap() as usize, flags.iter().filter(|f| f["rule"] == *rule).count(), "{line}");
+        }
+    }
+}
+
+async fn sqlx_exec(app: &TestApp, sql: &str) {
+    let sql = sql.to_string();
+    match &app.platform.db {
+        kernel::Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ()),
+        kernel::Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_province_demo_adds_a_year_of_meetings_in_bulk_and_the_rollup_judges_them() {
+    on_both(|app| async move {
+        platform::demo::generate(&app.platform, platform::demo::Scale::Small, 7, &|_| {}).await.unwrap();
+        let today = time::macros::date!(2026 - 11 - 24);
+        let rows = life::demo::province_year(&app.platform, today).await.unwrap();
+        assert!(rows > 100, "{rows} attendance rows");
+        let staff = app.login("staff", platform::demo::DEMO_PASSWORD).await;
+        let (_, tops) = get(&app, "/api/v1/orgs", &staff).await;
+        let root = tops[0]["id"].as_i64().unwrap();
+        let year = today.year();
+        let q = format!("year={year}&as_of={today}");
+        let (st, r) = get(&app, &format!("/api/v1/orgs/{root}/compliance/rollup?{q}"), &staff).await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        let held: i64 = r["lines"].as_array().unwrap().iter().map(|l| l["meetings_held"].as_i64().unwrap()).sum();
+        assert!(held > 20, "{r}");
+        rollup_agrees_with_each_calendar(&app, &r, &staff, &q).await;
+        // A 支委会 whose attendance misses its quorum is a month that does not count, in both views.
+        let branch = r["lines"].as_array().unwrap().iter().find(|l| l["kind_label"] == "党支部").unwrap()["org_id"]
+            .as_i64()
+            .unwrap();
+        let (_, list) =
+            get(&app, &format!("/api/v1/meetings?org_id={branch}&year={year}&kind=committee"), &staff).await;
+        if let Some(m) = list["items"].as_array().and_then(|a| a.first()) {
+            let id = m["id"].as_i64().unwrap();
+            sqlx_exec(&app, &format!("UPDATE meeting_attendees SET attendance = 'absent' WHERE meeting_id = {id}"))
+                .await;
+            let (_, r) = get(&app, &format!("/api/v1/orgs/{root}/compliance/rollup?{q}"), &staff).await;
+            rollup_agrees_with_each_calendar(&app, &r, &staff, &q).await;
+        }
         app
     })
     .await;
