@@ -138,6 +138,29 @@ pub fn password_expired(changed_at: time::OffsetDateTime, privileged: bool, now:
     now >= changed_at + password_max_age(privileged)
 }
 
+/// GB/T 22239-2019 §8.1.4.2 c) (security.md §a.1 c): no shared accounts — forbidden by policy, detected by a
+/// concurrent-address heuristic.
+pub const CITE_SHARED_ACCOUNT: &str = "GB/T 22239-2019 第8.1.4.2条c)（应避免共享账户的存在）";
+/// The window in which an account's sessions count as used at the same time.
+pub const SHARED_ACCOUNT_WINDOW: time::Duration = time::Duration::minutes(15);
+/// Distinct client addresses in use at once from which an account is suspected of being shared. One person
+/// is often on two at once (the campus network on a desktop and the mobile network on her phone); three
+/// within a quarter of an hour is what a handed-around password looks like. Behind one NAT address sharing
+/// cannot be seen this way.
+pub const SHARED_ACCOUNT_ADDRESSES: usize = 3;
+
+/// How many known, distinct client addresses these are (an unknown one, `-`, never counts).
+pub fn distinct_addresses(addresses: &[String]) -> usize {
+    let distinct: std::collections::BTreeSet<&str> =
+        addresses.iter().map(|a| a.trim()).filter(|a| !a.is_empty() && *a != "-").collect();
+    distinct.len()
+}
+
+/// Whether the addresses of an account's sessions active in the window suggest the account is shared.
+pub fn shared_account_suspected(addresses: &[String]) -> bool {
+    distinct_addresses(addresses) >= SHARED_ACCOUNT_ADDRESSES
+}
+
 /// Words of the university and the Party that make a password easy to guess on this platform (security.md
 /// §a.1: context words), compared case-insensitively; Chinese ones as written.
 pub const PARTY_WORDS: &[&str] = &[
@@ -591,6 +614,15 @@ mod tests {
         for w in ["Dangjian-2026!", "GongChanDang#1", "我爱党2026!ab", "CPC-rocks-99"] {
             assert!(password_context(w, &[], None).is_err(), "{w}");
         }
+    }
+
+    #[test]
+    fn three_addresses_at_once_suggest_a_shared_account_two_do_not() {
+        let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(!shared_account_suspected(&a(&["10.1.2.3", "117.136.0.9"])), "desktop and phone");
+        assert!(!shared_account_suspected(&a(&["10.1.2.3", "10.1.2.3", "10.1.2.3"])), "one NAT address");
+        assert!(!shared_account_suspected(&a(&["-", "", "10.1.2.3"])), "unknown addresses do not count");
+        assert!(shared_account_suspected(&a(&["10.1.2.3", "117.136.0.9", "36.112.5.1"])));
     }
 
     #[test]

@@ -589,7 +589,21 @@ impl Platform {
         .await?;
         actor.reauth_at = Some(t);
         let target = format!("user:{}", user.username);
-        audit::append(tx, event(Some(&actor), ctx, "auth.login", target, "ok", how.into())).await?;
+        audit::append(tx, event(Some(&actor), ctx, "auth.login", target.clone(), "ok", how.into())).await?;
+        // No shared accounts (security.md §a.1 c): flagged for the security administrator, never blocked
+        // (a heuristic; the person may be travelling between networks).
+        let since = t - rules::SHARED_ACCOUNT_WINDOW;
+        let addresses = store::recent_session_addresses(tx, user.id, since, t).await?;
+        if rules::shared_account_suspected(&addresses) {
+            let detail = format!(
+                "addresses:{} within:{}min ({})",
+                rules::distinct_addresses(&addresses),
+                rules::SHARED_ACCOUNT_WINDOW.whole_minutes(),
+                rules::CITE_SHARED_ACCOUNT
+            );
+            audit::append(tx, event(Some(&actor), ctx, "auth.shared_account", target, "flagged", detail)).await?;
+            tracing::warn!(user = user.id, addresses = addresses.len(), "account possibly shared");
+        }
         Ok(Login { token, expires_at, actor })
     }
 

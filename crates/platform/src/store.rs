@@ -662,6 +662,18 @@ pub async fn insert_session(tx: &mut DbTx, s: &NewSession<'_>) -> Result<(), DbE
     Ok(())
 }
 
+/// The client addresses of an account's live sessions seen since `since` (the shared-account heuristic).
+pub async fn recent_session_addresses(
+    tx: &mut DbTx,
+    user_id: i64,
+    since: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Vec<String>, DbError> {
+    const SQL: &str = "SELECT DISTINCT ip FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+        AND last_seen_at >= $3 AND ip IS NOT NULL";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL).bind(user_id).bind(now).bind(since).fetch_all(c).await)?)
+}
+
 /// A live-or-not session with its user and each of the user's grants: one row per grant (one row with
 /// empty grant columns when there is none). Everything a request needs to know about its caller, in one
 /// round trip.

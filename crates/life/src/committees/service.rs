@@ -310,9 +310,13 @@ impl<'a> Committees<'a> {
             let msg = format!("选举日期应晚于现任第{}届的选举日期（{}）", p.number, kernel::dates::iso(p.elected_on));
             return Err(Error::Invalid(FieldErrors::from([("elected_on".to_string(), msg)])));
         }
-        if let Some(p) = &previous {
-            store::end_term(&mut tx, p.id, v.elected_on, t).await?;
-        }
+        let before = match &previous {
+            Some(p) => {
+                store::end_term(&mut tx, p.id, v.elected_on, t).await?;
+                store::term_members_tx(&mut tx, p.id).await?
+            }
+            None => Vec::new(),
+        };
         let write = TermWrite {
             org_id: org.id,
             org_path: &org.path,
@@ -327,14 +331,44 @@ impl<'a> Committees<'a> {
         for m in &v.members {
             store::add_member(&mut tx, id, m.person_id, m.post.code()).await?;
         }
+        let after: Vec<(i64, String)> = v.members.iter().map(|m| (m.person_id, m.post.code().to_string())).collect();
+        let posts = self.write_party_posts(&mut tx, &org, &before, &after, t).await?;
         let detail = format!(
-            "term:{id} number:{number} elected_on:{} years:{years} members:{}",
+            "term:{id} number:{number} elected_on:{} years:{years} members:{} party_posts:{posts}",
             kernel::dates::iso(v.elected_on),
             v.members.len()
         );
         audit::append(&mut tx, event(actor, ctx, "committee.term", format!("org:{org_id}"), "ok", detail)).await?;
         tx.commit().await?;
+        if posts > 0 {
+            self.platform.people_changed().await;
+        }
         self.load(org, today).await
+    }
+
+    /// The register's 党内职务 follows the committee: "党支部书记", "党委组织委员" … by the organization's kind
+    /// and the post (the words of 全国党员管理信息系统's 党内职务 item).
+    async fn write_party_posts(
+        &self,
+        tx: &mut kernel::DbTx,
+        org: &Org,
+        before: &[(i64, String)],
+        after: &[(i64, String)],
+        t: time::OffsetDateTime,
+    ) -> Result<u64> {
+        let prefix = match org.kind {
+            platform::model::OrgKind::Branch => "党支部",
+            platform::model::OrgKind::GeneralBranch => "党总支",
+            platform::model::OrgKind::Group => "党小组",
+            _ => "党委",
+        };
+        let label = |(id, code): &(i64, String)| {
+            (*id, format!("{prefix}{}", Post::parse(code).unwrap_or(Post::Member).label()))
+        };
+        let arriving: Vec<(i64, String)> = after.iter().map(label).collect();
+        let leaving: Vec<(i64, String)> =
+            before.iter().filter(|(id, _)| !after.iter().any(|(a, _)| a == id)).map(label).collect();
+        Ok(store::set_party_posts(tx, &leaving, &arriving, t).await?)
     }
 
     /// Records an approved delay or advance of the current term's election (ORG-10: at most one year either
@@ -463,9 +497,13 @@ impl<'a> Committees<'a> {
             let won = count.elected.contains(&c.person_id);
             store::add_candidate(&mut tx, election_id, c.person_id, i64::from(c.votes), won).await?;
         }
-        if let Some(p) = &previous {
-            store::end_term(&mut tx, p.id, v.held_on, t).await?;
-        }
+        let before = match &previous {
+            Some(p) => {
+                store::end_term(&mut tx, p.id, v.held_on, t).await?;
+                store::term_members_tx(&mut tx, p.id).await?
+            }
+            None => Vec::new(),
+        };
         let tw = TermWrite {
             org_id: org.id,
             org_path: &org.path,
@@ -477,15 +515,18 @@ impl<'a> Committees<'a> {
             now: t,
         };
         let (term_id, number) = store::insert_term(&mut tx, &tw).await?;
+        let mut after = Vec::new();
         for person in &count.elected {
             let post =
                 v.candidates.iter().find(|c| c.person_id == *person).and_then(|c| c.post).unwrap_or(Post::Member);
             store::add_member(&mut tx, term_id, *person, post.code()).await?;
+            after.push((*person, post.code().to_string()));
         }
         store::set_election_term(&mut tx, election_id, term_id).await?;
+        let party_posts = self.write_party_posts(&mut tx, &org, &before, &after, t).await?;
         let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
         let detail = format!(
-            "election:{election_id} term:{term_id} number:{number} entitled:{} present:{} seats:{} elected:{} flags:{}",
+            "election:{election_id} term:{term_id} number:{number} entitled:{} present:{} seats:{} elected:{} flags:{} party_posts:{party_posts}",
             v.entitled,
             v.present,
             v.seats,
@@ -494,6 +535,9 @@ impl<'a> Committees<'a> {
         );
         audit::append(&mut tx, event(actor, ctx, "committee.election", format!("org:{org_id}"), "ok", detail)).await?;
         tx.commit().await?;
+        if party_posts > 0 {
+            self.platform.people_changed().await;
+        }
         let committee = self.load(org, today).await?;
         let election = committee.elections.iter().find(|e| e.id == election_id).cloned().ok_or(Error::NotFound)?;
         Ok((election, committee))

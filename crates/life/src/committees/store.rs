@@ -273,3 +273,31 @@ pub async fn elections_of_person(db: &Db, person_id: i64) -> Result<Vec<StoodRow
         WHERE c.person_id = $1 ORDER BY e.held_on";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_all(p).await)?)
 }
+
+/// The members of a term with their post codes, inside the transaction that replaces it.
+pub async fn term_members_tx(tx: &mut DbTx, term_id: i64) -> Result<Vec<(i64, String)>, DbError> {
+    const SQL: &str = "SELECT person_id, post FROM committee_members WHERE term_id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(term_id).fetch_all(c).await)?)
+}
+
+/// Writes the register's 党内职务 (`people.party_post`) for a new term: the members of the ended term who are
+/// not on the new one lose the post only while it is still the one this term gave them (a post typed by
+/// hand since is kept); the new members get theirs. Returns how many people changed.
+pub async fn set_party_posts(
+    tx: &mut DbTx,
+    leaving: &[(i64, String)],
+    arriving: &[(i64, String)],
+    now: OffsetDateTime,
+) -> Result<u64, DbError> {
+    const CLEAR: &str = "UPDATE people SET party_post = NULL, version = version + 1, updated_at = $3 \
+        WHERE id = $1 AND party_post = $2";
+    const SET: &str = "UPDATE people SET party_post = $2, version = version + 1, updated_at = $3 \
+        WHERE id = $1 AND (party_post IS NULL OR party_post <> $2)";
+    let mut changed = 0;
+    for (sql, rows) in [(CLEAR, leaving), (SET, arriving)] {
+        for (id, post) in rows {
+            changed += on_tx!(tx, c => sqlx::query(sql).bind(id).bind(post).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+    }
+    Ok(changed)
+}

@@ -629,3 +629,41 @@ async fn a_password_from_the_breached_set_is_refused() {
     })
     .await;
 }
+
+/// Signs in through the API from `ip`; the status.
+async fn login_from(app: &TestApp, name: &str, ip: [u8; 4]) -> StatusCode {
+    let body = json!({"username": name, "password": USER_PW}).to_string();
+    let req = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 50_000))))
+        .body(Body::from(body))
+        .unwrap();
+    app.request(req).await.0
+}
+
+#[tokio::test]
+async fn an_account_in_use_from_three_addresses_at_once_is_flagged_for_the_security_administrator() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let flagged = async || {
+            let entries = security::audit::entries_after(&app.platform.db, 0, 100_000).await.unwrap();
+            entries.into_iter().filter(|e| e.action == "auth.shared_account").collect::<Vec<_>>()
+        };
+        // Her desktop on the campus network and her phone on the mobile network: not suspicious.
+        assert_eq!(login_from(&app, "sec_a", [10, 1, 2, 3]).await, StatusCode::OK);
+        assert_eq!(login_from(&app, "sec_a", [117, 136, 0, 9]).await, StatusCode::OK);
+        assert!(flagged().await.is_empty());
+        // A third address within the quarter hour: flagged (the sign-in itself goes through), with the article.
+        assert_eq!(login_from(&app, "sec_a", [36, 112, 5, 1]).await, StatusCode::OK);
+        let f = flagged().await;
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].result.as_str(), f[0].target.as_str()), ("flagged", "user:sec_a"));
+        assert!(f[0].detail.contains("addresses:3") && f[0].detail.contains("8.1.4.2"), "{}", f[0].detail);
+        // Another account from those addresses is not affected.
+        assert_eq!(login_from(&app, "staff", [36, 112, 5, 1]).await, StatusCode::OK);
+        assert_eq!(flagged().await.len(), 1);
+        let _ = t;
+        app
+    })
+    .await;
+}

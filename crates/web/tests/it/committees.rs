@@ -86,6 +86,19 @@ async fn a_term_a_postponement_and_an_election_that_opens_the_next_term() {
         assert_eq!(cur["status"], "due_soon");
         assert_eq!(cur["members"][0]["post_label"], "书记");
         assert!(cur["flag"]["citations"].to_string().contains("第二十一条"), "{c}");
+        // The register's 党内职务 follows the committee.
+        let party_post = async |id: i64| {
+            let (_, p) = app.call("GET", &format!("/api/v1/people/{id}"), None, Some(&t.staff)).await;
+            p["party_post"].as_str().map(str::to_string)
+        };
+        assert_eq!(party_post(m[0]).await.as_deref(), Some("党支部书记"));
+        assert_eq!(party_post(m[1]).await.as_deref(), Some("党支部组织委员"));
+        // A post typed by hand since (m[2] became a group leader) is not the committee's to take away.
+        let hand = "UPDATE people SET party_post = '党小组组长' WHERE id = $1";
+        match &app.platform.db {
+            kernel::Db::Sqlite(p) => sqlx::query(hand).bind(m[2]).execute(p).await.map(|_| ()).unwrap(),
+            kernel::Db::Postgres(p) => sqlx::query(hand).bind(m[2]).execute(p).await.map(|_| ()).unwrap(),
+        }
 
         // A delay beyond one year is refused with the article; within it, recorded.
         let late = json!({"postpone_to": iso(add_months(due, 13)), "reason": "书记外派", "approved_by": "学院党委", "approved_on": iso(today)});
@@ -127,6 +140,11 @@ async fn a_term_a_postponement_and_an_election_that_opens_the_next_term() {
         assert_eq!(c["history"][0]["number"], 1);
         assert_eq!(c["history"][0]["ended_on"], iso(today));
         assert!(c["history"][0]["status"].is_null());
+        // The new term's members hold their posts; the old term's leave theirs, but for one typed by hand.
+        assert_eq!(party_post(m[3]).await.as_deref(), Some("党支部书记"));
+        assert_eq!(party_post(m[4]).await.as_deref(), Some("党支部委员"));
+        assert_eq!((party_post(m[0]).await, party_post(m[1]).await), (None, None));
+        assert_eq!(party_post(m[2]).await.as_deref(), Some("党小组组长"));
 
         // A second election on the same day as the current term's is refused.
         let (st, e) = post(&app, &format!("{base}/elections"), ballot(7), &t.sec_a).await;
