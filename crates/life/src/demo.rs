@@ -2,7 +2,8 @@
 //! its 支委会 and 主题党日 monthly, its 支部党员大会 and 党课 quarterly, a 组织生活会 in December and talks with its
 //! members — with a few deterministic gaps, so the compliance calendar has something to show — and one
 //! 主题党日 planned next week. Attendance is taken for every held meeting. Then a few notices (通知公告) with
-//! part of their receipts, and each branch's committee term (some due within six months, one overdue). The platform's demo cannot know of this crate (dependencies flow one way), so the
+//! part of their receipts, each branch's committee term (some due within six months, one overdue), and member
+//! services in the first branches (proofs waiting, being handled and completed with a certificate; volunteer hours). The platform's demo cannot know of this crate (dependencies flow one way), so the
 //! server calls it after `platform::demo::generate`.
 
 use kernel::rng::Rng;
@@ -160,6 +161,7 @@ pub async fn generate(p: &Platform, seed: u64, today: Date) -> Result<u64> {
     audit::append_alone(db, e).await?;
     notices(p, &branches, now).await?;
     committees(p, &branches, today, now).await?;
+    services(p, &branches, today, now).await?;
     Ok(made)
 }
 
@@ -204,6 +206,105 @@ async fn committees(p: &Platform, branches: &[Org], today: Date, now: OffsetDate
     }
     tx.commit().await?;
     crate::committees::remind(db, today).await?;
+    Ok(())
+}
+
+/// The demo's member services, in the first branches: a proof waiting for the secretary, one being handled,
+/// one completed with its certificate (verifiable at `/verify/certificates/…`), and volunteer hours confirmed
+/// and waiting — so the secretary's 党员服务 page and the members' own pages have something to show.
+async fn services(p: &Platform, branches: &[Org], today: Date, now: OffsetDateTime) -> Result<()> {
+    use crate::services::model::{RequestKind, RequestState};
+    use crate::services::{Services, store as sv};
+    let db = &p.db;
+    if sv::any_request(db).await? {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for branch in branches.iter().take(10) {
+        let end = subtree_end(&branch.path);
+        let members: Vec<i64> = store::members(db, &branch.path, &end).await?.into_iter().map(|m| m.id).collect();
+        let secretary = "支部书记";
+        // (member, kind, details, states after 已提交, days ago)
+        let requests: [(usize, RequestKind, &str, &[RequestState], i64); 3] = [
+            (1, RequestKind::MembershipProof, "办理出国（境）交流手续需要党员身份证明。", &[], 1),
+            (2, RequestKind::RelationProof, "应聘单位要求提供组织关系所在证明。", &[RequestState::Accepted], 4),
+            (
+                3,
+                RequestKind::MembershipProof,
+                "报考选调生需要党员身份证明。",
+                &[RequestState::Accepted, RequestState::Completed],
+                20,
+            ),
+        ];
+        for (i, kind, details, states, days) in requests {
+            let Some(person) = members.get(i) else { continue };
+            let Some(person) = sv::person(db, *person).await? else { continue };
+            let at = now - Duration::days(days);
+            let w = sv::RequestWrite {
+                person_id: person.id,
+                org_id: branch.id,
+                org_path: &branch.path,
+                kind: kind.code(),
+                details,
+                user_id: None,
+                now: at,
+            };
+            let id = sv::insert_request(&mut tx, &w).await?;
+            sv::add_event(&mut tx, id, RequestState::Submitted.code(), None, None, &person.name, at).await?;
+            for (version, state) in (1..).zip(states.iter()) {
+                let t = at + Duration::hours(20 * version);
+                sv::move_request(&mut tx, id, version, state.code(), None, t).await?;
+                sv::add_event(&mut tx, id, state.code(), None, None, secretary, t).await?;
+                if *state == RequestState::Completed {
+                    let issued_on = t.date();
+                    let number = Services::new(p).certificate_number(id, issued_on);
+                    let gender = platform::model::Gender::parse(&person.gender)
+                        .map_or(person.gender.clone(), |g| g.label().to_string());
+                    let holder = sv::PersonRow { gender, ..person.clone() };
+                    let standing = if person.stage == "full" { "正式党员" } else { "预备党员" };
+                    let cert = sv::CertificateWrite {
+                        number: &number,
+                        request_id: id,
+                        person: &holder,
+                        kind: kind.code(),
+                        standing,
+                        org_id: branch.id,
+                        org_name: &branch.name,
+                        issued_on,
+                        user_id: None,
+                        now: t,
+                    };
+                    sv::insert_certificate(&mut tx, &cert).await?;
+                }
+            }
+        }
+        // Volunteer hours: three confirmed entries and one waiting for the secretary.
+        for (n, (activity, tenths, days, confirmed)) in [
+            ("社区垃圾分类宣传", 30, 40, true),
+            ("图书馆志愿服务", 20, 25, true),
+            ("迎新志愿服务", 45, 12, true),
+            ("无偿献血宣传", 25, 3, false),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(person) = members.get(n % members.len().max(1)) else { continue };
+            let Some(person) = sv::person(db, *person).await? else { continue };
+            let served_on = today - Duration::days(days);
+            let h = sv::HoursWrite {
+                person: &person,
+                activity,
+                served_on,
+                hours_tenths: tenths,
+                now: now - Duration::days(days),
+            };
+            let id = sv::insert_hours(&mut tx, &h).await?;
+            if confirmed {
+                sv::decide_hours(&mut tx, id, "confirmed", None, None, now - Duration::days(days - 1)).await?;
+            }
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 

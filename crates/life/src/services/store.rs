@@ -453,3 +453,10 @@ pub async fn feed_meetings(db: &Db, person_id: i64, from: Date, limit: i64) -> R
         JOIN orgs o ON o.id = m.org_id WHERE a.person_id = $1 AND m.held_on >= $2 ORDER BY m.held_on, m.id LIMIT $3";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).bind(from).bind(limit).fetch_all(p).await)?)
 }
+
+/// Whether any member-service request exists (the demo adds its own only to an empty database).
+pub async fn any_request(db: &Db) -> Result<bool, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM (SELECT id FROM service_requests LIMIT 1) AS one";
+    let n: i64 = on_db!(db, p => sqlx::query_scalar(SQL).fetch_one(p).await)?;
+    Ok(n > 0)
+}
