@@ -154,3 +154,33 @@ pub struct RuleSettingsInput {
     #[schema(example = "校党委组织部〔2026〕12号通知")]
     pub reason: Option<String>,
 }
+
+/// One year of the working-day calendar that publicity periods count by (DEV-11): the days off of the State
+/// Council's holiday notice and the weekend days worked instead (调休).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct WorkCalendarYear {
+    pub year: i32,
+    #[schema(value_type = Vec<String>)]
+    pub holidays: Vec<Date>,
+    /// Saturdays and Sundays that are working days.
+    #[schema(value_type = Vec<String>)]
+    pub working_days: Vec<Date>,
+    /// Whether the caller may change it (the system administrator).
+    pub can_change: bool,
+}
+
+/// A year's calendar as entered: each item a day (`2026-10-01`) or a range (`2026-10-01~2026-10-08`, or with
+/// 至); the year's earlier entries are replaced.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct WorkCalendarInput {
+    #[schema(example = 2026)]
+    pub year: Option<i32>,
+    #[serde(default)]
+    #[schema(example = json!(["2026-10-01~2026-10-07"]))]
+    pub holidays: Vec<String>,
+    #[serde(default)]
+    #[schema(example = json!(["2026-09-27", "2026-10-10"]))]
+    pub working_days: Vec<String>,
+    /// The notice it follows (e.g. 国办发明电〔2025〕7号); kept in the audit log.
+    pub reason: Option<String>,
+}

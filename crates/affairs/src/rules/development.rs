@@ -664,6 +664,9 @@ pub struct WorkCalendar {
     pub extra_working_days: BTreeSet<Date>,
 }
 
+/// No holidays known: Monday to Friday.
+pub static NO_HOLIDAYS: WorkCalendar = WorkCalendar { holidays: BTreeSet::new(), extra_working_days: BTreeSet::new() };
+
 impl WorkCalendar {
     pub fn is_working_day(&self, d: Date) -> bool {
         if self.extra_working_days.contains(&d) {

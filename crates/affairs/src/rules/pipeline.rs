@@ -283,11 +283,25 @@ pub struct Person {
     pub converted_on: Option<Date>,
 }
 
-/// A person's pipeline: her record and her steps in the order they happened.
+/// A person's pipeline: her record, her steps in the order they happened, and the working-day calendar that
+/// publicity periods count by (DEV-11).
 #[derive(Clone, Debug)]
 pub struct Case<'a> {
     pub person: &'a Person,
     pub steps: &'a [Recorded],
+    pub calendar: &'a dev::WorkCalendar,
+}
+
+impl<'a> Case<'a> {
+    /// A case counted without holidays (Monday to Friday); see [`Case::with_calendar`].
+    pub fn new(person: &'a Person, steps: &'a [Recorded]) -> Case<'a> {
+        Case { person, steps, calendar: &dev::NO_HOLIDAYS }
+    }
+
+    /// The same case, its publicity counted by `calendar`.
+    pub fn with_calendar(self, calendar: &'a dev::WorkCalendar) -> Case<'a> {
+        Case { calendar, ..self }
+    }
 }
 
 impl Case<'_> {
@@ -413,8 +427,7 @@ fn rule_set(case: &Case, selection: &RuleSelection, as_of: Date) -> RuleSet {
 fn publicity_end(case: &Case) -> Option<(Date, bool)> {
     let p = case.steps.iter().rev().find(|s| s.kind == StepKind::Publicity)?;
     let days = p.detail.publicity_days.unwrap_or(5);
-    dev::publicity_ends(p.on, days, &dev::WorkCalendar::default())
-        .map(|end| (end, p.detail.objection_open == Some(true)))
+    dev::publicity_ends(p.on, days, case.calendar).map(|end| (end, p.detail.objection_open == Some(true)))
 }
 
 /// The timeline of all steps with their dates (DEV-00…17).
@@ -660,7 +673,7 @@ pub fn check_step(
     {
         last.outcome = Some(vote_outcome(&v).into());
     }
-    let after_case = Case { person: case.person, steps: &with };
+    let after_case = Case::new(case.person, &with).with_calendar(case.calendar);
     let after = dev::assess(&after_case.record(step.on), selection);
     for f in after.violations {
         if !f.code.ends_with("_overdue") && !before.violations.contains(&f) {
@@ -839,7 +852,7 @@ mod tests {
     const SEL: RuleSelection = RuleSelection::DEFAULT;
 
     fn check(p: &Person, steps: &[Recorded], step: &Recorded) -> Vec<Finding> {
-        check_step(&Case { person: p, steps }, step, &Responsible::default(), &SEL, date!(2027 - 01 - 01))
+        check_step(&Case::new(p, steps), step, &Responsible::default(), &SEL, date!(2027 - 01 - 01))
     }
 
     #[test]
@@ -900,7 +913,7 @@ mod tests {
             Recorded::new(StepKind::Application, date!(2024 - 01 - 10)),
             Recorded::new(StepKind::Talk, date!(2024 - 01 - 20)),
         ];
-        let case = Case { person: &p, steps: &steps };
+        let case = Case::new(&p, &steps);
         let two = Responsible { contacts: vec![Standing::Formal, Standing::Formal], ..Responsible::default() };
         let ok = check_step(&case, &activist(date!(2024 - 03 - 15)), &two, &SEL, date!(2025 - 01 - 01));
         assert!(ok.is_empty(), "{ok:?}");
@@ -914,13 +927,7 @@ mod tests {
         let f = check_step(&case, &activist(date!(2024 - 03 - 15)), &probationary, &SEL, date!(2025 - 01 - 01));
         assert_eq!(codes(&f), vec!["contacts_invalid"]);
         // Before the talk? The talk is not a prerequisite of the decision; the application is.
-        let f = check_step(
-            &Case { person: &p, steps: &[] },
-            &activist(date!(2024 - 03 - 15)),
-            &two,
-            &SEL,
-            date!(2025 - 01 - 01),
-        );
+        let f = check_step(&Case::new(&p, &[]), &activist(date!(2024 - 03 - 15)), &two, &SEL, date!(2025 - 01 - 01));
         assert_eq!(codes(&f), vec!["steps_missing"]);
     }
 
@@ -935,18 +942,18 @@ mod tests {
         let p = Person { activist_on: Some(date!(2024 - 02 - 29)), ..person(Stage::Activist) };
         let exam = Recorded::new(StepKind::Examination, date!(2024 - 08 - 01));
         let exam2 = Recorded::new(StepKind::Examination, date!(2025 - 01 - 10));
-        let n = next_due(&Case { person: &p, steps: &[exam, exam2] }, &SEL, date!(2025 - 02 - 01)).unwrap();
+        let n = next_due(&Case::new(&p, &[exam, exam2]), &SEL, date!(2025 - 02 - 01)).unwrap();
         assert_eq!((n.step, n.kind, n.due_on), (StepKind::Candidate, DueKind::From, Some(date!(2025 - 02 - 28))));
     }
 
     #[test]
     fn dev_05_examination_due_within_the_half_year() {
         let p = Person { activist_on: Some(date!(2024 - 09 - 01)), ..person(Stage::Activist) };
-        let n = next_due(&Case { person: &p, steps: &[] }, &SEL, date!(2024 - 10 - 01)).unwrap();
+        let n = next_due(&Case::new(&p, &[]), &SEL, date!(2024 - 10 - 01)).unwrap();
         assert_eq!((n.step, n.due_on), (StepKind::Examination, Some(date!(2025 - 02 - 28))));
         // T2: only an examination in the second window → the first is overdue.
         let steps = [Recorded::new(StepKind::Examination, date!(2025 - 07 - 10))];
-        let n = next_due(&Case { person: &p, steps: &steps }, &SEL, date!(2025 - 09 - 01)).unwrap();
+        let n = next_due(&Case::new(&p, &steps), &SEL, date!(2025 - 09 - 01)).unwrap();
         assert_eq!((n.step, n.due_on), (StepKind::Examination, Some(date!(2025 - 02 - 28))));
     }
 
@@ -998,7 +1005,7 @@ mod tests {
         let mut m = meeting(date!(2025 - 05 - 20), 12, 7, 7, 0);
         m.outcome = Some("passed".into());
         steps.push(m);
-        let case = Case { person: &p, steps: &steps };
+        let case = Case::new(&p, &steps);
         assert_eq!(next_due(&case, &SEL, date!(2025 - 06 - 01)).unwrap().due_on, Some(date!(2025 - 08 - 20)));
         assert!(check(&p, &steps, &Recorded::new(StepKind::Approval, date!(2025 - 08 - 20))).is_empty());
         let late = Recorded::new(StepKind::Approval, date!(2025 - 10 - 01));
@@ -1039,7 +1046,7 @@ mod tests {
     fn dev_14_to_17_probation_conversion_and_standing() {
         let p = Person { admitted_on: Some(date!(2025 - 05 - 20)), ..person(Stage::Probationary) };
         let steps = [Recorded::new(StepKind::Approval, date!(2025 - 06 - 10))];
-        let case = Case { person: &p, steps: &steps };
+        let case = Case::new(&p, &steps);
         let n = next_due(&case, &SEL, date!(2025 - 07 - 01)).unwrap();
         assert_eq!(
             (n.step, n.kind, n.due_on),
@@ -1057,7 +1064,7 @@ mod tests {
         assert!(check(&p, &steps, &ext).is_empty());
         let mut with = steps.to_vec();
         with.push(ext.clone());
-        let case = Case { person: &p, steps: &with };
+        let case = Case::new(&p, &with);
         assert_eq!(next_due(&case, &SEL, date!(2026 - 06 - 01)).unwrap().due_on, Some(date!(2026 - 11 - 20)));
         let mut second = ext.clone();
         second.on = date!(2026 - 11 - 20);
@@ -1065,7 +1072,7 @@ mod tests {
         let conv = Recorded { on: date!(2026 - 11 - 25), detail: StepDetail::default(), ..ext };
         assert!(check(&p, &with, &conv).is_empty());
         with.push(conv);
-        let case = Case { person: &p, steps: &with };
+        let case = Case::new(&p, &with);
         let n = next_due(&case, &SEL, date!(2026 - 12 - 01)).unwrap();
         assert_eq!((n.step, n.due_on), (StepKind::ConversionApproval, Some(date!(2027 - 02 - 25))));
         // DEV-17: 党龄 from the end of the extended probation.
@@ -1074,16 +1081,41 @@ mod tests {
     }
 
     #[test]
+    fn dev_11_t2_publicity_counts_the_holiday_calendar_of_the_case() {
+        // A candidate whose publicity starts Thu 2025-09-25 for 5 working days.
+        let p = Person { candidate_on: Some(date!(2025 - 06 - 01)), ..person(Stage::Candidate) };
+        let steps = [Recorded::new(StepKind::Publicity, date!(2025 - 09 - 25))];
+        let meeting_from = |case: &Case| {
+            plan(case, &SEL, date!(2025 - 09 - 26))
+                .into_iter()
+                .find(|s| s.step == StepKind::AdmissionMeeting)
+                .unwrap()
+                .allowed_from
+        };
+        // Monday to Friday only: 9-25, 26, 29, 30, 10-01 → the meeting from 10-02.
+        assert_eq!(meeting_from(&Case::new(&p, &steps)), Some(date!(2025 - 10 - 02)));
+        // DEV-11-T2's calendar: National Day off, Sunday 9-28 worked → ends 9-30, the meeting from 10-01.
+        let mut cal = dev::WorkCalendar::default();
+        let mut d = date!(2025 - 10 - 01);
+        while d <= date!(2025 - 10 - 08) {
+            cal.holidays.insert(d);
+            d = d.next_day().unwrap();
+        }
+        cal.extra_working_days.insert(date!(2025 - 09 - 28));
+        assert_eq!(meeting_from(&Case::new(&p, &steps).with_calendar(&cal)), Some(date!(2025 - 10 - 01)));
+    }
+
+    #[test]
     fn the_timeline_carries_every_step_with_its_dates() {
         let p = person(Stage::Applicant);
         let steps = [Recorded::new(StepKind::Application, date!(2025 - 01 - 31))];
-        let case = Case { person: &p, steps: &steps };
+        let case = Case::new(&p, &steps);
         let plan = plan(&case, &SEL, date!(2025 - 02 - 10));
         assert_eq!(plan.len(), StepKind::ALL.len());
         let talk = plan.iter().find(|s| s.step == StepKind::Talk).unwrap();
         assert_eq!(talk.due_by, Some(date!(2025 - 02 - 28)));
         let n = next_due(&case, &SEL, date!(2025 - 03 - 01)).unwrap();
         assert_eq!((n.step, n.kind, n.due_on), (StepKind::Talk, DueKind::Deadline, Some(date!(2025 - 02 - 28))));
-        assert!(next_due(&Case { person: &person(Stage::Full), steps: &[] }, &SEL, date!(2025 - 03 - 01)).is_none());
+        assert!(next_due(&Case::new(&person(Stage::Full), &[]), &SEL, date!(2025 - 03 - 01)).is_none());
     }
 }

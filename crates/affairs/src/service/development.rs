@@ -18,7 +18,7 @@ use time::{Date, OffsetDateTime};
 use super::{Error, Result, event};
 use crate::model::FieldErrors;
 use crate::model::development::*;
-use crate::rules::development::Standing;
+use crate::rules::development::{Standing, WorkCalendar};
 use crate::rules::pipeline::{self as pipe, Case, DueKind, Recorded, Responsible, StepDetail, StepKind, Vote};
 use crate::rules::{Finding, RuleSelection, Severity};
 use crate::store::development::{self as store, DueWrite, StepRow, StepWrite};
@@ -112,6 +112,39 @@ fn text(errors: &mut FieldErrors, name: &str, v: &Option<String>) -> Option<Stri
     Some(v.to_string())
 }
 
+/// The most days one list of a year's calendar holds (a year has about 30 days off and 10 worked weekend days).
+const MAX_CALENDAR_DAYS: usize = 80;
+
+/// The days of a calendar list: each item a day or a range `A~B` / `A至B` inside `year`, sorted, once each.
+fn calendar_days(errors: &mut FieldErrors, field: &str, items: &[String], year: i32) -> Vec<Date> {
+    let mut out = std::collections::BTreeSet::new();
+    for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let (a, b) = match item.split_once(['~', '至', '～']) {
+            Some((a, b)) => (a.trim(), b.trim()),
+            None => (item, item),
+        };
+        let (Some(from), Some(to)) = (platform::rules::parse_date(a), platform::rules::parse_date(b)) else {
+            errors.insert(field.into(), format!("“{item}”不是日期，请写成 2026-10-01 或 2026-10-01~2026-10-08"));
+            return Vec::new();
+        };
+        if from > to || from.year() != year || to.year() != year {
+            errors.insert(field.into(), format!("“{item}”应是{year}年内从前到后的日期"));
+            return Vec::new();
+        }
+        let mut d = from;
+        while d <= to {
+            out.insert(d);
+            if out.len() > MAX_CALENDAR_DAYS {
+                errors.insert(field.into(), format!("一年最多{MAX_CALENDAR_DAYS}天"));
+                return Vec::new();
+            }
+            let Some(next) = d.next_day() else { break };
+            d = next;
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// The development pipeline over the platform's database and callers.
 pub struct Development<'a> {
     platform: &'a Platform,
@@ -128,6 +161,20 @@ impl<'a> Development<'a> {
 
     async fn selection(&self) -> Result<RuleSelection> {
         Ok(RuleSelection { revision_2026_from: store::revision_2026_from(self.db()).await? })
+    }
+
+    /// The working-day calendar publicity is counted by (DEV-11): the holidays and worked weekend days the
+    /// system administrator entered; Monday to Friday where none are.
+    async fn calendar(&self) -> Result<WorkCalendar> {
+        let mut c = WorkCalendar::default();
+        for (day, kind) in store::work_calendar(self.db(), None).await? {
+            if kind == "working" {
+                c.extra_working_days.insert(day);
+            } else {
+                c.holidays.insert(day);
+            }
+        }
+        Ok(c)
     }
 
     /// Which version of the 细则 judges cases, for anyone signed in (it is a fact of the rules, not a secret).
@@ -199,13 +246,88 @@ impl<'a> Development<'a> {
         self.rule_settings(actor).await
     }
 
+    /// A year of the working-day calendar (anyone signed in may read it).
+    pub async fn work_calendar_year(&self, actor: &Actor, year: i32) -> Result<WorkCalendarYear> {
+        let mut out = WorkCalendarYear {
+            year,
+            holidays: Vec::new(),
+            working_days: Vec::new(),
+            can_change: actor.can_somewhere(Capability::RulesConfig),
+        };
+        for (day, kind) in store::work_calendar(self.db(), Some(year)).await? {
+            if kind == "working" { out.working_days.push(day) } else { out.holidays.push(day) }
+        }
+        Ok(out)
+    }
+
+    /// Replaces a year of the working-day calendar: the system administrator, freshly authenticated, with the
+    /// notice it follows; audited; every to-do line is judged again (publicity ends move with the calendar).
+    pub async fn set_work_calendar(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        input: &WorkCalendarInput,
+    ) -> Result<WorkCalendarYear> {
+        if !actor.can_somewhere(Capability::RulesConfig) {
+            let e = event(actor, ctx, "development.calendar", "work_calendar".into(), "denied", String::new());
+            audit::append_alone(self.db(), e).await?;
+            return Err(Error::Forbidden);
+        }
+        self.platform.require_recent_auth(actor)?;
+        let mut errors = FieldErrors::new();
+        let year = match input.year {
+            Some(y) if (2000..=2100).contains(&y) => y,
+            _ => {
+                errors.insert("year".into(), "请填写年份（2000至2100）".into());
+                0
+            }
+        };
+        let holidays = calendar_days(&mut errors, "holidays", &input.holidays, year);
+        let working = calendar_days(&mut errors, "working_days", &input.working_days, year);
+        if !errors.contains_key("working_days")
+            && let Some(d) =
+                working.iter().find(|d| !matches!(d.weekday(), time::Weekday::Saturday | time::Weekday::Sunday))
+        {
+            errors.insert("working_days".into(), format!("{}不是周末，周一至周五本来就是工作日", iso(*d)));
+        }
+        if let Some(d) = holidays.iter().find(|d| working.contains(d)) {
+            errors.insert("working_days".into(), format!("{}已列为节假日，不能同时是调休上班日", iso(*d)));
+        }
+        let reason = text(&mut errors, "reason", &input.reason);
+        if reason.is_none() && !errors.contains_key("reason") {
+            errors.insert("reason".into(), "请填写依据（如国务院办公厅关于节假日安排的通知文号）".into());
+        }
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let entries: Vec<(Date, &str)> =
+            holidays.iter().map(|d| (*d, "holiday")).chain(working.iter().map(|d| (*d, "working"))).collect();
+        let t = OffsetDateTime::now_utc();
+        let mut tx = self.db().begin().await?;
+        store::replace_work_calendar(&mut tx, year, &entries, Some(actor.user_id).filter(|id| *id > 0), t).await?;
+        let detail = format!(
+            "year:{year} holidays:{} working_days:{} reason:{}",
+            holidays.len(),
+            working.len(),
+            reason.unwrap_or_default()
+        );
+        audit::append(
+            &mut tx,
+            event(actor, ctx, "development.calendar", format!("work_calendar:{year}"), "ok", detail),
+        )
+        .await?;
+        tx.commit().await?;
+        self.work_calendar_year(actor, year).await
+    }
+
     /// A person's development: the timeline with deadlines, the next step, the recorded steps.
     pub async fn view(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<DevelopmentView> {
         let row = super::person_readable(self.platform, ctx, actor, id, READ, "development.read").await?;
         let rows = store::steps_of(self.db(), &[id]).await?;
         let steps: Vec<Recorded> = rows.iter().filter_map(recorded_of).collect();
         let person = person_of(&row);
-        let case = Case { person: &person, steps: &steps };
+        let calendar = self.calendar().await?;
+        let case = Case::new(&person, &steps).with_calendar(&calendar);
         let selection = self.selection().await?;
         let as_of = today();
         let next = pipe::next_due(&case, &selection, as_of);
@@ -371,13 +493,14 @@ impl<'a> Development<'a> {
             _ => None,
         };
         let selection = self.selection().await?;
+        let calendar = self.calendar().await?;
         let t = OffsetDateTime::now_utc();
         let mut tx = self.db().begin().await?;
         let current = platform::store::get_person_tx(&mut tx, id).await?.ok_or(Error::NotFound)?;
         let rows = store::steps_of_tx(&mut tx, id).await?;
         let history: Vec<Recorded> = rows.iter().filter_map(recorded_of).collect();
         let person = person_of(&current);
-        let case = Case { person: &person, steps: &history };
+        let case = Case::new(&person, &history).with_calendar(&calendar);
         let who = Responsible { contacts, introducers };
         let findings = pipe::check_step(&case, &step, &who, &selection, as_of);
         let mut refused: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -453,7 +576,7 @@ impl<'a> Development<'a> {
         if let Some((to, _, _)) = pipe::person_update(&case, &step) {
             new_person.stage = to;
         }
-        let next = pipe::next_due(&Case { person: &new_person, steps: &after }, &selection, as_of);
+        let next = pipe::next_due(&Case::new(&new_person, &after).with_calendar(&calendar), &selection, as_of);
         store::put_due(&mut tx, id, due_row(next.as_ref()).as_ref(), t).await?;
         let outcome = step.outcome.as_deref().map(|o| format!(" {o}")).unwrap_or_default();
         let warned = if findings.is_empty() { String::new() } else { " with reason".into() };
@@ -506,6 +629,7 @@ impl<'a> Development<'a> {
     /// Recomputes the stale to-do rows of the subtree `[start, end)`.
     async fn refresh(&self, start: &str, end: &str) -> Result<()> {
         let selection = self.selection().await?;
+        let calendar = self.calendar().await?;
         let as_of = today();
         loop {
             let ids = store::stale_in(self.db(), start, end, REFRESH_BATCH).await?;
@@ -532,7 +656,7 @@ impl<'a> Development<'a> {
                     converted_on: row.converted_on,
                 };
                 let history = steps.remove(&row.id).unwrap_or_default();
-                let next = pipe::next_due(&Case { person: &person, steps: &history }, &selection, as_of);
+                let next = pipe::next_due(&Case::new(&person, &history).with_calendar(&calendar), &selection, as_of);
                 store::put_due(&mut tx, row.id, due_row(next.as_ref()).as_ref(), t).await?;
             }
             // Rows whose person vanished from the list (none today: people are never deleted) would loop.

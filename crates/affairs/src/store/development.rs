@@ -330,3 +330,40 @@ pub async fn pipeline_people(db: &Db, ids: &[i64]) -> Result<Vec<PipelinePerson>
         Db::Postgres(p) => sqlx::query_as(PG).bind(ids).fetch_all(p).await?,
     })
 }
+
+/// The working-day calendar's entries `(day, kind)` (`holiday` or `working`), of one year or all, by day.
+pub async fn work_calendar(db: &Db, year: Option<i32>) -> Result<Vec<(Date, String)>, DbError> {
+    const SQL: &str = "SELECT day, kind FROM work_calendar WHERE $1 IS NULL OR (day >= $2 AND day <= $3) ORDER BY day";
+    let (from, to) =
+        match year.map(|y| (Date::from_ordinal_date(y, 1), Date::from_calendar_date(y, time::Month::December, 31))) {
+            Some((Ok(f), Ok(t))) => (Some(f), Some(t)),
+            _ => (None, None),
+        };
+    let marker = year.map(i64::from);
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(marker).bind(from).bind(to).fetch_all(p).await)?)
+}
+
+/// Replaces a year's entries of the working-day calendar and marks every to-do line stale (publicity ends
+/// move with it).
+pub async fn replace_work_calendar(
+    tx: &mut DbTx,
+    year: i32,
+    entries: &[(Date, &str)],
+    by: Option<i64>,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    const DELETE: &str = "DELETE FROM work_calendar WHERE day >= $1 AND day <= $2";
+    const INSERT: &str = "INSERT INTO work_calendar (day, kind, updated_by, updated_at) VALUES ($1, $2, $3, $4)";
+    const STALE: &str = "UPDATE development_due SET stale = TRUE WHERE NOT stale";
+    let (Ok(from), Ok(to)) =
+        (Date::from_ordinal_date(year, 1), Date::from_calendar_date(year, time::Month::December, 31))
+    else {
+        return Ok(());
+    };
+    on_tx!(tx, c => sqlx::query(DELETE).bind(from).bind(to).execute(c).await.map(|_| ()))?;
+    for (day, kind) in entries {
+        on_tx!(tx, c => sqlx::query(INSERT).bind(day).bind(kind).bind(by).bind(now).execute(c).await.map(|_| ()))?;
+    }
+    on_tx!(tx, c => sqlx::query(STALE).execute(c).await.map(|_| ()))?;
+    Ok(())
+}

@@ -106,3 +106,37 @@ pub async fn set_settings(
 ) -> Result<Json<RuleSettings>, ApiError> {
     Ok(Json(aff(Development::new(&s.platform).set_rule_settings(&c.ctx, &c.actor, &b).await, &c)?))
 }
+
+/// Query of the working-day calendar.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct YearQuery {
+    /// The year (default: this year, Beijing time).
+    pub year: Option<i32>,
+}
+
+/// A year of the working-day calendar that publicity periods count by (DEV-11): holidays and the weekend days
+/// worked instead. Without entries, Monday to Friday count.
+#[utoipa::path(get, path = "/api/v1/development/calendar", tag = "development", params(YearQuery),
+    responses((status = 200, body = WorkCalendarYear), (status = 401, body = ErrorBody)))]
+pub async fn calendar(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Query(q): axum::extract::Query<YearQuery>,
+) -> Result<Json<WorkCalendarYear>, ApiError> {
+    let year = q.year.unwrap_or_else(|| kernel::dates::today().year());
+    Ok(Json(aff(Development::new(&s.platform).work_calendar_year(&c.actor, year).await, &c)?))
+}
+
+/// Replace a year of the working-day calendar (items are days or ranges `A~B`). The system administrator
+/// only, after a step-up, with the notice it follows; audited; the to-do lists are judged again.
+#[utoipa::path(put, path = "/api/v1/development/calendar", tag = "development",
+    request_body(content = WorkCalendarInput, example = json!({"year": 2026, "holidays": ["2026-10-01~2026-10-07"],
+        "working_days": ["2026-09-27", "2026-10-10"], "reason": "国务院办公厅关于2026年部分节假日安排的通知"})),
+    responses((status = 200, body = WorkCalendarYear), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_calendar(
+    State(s): State<AppState>,
+    c: Caller,
+    Body(b): Body<WorkCalendarInput>,
+) -> Result<Json<WorkCalendarYear>, ApiError> {
+    Ok(Json(aff(Development::new(&s.platform).set_work_calendar(&c.ctx, &c.actor, &b).await, &c)?))
+}

@@ -179,6 +179,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(development::attachment))
         .routes(routes!(development::todo))
         .routes(routes!(development::settings, development::set_settings))
+        .routes(routes!(development::calendar, development::set_calendar))
         .routes(routes!(fees::account))
         .routes(routes!(fees::set_profile))
         .routes(routes!(fees::pay))

@@ -279,6 +279,27 @@ struct RulesPage {
     fields: Vec<super::forms::Field>,
     notice: Option<&'static str>,
     summary: Option<&'static str>,
+    cal: WorkCalendarYear,
+    /// The calendar form as typed (after a refusal) and its errors.
+    cal_values: HashMap<String, String>,
+    cal_errors: BTreeMap<String, String>,
+}
+
+impl RulesPage {
+    fn cal_value(&self, k: &str) -> String {
+        if let Some(v) = self.cal_values.get(k) {
+            return v.clone();
+        }
+        let days = match k {
+            "holidays" => &self.cal.holidays,
+            "working_days" => &self.cal.working_days,
+            _ => return String::new(),
+        };
+        days.iter().map(|d| kernel::dates::iso(*d)).collect::<Vec<_>>().join("\n")
+    }
+    fn cal_error(&self, k: &str) -> String {
+        self.cal_errors.get(k).cloned().unwrap_or_default()
+    }
 }
 
 fn rules_fields(v: &RuleSettings, f: &HashMap<String, String>) -> Vec<super::forms::Field> {
@@ -298,28 +319,75 @@ fn rules_fields(v: &RuleSettings, f: &HashMap<String, String>) -> Vec<super::for
     ]
 }
 
-async fn rules_page(
-    s: &AppState,
-    c: &Caller,
-    status: StatusCode,
-    f: &HashMap<String, String>,
-    errors: &BTreeMap<String, String>,
+/// What the rules page shows besides the settings: the year of the calendar, and a refused form of either.
+#[derive(Default)]
+struct RulesView {
+    year: Option<i32>,
+    form: HashMap<String, String>,
+    errors: BTreeMap<String, String>,
+    cal_form: HashMap<String, String>,
+    cal_errors: BTreeMap<String, String>,
     notice: Option<&'static str>,
-) -> Response {
-    match Development::new(&s.platform).rule_settings(&c.actor).await {
-        Ok(v) => {
-            let mut fields = rules_fields(&v, f);
-            super::forms::apply_errors(&mut fields, errors);
-            let summary = (!errors.is_empty()).then_some("请按提示修改");
-            render(status, &RulesPage { chrome: Chrome::new(s, c, "development_rules"), v, fields, notice, summary })
+}
+
+async fn rules_page(s: &AppState, c: &Caller, status: StatusCode, r: RulesView) -> Response {
+    let dev = Development::new(&s.platform);
+    let year = r.year.unwrap_or_else(|| kernel::dates::today().year());
+    match (dev.rule_settings(&c.actor).await, dev.work_calendar_year(&c.actor, year).await) {
+        (Ok(v), Ok(cal)) => {
+            let mut fields = rules_fields(&v, &r.form);
+            super::forms::apply_errors(&mut fields, &r.errors);
+            let summary = (!r.errors.is_empty() || !r.cal_errors.is_empty()).then_some("请按提示修改");
+            let page = RulesPage {
+                chrome: Chrome::new(s, c, "development_rules"),
+                v,
+                fields,
+                notice: r.notice,
+                summary,
+                cal,
+                cal_values: r.cal_form,
+                cal_errors: r.cal_errors,
+            };
+            render(status, &page)
         }
-        Err(e) => err(e, c),
+        (Err(e), _) | (_, Err(e)) => err(e, c),
     }
 }
 
 pub async fn rules_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
-    let notice = q.contains_key("saved").then_some("已保存。各支部的发展党员待办将按现行版本重新计算。");
-    rules_page(&s, &c, StatusCode::OK, &HashMap::new(), &BTreeMap::new(), notice).await
+    let notice = if q.contains_key("saved") {
+        Some("已保存。各支部的发展党员待办将按现行版本重新计算。")
+    } else {
+        q.contains_key("calendar").then_some("节假日安排已保存，公示期将按新的工作日计算。")
+    };
+    let year = q.get("year").and_then(|y| y.parse().ok());
+    rules_page(&s, &c, StatusCode::OK, RulesView { year, notice, ..RulesView::default() }).await
+}
+
+/// `POST /admin/development-rules/calendar`: a year's holidays and worked weekend days, one per line.
+pub async fn calendar_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
+    let lines =
+        |k: &str| -> Vec<String> { f.get(k).map(|v| v.lines().map(str::to_string).collect()).unwrap_or_default() };
+    let year = get(&f, "year").and_then(|y| y.parse().ok());
+    let input = WorkCalendarInput {
+        year,
+        holidays: lines("holidays"),
+        working_days: lines("working_days"),
+        reason: get(&f, "reason"),
+    };
+    match Development::new(&s.platform).set_work_calendar(&c.ctx, &c.actor, &input).await {
+        Ok(cal) => {
+            Redirect::to(&format!("/admin/development-rules?calendar=1&year={}#calendar", cal.year)).into_response()
+        }
+        Err(affairs::Error::Invalid(errors)) => {
+            let view = RulesView { year, cal_form: f, cal_errors: errors, ..RulesView::default() };
+            rules_page(&s, &c, StatusCode::UNPROCESSABLE_ENTITY, view).await
+        }
+        Err(affairs::Error::Platform(platform::Error::ReauthRequired)) => {
+            Redirect::to("/reauth?next=/admin/development-rules").into_response()
+        }
+        Err(e) => err(e, &c),
+    }
 }
 
 pub async fn rules_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
@@ -327,7 +395,8 @@ pub async fn rules_post(State(s): State<AppState>, c: Caller, Form(f): Form<Hash
     match Development::new(&s.platform).set_rule_settings(&c.ctx, &c.actor, &input).await {
         Ok(_) => Redirect::to("/admin/development-rules?saved=1").into_response(),
         Err(affairs::Error::Invalid(errors)) => {
-            rules_page(&s, &c, StatusCode::UNPROCESSABLE_ENTITY, &f, &errors, None).await
+            let view = RulesView { form: f, errors, ..RulesView::default() };
+            rules_page(&s, &c, StatusCode::UNPROCESSABLE_ENTITY, view).await
         }
         Err(affairs::Error::Platform(platform::Error::ReauthRequired)) => {
             Redirect::to("/reauth?next=/admin/development-rules").into_response()

@@ -159,6 +159,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/development/steps/{step_id}/attachments", post(development::attach_post))
         .route("/development", get(development::todo_get))
         .route("/admin/development-rules", get(development::rules_get).post(development::rules_post))
+        .route("/admin/development-rules/calendar", post(development::calendar_post))
         .route("/people/{id}/contacts", post(transfers::contact_post))
         .route("/people/{id}/retention", post(transfers::retain_post))
         .route("/people/{id}/retention/end", post(transfers::retain_end_post))

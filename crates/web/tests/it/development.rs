@@ -364,3 +364,62 @@ async fn the_system_administrator_switches_the_2026_revision_on_with_a_reason_an
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_holiday_calendar_is_kept_by_the_system_administrator_year_by_year() {
+    on_both(|app| async move {
+        let w = world(&app).await;
+        let cal = "/api/v1/development/calendar";
+        let (st, v) = app.call("GET", &format!("{cal}?year=2025"), None, Some(&w.t.sec_a)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!((v["holidays"].clone(), v["can_change"].clone()), (json!([]), json!(false)));
+        // DEV-11-T2's calendar: National Day off, Sunday 9-28 worked.
+        let body = json!({"year": 2025, "holidays": ["2025-10-01~2025-10-08"], "working_days": ["2025-09-28", "2025-10-11"],
+            "reason": "国务院办公厅关于2025年部分节假日安排的通知"});
+        assert_eq!(app.call("PUT", cal, Some(body.clone()), Some(&w.t.staff)).await.0, StatusCode::FORBIDDEN);
+        // Bad input, nothing written: a weekday as a worked weekend day, a day of another year, no reason.
+        for (bad, field) in [
+            (json!({"year": 2025, "working_days": ["2025-09-29"], "reason": "x"}), "working_days"),
+            (json!({"year": 2025, "holidays": ["2026-01-01"], "reason": "x"}), "holidays"),
+            (json!({"year": 2025, "holidays": ["国庆"], "reason": "x"}), "holidays"),
+            (json!({"year": 2025, "holidays": ["2025-10-01"], "working_days": ["2025-10-01"], "reason": "x"}), "working_days"),
+            (json!({"year": 2025, "holidays": ["2025-10-01"]}), "reason"),
+        ] {
+            let (st, v) = app.call("PUT", cal, Some(bad), Some(&w.t.admin)).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert!(v["error"]["fields"][field].is_string(), "{field}: {v}");
+        }
+        let (_, v) = app.call("GET", &format!("{cal}?year=2025"), None, Some(&w.t.admin)).await;
+        assert_eq!(v["holidays"], json!([]));
+        let (st, v) = app.call("PUT", cal, Some(body), Some(&w.t.admin)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["holidays"].as_array().unwrap().len(), 8);
+        assert_eq!(v["working_days"], json!(["2025-09-28", "2025-10-11"]));
+        let entries = security::audit::entries_after(&app.platform.db, 0, 100_000).await.unwrap();
+        assert!(entries.iter().any(|e| e.action == "development.calendar" && e.result == "ok" && e.detail.contains("holidays:8")));
+        // Another year is its own; saving a year replaces it.
+        let (_, v) = app.call("GET", &format!("{cal}?year=2026"), None, Some(&w.t.admin)).await;
+        assert_eq!(v["holidays"], json!([]));
+        let again = json!({"year": 2025, "holidays": ["2025-10-01~2025-10-07"], "reason": "更正"});
+        let (_, v) = app.call("PUT", cal, Some(again), Some(&w.t.admin)).await;
+        assert_eq!((v["holidays"].as_array().unwrap().len(), v["working_days"].clone()), (7, json!([])));
+
+        // The page: the year's lists in the form; a refusal shows under its field and keeps what was typed.
+        let cookie = app.web_login("admin", ADMIN_PW).await;
+        let (st, html) = app.page("/admin/development-rules?year=2025", &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("2025年节假日安排") && html.contains("2025-10-07"), "{html}");
+        let fields = [("year", "2025"), ("holidays", "2025-10-01至2025-10-03"), ("working_days", "2025-09-30"), ("reason", "通知")];
+        let (st, _, html) = app.form("/admin/development-rules/calendar", &fields, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("不是周末") && html.contains("2025-10-01至2025-10-03"), "{html}");
+        let fields = [("year", "2025"), ("holidays", "2025-10-01至2025-10-03"), ("working_days", "2025-09-28"), ("reason", "通知")];
+        let (st, h, _) = app.form("/admin/development-rules/calendar", &fields, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        assert!(h[header::LOCATION].to_str().unwrap().contains("year=2025"));
+        let (_, v) = app.call("GET", &format!("{cal}?year=2025"), None, Some(&w.t.admin)).await;
+        assert_eq!((v["holidays"].as_array().unwrap().len(), v["working_days"].clone()), (3, json!(["2025-09-28"])));
+        app
+    })
+    .await;
+}
