@@ -436,6 +436,26 @@ impl<'a> MemberStatus<'a> {
         for start in actor.ranges_within(Capability::TransferRead, &within) {
             rows.extend(store::watched_people(self.db(), &start, &subtree_end(&start), BOARD_LIMIT + 1).await?);
         }
+        // Members in normal standing whose only flag would be six months of dues unpaid (FEE-08).
+        let cutoff = YearMonth::of(today()).plus(-6).map(|m| m.to_string()).unwrap_or_default();
+        let mut fee_only = Vec::new();
+        for start in actor.ranges_within(Capability::TransferRead, &within) {
+            let end = subtree_end(&start);
+            fee_only.extend(store::fee_arrears_candidates(self.db(), &start, &end, &cutoff, BOARD_LIMIT + 1).await?);
+        }
+        fee_only.retain(|c| !rows.iter().any(|r| r.id == c.id));
+        let fee_ids: Vec<i64> = fee_only.iter().map(|r| r.id).collect();
+        let behind = super::fee::Fees::new(self.platform).last_covered(&fee_ids, today()).await?;
+        let as_of = today();
+        fee_only.retain(|c| {
+            let f = Facts {
+                status: Some(Status::Normal),
+                fee_last_covered: behind.get(&c.id).copied(),
+                ..Facts::default()
+            };
+            !assess(&f, as_of).0.is_empty()
+        });
+        rows.extend(fee_only);
         let truncated = rows.len() as i64 > BOARD_LIMIT;
         rows.truncate(BOARD_LIMIT as usize);
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();

@@ -475,6 +475,26 @@ pub async fn watched_people(db: &Db, start: &str, end: &str, limit: i64) -> Resu
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(limit).fetch_all(p).await)?)
 }
 
+/// The people of the subtree `[start, end)` in normal standing whose dues may be six months behind (FEE-08): a
+/// fee profile that began by `cutoff` (`YYYY-MM`) and no monthly dues paid (and not reversed) for a month after
+/// it. A superset — exemptions and reductions are judged after, by the ledger's own rules — so the status
+/// board reads the month grids of these few people only, not of everyone with a profile.
+pub async fn fee_arrears_candidates(
+    db: &Db,
+    start: &str,
+    end: &str,
+    cutoff: &str,
+    limit: i64,
+) -> Result<Vec<WatchRow>, DbError> {
+    const SQL: &str = "SELECT p.id, p.name, o.name AS org_name, p.status FROM people p JOIN orgs o ON o.id = p.org_id \
+        WHERE p.org_path >= $1 AND p.org_path < $2 AND p.status = 'normal' AND p.stage IN ('probationary', 'full') \
+        AND EXISTS (SELECT 1 FROM fee_profiles f WHERE f.person_id = p.id AND f.effective_from <= $3) \
+        AND NOT EXISTS (SELECT 1 FROM fee_payments y WHERE y.person_id = p.id AND y.kind = 'dues' AND y.to_month > $3 \
+            AND NOT EXISTS (SELECT 1 FROM fee_payments r WHERE r.reverses_id = y.id)) \
+        ORDER BY p.org_path, p.id LIMIT $4";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(cutoff).bind(limit).fetch_all(p).await)?)
+}
+
 /// A person's own rows for her copy of her data (transfers with their letters, status history, contacts,
 /// retention).
 pub async fn person_export(db: &Db, person_id: i64) -> Result<serde_json::Value, DbError> {

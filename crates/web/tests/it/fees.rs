@@ -261,6 +261,13 @@ async fn fee_08_six_consecutive_unpaid_months_flag_the_account_the_card_and_the_
         assert!(card["flags"].as_array().unwrap().iter().any(|f| f["code"] == "fee_arrears_six_months"), "{card}");
         let (_, card) = app.call("GET", &format!("/api/v1/people/{ok}/status"), None, Some(&t.sec_a)).await;
         assert!(!card["flags"].as_array().unwrap().iter().any(|f| f["code"] == "fee_arrears_six_months"), "{card}");
+        // The status board: a member in normal standing whose only flag is the arrears is on it; the other not.
+        let (st, board) = app.call("GET", &format!("/api/v1/orgs/{}/status-board", t.ba), None, Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::OK, "{board}");
+        let lines = board["lines"].as_array().unwrap();
+        let line = lines.iter().find(|l| l["person_id"] == late).expect("the member in arrears is on the board");
+        assert!(line["flags"].to_string().contains("fee_arrears_six_months"), "{line}");
+        assert!(!lines.iter().any(|l| l["person_id"] == ok || l["person_id"] == w.li), "{board}");
         // The ledger of branch A: the flagged member, totals.
         let (st, l) = app.call("GET", &format!("/api/v1/orgs/{}/fee-ledger?year={}", t.ba, &month(-1)[..4]), None, Some(&t.sec_a)).await;
         assert_eq!(st, StatusCode::OK, "{l}");
