@@ -416,6 +416,13 @@ impl Platform {
         self.limits.hit(&self.db, bucket, subject).await
     }
 
+    /// The person registered under an ID number (by its blind index; the number is never stored in the clear),
+    /// for a caller that has already checked its own scope on the answer. A malformed number is `None`.
+    pub async fn person_id_by_id_number(&self, raw: &str) -> Result<Option<i64>> {
+        let Ok(id) = IdNumber::parse(raw) else { return Ok(None) };
+        Ok(store::person_by_bidx(&self.db, &self.cipher.blind_index(COL_ID_NUMBER, id.as_str())).await?)
+    }
+
     /// The installation's crypto profile (AES-256-GCM + SHA-256, or 国密 SM4-GCM + SM3).
     pub fn crypto_profile(&self) -> security::profile::Profile {
         self.cipher.profile()

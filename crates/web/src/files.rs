@@ -38,6 +38,8 @@ pub const UPLOAD_ROUTES: &[&str] = &[
     "/api/v1/meetings/{id}/attachments",
     "/meetings/{id}/attachments",
     "/people/{id}/development/steps/{step_id}/attachments",
+    "/api/v1/orgs/{id}/fee-payments/import",
+    "/orgs/{id}/fees/import",
 ];
 
 /// Whether a route template is an upload route.

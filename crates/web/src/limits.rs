@@ -21,7 +21,13 @@ pub fn bucket_of(method: &Method, route: &str, query: Option<&str>) -> Option<Bu
         ("GET", "/api/v1/people/export" | "/people/export" | "/api/v1/me/data" | "/account/my-data") => {
             Some(Bucket::Export)
         }
-        ("POST", "/api/v1/people/import" | "/people/import" | "/people/import/confirm") => Some(Bucket::Import),
+        (
+            "POST",
+            "/api/v1/people/import"
+            | "/people/import"
+            | "/people/import/confirm"
+            | "/api/v1/orgs/{id}/fee-payments/import",
+        ) => Some(Bucket::Import),
         ("GET", "/api/v1/search") => Some(Bucket::Search),
         ("GET", "/learning") if searching() => Some(Bucket::Search),
         ("POST", "/api/v1/learning/exams/{id}/attempts" | "/learning/exams/{id}/start") => Some(Bucket::QuizStart),

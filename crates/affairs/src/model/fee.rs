@@ -350,3 +350,24 @@ pub struct LedgerCheck {
     /// Ids of entries whose HMAC does not match their fields (edited behind the platform's back).
     pub broken: Vec<i64>,
 }
+
+/// What an imported payment file (a bank or WeChat statement in the template's columns) found and did. Each row
+/// is recorded on its own, idempotently on its 交易流水号 (AT-29): importing the same file again records nothing
+/// twice, and a row refused leaves the others recorded.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct PaymentImportReport {
+    /// Data rows read.
+    pub rows: usize,
+    /// Recorded now (a dry run: would be).
+    pub recorded: usize,
+    /// Already recorded under the same 交易流水号 (a replayed file).
+    pub already_recorded: usize,
+    /// Every refused row: its number in the file and why, in Chinese.
+    pub errors: Vec<PaymentImportError>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PaymentImportError {
+    pub row: u32,
+    pub message: String,
+}

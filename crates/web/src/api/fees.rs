@@ -146,3 +146,20 @@ pub async fn export(
     let file = aff(Fees::new(&s.platform).export(&c.ctx, &c.actor, id, q.year, format).await, &c)?;
     Ok(super::register::attachment(file))
 }
+
+/// Import payments from a statement file (xlsx or CSV, the raw request body) in the template's columns:
+/// 交易流水号, 公民身份号码, 姓名 (optional, checked), 金额, 交易日期, 党费月份起, 党费月份止 (optional). Each row is
+/// recorded as a payment of the organization's subtree with the same checks as one typed in, idempotently on
+/// its 交易流水号: the same file again records nothing twice. Refused rows are listed with their reasons.
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/fee-payments/import", tag = "fees", params(("id" = i64, Path)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = PaymentImportReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn import_payments(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    upload: crate::files::RawUpload,
+) -> Result<Json<PaymentImportReport>, ApiError> {
+    Ok(Json(aff(Fees::new(&s.platform).import_payments(&c.ctx, &c.actor, id, &upload.bytes).await, &c)?))
+}

@@ -186,6 +186,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(fees::reduce))
         .routes(routes!(fees::ledger))
         .routes(routes!(fees::export))
+        .routes(routes!(fees::import_payments))
         .split_for_parts()
 }
 

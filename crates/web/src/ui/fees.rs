@@ -474,3 +474,47 @@ pub async fn reduction_post(
         Err(e) => err(e, &c),
     }
 }
+
+/// The outcome of a statement file imported from the ledger page.
+#[derive(Template)]
+#[template(path = "fees_import.html")]
+struct ImportPage {
+    chrome: Chrome,
+    org_id: i64,
+    r: Option<PaymentImportReport>,
+    error: Option<String>,
+}
+
+/// `POST /orgs/{id}/fees/import`: a payment statement file (multipart, field `file`), through
+/// [`Fees::import_payments`]; the report on a page (recorded, already recorded, each refused row and why).
+pub async fn import_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    req: axum::extract::Request,
+) -> Response {
+    use axum::extract::FromRequest;
+    let form = match axum::extract::Multipart::from_request(req, &s).await {
+        Ok(m) => crate::files::read_multipart(m).await,
+        Err(_) => Err("请以表单方式上传文件"),
+    };
+    // An unreadable form goes through the service too (with nothing), so a role that may not import hears
+    // 403/404 before it hears about the form.
+    let (bytes, unreadable) = match form {
+        Ok(f) => (f.files.into_iter().find(|f| f.field == "file").map(|f| f.bytes).unwrap_or_default(), None),
+        Err(msg) => (Default::default(), Some(msg)),
+    };
+    match Fees::new(&s.platform).import_payments(&c.ctx, &c.actor, id, &bytes).await {
+        Ok(r) => render(
+            StatusCode::OK,
+            &ImportPage { chrome: Chrome::new(&s, &c, "fees"), org_id: id, r: Some(r), error: None },
+        ),
+        Err(affairs::Error::Invalid(fields)) => {
+            let joined = fields.into_values().collect::<Vec<_>>().join("；");
+            let error = Some(unreadable.map(String::from).unwrap_or(joined));
+            let page = ImportPage { chrome: Chrome::new(&s, &c, "fees"), org_id: id, r: None, error };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => err(e, &c),
+    }
+}

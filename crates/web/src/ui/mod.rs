@@ -178,6 +178,7 @@ pub fn routes() -> Router<AppState> {
         .route("/calendar/{file}", get(services::calendar_get))
         .route("/fees", get(fees::fees_home))
         .route("/orgs/{id}/fees", get(fees::ledger_get))
+        .route("/orgs/{id}/fees/import", post(fees::import_post))
         .route("/orgs/{id}/fees/export", get(fees::ledger_export_get))
         .route("/people/{id}/fees", get(fees::account_get))
         .route("/people/{id}/fees/profile", get(fees::profile_get).post(fees::profile_post))

@@ -6,7 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 use affairs::rules::YearMonth;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use kernel::Db;
 use serde_json::{Value, json};
 
@@ -464,6 +465,96 @@ async fn an_introduction_letter_prints_the_month_the_ledger_has_the_dues_paid_th
         b["person_id"] = json!(zhao);
         let tr = app.post_ok("/api/v1/transfers", b, &t.sec_a).await;
         assert_eq!(tr["letters"][0]["fee_paid_through"], Value::Null, "{tr}");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_payment_statement_file_records_each_row_once_however_often_it_is_imported() {
+    on_both(|app| async move {
+        let w = world(&app).await;
+        let t = &w.t;
+        profile(&app, w.li, json!({"category": "student", "effective_from": month(-4)}), &t.sec_a).await;
+        let mut other = person("周强", t.bb, &id_number("19990101", "777"), "1999-01-01");
+        other["stage"] = json!("full");
+        other["admitted_on"] = json!("2020-06-01");
+        app.post_ok("/api/v1/people", other, &t.staff).await;
+        let li_id = id_number("19990101", "123");
+        let (m4, m3, m1) = (month(-4), month(-3), month(-1));
+        let csv = format!(
+            "交易流水号,公民身份号码,姓名,金额,交易时间,党费月份起,党费月份止\n\
+             WX1001,{li_id},李红,0.40,{m3}-15 10:21:33,{m4},{m3}\n\
+             WX1002,110101199001011234,王五,0.20,{m1}-15,{m1},\n\
+             WX1003,{},周强,0.20,{m1}-15,{m1},\n\
+             WX1004,{li_id},李四,0.20,{m1}-15,{m1},\n\
+             WX1005,{li_id},李红,0.01,{m1}-15,{m1},\n",
+            id_number("19990101", "777")
+        );
+        let import = |token: String| {
+            let body = csv.clone().into_bytes();
+            let app = &app;
+            async move {
+                let req = Request::post(format!("/api/v1/orgs/{}/fee-payments/import", t.ba))
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "text/csv")
+                    .body(Body::from(body))
+                    .unwrap();
+                let (st, _, text) = app.request(req).await;
+                (st, serde_json::from_str::<Value>(&text).unwrap_or(Value::Null))
+            }
+        };
+        // Another college's secretary: 404; a member: 404 (no fee reading there); nothing recorded.
+        assert_eq!(import(w.sec_b.clone()).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(import(w.member.clone()).await.0, StatusCode::NOT_FOUND);
+        let (st, r) = import(t.sec_a.clone()).await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        assert_eq!(
+            (r["rows"].as_u64(), r["recorded"].as_u64(), r["already_recorded"].as_u64()),
+            (Some(5), Some(1), Some(0)),
+            "{r}"
+        );
+        let errors: Vec<(u64, String)> = r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["row"].as_u64().unwrap(), e["message"].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 4, 5, 6], "{errors:?}");
+        assert!(
+            errors[0].1.contains("未登记") && errors[1].1.contains("不在") && errors[2].1.contains("姓名"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[3].1.contains("0.20") || errors[3].1.contains("不足"),
+            "the dues are checked as typed in: {errors:?}"
+        );
+        let a = account(&app, w.li, &m3[..4], &t.sec_a).await;
+        assert_eq!(cell(&a, &m3)["state"], "paid", "{a}");
+        // The same file again: nothing recorded twice.
+        let (st, r) = import(t.sec_a.clone()).await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        assert_eq!((r["recorded"].as_u64(), r["already_recorded"].as_u64()), (Some(0), Some(1)), "{r}");
+        let a = account(&app, w.li, &m3[..4], &t.sec_a).await;
+        assert_eq!(a["payments"].as_array().unwrap().len(), 1, "{a}");
+        // The page: the ledger offers the upload to those who write; the report names the refused rows.
+        let cookie = app.web_login("sec_a", USER_PW).await;
+        let (_, html) = app.page(&format!("/orgs/{}/fees", t.ba), &cookie).await;
+        assert!(html.contains("导入银行、微信交纳记录"), "{html}");
+        let csrf = crate::import::hidden(&html, "csrf");
+        let uri = format!("/orgs/{}/fees/import", t.ba);
+        let (st, _, html) =
+            crate::import::upload_form_to(&app, &uri, &cookie, Some(&csrf), "微信账单.csv", csv.as_bytes()).await;
+        assert_eq!(st, StatusCode::OK, "{html}");
+        assert!(html.contains("此前已记入") && html.contains("第5行") && html.contains("姓名“李四”"), "{html}");
+        // A file without the template's columns is refused as a whole.
+        let req = Request::post(format!("/api/v1/orgs/{}/fee-payments/import", t.ba))
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.sec_a))
+            .body(Body::from("a,b\n1,2\n"))
+            .unwrap();
+        let (st, _, text) = app.request(req).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+        assert!(text.contains("交易流水号"), "{text}");
         app
     })
     .await;
