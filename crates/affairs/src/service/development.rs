@@ -198,12 +198,7 @@ impl<'a> Development<'a> {
     /// again by the version now in force. The revision is unverified (domain.md §0.2): it cannot apply before
     /// the day it was reported issued.
     pub async fn set_rule_settings(&self, ctx: &Ctx, actor: &Actor, input: &RuleSettingsInput) -> Result<RuleSettings> {
-        if !actor.can_somewhere(Capability::RulesConfig) {
-            let e = event(actor, ctx, "development.rules", "development_settings".into(), "denied", String::new());
-            audit::append_alone(self.db(), e).await?;
-            return Err(Error::Forbidden);
-        }
-        self.platform.require_recent_auth(actor)?;
+        self.may_configure(ctx, actor, "development.rules", "development_settings").await?;
         let mut errors = FieldErrors::new();
         let from = match input.revision_2026_from.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
@@ -246,6 +241,16 @@ impl<'a> Development<'a> {
         self.rule_settings(actor).await
     }
 
+    /// The rules' configuration (version, holiday calendar) is the system administrator's, freshly
+    /// authenticated; anyone else is refused (403) and the refusal audited.
+    async fn may_configure(&self, ctx: &Ctx, actor: &Actor, action: &str, target: &str) -> Result<()> {
+        if !actor.can_somewhere(Capability::RulesConfig) {
+            audit::append_alone(self.db(), event(actor, ctx, action, target.into(), "denied", String::new())).await?;
+            return Err(Error::Forbidden);
+        }
+        Ok(self.platform.require_recent_auth(actor)?)
+    }
+
     /// A year of the working-day calendar (anyone signed in may read it).
     pub async fn work_calendar_year(&self, actor: &Actor, year: i32) -> Result<WorkCalendarYear> {
         let mut out = WorkCalendarYear {
@@ -268,12 +273,7 @@ impl<'a> Development<'a> {
         actor: &Actor,
         input: &WorkCalendarInput,
     ) -> Result<WorkCalendarYear> {
-        if !actor.can_somewhere(Capability::RulesConfig) {
-            let e = event(actor, ctx, "development.calendar", "work_calendar".into(), "denied", String::new());
-            audit::append_alone(self.db(), e).await?;
-            return Err(Error::Forbidden);
-        }
-        self.platform.require_recent_auth(actor)?;
+        self.may_configure(ctx, actor, "development.calendar", "work_calendar").await?;
         let mut errors = FieldErrors::new();
         let year = match input.year {
             Some(y) if (2000..=2100).contains(&y) => y,
