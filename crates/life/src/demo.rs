@@ -1,7 +1,8 @@
 //! Meetings for the demo university (`dangjian demo`): from January of last year to today, each branch holds
 //! its 支委会 and 主题党日 monthly, its 支部党员大会 and 党课 quarterly, a 组织生活会 in December and talks with its
 //! members — with a few deterministic gaps, so the compliance calendar has something to show — and one
-//! 主题党日 planned next week. Attendance is taken for every held meeting. Then a few notices (通知公告) with
+//! 主题党日 planned next week, and in the first three branches a recurring plan (the last Friday of each of the
+//! next six months). Attendance is taken for every held meeting. Then a few notices (通知公告) with
 //! part of their receipts, each branch's committee term (some due within six months, one overdue), and member
 //! services in the first branches (proofs waiting, being handled and completed with a certificate; volunteer hours). The platform's demo cannot know of this crate (dependencies flow one way), so the
 //! server calls it after `platform::demo::generate`.
@@ -162,6 +163,68 @@ pub async fn generate(p: &Platform, seed: u64, today: Date) -> Result<u64> {
     notices(p, &branches, now).await?;
     committees(p, &branches, today, now).await?;
     services(p, &branches, today, now).await?;
+    made += plans(p, &branches, today, now).await?;
+    Ok(made)
+}
+
+/// The demo's recurring plans (定期计划): the first three branches hold their 主题党日 on the last Friday of
+/// every month for the next six months (from next month, after the demo's own meetings), with their members
+/// invited, so the meeting list shows a running plan and the plan page its meetings. Returns the meetings.
+async fn plans(p: &Platform, branches: &[Org], today: Date, now: OffsetDateTime) -> Result<u64> {
+    use crate::plans::model::{Rule, meeting_title};
+    use crate::plans::store::{PlanWrite, insert_plan};
+    let rule = Rule::Weekday { nth: 5, weekday: time::Weekday::Friday };
+    let next_month = kernel::dates::add_months(today, 1);
+    let Some(from) = ymd(next_month.year(), u8::from(next_month.month()), 1) else { return Ok(0) };
+    let to = kernel::dates::add_months(from, 6).previous_day().unwrap_or(from);
+    let days = rule.occurrences(from, to);
+    let (title, code) = ("主题党日", rule.code());
+    let mut made = 0u64;
+    for branch in branches.iter().take(3) {
+        let members: Vec<i64> =
+            store::members(&p.db, &branch.path, &subtree_end(&branch.path)).await?.into_iter().map(|m| m.id).collect();
+        let mut tx = p.db.begin().await?;
+        let plan = PlanWrite {
+            org_id: branch.id,
+            org_path: &branch.path,
+            kind: MeetingKind::ThemeDay.code(),
+            title,
+            rule: &code,
+            start_time: Some("15:00"),
+            place: Some("党员活动室"),
+            online_link: None,
+            agenda: Some("1. 学习上级文件精神\n2. 开展主题活动\n3. 交流发言"),
+            starts_on: from,
+            ends_on: to,
+            user_id: None,
+            now,
+        };
+        let plan_id = insert_plan(&mut tx, &plan).await?;
+        for held_on in &days {
+            let w = MeetingWrite {
+                org_id: branch.id,
+                org_path: &branch.path,
+                kind: MeetingKind::ThemeDay.code(),
+                title: &meeting_title(title, *held_on),
+                held_on: *held_on,
+                start_time: plan.start_time,
+                place: plan.place,
+                online_link: None,
+                agenda: plan.agenda,
+                minutes: None,
+                status: MeetingStatus::Planned.code(),
+                user_id: None,
+                now,
+                plan_id: Some(plan_id),
+            };
+            let id = store::insert_meeting(&mut tx, &w).await?;
+            for person in &members {
+                store::add_attendee(&mut tx, id, *person).await?;
+            }
+            made += 1;
+        }
+        tx.commit().await?;
+    }
     Ok(made)
 }
 

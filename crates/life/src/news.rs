@@ -144,6 +144,25 @@ pub fn plan_notice_text(
     (title, parts.join("\n\n"))
 }
 
+/// The notice of a whole plan cancelled: one, to the attendees of the meetings it cancelled, listing them.
+pub fn plan_cancel_notice_text(
+    plan_title: &str,
+    kind: MeetingKind,
+    start_time: Option<&str>,
+    org_name: &str,
+    days: &[Date],
+    reason: &str,
+) -> (String, String) {
+    let title = format!("会议计划取消通知：{plan_title}");
+    let list = days.iter().map(|d| when(*d, start_time)).collect::<Vec<_>>().join("\n");
+    let text = format!(
+        "{org_name}的{}定期计划“{plan_title}”已取消，以下{}次会议不再召开：\n{list}\n\n取消原因：{reason}",
+        kind.label(),
+        days.len()
+    );
+    (title, text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -645,6 +645,33 @@ impl<'a> Life<'a> {
         self.get_meeting(ctx, actor, id).await
     }
 
+    /// The planned meetings of `kind` from today on (a year ahead) in every organization where the caller may
+    /// plan meetings, earliest first, at most 50: what a 线上党课 may be linked to.
+    pub async fn upcoming_writable(&self, actor: &Actor, kind: MeetingKind) -> Result<Vec<MeetingSummary>> {
+        let mut roots: Vec<String> = actor
+            .grants
+            .iter()
+            .filter_map(|g| g.org_path.clone())
+            .filter(|p| actor.can(Capability::MeetingWrite, p))
+            .collect();
+        roots.sort();
+        roots.dedup();
+        // A grant inside another's subtree adds nothing.
+        let roots: Vec<&String> =
+            roots.iter().filter(|p| !roots.iter().any(|q| q != *p && platform::model::path_within(p, q))).collect();
+        let today = kernel::dates::today();
+        let to = today.checked_add(time::Duration::days(366)).unwrap_or(today);
+        let mut out = Vec::new();
+        for root in roots {
+            let rows =
+                store::list_meetings(self.db(), root, &subtree_end(root), today, to, Some(kind.code()), 50).await?;
+            out.extend(rows.into_iter().map(summary_of).filter(|m| m.status == MeetingStatus::Planned && !m.archived));
+        }
+        out.sort_by_key(|m| (m.held_on, m.start_time.clone(), m.id));
+        out.truncate(50);
+        Ok(out)
+    }
+
     /// Meetings of an organization (and the groups below it) in a year, latest first; without an
     /// organization, the meetings the caller is invited to.
     pub async fn list_meetings(&self, ctx: &Ctx, actor: &Actor, q: &MeetingQuery) -> Result<MeetingList> {

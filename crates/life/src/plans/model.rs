@@ -3,7 +3,7 @@
 //! of every month (K = 1…4, or the last).
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Month, Weekday};
+use time::{Date, Month, OffsetDateTime, Weekday};
 use utoipa::ToSchema;
 
 use crate::model::{FieldErrors, MeetingSummary, parse_date};
@@ -256,8 +256,40 @@ pub struct Plan {
     pub ends_on: Date,
     /// Its meetings, earliest first, as they stand now (each may have been changed or cancelled alone).
     pub meetings: Vec<MeetingSummary>,
+    /// When the whole plan was cancelled (`null` while it runs), and why.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub cancelled_at: Option<OffsetDateTime>,
+    pub cancel_reason: Option<String>,
+    /// Whether the caller may cancel it now (she plans this organization's meetings, and it is neither
+    /// cancelled nor over).
+    pub can_cancel: bool,
     #[serde(skip)]
     pub org_path: String,
+}
+
+/// The most characters of a plan's cancellation reason.
+pub const MAX_CANCEL_REASON_CHARS: usize = 200;
+
+/// Why a whole plan is cancelled (required: its attendees read it in the notice).
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct CancelPlanInput {
+    #[schema(example = "学院统一安排主题党日，本支部计划取消")]
+    pub reason: Option<String>,
+}
+
+/// Checks a cancellation's reason.
+pub fn validate_cancel(input: &CancelPlanInput) -> Result<String, FieldErrors> {
+    let reason = input.reason.as_deref().map(str::trim).unwrap_or("");
+    let error = if reason.is_empty() {
+        "请填写取消原因，参会人员会在通知中看到".to_string()
+    } else if reason.chars().count() > MAX_CANCEL_REASON_CHARS {
+        format!("取消原因不超过{MAX_CANCEL_REASON_CHARS}字")
+    } else {
+        return Ok(reason.to_string());
+    };
+    Err(FieldErrors::from([("reason".into(), error)]))
 }
 
 #[cfg(test)]
@@ -324,5 +356,15 @@ mod tests {
         let none = PlanInput { day: Some(1), ends_on: Some("2026-11-28".into()), ..PlanInput::default() };
         assert!(validate_rule(&none, today).unwrap_err()["ends_on"].contains("没有"));
         assert_eq!(meeting_title(" 主题党日 ", date!(2026 - 12 - 15)), "2026年12月主题党日");
+    }
+
+    #[test]
+    fn a_cancellation_needs_a_short_reason() {
+        let of = |r: &str| validate_cancel(&CancelPlanInput { reason: Some(r.into()) });
+        assert_eq!(of("  学院统一安排  ").unwrap(), "学院统一安排");
+        assert!(of("   ").unwrap_err()["reason"].contains("请填写取消原因"));
+        assert!(validate_cancel(&CancelPlanInput::default()).unwrap_err().contains_key("reason"));
+        assert!(of(&"因".repeat(MAX_CANCEL_REASON_CHARS)).is_ok());
+        assert!(of(&"因".repeat(MAX_CANCEL_REASON_CHARS + 1)).unwrap_err()["reason"].contains("200"));
     }
 }

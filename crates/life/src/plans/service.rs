@@ -128,7 +128,7 @@ impl<'a> Plans<'a> {
         }
         let end = platform::model::subtree_end(&org.path);
         let rows = store::running_in(self.db(), &org.path, &end, kernel::dates::today()).await?;
-        Ok(rows.into_iter().map(|r| plan_of(r, Vec::new())).collect())
+        Ok(rows.into_iter().map(|r| plan_of(actor, r, Vec::new())).collect())
     }
 
     /// A plan with its meetings as they stand, for whoever may read its organization's meetings (404 otherwise,
@@ -141,12 +141,76 @@ impl<'a> Plans<'a> {
                 .await?);
         }
         let meetings = crate::store::meetings_of_plan(self.db(), id).await?.into_iter().map(summary_of).collect();
-        Ok(plan_of(row, meetings))
+        Ok(plan_of(actor, row, meetings))
+    }
+
+    /// Cancels a whole plan: its meetings still ahead and planned become cancelled (those held keep their
+    /// records, and a meeting changed alone to another status is left as it is), and their attendees get one
+    /// 会议计划取消通知 with the reason. 404 outside the caller's reach, 403 for a reader, 409 once cancelled or
+    /// over; nothing is written unless all of it is.
+    pub async fn cancel(&self, ctx: &Ctx, actor: &Actor, id: i64, input: &CancelPlanInput) -> Result<Plan> {
+        let life = Life::new(self.platform);
+        let target = format!("meeting_plan:{id}");
+        let row = store::get_plan(self.db(), id).await?.ok_or(Error::NotFound)?;
+        if !actor.can(Capability::MeetingRead, &row.org_path) {
+            return Err(life.deny(ctx, actor, "meeting_plan.cancel", &target).await?);
+        }
+        if !actor.can(Capability::MeetingWrite, &row.org_path) {
+            return Err(life.refuse(ctx, actor, "meeting_plan.cancel", &target).await?);
+        }
+        if row.cancelled_at.is_some() {
+            return Err(Error::Conflict("该计划已取消"));
+        }
+        let today = kernel::dates::today();
+        if row.ends_on < today {
+            return Err(Error::Conflict("该计划已结束，无需取消"));
+        }
+        let reason = validate_cancel(input).map_err(Error::Invalid)?;
+        let org = life.readable_org(ctx, actor, row.org_id, "meeting_plan.cancel").await?;
+        let t = now();
+        let mut tx = self.db().begin().await?;
+        if !store::cancel_plan(&mut tx, id, &reason, Some(actor.user_id).filter(|u| *u > 0), t).await? {
+            return Err(Error::Conflict("该计划已取消"));
+        }
+        let cancelled = store::cancel_meetings_ahead(&mut tx, id, today, t).await?;
+        let mut people = Vec::new();
+        for (meeting_id, _) in &cancelled {
+            for p in crate::store::attendee_ids_tx(&mut tx, *meeting_id).await? {
+                if !people.contains(&p) {
+                    people.push(p);
+                }
+            }
+        }
+        if let Some((first, _)) = cancelled.first()
+            && !people.is_empty()
+        {
+            let kind = MeetingKind::parse(&row.kind).unwrap_or(MeetingKind::ThemeDay);
+            let days: Vec<_> = cancelled.iter().map(|(_, d)| *d).collect();
+            let (title, text) = crate::news::plan_cancel_notice_text(
+                &row.title,
+                kind,
+                row.start_time.as_deref(),
+                &row.org_name,
+                &days,
+                &reason,
+            );
+            let n =
+                crate::notices::service::MeetingNotice { org: &org, meeting_id: *first, title, text, people: &people };
+            crate::notices::service::send_about_meeting(&mut tx, ctx, actor, &n, t).await?;
+        }
+        let ids: Vec<String> = cancelled.iter().map(|(m, _)| m.to_string()).collect();
+        let detail = serde_json::json!({"reason": reason, "meetings": ids.join(","), "notified": people.len()});
+        audit::append(&mut tx, event(actor, ctx, "meeting_plan.cancel", target, "ok", detail.to_string())).await?;
+        tx.commit().await?;
+        self.get(ctx, actor, id).await
     }
 }
 
-fn plan_of(row: store::PlanRow, meetings: Vec<crate::model::MeetingSummary>) -> Plan {
+fn plan_of(actor: &Actor, row: store::PlanRow, meetings: Vec<crate::model::MeetingSummary>) -> Plan {
     let kind = MeetingKind::parse(&row.kind).unwrap_or(MeetingKind::ThemeDay);
+    let can_cancel = row.cancelled_at.is_none()
+        && row.ends_on >= kernel::dates::today()
+        && actor.can(Capability::MeetingWrite, &row.org_path);
     let rule_label = Rule::parse(&row.rule).map(Rule::label).unwrap_or_default();
     Plan {
         id: row.id,
@@ -162,6 +226,9 @@ fn plan_of(row: store::PlanRow, meetings: Vec<crate::model::MeetingSummary>) -> 
         starts_on: row.starts_on,
         ends_on: row.ends_on,
         meetings,
+        cancelled_at: row.cancelled_at,
+        cancel_reason: row.cancel_reason,
+        can_cancel,
         org_path: row.org_path,
     }
 }

@@ -42,18 +42,61 @@ pub struct PlanRow {
     pub place: Option<String>,
     pub starts_on: Date,
     pub ends_on: Date,
+    pub cancelled_at: Option<OffsetDateTime>,
+    pub cancel_reason: Option<String>,
+}
+
+/// The columns of a [`PlanRow`], `p` the plan and `o` its organization.
+macro_rules! plan_columns {
+    () => {
+        "SELECT p.id, p.org_id, p.org_path, o.name AS org_name, p.kind, p.title, p.rule, p.start_time, p.place, \
+        p.starts_on, p.ends_on, p.cancelled_at, p.cancel_reason FROM meeting_plans p JOIN orgs o ON o.id = p.org_id "
+    };
 }
 
 pub async fn get_plan(db: &Db, id: i64) -> Result<Option<PlanRow>, DbError> {
-    const SQL: &str = "SELECT p.id, p.org_id, p.org_path, o.name AS org_name, p.kind, p.title, p.rule, p.start_time, p.place, \
-        p.starts_on, p.ends_on FROM meeting_plans p JOIN orgs o ON o.id = p.org_id WHERE p.id = $1";
+    const SQL: &str = concat!(plan_columns!(), "WHERE p.id = $1");
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
 }
 
-/// The plans of the organizations of `[start, end)` still running on `today` (ends_on not past), by start.
+/// The plans of the organizations of `[start, end)` still running on `today` (ends_on not past, not
+/// cancelled), by start.
 pub async fn running_in(db: &Db, start: &str, end: &str, today: Date) -> Result<Vec<PlanRow>, DbError> {
-    const SQL: &str = "SELECT p.id, p.org_id, p.org_path, o.name AS org_name, p.kind, p.title, p.rule, p.start_time, p.place, \
-        p.starts_on, p.ends_on FROM meeting_plans p JOIN orgs o ON o.id = p.org_id \
-        WHERE p.org_path >= $1 AND p.org_path < $2 AND p.ends_on >= $3 ORDER BY p.starts_on, p.id LIMIT 100";
+    const SQL: &str = concat!(
+        plan_columns!(),
+        "WHERE p.org_path >= $1 AND p.org_path < $2 AND p.ends_on >= $3 AND p.cancelled_at IS NULL \
+        ORDER BY p.starts_on, p.id LIMIT 100"
+    );
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(today).fetch_all(p).await)?)
+}
+
+/// Marks a plan cancelled; returns whether it was not already.
+pub async fn cancel_plan(
+    tx: &mut DbTx,
+    id: i64,
+    reason: &str,
+    user_id: Option<i64>,
+    now: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE meeting_plans SET cancelled_at = $2, cancelled_by = $3, cancel_reason = $4 \
+        WHERE id = $1 AND cancelled_at IS NULL";
+    let n = on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(now).bind(user_id).bind(reason)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Cancels the plan's meetings that are still planned, not archived, and held on `today` or later; returns
+/// their ids and days, earliest first. The meetings already held (or changed to held) keep their records.
+pub async fn cancel_meetings_ahead(
+    tx: &mut DbTx,
+    plan_id: i64,
+    today: Date,
+    now: OffsetDateTime,
+) -> Result<Vec<(i64, Date)>, DbError> {
+    const SQL: &str = "UPDATE meetings SET status = 'cancelled', updated_at = $3, version = version + 1 \
+        WHERE plan_id = $1 AND status = 'planned' AND archived = FALSE AND held_on >= $2 RETURNING id, held_on";
+    let mut rows: Vec<(i64, Date)> =
+        on_tx!(tx, c => sqlx::query_as(SQL).bind(plan_id).bind(today).bind(now).fetch_all(c).await)?;
+    rows.sort_by_key(|(id, d)| (*d, *id));
+    Ok(rows)
 }

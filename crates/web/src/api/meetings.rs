@@ -11,7 +11,7 @@ use axum::response::Response;
 use life::Life;
 use life::model::{AttendanceInput, LeaveInput, Meeting, MeetingInput, PersonAttendance, parse_as_of_year, parse_year};
 use life::plans::Plans;
-use life::plans::model::{Plan, PlanInput};
+use life::plans::model::{CancelPlanInput, Plan, PlanInput};
 use life::rules::Flag;
 use life::service::{MeetingList, MeetingQuery, Rollup};
 use serde::{Deserialize, Serialize};
@@ -281,4 +281,22 @@ pub async fn create_plan(
     responses((status = 200, body = Plan), (status = 404, body = ErrorBody)))]
 pub async fn get_plan(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<Plan>, ApiError> {
     Ok(Json(life_api(Plans::new(&s.platform).get(&c.ctx, &c.actor, id).await, &c)?))
+}
+
+/// Cancel a whole recurring plan, with a reason: its meetings still ahead and planned become 已取消 (those held
+/// keep their records) and their attendees get one 会议计划取消通知 with the reason. 409 once cancelled or over;
+/// 404 outside the caller's scope; 403 for a role that may only read meetings.
+#[utoipa::path(post, path = "/api/v1/meeting-plans/{id}/cancel", tag = "life", params(("id" = i64, Path)),
+    request_body(content = CancelPlanInput, example = json!({"reason": "学院统一安排主题党日，本支部计划取消"})),
+    responses((status = 200, body = Plan, description = "the plan, cancelled, with its meetings as they stand"),
+              (status = 422, body = ErrorBody, description = "取消原因未填写或过长"),
+              (status = 409, body = ErrorBody, description = "计划已取消或已结束"),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn cancel_plan(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(b): Body<CancelPlanInput>,
+) -> Result<Json<Plan>, ApiError> {
+    Ok(Json(life_api(Plans::new(&s.platform).cancel(&c.ctx, &c.actor, id, &b).await, &c)?))
 }

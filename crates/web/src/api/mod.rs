@@ -103,6 +103,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(meetings::attachment, meetings::detach))
         .routes(routes!(meetings::create_plan))
         .routes(routes!(meetings::get_plan))
+        .routes(routes!(meetings::cancel_plan))
         .routes(routes!(meetings::org_attendance))
         .routes(routes!(meetings::compliance))
         .routes(routes!(meetings::rollup))

@@ -228,12 +228,64 @@ struct TextArea {
     autofocus: bool,
 }
 
-struct PersonChoice {
-    id: i64,
-    name: String,
-    checked: bool,
-    committee: bool,
-    stage: &'static str,
+pub(super) struct PersonChoice {
+    pub(super) id: i64,
+    pub(super) name: String,
+    pub(super) checked: bool,
+    pub(super) committee: bool,
+    pub(super) stage: &'static str,
+}
+
+/// The 参会人员 chooser of the meeting and plan forms (templates/attendees.html): the organization's default
+/// (by kind) or the people ticked.
+pub(super) struct Attendees {
+    pub(super) people: Vec<PersonChoice>,
+    pub(super) selected_mode: bool,
+    pub(super) error: Option<String>,
+}
+
+impl Attendees {
+    /// The chooser as the form `f` left it: `attendees_mode` (`default` | `selected`), the ticked `attendee`s,
+    /// and `attendee_name` (`id:name`) of people invited earlier who are no longer members, so they stay listed.
+    pub(super) fn of(people: Vec<Candidate>, f: &[(String, String)], errors: Option<&FieldErrors>) -> Attendees {
+        let checked: Vec<i64> = f.iter().filter(|(k, _)| k == "attendee").filter_map(|(_, v)| v.parse().ok()).collect();
+        let mut choices: Vec<PersonChoice> = people
+            .into_iter()
+            .map(|p| PersonChoice {
+                checked: checked.contains(&p.id),
+                id: p.id,
+                name: p.name,
+                committee: p.on_committee,
+                stage: p.stage,
+            })
+            .collect();
+        for (k, v) in f {
+            if k == "attendee_name"
+                && let Some((id, name)) = v.split_once(':')
+                && let Ok(id) = id.parse::<i64>()
+                && !choices.iter().any(|p| p.id == id)
+            {
+                choices.push(PersonChoice {
+                    id,
+                    name: name.into(),
+                    checked: checked.contains(&id),
+                    committee: false,
+                    stage: "",
+                });
+            }
+        }
+        Attendees {
+            people: choices,
+            selected_mode: first(f, "attendees_mode") == Some("selected"),
+            error: errors.and_then(|e| e.get("attendee_ids").cloned()),
+        }
+    }
+
+    /// The ids the form chose, or `None` for the organization's default.
+    pub(super) fn ids(f: &[(String, String)]) -> Option<Vec<i64>> {
+        (first(f, "attendees_mode").map(str::trim) == Some("selected"))
+            .then(|| f.iter().filter(|(k, _)| k == "attendee").filter_map(|(_, v)| v.trim().parse().ok()).collect())
+    }
 }
 
 #[derive(Template)]
@@ -246,9 +298,7 @@ struct MeetingFormPage {
     cancel: String,
     fields: Vec<Field>,
     texts: Vec<TextArea>,
-    people: Vec<PersonChoice>,
-    selected_mode: bool,
-    attendee_error: Option<String>,
+    attendees: Attendees,
     summary: Option<String>,
 }
 
@@ -321,10 +371,7 @@ fn form_page(
 ) -> MeetingFormPage {
     let mut fields = meeting_fields(f);
     let mut texts = meeting_texts(f);
-    let selected_mode = first(f, "attendees_mode") == Some("selected");
-    let checked: Vec<i64> = f.iter().filter(|(k, _)| k == "attendee").filter_map(|(_, v)| v.parse().ok()).collect();
     let mut summary = None;
-    let mut attendee_error = None;
     if let Some(errors) = errors {
         apply_errors(&mut fields, errors);
         let mut focused = fields.iter().any(|f| f.autofocus);
@@ -335,36 +382,9 @@ fn form_page(
                 focused = true;
             }
         }
-        attendee_error = errors.get("attendee_ids").cloned();
         // An organization error has no field on this page (the organization is fixed): show it on top.
         let org_error = errors.get("org_id").map(|m| format!("；{m}")).unwrap_or_default();
         summary = Some(format!("有{}处需要修改，请查看标红的项目{org_error}", errors.len()));
-    }
-    let mut choices: Vec<PersonChoice> = people
-        .into_iter()
-        .map(|p| PersonChoice {
-            checked: checked.contains(&p.id),
-            id: p.id,
-            name: p.name,
-            committee: p.on_committee,
-            stage: p.stage,
-        })
-        .collect();
-    // People invited earlier who are no longer members of the organization stay on the list.
-    for (k, v) in f {
-        if k == "attendee_name"
-            && let Some((id, name)) = v.split_once(':')
-            && let Ok(id) = id.parse::<i64>()
-            && !choices.iter().any(|p| p.id == id)
-        {
-            choices.push(PersonChoice {
-                id,
-                name: name.into(),
-                checked: checked.contains(&id),
-                committee: false,
-                stage: "",
-            });
-        }
     }
     MeetingFormPage {
         chrome: Chrome::new(s, c, "life"),
@@ -374,17 +394,14 @@ fn form_page(
         cancel,
         fields,
         texts,
-        people: choices,
-        selected_mode,
-        attendee_error,
+        attendees: Attendees::of(people, f, errors),
         summary,
     }
 }
 
 fn input_of(org_id: i64, f: &[(String, String)]) -> MeetingInput {
     let get = |k: &str| first(f, k).map(|v| v.trim().to_string());
-    let attendee_ids = (get("attendees_mode").as_deref() == Some("selected"))
-        .then(|| f.iter().filter(|(k, _)| k == "attendee").filter_map(|(_, v)| v.trim().parse().ok()).collect());
+    let attendee_ids = Attendees::ids(f);
     MeetingInput {
         org_id: Some(org_id),
         kind: get("kind"),

@@ -9,13 +9,13 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use life::Life;
-use life::model::{FieldErrors, MeetingKind};
+use life::model::{Candidate, FieldErrors, MeetingKind};
 use life::plans::Plans;
-use life::plans::model::{Plan, PlanInput};
+use life::plans::model::{CancelPlanInput, Plan, PlanInput};
+use platform::model::Org;
 
 use super::forms::{Field, Kind, apply_errors, options};
-use super::life::{SummaryView, fail};
-use super::session::FormPage;
+use super::life::{Attendees, SummaryView, fail};
 use super::{Chrome, render};
 use crate::AppState;
 use crate::auth::Caller;
@@ -92,40 +92,46 @@ fn fields(f: &[(String, String)]) -> Vec<Field> {
     ]
 }
 
+#[derive(Template)]
+#[template(path = "meeting_plan_form.html")]
+struct PlanFormPage {
+    chrome: Chrome,
+    org_id: i64,
+    org_name: String,
+    fields: Vec<Field>,
+    attendees: Attendees,
+    summary: Option<String>,
+}
+
 fn form(
     s: &AppState,
     c: &Caller,
-    org_id: i64,
-    org_name: &str,
+    org: &Org,
+    people: Vec<Candidate>,
     f: &[(String, String)],
     errors: Option<&FieldErrors>,
-) -> FormPage {
+) -> PlanFormPage {
     let mut fields = fields(f);
     let mut summary = None;
     if let Some(e) = errors {
         apply_errors(&mut fields, e);
-        let extra: Vec<&str> =
-            ["org_id", "attendee_ids"].iter().filter_map(|k| e.get(*k).map(String::as_str)).collect();
-        let extra = if extra.is_empty() { String::new() } else { format!("；{}", extra.join("；")) };
-        summary = Some(format!("有{}处需要修改，请查看标红的项目{extra}", e.len()));
+        // An organization error has no field on this page (the organization is fixed): show it on top.
+        let org_error = e.get("org_id").map(|m| format!("；{m}")).unwrap_or_default();
+        summary = Some(format!("有{}处需要修改，请查看标红的项目{org_error}", e.len()));
     }
-    FormPage {
+    PlanFormPage {
         chrome: Chrome::new(s, c, "life"),
-        title: "新建定期计划".into(),
-        crumbs: vec![(format!("{org_name} · 组织生活"), format!("/orgs/{org_id}/meetings"))],
-        action: format!("/orgs/{org_id}/meeting-plans/new"),
+        org_id: org.id,
+        org_name: org.name.clone(),
         fields,
-        submit: "生成会议并通知",
-        cancel: format!("/orgs/{org_id}/meetings"),
-        notice: Some("按计划一次生成本期各次会议（计划召开），参会人员按会议类型默认（支委会为支委委员，其余为全体党员），并收到一份会议计划通知。".into()),
+        attendees: Attendees::of(people, f, errors),
         summary,
-        warnings: Vec::new(),
     }
 }
 
 /// `/orgs/{id}/meeting-plans/new`.
 pub async fn new_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
-    let (org, _) = match Life::new(&s.platform).planning(&c.ctx, &c.actor, id).await {
+    let (org, people) = match Life::new(&s.platform).planning(&c.ctx, &c.actor, id).await {
         Ok(v) => v,
         Err(e) => return fail(e, &c),
     };
@@ -140,7 +146,7 @@ pub async fn new_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) 
         ("starts_on".into(), kernel::dates::iso(today)),
         ("ends_on".into(), kernel::dates::iso(end)),
     ];
-    render(StatusCode::OK, &form(&s, &c, org.id, &org.name, &f, None))
+    render(StatusCode::OK, &form(&s, &c, &org, people, &f, None))
 }
 
 fn input_of(org_id: i64, f: &[(String, String)]) -> PlanInput {
@@ -160,7 +166,7 @@ fn input_of(org_id: i64, f: &[(String, String)]) -> PlanInput {
         agenda: get("agenda"),
         starts_on: get("starts_on"),
         ends_on: get("ends_on"),
-        attendee_ids: None,
+        attendee_ids: Attendees::ids(f),
     }
 }
 
@@ -168,8 +174,8 @@ pub async fn new_post(State(s): State<AppState>, c: Caller, Path(id): Path<i64>,
     match Plans::new(&s.platform).create(&c.ctx, &c.actor, &input_of(id, &f)).await {
         Ok(p) => Redirect::to(&format!("/meeting-plans/{}?saved=1", p.id)).into_response(),
         Err(life::Error::Invalid(errors)) => match Life::new(&s.platform).planning(&c.ctx, &c.actor, id).await {
-            Ok((org, _)) => {
-                render(StatusCode::UNPROCESSABLE_ENTITY, &form(&s, &c, org.id, &org.name, &f, Some(&errors)))
+            Ok((org, people)) => {
+                render(StatusCode::UNPROCESSABLE_ENTITY, &form(&s, &c, &org, people, &f, Some(&errors)))
             }
             Err(e) => fail(e, &c),
         },
@@ -185,7 +191,27 @@ struct PlanPage {
     rows: Vec<SummaryView>,
     starts_on: String,
     ends_on: String,
+    cancelled_at: Option<String>,
     notice: Option<String>,
+    reason: String,
+    reason_error: Option<String>,
+}
+
+impl PlanPage {
+    fn new(s: &AppState, c: &Caller, mut p: Plan, notice: Option<String>) -> PlanPage {
+        let rows = std::mem::take(&mut p.meetings).into_iter().map(SummaryView::new).collect::<Vec<_>>();
+        PlanPage {
+            chrome: Chrome::new(s, c, "life"),
+            starts_on: kernel::dates::chinese(p.starts_on),
+            ends_on: kernel::dates::chinese(p.ends_on),
+            cancelled_at: p.cancelled_at.map(super::notices::when),
+            p,
+            rows,
+            notice,
+            reason: String::new(),
+            reason_error: None,
+        }
+    }
 }
 
 /// `/meeting-plans/{id}`.
@@ -196,18 +222,38 @@ pub async fn plan_get(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     match Plans::new(&s.platform).get(&c.ctx, &c.actor, id).await {
-        Ok(mut p) => {
-            let rows = std::mem::take(&mut p.meetings).into_iter().map(SummaryView::new).collect::<Vec<_>>();
-            let notice = q.contains_key("saved").then(|| format!("已生成{}次会议，并已通知参会人员。", rows.len()));
-            let page = PlanPage {
-                chrome: Chrome::new(&s, &c, "life"),
-                starts_on: kernel::dates::chinese(p.starts_on),
-                ends_on: kernel::dates::chinese(p.ends_on),
-                p,
-                rows,
-                notice,
+        Ok(p) => {
+            let notice = if q.contains_key("saved") {
+                Some(format!("已生成{}次会议，并已通知参会人员。", p.meetings.len()))
+            } else {
+                q.get("cancelled").map(|n| format!("计划已取消：{n}次尚未召开的会议改为“已取消”，并已通知参会人员。"))
             };
-            render(StatusCode::OK, &page)
+            render(StatusCode::OK, &PlanPage::new(&s, &c, p, notice))
+        }
+        Err(e) => fail(e, &c),
+    }
+}
+
+/// `POST /meeting-plans/{id}/cancel` (`reason`): the whole plan; a refused reason shows under its field.
+pub async fn cancel_post(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, Form(f): Form<Pairs>) -> Response {
+    let plans = Plans::new(&s.platform);
+    let reason = first(&f, "reason").unwrap_or("").to_string();
+    let before = match plans.get(&c.ctx, &c.actor, id).await {
+        Ok(p) => p,
+        Err(e) => return fail(e, &c),
+    };
+    let ahead = |p: &Plan| p.meetings.iter().filter(|m| m.status == life::model::MeetingStatus::Planned).count();
+    let was_ahead = ahead(&before);
+    match plans.cancel(&c.ctx, &c.actor, id, &CancelPlanInput { reason: Some(reason.clone()) }).await {
+        Ok(after) => {
+            let n = was_ahead.saturating_sub(ahead(&after));
+            Redirect::to(&format!("/meeting-plans/{id}?cancelled={n}")).into_response()
+        }
+        Err(life::Error::Invalid(errors)) => {
+            let mut page = PlanPage::new(&s, &c, before, None);
+            page.reason = reason;
+            page.reason_error = errors.get("reason").cloned();
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => fail(e, &c),
     }

@@ -92,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/meetings/new", get(life::meeting_new_get).post(life::meeting_new_post))
         .route("/orgs/{id}/meeting-plans/new", get(meeting_plans::new_get).post(meeting_plans::new_post))
         .route("/meeting-plans/{id}", get(meeting_plans::plan_get))
+        .route("/meeting-plans/{id}/cancel", post(meeting_plans::cancel_post))
         .route("/orgs/{id}/compliance", get(life::compliance_get))
         .route("/orgs/{id}/committee", get(committees::committee_get))
         .route("/orgs/{id}/committee/election", post(committees::election_post))

@@ -243,3 +243,115 @@ async fn a_monthly_plan_writes_its_meetings_clamped_to_month_end() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_whole_plan_is_cancelled_with_a_reason_and_its_attendees_told_once() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let li = member(&app, &t, "李红", t.ba, "111").await;
+        let wang = member(&app, &t, "王芳", t.ba, "222").await;
+        let sec_b = user(&app, &t, "sec_b", json!([{"role": "branch_secretary", "org_id": t.bb}]), None).await;
+        let leader = user(&app, &t, "leader_a", json!([{"role": "leader", "org_id": t.uni}]), None).await;
+        let lihong = user(&app, &t, "lihong", json!([]), Some(li)).await;
+        let year = kernel::dates::today().year() + 1;
+        let plan = json!({"org_id": t.ba, "kind": "theme_day", "title": "主题党日", "rule": "day", "day": 10,
+            "start_time": "14:30", "starts_on": format!("{year}-01-01"), "ends_on": format!("{year}-06-30")});
+        let p = app.post_ok("/api/v1/meeting-plans", plan, &t.sec_a).await;
+        let id = p["id"].as_i64().unwrap();
+        assert_eq!((p["can_cancel"].as_bool(), p["cancelled_at"].is_null()), (Some(true), true), "{p}");
+        let ids: Vec<i64> = p["meetings"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
+        // February's is cancelled alone; March's is moved to today and held (its record must survive).
+        let today = kernel::dates::iso(kernel::dates::today());
+        let (st, _) =
+            send(&app, "PATCH", &format!("/api/v1/meetings/{}", ids[1]), json!({"status": "cancelled"}), &t.sec_a)
+                .await;
+        assert_eq!(st, StatusCode::OK);
+        let held = json!({"held_on": today, "status": "held"});
+        let (st, m) = send(&app, "PATCH", &format!("/api/v1/meetings/{}", ids[2]), held, &t.sec_a).await;
+        assert_eq!(st, StatusCode::OK, "{m}");
+        let cancel = format!("/api/v1/meeting-plans/{id}/cancel");
+        let statuses = |p: &Value| -> Vec<String> {
+            p["meetings"].as_array().unwrap().iter().map(|m| m["status"].as_str().unwrap().to_string()).collect()
+        };
+        let (_, before) = get(&app, &format!("/api/v1/meeting-plans/{id}"), &t.sec_a).await;
+        let notices0 = count(&app.platform.db, "notices").await;
+
+        // Refused, nothing written: no reason (422), another branch (404), a member (404), a reader (403).
+        let (st, e) = send(&app, "POST", &cancel, json!({"reason": "  "}), &t.sec_a).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["error"]["fields"]["reason"].as_str().unwrap().contains("取消原因"), "{e}");
+        assert_eq!(send(&app, "POST", &cancel, json!({"reason": "x"}), &sec_b).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(send(&app, "POST", &cancel, json!({"reason": "x"}), &lihong).await.0, StatusCode::NOT_FOUND);
+        let (st, e) = send(&app, "POST", &cancel, json!({"reason": "x"}), &leader).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+        let (_, same) = get(&app, &format!("/api/v1/meeting-plans/{id}"), &t.sec_a).await;
+        assert_eq!(statuses(&same), statuses(&before));
+        assert!(same["cancelled_at"].is_null());
+        assert_eq!(count(&app.platform.db, "notices").await, notices0);
+
+        // Cancelled: the four meetings still planned become cancelled, the held one stays, one notice to both.
+        let (st, c) = send(&app, "POST", &cancel, json!({"reason": "学院统一安排主题党日"}), &t.sec_a).await;
+        assert_eq!(st, StatusCode::OK, "{c}");
+        // (earliest first: March's, moved to today, leads)
+        assert_eq!(statuses(&c), ["held", "cancelled", "cancelled", "cancelled", "cancelled", "cancelled"]);
+        assert_eq!(
+            (c["cancel_reason"].as_str(), c["can_cancel"].as_bool()),
+            (Some("学院统一安排主题党日"), Some(false))
+        );
+        assert!(c["cancelled_at"].is_string(), "{c}");
+        assert_eq!(count(&app.platform.db, "notices").await, notices0 + 1);
+        let (_, list) = get(&app, "/api/v1/notices", &lihong).await;
+        let n = &list["received"][0];
+        assert_eq!(n["title"], "会议计划取消通知：主题党日", "{list}");
+        assert_eq!(n["recipients"], 2);
+        let (_, full) = get(&app, &format!("/api/v1/notices/{}", n["id"]), &lihong).await;
+        let body = full["body"].as_str().unwrap().to_string();
+        assert!(body.contains("以下4次会议不再召开") && body.contains("学院统一安排主题党日"), "{full}");
+        assert!(body.contains(&format!("{year}年1月10日")) && !body.contains(&format!("{year}年3月10日")), "{full}");
+        // Once is enough.
+        assert_eq!(send(&app, "POST", &cancel, json!({"reason": "再取消"}), &t.sec_a).await.0, StatusCode::CONFLICT);
+        let _ = wang;
+
+        // The pages: the plan says so and offers nothing more; the meeting list no longer names it.
+        let cookie = app.web_login("sec_a", USER_PW).await;
+        let (_, html) = app.page(&format!("/meeting-plans/{id}"), &cookie).await;
+        assert!(html.contains("已取消") && html.contains("原因：学院统一安排主题党日"), "{html}");
+        assert!(!html.contains("取消整个计划"), "{html}");
+        let (_, html) = app.page(&format!("/orgs/{}/meetings", t.ba), &cookie).await;
+        assert!(!html.contains(&format!("/meeting-plans/{id}\"")), "a cancelled plan is not running: {html}");
+
+        // The plan form invites only the people ticked; a plan is cancelled from its page, the reason checked.
+        let new = format!("/orgs/{}/meeting-plans/new", t.ba);
+        let (_, html) = app.page(&new, &cookie).await;
+        assert!(html.contains("只邀请下面勾选的人员") && html.contains("李红"), "{html}");
+        let (li_s, starts, ends) = (li.to_string(), format!("{year}-01-01"), format!("{year}-03-31"));
+        let fields = [
+            ("kind", "theme_day"),
+            ("title", "主题党日"),
+            ("rule", "day"),
+            ("day", "5"),
+            ("starts_on", starts.as_str()),
+            ("ends_on", ends.as_str()),
+            ("attendees_mode", "selected"),
+            ("attendee", li_s.as_str()),
+        ];
+        let (st, headers, html) = app.form(&new, &fields, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+        let location = headers[header::LOCATION].to_str().unwrap().to_string();
+        let second: i64 = location.trim_start_matches("/meeting-plans/").split('?').next().unwrap().parse().unwrap();
+        let (_, p2) = get(&app, &format!("/api/v1/meeting-plans/{second}"), &t.sec_a).await;
+        let invited: Vec<i64> =
+            p2["meetings"].as_array().unwrap().iter().map(|m| m["stats"]["invited"].as_i64().unwrap()).collect();
+        assert_eq!(invited, [1, 1, 1], "only 李红: {p2}");
+        let page_cancel = format!("/meeting-plans/{second}/cancel");
+        let (st, _, html) = app.form(&page_cancel, &[("reason", "")], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("请填写取消原因") && html.contains("取消整个计划"), "{html}");
+        let (st, headers, _) = app.form(&page_cancel, &[("reason", "改为线上学习")], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let (_, html) = app.page(headers[header::LOCATION].to_str().unwrap(), &cookie).await;
+        assert!(html.contains("计划已取消：3次") && html.contains("原因：改为线上学习"), "{html}");
+        app
+    })
+    .await;
+}
