@@ -114,6 +114,19 @@ impl Learning<'_> {
         }
     }
 
+    /// The planned 党课 meetings a new class of the caller may be linked to (those she may change, not yet
+    /// linked to a class), earliest first.
+    pub async fn linkable_meetings(&self, actor: &Actor) -> Result<Vec<life::model::MeetingSummary>> {
+        let mut meetings = Life::new(self.platform)
+            .upcoming_writable(actor, MeetingKind::PartyLecture)
+            .await
+            .map_err(|e| meeting_error(e, "meeting_id"))?;
+        let since = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+        let linked = store::linked_meetings(self.db(), since).await?;
+        meetings.retain(|m| !linked.contains(&m.id));
+        Ok(meetings)
+    }
+
     /// Schedules a class; with `sign_in` it also plans the organization's 党课 meeting in crates/life (or
     /// links the given one), which carries QR sign-in and the obligation.
     pub async fn create_class(&self, ctx: &Ctx, actor: &Actor, input: &ClassInput) -> Result<PartyClass> {
@@ -168,7 +181,12 @@ impl Learning<'_> {
                 Ok(m)
                     if m.kind == MeetingKind::PartyLecture
                         && Life::may_write(actor, &m)
-                        && platform::model::path_within(&m.org_path, &o.path) => {}
+                        && platform::model::path_within(&m.org_path, &o.path) =>
+                {
+                    if store::class_of_meeting(self.db(), mid).await?.is_some() {
+                        e.insert("meeting_id".into(), "该党课会议已关联其他线上党课".into());
+                    }
+                }
                 Ok(_) => {
                     e.insert("meeting_id".into(), "只能关联本组织及下级组织、您可以编辑的党课会议".into());
                 }

@@ -57,6 +57,19 @@ macro_rules! class_columns {
     };
 }
 
+/// The meetings linked to a class not cancelled that starts at `since` or later (a meeting carries one class).
+pub async fn linked_meetings(db: &Db, since: OffsetDateTime) -> Result<Vec<i64>, DbError> {
+    const SQL: &str = "SELECT meeting_id FROM party_classes \
+        WHERE meeting_id IS NOT NULL AND status <> 'cancelled' AND starts_at >= $1";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(since).fetch_all(p).await)?)
+}
+
+/// The class (not cancelled) a meeting is linked to, if any.
+pub async fn class_of_meeting(db: &Db, meeting_id: i64) -> Result<Option<i64>, DbError> {
+    const SQL: &str = "SELECT id FROM party_classes WHERE meeting_id = $1 AND status <> 'cancelled' LIMIT 1";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(meeting_id).fetch_optional(p).await)?)
+}
+
 pub async fn get_class(db: &Db, id: i64) -> Result<Option<ClassRow>, DbError> {
     const SQL: &str = concat!(class_columns!(), "m.id = $1");
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)

@@ -16,6 +16,7 @@ use learning::exams::model::{
 };
 use learning::exams::rules::letter;
 
+use super::forms::stage_choices;
 use super::learnform::{Input, apply, first, flash, number, opt, org_choices, respond};
 use super::{Chrome, render};
 use crate::AppState;
@@ -40,6 +41,8 @@ struct BanksPage {
     chrome: Chrome,
     banks: Vec<Bank>,
     fields: Vec<Input>,
+    stages: Vec<(String, String, bool)>,
+    stages_error: Option<String>,
     summary: Option<String>,
 }
 
@@ -63,7 +66,14 @@ async fn banks_page(s: &AppState, c: &Caller, f: &Pairs, errors: Option<&Errors>
     let banks = learning.list_banks(&c.actor).await.map_err(|e| fail(e, c))?;
     let targets = learning.publish_targets(&c.actor).await.map_err(|e| fail(e, c))?;
     let (fields, summary) = bank_fields(targets, f, errors);
-    Ok(BanksPage { chrome: Chrome::new(s, c, "learning"), banks, fields, summary })
+    Ok(BanksPage {
+        chrome: Chrome::new(s, c, "learning"),
+        banks,
+        fields,
+        stages: stage_choices(f),
+        stages_error: errors.and_then(|e| e.get("stages").cloned()),
+        summary,
+    })
 }
 
 /// `/learning/banks`: 403 for those who do not publish learning.
@@ -80,7 +90,7 @@ pub async fn banks_post(State(s): State<AppState>, c: Caller, Form(f): Form<Pair
         title: opt(&f, "title"),
         description: opt(&f, "description"),
         org_id: opt(&f, "org_id").and_then(|v| v.parse().ok()),
-        stages: None,
+        stages: Some(chosen_stages(&f)),
     };
     match Learning::new(&s.platform).create_bank(&c.ctx, &c.actor, &input).await {
         Ok(b) => Redirect::to(&format!("/learning/banks/{}?created=1", b.id)).into_response(),
@@ -89,6 +99,11 @@ pub async fn banks_post(State(s): State<AppState>, c: Caller, Form(f): Form<Pair
         }
         Err(e) => fail(e, &c),
     }
+}
+
+/// The stages ticked on a form (`stage`), as the services take them.
+fn chosen_stages(f: &Pairs) -> Vec<String> {
+    f.iter().filter(|(k, _)| k == "stage").map(|(_, v)| v.clone()).collect()
 }
 
 // ------------------------------------------------------------------ a bank
@@ -125,6 +140,9 @@ struct BankPage {
     question_summary: Option<String>,
     exam_fields: Vec<Input>,
     exam_summary: Option<String>,
+    /// The exam form's 面向对象.
+    stages: Vec<(String, String, bool)>,
+    stages_error: Option<String>,
     message: Option<(String, &'static str)>,
 }
 
@@ -257,6 +275,11 @@ async fn bank_page(s: &AppState, c: &Caller, id: i64, st: BankState<'_>) -> Resu
     if first(&exam_start, "org_id").is_none() {
         exam_start.push(("org_id".into(), d.bank.org_id.to_string()));
     }
+    // A new exam is for the bank's stages until the author says otherwise.
+    if st.exam.is_none() {
+        exam_start.extend(d.bank.stages.iter().map(|s| ("stage".to_string(), s.code().to_string())));
+    }
+    let stages = stage_choices(&exam_start);
     let (exam_fields, exam_summary) = exam_fields(targets, &tags, &exam_start, st.exam_errors);
     let mut lines: Vec<Line> = d.questions.iter().cloned().map(Line::new).collect();
     // Questions in use first, retired ones after.
@@ -272,6 +295,8 @@ async fn bank_page(s: &AppState, c: &Caller, id: i64, st: BankState<'_>) -> Resu
         question_summary,
         exam_fields,
         exam_summary,
+        stages,
+        stages_error: st.exam_errors.and_then(|e| e.get("stages").cloned()),
         message: st.message,
     })
 }
@@ -399,7 +424,7 @@ pub async fn exam_new_post(
         max_attempts: number(&f, "max_attempts"),
         pass_percent: number(&f, "pass_percent"),
         org_id: opt(&f, "org_id").and_then(|v| v.parse().ok()),
-        stages: None,
+        stages: Some(chosen_stages(&f)),
         opens_at: opt(&f, "opens_at"),
         closes_at: opt(&f, "closes_at"),
     };

@@ -14,6 +14,7 @@ use learning::Learning;
 use learning::classes::model::{ClassInput, ClassStatus, FinishInput, PartyClass};
 use learning::exams::model::local_text;
 use learning::model::MaterialSummary;
+use life::model::MeetingSummary;
 
 use super::forms::stage_choices;
 use super::learnform::{Input, apply, first, flash, number, opt, org_choices, respond};
@@ -87,13 +88,22 @@ struct ClassFormPage {
     stages_error: Option<String>,
     sign_in: bool,
     sign_in_error: Option<String>,
+    /// The planned 党课 meetings it may be linked to instead: (id, words, chosen).
+    meetings: Vec<(i64, String, bool)>,
+    meeting_error: Option<String>,
     summary: Option<String>,
+}
+
+/// What a new class form needs from the services: where it may be published and the meetings it may link.
+async fn form_choices(s: &AppState, c: &Caller) -> Result<(Vec<(i64, String)>, Vec<MeetingSummary>), learning::Error> {
+    let learning = Learning::new(&s.platform);
+    Ok((learning.publish_targets(&c.actor).await?, learning.linkable_meetings(&c.actor).await?))
 }
 
 fn class_form(
     s: &AppState,
     c: &Caller,
-    targets: Vec<(i64, String)>,
+    (targets, meetings): (Vec<(i64, String)>, Vec<MeetingSummary>),
     f: &Pairs,
     errors: Option<&Errors>,
 ) -> ClassFormPage {
@@ -127,7 +137,16 @@ fn class_form(
         stages_error: errors.and_then(|e| e.get("stages").cloned()),
         // A new form has sign-in on: a class counts toward 党课 only through its meeting.
         sign_in: if f.is_empty() { true } else { first(f, "sign_in").is_some() },
-        sign_in_error: errors.and_then(|e| e.get("sign_in").or_else(|| e.get("meeting_id")).cloned()),
+        sign_in_error: errors.and_then(|e| e.get("sign_in").cloned()),
+        meetings: meetings
+            .into_iter()
+            .map(|m| {
+                let time = m.start_time.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
+                let words = format!("{}{time} · {} · {}", kernel::dates::iso(m.held_on), m.org_name, m.title);
+                (m.id, words, first(f, "meeting_id") == Some(m.id.to_string().as_str()))
+            })
+            .collect(),
+        meeting_error: errors.and_then(|e| e.get("meeting_id").cloned()),
         summary,
     }
 }
@@ -137,8 +156,8 @@ pub async fn class_new_get(State(s): State<AppState>, c: Caller) -> Response {
     if !Learning::may_publish(&c.actor) {
         return super::platform_error(&platform::Error::Forbidden, &c.ctx.request_id);
     }
-    match Learning::new(&s.platform).publish_targets(&c.actor).await {
-        Ok(t) => render(StatusCode::OK, &class_form(&s, &c, t, &Vec::new(), None)),
+    match form_choices(&s, &c).await {
+        Ok(choices) => render(StatusCode::OK, &class_form(&s, &c, choices, &Vec::new(), None)),
         Err(e) => fail(e, &c),
     }
 }
@@ -157,12 +176,12 @@ pub async fn class_new_post(State(s): State<AppState>, c: Caller, Form(f): Form<
         description: opt(&f, "description"),
         stages: Some(f.iter().filter(|(k, _)| k == "stage").map(|(_, v)| v.clone()).collect()),
         sign_in: Some(first(&f, "sign_in").is_some()),
-        meeting_id: None,
+        meeting_id: opt(&f, "meeting_id").and_then(|v| v.parse().ok()),
     };
     match learning.create_class(&c.ctx, &c.actor, &input).await {
         Ok(x) => Redirect::to(&format!("/learning/classes/{}?created=1", x.id)).into_response(),
-        Err(learning::Error::Invalid(errors)) => match learning.publish_targets(&c.actor).await {
-            Ok(t) => render(StatusCode::UNPROCESSABLE_ENTITY, &class_form(&s, &c, t, &f, Some(&errors))),
+        Err(learning::Error::Invalid(errors)) => match form_choices(&s, &c).await {
+            Ok(choices) => render(StatusCode::UNPROCESSABLE_ENTITY, &class_form(&s, &c, choices, &f, Some(&errors))),
             Err(e) => fail(e, &c),
         },
         Err(e) => fail(e, &c),

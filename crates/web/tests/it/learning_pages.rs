@@ -281,6 +281,118 @@ async fn a_class_is_scheduled_joined_and_finished_from_the_pages() {
 }
 
 #[tokio::test]
+async fn banks_and_exams_take_their_stages_from_the_forms() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let sec = app.web_login("sec_a", USER_PW).await;
+        let ba = t.ba.to_string();
+        let (_, html) = app.page("/learning/banks", &sec).await;
+        assert!(html.contains("面向对象") && html.contains("name=\"stage\" value=\"activist\""), "{html}");
+        // An unknown stage is refused under the choices, nothing written.
+        let bad = [("title", "积极分子培训题库"), ("org_id", ba.as_str()), ("stage", "chairman")];
+        let (st, _, html) = app.form("/learning/banks", &bad, Some(&sec)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("面向对象应为入党申请人"), "{html}");
+        assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM question_banks").await, 0);
+        let good =
+            [("title", "积极分子培训题库"), ("org_id", ba.as_str()), ("stage", "activist"), ("stage", "candidate")];
+        let (st, h, _) = app.form("/learning/banks", &good, Some(&sec)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let bank = id_in(&location(&h), "/learning/banks/");
+        let (_, api) = crate::life::get(&app, &format!("/api/v1/learning/banks/{bank}"), &t.sec_a).await;
+        assert_eq!(api["bank"]["stages"], json!(["activist", "candidate"]), "{api}");
+        let q =
+            json!({"kind": "judge", "stem": "入党积极分子应当参加党校培训。", "correct": ["正确"], "tags": ["培训"]});
+        app.post_ok(&format!("/api/v1/learning/banks/{bank}/questions"), q, &t.sec_a).await;
+        // The exam form starts from the bank's stages; the exam takes the ones ticked.
+        let page = format!("/learning/banks/{bank}");
+        let (_, html) = app.page(&page, &sec).await;
+        let exam_form = html.split("id=\"exam\"").nth(1).unwrap();
+        assert!(
+            exam_form.contains("value=\"activist\" checked") && exam_form.contains("value=\"candidate\" checked"),
+            "{html}"
+        );
+        assert!(!exam_form.contains("value=\"full\" checked"), "{exam_form}");
+        let exam = [
+            ("title", "积极分子测试"),
+            ("mode", "practice"),
+            ("org_id", ba.as_str()),
+            ("question_count", "1"),
+            ("stage", "activist"),
+        ];
+        let (st, h, html) = app.form(&format!("{page}/exams"), &exam, Some(&sec)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+        let exam = id_in(&location(&h), "/learning/exams/");
+        let (_, api) = crate::life::get(&app, &format!("/api/v1/learning/exams/{exam}"), &t.sec_a).await;
+        assert_eq!(api["stages"], json!(["activist"]), "{api}");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_class_links_a_planned_party_lecture_once_from_the_form() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let sec = app.web_login("sec_a", USER_PW).await;
+        let next_week = kernel::dates::iso(kernel::dates::today() + time::Duration::days(7));
+        let lecture = |org: i64, title: &str| {
+            json!({"org_id": org, "kind": "party_lecture", "title": title, "held_on": next_week, "start_time": "19:00"})
+        };
+        let mine = app.post_ok("/api/v1/meetings", lecture(t.ba, "第四季度党课"), &t.sec_a).await["id"].as_i64().unwrap();
+        let theirs = app.post_ok("/api/v1/meetings", lecture(t.bb, "乙支部党课"), &t.staff).await["id"].as_i64().unwrap();
+        let day = json!({"org_id": t.ba, "kind": "theme_day", "title": "主题党日", "held_on": next_week});
+        app.post_ok("/api/v1/meetings", day, &t.sec_a).await;
+
+        // The form offers her branch's planned 党课 only (not another branch's, not a 主题党日).
+        let (_, html) = app.page("/learning/classes/new", &sec).await;
+        assert!(html.contains("或关联已安排的党课会议") && html.contains("第四季度党课"), "{html}");
+        assert!(!html.contains("乙支部党课") && !html.contains(">主题党日"), "{html}");
+        let (ba, mine_s, theirs_s) = (t.ba.to_string(), mine.to_string(), theirs.to_string());
+        let start = format!("{next_week} 19:00");
+        let form = |meeting: &str| {
+            vec![
+                ("title", "专题党课".to_string()),
+                ("lecturer", "张书记".to_string()),
+                ("org_id", ba.clone()),
+                ("starts_at", start.clone()),
+                ("link", "https://meeting.example.edu.cn/r/9".to_string()),
+                ("sign_in", "1".to_string()),
+                ("meeting_id", meeting.to_string()),
+            ]
+        };
+        let submit = |meeting: &str| {
+            let owned = form(meeting);
+            let (app, sec) = (&app, sec.clone());
+            async move {
+                let fields: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.form("/learning/classes/new", &fields, Some(&sec)).await
+            }
+        };
+        // Another branch's meeting is refused under the select, nothing written.
+        let (st, _, html) = submit(&theirs_s).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("党课会议不存在或不在您的范围内"), "{html}");
+        assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM party_classes").await, 0);
+        // Linked: no new meeting is made, and the class page names the meeting.
+        let (st, h, html) = submit(&mine_s).await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+        assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM meetings WHERE kind = 'party_lecture'").await, 2);
+        let (_, html) = app.page(&location(&h), &sec).await;
+        assert!(html.contains(&format!("/meetings/{mine}")), "{html}");
+        // Once linked it is no longer offered, and a second class cannot take it.
+        let (_, html) = app.page("/learning/classes/new", &sec).await;
+        assert!(!html.contains("第四季度党课"), "{html}");
+        let (st, _, html) = submit(&mine_s).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("该党课会议已关联其他线上党课"), "{html}");
+        assert_eq!(count(&app.platform.db, "SELECT COUNT(*) FROM party_classes").await, 1);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn points_pages_keep_the_board_off_and_opt_in() {
     on_both(|app| async move {
         let t = tree(&app).await;
