@@ -1,7 +1,7 @@
 //! Meetings for the demo university (`dangjian demo`): from January of last year to today, each branch holds
 //! its 支委会 and 主题党日 monthly, its 支部党员大会 and 党课 quarterly, a 组织生活会 in December and talks with its
 //! members — with a few deterministic gaps, so the compliance calendar has something to show — and one
-//! 主题党日 planned next week, and in the first three branches a recurring plan (the last Friday of each of the
+//! 主题党日 planned next week, and in the three oldest branches a recurring plan (the last Friday of each of the
 //! next six months). Attendance is taken for every held meeting. Then a few notices (通知公告) with
 //! part of their receipts, each branch's committee term (some due within six months, one overdue), and member
 //! services in the first branches (proofs waiting, being handled and completed with a certificate; volunteer hours). The platform's demo cannot know of this crate (dependencies flow one way), so the
@@ -167,7 +167,7 @@ pub async fn generate(p: &Platform, seed: u64, today: Date) -> Result<u64> {
     Ok(made)
 }
 
-/// The demo's recurring plans (定期计划): the first three branches hold their 主题党日 on the last Friday of
+/// The demo's recurring plans (定期计划): the three oldest branches (the demo secretary's among them) hold their 主题党日 on the last Friday of
 /// every month for the next six months (from next month, after the demo's own meetings), with their members
 /// invited, so the meeting list shows a running plan and the plan page its meetings. Returns the meetings.
 async fn plans(p: &Platform, branches: &[Org], today: Date, now: OffsetDateTime) -> Result<u64> {
@@ -180,7 +180,10 @@ async fn plans(p: &Platform, branches: &[Org], today: Date, now: OffsetDateTime)
     let days = rule.occurrences(from, to);
     let (title, code) = ("主题党日", rule.code());
     let mut made = 0u64;
-    for branch in branches.iter().take(3) {
+    // The oldest three branches (the demo secretary's is the first made).
+    let mut oldest: Vec<&Org> = branches.iter().collect();
+    oldest.sort_by_key(|b| b.id);
+    for branch in oldest.into_iter().take(3) {
         let members: Vec<i64> =
             store::members(&p.db, &branch.path, &subtree_end(&branch.path)).await?.into_iter().map(|m| m.id).collect();
         let mut tx = p.db.begin().await?;
