@@ -358,6 +358,7 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
             cache_ttl: s.platform.cache_ttl,
             instance: instance.clone(),
             trusted_proxies: s.trusted_proxies.clone(),
+            clamd: s.platform.clamd.clone(),
         })),
         secure_cookies: s.secure_cookies,
     };
