@@ -426,18 +426,21 @@ mod tests {
     #[test]
     fn answers_and_addresses_are_parsed_strictly() {
         assert_eq!(parse_scan("stream: OK"), Ok(Verdict::Clean));
-        assert_eq!(
-            parse_scan("stream: Win.Test.EICAR_HDB-1 FOUND"),
-            Ok(Verdict::Found("Win.Test.EICAR_HDB-1".into()))
-        );
+        assert_eq!(parse_scan("stream: Win.Test.EICAR_HDB-1 FOUND"), Ok(Verdict::Found("Win.Test.EICAR_HDB-1".into())));
         assert!(matches!(parse_scan("stream: Can't allocate memory ERROR"), Err(Failure::Answer(_))));
         assert!(matches!(parse_scan(""), Err(Failure::Protocol(_))));
         assert!(matches!(parse_scan("stream:  FOUND"), Err(Failure::Protocol(_))));
         assert!(matches!(parse_scan("PONG"), Err(Failure::Protocol(_))));
 
         let t = Duration::from_secs(3);
-        assert_eq!(Clamd::parse("unix:/run/clamav/clamd.ctl", t).unwrap().address, Address::Unix("/run/clamav/clamd.ctl".into()));
-        assert_eq!(Clamd::parse("/run/clamav/clamd.ctl", t).unwrap().address, Address::Unix("/run/clamav/clamd.ctl".into()));
+        assert_eq!(
+            Clamd::parse("unix:/run/clamav/clamd.ctl", t).unwrap().address,
+            Address::Unix("/run/clamav/clamd.ctl".into())
+        );
+        assert_eq!(
+            Clamd::parse("/run/clamav/clamd.ctl", t).unwrap().address,
+            Address::Unix("/run/clamav/clamd.ctl".into())
+        );
         assert_eq!(Clamd::parse("tcp:127.0.0.1:3310", t).unwrap().address, Address::Tcp("127.0.0.1:3310".into()));
         assert_eq!(Clamd::parse("tcp:127.0.0.1:3310", t).unwrap().address.to_string(), "tcp:127.0.0.1:3310");
         for bad in ["", "clamd.ctl", "tcp:3310", "tcp:host:port", "unix:", "http://x"] {

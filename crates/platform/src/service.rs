@@ -117,9 +117,7 @@ impl Error {
             Error::ReauthRequired => "此操作较为敏感，请重新验证身份（10分钟内有效）后再试".into(),
             Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
             Error::Conflict(m) => (*m).into(),
-            Error::ScanUnavailable => {
-                "病毒扫描服务暂不可用，文件未保存；请稍后重试，或联系信息中心".into()
-            }
+            Error::ScanUnavailable => "病毒扫描服务暂不可用，文件未保存；请稍后重试，或联系信息中心".into(),
             Error::TooMany { message, .. } => message.clone(),
             Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
             Error::Db(DbError::AuditUnavailable(_)) => {

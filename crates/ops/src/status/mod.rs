@@ -221,7 +221,8 @@ pub async fn render_metrics(metrics: &Metrics, ops: &Ops, db: &Db) -> String {
             "# HELP dangjian_clamd_up Whether the virus scanner (clamd) answered PING; uploads are refused while it does not."
         );
         let _ = writeln!(out, "# TYPE dangjian_clamd_up gauge");
-        let _ = writeln!(out, "dangjian_clamd_up{{address=\"{}\"}} {}", escape(&h.address), u8::from(h.failure.is_none()));
+        let _ =
+            writeln!(out, "dangjian_clamd_up{{address=\"{}\"}} {}", escape(&h.address), u8::from(h.failure.is_none()));
     }
     if let Err(e) = db_metrics(&mut out, ops, db).await {
         tracing::warn!(error = %e, "metrics: the database part is missing");

@@ -33,13 +33,9 @@ impl UsersPage {
     /// "疑似共用账号：15 分钟内 3 个地址登录，2026-11-24 22:10" for a flagged account.
     fn shared(&self, id: &i64) -> Option<String> {
         let f = self.flags.get(id)?;
-        let more = if f.times > 1 { format!("（近{}天共{}次）", SHARED_FLAG_DAYS, f.times) } else { String::new() };
-        Some(format!(
-            "{} 分钟内 {} 个地址登录，{}{more}",
-            f.minutes,
-            f.addresses,
-            super::notices::when(f.at)
-        ))
+        let more =
+            if f.times > 1 { format!("（近{}天共{}次）", SHARED_FLAG_DAYS, f.times) } else { String::new() };
+        Some(format!("{} 分钟内 {} 个地址登录，{}{more}", f.minutes, f.addresses, super::notices::when(f.at)))
     }
 }
 

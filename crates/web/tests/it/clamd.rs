@@ -255,8 +255,9 @@ async fn an_infected_docx_is_refused_on_the_meeting_page_with_nothing_stored() {
         let path = format!("/meetings/{id}/attachments");
         let before = count(&app.platform.db, "attachments").await;
         let infected = infected_docx();
-        let (st, _, html) =
-            app.upload_form(&path, &cookie, csrf.as_deref(), ("通知.docx", "application/octet-stream"), &infected).await;
+        let (st, _, html) = app
+            .upload_form(&path, &cookie, csrf.as_deref(), ("通知.docx", "application/octet-stream"), &infected)
+            .await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
         assert!(html.contains("文件检出病毒（Eicar-Test-Signature.UNOFFICIAL），已拒绝，文件未保存"), "{html}");
         assert_eq!(count(&app.platform.db, "attachments").await, before);
@@ -316,7 +317,13 @@ async fn without_a_verdict_every_upload_is_refused_nothing_stored_and_audited() 
         let cookie = app.web_login("sec_a", USER_PW).await;
         let csrf = csrf_token(&format!("/meetings/{id}"), &cookie);
         let (st, _, html) = app
-            .upload_form(&format!("/meetings/{id}/attachments"), &cookie, csrf.as_deref(), ("a.txt", "text/plain"), "记录".as_bytes())
+            .upload_form(
+                &format!("/meetings/{id}/attachments"),
+                &cookie,
+                csrf.as_deref(),
+                ("a.txt", "text/plain"),
+                "记录".as_bytes(),
+            )
             .await;
         assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
         assert!(html.contains("病毒扫描服务暂不可用，文件未保存"), "{html}");
