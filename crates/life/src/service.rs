@@ -409,7 +409,7 @@ impl<'a> Life<'a> {
         bytes: &[u8],
     ) -> Result<AttachmentMeta> {
         let m = self.writable(ctx, actor, id, "meeting.attach").await?;
-        let checked = Platform::check_upload("file", name, bytes).map_err(invalid_upload)?;
+        let checked = self.platform.check_upload(ctx, actor, "file", name, bytes).await.map_err(invalid_upload)?;
         let mut tx = self.db().begin().await?;
         let owner = Owner { kind: MINUTES_FILES, id, org_path: &m.org_path, person_id: None };
         // The meeting's version stays: it guards the edit form's items, which a file does not change.

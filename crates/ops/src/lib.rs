@@ -53,6 +53,9 @@ pub struct Settings {
     pub instance: String,
     /// Reverse proxies whose `X-Forwarded-For` names the client (nginx on the same host: 127.0.0.1).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The virus scanner uploads pass (the platform's `clamd`): the status page and `/metrics` report
+    /// whether it answers.
+    pub clamd: Option<platform::clamd::Clamd>,
 }
 
 impl Default for Settings {
@@ -64,6 +67,7 @@ impl Default for Settings {
             cache_ttl: Duration::from_secs(2),
             instance: instance_id(),
             trusted_proxies: Vec::new(),
+            clamd: None,
         }
     }
 }

@@ -12,8 +12,9 @@
 //! * ZIP containers are judged from their central directory before a byte is inflated: too many entries,
 //!   a declared total beyond [`MAX_EXPANDED_BYTES`], a compression ratio beyond [`MAX_RATIO`] or an
 //!   encrypted entry → refused (zip bomb);
-//! * the EICAR anti-virus test string anywhere in the bytes → refused as malware (the hook for a real
-//!   scanner is [`check`]; see docs/SECURITY.md);
+//! * the EICAR anti-virus test string anywhere in the bytes → refused as malware; when ClamAV's clamd is
+//!   configured ([`crate::clamd`]), every upload that passed these checks is scanned by it too
+//!   (`Platform::check_upload`), which also finds what sits inside a DOCX/XLSX's deflated entries;
 //! * PDFs with JavaScript or launch actions, and images whose pixel count would explode when decoded, are
 //!   refused;
 //! * the name is neutralised ([`safe_name`]): no directories (`../../x` → `x`), no control or
@@ -116,6 +117,9 @@ pub enum Refusal {
     Encrypted,
     #[error("文件检出病毒或测试病毒特征，已拒绝")]
     Malware,
+    /// clamd found a signature (crate::clamd): its name is in the sentence.
+    #[error("文件检出病毒（{0}），已拒绝，文件未保存")]
+    Virus(String),
     #[error("PDF 中含有脚本或启动外部程序的动作，出于安全原因不予接收；请用“打印为PDF”另存后上传")]
     ActivePdf,
     #[error("图片尺寸过大（超过1亿像素），请缩小后上传")]

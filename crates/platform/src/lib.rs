@@ -4,10 +4,12 @@
 //! Rooms: [`rules`] (validation with citations, pure), [`model`] (types), [`access`] (the permission
 //! matrix), [`store`] (the only SQL), [`service`] (one function per action: authorise → validate →
 //! transaction → store → audit → commit), [`roster`] (the register's spreadsheet columns, for import and
-//! export), [`files`] (the attachment store and the upload checks of AT-21), [`demo`] (the demo
+//! export), [`files`] (the attachment store and the upload checks of AT-21), [`clamd`] (the virus scanner behind
+//! them), [`demo`] (the demo
 //! university).
 
 pub mod access;
+pub mod clamd;
 pub mod demo;
 pub mod files;
 pub mod limits;

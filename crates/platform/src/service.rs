@@ -29,7 +29,7 @@ mod mfa;
 mod my_data;
 mod reveal;
 mod rights;
-pub use accounts::{DormantReview, NO_ROLE_LEFT};
+pub use accounts::{DormantReview, NO_ROLE_LEFT, SHARED_FLAG_DAYS, SharedAccountFlag};
 pub use grants::{AccountGrants, GrantState, GrantView, WithdrawInput, grant_state};
 pub use import::{Export, ImportProgress, ImportReport, ImportStep, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use import_job::{IMPORT_JOB_STALE, ImportJob, ImportJobStatus};
@@ -66,6 +66,10 @@ pub enum Error {
     Invalid(FieldErrors),
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The virus scanner (clamd) is configured but gave no verdict: the upload was refused, nothing stored
+    /// (fail closed, security.md AT-21).
+    #[error("virus scanner unavailable")]
+    ScanUnavailable,
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -92,6 +96,7 @@ impl Error {
             Error::TooMany { .. } => "rate_limited",
             Error::Invalid(_) => "validation_failed",
             Error::Conflict(_) => "conflict",
+            Error::ScanUnavailable => "scan_unavailable",
             Error::Db(DbError::Busy) => "busy",
             Error::Db(DbError::AuditUnavailable(_)) => "audit_unavailable",
             Error::Db(_) | Error::Security(_) => "internal",
@@ -112,6 +117,7 @@ impl Error {
             Error::ReauthRequired => "此操作较为敏感，请重新验证身份（10分钟内有效）后再试".into(),
             Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
             Error::Conflict(m) => (*m).into(),
+            Error::ScanUnavailable => "病毒扫描服务暂不可用，文件未保存；请稍后重试，或联系信息中心".into(),
             Error::TooMany { message, .. } => message.clone(),
             Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
             Error::Db(DbError::AuditUnavailable(_)) => {
@@ -168,6 +174,9 @@ pub struct Settings {
     /// The per-user rate limits of `crate::limits` (AT-35). Only test suites that call far faster than a
     /// person switch them off; their own tests run with them on.
     pub rate_limits: bool,
+    /// ClamAV's clamd, which scans every upload when set (security.md AT-21; `[uploads] clamd`). Unreachable
+    /// or failing, it refuses the upload (fail closed). `None`: the built-in checks only.
+    pub clamd: Option<crate::clamd::Clamd>,
 }
 
 impl Default for Settings {
@@ -186,6 +195,7 @@ impl Default for Settings {
             lockout_duration: Duration::from_secs(30 * 60),
             dormant_account_days: 30,
             rate_limits: true,
+            clamd: None,
         }
     }
 }

@@ -410,6 +410,35 @@ pub async fn for_target(db: &Db, target: &str, limit: i64) -> Result<Vec<Entry>,
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(target).bind(limit).fetch_all(p).await)?)
 }
 
+/// The entries of `action` with `result` that the accounts `actor_ids` wrote since `since`, newest first
+/// per account (the index on (actor_id, action, at) answers it): the accounts page's shared-account flags.
+pub async fn by_actors_since(
+    db: &Db,
+    actor_ids: &[i64],
+    action: &str,
+    result: &str,
+    since: OffsetDateTime,
+) -> Result<Vec<Entry>, DbError> {
+    const SQLITE: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash, roles, org_scope \
+         FROM audit_log WHERE actor_id IN (SELECT value FROM json_each($1)) AND action = $2 AND result = $3 AND at >= $4 \
+         ORDER BY actor_id, seq DESC";
+    const PG: &str = "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash, roles, org_scope \
+         FROM audit_log WHERE actor_id = ANY($1) AND action = $2 AND result = $3 AND at >= $4 ORDER BY actor_id, seq DESC";
+    if actor_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let since = since.to_offset(time::UtcOffset::UTC);
+    Ok(match db {
+        Db::Sqlite(p) => {
+            let ids = serde_json::to_string(actor_ids).unwrap_or_else(|_| "[]".into());
+            sqlx::query_as(SQLITE).bind(ids).bind(action).bind(result).bind(since).fetch_all(p).await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(PG).bind(actor_ids).bind(action).bind(result).bind(since).fetch_all(p).await?
+        }
+    })
+}
+
 /// How often an account did `action` successfully since `since` (rate limits that must hold across
 /// instances: the log is the one place every instance writes).
 pub async fn count_by_actor_since(db: &Db, actor_id: i64, action: &str, since: OffsetDateTime) -> Result<i64, DbError> {

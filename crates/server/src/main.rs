@@ -344,6 +344,16 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     for id in platform.recover_import_jobs_at_start().await? {
         tracing::warn!(job = id, "import job interrupted by the restart: marked failed, retryable");
     }
+    match &s.platform.clamd {
+        None => tracing::warn!(
+            "[uploads] clamd is not set: uploads get the built-in checks only, no virus scan (docs/OPERATIONS.md)"
+        ),
+        Some(c) => match c.ping().await {
+            Ok(()) => tracing::info!(clamd = %c.address, "uploads are scanned by clamd"),
+            Err(e) => tracing::error!(clamd = %c.address, error = %e,
+                "clamd does not answer: every upload is refused until it does"),
+        },
+    }
     if !s.platform.mfa_required {
         tracing::warn!("DANGJIAN_MFA_REQUIRED=false: administrators sign in without a second factor");
     }
@@ -358,6 +368,7 @@ async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
             cache_ttl: s.platform.cache_ttl,
             instance: instance.clone(),
             trusted_proxies: s.trusted_proxies.clone(),
+            clamd: s.platform.clamd.clone(),
         })),
         secure_cookies: s.secure_cookies,
     };

@@ -49,6 +49,7 @@ struct File {
     backup: Option<BackupFile>,
     jobs: Option<JobsFile>,
     audit: Option<AuditFile>,
+    uploads: Option<UploadsFile>,
     /// Addresses of reverse proxies whose X-Forwarded-For is believed (docs/OPERATIONS.md, nginx).
     trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
@@ -98,6 +99,18 @@ struct AuditFile {
     watch_every_seconds: Option<u64>,
     /// How many older entries each watch run verifies again.
     sweep: Option<i64>,
+}
+
+/// `[uploads]`: the virus scanner every upload passes (security.md AT-21, docs/OPERATIONS.md "Virus
+/// scanning").
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct UploadsFile {
+    /// ClamAV's clamd: "unix:/run/clamav/clamd.ctl" or "tcp:127.0.0.1:3310" (or `DANGJIAN_CLAMD`). Set, every
+    /// upload is scanned and refused when clamd gives no verdict; unset, the built-in checks only.
+    clamd: Option<String>,
+    /// How long one scan may take, connecting included (default 30).
+    clamd_timeout_seconds: Option<u64>,
 }
 
 /// The audit log's retention, archive and watch.
@@ -232,6 +245,12 @@ impl Settings {
         }
         if let Some(d) = file.dormant_account_days {
             platform.dormant_account_days = d.max(1);
+        }
+        let u = file.uploads.unwrap_or_default();
+        if let Some(spec) = env("DANGJIAN_CLAMD").or(u.clamd).filter(|v| !v.trim().is_empty()) {
+            let timeout = u.clamd_timeout_seconds.map_or(platform::clamd::DEFAULT_TIMEOUT, Duration::from_secs);
+            platform.clamd =
+                Some(platform::clamd::Clamd::parse(&spec, timeout).map_err(anyhow::Error::msg).context("[uploads]")?);
         }
         let b = file.backup.unwrap_or_default();
         let defaults = ops::jobs::Retention::default();

@@ -48,7 +48,9 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Db(kernel::DbError::Busy | kernel::DbError::AuditUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Db(kernel::DbError::Busy | kernel::DbError::AuditUnavailable(_)) | Error::ScanUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         Error::Db(_) | Error::Security(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

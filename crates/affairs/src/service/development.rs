@@ -602,7 +602,7 @@ impl<'a> Development<'a> {
         if !store::step_of_person(self.db(), id, step_id).await? {
             return Err(Error::NotFound);
         }
-        let checked = Platform::check_upload("file", name, bytes)?;
+        let checked = self.platform.check_upload(ctx, actor, "file", name, bytes).await?;
         let mut tx = self.db().begin().await?;
         let owner = Owner { kind: ATTACHMENT_KIND, id: step_id, org_path: &row.org_path, person_id: Some(id) };
         let meta = self.platform.attach(&mut tx, ctx, actor, &owner, &checked, bytes).await?;

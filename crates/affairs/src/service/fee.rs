@@ -1087,6 +1087,8 @@ impl<'a> Fees<'a> {
             audit::append_alone(self.db(), e).await?;
             return Err(Error::Forbidden);
         }
+        // An uploaded statement: clamd's verdict first when it is configured (security.md AT-21).
+        self.platform.scan_upload(ctx, actor, "file", bytes).await?;
         let rows = sheet::read(bytes, Format::sniff(bytes)).map_err(|e| super::field("file", e.to_string()))?;
         let Some((header_at, header)) =
             rows.iter().enumerate().find(|(_, r)| r.cells.iter().any(|c| c.contains("流水号")))

@@ -1,7 +1,7 @@
 //! What the IT centre reads: the readiness check (`/readyz`), the database-backed part of `/metrics`, and
 //! the system-status page (`/admin/status`): version and uptime, the database and its size, the data
 //! directory's free disk, the last scheduled backups and their verification, the job queue, the audit
-//! chain, recent errors and the maintenance switch.
+//! chain, recent errors, the maintenance switch and whether the virus scanner (clamd) answers.
 //!
 //! Who reads the page: the system administrator (who runs the platform and holds the switch) and the
 //! security administrator (backups, the audit chain's health). It shows no personal data.
@@ -54,6 +54,28 @@ pub async fn readiness(db: &Db) -> Result<(), String> {
     db.ping().await.map_err(|e| format!("database unavailable: {e}"))?;
     let pending = pending_migrations(db).await.map_err(|e| format!("migrations unknown: {e}"))?;
     if pending.is_empty() { Ok(()) } else { Err(format!("migrations pending: {pending:?}")) }
+}
+
+/// How long the health check waits for clamd's `PONG` (the status page and `/metrics` must not hang on it).
+pub const CLAMD_PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Whether the virus scanner answers (security.md AT-21): uploads are refused while it does not.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScannerHealth {
+    /// `unix:/run/clamav/clamd.ctl`, `tcp:host:3310`.
+    pub address: String,
+    /// `None`: `PONG` came back; otherwise why not.
+    pub failure: Option<String>,
+    pub millis: u128,
+}
+
+/// `PING` → `PONG` to the configured clamd; `None` when none is configured.
+pub async fn scanner_health(clamd: Option<&platform::clamd::Clamd>) -> Option<ScannerHealth> {
+    let clamd = clamd?;
+    let probe = platform::clamd::Clamd { timeout: clamd.timeout.min(CLAMD_PING_TIMEOUT), ..clamd.clone() };
+    let started = std::time::Instant::now();
+    let failure = probe.ping().await.err().map(|f| f.to_string());
+    Some(ScannerHealth { address: clamd.address.to_string(), failure, millis: started.elapsed().as_millis() })
 }
 
 /// Free and total bytes of the file system holding `dir` (POSIX `df -Pk`, present on every server this
@@ -114,6 +136,8 @@ pub struct Status {
     pub requests: u64,
     pub errors_5xx_last_hour: u64,
     pub maintenance: State,
+    /// The virus scanner, when configured.
+    pub scanner: Option<ScannerHealth>,
 }
 
 /// The status page's content, for an administrator who may read it.
@@ -168,6 +192,7 @@ pub async fn status(ops: &Ops, metrics: &Metrics, db: &Db, actor: &Actor) -> Res
         requests,
         errors_5xx_last_hour: metrics.errors_5xx_last_hour(),
         maintenance: ops.maintenance.current(db).await?,
+        scanner: scanner_health(s.clamd.as_ref()).await,
     })
 }
 
@@ -190,6 +215,15 @@ pub async fn render_metrics(metrics: &Metrics, ops: &Ops, db: &Db) -> String {
     let _ = writeln!(out, "# TYPE dangjian_db_pool_connections gauge");
     let _ = writeln!(out, "dangjian_db_pool_connections{{state=\"open\"}} {size}");
     let _ = writeln!(out, "dangjian_db_pool_connections{{state=\"idle\"}} {idle}");
+    if let Some(h) = scanner_health(ops.settings.clamd.as_ref()).await {
+        let _ = writeln!(
+            out,
+            "# HELP dangjian_clamd_up Whether the virus scanner (clamd) answered PING; uploads are refused while it does not."
+        );
+        let _ = writeln!(out, "# TYPE dangjian_clamd_up gauge");
+        let _ =
+            writeln!(out, "dangjian_clamd_up{{address=\"{}\"}} {}", escape(&h.address), u8::from(h.failure.is_none()));
+    }
     if let Err(e) = db_metrics(&mut out, ops, db).await {
         tracing::warn!(error = %e, "metrics: the database part is missing");
     }

@@ -11,6 +11,22 @@ use crate::access::{Actor, Capability, term_ends_at};
 use crate::rules;
 use crate::store;
 
+/// How far back the accounts page shows a shared-account flag (security.md AT-16).
+pub const SHARED_FLAG_DAYS: i64 = 30;
+
+/// The newest sign-in of an account flagged as possibly shared (`auth.shared_account`, security.md §a.1 c,
+/// AT-16), for the security administrator's accounts page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SharedAccountFlag {
+    pub at: OffsetDateTime,
+    /// Distinct client addresses of its live sessions at that sign-in.
+    pub addresses: i64,
+    /// Within this many minutes ([`rules::SHARED_ACCOUNT_WINDOW`]).
+    pub minutes: i64,
+    /// Such flags in the last [`SHARED_FLAG_DAYS`] days.
+    pub times: usize,
+}
+
 /// The reason the nightly review records on an account it disabled.
 pub const NO_ROLE_LEFT: &str = "no_role_left";
 
@@ -46,6 +62,34 @@ pub fn account_dormant(terms: &[Term], created_at: OffsetDateTime, days: u32, no
 }
 
 impl Platform {
+    /// The shared-account flags of the last [`SHARED_FLAG_DAYS`] days of `user_ids`, by account: only for
+    /// the security administrator (who manages accounts and reads the log's findings; the system
+    /// administrator reads no audit contents, 三员分立), empty for everyone else.
+    pub async fn shared_account_flags(
+        &self,
+        actor: &Actor,
+        user_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, SharedAccountFlag>> {
+        let mut flags = std::collections::HashMap::new();
+        if !actor.has_role(crate::model::Role::SecurityAdmin) {
+            return Ok(flags);
+        }
+        let since = now() - time::Duration::days(SHARED_FLAG_DAYS);
+        let entries = audit::by_actors_since(&self.db, user_ids, "auth.shared_account", "flagged", since).await?;
+        for e in entries {
+            let Some(user_id) = e.actor_id else { continue };
+            // Newest first per account: the first one is shown, the others counted.
+            let flag = flags.entry(user_id).or_insert_with(|| SharedAccountFlag {
+                at: e.at,
+                addresses: shared_flag_addresses(&e.detail).unwrap_or(rules::SHARED_ACCOUNT_ADDRESSES as i64),
+                minutes: rules::SHARED_ACCOUNT_WINDOW.whole_minutes(),
+                times: 0,
+            });
+            flag.times += 1;
+        }
+        Ok(flags)
+    }
+
     /// Disables (`active = false`) or enables an account. Account administrators (the system and the
     /// security administrator, 三员分立: accounts, not roles), never their own. Disabling ends every session
     /// and token of the account in the same transaction, on every instance at once; a disabled account
@@ -131,6 +175,11 @@ impl Platform {
         self.people_changed().await;
         Ok(masked)
     }
+}
+
+/// The count of addresses in a flag's detail (`addresses:3 within:15min (…)`).
+fn shared_flag_addresses(detail: &str) -> Option<i64> {
+    detail.split_whitespace().find_map(|w| w.strip_prefix("addresses:"))?.parse().ok()
 }
 
 #[cfg(test)]

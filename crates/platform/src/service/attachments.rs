@@ -1,8 +1,9 @@
 //! The attachment store's actions (see crate::files for the checks and who decides access). An application
 //! checks the caller against the record a file belongs to, then:
 //!
-//! 1. [`Platform::check_upload`] before its transaction — a refused file is a field error and nothing is
-//!    written;
+//! 1. [`Platform::check_upload`] before its transaction — the built-in checks, then clamd when it is
+//!    configured; a refused file is a field error (a scanner without a verdict `ScanUnavailable`) and
+//!    nothing is written;
 //! 2. [`Platform::attach`] inside its transaction, after writing its own record — the file, the per-owner
 //!    limit and the `attachment.add` audit entry commit or roll back with the record;
 //! 3. [`Platform::attachments_of`] to list the files of many records in one query;
@@ -13,14 +14,68 @@ use security::audit;
 
 use super::{Ctx, Error, Platform, Result, event, now};
 use crate::access::Actor;
-use crate::files::{self, Attachment, AttachmentMeta, Checked, FileType, MAX_PER_OWNER, Owner};
+use sha2::{Digest, Sha256};
+
+use crate::clamd::Verdict;
+use crate::files::{self, Attachment, AttachmentMeta, Checked, FileType, MAX_PER_OWNER, Owner, Refusal};
 use crate::store;
 
 impl Platform {
-    /// Every check of security.md AT-21 on one upload. A refusal is `Invalid` with the Chinese reason under
-    /// `field`, so a form shows it next to the file input and the API answers 422.
-    pub fn check_upload(field: &str, name: &str, bytes: &[u8]) -> Result<Checked> {
-        files::check(name, bytes).map_err(|r| Error::field(field, r.to_string()))
+    /// Every check of security.md AT-21 on one upload: the built-in checks of [`files::check`], then, when
+    /// configured, ClamAV's clamd ([`Platform::scan_upload`]). A refusal is `Invalid` with the Chinese
+    /// reason under `field`, so a form shows it next to the file input and the API answers 422; a scanner
+    /// that gives no verdict is `ScanUnavailable` (503: fail closed). Malware found is audited
+    /// (`upload.malware` / `refused`), and so is a scanner that failed (`upload.scan` / `error`).
+    pub async fn check_upload(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        field: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Checked> {
+        let checked = match files::check(name, bytes) {
+            Ok(c) => c,
+            Err(r) => {
+                if r == Refusal::Malware {
+                    let detail = upload_detail(field, bytes, "built-in: EICAR test signature");
+                    self.audit_upload(ctx, actor, "upload.malware", "refused", detail).await?;
+                }
+                return Err(Error::field(field, r.to_string()));
+            }
+        };
+        self.scan_upload(ctx, actor, field, bytes).await?;
+        Ok(checked)
+    }
+
+    /// clamd's verdict on an upload when clamd is configured (nothing otherwise): for the files the
+    /// platform stores ([`Platform::check_upload`]) and for the imports, whose files are read, not kept.
+    /// A signature found → `Invalid` under `field` with its name; no verdict (unreachable, timed out, an
+    /// error answer) → `ScanUnavailable`. Both audited before the answer.
+    pub async fn scan_upload(&self, ctx: &Ctx, actor: &Actor, field: &str, bytes: &[u8]) -> Result<()> {
+        let Some(clamd) = &self.settings.clamd else {
+            return Ok(());
+        };
+        match clamd.scan(bytes).await {
+            Ok(Verdict::Clean) => Ok(()),
+            Ok(Verdict::Found(signature)) => {
+                let detail = upload_detail(field, bytes, &format!("clamd: {signature}"));
+                self.audit_upload(ctx, actor, "upload.malware", "refused", detail).await?;
+                Err(Error::field(field, Refusal::Virus(signature).to_string()))
+            }
+            Err(failure) => {
+                tracing::error!(request_id = %ctx.request_id, clamd = %clamd.address, %failure,
+                    "upload refused: no verdict from the virus scanner");
+                let detail = upload_detail(field, bytes, &format!("clamd {}: {failure}", clamd.address));
+                self.audit_upload(ctx, actor, "upload.scan", "error", detail).await?;
+                Err(Error::ScanUnavailable)
+            }
+        }
+    }
+
+    async fn audit_upload(&self, ctx: &Ctx, actor: &Actor, action: &str, result: &str, detail: String) -> Result<()> {
+        audit::append_alone(&self.db, event(Some(actor), ctx, action, "upload".into(), result, detail)).await?;
+        Ok(())
     }
 
     /// Stores a checked upload for `owner` in the caller's transaction, with its audit entry. At most
@@ -117,4 +172,11 @@ impl Platform {
             .await?;
         Ok(())
     }
+}
+
+/// What a refused upload's audit entry says: the form field, the size, the start of the SHA-256 (to find
+/// the same file again) and why — never the file's name, which may name a person.
+fn upload_detail(field: &str, bytes: &[u8], why: &str) -> String {
+    let sha = hex::encode(Sha256::digest(bytes));
+    format!("{field} {}B sha256:{} {why}", bytes.len(), &sha[..16])
 }

@@ -212,6 +212,11 @@ impl Platform {
         format: Option<Format>,
         dry_run: bool,
     ) -> Result<ImportReport> {
+        if !actor.can_somewhere(Capability::PersonWrite) {
+            return Err(self.refuse(ctx, actor, "person.import", "people").await?);
+        }
+        // An uploaded file: clamd's verdict first when it is configured (security.md AT-21).
+        self.scan_upload(ctx, actor, "file", bytes).await?;
         self.import_people_file_with(ctx, actor, bytes, format, dry_run, &ImportProgress::default()).await
     }
 

@@ -242,6 +242,8 @@ impl Platform {
         if bytes.len() > MAX_IMPORT_FILE {
             return Err(Error::field("file", format!("文件超过{}MB，请拆分后导入", MAX_IMPORT_FILE >> 20)));
         }
+        // Kept until the job is done: clamd's verdict first when it is configured (security.md AT-21).
+        self.scan_upload(ctx, actor, "file", bytes).await?;
         let name: String = file_name.chars().filter(|c| !c.is_control()).take(200).collect();
         let name = if name.trim().is_empty() { format!("花名册.{}", format.code()) } else { name };
         let scope = actor.ranges_within(Capability::PersonWrite, "/").into_iter().next().unwrap_or_else(|| "/".into());

@@ -48,12 +48,12 @@ pub async fn record_step(
 }
 
 /// Attach a file to a recorded step: the raw request body, its name in `name` (security.md AT-21 checks:
-/// size, type by content, archives, malware test file).
+/// size, type by content, archives, malware test file; scanned by clamd when configured).
 #[utoipa::path(post, path = "/api/v1/people/{id}/development/steps/{step_id}/attachments", tag = "development",
     params(("id" = i64, Path), ("step_id" = i64, Path), ("name" = Option<String>, Query)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = AttachmentMeta), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody, description = "病毒扫描服务（clamd）已配置但无应答：`scan_unavailable`，文件未保存")))]
 pub async fn attach(
     State(s): State<AppState>,
     c: Caller,

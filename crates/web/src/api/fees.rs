@@ -154,7 +154,7 @@ pub async fn export(
 #[utoipa::path(post, path = "/api/v1/orgs/{id}/fee-payments/import", tag = "fees", params(("id" = i64, Path)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = PaymentImportReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+              (status = 422, body = ErrorBody), (status = 503, body = ErrorBody, description = "病毒扫描服务（clamd）已配置但无应答：`scan_unavailable`，文件未保存")))]
 pub async fn import_payments(
     State(s): State<AppState>,
     c: Caller,

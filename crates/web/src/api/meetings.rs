@@ -212,13 +212,14 @@ pub async fn rollup(
 
 /// Attach a file to the meeting's minutes (会议记录附件): the raw request body, its name in `name`. The checks of
 /// security.md AT-21 (≤ 25 MB, PDF/PNG/JPEG/DOCX/XLSX/text decided by the content, no zip bomb, no malware test
-/// file); at most 20 files a meeting. For those who may change the meeting; not once it is archived.
+/// file; scanned by clamd when configured: a signature found is 422 with its name); at most 20 files a meeting. For those who may change the meeting; not once it is archived.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/attachments", tag = "life",
     params(("id" = i64, Path), ("name" = Option<String>, Query)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = AttachmentMeta), (status = 422, body = ErrorBody, description = "文件类型或内容不被接受"),
               (status = 409, body = ErrorBody, description = "会议已归档，或附件已满20个"),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "病毒扫描服务（clamd）已配置但无应答：`scan_unavailable`，文件未保存")))]
 pub async fn attach(
     State(s): State<AppState>,
     c: Caller,

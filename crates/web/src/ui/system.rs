@@ -7,7 +7,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::model::{Grant, Role, UserRow};
-use platform::service::{AccountGrants, GrantInput, NewUserInput, WithdrawInput};
+use platform::service::{AccountGrants, GrantInput, NewUserInput, SHARED_FLAG_DAYS, SharedAccountFlag, WithdrawInput};
 use platform::{Capability, Error};
 use security::audit::{self, Entry, Verdict};
 
@@ -25,11 +25,30 @@ struct UsersPage {
     created: Option<String>,
     notice: Option<String>,
     me: i64,
+    /// Shared-account flags by account (security.md AT-16): the security administrator's only.
+    flags: HashMap<i64, SharedAccountFlag>,
+}
+
+impl UsersPage {
+    /// "疑似共用账号：15 分钟内 3 个地址登录，2026-11-24 22:10" for a flagged account.
+    fn shared(&self, id: &i64) -> Option<String> {
+        let f = self.flags.get(id)?;
+        let more =
+            if f.times > 1 { format!("（近{}天共{}次）", SHARED_FLAG_DAYS, f.times) } else { String::new() };
+        Some(format!("{} 分钟内 {} 个地址登录，{}{more}", f.minutes, f.addresses, super::notices::when(f.at)))
+    }
 }
 
 pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
-    match s.platform.list_users(&c.ctx, &c.actor, 0).await {
-        Ok(users) => render(
+    let listed = match s.platform.list_users(&c.ctx, &c.actor, 0).await {
+        Ok(users) => {
+            let ids: Vec<i64> = users.iter().map(|(u, _)| u.id).collect();
+            s.platform.shared_account_flags(&c.actor, &ids).await.map(|flags| (users, flags))
+        }
+        Err(e) => Err(e),
+    };
+    match listed {
+        Ok((users, flags)) => render(
             StatusCode::OK,
             &UsersPage {
                 chrome: Chrome::new(&s, &c, "users"),
@@ -45,6 +64,7 @@ pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<Has
                     None
                 },
                 me: c.actor.user_id,
+                flags,
             },
         ),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),

@@ -667,3 +667,42 @@ async fn an_account_in_use_from_three_addresses_at_once_is_flagged_for_the_secur
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_shared_account_flag_shows_on_the_security_administrators_accounts_page_only() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let sec = json!({"username": "secadm", "password": ADMIN_PW, "display_name": "安全管理员",
+                         "grants": [{"role": "security_admin"}]});
+        app.post_ok("/api/v1/users", sec, &t.admin).await;
+        let secadm = app.web_login("secadm", ADMIN_PW).await;
+        let admin = app.web_login("admin", ADMIN_PW).await;
+        // Before any flag: nothing shown.
+        let (st, html) = app.page("/admin/users", &secadm).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(!html.contains("疑似共用账号"), "{html}");
+        // sec_a signs in from three addresses within the quarter hour: flagged at the third.
+        for ip in [[10, 1, 2, 3], [117, 136, 0, 9], [36, 112, 5, 1]] {
+            assert_eq!(login_from(&app, "sec_a", ip).await, StatusCode::OK);
+        }
+        let (st, html) = app.page("/admin/users", &secadm).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(html.matches("疑似共用账号</span>").count(), 1, "{html}");
+        // On sec_a's row, with the count, the window and the time.
+        let row = html.split("<tr>").find(|r| r.contains(">sec_a<")).unwrap();
+        assert!(row.contains("疑似共用账号") && row.contains("15 分钟内 3 个地址登录"), "{row}");
+        let today = kernel::dates::iso(kernel::dates::today());
+        assert!(row.contains(&today), "{row}");
+        // The system administrator manages accounts too but reads no audit findings (三员分立); others have
+        // no accounts page.
+        let (st, html) = app.page("/admin/users", &admin).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains(">sec_a<") && !html.contains("疑似共用账号"), "{html}");
+        let staff = app.web_login("staff", USER_PW).await;
+        let (st, html) = app.page("/admin/users", &staff).await;
+        assert_ne!(st, StatusCode::OK);
+        assert!(!html.contains("疑似共用账号"));
+        app
+    })
+    .await;
+}

@@ -8,7 +8,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use platform::files::{FileType, Owner};
-use platform::{Actor, Ctx, Platform};
+use platform::{Actor, Ctx};
 use serde_json::Value;
 
 use crate::support::*;
@@ -24,7 +24,7 @@ async fn an_attachment_is_stored_whole_and_found_only_through_its_owner() {
     on_both(|app| async move {
         let (actor, ctx) = system();
         let p = &app.platform;
-        let checked = Platform::check_upload("file", "../../入党申请书", PDF).unwrap();
+        let checked = p.check_upload(&ctx, &actor, "file", "../../入党申请书", PDF).await.unwrap();
         assert_eq!(checked.name, "入党申请书.pdf");
         let owner = Owner { kind: "test_record", id: 7, org_path: "/1/", person_id: None };
         let mut tx = p.db.begin().await.unwrap();
@@ -82,11 +82,11 @@ async fn refusals_are_field_errors_and_the_limit_per_owner_holds() {
     on_both(|app| async move {
         let (actor, ctx) = system();
         let p = &app.platform;
-        match Platform::check_upload("file", "申请书.pdf", b"MZ\x90\x00this is an exe") {
+        match p.check_upload(&ctx, &actor, "file", "申请书.pdf", b"MZ\x90\x00this is an exe").await {
             Err(platform::Error::Invalid(f)) => assert!(f["file"].contains("不支持的文件类型"), "{f:?}"),
             other => panic!("{other:?}"),
         }
-        let checked = Platform::check_upload("file", "a.txt", "内容".as_bytes()).unwrap();
+        let checked = p.check_upload(&ctx, &actor, "file", "a.txt", "内容".as_bytes()).await.unwrap();
         let owner = Owner { kind: "test_record", id: 1, org_path: "/1/", person_id: None };
         let mut tx = p.db.begin().await.unwrap();
         for _ in 0..platform::files::MAX_PER_OWNER {
@@ -106,7 +106,7 @@ async fn a_download_is_an_attachment_of_the_checked_type_that_never_runs() {
         let p = &app.platform;
         // A text file that looks like a page to a browser that sniffs.
         let html = b"hello <script>alert(document.cookie)</script>";
-        let checked = Platform::check_upload("file", "说明.txt", html).unwrap();
+        let checked = p.check_upload(&ctx, &actor, "file", "说明.txt", html).await.unwrap();
         let owner = Owner { kind: "test_record", id: 3, org_path: "/1/", person_id: None };
         let mut tx = p.db.begin().await.unwrap();
         let meta = p.attach(&mut tx, &ctx, &actor, &owner, &checked, html).await.unwrap();

@@ -5,6 +5,7 @@ mod accounts;
 mod api;
 mod audit;
 mod checkin;
+mod clamd;
 mod committees;
 mod consistency;
 mod csrf;

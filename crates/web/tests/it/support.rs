@@ -61,6 +61,12 @@ impl TestApp {
         Self::build(backend, Settings { rate_limits: true, ..settings(false) }).await
     }
 
+    /// An app whose uploads go through `clamd` (security.md AT-21), which its status page and `/metrics`
+    /// report on.
+    pub async fn with_clamd(backend: Backend, clamd: platform::clamd::Clamd) -> TestApp {
+        Self::build(backend, Settings { clamd: Some(clamd), ..settings(false) }).await
+    }
+
     pub async fn with_mfa(backend: Backend, mfa_required: bool) -> TestApp {
         Self::build(backend, settings(mfa_required)).await
     }
@@ -87,12 +93,13 @@ impl TestApp {
             }
         };
         db.migrate().await.unwrap();
+        let clamd = settings.clamd.clone();
         let platform = Arc::new(Platform::new(db, &KeyRing::for_tests(), settings).unwrap());
         platform.bootstrap_admin(Some(ADMIN_PW)).await.unwrap();
         let state = web::AppState {
             platform: platform.clone(),
             metrics: Arc::new(ops::Metrics::default()),
-            ops: Arc::new(ops::Ops::default()),
+            ops: Arc::new(ops::Ops::new(ops::Settings { clamd, ..ops::Settings::default() })),
             secure_cookies: false,
         };
         TestApp { router: web::build_router(state), platform, backend, dir, pg_schema }
@@ -288,6 +295,19 @@ where
 {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let app = TestApp::new(backend).await;
+        let app = f(app).await;
+        app.cleanup().await;
+    }
+}
+
+/// [`on_both`] with uploads scanned by `clamd`.
+pub async fn on_both_with_clamd<F, Fut>(clamd: &platform::clamd::Clamd, f: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = TestApp>,
+{
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = TestApp::with_clamd(backend, clamd.clone()).await;
         let app = f(app).await;
         app.cleanup().await;
     }
