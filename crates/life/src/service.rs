@@ -888,7 +888,7 @@ impl Facts {
         if unit == Unit::Branch
             && let Some(formal) = &self.formal
         {
-            q.formal_members = u32::try_from(formal.get(&org.id).copied().unwrap_or(0)).unwrap_or(0);
+            q.formal_members = u32::try_from(formal.get(&org.id).copied().unwrap_or(0)).unwrap_or(u32::MAX);
         } else if unit == Unit::Branch {
             let members = self.members_below(&org.path);
             q.formal_members = u32::try_from(members.iter().filter(|m| m.stage == "full").count()).unwrap_or(u32::MAX);

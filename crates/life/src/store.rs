@@ -152,7 +152,8 @@ pub async fn add_attendee(tx: &mut DbTx, meeting_id: i64, person_id: i64) -> Res
     const SQL: &str = "INSERT INTO meeting_attendees (meeting_id, person_id) VALUES ($1, $2) \
         ON CONFLICT (meeting_id, person_id) DO NOTHING";
     const COUNT: &str = "UPDATE meetings SET invited = invited + 1 WHERE id = $1";
-    let n = on_tx!(tx, c => sqlx::query(SQL).bind(meeting_id).bind(person_id).execute(c).await.map(|r| r.rows_affected()))?;
+    let n =
+        on_tx!(tx, c => sqlx::query(SQL).bind(meeting_id).bind(person_id).execute(c).await.map(|r| r.rows_affected()))?;
     if n == 1 {
         on_tx!(tx, c => sqlx::query(COUNT).bind(meeting_id).execute(c).await.map(|_| ()))?;
     }

@@ -567,7 +567,10 @@ async fn rollup_pieces(p: &Platform, province: i64) {
     );
     let t = Instant::now();
     let n = life::store::full_member_counts(&p.db, &org.path, &end).await.unwrap().len();
-    println!("| full members of each subtree, from the head counts | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "| full members of each subtree, from the head counts | {n} | {:.0} |",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let t = Instant::now();
     let n = life::store::full_members_out_of_force(&p.db, &org.path, &end).await.unwrap().len();
     println!(

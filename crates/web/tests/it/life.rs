@@ -347,7 +347,8 @@ async fn meeting_rows_keep_their_attendance_counts_through_every_write() {
         let b = member(&app, &t, "王委员", t.ba, "222", Some("组织委员")).await;
         let c = member(&app, &t, "李红", t.ba, "333", None).await;
         let d = member(&app, &t, "赵敏", t.ba, "444", None).await;
-        let com = app.post_ok("/api/v1/meetings", meeting(t.ba, "committee", "3月支委会", "2025-03-10"), &t.sec_a).await;
+        let com =
+            app.post_ok("/api/v1/meetings", meeting(t.ba, "committee", "3月支委会", "2025-03-10"), &t.sec_a).await;
         let id = com["id"].as_i64().unwrap();
         let kept = |app: &TestApp| {
             let db = app.platform.db.clone();
@@ -361,15 +362,16 @@ async fn meeting_rows_keep_their_attendance_counts_through_every_write() {
         assert_eq!(st, StatusCode::OK, "{m}");
         assert_eq!(kept(&app).await.0, (2, 1, 2));
         // Present → leave, absent → cleared.
-        let (st, _) = put(json!([{"person_id": a, "status": "leave", "reason": "出差"}, {"person_id": b, "status": ""}]))
-            .await;
+        let (st, _) =
+            put(json!([{"person_id": a, "status": "leave", "reason": "出差"}, {"person_id": b, "status": ""}])).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(kept(&app).await.0, (2, 0, 1));
         let (st, _) = put(json!([{"person_id": a, "status": "present"}, {"person_id": b, "status": "present"}])).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(kept(&app).await.0, (2, 2, 2));
         // A refused sheet writes nothing, counts included.
-        let (st, _) = put(json!([{"person_id": a, "status": "absent"}, {"person_id": 424242, "status": "present"}])).await;
+        let (st, _) =
+            put(json!([{"person_id": a, "status": "absent"}, {"person_id": 424242, "status": "present"}])).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(kept(&app).await.0, (2, 2, 2));
         // Removing a present attendee takes her off every count; the newcomers are invited, unrecorded.
