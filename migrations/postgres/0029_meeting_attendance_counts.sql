@@ -15,5 +15,7 @@ WHERE c.meeting_id = meetings.id;
 
 -- The full members whose membership is not in force, by organization: the roll-up takes them off the
 -- maintained head counts (org_counts, which count by stage whatever the status) to know each branch's
--- formal members (ORG-09) without counting its members one by one.
-CREATE INDEX people_out_of_force ON people(stage, status, org_path);
+-- formal members (ORG-09) without counting its members one by one. Partial: only those few rows, and no
+-- other query on people is tempted by it.
+CREATE INDEX people_out_of_force ON people(org_path)
+    WHERE stage = 'full' AND status IN ('deceased', 'left', 'suspended');
