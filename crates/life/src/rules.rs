@@ -963,9 +963,23 @@ pub fn has_committee(formal_members: u32, meetings: &[HeldMeeting], year: i32) -
 /// ORG-01…06 and ORG-08: every required meeting missing in a fully elapsed period of `q.year` (C6), with
 /// the calendar behind the flags.
 pub fn compliance(q: &ComplianceQuestion) -> Compliance {
+    judge(q, true)
+}
+
+/// [`compliance`] as a roll-up counts it: the same flags (code, period, rule, severity), without their
+/// messages and citations, and without the calendar's rows and cells, which a roll-up line does not show.
+/// A test holds the two together.
+pub fn compliance_flags(q: &ComplianceQuestion) -> Compliance {
+    judge(q, false)
+}
+
+/// [`compliance`]; `detail` false leaves out what only a calendar shows (messages, citations, rows, cells).
+fn judge(q: &ComplianceQuestion, detail: bool) -> Compliance {
     let mut flags = Vec::new();
     let mut rows = Vec::new();
     let with_committee = has_committee(q.formal_members, &q.meetings, q.year);
+    // The citations of a flag or row, only when they are shown.
+    let cited = |c: &[&'static str]| if detail { c.to_vec() } else { Vec::new() };
     for ob in obligations(q.unit) {
         let mut row = Row {
             rule: ob.rule,
@@ -973,16 +987,18 @@ pub fn compliance(q: &ComplianceQuestion) -> Compliance {
             cadence: ob.cadence,
             severity: ob.severity,
             requirement: ob.requirement,
-            citations: ob.citations.to_vec(),
+            citations: cited(ob.citations),
             note: None,
             cells: Vec::new(),
         };
         if ob.kind == MeetingKind::Committee && !with_committee {
-            row.note = Some(format!(
-                "正式党员{}人，不足7人，本年度也没有支委会记录：不设支部委员会的党支部不检查支委会（ORG-09）",
-                q.formal_members
-            ));
-            rows.push(row);
+            if detail {
+                row.note = Some(format!(
+                    "正式党员{}人，不足7人，本年度也没有支委会记录：不设支部委员会的党支部不检查支委会（ORG-09）",
+                    q.formal_members
+                ));
+                rows.push(row);
+            }
             continue;
         }
         for period in Period::all(ob.cadence, q.year) {
@@ -1000,8 +1016,12 @@ pub fn compliance(q: &ComplianceQuestion) -> Compliance {
                 flags.push(Flag {
                     code: ob.code,
                     period: period.code(),
-                    message: format!("{}{}（{}）", period.label(), ob.missing, ob.requirement),
-                    citations: ob.citations.to_vec(),
+                    message: if detail {
+                        format!("{}{}（{}）", period.label(), ob.missing, ob.requirement)
+                    } else {
+                        String::new()
+                    },
+                    citations: cited(ob.citations),
                     rule: ob.rule,
                     severity: ob.severity,
                 });
@@ -1011,29 +1031,37 @@ pub fn compliance(q: &ComplianceQuestion) -> Compliance {
                 flags.push(Flag {
                     code: "committee_quorum_not_met",
                     period: period.code(),
-                    message: format!(
-                        "{}召开的支委会到会人数不足半数（最多{}/{}人），不能视为有效召开（支委会须有半数以上委员到会；{}）",
-                        period.label(),
-                        best.0,
-                        best.1,
-                        ob.requirement
-                    ),
-                    citations: ob.citations.to_vec(),
+                    message: if detail {
+                        format!(
+                            "{}召开的支委会到会人数不足半数（最多{}/{}人），不能视为有效召开（支委会须有半数以上委员到会；{}）",
+                            period.label(),
+                            best.0,
+                            best.1,
+                            ob.requirement
+                        )
+                    } else {
+                        String::new()
+                    },
+                    citations: cited(ob.citations),
                     rule: ob.rule,
                     severity: ob.severity,
                 });
                 CellState::Invalid
             };
-            row.cells.push(Cell {
-                period: period.code(),
-                short: period.short(),
-                state,
-                held: u32::try_from(of_kind.len()).unwrap_or(u32::MAX),
-            });
+            if detail {
+                row.cells.push(Cell {
+                    period: period.code(),
+                    short: period.short(),
+                    state,
+                    held: u32::try_from(of_kind.len()).unwrap_or(u32::MAX),
+                });
+            }
         }
-        rows.push(row);
+        if detail {
+            rows.push(row);
+        }
     }
-    let talks = (q.unit == Unit::Branch).then(|| heart_talks(q, &mut flags));
+    let talks = (q.unit == Unit::Branch).then(|| heart_talks(q, &mut flags, detail));
     Compliance { year: q.year, as_of: q.as_of, flags, rows, talks }
 }
 
@@ -1047,7 +1075,7 @@ pub fn talks_judged(year: i32, as_of: Date) -> bool {
 /// member; a committee member, with another committee member. Where the branch has no second committee
 /// member (or none is known) any recorded talk counts. A talk takes two: a record where fewer than two people
 /// took part (the other on leave or absent) counts for no one. Judged only once the year has ended (C6).
-fn heart_talks(q: &ComplianceQuestion, flags: &mut Vec<Flag>) -> TalkCoverage {
+fn heart_talks(q: &ComplianceQuestion, flags: &mut Vec<Flag>, detail: bool) -> TalkCoverage {
     let year = Period::Year(q.year);
     let judged = talks_judged(q.year, q.as_of) && q.established_on.is_none_or(|e| year.first_day() >= e);
     let committee: Vec<i64> = q.members.iter().filter(|m| m.on_committee).map(|m| m.id).collect();
@@ -1071,29 +1099,28 @@ fn heart_talks(q: &ComplianceQuestion, flags: &mut Vec<Flag>) -> TalkCoverage {
         if !judged {
             continue;
         }
-        let (code, message) = match (member.on_committee, others_on_committee) {
-            (true, true) => (
-                "heart_talk_committee_missing",
-                format!(
-                    "支部委员{}{}没有与其他支部委员谈心谈话的记录（支部委员之间谈心谈话一般每年至少1次）",
-                    member.name,
-                    year.label()
-                ),
+        let code = if member.on_committee && others_on_committee {
+            "heart_talk_committee_missing"
+        } else {
+            "heart_talk_missing"
+        };
+        let message = match (detail, member.on_committee, others_on_committee) {
+            (false, _, _) => String::new(),
+            (true, true, true) => format!(
+                "支部委员{}{}没有与其他支部委员谈心谈话的记录（支部委员之间谈心谈话一般每年至少1次）",
+                member.name,
+                year.label()
             ),
-            (false, true) => (
-                "heart_talk_missing",
-                format!("{}{}没有与支部委员谈心谈话的记录（谈心谈话一般每年至少1次）", member.name, year.label()),
-            ),
-            (_, false) => (
-                "heart_talk_missing",
-                format!("{}{}没有谈心谈话记录（谈心谈话一般每年至少1次）", member.name, year.label()),
-            ),
+            (true, false, true) => {
+                format!("{}{}没有与支部委员谈心谈话的记录（谈心谈话一般每年至少1次）", member.name, year.label())
+            }
+            (true, _, false) => format!("{}{}没有谈心谈话记录（谈心谈话一般每年至少1次）", member.name, year.label()),
         };
         flags.push(Flag {
             code,
             period: year.code(),
             message,
-            citations: vec![cite::HEART_TALK],
+            citations: if detail { vec![cite::HEART_TALK] } else { Vec::new() },
             rule: "ORG-08",
             severity: Severity::Violation,
         });
@@ -1530,6 +1557,62 @@ mod compliance_tests {
         assert_eq!(quarters, periods(&["2025-Q2"]), "Q1 began before the branch was set up");
         let row = c.rows.iter().find(|r| r.rule == "ORG-02").unwrap();
         assert_eq!(row.cells[1].state, CellState::NotJudged);
+    }
+
+    /// The roll-up's counting mode flags exactly what the calendar flags, over many generated questions:
+    /// every unit, dates through the year and after it, meetings missing, 支委会 short of their quorum or
+    /// unrecorded, branches with and without a committee, talks, an organization set up mid-year.
+    #[test]
+    fn the_counting_mode_flags_what_the_calendar_flags() {
+        let key = |c: &Compliance| -> Vec<(&'static str, String, &'static str, Severity)> {
+            c.flags.iter().map(|f| (f.code, f.period.clone(), f.rule, f.severity)).collect()
+        };
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let kinds = [
+            MeetingKind::Committee,
+            MeetingKind::BranchAssembly,
+            MeetingKind::PartyLecture,
+            MeetingKind::ThemeDay,
+            MeetingKind::LifeMeeting,
+            MeetingKind::HeartTalk,
+        ];
+        let mut flagged_any = 0;
+        for case in 0..400 {
+            let unit = [Unit::Branch, Unit::Group, Unit::Committee][case % 3];
+            let as_of = [date!(2025 - 01 - 15), date!(2025 - 05 - 02), date!(2025 - 10 - 01), date!(2026 - 01 - 01)]
+                [(case / 3) % 4];
+            let mut q = ComplianceQuestion::new(unit, 2025, as_of);
+            q.formal_members = u32::try_from(next(12)).unwrap();
+            if next(5) == 0 {
+                q.established_on = Some(ymd(2025, u8::try_from(1 + next(12)).unwrap(), 10));
+            }
+            q.members = (1..=i64::try_from(next(6)).unwrap()).map(|i| member(i, "党员", i <= 2)).collect();
+            for _ in 0..next(30) {
+                let day = ymd(2025, u8::try_from(1 + next(12)).unwrap(), u8::try_from(1 + next(28)).unwrap());
+                let kind = kinds[usize::try_from(next(6)).unwrap()];
+                let mut m = HeldMeeting::new(kind, day);
+                if kind == MeetingKind::HeartTalk {
+                    m.participants = (1..=i64::try_from(next(4)).unwrap()).collect();
+                } else if kind == MeetingKind::Committee && next(2) == 0 {
+                    m.invited = u32::try_from(1 + next(6)).unwrap();
+                    m.present = Some(u32::try_from(next(u64::from(m.invited) + 1)).unwrap());
+                }
+                q.meetings.push(m);
+            }
+            let full = compliance(&q);
+            let counted = compliance_flags(&q);
+            assert_eq!(key(&full), key(&counted), "case {case}: {q:?}");
+            assert_eq!((full.violations(), full.reminders()), (counted.violations(), counted.reminders()));
+            assert!(counted.rows.is_empty() && counted.flags.iter().all(|f| f.message.is_empty()));
+            flagged_any += usize::from(!full.flags.is_empty());
+        }
+        assert!(flagged_any > 100, "the cases flag something: {flagged_any}");
     }
 
     #[test]

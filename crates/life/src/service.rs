@@ -743,7 +743,7 @@ impl<'a> Life<'a> {
         let year = check_year(year)?.unwrap_or_else(|| rules::default_year(as_of));
         let org = self.readable_org(ctx, actor, org_id, "life.compliance").await?;
         let facts = Facts::load(self.db(), &org, year).await?;
-        let c = facts.judge(&org, year, as_of);
+        let c = facts.judge(&org, year, as_of, rules::compliance);
         Ok((org, c))
     }
 
@@ -770,7 +770,8 @@ impl<'a> Life<'a> {
         let facts = Facts::load_months(self.db(), &org.path, &end, year, as_of).await?;
         let mut lines = Vec::with_capacity(orgs.len());
         for unit in &orgs {
-            let c = facts.judge(unit, year, as_of);
+            // Counted, not shown: the flags without their messages, no calendar grid.
+            let c = facts.judge(unit, year, as_of, rules::compliance_flags);
             let mut by_rule: BTreeMap<&'static str, usize> = BTreeMap::new();
             for f in &c.flags {
                 *by_rule.entry(f.rule).or_default() += 1;
@@ -805,9 +806,9 @@ struct Facts {
     members: Vec<store::MemberRow>,
     /// Meetings held by organization.
     held: HashMap<i64, usize>,
-    /// Instead of `members`, when ORG-08 cannot flag anyone yet: formal members by organization path, in
-    /// byte order.
-    formal: Option<Vec<(String, i64)>>,
+    /// Instead of `members`, when ORG-08 cannot flag anyone yet: the formal members of each organization's
+    /// subtree, by organization ([`formal_members`]).
+    formal: Option<HashMap<i64, i64>>,
 }
 
 impl Facts {
@@ -879,8 +880,7 @@ impl Facts {
             }
         }
         if !rules::talks_judged(year, as_of) {
-            let mut formal = store::formal_counts(db, start, end).await?;
-            formal.sort();
+            let formal = formal_members(db, start, end).await?;
             return Ok(Facts { meetings, members: Vec::new(), held, formal: Some(formal) });
         }
         let mut talks: HashMap<i64, (i64, Vec<i64>)> = HashMap::new();
@@ -903,7 +903,9 @@ impl Facts {
         self.members.get(lo..hi.max(lo)).unwrap_or(&[])
     }
 
-    fn judge(&self, org: &Org, year: i32, as_of: Date) -> Compliance {
+    /// One organization's calendar judged `by` ([`rules::compliance`], or [`rules::compliance_flags`] for a
+    /// roll-up line).
+    fn judge(&self, org: &Org, year: i32, as_of: Date, by: fn(&ComplianceQuestion) -> Compliance) -> Compliance {
         let Some(unit) = Unit::of(org.kind) else {
             return Compliance { year, as_of, flags: Vec::new(), rows: Vec::new(), talks: None };
         };
@@ -913,11 +915,7 @@ impl Facts {
         if unit == Unit::Branch
             && let Some(formal) = &self.formal
         {
-            let end = subtree_end(&org.path);
-            let lo = formal.partition_point(|(p, _)| p.as_str() < org.path.as_str());
-            let hi = formal.partition_point(|(p, _)| p.as_str() < end.as_str());
-            let n: i64 = formal.get(lo..hi.max(lo)).unwrap_or(&[]).iter().map(|(_, n)| n).sum();
-            q.formal_members = u32::try_from(n).unwrap_or(u32::MAX);
+            q.formal_members = u32::try_from(formal.get(&org.id).copied().unwrap_or(0)).unwrap_or(u32::MAX);
         } else if unit == Unit::Branch {
             let members = self.members_below(&org.path);
             q.formal_members = u32::try_from(members.iter().filter(|m| m.stage == "full").count()).unwrap_or(u32::MAX);
@@ -930,8 +928,29 @@ impl Facts {
                 })
                 .collect();
         }
-        rules::compliance(&q)
+        by(&q)
     }
+}
+
+/// The formal (full) members whose membership is in force in the subtree of each organization of the
+/// subtree `[start, end)`, by organization id — what a calendar counts over [`store::members`] (ORG-09) —
+/// from the platform's maintained head counts less the few full members not in force (deceased, left,
+/// suspended), instead of walking every member. Organizations without any are left out.
+pub async fn formal_members(db: &Db, start: &str, end: &str) -> Result<HashMap<i64, i64>> {
+    let mut out = store::full_members_out_of_force(db, start, end).await?;
+    // Byte order, as both databases sort paths; the ranges below rely on it.
+    out.sort();
+    let mut formal = HashMap::new();
+    for (id, path, n) in store::full_member_counts(db, start, end).await? {
+        let end = subtree_end(&path);
+        let lo = out.partition_point(|(p, _)| p.as_str() < path.as_str());
+        let hi = out.partition_point(|(p, _)| p.as_str() < end.as_str());
+        let gone: i64 = out.get(lo..hi.max(lo)).unwrap_or(&[]).iter().map(|(_, n)| n).sum();
+        if n > gone {
+            formal.insert(id, n - gone);
+        }
+    }
+    Ok(formal)
 }
 
 pub(crate) fn write_of<'v>(v: &'v ValidMeeting, org: &'v Org, actor: &Actor, now: OffsetDateTime) -> MeetingWrite<'v> {

@@ -10,6 +10,17 @@ use time::{Date, OffsetDateTime};
 
 // ---------------------------------------------------------------- meetings
 
+/// `UPDATE meetings SET` the attendance counts from the meeting's attendees, to be followed by a `WHERE`
+/// (the same text as migration 0029's backfill, per meeting).
+macro_rules! recount_sql {
+    () => {
+        "UPDATE meetings SET \
+         invited = (SELECT COUNT(*) FROM meeting_attendees a WHERE a.meeting_id = meetings.id), \
+         present = (SELECT COUNT(*) FROM meeting_attendees a WHERE a.meeting_id = meetings.id AND a.attendance = 'present'), \
+         recorded = (SELECT COUNT(a.attendance) FROM meeting_attendees a WHERE a.meeting_id = meetings.id) "
+    };
+}
+
 /// A meeting's row as written.
 pub struct MeetingWrite<'a> {
     pub org_id: i64,
@@ -131,16 +142,49 @@ pub async fn is_attendee(db: &Db, meeting_id: i64, person_id: i64) -> Result<boo
     Ok(n > 0)
 }
 
+// The meeting row's attendance counts (`invited`, `present`, `recorded`: what rules::COMMITTEE_QUORUM_SQL
+// reads) are kept by the three functions below, in the caller's transaction, each with the row it writes:
+// no other statement writes `meeting_attendees` (the province demo's set-based insert and a partial restore
+// recount theirs with `recount_attendance`).
+
+/// Invites `person_id` (nothing if she already is), counting her on the meeting's row.
 pub async fn add_attendee(tx: &mut DbTx, meeting_id: i64, person_id: i64) -> Result<(), DbError> {
     const SQL: &str = "INSERT INTO meeting_attendees (meeting_id, person_id) VALUES ($1, $2) \
         ON CONFLICT (meeting_id, person_id) DO NOTHING";
-    on_tx!(tx, c => sqlx::query(SQL).bind(meeting_id).bind(person_id).execute(c).await.map(|_| ()))?;
+    const COUNT: &str = "UPDATE meetings SET invited = invited + 1 WHERE id = $1";
+    let n =
+        on_tx!(tx, c => sqlx::query(SQL).bind(meeting_id).bind(person_id).execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 1 {
+        on_tx!(tx, c => sqlx::query(COUNT).bind(meeting_id).execute(c).await.map(|_| ()))?;
+    }
     Ok(())
 }
 
+/// Withdraws an invitation, taking the attendee (and her attendance, if recorded) off the meeting's counts.
 pub async fn remove_attendee(tx: &mut DbTx, meeting_id: i64, person_id: i64) -> Result<(), DbError> {
-    const SQL: &str = "DELETE FROM meeting_attendees WHERE meeting_id = $1 AND person_id = $2";
-    on_tx!(tx, c => sqlx::query(SQL).bind(meeting_id).bind(person_id).execute(c).await.map(|_| ()))?;
+    const SQL: &str = "DELETE FROM meeting_attendees WHERE meeting_id = $1 AND person_id = $2 RETURNING attendance";
+    const COUNT: &str = "UPDATE meetings SET invited = invited - 1, present = present - $2, recorded = recorded - $3 \
+        WHERE id = $1";
+    let gone: Option<Option<String>> =
+        on_tx!(tx, c => sqlx::query_scalar(SQL).bind(meeting_id).bind(person_id).fetch_optional(c).await)?;
+    if let Some(attendance) = gone {
+        let (present, recorded) = counted(attendance.as_deref());
+        on_tx!(tx, c => sqlx::query(COUNT).bind(meeting_id).bind(present).bind(recorded).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// What one attendance adds to a meeting's `present` and `recorded` counts.
+fn counted(attendance: Option<&str>) -> (i64, i64) {
+    (i64::from(attendance == Some("present")), i64::from(attendance.is_some()))
+}
+
+/// Sets the attendance counts of the meetings `ids` from their attendees (after a set-based write).
+pub async fn recount_attendance(tx: &mut DbTx, ids: &[i64]) -> Result<(), DbError> {
+    const SQL: &str = concat!(recount_sql!(), "WHERE id = $1");
+    for id in ids {
+        on_tx!(tx, c => sqlx::query(SQL).bind(id).execute(c).await.map(|_| ()))?;
+    }
     Ok(())
 }
 
@@ -150,7 +194,8 @@ pub async fn attendee_ids_tx(tx: &mut DbTx, meeting_id: i64) -> Result<Vec<i64>,
     Ok(on_tx!(tx, c => sqlx::query_scalar(SQL).bind(meeting_id).fetch_all(c).await)?)
 }
 
-/// Records one attendee's attendance (`None` clears it); returns whether the person is invited.
+/// Records one attendee's attendance (`None` clears it), moving the meeting's counts from her previous
+/// attendance to this one; returns whether the person is invited.
 pub async fn set_attendance(
     tx: &mut DbTx,
     meeting_id: i64,
@@ -160,12 +205,35 @@ pub async fn set_attendance(
     user_id: Option<i64>,
     now: OffsetDateTime,
 ) -> Result<bool, DbError> {
+    // First the counts, against the attendance still stored (nothing if she is not invited): a write
+    // before any read, so the transaction never has to upgrade a read lock.
+    const COUNT: &str = "UPDATE meetings SET \
+        present = present + $3 - (SELECT CASE WHEN a.attendance = 'present' THEN 1 ELSE 0 END FROM meeting_attendees a \
+          WHERE a.meeting_id = $1 AND a.person_id = $2), \
+        recorded = recorded + $4 - (SELECT CASE WHEN a.attendance IS NULL THEN 0 ELSE 1 END FROM meeting_attendees a \
+          WHERE a.meeting_id = $1 AND a.person_id = $2) \
+        WHERE id = $1 AND EXISTS (SELECT 1 FROM meeting_attendees a WHERE a.meeting_id = $1 AND a.person_id = $2)";
     const SQL: &str = "UPDATE meeting_attendees SET attendance = $3, reason = $4, recorded_by = $5, recorded_at = $6 \
         WHERE meeting_id = $1 AND person_id = $2";
+    let (present, recorded) = counted(attendance);
+    on_tx!(tx, c => sqlx::query(COUNT).bind(meeting_id).bind(person_id).bind(present).bind(recorded)
+        .execute(c).await.map(|_| ()))?;
     let n = on_tx!(tx, c => sqlx::query(SQL)
         .bind(meeting_id).bind(person_id).bind(attendance).bind(reason).bind(user_id).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// The attendance counts of one meeting as kept on its row and as counted over its attendees:
+/// `((invited, present, recorded), (invited, present, recorded))` (the tests hold the two equal).
+pub async fn attendance_counts(db: &Db, meeting_id: i64) -> Result<((i64, i64, i64), (i64, i64, i64)), DbError> {
+    const KEPT: &str = "SELECT invited, present, recorded FROM meetings WHERE id = $1";
+    const COUNTED: &str = "SELECT CAST(COUNT(*) AS BIGINT), \
+        CAST(COALESCE(SUM(CASE WHEN attendance = 'present' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+        CAST(COUNT(attendance) AS BIGINT) FROM meeting_attendees WHERE meeting_id = $1";
+    let kept = on_db!(db, p => sqlx::query_as(KEPT).bind(meeting_id).fetch_one(p).await)?;
+    let counted = on_db!(db, p => sqlx::query_as(COUNTED).bind(meeting_id).fetch_one(p).await)?;
+    Ok((kept, counted))
 }
 
 // ---------------------------------------------------------------- lists
@@ -317,19 +385,15 @@ pub struct MonthsRow {
 }
 
 /// The held meetings of the subtree `[start, end)` between `from` and `to` (one year), grouped by
-/// organization and kind into months: one grouped scan of the subtree's range of `meetings`, the attendance
-/// counted only for 支委会 (the one kind whose quorum decides whether it counts). The roll-up's query.
+/// organization and kind into months: one grouped scan of the subtree's range of `meetings`, nothing else —
+/// a 支委会's quorum is judged on the attendance counts its row keeps (migration 0029). The roll-up's query.
 pub async fn calendar_months(db: &Db, start: &str, end: &str, from: Date, to: Date) -> Result<Vec<MonthsRow>, DbError> {
     let sql = |month: &str| {
         format!(
             "SELECT org_id, kind, CAST(COUNT(*) AS BIGINT) AS held, CAST(SUM(DISTINCT bit) AS BIGINT) AS months, \
              CAST(COALESCE(SUM(DISTINCT CASE WHEN ok = 1 THEN bit END), 0) AS BIGINT) AS counting FROM ( \
                SELECT m.org_id, m.kind, (1 << ({month} - 1)) AS bit, \
-               CASE WHEN m.kind <> 'committee' THEN 1 \
-                    ELSE (SELECT CASE WHEN recorded = 0 THEN 1 WHEN {quorum} THEN 1 ELSE 0 END \
-                          FROM (SELECT COUNT(*) AS invited, COUNT(a.attendance) AS recorded, \
-                          COALESCE(SUM(CASE WHEN a.attendance = 'present' THEN 1 ELSE 0 END), 0) AS present \
-                          FROM meeting_attendees a WHERE a.meeting_id = m.id) AS c) END AS ok \
+               CASE WHEN m.kind <> 'committee' OR m.recorded = 0 THEN 1 WHEN {quorum} THEN 1 ELSE 0 END AS ok \
                FROM meetings m \
                WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4 AND m.status = 'held' \
              ) AS x GROUP BY org_id, kind",
@@ -383,13 +447,35 @@ pub async fn members(db: &Db, start: &str, end: &str) -> Result<Vec<MemberRow>, 
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).fetch_all(p).await)?)
 }
 
-/// `(org_path, n)`: the formal (full) members of the subtree `[start, end)` whose membership is in force, as
-/// [`members`] counts them, grouped by organization (ORG-09 without reading every member).
-pub async fn formal_counts(db: &Db, start: &str, end: &str) -> Result<Vec<(String, i64)>, DbError> {
-    const SQL: &str = "SELECT org_path, CAST(COUNT(*) AS BIGINT) FROM people \
-        WHERE org_path >= $1 AND org_path < $2 AND stage = 'full' \
-        AND status NOT IN ('deceased', 'left', 'suspended') GROUP BY org_path";
+/// `(org_id, org_path, n)`: each organization of the subtree `[start, end)` with the full members of its own
+/// subtree as the platform's maintained head counts (`org_counts`, by stage whatever the status) have them.
+pub async fn full_member_counts(db: &Db, start: &str, end: &str) -> Result<Vec<(i64, String, i64)>, DbError> {
+    const SQL: &str = "SELECT o.id, o.path, CAST(SUM(c.n) AS BIGINT) FROM orgs o JOIN org_counts c ON c.org_id = o.id \
+        WHERE o.path >= $1 AND o.path < $2 AND c.stage = 'full' GROUP BY o.id, o.path";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).fetch_all(p).await)?)
+}
+
+/// `(org_path, n)`: the full members of the subtree `[start, end)` whose membership is not in force (deceased,
+/// left, suspended), grouped by organization: what [`full_member_counts`] counts and [`members`] does not. A
+/// few rows, found through the index `people_out_of_force` (migration 0029) without walking the members.
+pub async fn full_members_out_of_force(db: &Db, start: &str, end: &str) -> Result<Vec<(String, i64)>, DbError> {
+    macro_rules! out_sql {
+        ($from:literal) => {
+            concat!(
+                "SELECT org_path, CAST(COUNT(*) AS BIGINT) FROM ",
+                $from,
+                " WHERE stage = 'full' AND status IN ('deceased', 'left', 'suspended') \
+                 AND org_path >= $1 AND org_path < $2 GROUP BY org_path"
+            )
+        };
+    }
+    // SQLite's planner, without statistics, would take the subtree's range of `people_subtree` (every
+    // member of a province) over the few rows of the status index.
+    let sql = match db {
+        Db::Sqlite(_) => out_sql!("people INDEXED BY people_out_of_force"),
+        Db::Postgres(_) => out_sql!("people"),
+    };
+    Ok(on_db!(db, p => sqlx::query_as(sql).bind(start).bind(end).fetch_all(p).await)?)
 }
 
 /// People of the subtree `[start, end)` who have an account (whatever their stage): the demo invites them, so
@@ -486,8 +572,8 @@ pub const ERASE_PERSON: &[&str] = &[
 /// whose id modulo `gap` is not `skip` (deterministic gaps for the calendar), with its attendees — the
 /// branch's members in force among those whose id modulo `share` is `pick` (`share` = 1: all) — recorded
 /// present except about one in eleven absent. Branches with a meeting before `before` (those the per-branch
-/// demo already filled) are left alone. Two statements whatever the number of branches; returns the
-/// attendee rows written.
+/// demo already filled) are left alone. Three statements whatever the number of branches (the third sets
+/// the new meetings' attendance counts); returns the attendee rows written.
 #[allow(clippy::too_many_arguments)]
 pub async fn demo_bulk_meetings(
     tx: &mut DbTx,
@@ -511,7 +597,9 @@ pub async fn demo_bulk_meetings(
         AND p.status NOT IN ('deceased', 'left', 'suspended') AND p.id % $5 = $6";
     on_tx!(tx, c => sqlx::query(MEETINGS).bind(kind).bind(title).bind(held_on).bind(now).bind(gap).bind(skip).bind(before)
         .execute(c).await.map(|_| ()))?;
+    const COUNTS: &str = concat!(recount_sql!(), "WHERE kind = $1 AND title = $2 AND held_on = $3");
     let n = on_tx!(tx, c => sqlx::query(ATTENDEES).bind(kind).bind(title).bind(held_on).bind(now).bind(share).bind(pick)
         .execute(c).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, c => sqlx::query(COUNTS).bind(kind).bind(title).bind(held_on).execute(c).await.map(|_| ()))?;
     Ok(n)
 }

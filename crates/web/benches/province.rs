@@ -561,10 +561,28 @@ async fn rollup_pieces(p: &Platform, province: i64) {
     println!("| the organizations of the subtree | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
     let t = Instant::now();
     let n = life::store::calendar_months(&p.db, &org.path, &end, from, to).await.unwrap().len();
-    println!("| meetings grouped by organization, kind and month | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "| meetings grouped by organization, kind and month (the quorum from the counts on the row) | {n} | {:.0} |",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let t = Instant::now();
-    let n = life::store::formal_counts(&p.db, &org.path, &end).await.unwrap().len();
-    println!("| formal members counted by organization | {n} | {:.0} |", t.elapsed().as_secs_f64() * 1000.0);
+    let n = life::store::full_member_counts(&p.db, &org.path, &end).await.unwrap().len();
+    println!(
+        "| full members of each subtree, from the head counts | {n} | {:.0} |",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let t = Instant::now();
+    let n = life::store::full_members_out_of_force(&p.db, &org.path, &end).await.unwrap().len();
+    println!(
+        "| full members not in force (deceased, left, suspended), by organization | {n} | {:.0} |",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let t = Instant::now();
+    let n = life::service::formal_members(&p.db, &org.path, &end).await.unwrap().len();
+    println!(
+        "| formal members of each organization (the two above, combined) | {n} | {:.0} |",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let t = Instant::now();
     let n = life::store::talk_participants(&p.db, &org.path, &end, None, from, to).await.unwrap().len();
     println!(

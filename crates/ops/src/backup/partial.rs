@@ -14,7 +14,8 @@
 //! * one audit entry `backup.partial_restore` records the file, its SHA-256 and the counts.
 //!
 //! Only tables listed in [`PARTIAL_TABLES`] can be restored this way: records that no maintained
-//! aggregate or index depends on. People are not among them: their head counts (`org_counts`) and blind
+//! aggregate or index depends on (a restored meeting's own attendance counts, migration 0029, are recounted
+//! from the attendees restored with it). People are not among them: their head counts (`org_counts`) and blind
 //! index would need the platform's own service, which a later issue can offer as "re-admit from backup".
 
 use std::collections::{HashMap, HashSet};
@@ -296,6 +297,13 @@ async fn collect_and_insert(
             n.restored += 1;
         }
         counts.push(n);
+    }
+    if root.name == "meetings" && !inserted_roots.is_empty() {
+        // A restored meeting's attendance counts are those of the attendees that came back with it (some may
+        // have been left out), not the backup's.
+        let mut ids: Vec<i64> = inserted_roots.iter().copied().collect();
+        ids.sort_unstable();
+        life::store::recount_attendance(tx, &ids).await?;
     }
     let report = PartialReport {
         table: req.table.clone(),

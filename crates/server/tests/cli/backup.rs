@@ -584,6 +584,13 @@ fn one_branchs_deleted_meetings_come_back_from_a_backup_without_touching_newer_d
         assert!(restored.contains("audited as backup.partial_restore"), "{restored}");
         assert_eq!(count(&meetings_of), branch_meetings, "every deleted meeting is back");
         assert_eq!(count(&attendees_of), branch_attendees, "with its attendance");
+        // The attendance counts each meeting keeps on its row (migration 0029) are those of its attendees.
+        let drift = count(
+            "FROM meetings m WHERE invited <> (SELECT COUNT(*) FROM meeting_attendees a WHERE a.meeting_id = m.id) \
+             OR present <> (SELECT COUNT(*) FROM meeting_attendees a WHERE a.meeting_id = m.id AND a.attendance = 'present') \
+             OR recorded <> (SELECT COUNT(a.attendance) FROM meeting_attendees a WHERE a.meeting_id = m.id)",
+        );
+        assert_eq!(drift, "0", "counts kept on the restored meetings' rows");
         assert_eq!(count("FROM meetings"), all_meetings, "nothing of other branches was added");
         assert_eq!(
             query_texts(&a, url, &format!("SELECT title FROM meetings WHERE id = {kept_id}")),

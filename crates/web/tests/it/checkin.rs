@@ -53,6 +53,7 @@ async fn an_invited_member_signs_in_once_by_scanning_the_screen() {
         let staff = app.login("sec_a", USER_PW).await;
         let (_, v) = app.call("GET", &format!("/api/v1/meetings/{m}"), None, Some(&staff)).await;
         assert_eq!(v["attendees"][0]["attendance"], "present", "{v}");
+        crate::life::assert_counts_kept(&app, "a QR sign-in").await;
 
         // Not invited; a forged, a stale, and an empty token.
         let other = app.web_login("zhangwei", USER_PW).await;

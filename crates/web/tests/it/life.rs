@@ -20,6 +20,29 @@ pub(crate) async fn count(db: &Db, table: &str) -> i64 {
     }
 }
 
+/// Every meeting whose attendance counts kept on its row (migration 0029) differ from a count over its
+/// attendees, as `(id, kept, counted)`: empty after any write.
+pub(crate) async fn attendance_counts_drift(db: &Db) -> Vec<(i64, String, String)> {
+    const SQL: &str = "SELECT id, invited, present, recorded, \
+        (SELECT COUNT(*) FROM meeting_attendees a WHERE a.meeting_id = m.id), \
+        (SELECT COUNT(*) FROM meeting_attendees a WHERE a.meeting_id = m.id AND a.attendance = 'present'), \
+        (SELECT COUNT(a.attendance) FROM meeting_attendees a WHERE a.meeting_id = m.id) FROM meetings m ORDER BY id";
+    let rows: Vec<(i64, i64, i64, i64, i64, i64, i64)> = match db {
+        Db::Sqlite(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+    };
+    rows.into_iter()
+        .filter(|r| (r.1, r.2, r.3) != (r.4, r.5, r.6))
+        .map(|r| (r.0, format!("{:?}", (r.1, r.2, r.3)), format!("{:?}", (r.4, r.5, r.6))))
+        .collect()
+}
+
+/// Fails, naming the write, when a meeting's kept counts drifted from its attendees.
+pub(crate) async fn assert_counts_kept(app: &TestApp, after: &str) {
+    let drift = attendance_counts_drift(&app.platform.db).await;
+    assert!(drift.is_empty(), "after {after} (id, kept, counted): {drift:?}");
+}
+
 /// `(action, result)` of every audit entry.
 pub(crate) async fn audited(app: &TestApp) -> Vec<(String, String, String)> {
     audit::entries_after(&app.platform.db, 0, 100_000)
@@ -194,6 +217,7 @@ async fn life_attendance_leave_archive_and_quorum() {
             com["attendees"].as_array().unwrap().iter().map(|a| a["person_id"].as_i64().unwrap()).collect();
         assert_eq!(ids.len(), 2);
         assert!(ids.contains(&sec) && ids.contains(&org));
+        assert_counts_kept(&app, "invitations").await;
 
         // The sign-in sheet: a leave needs its reason; someone not invited is refused; nothing half-written.
         let sheet = |entries: Value| json!({ "entries": entries });
@@ -219,6 +243,7 @@ async fn life_attendance_leave_archive_and_quorum() {
             ),
             (Some(1), Some(1), Some(1), Some(33))
         );
+        assert_counts_kept(&app, "the sign-in sheet").await;
 
         // The member reads the meeting she is invited to, with her own reason only; not the 支委会.
         let (st, mine) = get(&app, &format!("/api/v1/meetings/{day_id}"), &lihong).await;
@@ -245,6 +270,7 @@ async fn life_attendance_leave_archive_and_quorum() {
         let (st, m) = send(&app, "POST", &leave, json!({"reason": "参加学院实习"}), &lihong).await;
         assert_eq!(st, StatusCode::OK, "{m}");
         assert_eq!(m["stats"]["leave"], 1);
+        assert_counts_kept(&app, "a leave request").await;
         // Presence cannot be recorded before the day.
         let early = sheet(json!([{"person_id": sec, "status": "present"}]));
         let (st, _) = send(&app, "PUT", &format!("/api/v1/meetings/{}/attendance", next["id"]), early, &t.sec_a).await;
@@ -273,6 +299,7 @@ async fn life_attendance_leave_archive_and_quorum() {
         assert_eq!(st, StatusCode::OK);
         let (_, c) = get(&app, &format!("/api/v1/orgs/{}/compliance?as_of=2025-04-01", t.ba), &t.sec_a).await;
         assert_eq!(periods_of(&c, "committee_quorum_not_met"), ["2025-03"]);
+        assert_counts_kept(&app, "absences").await;
         assert_eq!(periods_of(&c, "committee_meeting_missing"), ["2025-01", "2025-02"]);
         assert_eq!(periods_of(&c, "theme_day_missing"), ["2025-01", "2025-02"], "March's theme day counts");
 
@@ -304,6 +331,72 @@ async fn life_attendance_leave_archive_and_quorum() {
         for action in ["meeting.attendance", "meeting.leave", "meeting.archive", "meeting.update"] {
             assert!(log.iter().any(|(a, r, _)| a == action && r == "ok"), "{action}");
         }
+        app
+    })
+    .await;
+}
+
+/// The attendance counts each meeting keeps on its row (what the roll-up judges a 支委会's quorum by) equal a
+/// count over its attendees after every kind of write: invitations, the sign-in sheet (present, leave, absent,
+/// cleared), a leave request, attendees removed with their attendance and added back.
+#[tokio::test]
+async fn meeting_rows_keep_their_attendance_counts_through_every_write() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let a = member(&app, &t, "张书记", t.ba, "111", Some("支部书记")).await;
+        let b = member(&app, &t, "王委员", t.ba, "222", Some("组织委员")).await;
+        let c = member(&app, &t, "李红", t.ba, "333", None).await;
+        let d = member(&app, &t, "赵敏", t.ba, "444", None).await;
+        let com =
+            app.post_ok("/api/v1/meetings", meeting(t.ba, "committee", "3月支委会", "2025-03-10"), &t.sec_a).await;
+        let id = com["id"].as_i64().unwrap();
+        let kept = |app: &TestApp| {
+            let db = app.platform.db.clone();
+            async move { life::store::attendance_counts(&db, id).await.unwrap() }
+        };
+        let (row, counted) = kept(&app).await;
+        assert_eq!((row, counted), ((2, 0, 0), (2, 0, 0)), "the committee posts invited");
+        let sheet = format!("/api/v1/meetings/{id}/attendance");
+        let put = |entries: Value| send(&app, "PUT", &sheet, json!({ "entries": entries }), &t.sec_a);
+        let (st, m) = put(json!([{"person_id": a, "status": "present"}, {"person_id": b, "status": "absent"}])).await;
+        assert_eq!(st, StatusCode::OK, "{m}");
+        assert_eq!(kept(&app).await.0, (2, 1, 2));
+        // Present → leave, absent → cleared.
+        let (st, _) =
+            put(json!([{"person_id": a, "status": "leave", "reason": "出差"}, {"person_id": b, "status": ""}])).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(kept(&app).await.0, (2, 0, 1));
+        let (st, _) = put(json!([{"person_id": a, "status": "present"}, {"person_id": b, "status": "present"}])).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(kept(&app).await.0, (2, 2, 2));
+        // A refused sheet writes nothing, counts included.
+        let (st, _) =
+            put(json!([{"person_id": a, "status": "absent"}, {"person_id": 424242, "status": "present"}])).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(kept(&app).await.0, (2, 2, 2));
+        // Removing a present attendee takes her off every count; the newcomers are invited, unrecorded.
+        let path = format!("/api/v1/meetings/{id}");
+        let (st, m) = send(&app, "PATCH", &path, json!({"attendee_ids": [b, c, d]}), &t.sec_a).await;
+        assert_eq!(st, StatusCode::OK, "{m}");
+        assert_eq!(kept(&app).await.0, (3, 1, 1));
+        let (st, _) = send(&app, "PATCH", &path, json!({"attendee_ids": [a, c]}), &t.sec_a).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(kept(&app).await.0, (2, 0, 0));
+        assert_counts_kept(&app, "attendees removed and added").await;
+        // A leave request on a planned meeting.
+        let body = json!({"username": "lihong", "password": USER_PW, "display_name": "李红", "person_id": c,
+                          "grants": []});
+        app.post_ok("/api/v1/users", body, &t.admin).await;
+        let lihong = app.login("lihong", USER_PW).await;
+        let soon = kernel::dates::iso(kernel::dates::today().next_day().unwrap());
+        let next = app.post_ok("/api/v1/meetings", meeting(t.ba, "theme_day", "主题党日", &soon), &t.sec_a).await;
+        let leave = format!("/api/v1/meetings/{}/leave", next["id"]);
+        let (st, _) = send(&app, "POST", &leave, json!({"reason": "参加学院实习"}), &lihong).await;
+        assert_eq!(st, StatusCode::OK);
+        let next_id = next["id"].as_i64().unwrap();
+        let (row, counted) = life::store::attendance_counts(&app.platform.db, next_id).await.unwrap();
+        assert_eq!((row, counted), ((4, 0, 1), (4, 0, 1)));
+        assert_counts_kept(&app, "a leave request").await;
         app
     })
     .await;
@@ -429,6 +522,7 @@ async fn life_demo_meetings_fill_the_calendar() {
             assert!(b["meetings_held"].as_i64().unwrap() > 25, "{b}");
         }
         assert!(r["flags"].as_i64().unwrap() > 0, "a few deterministic gaps to show");
+        assert_counts_kept(&app, "the demo's meetings").await;
         rollup_agrees_with_each_calendar(&app, &r, &staff, &format!("year={last_year}")).await;
         let log = audited(&app).await;
         assert!(log.iter().any(|(a, r, _)| a == "meeting.demo" && r == "ok"));
@@ -458,13 +552,43 @@ async fn rollup_agrees_with_each_calendar(app: &TestApp, r: &Value, token: &str,
     }
 }
 
-async fn sqlx_exec(app: &TestApp, sql: &str) {
-    let sql = sql.to_string();
-    match &app.platform.db {
-        kernel::Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ()),
-        kernel::Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ()),
-    }
-    .unwrap();
+/// The roll-up's formal members of each organization (ORG-09), from the maintained head counts less the full
+/// members not in force, equal a count over the people as a calendar makes it — with members deceased, left,
+/// suspended or transferred out among them.
+#[tokio::test]
+async fn formal_members_from_head_counts_equal_counting_the_members() {
+    on_both(|app| async move {
+        platform::demo::generate(&app.platform, platform::demo::Scale::Small, 7, &|_| {}).await.unwrap();
+        let db = &app.platform.db;
+        let orgs: Vec<(i64, String)> = match db {
+            Db::Sqlite(p) => sqlx::query_as("SELECT id, path FROM orgs ORDER BY id").fetch_all(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_as("SELECT id, path FROM orgs ORDER BY id").fetch_all(p).await.unwrap(),
+        };
+        // A status change leaves the head counts as they are (they count by stage): some of every kind.
+        for (i, status) in ["deceased", "left", "suspended", "transferred_out", "lost_contact"].iter().enumerate() {
+            let sql = format!("UPDATE people SET status = '{status}' WHERE stage = 'full' AND id % 23 = {i}");
+            match db {
+                Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ()),
+                Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ()),
+            }
+            .unwrap();
+        }
+        // Every tree at once: from the first path to past the last.
+        let first = orgs.iter().map(|(_, p)| p.clone()).min().unwrap();
+        let last = format!("{}~", orgs.iter().map(|(_, p)| p.clone()).max().unwrap());
+        let formal = life::service::formal_members(db, &first, &last).await.unwrap();
+        let mut nonzero = 0;
+        for (id, path) in &orgs {
+            let end = platform::model::subtree_end(path);
+            let members = life::store::members(db, path, &end).await.unwrap();
+            let full = members.iter().filter(|m| m.stage == "full").count() as i64;
+            assert_eq!(formal.get(id).copied().unwrap_or(0), full, "org {id} {path}");
+            nonzero += usize::from(full > 0);
+        }
+        assert!(nonzero > 10, "{nonzero} organizations with formal members");
+        app
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -474,6 +598,7 @@ async fn the_province_demo_adds_a_year_of_meetings_in_bulk_and_the_rollup_judges
         let today = time::macros::date!(2026 - 11 - 24);
         let rows = life::demo::province_year(&app.platform, today).await.unwrap();
         assert!(rows > 100, "{rows} attendance rows");
+        assert_counts_kept(&app, "the province demo's set-based meetings").await;
         let staff = app.login("staff", platform::demo::DEMO_PASSWORD).await;
         let (_, tops) = get(&app, "/api/v1/orgs", &staff).await;
         let root = tops[0]["id"].as_i64().unwrap();
@@ -492,8 +617,14 @@ async fn the_province_demo_adds_a_year_of_meetings_in_bulk_and_the_rollup_judges
             get(&app, &format!("/api/v1/meetings?org_id={branch}&year={year}&kind=committee"), &staff).await;
         if let Some(m) = list["items"].as_array().and_then(|a| a.first()) {
             let id = m["id"].as_i64().unwrap();
-            sqlx_exec(&app, &format!("UPDATE meeting_attendees SET attendance = 'absent' WHERE meeting_id = {id}"))
-                .await;
+            // Through the store, which every attendance write goes through: the counts the roll-up reads move.
+            let mut tx = app.platform.db.begin().await.unwrap();
+            for person in life::store::attendee_ids_tx(&mut tx, id).await.unwrap() {
+                let now = time::OffsetDateTime::now_utc();
+                life::store::set_attendance(&mut tx, id, person, Some("absent"), None, None, now).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+            assert_counts_kept(&app, "absences").await;
             let (_, r) = get(&app, &format!("/api/v1/orgs/{root}/compliance/rollup?{q}"), &staff).await;
             rollup_agrees_with_each_calendar(&app, &r, &staff, &q).await;
         }

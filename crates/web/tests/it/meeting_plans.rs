@@ -173,6 +173,7 @@ async fn a_monthly_plan_writes_its_meetings_clamped_to_month_end() {
         let first = &p["meetings"][0];
         assert_eq!(first["title"], format!("{year}年1月主题党日"));
         assert_eq!((first["status"].as_str(), first["stats"]["invited"].as_i64()), (Some("planned"), Some(2)));
+        crate::life::assert_counts_kept(&app, "a plan's meetings").await;
         // One notice with the schedule, to the two members; 孙悦 of branch B gets nothing.
         assert_eq!(count(&app.platform.db, "notices").await, notices0 + 1);
         let (_, list) = get(&app, "/api/v1/notices", &lihong).await;
