@@ -288,6 +288,18 @@ pub fn recommend(
     let done: HashSet<i64> = studied.iter().filter(|s| s.completed).map(|s| s.id).collect();
     let begun: HashMap<i64, i64> = studied.iter().filter(|s| !s.completed).map(|s| (s.id, s.seconds)).collect();
     let max_collab = signals.neighbours.values().map(|(s, _)| *s).fold(0.0_f64, f64::max);
+    // Which studied materials share a tag or a word with a candidate: only those can be the closest, so a long
+    // history costs the few it shares words with, not every one (same answer as comparing with all).
+    let mut by_word: HashMap<(bool, &str), Vec<usize>> = HashMap::new();
+    for (i, s) in studied.iter().enumerate() {
+        for t in &s.tags {
+            by_word.entry((true, t.as_str())).or_default().push(i);
+        }
+        for k in &s.keywords {
+            by_word.entry((false, k.as_str())).or_default().push(i);
+        }
+    }
+    let mut sharing: Vec<usize> = Vec::new();
 
     let mut required: Vec<(Date, Recommendation)> = Vec::new();
     let mut continuing: Vec<Recommendation> = Vec::new();
@@ -315,7 +327,14 @@ pub fn recommend(
         }
         // Content: the studied material closest to this one.
         let mut content = (0.0_f64, None::<&Studied>);
-        for s in studied {
+        sharing.clear();
+        let words = c.tags.iter().map(|t| (true, t.as_str())).chain(c.keywords.iter().map(|k| (false, k.as_str())));
+        for w in words {
+            sharing.extend(by_word.get(&w).into_iter().flatten());
+        }
+        sharing.sort_unstable();
+        sharing.dedup();
+        for s in sharing.iter().filter_map(|i| studied.get(*i)) {
             let sim = similarity(&c.tags, &c.keywords, &s.tags, &s.keywords);
             if sim > content.0 {
                 content = (sim, Some(s));
