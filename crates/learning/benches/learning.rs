@@ -39,7 +39,9 @@ const BATCH: i64 = 5_000;
 const RUNS: usize = 50;
 
 fn bench_dir() -> PathBuf {
-    std::env::var("DJ_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("/var/tmp/dangjian-bench-learning"))
+    std::env::var("DJ_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("/var/tmp/dangjian-bench-learning"))
 }
 
 /// A deterministic hash for the generator.
@@ -201,7 +203,8 @@ async fn materials(p: &Platform) {
             let t = (h as usize / 7) % TOPICS.len();
             let (category_label, tag, lines) = TOPICS[t];
             let v = (h as usize / 11) % lines.len();
-            let mut body: Vec<&str> = (0..6).map(|k| lines[(v + k * (1 + (h as usize / 13) % 3)) % lines.len()]).collect();
+            let mut body: Vec<&str> =
+                (0..6).map(|k| lines[(v + k * (1 + (h as usize / 13) % 3)) % lines.len()]).collect();
             let r = mix(i as u64, 11) % 1000;
             if r < 400 {
                 body.insert(2, MEMBER_LINE);
@@ -220,7 +223,8 @@ async fn materials(p: &Platform) {
             let tokens = text::index_text(&title, &tags, &body_text) + &text::scope_tokens(&org_path);
             let tags_col = format!(",{},", tags.join(","));
             let stages = mix(i as u64, 13).is_multiple_of(10).then_some(",activist,");
-            let required_due = mix(i as u64, 17).is_multiple_of(2000).then(|| kernel::dates::today() + Duration::days(30));
+            let required_due =
+                mix(i as u64, 17).is_multiple_of(2000).then(|| kernel::dates::today() + Duration::days(30));
             let m = MaterialWrite {
                 org_id,
                 org_path: &org_path,
@@ -295,7 +299,8 @@ async fn events(db: &Db, member: i64, empty: i64) {
         exec(db, format!("DROP INDEX {name}")).await;
     }
     let people = scalar(db, "SELECT CAST(COUNT(*) AS BIGINT) FROM people").await;
-    let (lo, hi) = (scalar(db, "SELECT MIN(id) FROM materials").await, scalar(db, "SELECT MAX(id) FROM materials").await);
+    let (lo, hi) =
+        (scalar(db, "SELECT MIN(id) FROM materials").await, scalar(db, "SELECT MAX(id) FROM materials").await);
     let span = hi - lo + 1;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     // n = 20…180 studies a person, mean about 100 × people ≈ EVENTS; material = hi − span·u², u uniform: skewed to
@@ -352,7 +357,9 @@ async fn search_rows(p: &Platform, label: &str, member: &Actor, staff: &Actor) {
                 l.search(&ctx(), actor, word).await.unwrap();
             })
             .await;
-            println!("| {label} | search {word} as {who} ({found} results) | {p50:.2} | {p95:.2} | {mean:.2} | < 50 ms |");
+            println!(
+                "| {label} | search {word} as {who} ({found} results) | {p50:.2} | {p95:.2} | {mean:.2} | < 50 ms |"
+            );
         }
     }
 }
@@ -371,7 +378,9 @@ async fn main() {
     let staff = login(&p, "staff").await;
     let member_id = member.person_id.unwrap();
     let org: i64 = match &p.db {
-        Db::Sqlite(c) => sqlx::query_scalar("SELECT org_id FROM people WHERE id = $1").bind(member_id).fetch_one(c).await.unwrap(),
+        Db::Sqlite(c) => {
+            sqlx::query_scalar("SELECT org_id FROM people WHERE id = $1").bind(member_id).fetch_one(c).await.unwrap()
+        }
         Db::Postgres(_) => unreachable!(),
     };
     let empty: i64 = match &p.db {
@@ -396,7 +405,11 @@ async fn main() {
         })
         .await;
         let codes: Vec<&str> = r.items.iter().map(|i| i.reason_code).collect();
-        println!("| SQLite | recommendations for {who} ({} items: {}) | {p50:.2} | {p95:.2} | {mean:.2} | < 50 ms |", r.items.len(), codes.join(", "));
+        println!(
+            "| SQLite | recommendations for {who} ({} items: {}) | {p50:.2} | {p95:.2} | {mean:.2} | < 50 ms |",
+            r.items.len(),
+            codes.join(", ")
+        );
     }
     p.db.close().await;
 

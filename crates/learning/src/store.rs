@@ -366,7 +366,9 @@ pub async fn search_materials(
         " ORDER BY m.id DESC LIMIT $7"
     );
     Ok(match db {
-        Db::Sqlite(p) => bind_reach!(sqlite, sqlx::query_as(SQLITE), reach).bind(fts5).bind(window).fetch_all(p).await?,
+        Db::Sqlite(p) => {
+            bind_reach!(sqlite, sqlx::query_as(SQLITE), reach).bind(fts5).bind(window).fetch_all(p).await?
+        }
         Db::Postgres(p) => {
             bind_reach!(pg, sqlx::query_as(PG).persistent(false), reach).bind(tsquery).bind(window).fetch_all(p).await?
         }
@@ -489,7 +491,12 @@ pub const PROFILE_CHARS: i64 = 1200;
 /// Puts `material_id` first in the person's profile (`learning_profiles`, migration 0030): called in the
 /// transaction of the heartbeat that first credits time to it, so the profile is never behind her records.
 /// One statement (no read first), so two tabs of hers cannot lose each other's update.
-pub async fn touch_profile(tx: &mut DbTx, person_id: i64, material_id: i64, now: OffsetDateTime) -> Result<(), DbError> {
+pub async fn touch_profile(
+    tx: &mut DbTx,
+    person_id: i64,
+    material_id: i64,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
     const SQL: &str = "INSERT INTO learning_profiles (person_id, recent, updated_at) VALUES ($1, $2, $3) \
         ON CONFLICT (person_id) DO UPDATE SET recent = substr($2 || ' ' || learning_profiles.recent, 1, CAST($4 AS INTEGER)), \
         updated_at = $3";

@@ -65,27 +65,53 @@ const TITLE_BONUS: f64 = 1.0;
 /// inverse document frequency: every term must match, so it would not reorder much), plus
 /// [`TITLE_BONUS`] when the title holds the term; newer first on a tie. `tokens(i)` and `title(i)` are the
 /// i-th hit's search tokens and title.
-pub fn rank<T>(hits: &mut Vec<T>, query: &SearchQuery, tokens: impl Fn(&T) -> &str, title: impl Fn(&T) -> &str, id: impl Fn(&T) -> i64) {
+pub fn rank<T>(
+    hits: &mut Vec<T>,
+    query: &SearchQuery,
+    tokens: impl Fn(&T) -> &str,
+    title: impl Fn(&T) -> &str,
+    id: impl Fn(&T) -> i64,
+) {
     if hits.is_empty() {
         return;
     }
-    let lens: Vec<f64> = hits.iter().map(|h| tokens(h).split(' ').count() as f64).collect();
-    let avg = lens.iter().sum::<f64>() / lens.len() as f64;
+    // Every word a term counts (the word, then its parts), counted in one pass over each material's tokens.
+    let words: Vec<&str> = query
+        .terms
+        .iter()
+        .flat_map(|t| std::iter::once(t.word.as_str()).chain(t.parts.iter().map(String::as_str)))
+        .collect();
+    let counted: Vec<(f64, Vec<f64>)> = hits
+        .iter()
+        .map(|h| {
+            let mut counts = vec![0.0; words.len()];
+            let mut len = 0.0;
+            for t in tokens(h).split(' ') {
+                len += 1.0;
+                for (c, w) in counts.iter_mut().zip(&words) {
+                    if t == *w {
+                        *c += 1.0;
+                    }
+                }
+            }
+            (len, counts)
+        })
+        .collect();
+    let avg = counted.iter().map(|c| c.0).sum::<f64>() / counted.len() as f64;
     let mut scored: Vec<(f64, i64, T)> = hits
         .drain(..)
-        .zip(lens)
-        .map(|(h, len)| {
-            let mut counts: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
-            for t in tokens(&h).split(' ') {
-                *counts.entry(t).or_default() += 1.0;
-            }
+        .zip(counted)
+        .map(|(h, (len, counts))| {
             let norm = K1 * (1.0 - B + B * len / avg.max(1.0));
             let title = title(&h).to_lowercase();
             let mut score = 0.0;
+            let mut at = 0;
             for term in &query.terms {
-                let whole = counts.get(term.word.as_str()).copied().unwrap_or(0.0);
-                let parts = term.parts.iter().map(|p| counts.get(p.as_str()).copied().unwrap_or(0.0)).fold(f64::INFINITY, f64::min);
-                let tf = if whole > 0.0 || !parts.is_finite() { whole } else { parts };
+                let whole = counts.get(at).copied().unwrap_or(0.0);
+                let parts = counts.get(at + 1..at + 1 + term.parts.len()).unwrap_or(&[]);
+                at += 1 + term.parts.len();
+                let rarest = parts.iter().copied().fold(f64::INFINITY, f64::min);
+                let tf = if whole > 0.0 || !rarest.is_finite() { whole } else { rarest };
                 score += tf * (K1 + 1.0) / (tf + norm);
                 if title.contains(&term.word) {
                     score += TITLE_BONUS;
@@ -97,7 +123,6 @@ pub fn rank<T>(hits: &mut Vec<T>, query: &SearchQuery, tokens: impl Fn(&T) -> &s
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
     hits.extend(scored.into_iter().map(|(_, _, h)| h));
 }
-
 
 /// The material's top words by TF-IDF (title counted twice), for content-based recommendations.
 pub fn keywords(title: &str, body_text: &str, top: usize) -> Vec<String> {
