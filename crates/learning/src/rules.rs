@@ -228,6 +228,9 @@ pub const NEIGHBOURS: usize = 30;
 pub const BRANCH_FULL: i64 = 5;
 /// Days over which a new material stays fresh.
 pub const FRESH_DAYS: i64 = 30;
+/// How many of her latest studies the content part compares a candidate with (a member with years of history
+/// is recommended by what she studied lately; the offline evaluation's histories are all shorter).
+pub const CONTENT_HISTORY: usize = 100;
 
 fn weight(tags: &[String], keywords: &[String]) -> f64 {
     2.0 * tags.len() as f64 + keywords.len() as f64
@@ -290,8 +293,9 @@ pub fn recommend(
     let max_collab = signals.neighbours.values().map(|(s, _)| *s).fold(0.0_f64, f64::max);
     // Which studied materials share a tag or a word with a candidate: only those can be the closest, so a long
     // history costs the few it shares words with, not every one (same answer as comparing with all).
+    // Only her CONTENT_HISTORY latest studies (`studied` comes newest first) are compared.
     let mut by_word: HashMap<(bool, &str), Vec<usize>> = HashMap::new();
-    for (i, s) in studied.iter().enumerate() {
+    for (i, s) in studied.iter().enumerate().take(CONTENT_HISTORY) {
         for t in &s.tags {
             by_word.entry((true, t.as_str())).or_default().push(i);
         }
@@ -513,6 +517,19 @@ mod tests {
         assert_eq!(r[1].reason.text(), "本支部新发布的学习材料");
         assert!(r.iter().all(|x| !x.reason.text().is_empty()));
         assert!(recommend(&[], &[], &Signals::default(), date!(2026 - 1 - 1), 10).is_empty());
+    }
+
+    #[test]
+    fn content_looks_at_the_latest_studies_only() {
+        let mut history: Vec<Studied> =
+            (0..CONTENT_HISTORY as i64).map(|i| studied(100 + i, "其他", &["文艺"], &["诗词"])).collect();
+        history.push(studied(1, "党费交纳办法", &["党费"], &["党费", "交纳"]));
+        let cands = [cand(2, "党费的计算", &["党费"], &["党费", "收入"])];
+        let r = recommend(&cands, &history, &Signals::default(), date!(2026 - 1 - 1), 10);
+        assert_eq!(r[0].reason, Reason::Fresh { in_branch: false }, "the oldest study is beyond the window");
+        history.rotate_right(1);
+        let r = recommend(&cands, &history, &Signals::default(), date!(2026 - 1 - 1), 10);
+        assert_eq!(r[0].reason.text(), "因为你学习了《党费交纳办法》");
     }
 
     #[test]
