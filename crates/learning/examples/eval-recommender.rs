@@ -10,7 +10,8 @@
 //! 25% of its members' studies. Each member studies 12–40 materials in order; within a topic she picks by
 //! popularity. The recommender sees what the service sees: the candidates (every material, ages and whether
 //! published in her branch), her training history with tags and words, the co-learners' training histories
-//! (the first 300 people sharing a material, as `store::co_learners` limits them) and her branch's counts.
+//! (the 10 latest learners of each of her 30 latest studies, as `service::recommendations` picks them; their
+//! histories are under the profiles' cap) and her branch's counts.
 //! Method and figures: docs/LEARNING.md, docs/PERFORMANCE.md.
 
 use std::collections::{HashMap, HashSet};
@@ -161,12 +162,17 @@ fn main() {
                 completed: true,
             })
             .collect();
-        // Co-learners as store::co_learners finds them: people sharing a material, the first 300 by id.
-        let mut co: Vec<usize> =
-            train[p].iter().flat_map(|m| learners[m].iter().copied()).filter(|q| *q != p).collect();
-        co.sort_unstable();
-        co.dedup();
-        co.truncate(300);
+        // Co-learners as the service finds them: the latest CO_PER_MATERIAL learners (here: the last ones
+        // logged) of each of her latest CO_SOURCES studies, their histories as their profiles keep them.
+        let mut co: Vec<usize> = Vec::new();
+        for m in train[p].iter().rev().take(learning::service::CO_SOURCES) {
+            let later: Vec<usize> = learners[m].iter().rev().copied().filter(|q| *q != p).collect();
+            for q in later.into_iter().take(learning::service::CO_PER_MATERIAL as usize) {
+                if !co.contains(&q) {
+                    co.push(q);
+                }
+            }
+        }
         let others: HashMap<i64, HashSet<i64>> = co.iter().map(|q| (*q as i64, histories[*q].clone())).collect();
         let mut branch_signal = branch_counts[branch].clone();
         for m in &train[p] {

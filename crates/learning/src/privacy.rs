@@ -13,7 +13,7 @@ pub struct Progress;
 
 impl PersonData for Progress {
     fn tables(&self) -> &'static [&'static str] {
-        &["learning_progress"]
+        &["learning_progress", "learning_profiles"]
     }
 
     fn export<'a>(

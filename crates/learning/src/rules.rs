@@ -228,6 +228,9 @@ pub const NEIGHBOURS: usize = 30;
 pub const BRANCH_FULL: i64 = 5;
 /// Days over which a new material stays fresh.
 pub const FRESH_DAYS: i64 = 30;
+/// How many of her latest studies the content part compares a candidate with (a member with years of history
+/// is recommended by what she studied lately; the offline evaluation's histories are all shorter).
+pub const CONTENT_HISTORY: usize = 100;
 
 fn weight(tags: &[String], keywords: &[String]) -> f64 {
     2.0 * tags.len() as f64 + keywords.len() as f64
@@ -288,6 +291,19 @@ pub fn recommend(
     let done: HashSet<i64> = studied.iter().filter(|s| s.completed).map(|s| s.id).collect();
     let begun: HashMap<i64, i64> = studied.iter().filter(|s| !s.completed).map(|s| (s.id, s.seconds)).collect();
     let max_collab = signals.neighbours.values().map(|(s, _)| *s).fold(0.0_f64, f64::max);
+    // Which studied materials share a tag or a word with a candidate: only those can be the closest, so a long
+    // history costs the few it shares words with, not every one (same answer as comparing with all).
+    // Only her CONTENT_HISTORY latest studies (`studied` comes newest first) are compared.
+    let mut by_word: HashMap<(bool, &str), Vec<usize>> = HashMap::new();
+    for (i, s) in studied.iter().enumerate().take(CONTENT_HISTORY) {
+        for t in &s.tags {
+            by_word.entry((true, t.as_str())).or_default().push(i);
+        }
+        for k in &s.keywords {
+            by_word.entry((false, k.as_str())).or_default().push(i);
+        }
+    }
+    let mut sharing: Vec<usize> = Vec::new();
 
     let mut required: Vec<(Date, Recommendation)> = Vec::new();
     let mut continuing: Vec<Recommendation> = Vec::new();
@@ -315,7 +331,14 @@ pub fn recommend(
         }
         // Content: the studied material closest to this one.
         let mut content = (0.0_f64, None::<&Studied>);
-        for s in studied {
+        sharing.clear();
+        let words = c.tags.iter().map(|t| (true, t.as_str())).chain(c.keywords.iter().map(|k| (false, k.as_str())));
+        for w in words {
+            sharing.extend(by_word.get(&w).into_iter().flatten());
+        }
+        sharing.sort_unstable();
+        sharing.dedup();
+        for s in sharing.iter().filter_map(|i| studied.get(*i)) {
             let sim = similarity(&c.tags, &c.keywords, &s.tags, &s.keywords);
             if sim > content.0 {
                 content = (sim, Some(s));
@@ -494,6 +517,19 @@ mod tests {
         assert_eq!(r[1].reason.text(), "本支部新发布的学习材料");
         assert!(r.iter().all(|x| !x.reason.text().is_empty()));
         assert!(recommend(&[], &[], &Signals::default(), date!(2026 - 1 - 1), 10).is_empty());
+    }
+
+    #[test]
+    fn content_looks_at_the_latest_studies_only() {
+        let mut history: Vec<Studied> =
+            (0..CONTENT_HISTORY as i64).map(|i| studied(100 + i, "其他", &["文艺"], &["诗词"])).collect();
+        history.push(studied(1, "党费交纳办法", &["党费"], &["党费", "交纳"]));
+        let cands = [cand(2, "党费的计算", &["党费"], &["党费", "收入"])];
+        let r = recommend(&cands, &history, &Signals::default(), date!(2026 - 1 - 1), 10);
+        assert_eq!(r[0].reason, Reason::Fresh { in_branch: false }, "the oldest study is beyond the window");
+        history.rotate_right(1);
+        let r = recommend(&cands, &history, &Signals::default(), date!(2026 - 1 - 1), 10);
+        assert_eq!(r[0].reason.text(), "因为你学习了《党费交纳办法》");
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub(crate) fn field(name: &str, msg: impl Into<String>) -> Error {
 pub const LIST_LIMIT: i64 = 200;
 /// The most results of each kind one search returns.
 pub const SEARCH_MATERIALS: i64 = 20;
+/// The newest readable matches a search ranks (docs/LEARNING.md "Search": a word found in thousands of
+/// materials is ranked among its newest 200, so the time does not grow with the collection).
+pub const SEARCH_WINDOW: i64 = 200;
 pub const SEARCH_PEOPLE: i64 = 5;
 /// Notices one search returns (those sent to the caller or in her oversight).
 pub const SEARCH_NOTICES: i64 = 10;
@@ -71,11 +74,14 @@ pub const SEARCH_NOTICES: i64 = 10;
 pub const MAX_QUERY_CHARS: usize = 100;
 /// How many recommendations a person gets.
 pub const RECOMMENDATIONS: usize = 10;
-/// The recommender looks at the latest readable materials, the person's latest studies and this many
-/// co-learners (precomputation for province scale is future work: docs/LEARNING.md).
+/// The recommender looks at the latest readable materials, the person's latest studies, and as co-learners
+/// the [`CO_PER_MATERIAL`] latest learners of each of her [`CO_SOURCES`] latest studies, compared through
+/// their profiles (`learning_profiles`, kept in the heartbeat's transaction): every read is bounded, whatever
+/// the number of learning events stored (docs/LEARNING.md, "Speed and freshness").
 pub(crate) const CANDIDATES: i64 = 500;
 const HISTORY: i64 = 500;
-const CO_LEARNERS: i64 = 300;
+pub const CO_SOURCES: usize = 30;
+pub const CO_PER_MATERIAL: i64 = 10;
 /// "Being studied in the branch" looks back this far.
 const BRANCH_DAYS: i64 = 30;
 /// Keywords kept per material.
@@ -237,7 +243,7 @@ impl<'a> Learning<'a> {
         let v = validate_material(input, kernel::dates::today()).map_err(Error::Invalid)?;
         let org = org.ok_or(Error::NotFound)?;
         let t = now();
-        let text = Texts::of(&v);
+        let text = Texts::of(&v, &org.path);
         let mut tx = self.db().begin().await?;
         let id = store::insert_material(&mut tx, &text.write(&v, org.id, &org.path, actor, t)).await?;
         let detail = format!(
@@ -290,7 +296,7 @@ impl<'a> Learning<'a> {
             return Err(Error::Conflict("该学习材料已被他人修改，请刷新后再改"));
         }
         let t = now();
-        let text = Texts::of(&v);
+        let text = Texts::of(&v, &row.org_path);
         let mut tx = self.db().begin().await?;
         let user = Some(actor.user_id).filter(|id| *id > 0);
         store::archive_version(&mut tx, id, user, t).await?;
@@ -438,14 +444,12 @@ impl<'a> Learning<'a> {
         let viewer = self.viewer(actor).await?;
         if !query.is_empty() && !viewer.reads_nothing() {
             let words = query.highlight_words();
-            let hits = store::search_materials(
-                self.db(),
-                &Reach::of(&viewer),
-                &query.fts5(),
-                &query.tsquery(),
-                SEARCH_MATERIALS,
-            )
-            .await?;
+            let reach = Reach::of(&viewer);
+            let scope = reach.scope_words();
+            let (fts5, tsquery) = text::narrowed(&query, scope.as_deref());
+            let mut hits = store::search_materials(self.db(), &reach, &fts5, &tsquery, SEARCH_WINDOW).await?;
+            text::rank(&mut hits, &query, |h| &h.search_tokens, |h| &h.title, |h| h.id);
+            hits.truncate(SEARCH_MATERIALS as usize);
             for h in hits {
                 let format = BodyFormat::parse(&h.body_format).unwrap_or(BodyFormat::Text);
                 let body = body_text(format, &h.body);
@@ -533,6 +537,10 @@ impl<'a> Learning<'a> {
             if credit > 0 {
                 store::add_daily(&mut tx, person_id, kernel::dates::today(), credit).await?;
             }
+            if row.seconds == 0 && credit > 0 {
+                // First time credited: now it is one of her studies, for the co-learners who compare with her.
+                store::touch_profile(&mut tx, person_id, id, t).await?;
+            }
             if completed_at.is_some() {
                 let when = crate::points::model::When { at: t, day: kernel::dates::today() };
                 let path = material_person_path(self, person_id).await?;
@@ -569,7 +577,14 @@ impl<'a> Learning<'a> {
         let t = now();
         let today = kernel::dates::today();
         let viewer = Viewer { person: Some((path.clone(), stage)), ..Viewer::default() };
-        let rows = store::list_materials(self.db(), &Reach::of(&viewer), None, CANDIDATES).await?;
+        let reach = Reach::of(&viewer);
+        let rows = match reach.scope_words().filter(|w| !w.is_empty()) {
+            Some(words) => {
+                let (fts5, tsquery) = text::scope_query(&words);
+                store::newest_readable(self.db(), &reach, &fts5, &tsquery, CANDIDATES).await?
+            }
+            None => store::list_materials(self.db(), &reach, None, CANDIDATES).await?,
+        };
         let branch = self.branch_path(org_id, &path).await?;
         let kinds: HashMap<i64, MaterialKind> = rows.iter().map(|r| (r.id, kind_of(&r.kind))).collect();
         let candidates: Vec<Candidate> = rows
@@ -597,10 +612,20 @@ impl<'a> Learning<'a> {
             })
             .collect();
         let mine: HashSet<i64> = studied.iter().map(|s| s.id).collect();
-        let mut others: HashMap<i64, HashSet<i64>> = HashMap::new();
-        for (person, material) in store::co_learners(self.db(), pid, CO_LEARNERS).await? {
-            others.entry(person).or_default().insert(material);
+        // Co-learners: the latest learners of her latest studies; their histories from their profiles.
+        let mut people: Vec<i64> = Vec::new();
+        for s in studied.iter().take(CO_SOURCES) {
+            for person in store::recent_learners(self.db(), s.id, pid, CO_PER_MATERIAL).await? {
+                if !people.contains(&person) {
+                    people.push(person);
+                }
+            }
         }
+        let others: HashMap<i64, HashSet<i64>> = store::profiles(self.db(), &people)
+            .await?
+            .into_iter()
+            .map(|(person, ids)| (person, ids.into_iter().collect()))
+            .collect();
         let since = t - Duration::days(BRANCH_DAYS);
         let branch_counts = store::studying_in(self.db(), &branch, &subtree_end(&branch), pid, since).await?;
         let signals =
@@ -642,12 +667,12 @@ struct Texts {
 }
 
 impl Texts {
-    fn of(v: &ValidMaterial) -> Texts {
+    fn of(v: &ValidMaterial, org_path: &str) -> Texts {
         Texts {
             tags: tags_column(&v.tags),
             stages: stages_column(&v.stages),
             keywords: text::keywords(&v.title, &v.body_text, KEYWORDS).join(" "),
-            tokens: text::index_text(&v.title, &v.tags, &v.body_text),
+            tokens: text::index_text(&v.title, &v.tags, &v.body_text) + &text::scope_tokens(org_path),
         }
     }
 

@@ -46,6 +46,29 @@ impl Reach {
     }
 }
 
+impl Reach {
+    /// The scope words of this reach (migration 0030, [`crate::text::scope_words`]): a material in reach holds
+    /// at least one. `None` when the reach is everything (a manager of the root): then no narrowing.
+    pub fn scope_words(&self) -> Option<Vec<String>> {
+        if self.starts.iter().any(|s| s == "/") {
+            return None;
+        }
+        let mut words: Vec<String> = Vec::new();
+        for p in self.person_paths.iter().chain(&self.post_paths) {
+            let w = crate::text::scope_at(p);
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+        for root in &self.starts {
+            if let Some(w) = crate::text::scope_in(root).filter(|w| !words.contains(w)) {
+                words.push(w);
+            }
+        }
+        Some(words)
+    }
+}
+
 pub(crate) fn json_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
@@ -267,7 +290,41 @@ pub async fn list_materials(
     })
 }
 
-/// A search hit with what its snippet is made from.
+/// The newest readable materials (by id, which grows with publication), at most `limit`: the recommender's
+/// candidates. Like [`search_materials`], the index is asked first for the reach's scope words (`fts5` /
+/// `tsquery`: "any of them", [`crate::text::scope_query`]) and the reach is checked as well; ordering by
+/// the FTS5 rowid lets SQLite stop after `limit` readable rows instead of walking every newer material of
+/// the province (a member reads a few percent of them).
+pub async fn newest_readable(
+    db: &Db,
+    reach: &Reach,
+    fts5: &str,
+    tsquery: &str,
+    limit: i64,
+) -> Result<Vec<SummaryRow>, DbError> {
+    const SQLITE: &str = concat!(
+        "SELECT m.id, m.org_path, o.name AS org_name, m.kind, m.category, m.title, m.tags, m.stages, m.required_due, \
+         m.est_seconds, m.keywords, m.created_at FROM materials m \
+         JOIN (SELECT rowid AS id FROM materials_fts WHERE materials_fts MATCH $5 ORDER BY rowid DESC) f ON f.id = m.id \
+         JOIN orgs o ON o.id = m.org_id WHERE m.withdrawn_at IS NULL AND ",
+        sqlite_reach!(),
+        " ORDER BY f.id DESC LIMIT $6"
+    );
+    const PG: &str = concat!(
+        summary_columns!(),
+        "m.search_vector @@ to_tsquery('simple', $6) AND m.withdrawn_at IS NULL AND ",
+        pg_reach!(),
+        " ORDER BY m.id DESC LIMIT $7"
+    );
+    Ok(match db {
+        Db::Sqlite(p) => bind_reach!(sqlite, sqlx::query_as(SQLITE), reach).bind(fts5).bind(limit).fetch_all(p).await?,
+        Db::Postgres(p) => {
+            bind_reach!(pg, sqlx::query_as(PG).persistent(false), reach).bind(tsquery).bind(limit).fetch_all(p).await?
+        }
+    })
+}
+
+/// A search hit with what its snippet and its rank are made from.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct HitRow {
     pub id: i64,
@@ -275,34 +332,46 @@ pub struct HitRow {
     pub body_format: String,
     pub body: String,
     pub tags: String,
+    pub search_tokens: String,
 }
 
-/// The readable materials matching the segmented query, best first (FTS5's `bm25` on SQLite, `ts_rank` on
-/// PostgreSQL, over the same tokens), at most `limit`. `fts5` and `tsquery` are the two renderings of one
-/// [`crate::text::SearchQuery`].
+/// The newest `window` readable materials matching the segmented query, newest first (the caller ranks
+/// them: [`crate::text::rank`]). `fts5` and `tsquery` are the two renderings of one
+/// [`crate::text::SearchQuery`], each already narrowed by the reach's scope words ([`Reach::scope_words`]),
+/// so the index hands over only materials published where the caller may read; the reach itself is checked
+/// here too, which keeps the answer exact (stages, and anything the words do not say).
+///
+/// Not ranked by `bm25()` / `ts_rank` in SQL: both cost a pass over every material holding the word (FTS5
+/// counts each phrase's documents over the whole index), which for a word in 40% of 100,000 materials is
+/// hundreds of milliseconds (docs/PERFORMANCE.md). On PostgreSQL the statement is planned with its values
+/// (`persistent(false)`), so a rare word takes the GIN index and a common one the primary key backwards.
 pub async fn search_materials(
     db: &Db,
     reach: &Reach,
     fts5: &str,
     tsquery: &str,
-    limit: i64,
+    window: i64,
 ) -> Result<Vec<HitRow>, DbError> {
     const SQLITE: &str = concat!(
-        "SELECT m.id, m.title, m.body_format, m.body, m.tags FROM materials m \
-         JOIN (SELECT rowid AS id, bm25(materials_fts) AS score FROM materials_fts WHERE materials_fts MATCH $5) f \
+        "SELECT m.id, m.title, m.body_format, m.body, m.tags, m.search_tokens FROM materials m \
+         JOIN (SELECT rowid AS id FROM materials_fts WHERE materials_fts MATCH $5 ORDER BY rowid DESC) f \
          ON f.id = m.id WHERE m.withdrawn_at IS NULL AND ",
         sqlite_reach!(),
-        " ORDER BY f.score, m.id DESC LIMIT $6"
+        " ORDER BY f.id DESC LIMIT $6"
     );
     const PG: &str = concat!(
-        "SELECT m.id, m.title, m.body_format, m.body, m.tags FROM materials m, to_tsquery('simple', $6) q \
-         WHERE to_tsvector('simple', m.search_tokens) @@ q AND m.withdrawn_at IS NULL AND ",
+        "SELECT m.id, m.title, m.body_format, m.body, m.tags, m.search_tokens FROM materials m \
+         WHERE m.search_vector @@ to_tsquery('simple', $6) AND m.withdrawn_at IS NULL AND ",
         pg_reach!(),
-        " ORDER BY ts_rank(to_tsvector('simple', m.search_tokens), q) DESC, m.id DESC LIMIT $7"
+        " ORDER BY m.id DESC LIMIT $7"
     );
     Ok(match db {
-        Db::Sqlite(p) => bind_reach!(sqlite, sqlx::query_as(SQLITE), reach).bind(fts5).bind(limit).fetch_all(p).await?,
-        Db::Postgres(p) => bind_reach!(pg, sqlx::query_as(PG), reach).bind(tsquery).bind(limit).fetch_all(p).await?,
+        Db::Sqlite(p) => {
+            bind_reach!(sqlite, sqlx::query_as(SQLITE), reach).bind(fts5).bind(window).fetch_all(p).await?
+        }
+        Db::Postgres(p) => {
+            bind_reach!(pg, sqlx::query_as(PG).persistent(false), reach).bind(tsquery).bind(window).fetch_all(p).await?
+        }
     })
 }
 
@@ -407,17 +476,82 @@ pub async fn studied(db: &Db, person_id: i64, limit: i64) -> Result<Vec<StudiedR
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).bind(limit).fetch_all(p).await)?)
 }
 
-/// `(person, material)` of what the people who share at least one studied material with `person_id` have
-/// studied (at most `people` of them): the data of collaborative filtering.
-pub async fn co_learners(db: &Db, person_id: i64, people: i64) -> Result<Vec<(i64, i64)>, DbError> {
-    const SQL: &str = "SELECT o.person_id, o.material_id FROM learning_progress o \
-        WHERE o.seconds > 0 AND o.person_id IN ( \
-            SELECT DISTINCT x.person_id FROM learning_progress x \
-            WHERE x.seconds > 0 AND x.person_id <> $1 AND x.material_id IN \
-                (SELECT material_id FROM learning_progress WHERE person_id = $1 AND seconds > 0) \
-            ORDER BY x.person_id LIMIT $2) \
-        ORDER BY o.person_id, o.material_id";
-    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(person_id).bind(people).fetch_all(p).await)?)
+/// The people (besides `person_id`) who most lately studied the material (time credited), at most `limit`:
+/// where collaborative filtering looks for a member's co-learners (index `learning_progress_material_recent`,
+/// migration 0030), so the cost does not grow with how many studied a popular material.
+pub async fn recent_learners(db: &Db, material_id: i64, person_id: i64, limit: i64) -> Result<Vec<i64>, DbError> {
+    const SQL: &str = "SELECT person_id FROM learning_progress WHERE material_id = $1 AND person_id <> $2 AND seconds > 0 \
+        ORDER BY last_beat_at DESC LIMIT $3";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(material_id).bind(person_id).bind(limit).fetch_all(p).await)?)
+}
+
+/// The most characters a profile keeps (about 170 ids of six digits); the id cut at the end is dropped on read.
+pub const PROFILE_CHARS: i64 = 1200;
+
+/// Puts `material_id` first in the person's profile (`learning_profiles`, migration 0030): called in the
+/// transaction of the heartbeat that first credits time to it, so the profile is never behind her records.
+/// One statement (no read first), so two tabs of hers cannot lose each other's update.
+pub async fn touch_profile(
+    tx: &mut DbTx,
+    person_id: i64,
+    material_id: i64,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO learning_profiles (person_id, recent, updated_at) VALUES ($1, $2, $3) \
+        ON CONFLICT (person_id) DO UPDATE SET recent = substr($2 || ' ' || learning_profiles.recent, 1, CAST($4 AS INTEGER)), \
+        updated_at = $3";
+    on_tx!(tx, c => sqlx::query(SQL).bind(person_id).bind(material_id.to_string()).bind(now).bind(PROFILE_CHARS)
+        .execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The material ids of a profile's text, newest first (a last id cut by [`PROFILE_CHARS`] left out).
+pub fn profile_ids(recent: &str) -> Vec<i64> {
+    let mut parts: Vec<&str> = recent.split(' ').collect();
+    if recent.len() as i64 >= PROFILE_CHARS {
+        parts.pop();
+    }
+    parts.iter().filter_map(|p| p.parse().ok()).collect()
+}
+
+/// The profiles of the listed people: `(person, her latest studies)`.
+pub async fn profiles(db: &Db, people: &[i64]) -> Result<Vec<(i64, Vec<i64>)>, DbError> {
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQLITE: &str =
+        "SELECT person_id, recent FROM learning_profiles WHERE person_id IN (SELECT value FROM json_each($1))";
+    const PG: &str = "SELECT person_id, recent FROM learning_profiles WHERE person_id = ANY($1)";
+    let rows: Vec<(i64, String)> = match db {
+        Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(json_ids(people)).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(people).fetch_all(p).await?,
+    };
+    Ok(rows.into_iter().map(|(p, r)| (p, profile_ids(&r))).collect())
+}
+
+/// Rebuilds every profile from `learning_progress` (what migration 0030 did once): for data loaded around
+/// the service (the benchmark's generator, a bulk import).
+pub async fn rebuild_profiles(db: &Db) -> Result<u64, DbError> {
+    const SQLITE: &[&str] = &[
+        "DELETE FROM learning_profiles",
+        "INSERT INTO learning_profiles (person_id, recent, updated_at) \
+         SELECT person_id, substr(group_concat(material_id, ' '), 1, 1200), max(last_beat_at) \
+         FROM (SELECT person_id, material_id, last_beat_at FROM learning_progress WHERE seconds > 0 \
+               ORDER BY person_id, first_at DESC, material_id DESC) GROUP BY person_id",
+    ];
+    const PG: &[&str] = &[
+        "DELETE FROM learning_profiles",
+        "INSERT INTO learning_profiles (person_id, recent, updated_at) \
+         SELECT person_id, substr(string_agg(material_id::text, ' ' ORDER BY first_at DESC, material_id DESC), 1, 1200), \
+         max(last_beat_at) FROM learning_progress WHERE seconds > 0 GROUP BY person_id",
+    ];
+    let mut tx = db.begin().await?;
+    let mut n = 0;
+    for sql in if matches!(db, Db::Postgres(_)) { PG } else { SQLITE } {
+        n = on_tx!(&mut tx, c => sqlx::query(*sql).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// Material → people of the subtree `[start, end)` (besides `person_id`) who studied it since `since`.
@@ -481,5 +615,8 @@ pub async fn daily_of_person(db: &Db, person_id: i64) -> Result<Vec<DailyRow>, D
 }
 
 /// A deletion (AT-37) of the person `$1`: what she studied and for how long is removed (no law keeps it).
-pub const ERASE_PERSON: &[&str] =
-    &["DELETE FROM learning_progress WHERE person_id = $1", "DELETE FROM learning_daily WHERE person_id = $1"];
+pub const ERASE_PERSON: &[&str] = &[
+    "DELETE FROM learning_progress WHERE person_id = $1",
+    "DELETE FROM learning_daily WHERE person_id = $1",
+    "DELETE FROM learning_profiles WHERE person_id = $1",
+];

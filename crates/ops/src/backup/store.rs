@@ -56,10 +56,12 @@ pub async fn table_names(tx: &mut DbTx) -> Result<Vec<String>, DbError> {
 
 const SQLITE_COLUMNS: &str = "SELECT name, type, pk FROM pragma_table_info($1) ORDER BY cid";
 const SQLITE_FKS: &str = "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list($1) ORDER BY id, seq";
+// Generated columns (materials.search_vector, migration 0030) are left out: PostgreSQL computes them again as
+// the rows are restored, like an index.
 const PG_COLUMNS: &str = "SELECT column_name::text, data_type::text, \
      COALESCE(column_default LIKE 'nextval(%' OR is_identity = 'YES', FALSE) \
      FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 \
-     ORDER BY ordinal_position";
+     AND is_generated = 'NEVER' ORDER BY ordinal_position";
 const PG_PRIMARY_KEY: &str = "SELECT k.column_name::text FROM information_schema.table_constraints c \
      JOIN information_schema.key_column_usage k ON k.constraint_schema = c.constraint_schema \
       AND k.constraint_name = c.constraint_name AND k.table_name = c.table_name \

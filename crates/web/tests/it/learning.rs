@@ -294,6 +294,72 @@ async fn recommendations_say_why() {
     .await;
 }
 
+/// A person's profile (`learning_profiles`, migration 0030) as stored: her latest studies, newest first.
+async fn profile(db: &Db, person: i64) -> Vec<i64> {
+    let sql = "SELECT recent FROM learning_profiles WHERE person_id = $1";
+    let recent: Option<String> = match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).bind(person).fetch_optional(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).bind(person).fetch_optional(p).await.unwrap(),
+    };
+    recent.map(|r| learning::store::profile_ids(&r)).unwrap_or_default()
+}
+
+/// Studies `m` as `pid`: a first heartbeat, then one 40 seconds later that credits time.
+async fn study(app: &TestApp, pid: i64, token: &str, m: i64) {
+    let path = format!("/api/v1/learning/materials/{m}/progress");
+    post(app, &path, json!({"seconds": 0}), token).await;
+    age_heartbeat(&app.platform.db, m, pid, 40).await;
+    let (_, p) = post(app, &path, json!({"seconds": 30}), token).await;
+    assert!(p["seconds"].as_i64().unwrap() > 0, "{p}");
+}
+
+#[tokio::test]
+async fn profiles_follow_each_study_at_once_and_feed_co_learners() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let (pa, member_a) = member(&app, &t, "李红", t.ba, "501", "full").await;
+        let (pc, member_c) = member(&app, &t, "陈静", t.ba, "502", "full").await;
+        let mk = |title: &str, body: &str, tag: &str| json!({"title": title, "body": body, "kind": "article", "tags": [tag]});
+        let rules = material(&app, &t.staff, mk("组织生活会制度", "组织生活会每年至少召开一次。", "制度")).await;
+        let story = material(&app, &t.staff, mk("长征故事", "红军长征是人类历史上的奇迹。", "故事")).await;
+        let songs = material(&app, &t.staff, mk("红色歌曲", "歌曲传唱革命精神。", "文艺")).await;
+        // Opening a material credits nothing, so it is not yet one of her studies.
+        post(&app, &format!("/api/v1/learning/materials/{rules}/progress"), json!({"seconds": 0}), &member_c).await;
+        assert_eq!(profile(&app.platform.db, pc).await, Vec::<i64>::new());
+        // The heartbeat that credits time puts it in her profile in the same transaction, newest first.
+        study(&app, pc, &member_c, rules).await;
+        assert_eq!(profile(&app.platform.db, pc).await, vec![rules]);
+        study(&app, pc, &member_c, story).await;
+        assert_eq!(profile(&app.platform.db, pc).await, vec![story, rules]);
+        // Further heartbeats on a material already there change nothing.
+        age_heartbeat(&app.platform.db, story, pc, 40).await;
+        post(&app, &format!("/api/v1/learning/materials/{story}/progress"), json!({"seconds": 30}), &member_c).await;
+        assert_eq!(profile(&app.platform.db, pc).await, vec![story, rules]);
+        // A studies what C studied first: C is her co-learner, and what C studied since is recommended at once
+        // with the collaborative reason; what C studies next shows up on A's next request.
+        study(&app, pa, &member_a, rules).await;
+        let reason = |v: &Value, id: i64| {
+            v["items"].as_array().unwrap().iter().find(|i| i["material_id"] == id).map(|i| i["reason_code"].as_str().unwrap().to_string())
+        };
+        let (_, v) = get(&app, "/api/v1/learning/recommendations", &member_a).await;
+        assert_eq!(reason(&v, story).as_deref(), Some("collaborative"), "{v}");
+        assert_ne!(reason(&v, songs).as_deref(), Some("collaborative"), "{v}");
+        study(&app, pc, &member_c, songs).await;
+        let (_, v) = get(&app, "/api/v1/learning/recommendations", &member_a).await;
+        assert_eq!(reason(&v, songs).as_deref(), Some("collaborative"), "{v}");
+        // The scope words the service writes are the ones migration 0030 appended to existing rows.
+        let sql = "SELECT search_tokens, ' zsat' || replace(org_path, '/', 'x') || replace(rtrim(org_path, '/'), '/', ' zsin') \
+            FROM materials WHERE id = $1";
+        let (tokens, migrated): (String, String) = match &app.platform.db {
+            Db::Sqlite(p) => sqlx::query_as(sql).bind(rules).fetch_one(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_as(sql).bind(rules).fetch_one(p).await.unwrap(),
+        };
+        assert!(tokens.ends_with(&migrated), "{tokens} / {migrated}");
+        app
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn learning_pages() {
     on_both(|app| async move {
