@@ -2,10 +2,12 @@
 //! anywhere else never recompiles them. Today: QR codes as SVG, for the authenticator enrolment and,
 //! later, meeting sign-in; spreadsheets ([`sheet`]: xlsx and CSV in and out) for the register import
 //! and export; PDF ([`pdf`]: letters, certificates, a member's copy of her data) set in the system's Noto CJK
-//! fonts; the declarations of a ZIP container ([`archive`]) for the upload checks (AT-21).
+//! fonts; the text of an uploaded PDF ([`pdf_text`]) for the search index; the declarations of a ZIP container
+//! ([`archive`]) for the upload checks (AT-21).
 
 pub mod archive;
 pub mod pdf;
+pub mod pdf_text;
 pub mod romanize;
 pub mod sheet;
 

@@ -1,14 +1,68 @@
 //! Learning content for the demo university (`dangjian demo`): a few materials published by the university
 //! (two about 党费, so a search for the two-character word finds them), a question bank with a question of
-//! every kind, a practice drawn from it and an exam. Deterministic; written through the service (audited
+//! every kind, a practice drawn from it and an exam; and a document published as a PDF (rendered here with the
+//! Noto CJK fonts of the system — left out, like the letters, when `fonts-noto-cjk` is not installed). Deterministic; written through the service (audited
 //! as the command line, `system`). Nothing is added when the database already holds a material.
 
 use kernel::{Db, on_db};
 use platform::{Ctx, Platform};
 
 use crate::exams::model::{BankInput, ExamInput, QuestionInput};
-use crate::model::MaterialInput;
+use crate::model::{MaterialInput, Upload};
 use crate::service::{Learning, Result};
+
+/// The demo's PDF handout: two pages of headings and paragraphs. None without the system's CJK fonts.
+fn handout_pdf() -> Option<Vec<u8>> {
+    use documents::pdf::{Block, Document, Fonts, render};
+    let fonts = Fonts::load(None).ok()?;
+    let mut blocks = vec![
+        Block::Title("《中国共产党党员教育管理工作条例》学习辅导".into()),
+        Block::Centered("党委组织部 编".into()),
+        Block::Space(12.0),
+    ];
+    for (heading, paragraphs) in HANDOUT {
+        blocks.push(Block::Heading((*heading).into()));
+        blocks.extend(paragraphs.iter().map(|p| Block::Paragraph((*p).into())));
+    }
+    let doc = Document {
+        title: "党员教育管理工作条例学习辅导".into(),
+        author: Some("党委组织部".into()),
+        footer: Some("供学习使用".into()),
+        blocks,
+    };
+    render(&doc, &fonts).ok()
+}
+
+const HANDOUT: &[(&str, &[&str])] = &[
+    (
+        "一、为什么要加强党员教育管理",
+        &[
+            "党员教育管理是党的建设的基础性经常性工作。条例对新形势下党员教育管理工作作出全面规范，是做好这项工作的基本遵循。",
+            "加强党员教育管理，目的是使党员牢固树立理想信念，增强“四个意识”，坚定“四个自信”，做到“两个维护”，在工作、学习和社会生活中起先锋模范作用。",
+        ],
+    ),
+    (
+        "二、教育的主要内容",
+        &[
+            "党员教育的基本任务包括：政治理论教育、政治教育和政治训练、党章党规党纪教育、党的宗旨教育、革命传统教育、知识技能教育。",
+            "党支部应当结合实际，有计划地组织党员学习，每年至少开展一次集中培训，党员每年集中学习培训时间一般不少于32学时。",
+        ],
+    ),
+    (
+        "三、教育的基本方式",
+        &[
+            "坚持“三会一课”制度，落实主题党日，开展组织生活会和民主评议党员。",
+            "运用网络平台开展学习，注重实效，防止形式主义：学习时长按实际阅读计算，不以打卡次数论成效。",
+        ],
+    ),
+    (
+        "四、党员管理",
+        &[
+            "党员应当按时参加党的组织生活，按月交纳党费，按规定向党组织汇报思想、工作和学习情况。",
+            "党组织应当关心爱护党员，帮助解决思想、工作和生活中的实际困难。",
+        ],
+    ),
+];
 
 const MATERIALS: &[(&str, &str, &str, &[&str])] = &[
     (
@@ -93,7 +147,21 @@ pub async fn generate(p: &Platform) -> Result<u64> {
             org_id: Some(root.id),
             ..MaterialInput::default()
         };
-        learning.create_material(&ctx, &actor, &input).await?;
+        learning.create_material(&ctx, &actor, &input, None).await?;
+    }
+    if let Some(pdf) = handout_pdf() {
+        let input = MaterialInput {
+            title: Some("《中国共产党党员教育管理工作条例》学习辅导".into()),
+            body: Some("条例要点辅导材料（PDF），供党支部组织学习和党员自学。".into()),
+            kind: Some("document".into()),
+            category: Some("discipline".into()),
+            tags: Some(vec!["党员教育".into(), "党章".into()]),
+            minutes: Some(15),
+            org_id: Some(root.id),
+            ..MaterialInput::default()
+        };
+        let file = Upload { name: "党员教育管理工作条例学习辅导.pdf", bytes: &pdf };
+        learning.create_material(&ctx, &actor, &input, Some(file)).await?;
     }
     let bank = BankInput {
         title: Some("党章党规应知应会题库".into()),

@@ -22,7 +22,7 @@ code_list! {
     MaterialKind {
         /// An article read on the page (plain text or sanitized rich text).
         Article = "article", "文章";
-        /// A document (PDF and the like) behind a link.
+        /// A document: an uploaded PDF read in the browser, or one behind a link.
         Document = "document", "文档";
         /// A video behind a link.
         Video = "video", "视频";
@@ -59,7 +59,7 @@ pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_BODY_CHARS: usize = 200_000;
 
 /// A new material, as the API and the form take it. Only `title`, `body` and `kind` are needed for an
-/// article; a document, video or live stream needs its `url`.
+/// article; a video or live stream needs its `url`, a document its `url` or an uploaded PDF.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct MaterialInput {
@@ -77,7 +77,7 @@ pub struct MaterialInput {
     pub category: Option<String>,
     #[schema(example = json!(["党费"]))]
     pub tags: Option<Vec<String>>,
-    /// The document, video or live stream (http or https).
+    /// The document, video or live stream (http or https). A document uploaded as a PDF needs none.
     pub url: Option<String>,
     /// How long studying it takes, in minutes (default: estimated from the article's length).
     pub minutes: Option<i64>,
@@ -91,6 +91,29 @@ pub struct MaterialInput {
     /// When editing: the version the editor started from (a newer one saved meanwhile is 409). Ignored when
     /// publishing.
     pub version: Option<i64>,
+    /// Set by the service, never by the caller: a PDF comes with this request or the material already shows
+    /// one, so a document needs no `url`.
+    #[serde(skip)]
+    pub has_file: bool,
+}
+
+/// A PDF uploaded with a material (the form's file field, or the API's multipart part / raw body).
+#[derive(Clone, Copy, Debug)]
+pub struct Upload<'a> {
+    /// The name the browser or the caller gave (neutralised by the platform's checks).
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// The PDF a document material shows: read in the browser (`url` serves it; the page draws it with pdf.js).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MaterialFile {
+    pub id: i64,
+    pub name: String,
+    /// Bytes.
+    pub size: i64,
+    /// Its address for whoever may read the material: `/api/v1/learning/materials/{id}/file`.
+    pub url: String,
 }
 
 /// Withdrawing a material: why (shown on it and kept with the audit).
@@ -124,6 +147,8 @@ pub struct MaterialVersion {
     pub body_format: BodyFormat,
     pub body: String,
     pub url: Option<String>,
+    /// The uploaded PDF this version showed (kept when a new one replaced it).
+    pub file_id: Option<i64>,
     pub tags: Vec<String>,
     /// The account that replaced it with the next version.
     pub replaced_by: Option<String>,
@@ -213,7 +238,9 @@ pub fn validate_material(input: &MaterialInput, today: Date) -> Result<ValidMate
     }
     let url = match trimmed(&input.url) {
         None => {
-            if kind != MaterialKind::Article {
+            if kind == MaterialKind::Document && !input.has_file {
+                e.insert("url".into(), "文档须上传PDF文件或填写链接地址（以 http:// 或 https:// 开头）".into());
+            } else if kind != MaterialKind::Article && kind != MaterialKind::Document {
                 e.insert("url".into(), format!("{}须填写链接地址（以 http:// 或 https:// 开头）", kind.label()));
             }
             None
@@ -340,6 +367,8 @@ pub struct Material {
     /// Plain text, or sanitized HTML when `body_format` is `html`.
     pub body: String,
     pub url: Option<String>,
+    /// The uploaded PDF of a document, read in the browser.
+    pub file: Option<MaterialFile>,
     pub tags: Vec<String>,
     /// The stages the material is for; empty: everyone in the organization's subtree.
     pub stages: Vec<Stage>,

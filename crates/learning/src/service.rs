@@ -132,6 +132,23 @@ async fn material_person_path(l: &Learning<'_>, person_id: i64) -> Result<String
     Ok(l.person(person_id).await?.map(|(p, _, _)| p).unwrap_or_default())
 }
 
+/// A PDF document without given minutes is timed like an article of the PDF's text (a scanned PDF, whose
+/// text cannot be read, keeps the default for links).
+fn estimate_from_file(v: &mut ValidMaterial, input: &MaterialInput, file_text: &str) {
+    if v.kind == MaterialKind::Document && input.minutes.is_none() && !file_text.is_empty() {
+        let chars = file_text.chars().filter(|c| !c.is_whitespace()).count();
+        v.est_seconds = rules::estimate_seconds(MaterialKind::Article, chars, None);
+    }
+}
+
+/// A PDF goes only with a document.
+fn file_kind_errors(input: &MaterialInput, with_file: bool, errors: &mut FieldErrors) {
+    let kind = input.kind.as_deref().map(str::trim).and_then(MaterialKind::parse);
+    if with_file && kind.is_some_and(|k| k != MaterialKind::Document) {
+        errors.insert("file".into(), "只有“文档”类材料可以上传PDF文件；请把材料类型选为文档".into());
+    }
+}
+
 /// The plain text of a stored body.
 pub fn body_text(format: BodyFormat, body: &str) -> String {
     match format {
@@ -198,6 +215,16 @@ impl<'a> Learning<'a> {
         actor.can_somewhere(Capability::LearningWrite)
     }
 
+    /// 403 (audited as a refused `material.create`) unless the caller may publish somewhere: checked before
+    /// an upload's body is read.
+    pub async fn check_may_publish(&self, ctx: &Ctx, actor: &Actor) -> Result<()> {
+        if Self::may_publish(actor) {
+            Ok(())
+        } else {
+            Err(self.refuse(ctx, actor, "material.create", "material:new").await?)
+        }
+    }
+
     /// The organizations the caller may publish to (widest first), for the form's choice.
     pub async fn publish_targets(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
         let mut grants: Vec<_> = actor
@@ -213,11 +240,18 @@ impl<'a> Learning<'a> {
 
     // ------------------------------------------------------------ materials
 
-    /// Publishes a material to an organization's subtree (default: the widest where the caller may).
-    pub async fn create_material(&self, ctx: &Ctx, actor: &Actor, input: &MaterialInput) -> Result<Material> {
-        if !Self::may_publish(actor) {
-            return Err(self.refuse(ctx, actor, "material.create", "material:new").await?);
-        }
+    /// Publishes a material to an organization's subtree (default: the widest where the caller may). A
+    /// document may come with its PDF (`file`): checked and scanned before anything is written, then stored
+    /// with the material in one transaction.
+    pub async fn create_material(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        input: &MaterialInput,
+        file: Option<Upload<'_>>,
+    ) -> Result<Material> {
+        self.check_may_publish(ctx, actor).await?;
+        let input = &MaterialInput { has_file: file.is_some(), ..input.clone() };
         let mut errors = match validate_material(input, kernel::dates::today()) {
             Ok(_) => FieldErrors::new(),
             Err(e) => e,
@@ -237,15 +271,25 @@ impl<'a> Learning<'a> {
                 None
             }
         };
+        file_kind_errors(input, file.is_some(), &mut errors);
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }
-        let v = validate_material(input, kernel::dates::today()).map_err(Error::Invalid)?;
+        let mut v = validate_material(input, kernel::dates::today()).map_err(Error::Invalid)?;
         let org = org.ok_or(Error::NotFound)?;
+        let checked = match file {
+            Some(f) => Some(self.check_pdf(ctx, actor, f).await?),
+            None => None,
+        };
+        let file_text = file.map(|f| documents::pdf_text::extract(f.bytes)).unwrap_or_default();
+        estimate_from_file(&mut v, input, &file_text);
         let t = now();
-        let text = Texts::of(&v, &org.path);
+        let text = Texts::of(&v, &org.path, &file_text);
         let mut tx = self.db().begin().await?;
         let id = store::insert_material(&mut tx, &text.write(&v, org.id, &org.path, actor, t)).await?;
+        if let (Some(checked), Some(f)) = (&checked, file) {
+            self.store_pdf(&mut tx, ctx, actor, id, &org.path, checked, f).await?;
+        }
         let detail = format!(
             "org:{} kind:{} category:{} required_due:{} stages:{}",
             org.id,
@@ -285,9 +329,24 @@ impl<'a> Learning<'a> {
     /// `material_versions`, its version goes up, and the search index (FTS5 by trigger; the GIN index on
     /// PostgreSQL) follows in the same transaction. Its organization stays (withdraw and publish anew to move
     /// it). A withdrawn material is 409; so is `version` when someone saved a newer one meanwhile.
-    pub async fn update_material(&self, ctx: &Ctx, actor: &Actor, id: i64, input: &MaterialInput) -> Result<Material> {
+    ///
+    /// A new PDF (`file`) replaces the one shown; the replaced version keeps the old file, which stays.
+    pub async fn update_material(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        id: i64,
+        input: &MaterialInput,
+        file: Option<Upload<'_>>,
+    ) -> Result<Material> {
         let row = self.editable(ctx, actor, id, "material.update").await?;
-        let v = validate_material(input, kernel::dates::today()).map_err(Error::Invalid)?;
+        let input = &MaterialInput { has_file: file.is_some() || row.file_id.is_some(), ..input.clone() };
+        let mut errors = validate_material(input, kernel::dates::today()).err().unwrap_or_default();
+        file_kind_errors(input, file.is_some(), &mut errors);
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let mut v = validate_material(input, kernel::dates::today()).map_err(Error::Invalid)?;
         if row.withdrawn_at.is_some() {
             return Err(Error::Conflict("该学习材料已撤回，不能再修改"));
         }
@@ -295,8 +354,22 @@ impl<'a> Learning<'a> {
         if expected != row.version {
             return Err(Error::Conflict("该学习材料已被他人修改，请刷新后再改"));
         }
+        let checked = match file {
+            Some(f) => Some(self.check_pdf(ctx, actor, f).await?),
+            None => None,
+        };
+        // The index keeps the PDF's words across an edit: read again from the file it will show.
+        let file_text = match (file, row.file_id) {
+            (Some(f), _) => documents::pdf_text::extract(f.bytes),
+            (None, Some(file_id)) if v.kind == MaterialKind::Document => {
+                let stored = self.platform.published_file(store::MATERIAL_FILES, id, file_id).await?;
+                documents::pdf_text::extract(&stored.content)
+            }
+            _ => String::new(),
+        };
+        estimate_from_file(&mut v, input, &file_text);
         let t = now();
-        let text = Texts::of(&v, &row.org_path);
+        let text = Texts::of(&v, &row.org_path, &file_text);
         let mut tx = self.db().begin().await?;
         let user = Some(actor.user_id).filter(|id| *id > 0);
         store::archive_version(&mut tx, id, user, t).await?;
@@ -305,10 +378,82 @@ impl<'a> Learning<'a> {
         {
             return Err(Error::Conflict("该学习材料已被他人修改，请刷新后再改"));
         }
-        let detail = format!("version:{}->{} title_changed:{}", row.version, row.version + 1, row.title != v.title);
+        if let (Some(checked), Some(f)) = (&checked, file) {
+            self.store_pdf(&mut tx, ctx, actor, id, &row.org_path, checked, f).await?;
+        }
+        let detail = format!(
+            "version:{}->{} title_changed:{} file_replaced:{}",
+            row.version,
+            row.version + 1,
+            row.title != v.title,
+            checked.is_some()
+        );
         audit::append(&mut tx, event(actor, ctx, "material.update", format!("material:{id}"), "ok", detail)).await?;
         tx.commit().await?;
         self.get_material(ctx, actor, id).await
+    }
+
+    /// The built-in checks and clamd on a material's PDF, before any transaction: a refusal is a field error
+    /// under `file` (malware audited by the platform), a scanner without a verdict 503, and only a PDF passes.
+    async fn check_pdf(&self, ctx: &Ctx, actor: &Actor, f: Upload<'_>) -> Result<platform::files::Checked> {
+        let checked = self.platform.check_upload(ctx, actor, "file", f.name, f.bytes).await.map_err(|e| match e {
+            platform::Error::Invalid(fields) => Error::Invalid(fields),
+            e => Error::Platform(e),
+        })?;
+        if checked.file_type != platform::files::FileType::Pdf {
+            return Err(field("file", "学习文档只接受PDF文件（.pdf），请先转换为PDF再上传"));
+        }
+        Ok(checked)
+    }
+
+    /// Stores a checked PDF as the material's file, in the caller's transaction (with the platform's
+    /// `attachment.add` audit entry).
+    #[allow(clippy::too_many_arguments)]
+    async fn store_pdf(
+        &self,
+        tx: &mut kernel::DbTx,
+        ctx: &Ctx,
+        actor: &Actor,
+        id: i64,
+        org_path: &str,
+        checked: &platform::files::Checked,
+        f: Upload<'_>,
+    ) -> Result<()> {
+        let owner = platform::files::Owner { kind: store::MATERIAL_FILES, id, org_path, person_id: None };
+        let meta = self.platform.attach(tx, ctx, actor, &owner, checked, f.bytes).await?;
+        store::set_material_file(tx, id, meta.id).await?;
+        Ok(())
+    }
+
+    /// Replaces a document's PDF (the API's `PUT …/file`): an edit that keeps every other item, so the
+    /// replaced version keeps the old file. Only a document takes a PDF.
+    pub async fn replace_file(&self, ctx: &Ctx, actor: &Actor, id: i64, file: Upload<'_>) -> Result<Material> {
+        let current = self.editable(ctx, actor, id, "material.update").await?;
+        let input = MaterialInput {
+            title: Some(current.title.clone()),
+            body: Some(current.body.clone()),
+            body_format: Some(current.body_format.clone()),
+            kind: Some(current.kind.clone()),
+            category: Some(current.category.clone()),
+            tags: Some(tags_of(&current.tags)),
+            url: current.url.clone(),
+            minutes: Some((current.est_seconds + 59) / 60),
+            org_id: Some(current.org_id),
+            stages: Some(stages_of(current.stages.as_deref()).iter().map(|s| s.code().to_string()).collect()),
+            // A due date already past stays as it was: the edit only changes the file.
+            required_due: current.required_due.filter(|d| *d >= kernel::dates::today()).map(kernel::dates::iso),
+            version: Some(current.version),
+            has_file: true,
+        };
+        self.update_material(ctx, actor, id, &input, Some(file)).await
+    }
+
+    /// The PDF a document shows, for whoever may read the material (404, audited, otherwise). The read
+    /// itself is not audited: a published material holds no personal data.
+    pub async fn material_file(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<platform::files::Attachment> {
+        let m = self.get_material(ctx, actor, id).await?;
+        let file = m.file.ok_or(Error::NotFound)?;
+        Ok(self.platform.published_file(store::MATERIAL_FILES, id, file.id).await?)
     }
 
     /// Withdraws a material with a reason: it leaves lists, search and recommendations at once; the row, its
@@ -344,6 +489,7 @@ impl<'a> Learning<'a> {
                 body_format: BodyFormat::parse(&r.body_format).unwrap_or(BodyFormat::Text),
                 body: r.body,
                 url: r.url,
+                file_id: r.file_id,
                 tags: tags_of(&r.tags),
                 replaced_by: r.replaced_by,
                 replaced_at: r.replaced_at,
@@ -364,6 +510,21 @@ impl<'a> Learning<'a> {
         };
         let kind = kind_of(&row.kind);
         let category = category_of(&row.category);
+        let file = match row.file_id {
+            Some(file_id) => self
+                .platform
+                .attachments_of(store::MATERIAL_FILES, &[id])
+                .await?
+                .into_iter()
+                .find(|a| a.id == file_id)
+                .map(|a| MaterialFile {
+                    id: a.id,
+                    name: a.name,
+                    size: a.size,
+                    url: format!("/api/v1/learning/materials/{id}/file"),
+                }),
+            None => None,
+        };
         Ok(Material {
             id: row.id,
             org_id: row.org_id,
@@ -376,6 +537,7 @@ impl<'a> Learning<'a> {
             body_format: BodyFormat::parse(&row.body_format).unwrap_or(BodyFormat::Text),
             body: row.body,
             url: row.url,
+            file,
             tags: tags_of(&row.tags),
             stages,
             required_due: row.required_due,
@@ -667,12 +829,15 @@ struct Texts {
 }
 
 impl Texts {
-    fn of(v: &ValidMaterial, org_path: &str) -> Texts {
+    /// `file_text`: the text read from a document's PDF (empty for other materials), indexed and mined for
+    /// keywords with the body, so a search finds words inside the PDF.
+    fn of(v: &ValidMaterial, org_path: &str, file_text: &str) -> Texts {
+        let body = if file_text.is_empty() { v.body_text.clone() } else { format!("{}\n{file_text}", v.body_text) };
         Texts {
             tags: tags_column(&v.tags),
             stages: stages_column(&v.stages),
-            keywords: text::keywords(&v.title, &v.body_text, KEYWORDS).join(" "),
-            tokens: text::index_text(&v.title, &v.tags, &v.body_text) + &text::scope_tokens(org_path),
+            keywords: text::keywords(&v.title, &body, KEYWORDS).join(" "),
+            tokens: text::index_text(&v.title, &v.tags, &body) + &text::scope_tokens(org_path),
         }
     }
 

@@ -179,20 +179,22 @@ pub struct MaterialRow {
     pub version: i64,
     pub withdrawn_at: Option<OffsetDateTime>,
     pub withdrawn_reason: Option<String>,
+    /// The uploaded PDF it shows (an attachment of owner kind [`MATERIAL_FILES`]), if any.
+    pub file_id: Option<i64>,
 }
 
 pub async fn get_material(db: &Db, id: i64) -> Result<Option<MaterialRow>, DbError> {
     const SQL: &str = "SELECT m.id, m.org_id, m.org_path, o.name AS org_name, m.kind, m.category, m.title, m.body_format, m.body, \
         m.url, m.tags, m.stages, m.required_due, m.est_seconds, m.keywords, m.created_at, m.version, m.withdrawn_at, \
-        m.withdrawn_reason FROM materials m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1";
+        m.withdrawn_reason, m.attachment_id AS file_id FROM materials m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
 }
 
 /// Keeps the material's current text as its version `version` in `material_versions` (before an edit).
 pub async fn archive_version(tx: &mut DbTx, id: i64, user_id: Option<i64>, now: OffsetDateTime) -> Result<(), DbError> {
     const SQL: &str = "INSERT INTO material_versions (material_id, version, title, body_format, body, url, tags, stages, \
-        required_due, est_seconds, replaced_by, replaced_at) SELECT id, version, title, body_format, body, url, tags, stages, \
-        required_due, est_seconds, $2, $3 FROM materials WHERE id = $1";
+        required_due, est_seconds, attachment_id, replaced_by, replaced_at) SELECT id, version, title, body_format, body, url, \
+        tags, stages, required_due, est_seconds, attachment_id, $2, $3 FROM materials WHERE id = $1";
     on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(user_id).bind(now).execute(c).await.map(|_| ()))?;
     Ok(())
 }
@@ -209,6 +211,16 @@ pub async fn update_material(tx: &mut DbTx, id: i64, version: i64, m: &MaterialW
         .bind(m.search_tokens).bind(m.now)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// The owner kind of a material's uploaded files in the platform's attachment store.
+pub const MATERIAL_FILES: &str = "material";
+
+/// Points the material at the uploaded file it shows from now on (in the transaction that stored it).
+pub async fn set_material_file(tx: &mut DbTx, id: i64, file_id: i64) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE materials SET attachment_id = $2 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(file_id).execute(c).await.map(|_| ()))?;
+    Ok(())
 }
 
 /// Withdraws the material (once): gone from lists, search and recommendations; the row, its versions and
@@ -230,13 +242,14 @@ pub struct VersionRow {
     pub body: String,
     pub url: Option<String>,
     pub tags: String,
+    pub file_id: Option<i64>,
     pub replaced_by: Option<String>,
     pub replaced_at: OffsetDateTime,
 }
 
 /// The replaced versions of a material, newest first.
 pub async fn versions(db: &Db, id: i64) -> Result<Vec<VersionRow>, DbError> {
-    const SQL: &str = "SELECT v.version, v.title, v.body_format, v.body, v.url, v.tags, u.username AS replaced_by, v.replaced_at \
+    const SQL: &str = "SELECT v.version, v.title, v.body_format, v.body, v.url, v.tags, v.attachment_id AS file_id, u.username AS replaced_by, v.replaced_at \
         FROM material_versions v LEFT JOIN users u ON u.id = v.replaced_by WHERE v.material_id = $1 ORDER BY v.version DESC";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_all(p).await)?)
 }

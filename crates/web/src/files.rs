@@ -40,6 +40,10 @@ pub const UPLOAD_ROUTES: &[&str] = &[
     "/people/{id}/development/steps/{step_id}/attachments",
     "/api/v1/orgs/{id}/fee-payments/import",
     "/orgs/{id}/fees/import",
+    "/api/v1/learning/materials/documents",
+    "/api/v1/learning/materials/{id}/file",
+    "/learning/new",
+    "/learning/{id}/edit",
 ];
 
 /// Whether a route template is an upload route.
@@ -118,6 +122,8 @@ pub struct FormFile {
 #[derive(Default)]
 pub struct MultipartForm {
     pub fields: HashMap<String, String>,
+    /// Every text field in order, repeated names kept (checkbox groups).
+    pub pairs: Vec<(String, String)>,
     pub files: Vec<FormFile>,
 }
 
@@ -141,6 +147,7 @@ pub async fn read_multipart(mut m: Multipart) -> Result<MultipartForm, &'static 
             }
             None => {
                 let text = field.text().await.map_err(|_| "未能读取提交的表单，请重试")?;
+                out.pairs.push((name.clone(), text.clone()));
                 out.fields.insert(name, text);
             }
         }

@@ -67,6 +67,7 @@ pub fn build_router(state: AppState) -> Router {
             }),
         )
         .route("/assets/{file}", get(assets::serve))
+        .route("/assets/pdfjs/{*file}", get(assets::serve_pdfjs))
         .merge(api_routes)
         .merge(ui::routes());
     layered(routes, state, ids)

@@ -154,6 +154,17 @@ impl Platform {
         Ok(Attachment { meta, file_type, content })
     }
 
+    /// One file of a record that holds no personal data and is published to its readers (a learning
+    /// material's PDF), for a read the owning application already allowed. Not audited as a read: every
+    /// member opening a published document would otherwise write an audit entry, and it tells nothing about
+    /// anyone (the upload, replacement and withdrawal are audited). `NotFound` unless it belongs to the owner.
+    pub async fn published_file(&self, owner_kind: &str, owner_id: i64, id: i64) -> Result<Attachment> {
+        let (meta, content) =
+            store::attachment_with_content(&self.db, owner_kind, owner_id, id).await?.ok_or(Error::NotFound)?;
+        let file_type = FileType::parse(&meta.file_type).ok_or(Error::NotFound)?;
+        Ok(Attachment { meta, file_type, content })
+    }
+
     /// Removes one file of a record in the caller's transaction, with its audit entry.
     pub async fn detach(
         &self,

@@ -5,21 +5,23 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use learning::Learning;
 use learning::model::{
     Category, Material, MaterialInput, MaterialList, MaterialVersion, Progress, ProgressInput, Recommendations,
-    SearchResults, WithdrawInput,
+    SearchResults, Upload, WithdrawInput,
 };
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::users::Created;
 use super::{Body, api};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
+use crate::files::{RawUpload, download};
 
 /// A learning result as an API result (learning's errors are the platform's, same codes and messages).
 pub(crate) fn learning_api<T>(r: Result<T, learning::Error>, c: &Caller) -> Result<T, ApiError> {
@@ -46,8 +48,84 @@ pub async fn create(
     c: Caller,
     Body(b): Body<MaterialInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let m = learning_api(Learning::new(&s.platform).create_material(&c.ctx, &c.actor, &b).await, &c)?;
+    let m = learning_api(Learning::new(&s.platform).create_material(&c.ctx, &c.actor, &b, None).await, &c)?;
     Ok((StatusCode::CREATED, Json(Created { id: m.id })))
+}
+
+/// A document published with its PDF, as `multipart/form-data`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DocumentUpload {
+    /// The material as JSON (the fields of `POST /api/v1/learning/materials`; `kind` is `document`, `url`
+    /// may be left out).
+    #[schema(value_type = String, example = r#"{"title": "党章学习辅导", "kind": "document", "tags": ["党章"]}"#)]
+    pub material: String,
+    /// The PDF (25 MB at most; checked, and scanned by clamd when configured).
+    #[schema(format = Binary, value_type = String)]
+    pub file: Vec<u8>,
+}
+
+/// Publish a **document with its PDF** in one request (multipart: the `material` part as JSON, the `file`
+/// part as the PDF). Readers see the PDF drawn on the material's page and may download it
+/// (`GET …/materials/{id}/file`). Nothing is stored when the material or the file is refused. Audited
+/// (`material.create`, `attachment.add`).
+#[utoipa::path(post, path = "/api/v1/learning/materials/documents", tag = "learning",
+    request_body(content = DocumentUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = Created, description = "the new material's id", example = json!({"id": 1})),
+        (status = 422, body = ErrorBody, description = "材料各项有误，或文件不是PDF、含有可执行内容、发现病毒（见 error.fields）"),
+        (status = 403, body = ErrorBody, description = "无发布权限（党员、校领导、系统管理员）"),
+        (status = 503, body = ErrorBody, description = "病毒扫描服务（clamd）已配置但无应答：`scan_unavailable`，未保存")
+    ))]
+pub async fn create_document(
+    State(s): State<AppState>,
+    c: Caller,
+    req: Request,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    // Refused before the body is read: a refusal does not depend on the upload.
+    learning_api(Learning::new(&s.platform).check_may_publish(&c.ctx, &c.actor).await, &c)?;
+    let m =
+        Multipart::from_request(req, &s).await.map_err(|_| invalid(&c, "file", "请以 multipart/form-data 表单上传"))?;
+    let form = crate::files::read_multipart(m).await.map_err(|e| invalid(&c, "file", e))?;
+    let input: MaterialInput = match form.fields.get("material") {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| invalid(&c, "material", &format!("material 部分不是有效的 JSON：{e}")))?,
+        None => return Err(invalid(&c, "material", "缺少 material 部分（学习材料的 JSON）")),
+    };
+    let file =
+        form.files.iter().find(|f| f.field == "file").ok_or_else(|| invalid(&c, "file", "请选择要上传的PDF文件"))?;
+    let upload = Upload { name: &file.name, bytes: &file.bytes };
+    let m = learning_api(Learning::new(&s.platform).create_material(&c.ctx, &c.actor, &input, Some(upload)).await, &c)?;
+    Ok((StatusCode::CREATED, Json(Created { id: m.id })))
+}
+
+/// Replace a document's PDF (the request body is the file, its name in `?name=`). An edit: the version goes
+/// up, and the replaced version keeps the old file. Only learning staff of its organization and above;
+/// only a document takes a PDF. Audited (`material.update`, `attachment.add`).
+#[utoipa::path(put, path = "/api/v1/learning/materials/{id}/file", tag = "learning",
+    params(("id" = i64, Path), ("name" = Option<String>, Query)),
+    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    responses((status = 200, body = Material),
+              (status = 422, body = ErrorBody, description = "不是PDF、含有可执行内容、发现病毒，或该材料不是文档"),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "已撤回，或附件已满20个"),
+              (status = 503, body = ErrorBody, description = "病毒扫描服务（clamd）已配置但无应答：`scan_unavailable`，未保存")))]
+pub async fn replace_file(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    upload: RawUpload,
+) -> Result<Json<Material>, ApiError> {
+    let file = Upload { name: &upload.name, bytes: &upload.bytes };
+    Ok(Json(learning_api(Learning::new(&s.platform).replace_file(&c.ctx, &c.actor, id, file).await, &c)?))
+}
+
+/// The PDF of a document, for whoever may read the material (404 otherwise, and when it has none): always
+/// as a download with a sandboxing policy; the material's page draws it with pdf.js.
+#[utoipa::path(get, path = "/api/v1/learning/materials/{id}/file", tag = "learning", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+pub async fn file(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    Ok(download(learning_api(Learning::new(&s.platform).material_file(&c.ctx, &c.actor, id).await, &c)?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -94,7 +172,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Body(b): Body<MaterialInput>,
 ) -> Result<Json<Material>, ApiError> {
-    Ok(Json(learning_api(Learning::new(&s.platform).update_material(&c.ctx, &c.actor, id, &b).await, &c)?))
+    Ok(Json(learning_api(Learning::new(&s.platform).update_material(&c.ctx, &c.actor, id, &b, None).await, &c)?))
 }
 
 /// Withdraw a material with a reason: it leaves lists, search and recommendations; the records of those

@@ -133,6 +133,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(learning::create, learning::list))
         .routes(routes!(learning::get, learning::update))
         .routes(routes!(learning::withdraw))
+        .routes(routes!(learning::create_document))
+        .routes(routes!(learning::replace_file, learning::file))
         .routes(routes!(learning::versions))
         .routes(routes!(learning::progress))
         .routes(routes!(learning::recommendations))

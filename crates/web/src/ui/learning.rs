@@ -7,13 +7,13 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Form, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use learning::Learning;
 use learning::model::{
     BodyFormat, Category, Material, MaterialInput, MaterialKind, MaterialSummary, RecommendationItem, SearchHit,
-    WithdrawInput,
+    Upload, WithdrawInput,
 };
 use platform::Error;
 
@@ -21,8 +21,34 @@ use super::forms::{Field, Kind, apply_errors, body_format_field, options, stage_
 use super::{Chrome, render};
 use crate::AppState;
 use crate::auth::Caller;
+use crate::files::FormFile;
 
 type Pairs = Vec<(String, String)>;
+
+/// A posted material form: its fields and, from the multipart form the page sends, the PDF chosen (none
+/// when the file input was left empty). A urlencoded post (no file) is read too.
+async fn posted_form(s: &AppState, c: &Caller, req: Request) -> Result<(Pairs, Option<FormFile>), Response> {
+    let unreadable = |m: &str| super::error_page(StatusCode::BAD_REQUEST, "表单未能读取", m, &c.ctx.request_id);
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let m = Multipart::from_request(req, s).await.map_err(|_| unreadable("未能读取提交的表单，请重试"))?;
+        let form = crate::files::read_multipart(m).await.map_err(unreadable)?;
+        let file = form.files.into_iter().find(|f| f.field == "file");
+        Ok((form.pairs, file))
+    } else {
+        let Form(f) =
+            Form::<Pairs>::from_request(req, s).await.map_err(|_| unreadable("未能读取提交的表单，请重试"))?;
+        Ok((f, None))
+    }
+}
+
+fn upload_of(file: &Option<FormFile>) -> Option<Upload<'_>> {
+    file.as_ref().map(|f| Upload { name: &f.name, bytes: &f.bytes })
+}
 
 fn fail(e: learning::Error, c: &Caller) -> Response {
     super::platform_error(&Error::from(e), &c.ctx.request_id)
@@ -146,9 +172,21 @@ struct MaterialPage {
     updated: bool,
     withdrawn: Option<String>,
     may_edit: bool,
+    /// pdf.js is embedded: a PDF is drawn on the page (otherwise only offered as a download).
+    pdf_viewer: bool,
 }
 
 impl MaterialPage {
+    /// "1.2 MB" / "350 KB" for the PDF's download link.
+    fn file_size(&self) -> String {
+        let size = self.m.file.as_ref().map_or(0, |f| f.size);
+        if size >= 1024 * 1024 {
+            format!("{:.1} MB", size as f64 / 1048576.0)
+        } else {
+            format!("{} KB", (size + 1023) / 1024)
+        }
+    }
+
     fn is_html(&self) -> bool {
         self.m.body_format == BodyFormat::Html
     }
@@ -197,9 +235,19 @@ pub async fn material_get(
         updated: p.contains_key("updated"),
         withdrawn: m.withdrawn_at.map(super::notices::when),
         may_edit: Learning::may_edit(&c.actor, &m),
+        pdf_viewer: crate::assets::has_pdfjs(),
         m,
     };
     render(StatusCode::OK, &page)
+}
+
+/// `/learning/{id}/file`: the PDF of a document for whoever may read it (the page's viewer reads it too),
+/// always as a download with a sandboxing policy (crate::files::download).
+pub async fn material_file_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
+    match Learning::new(&s.platform).material_file(&c.ctx, &c.actor, id).await {
+        Ok(a) => crate::files::download(a),
+        Err(e) => fail(e, &c),
+    }
 }
 
 #[derive(Template)]
@@ -218,6 +266,9 @@ struct MaterialFormPage {
     cancel: String,
     /// When editing: the version the form started from.
     version: Option<i64>,
+    /// The PDF the material shows now (name, size), when editing one.
+    current_file: Option<String>,
+    file_error: Option<String>,
 }
 
 fn form_page(
@@ -243,7 +294,7 @@ fn form_page(
             .hint("本组织及下级组织的人员可以看到"),
         Field::new("url", "链接地址", Kind::Text)
             .value(v("url"))
-            .hint("文档、视频、直播须填写，以 http:// 或 https:// 开头"),
+            .hint("视频、直播须填写；文档上传PDF文件或填写链接，以 http:// 或 https:// 开头"),
         Field::new("minutes", "学习时长（分钟）", Kind::Text).value(v("minutes")).hint("不填则按正文长度估算"),
         Field::new("tags", "标签", Kind::Text).value(v("tags")).hint("用空格或顿号分隔，例如：党费 党章"),
         Field::new("required_due", "必学截止日期", Kind::Date)
@@ -271,6 +322,12 @@ fn form_page(
         submit: "发布",
         cancel: "/learning".into(),
         version: None,
+        current_file: None,
+        // A file input cannot be refilled: after any refusal the PDF must be chosen again.
+        file_error: errors.and_then(|e| e.get("file").cloned()).or_else(|| {
+            (errors.is_some() && first(f, "kind") == Some("document"))
+                .then(|| "如需上传PDF文件，请重新选择".to_string())
+        }),
     }
 }
 
@@ -288,6 +345,13 @@ fn edit_page(
     page.submit = "保存修改";
     page.cancel = format!("/learning/{}", m.id);
     page.version = Some(first(f, "version").and_then(|v| v.parse().ok()).unwrap_or(m.version));
+    page.current_file = m.file.as_ref().map(|file| {
+        let kb = (file.size + 1023) / 1024;
+        format!("{}（{kb} KB）", file.name)
+    });
+    if page.current_file.is_some() && errors.is_some_and(|e| !e.contains_key("file")) {
+        page.file_error = None;
+    }
     page
 }
 
@@ -336,16 +400,19 @@ pub async fn material_edit_get(State(s): State<AppState>, c: Caller, Path(id): P
 }
 
 /// Saves an edit; a refused input comes back beside its fields (422), nothing changed.
-pub async fn material_edit_post(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<i64>,
-    Form(f): Form<Pairs>,
-) -> Response {
+pub async fn material_edit_post(State(s): State<AppState>, c: Caller, Path(id): Path<i64>, req: Request) -> Response {
+    // Refused before the body is read when the caller may not edit it.
+    if let Err(r) = editable(&s, &c, id).await {
+        return r;
+    }
+    let (f, file) = match posted_form(&s, &c, req).await {
+        Ok(form) => form,
+        Err(r) => return r,
+    };
     let learning = Learning::new(&s.platform);
     let mut input = input_of(&f);
     input.version = first(&f, "version").and_then(|v| v.parse().ok());
-    match learning.update_material(&c.ctx, &c.actor, id, &input).await {
+    match learning.update_material(&c.ctx, &c.actor, id, &input, upload_of(&file)).await {
         Ok(m) => Redirect::to(&format!("/learning/{}?updated=1", m.id)).into_response(),
         Err(learning::Error::Invalid(errors)) => match editable(&s, &c, id).await {
             Ok(m) => render(StatusCode::UNPROCESSABLE_ENTITY, &edit_page(&s, &c, &m, &f, Some(&errors))),
@@ -434,13 +501,23 @@ fn input_of(f: &Pairs) -> MaterialInput {
         stages: Some(f.iter().filter(|(k, _)| k == "stage").map(|(_, v)| v.clone()).collect()),
         required_due: opt("required_due"),
         version: None,
+        has_file: false,
     }
 }
 
-/// Publishes; a refused input comes back with every message beside its field (422), nothing lost.
-pub async fn material_new_post(State(s): State<AppState>, c: Caller, Form(f): Form<Pairs>) -> Response {
+/// Publishes; a refused input comes back with every message beside its field (422), nothing lost (but
+/// the chosen file, which a browser cannot refill).
+pub async fn material_new_post(State(s): State<AppState>, c: Caller, req: Request) -> Response {
     let learning = Learning::new(&s.platform);
-    match learning.create_material(&c.ctx, &c.actor, &input_of(&f)).await {
+    // Refused before the body is read when the caller may publish nowhere.
+    if let Err(e) = learning.check_may_publish(&c.ctx, &c.actor).await {
+        return fail(e, &c);
+    }
+    let (f, file) = match posted_form(&s, &c, req).await {
+        Ok(form) => form,
+        Err(r) => return r,
+    };
+    match learning.create_material(&c.ctx, &c.actor, &input_of(&f), upload_of(&file)).await {
         Ok(m) => Redirect::to(&format!("/learning/{}?saved=1", m.id)).into_response(),
         Err(learning::Error::Invalid(errors)) => match learning.publish_targets(&c.actor).await {
             Ok(t) => render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&s, &c, t, &f, Some(&errors))),

@@ -145,6 +145,7 @@ pub fn routes() -> Router<AppState> {
         .route("/learning/{id}", get(learning::material_get))
         .route("/learning/{id}/edit", get(learning::material_edit_get).post(learning::material_edit_post))
         .route("/learning/{id}/withdraw", get(learning::material_withdraw_get).post(learning::material_withdraw_post))
+        .route("/learning/{id}/file", get(learning::material_file_get))
         .route("/transfers", get(transfers::transfers_get))
         .route("/transfers/new", get(transfers::new_get).post(transfers::new_post))
         .route("/transfers/incoming", get(transfers::incoming_get).post(transfers::incoming_post))

@@ -17,6 +17,7 @@ mod files;
 mod import;
 mod import_jobs;
 mod learning;
+mod learning_docs;
 mod learning_manage;
 mod learning_pages;
 mod life;

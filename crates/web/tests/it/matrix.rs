@@ -457,6 +457,7 @@ pub(crate) async fn request(
         .replace("{action}", "complete")
         .replace("{decision}", "reject")
         .replace("{number}", if own { fx.certificate_own.as_str() } else { fx.certificate_other.as_str() })
+        .replace("{*file}", "pdf.min.mjs")
         .replace("{file}", "app.css")
         // A grant that does not exist: who may withdraw gets 404, anyone else 403.
         .replace("{grant_id}", "999999")

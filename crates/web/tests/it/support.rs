@@ -255,6 +255,54 @@ impl TestApp {
         self.request(req).await
     }
 
+    /// A multipart form with text fields and at most one file (field `file`), sent with a session cookie
+    /// and the page's anti-forgery token, or with a bearer token (`bearer`, no cookie, no token): as the
+    /// material form and the API's document upload send it.
+    pub async fn multipart(
+        &self,
+        path: &str,
+        auth: Auth<'_>,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let boundary = "----dangjian-test-boundary";
+        let mut body = Vec::new();
+        let mut part = |name: &str, value: &str| {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        };
+        if let Auth::Cookie(c) = auth
+            && let Some(t) = csrf_token(path, c)
+        {
+            part("csrf", &t);
+        }
+        for (k, v) in fields {
+            part(k, v);
+        }
+        if let Some((name, content_type, bytes)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
+        let req = match auth {
+            Auth::Cookie(c) => req.header(header::COOKIE, c),
+            Auth::Bearer(t) => req.header(header::AUTHORIZATION, format!("Bearer {t}")),
+        };
+        self.request(req.body(Body::from(body)).unwrap()).await
+    }
+
     pub async fn page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
         let req = Request::builder().uri(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
         let (st, _, body) = self.request(req).await;
@@ -269,6 +317,13 @@ impl TestApp {
         let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
         set.split(';').next().unwrap().to_string()
     }
+}
+
+/// How a test request authenticates: a browser's session cookie, or an API client's bearer token.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    Cookie(&'a str),
+    Bearer(&'a str),
 }
 
 /// The pre-session cookie's value the test browser got from the login page.
