@@ -289,7 +289,7 @@ async fn the_api_publishes_a_document_with_its_pdf_and_replaces_the_file() {
 
 #[tokio::test]
 async fn the_pdf_viewer_and_pdfjs_are_served_from_the_binary() {
-    let app = TestApp::new(Backend::Sqlite).await;
+    let app = TestApp::new(kernel::Backend::Sqlite).await;
     let t = tree(&app).await;
     let sec = app.web_login("sec_a", USER_PW).await;
     let (st, h, js) = get(&app, "/assets/pdf-viewer.js", &sec).await;
@@ -312,4 +312,65 @@ async fn the_pdf_viewer_and_pdfjs_are_served_from_the_binary() {
     }
     let _ = t;
     app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_word_only_inside_the_pdf_finds_the_document_and_times_it_by_its_text() {
+    // A real Chinese PDF, written by our own renderer (needs fonts-noto-cjk, which CI installs).
+    let Ok(fonts) = documents::pdf::Fonts::load(None) else {
+        assert!(std::env::var("CI").is_err(), "fonts-noto-cjk must be installed under CI");
+        return;
+    };
+    use documents::pdf::{Block, Document};
+    let paragraph = "井冈山精神坚定执着追理想，实事求是闯新路，艰苦奋斗攻难关，依靠群众求胜利。".repeat(20);
+    let doc = Document {
+        title: "学习辅导".into(),
+        author: None,
+        footer: None,
+        blocks: vec![Block::Title("红色教育基地学习".into()), Block::Paragraph(paragraph)],
+    };
+    let pdf = documents::pdf::render(&doc, &fonts).unwrap();
+    on_both(|app| {
+        let pdf = pdf.clone();
+        async move {
+            let t = tree(&app).await;
+            let sec = app.web_login("sec_a", USER_PW).await;
+            let reader = member(&app, &t, "李红", t.ba, "811").await;
+            let ba = t.ba.to_string();
+            let fields = document_fields("红色教育基地学习资料", &ba);
+            let (st, h, _) = app
+                .multipart("/learning/new", Auth::Cookie(&sec), &fields, Some(("资料.pdf", "application/pdf", &pdf)))
+                .await;
+            assert_eq!(st, StatusCode::SEE_OTHER);
+            let id: i64 = h[header::LOCATION]
+                .to_str()
+                .unwrap()
+                .trim_start_matches("/learning/")
+                .split('?')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+
+            // 井冈山 is only inside the PDF: the search finds the document.
+            let (st, html) = app.page(&format!("/learning?q={}", web::auth::encode("井冈山")), &reader).await;
+            assert_eq!(st, StatusCode::OK);
+            assert!(html.contains(&format!("/learning/{id}")), "{html}");
+            // Timed by the PDF's ~700 characters like an article (not the 10 minutes of a link).
+            let (_, m) = app.call("GET", &format!("/api/v1/learning/materials/{id}"), None, Some(&t.sec_a)).await;
+            let secs = m["required_seconds"].as_i64().unwrap();
+            assert!(secs > 60 && secs < 600, "{m}");
+
+            // An edit without a new file keeps the PDF's words in the index.
+            let mut edit = fields.clone();
+            edit.push(("version", "1"));
+            edit[0] = ("title", "红色教育基地学习资料（修订）");
+            let (st, _, _) = app.multipart(&format!("/learning/{id}/edit"), Auth::Cookie(&sec), &edit, None).await;
+            assert_eq!(st, StatusCode::SEE_OTHER);
+            let (_, html) = app.page(&format!("/learning?q={}", web::auth::encode("井冈山")), &reader).await;
+            assert!(html.contains(&format!("/learning/{id}")), "{html}");
+            app
+        }
+    })
+    .await;
 }

@@ -94,6 +94,9 @@ pub(crate) struct Fixture {
     /// A learning material published to branch A and one to branch B.
     material_own: i64,
     material_other: i64,
+    /// Documents published with a PDF (the `…/file` routes).
+    document_own: i64,
+    document_other: i64,
     /// Question banks, questions, exams, attempts and classes of branch A (own) and branch B (other); the
     /// attempts are the members' own: an exam attempt (read, submit) and a practice attempt (check, save); and
     /// the notice each branch published (`notice`; the member of A receives A's).
@@ -182,6 +185,21 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         app.post_ok("/api/v1/learning/materials", material(t.ba), &t.staff).await["id"].as_i64().unwrap();
     let material_other =
         app.post_ok("/api/v1/learning/materials", material(t.bb), &t.staff).await["id"].as_i64().unwrap();
+    let mut documents = Vec::new();
+    for org in [t.ba, t.bb] {
+        let link =
+            json!({"title": "学习文档", "kind": "document", "url": "https://example.edu.cn/a.pdf", "org_id": org});
+        let id = app.post_ok("/api/v1/learning/materials", link, &t.staff).await["id"].as_i64().unwrap();
+        let req = Request::builder()
+            .method("PUT")
+            .uri(format!("/api/v1/learning/materials/{id}/file?name=doc.pdf"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.staff))
+            .body(Body::from("%PDF-1.7\n%%EOF\n"))
+            .unwrap();
+        let (st, _, body) = app.request(req).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        documents.push(id);
+    }
     // Branch B gets a member with an account and a secretary, so its attempts and exams exist as well.
     app.post_ok("/api/v1/users", user("member_b", json!([]), pb["id"].as_i64()), &t.admin).await;
     let member_a_token = app.login("member_a", USER_PW).await;
@@ -305,6 +323,8 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
         file_other: files[1],
         material_own,
         material_other,
+        document_own: documents[0],
+        document_other: documents[1],
         learning,
         transfer_own,
         transfer_other,
@@ -333,6 +353,15 @@ fn pick(fx: &Fixture, key: &str, own: bool) -> i64 {
 
 fn material(fx: &Fixture, own: bool) -> i64 {
     if own { fx.material_own } else { fx.material_other }
+}
+
+/// The material a route acts on: a document with its PDF for the `…/file` routes.
+fn material_of(fx: &Fixture, route: &str, own: bool) -> i64 {
+    match (route.ends_with("/file"), own) {
+        (true, true) => fx.document_own,
+        (true, false) => fx.document_other,
+        (false, _) => material(fx, own),
+    }
 }
 
 /// The transfer a route acts on: a letter out of the university for the receipt, reissue and letter routes,
@@ -417,7 +446,7 @@ pub(crate) async fn request(
         .replace("/meetings/{id}", &format!("/meetings/{meeting}"))
         .replace("/meeting-plans/{id}", &format!("/meeting-plans/{}", if own { fx.plan_own } else { fx.plan_other }))
         .replace("/checkin/{id}", &format!("/checkin/{meeting}"))
-        .replace("/learning/materials/{id}", &format!("/learning/materials/{}", material(fx, own)))
+        .replace("/learning/materials/{id}", &format!("/learning/materials/{}", material_of(fx, route, own)))
         .replace("/learning/banks/{id}", &format!("/learning/banks/{}", pick(fx, "bank", own)))
         .replace("/learning/questions/{id}", &format!("/learning/questions/{}", pick(fx, "question", own)))
         .replace("/learning/exams/{id}", &format!("/learning/exams/{}", pick(fx, "exam", own)))
@@ -433,7 +462,7 @@ pub(crate) async fn request(
                 }
             ),
         )
-        .replace("/learning/{id}", &format!("/learning/{}", material(fx, own)))
+        .replace("/learning/{id}", &format!("/learning/{}", material_of(fx, route, own)))
         .replace("/notices/{id}", &format!("/notices/{}", pick(fx, "notice", own)))
         .replace("/transfers/{id}", &format!("/transfers/{}", transfer(fx, route, own)))
         .replace("/privacy-requests/{id}", &format!("/privacy-requests/{}", privacy))
