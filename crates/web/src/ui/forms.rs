@@ -10,6 +10,9 @@ pub enum Kind {
     Tel,
     Select(Vec<(String, String)>),
     Hidden,
+    /// A file input; the text is its `accept` list. The form must be `multipart/form-data`, and a refused
+    /// form cannot refill it.
+    File(&'static str),
 }
 
 pub struct Field {
@@ -60,11 +63,19 @@ impl Field {
             Kind::Date => "date",
             Kind::Tel => "tel",
             Kind::Hidden => "hidden",
+            Kind::File(_) => "file",
             _ => "text",
         }
     }
     pub fn is_select(&self) -> bool {
         matches!(self.kind, Kind::Select(_))
+    }
+    /// The `accept` list of a file input.
+    pub fn accept(&self) -> Option<&'static str> {
+        match self.kind {
+            Kind::File(a) => Some(a),
+            _ => None,
+        }
     }
     pub fn is_hidden(&self) -> bool {
         matches!(self.kind, Kind::Hidden)

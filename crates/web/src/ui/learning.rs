@@ -268,7 +268,19 @@ struct MaterialFormPage {
     version: Option<i64>,
     /// The PDF the material shows now (name, size), when editing one.
     current_file: Option<String>,
-    file_error: Option<String>,
+}
+
+impl MaterialFormPage {
+    /// After a refusal of a form that carried a file: the browser cannot refill the input, so say so under it
+    /// (unless the file itself was refused, whose message is already there).
+    fn file_not_kept(mut self, posted: bool) -> Self {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.name == "file" && f.error.is_none())
+            && posted
+        {
+            f.hint = "您选择的文件尚未保存：请改正上面的问题后重新选择PDF文件";
+        }
+        self
+    }
 }
 
 fn form_page(
@@ -295,6 +307,8 @@ fn form_page(
         Field::new("url", "链接地址", Kind::Text)
             .value(v("url"))
             .hint("视频、直播须填写；文档上传PDF文件或填写链接，以 http:// 或 https:// 开头"),
+        Field::new("file", "PDF文件", Kind::File("application/pdf,.pdf"))
+            .hint("类型为“文档”时上传PDF（25MB以内），在页面上直接阅读，无需下载；修改时不选则保留原文件"),
         Field::new("minutes", "学习时长（分钟）", Kind::Text).value(v("minutes")).hint("不填则按正文长度估算"),
         Field::new("tags", "标签", Kind::Text).value(v("tags")).hint("用空格或顿号分隔，例如：党费 党章"),
         Field::new("required_due", "必学截止日期", Kind::Date)
@@ -323,11 +337,6 @@ fn form_page(
         cancel: "/learning".into(),
         version: None,
         current_file: None,
-        // A file input cannot be refilled: after any refusal the PDF must be chosen again.
-        file_error: errors.and_then(|e| e.get("file").cloned()).or_else(|| {
-            (errors.is_some() && first(f, "kind") == Some("document"))
-                .then(|| "如需上传PDF文件，请重新选择".to_string())
-        }),
     }
 }
 
@@ -349,9 +358,6 @@ fn edit_page(
         let kb = (file.size + 1023) / 1024;
         format!("{}（{kb} KB）", file.name)
     });
-    if page.current_file.is_some() && errors.is_some_and(|e| !e.contains_key("file")) {
-        page.file_error = None;
-    }
     page
 }
 
@@ -415,7 +421,10 @@ pub async fn material_edit_post(State(s): State<AppState>, c: Caller, Path(id): 
     match learning.update_material(&c.ctx, &c.actor, id, &input, upload_of(&file)).await {
         Ok(m) => Redirect::to(&format!("/learning/{}?updated=1", m.id)).into_response(),
         Err(learning::Error::Invalid(errors)) => match editable(&s, &c, id).await {
-            Ok(m) => render(StatusCode::UNPROCESSABLE_ENTITY, &edit_page(&s, &c, &m, &f, Some(&errors))),
+            Ok(m) => render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &edit_page(&s, &c, &m, &f, Some(&errors)).file_not_kept(file.is_some()),
+            ),
             Err(r) => r,
         },
         Err(e) => fail(e, &c),
@@ -520,7 +529,10 @@ pub async fn material_new_post(State(s): State<AppState>, c: Caller, req: Reques
     match learning.create_material(&c.ctx, &c.actor, &input_of(&f), upload_of(&file)).await {
         Ok(m) => Redirect::to(&format!("/learning/{}?saved=1", m.id)).into_response(),
         Err(learning::Error::Invalid(errors)) => match learning.publish_targets(&c.actor).await {
-            Ok(t) => render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&s, &c, t, &f, Some(&errors))),
+            Ok(t) => render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form_page(&s, &c, t, &f, Some(&errors)).file_not_kept(file.is_some()),
+            ),
             Err(e) => fail(e, &c),
         },
         Err(e) => fail(e, &c),

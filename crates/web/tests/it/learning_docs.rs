@@ -146,7 +146,7 @@ async fn a_document_is_published_with_its_pdf_read_on_the_page_and_replaced_as_a
         // The edit form names the current file; saving without a new one keeps it (no link needed).
         let (st, html) = app.page(&format!("/learning/{id}/edit"), &sec).await;
         assert_eq!(st, StatusCode::OK);
-        assert!(html.contains("当前文件：党章学习辅导.pdf"), "{html}");
+        assert!(html.contains("当前PDF文件：党章学习辅导.pdf"), "{html}");
         let mut edit = document_fields("党章学习辅导（修订）", &ba);
         edit.push(("version", "1"));
         let (st, _, _) = app.multipart(&format!("/learning/{id}/edit"), Auth::Cookie(&sec), &edit, None).await;
