@@ -29,7 +29,10 @@ mod mfa;
 mod my_data;
 mod reveal;
 mod rights;
-pub use accounts::{DormantReview, NO_ROLE_LEFT, SHARED_FLAG_DAYS, SecurityNotification, SharedAccountFlag, SharedReviewInput};
+pub use accounts::{
+    DormantReview, NO_ROLE_LEFT, SHARED_FLAG_DAYS, SecurityNotification, SharedAccountFlag, SharedReviewInput,
+    shared_signs_label,
+};
 pub use attachments::{QuarantinedFile, RescanReport};
 pub use grants::{AccountGrants, GrantState, GrantView, WithdrawInput, grant_state};
 pub use import::{Export, ImportProgress, ImportReport, ImportStep, MAX_IMPORT_ROWS, OrgTally, system_actor};

@@ -412,6 +412,8 @@ async fn files_stored_before_clamd_are_rescanned_and_the_infected_ones_quarantin
             assert!(body.len() > 100);
             // The page says it in Chinese.
             let cookie = app.web_login("sec_a", USER_PW).await;
+            let (_, html) = app.page(&format!("/meetings/{id}"), &cookie).await;
+            assert_eq!(html.matches(">已隔离</span>").count(), 2, "the meeting lists them as quarantined: {html}");
             let (st, html) = app.page(&format!("/meetings/{id}/attachments/{own}"), &cookie).await;
             assert_eq!(st, StatusCode::FORBIDDEN);
             assert!(html.contains("文件已隔离") && html.contains("Dangjian.Test.Signature.UNOFFICIAL"), "{html}");
