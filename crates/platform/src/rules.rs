@@ -662,16 +662,17 @@ mod tests {
         let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) Safari/605.1";
         let nat = "10.1.2.3";
         assert_eq!(shared_account_signs(&s(&[(nat, win), (nat, iphone)])), None, "a desktop and a phone");
-        assert_eq!(shared_account_signs(&s(&[(nat, win), (nat, win), (nat, win)])), None, "one browser, three sign-ins");
+        assert_eq!(
+            shared_account_signs(&s(&[(nat, win), (nat, win), (nat, win)])),
+            None,
+            "one browser, three sign-ins"
+        );
         assert_eq!(shared_account_signs(&s(&[(nat, win), (nat, iphone), (nat, "-"), (nat, "")])), None, "no agent");
         assert_eq!(shared_account_signs(&s(&[(nat, win), (nat, iphone), (nat, mac)])), Some((1, 3)), "one NAT");
         // The phone moving from the Wi-Fi to the mobile network is one device on two addresses.
         assert_eq!(shared_account_signs(&s(&[(nat, win), (nat, iphone), ("117.136.0.9", iphone)])), None);
         // Three addresses are still a sign, whatever the devices.
-        assert_eq!(
-            shared_account_signs(&s(&[(nat, win), ("117.136.0.9", win), ("36.112.5.1", win)])),
-            Some((3, 1))
-        );
+        assert_eq!(shared_account_signs(&s(&[(nat, win), ("117.136.0.9", win), ("36.112.5.1", win)])), Some((3, 1)));
     }
 
     #[test]

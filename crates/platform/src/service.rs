@@ -629,7 +629,8 @@ impl Platform {
                 rules::SHARED_ACCOUNT_WINDOW.whole_minutes(),
                 rules::CITE_SHARED_ACCOUNT
             );
-            audit::append(tx, event(Some(&actor), ctx, "auth.shared_account", target, "flagged", detail.clone())).await?;
+            audit::append(tx, event(Some(&actor), ctx, "auth.shared_account", target, "flagged", detail.clone()))
+                .await?;
             // The security administrators are told on their home page until one of them reviews it.
             store::raise_security_notification(tx, accounts::NOTIFY_SHARED_ACCOUNT, user.id, &detail, t).await?;
             tracing::warn!(user = user.id, addresses, devices, "account possibly shared");

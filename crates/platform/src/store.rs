@@ -696,7 +696,8 @@ pub async fn shared_account_reviews(db: &Db, user_ids: &[i64]) -> Result<Vec<(i6
     }
     const SQLITE: &str = "SELECT user_id, reviewed_at FROM shared_account_reviews \
         WHERE user_id IN (SELECT value FROM json_each($1)) ORDER BY user_id, id";
-    const PG: &str = "SELECT user_id, reviewed_at FROM shared_account_reviews WHERE user_id = ANY($1) ORDER BY user_id, id";
+    const PG: &str =
+        "SELECT user_id, reviewed_at FROM shared_account_reviews WHERE user_id = ANY($1) ORDER BY user_id, id";
     Ok(match db {
         Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(json_ids(user_ids)).fetch_all(p).await?,
         Db::Postgres(p) => sqlx::query_as(PG).bind(user_ids).fetch_all(p).await?,
@@ -1088,7 +1089,12 @@ pub async fn attachment_for_scan(db: &Db, id: i64) -> Result<Option<(String, i64
 
 /// Marks a stored upload quarantined (a signature found in it; it stays, never served); false when it was
 /// already quarantined or is gone.
-pub async fn quarantine_attachment(tx: &mut DbTx, id: i64, signature: &str, at: OffsetDateTime) -> Result<bool, DbError> {
+pub async fn quarantine_attachment(
+    tx: &mut DbTx,
+    id: i64,
+    signature: &str,
+    at: OffsetDateTime,
+) -> Result<bool, DbError> {
     const SQL: &str = "UPDATE attachments SET quarantined_at = $1, quarantine_signature = $2 \
         WHERE id = $3 AND quarantined_at IS NULL";
     Ok(on_tx!(tx, c => sqlx::query(SQL).bind(at).bind(signature).bind(id).execute(c).await

@@ -30,7 +30,10 @@ pub const NOT_IN_THE_COPY: &[(&str, &str)] = &[
         "shared_account_reviews",
         "the security administrators' findings on a suspected shared account (AT-16): the sign-ins behind them are in the copy's audit entries",
     ),
-    ("security_notifications", "the security administrators' to-do list about an account (AT-16), not data about the person"),
+    (
+        "security_notifications",
+        "the security administrators' to-do list about an account (AT-16), not data about the person",
+    ),
 ];
 
 /// The copy as a ZIP download (`my-data-YYYYMMDD.zip`: the readable page and its PDF, the JSON, a CSV per table), made

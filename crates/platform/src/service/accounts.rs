@@ -133,7 +133,8 @@ impl Platform {
             // Newest first per account: the first one is shown, the others counted.
             let flag = flags.entry(user_id).or_insert_with(|| SharedAccountFlag {
                 at: e.at,
-                addresses: shared_flag_figure(&e.detail, "addresses:").unwrap_or(rules::SHARED_ACCOUNT_ADDRESSES as i64),
+                addresses: shared_flag_figure(&e.detail, "addresses:")
+                    .unwrap_or(rules::SHARED_ACCOUNT_ADDRESSES as i64),
                 devices: shared_flag_figure(&e.detail, "devices:").unwrap_or(0),
                 minutes: rules::SHARED_ACCOUNT_WINDOW.whole_minutes(),
                 times: 0,
@@ -190,7 +191,8 @@ impl Platform {
         Ok(rows
             .into_iter()
             .map(|r| {
-                let minutes = shared_flag_figure(&r.detail, "within:").unwrap_or(rules::SHARED_ACCOUNT_WINDOW.whole_minutes());
+                let minutes =
+                    shared_flag_figure(&r.detail, "within:").unwrap_or(rules::SHARED_ACCOUNT_WINDOW.whole_minutes());
                 let addresses = shared_flag_figure(&r.detail, "addresses:").unwrap_or(0);
                 let devices = shared_flag_figure(&r.detail, "devices:").unwrap_or(0);
                 SecurityNotification {

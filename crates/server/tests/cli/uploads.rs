@@ -27,16 +27,25 @@ struct RealClamd {
 impl RealClamd {
     /// `None` (said loudly) where clamd is not installed; under `CI=true` that fails the test.
     fn start(name: &str) -> Option<RealClamd> {
-        let bin = ["/usr/sbin/clamd", "/usr/local/sbin/clamd", "/usr/bin/clamd"].into_iter().map(PathBuf::from).find(|p| p.is_file());
+        let bin = ["/usr/sbin/clamd", "/usr/local/sbin/clamd", "/usr/bin/clamd"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file());
         let Some(bin) = bin else {
-            assert!(std::env::var("CI").map_or(true, |v| v != "true"), "clamd is not installed: CI installs clamav-daemon");
-            eprintln!("\n!!!!!!!! SKIPPED: `dangjian uploads rescan` against a REAL ClamAV did not run: clamd is not installed.\n");
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "clamd is not installed: CI installs clamav-daemon"
+            );
+            eprintln!(
+                "\n!!!!!!!! SKIPPED: `dangjian uploads rescan` against a REAL ClamAV did not run: clamd is not installed.\n"
+            );
             return None;
         };
         let dir = temp_dir(&format!("clamd-{name}"));
         std::fs::create_dir_all(dir.join("db")).unwrap();
         let hex: String = SIGNATURE.bytes().map(|b| format!("{b:02x}")).collect();
-        std::fs::write(dir.join("db").join("dangjian-test.ndb"), format!("Dangjian.Test.Signature:0:*:{hex}\n")).unwrap();
+        std::fs::write(dir.join("db").join("dangjian-test.ndb"), format!("Dangjian.Test.Signature:0:*:{hex}\n"))
+            .unwrap();
         let socket = dir.join("clamd.sock");
         let conf = format!(
             "LocalSocket {}\nForeground yes\nDatabaseDirectory {}\nLogFile {}\n",
@@ -85,7 +94,10 @@ impl Drop for RealClamd {
 /// `dangjian uploads rescan` with `DANGJIAN_CLAMD` set to `clamd` (or unset).
 fn rescan(dir: &Path, url: Option<&str>, clamd: Option<&str>) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dangjian"));
-    cmd.args(["uploads", "rescan", "--data-dir"]).arg(dir).env_remove("DANGJIAN_DATABASE_URL").env("DANGJIAN_LOG", "warn");
+    cmd.args(["uploads", "rescan", "--data-dir"])
+        .arg(dir)
+        .env_remove("DANGJIAN_DATABASE_URL")
+        .env("DANGJIAN_LOG", "warn");
     if let Some(u) = url {
         cmd.arg("--database-url").arg(u);
     }
@@ -120,9 +132,10 @@ fn store_uploads(dir: &Path, url: Option<&str>) -> (i64, i64) {
 fn quarantine_of(dir: &Path, url: Option<&str>, id: i64) -> (Option<String>, i64) {
     tokio_runtime().block_on(async {
         let db = Db::connect(url, dir).await.unwrap();
-        let sig: Option<String> = on_db!(&db, p => sqlx::query_scalar("SELECT quarantine_signature FROM attachments WHERE id = $1")
+        let sig: Option<String> =
+            on_db!(&db, p => sqlx::query_scalar("SELECT quarantine_signature FROM attachments WHERE id = $1")
             .bind(id).fetch_one(p).await)
-        .unwrap();
+            .unwrap();
         let audited: i64 = on_db!(&db, p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'upload.malware' AND result = 'quarantined' AND target = $1")
             .bind(format!("attachment:{id}")).fetch_one(p).await)
@@ -153,8 +166,14 @@ fn rescan_works(name: &str, url: Option<&str>) {
     let out = rescan(&dir, url, Some(&clamd.spec()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "files quarantined: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains(&format!("已隔离 附件 {infected}（meeting:1）：检出 Dangjian.Test.Signature.UNOFFICIAL")), "{stdout}");
-    assert!(stdout.contains("扫描 2 个文件") && stdout.contains("未见病毒 1，检出并隔离 1，此前已隔离 0，未能扫描 0"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("已隔离 附件 {infected}（meeting:1）：检出 Dangjian.Test.Signature.UNOFFICIAL")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("扫描 2 个文件") && stdout.contains("未见病毒 1，检出并隔离 1，此前已隔离 0，未能扫描 0"),
+        "{stdout}"
+    );
     assert_eq!(quarantine_of(&dir, url, infected), (Some("Dangjian.Test.Signature.UNOFFICIAL".into()), 1));
     assert_eq!(quarantine_of(&dir, url, clean), (None, 0));
 

@@ -764,7 +764,10 @@ async fn three_devices_behind_one_nat_address_are_flagged_and_the_security_admin
         // The security administrators are told: on the home page and through the API.
         let (st, home) = app.page("/", &secadm).await;
         assert_eq!(st, StatusCode::OK);
-        assert!(home.contains("安全提醒（1）") && home.contains("疑似共用账号：15 分钟内 1 个地址、3 台设备登录"), "{home}");
+        assert!(
+            home.contains("安全提醒（1）") && home.contains("疑似共用账号：15 分钟内 1 个地址、3 台设备登录"),
+            "{home}"
+        );
         assert!(home.contains(">sec_a<"), "{home}");
         let (st, v) = app.call("GET", "/api/v1/security/notifications", None, Some(&secadm_token)).await;
         assert_eq!(st, StatusCode::OK);
