@@ -304,7 +304,7 @@ async fn uploads_rescan(s: Settings) -> anyhow::Result<()> {
     };
     let started = std::time::Instant::now();
     let progress = |r: &platform::service::RescanReport| {
-        if r.scanned % 1000 == 0 {
+        if r.scanned.is_multiple_of(1000) {
             tracing::info!(scanned = r.scanned, quarantined = r.quarantined.len(), "rescanning uploads");
         }
     };
