@@ -173,6 +173,11 @@ pub struct AttachmentMeta {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
+    /// The signature a rescan found in it (`dangjian uploads rescan`, security.md AT-21): the file is
+    /// quarantined — kept, never downloaded. Absent for a file that is not.
+    #[sqlx(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine_signature: Option<String>,
 }
 
 impl AttachmentMeta {
@@ -639,6 +644,7 @@ mod tests {
             sha256: String::new(),
             sha256_raw: Vec::new(),
             created_at: OffsetDateTime::UNIX_EPOCH,
+            quarantine_signature: None,
         };
         assert_eq!(m(100).size_label(), "1 KB");
         assert_eq!(m(312 * 1024).size_label(), "312 KB");

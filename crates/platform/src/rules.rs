@@ -161,6 +161,35 @@ pub fn shared_account_suspected(addresses: &[String]) -> bool {
     distinct_addresses(addresses) >= SHARED_ACCOUNT_ADDRESSES
 }
 
+/// Distinct devices (browser user-agents) in use at once from which an account is suspected of being shared,
+/// whatever their addresses (security.md §a.1 c, AT-16: an account handed around behind ONE NAT address —
+/// a college office, a dormitory building — shows one address for everyone). One person commonly has two
+/// devices signed in (a desktop and a phone, both on the campus Wi-Fi); a third different device within
+/// [`SHARED_ACCOUNT_WINDOW`] is what passing the password around looks like. Two people with one device each
+/// behind one address cannot be told from one person with two devices: that case stays unseen.
+pub const SHARED_ACCOUNT_DEVICES: usize = 3;
+
+/// How many known, distinct devices these user-agent strings are. The string is the device (the platform
+/// keeps no device identifier); an empty one or `-` (a client that sent none) never counts.
+pub fn distinct_devices(user_agents: &[String]) -> usize {
+    let distinct: std::collections::BTreeSet<&str> =
+        user_agents.iter().map(|a| a.trim()).filter(|a| !a.is_empty() && *a != "-").collect();
+    distinct.len()
+}
+
+/// What the live sessions of an account seen within [`SHARED_ACCOUNT_WINDOW`] — `(address, user-agent)`
+/// each — say about it being shared (security.md §a.1 c, AT-16): `Some((addresses, devices))` when either
+/// reaches its threshold ([`SHARED_ACCOUNT_ADDRESSES`], [`SHARED_ACCOUNT_DEVICES`]), `None` otherwise.
+pub fn shared_account_signs(sessions: &[(String, String)]) -> Option<(usize, usize)> {
+    let addresses: Vec<String> = sessions.iter().map(|(ip, _)| ip.clone()).collect();
+    let agents: Vec<String> = sessions.iter().map(|(_, ua)| ua.clone()).collect();
+    let (a, d) = (distinct_addresses(&addresses), distinct_devices(&agents));
+    (a >= SHARED_ACCOUNT_ADDRESSES || d >= SHARED_ACCOUNT_DEVICES).then_some((a, d))
+}
+
+/// The longest note a security administrator writes when she marks a shared-account flag 已核查.
+pub const SHARED_REVIEW_NOTE_MAX: usize = 200;
+
 /// Words of the university and the Party that make a password easy to guess on this platform (security.md
 /// §a.1: context words), compared case-insensitively; Chinese ones as written.
 pub const PARTY_WORDS: &[&str] = &[
@@ -623,6 +652,27 @@ mod tests {
         assert!(!shared_account_suspected(&a(&["10.1.2.3", "10.1.2.3", "10.1.2.3"])), "one NAT address");
         assert!(!shared_account_suspected(&a(&["-", "", "10.1.2.3"])), "unknown addresses do not count");
         assert!(shared_account_suspected(&a(&["10.1.2.3", "117.136.0.9", "36.112.5.1"])));
+    }
+
+    #[test]
+    fn three_devices_behind_one_address_suggest_a_shared_account_two_do_not() {
+        let s = |v: &[(&str, &str)]| v.iter().map(|(a, u)| (a.to_string(), u.to_string())).collect::<Vec<_>>();
+        let win = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0";
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) MicroMessenger/8.0";
+        let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) Safari/605.1";
+        let nat = "10.1.2.3";
+        assert_eq!(shared_account_signs(&s(&[(nat, win), (nat, iphone)])), None, "a desktop and a phone");
+        assert_eq!(
+            shared_account_signs(&s(&[(nat, win), (nat, win), (nat, win)])),
+            None,
+            "one browser, three sign-ins"
+        );
+        assert_eq!(shared_account_signs(&s(&[(nat, win), (nat, iphone), (nat, "-"), (nat, "")])), None, "no agent");
+        assert_eq!(shared_account_signs(&s(&[(nat, win), (nat, iphone), (nat, mac)])), Some((1, 3)), "one NAT");
+        // The phone moving from the Wi-Fi to the mobile network is one device on two addresses.
+        assert_eq!(shared_account_signs(&s(&[(nat, win), (nat, iphone), ("117.136.0.9", iphone)])), None);
+        // Three addresses are still a sign, whatever the devices.
+        assert_eq!(shared_account_signs(&s(&[(nat, win), ("117.136.0.9", win), ("36.112.5.1", win)])), Some((3, 1)));
     }
 
     #[test]

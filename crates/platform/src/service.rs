@@ -29,7 +29,11 @@ mod mfa;
 mod my_data;
 mod reveal;
 mod rights;
-pub use accounts::{DormantReview, NO_ROLE_LEFT, SHARED_FLAG_DAYS, SharedAccountFlag};
+pub use accounts::{
+    DormantReview, NO_ROLE_LEFT, SHARED_FLAG_DAYS, SecurityNotification, SharedAccountFlag, SharedReviewInput,
+    shared_signs_label,
+};
+pub use attachments::{QuarantinedFile, RescanReport};
 pub use grants::{AccountGrants, GrantState, GrantView, WithdrawInput, grant_state};
 pub use import::{Export, ImportProgress, ImportReport, ImportStep, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use import_job::{IMPORT_JOB_STALE, ImportJob, ImportJobStatus};
@@ -70,6 +74,10 @@ pub enum Error {
     /// (fail closed, security.md AT-21).
     #[error("virus scanner unavailable")]
     ScanUnavailable,
+    /// A stored file in which a rescan found the named signature (`dangjian uploads rescan`, security.md
+    /// AT-21): kept for the security administrator, never served.
+    #[error("quarantined: {0}")]
+    Quarantined(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -97,6 +105,7 @@ impl Error {
             Error::Invalid(_) => "validation_failed",
             Error::Conflict(_) => "conflict",
             Error::ScanUnavailable => "scan_unavailable",
+            Error::Quarantined(_) => "quarantined",
             Error::Db(DbError::Busy) => "busy",
             Error::Db(DbError::AuditUnavailable(_)) => "audit_unavailable",
             Error::Db(_) | Error::Security(_) => "internal",
@@ -118,6 +127,9 @@ impl Error {
             Error::Invalid(_) => "提交的内容有误，请按提示修改".into(),
             Error::Conflict(m) => (*m).into(),
             Error::ScanUnavailable => "病毒扫描服务暂不可用，文件未保存；请稍后重试，或联系信息中心".into(),
+            Error::Quarantined(signature) => {
+                format!("该文件在病毒复查中检出病毒（{signature}），已隔离，不能下载；如有疑问请联系安全管理员")
+            }
             Error::TooMany { message, .. } => message.clone(),
             Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
             Error::Db(DbError::AuditUnavailable(_)) => {
@@ -610,16 +622,18 @@ impl Platform {
         // No shared accounts (security.md §a.1 c): flagged for the security administrator, never blocked
         // (a heuristic; the person may be travelling between networks).
         let since = t - rules::SHARED_ACCOUNT_WINDOW;
-        let addresses = store::recent_session_addresses(tx, user.id, since, t).await?;
-        if rules::shared_account_suspected(&addresses) {
+        let clients = store::recent_session_clients(tx, user.id, since, t).await?;
+        if let Some((addresses, devices)) = rules::shared_account_signs(&clients) {
             let detail = format!(
-                "addresses:{} within:{}min ({})",
-                rules::distinct_addresses(&addresses),
+                "addresses:{addresses} devices:{devices} within:{}min ({})",
                 rules::SHARED_ACCOUNT_WINDOW.whole_minutes(),
                 rules::CITE_SHARED_ACCOUNT
             );
-            audit::append(tx, event(Some(&actor), ctx, "auth.shared_account", target, "flagged", detail)).await?;
-            tracing::warn!(user = user.id, addresses = addresses.len(), "account possibly shared");
+            audit::append(tx, event(Some(&actor), ctx, "auth.shared_account", target, "flagged", detail.clone()))
+                .await?;
+            // The security administrators are told on their home page until one of them reviews it.
+            store::raise_security_notification(tx, accounts::NOTIFY_SHARED_ACCOUNT, user.id, &detail, t).await?;
+            tracing::warn!(user = user.id, addresses, devices, "account possibly shared");
         }
         Ok(Login { token, expires_at, actor })
     }

@@ -662,16 +662,97 @@ pub async fn insert_session(tx: &mut DbTx, s: &NewSession<'_>) -> Result<(), DbE
     Ok(())
 }
 
-/// The client addresses of an account's live sessions seen since `since` (the shared-account heuristic).
-pub async fn recent_session_addresses(
+/// The client address and user-agent of each of an account's live sessions seen since `since` (the
+/// shared-account heuristic, `rules::shared_account_signs`); `-` where the client sent none.
+pub async fn recent_session_clients(
     tx: &mut DbTx,
     user_id: i64,
     since: OffsetDateTime,
     now: OffsetDateTime,
-) -> Result<Vec<String>, DbError> {
-    const SQL: &str = "SELECT DISTINCT ip FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
-        AND last_seen_at >= $3 AND ip IS NOT NULL";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL).bind(user_id).bind(now).bind(since).fetch_all(c).await)?)
+) -> Result<Vec<(String, String)>, DbError> {
+    const SQL: &str = "SELECT DISTINCT COALESCE(ip, '-'), COALESCE(user_agent, '-') FROM sessions WHERE user_id = $1 \
+        AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at >= $3";
+    Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(user_id).bind(now).bind(since).fetch_all(c).await)?)
+}
+
+/// A security administrator's review of an account's shared-account flag (security.md AT-16).
+pub async fn insert_shared_account_review(
+    tx: &mut DbTx,
+    user_id: i64,
+    reviewed_by: i64,
+    at: OffsetDateTime,
+    note: &str,
+) -> Result<(), DbError> {
+    const SQL: &str =
+        "INSERT INTO shared_account_reviews (user_id, reviewed_by, reviewed_at, note) VALUES ($1, $2, $3, $4)";
+    on_tx!(tx, c => sqlx::query(SQL).bind(user_id).bind(reviewed_by).bind(at).bind(note).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The reviews of shared-account flags of these accounts: `(user_id, reviewed_at)`, by account then time.
+pub async fn shared_account_reviews(db: &Db, user_ids: &[i64]) -> Result<Vec<(i64, OffsetDateTime)>, DbError> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQLITE: &str = "SELECT user_id, reviewed_at FROM shared_account_reviews \
+        WHERE user_id IN (SELECT value FROM json_each($1)) ORDER BY user_id, id";
+    const PG: &str =
+        "SELECT user_id, reviewed_at FROM shared_account_reviews WHERE user_id = ANY($1) ORDER BY user_id, id";
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(json_ids(user_ids)).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(PG).bind(user_ids).fetch_all(p).await?,
+    })
+}
+
+/// Raises a notification of `kind` about an account for the security administrators, or — one is still
+/// open — brings it up to date (newest detail and time, one more occurrence).
+pub async fn raise_security_notification(
+    tx: &mut DbTx,
+    kind: &str,
+    user_id: i64,
+    detail: &str,
+    at: OffsetDateTime,
+) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO security_notifications (kind, user_id, detail, times, raised_at) VALUES ($1, $2, $3, 1, $4) \
+        ON CONFLICT (kind, user_id) WHERE cleared_at IS NULL \
+        DO UPDATE SET detail = excluded.detail, raised_at = excluded.raised_at, times = security_notifications.times + 1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(kind).bind(user_id).bind(detail).bind(at).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Closes the open notification of `kind` about an account; how many were closed (0 or 1).
+pub async fn clear_security_notification(
+    tx: &mut DbTx,
+    kind: &str,
+    user_id: i64,
+    cleared_by: i64,
+    at: OffsetDateTime,
+) -> Result<u64, DbError> {
+    const SQL: &str = "UPDATE security_notifications SET cleared_at = $1, cleared_by = $2 \
+        WHERE kind = $3 AND user_id = $4 AND cleared_at IS NULL";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(at).bind(cleared_by).bind(kind).bind(user_id).execute(c).await
+        .map(|r| r.rows_affected()))?)
+}
+
+/// An open notification for the security administrators, with the account it is about.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SecurityNotificationRow {
+    pub id: i64,
+    pub kind: String,
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub detail: String,
+    pub times: i64,
+    pub raised_at: OffsetDateTime,
+}
+
+/// The open notifications for the security administrators, newest first, at most `limit`.
+pub async fn open_security_notifications(db: &Db, limit: i64) -> Result<Vec<SecurityNotificationRow>, DbError> {
+    const SQL: &str = "SELECT n.id, n.kind, n.user_id, u.username, u.display_name, n.detail, n.times, n.raised_at \
+        FROM security_notifications n JOIN users u ON u.id = n.user_id WHERE n.cleared_at IS NULL \
+        ORDER BY n.raised_at DESC, n.id DESC LIMIT $1";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(limit).fetch_all(p).await)?)
 }
 
 /// A live-or-not session with its user and each of the user's grants: one row per grant (one row with
@@ -963,9 +1044,9 @@ pub async fn attachments_of(
     if owner_ids.is_empty() {
         return Ok(Vec::new());
     }
-    const SQLITE: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at FROM attachments \
+    const SQLITE: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at, quarantine_signature FROM attachments \
         WHERE owner_kind = $1 AND owner_id IN (SELECT value FROM json_each($2)) ORDER BY owner_id, id";
-    const PG: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at FROM attachments \
+    const PG: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at, quarantine_signature FROM attachments \
         WHERE owner_kind = $1 AND owner_id = ANY($2) ORDER BY owner_id, id";
     let rows: Vec<crate::files::AttachmentMeta> = match db {
         Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(owner_kind).bind(json_ids(owner_ids)).fetch_all(p).await?,
@@ -981,7 +1062,7 @@ pub async fn attachment_with_content(
     owner_id: i64,
     id: i64,
 ) -> Result<Option<(crate::files::AttachmentMeta, Vec<u8>)>, DbError> {
-    const META: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at FROM attachments \
+    const META: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at, quarantine_signature FROM attachments \
         WHERE id = $1 AND owner_kind = $2 AND owner_id = $3";
     const CONTENT: &str = "SELECT content FROM attachments WHERE id = $1";
     let meta: Option<crate::files::AttachmentMeta> =
@@ -993,6 +1074,33 @@ pub async fn attachment_with_content(
     Ok(Some((meta.finish(), content)))
 }
 
+/// The stored uploads after `after` in id order, at most `limit`: `(id, quarantined)` (the rescan walks them
+/// all without holding their bytes).
+pub async fn attachment_ids_after(db: &Db, after: i64, limit: i64) -> Result<Vec<(i64, bool)>, DbError> {
+    const SQL: &str = "SELECT id, quarantined_at IS NOT NULL FROM attachments WHERE id > $1 ORDER BY id LIMIT $2";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(after).bind(limit).fetch_all(p).await)?)
+}
+
+/// One stored upload's owner and bytes, for the rescan: `(owner_kind, owner_id, content)`.
+pub async fn attachment_for_scan(db: &Db, id: i64) -> Result<Option<(String, i64, Vec<u8>)>, DbError> {
+    const SQL: &str = "SELECT owner_kind, owner_id, content FROM attachments WHERE id = $1";
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
+}
+
+/// Marks a stored upload quarantined (a signature found in it; it stays, never served); false when it was
+/// already quarantined or is gone.
+pub async fn quarantine_attachment(
+    tx: &mut DbTx,
+    id: i64,
+    signature: &str,
+    at: OffsetDateTime,
+) -> Result<bool, DbError> {
+    const SQL: &str = "UPDATE attachments SET quarantined_at = $1, quarantine_signature = $2 \
+        WHERE id = $3 AND quarantined_at IS NULL";
+    Ok(on_tx!(tx, c => sqlx::query(SQL).bind(at).bind(signature).bind(id).execute(c).await
+        .map(|r| r.rows_affected() == 1))?)
+}
+
 /// Removes one attachment of this owner; false when there was none.
 pub async fn delete_attachment(tx: &mut DbTx, owner_kind: &str, owner_id: i64, id: i64) -> Result<bool, DbError> {
     const SQL: &str = "DELETE FROM attachments WHERE id = $1 AND owner_kind = $2 AND owner_id = $3";
@@ -1002,7 +1110,7 @@ pub async fn delete_attachment(tx: &mut DbTx, owner_kind: &str, owner_id: i64, i
 
 /// The attachments about a person (her copy of her data): what they are, never their bytes.
 pub async fn attachments_about(db: &Db, person_id: i64) -> Result<Vec<crate::files::AttachmentMeta>, DbError> {
-    const SQL: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at FROM attachments \
+    const SQL: &str = "SELECT id, owner_kind, owner_id, name, file_type, size, sha256 AS sha256_raw, created_at, quarantine_signature FROM attachments \
         WHERE person_id = $1 ORDER BY id";
     let rows: Vec<crate::files::AttachmentMeta> =
         on_db!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_all(p).await)?;

@@ -101,6 +101,19 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// The stored uploads (attachments).
+    Uploads {
+        #[command(subcommand)]
+        action: UploadsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UploadsAction {
+    /// Scan every stored upload again through the configured clamd ([uploads] clamd / DANGJIAN_CLAMD) and
+    /// quarantine those in which it finds a signature (kept, never downloaded). Exit 0: all clean; 1: files
+    /// quarantined; 2: files clamd gave no verdict on. Refused (exit 2) when clamd is not configured.
+    Rescan,
 }
 
 #[derive(Subcommand)]
@@ -249,6 +262,7 @@ async fn main() -> anyhow::Result<()> {
             register::export_people(settings, org, &format, &out).await
         }
         Command::Keys { action } => keys_cmd(settings, action).await,
+        Command::Uploads { action: UploadsAction::Rescan } => uploads_rescan(settings).await,
     }
 }
 
@@ -267,6 +281,62 @@ async fn open(s: &Settings) -> anyhow::Result<Platform> {
     let profile = security::profile::establish(&db, s.crypto).await?;
     let keys = KeyRing::load_or_create(&s.key_file).context("reading the key file")?.with_profile(profile);
     Ok(Platform::new(db, &keys, s.platform.clone())?)
+}
+
+/// `dangjian uploads rescan` (security.md AT-21): every stored upload through clamd again, as the system.
+async fn uploads_rescan(s: Settings) -> anyhow::Result<()> {
+    let Some(clamd) = s.platform.clamd.clone() else {
+        eprintln!(
+            "未配置病毒扫描服务（clamd），无法复查：请在设置文件 [uploads] clamd 或环境变量 DANGJIAN_CLAMD 中指定 \
+             clamd 地址（docs/OPERATIONS.md“病毒扫描”）。clamd is not configured: nothing was scanned."
+        );
+        std::process::exit(2);
+    };
+    if let Err(failure) = clamd.ping().await {
+        eprintln!("病毒扫描服务 {} 无法连接（{failure}），未复查任何文件。", clamd.address);
+        std::process::exit(2);
+    }
+    let platform = open(&s).await?;
+    let ctx = platform::Ctx {
+        request_id: format!("cli-uploads-rescan-{}", std::process::id()),
+        ip: "-".into(),
+        user_agent: "dangjian uploads rescan".into(),
+    };
+    let started = std::time::Instant::now();
+    let progress = |r: &platform::service::RescanReport| {
+        if r.scanned.is_multiple_of(1000) {
+            tracing::info!(scanned = r.scanned, quarantined = r.quarantined.len(), "rescanning uploads");
+        }
+    };
+    let actor = platform::service::system_actor();
+    let report = platform.rescan_uploads(&ctx, &actor, &clamd, &progress).await;
+    platform.db.close().await;
+    let report = report.context("rescanning the stored uploads")?;
+    for q in &report.quarantined {
+        println!("已隔离 附件 {}（{}:{}）：检出 {}", q.id, q.owner_kind, q.owner_id, q.signature);
+    }
+    for (id, why) in &report.unscanned {
+        println!("未能扫描 附件 {id}：{why}");
+    }
+    println!(
+        "复查完成（{}）：扫描 {} 个文件（{:.1} MB），未见病毒 {}，检出并隔离 {}，此前已隔离 {}，未能扫描 {}；用时 {:.1} 秒。",
+        clamd.address,
+        report.scanned,
+        report.bytes as f64 / 1_048_576.0,
+        report.clean,
+        report.quarantined.len(),
+        report.already_quarantined,
+        report.unscanned.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if !report.unscanned.is_empty() {
+        eprintln!("有文件未能扫描（clamd 未给出结论）：请检查 clamd 后再次运行；已扫描的文件不受影响。");
+        std::process::exit(2);
+    }
+    if !report.quarantined.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn keys_cmd(s: Settings, action: KeysAction) -> anyhow::Result<()> {

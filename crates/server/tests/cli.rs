@@ -17,6 +17,8 @@ mod register;
 mod scale;
 #[path = "cli/setup.rs"]
 mod setup;
+#[path = "cli/uploads.rs"]
+mod uploads;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -40,7 +40,10 @@ pub struct ErrorDetail {
 pub fn status_of(e: &Error) -> StatusCode {
     match e {
         Error::NotFound => StatusCode::NOT_FOUND,
-        Error::Forbidden | Error::ReauthRequired | Error::SecondFactor { enrolled: false, .. } => StatusCode::FORBIDDEN,
+        Error::Forbidden
+        | Error::ReauthRequired
+        | Error::SecondFactor { enrolled: false, .. }
+        | Error::Quarantined(_) => StatusCode::FORBIDDEN,
         Error::Unauthenticated
         | Error::BadCredentials
         | Error::BadSecondFactor

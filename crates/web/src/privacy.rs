@@ -26,6 +26,14 @@ pub const NOT_IN_THE_COPY: &[(&str, &str)] = &[
     ("mfa_totp", "the authenticator's secret: a copy would let anyone holding the file pass the second factor"),
     ("mfa_recovery_codes", "hashes of one-time codes: of no use to the person, a risk in a file"),
     ("password_history", "hashes of former passwords: of no use to the person, a risk in a file"),
+    (
+        "shared_account_reviews",
+        "the security administrators' findings on a suspected shared account (AT-16): the sign-ins behind them are in the copy's audit entries",
+    ),
+    (
+        "security_notifications",
+        "the security administrators' to-do list about an account (AT-16), not data about the person",
+    ),
 ];
 
 /// The copy as a ZIP download (`my-data-YYYYMMDD.zip`: the readable page and its PDF, the JSON, a CSV per table), made

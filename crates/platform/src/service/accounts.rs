@@ -3,8 +3,9 @@
 //! her own mobile number after re-authenticating.
 
 use security::audit;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::{COL_PHONE, Ctx, Error, Platform, Result, event, now};
 use crate::access::{Actor, Capability, term_ends_at};
@@ -21,10 +22,51 @@ pub struct SharedAccountFlag {
     pub at: OffsetDateTime,
     /// Distinct client addresses of its live sessions at that sign-in.
     pub addresses: i64,
+    /// Distinct devices (user-agents) of those sessions ([`rules::SHARED_ACCOUNT_DEVICES`]; 0 in flags
+    /// raised before devices were counted).
+    pub devices: i64,
     /// Within this many minutes ([`rules::SHARED_ACCOUNT_WINDOW`]).
     pub minutes: i64,
     /// Such flags in the last [`SHARED_FLAG_DAYS`] days.
     pub times: usize,
+}
+
+/// The kind of a security administrators' notification about a possibly shared account.
+pub const NOTIFY_SHARED_ACCOUNT: &str = "shared_account";
+
+/// What a security administrator found when she marks a shared-account flag 已核查 (security.md AT-16).
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct SharedReviewInput {
+    #[schema(example = "经核实为本人多设备登录")]
+    pub note: String,
+}
+
+/// A notification for the security administrators (their home page; `GET /api/v1/security/notifications`),
+/// open until the flag behind it is reviewed.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SecurityNotification {
+    pub id: i64,
+    /// `shared_account`.
+    pub kind: String,
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// In Chinese: what was seen ("15 分钟内 3 个地址、1 台设备登录").
+    pub message: String,
+    /// Occurrences since it was raised.
+    pub times: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub raised_at: OffsetDateTime,
+}
+
+/// "15 分钟内 3 个地址、1 台设备登录" from a flag's figures.
+pub fn shared_signs_label(minutes: i64, addresses: i64, devices: i64) -> String {
+    if devices > 0 {
+        format!("{minutes} 分钟内 {addresses} 个地址、{devices} 台设备登录")
+    } else {
+        format!("{minutes} 分钟内 {addresses} 个地址登录")
+    }
 }
 
 /// The reason the nightly review records on an account it disabled.
@@ -76,18 +118,95 @@ impl Platform {
         }
         let since = now() - time::Duration::days(SHARED_FLAG_DAYS);
         let entries = audit::by_actors_since(&self.db, user_ids, "auth.shared_account", "flagged", since).await?;
+        let flagged: Vec<i64> = entries.iter().filter_map(|e| e.actor_id).collect();
+        // A flag raised at or before the account's newest review was dealt with (已核查).
+        let mut reviewed: std::collections::HashMap<i64, OffsetDateTime> = std::collections::HashMap::new();
+        for (user_id, at) in store::shared_account_reviews(&self.db, &flagged).await? {
+            let newest = reviewed.entry(user_id).or_insert(at);
+            *newest = (*newest).max(at);
+        }
         for e in entries {
             let Some(user_id) = e.actor_id else { continue };
+            if reviewed.get(&user_id).is_some_and(|r| e.at <= *r) {
+                continue;
+            }
             // Newest first per account: the first one is shown, the others counted.
             let flag = flags.entry(user_id).or_insert_with(|| SharedAccountFlag {
                 at: e.at,
-                addresses: shared_flag_addresses(&e.detail).unwrap_or(rules::SHARED_ACCOUNT_ADDRESSES as i64),
+                addresses: shared_flag_figure(&e.detail, "addresses:")
+                    .unwrap_or(rules::SHARED_ACCOUNT_ADDRESSES as i64),
+                devices: shared_flag_figure(&e.detail, "devices:").unwrap_or(0),
                 minutes: rules::SHARED_ACCOUNT_WINDOW.whole_minutes(),
                 times: 0,
             });
             flag.times += 1;
         }
         Ok(flags)
+    }
+
+    /// Marks an account's shared-account flag 已核查 with what was found (security.md §a.1 c, AT-16): the
+    /// security administrator only (三员分立: she manages accounts and reads the log's findings; not the
+    /// system administrator, not org staff), never on her own account (AT-15). The flag leaves the 账号
+    /// page and the notification closes, both until a flag raised after the review. Refused
+    /// (`Conflict`) when the account has no flag left to review. Audited `auth.shared_account_review`
+    /// with the note.
+    pub async fn review_shared_account(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        user_id: i64,
+        input: &SharedReviewInput,
+    ) -> Result<()> {
+        const ACTION: &str = "auth.shared_account_review";
+        if !actor.has_role(crate::model::Role::SecurityAdmin) || actor.user_id == user_id {
+            return Err(self.refuse(ctx, actor, ACTION, &format!("user_id:{user_id}")).await?);
+        }
+        let user = store::user_by_id(&self.db, user_id).await?.ok_or(Error::NotFound)?;
+        let note = input.note.trim();
+        if !(2..=rules::SHARED_REVIEW_NOTE_MAX).contains(&note.chars().count()) {
+            let max = rules::SHARED_REVIEW_NOTE_MAX;
+            return Err(Error::field("note", format!("请填写核查结论（2-{max}字），如“经核实为本人多设备登录”")));
+        }
+        if !self.shared_account_flags(actor, &[user_id]).await?.contains_key(&user_id) {
+            return Err(Error::Conflict("该账号没有待核查的疑似共用提示"));
+        }
+        let t = now();
+        let mut tx = self.db.begin().await?;
+        store::insert_shared_account_review(&mut tx, user_id, actor.user_id, t, note).await?;
+        store::clear_security_notification(&mut tx, NOTIFY_SHARED_ACCOUNT, user_id, actor.user_id, t).await?;
+        let target = format!("user:{}", user.username);
+        audit::append(&mut tx, event(Some(actor), ctx, ACTION, target, "ok", format!("note: {note}"))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The open notifications for the security administrators, newest first (at most 100): only for the
+    /// security administrator; `Forbidden` for everyone else (the system administrator reads no audit
+    /// findings, 三员分立).
+    pub async fn security_notifications(&self, ctx: &Ctx, actor: &Actor) -> Result<Vec<SecurityNotification>> {
+        if !actor.has_role(crate::model::Role::SecurityAdmin) {
+            return Err(self.refuse(ctx, actor, "security.notifications", "notifications").await?);
+        }
+        let rows = store::open_security_notifications(&self.db, 100).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let minutes =
+                    shared_flag_figure(&r.detail, "within:").unwrap_or(rules::SHARED_ACCOUNT_WINDOW.whole_minutes());
+                let addresses = shared_flag_figure(&r.detail, "addresses:").unwrap_or(0);
+                let devices = shared_flag_figure(&r.detail, "devices:").unwrap_or(0);
+                SecurityNotification {
+                    id: r.id,
+                    message: format!("疑似共用账号：{}", shared_signs_label(minutes, addresses, devices)),
+                    kind: r.kind,
+                    user_id: r.user_id,
+                    username: r.username,
+                    display_name: r.display_name,
+                    times: r.times,
+                    raised_at: r.raised_at,
+                }
+            })
+            .collect())
     }
 
     /// Disables (`active = false`) or enables an account. Account administrators (the system and the
@@ -178,8 +297,8 @@ impl Platform {
 }
 
 /// The count of addresses in a flag's detail (`addresses:3 within:15min (…)`).
-fn shared_flag_addresses(detail: &str) -> Option<i64> {
-    detail.split_whitespace().find_map(|w| w.strip_prefix("addresses:"))?.parse().ok()
+fn shared_flag_figure(detail: &str, key: &str) -> Option<i64> {
+    detail.split_whitespace().find_map(|w| w.strip_prefix(key))?.trim_end_matches("min").parse().ok()
 }
 
 #[cfg(test)]

@@ -122,6 +122,7 @@ impl Platform {
             sha256: sha,
             sha256_raw: checked.sha256.to_vec(),
             created_at: t,
+            quarantine_signature: None,
         })
     }
 
@@ -145,6 +146,14 @@ impl Platform {
             store::attachment_with_content(&self.db, owner_kind, owner_id, id).await?.ok_or(Error::NotFound)?;
         // A type no longer on the allow-list is never served.
         let file_type = FileType::parse(&meta.file_type).ok_or(Error::NotFound)?;
+        // Nor a file in which a rescan found malware (AT-21): refused, audited, kept.
+        if let Some(signature) = &meta.quarantine_signature {
+            let detail = format!("{owner_kind}:{owner_id} quarantined: {signature}");
+            let target = format!("attachment:{id}");
+            audit::append_alone(&self.db, event(Some(actor), ctx, "attachment.download", target, "denied", detail))
+                .await?;
+            return Err(Error::Quarantined(signature.clone()));
+        }
         let detail = format!("{owner_kind}:{owner_id}");
         audit::append_alone(
             &self.db,
@@ -162,7 +171,83 @@ impl Platform {
         let (meta, content) =
             store::attachment_with_content(&self.db, owner_kind, owner_id, id).await?.ok_or(Error::NotFound)?;
         let file_type = FileType::parse(&meta.file_type).ok_or(Error::NotFound)?;
+        // A file in which a rescan found malware is never served (AT-21).
+        if let Some(signature) = &meta.quarantine_signature {
+            return Err(Error::Quarantined(signature.clone()));
+        }
         Ok(Attachment { meta, file_type, content })
+    }
+
+    /// Scans every stored upload again through `clamd` (`dangjian uploads rescan`, security.md AT-21: files
+    /// stored before clamd was configured, or before its signatures knew them). A signature found
+    /// quarantines the file — kept, never downloaded again ([`Error::Quarantined`]) — audited
+    /// `upload.malware` / `quarantined` with the signature; files already quarantined are not scanned
+    /// again. A file clamd gives no verdict on is counted and named in the report, never passed. One
+    /// `upload.rescan` entry records the counts. The bytes are read one file at a time.
+    pub async fn rescan_uploads(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        clamd: &crate::clamd::Clamd,
+        progress: &(dyn Fn(&RescanReport) + Sync),
+    ) -> Result<RescanReport> {
+        const PAGE: i64 = 500;
+        let mut report = RescanReport::default();
+        let mut after = 0;
+        loop {
+            let ids = store::attachment_ids_after(&self.db, after, PAGE).await?;
+            let Some(&(last, _)) = ids.last() else { break };
+            after = last;
+            for (id, quarantined) in ids {
+                if quarantined {
+                    report.already_quarantined += 1;
+                    continue;
+                }
+                let Some((owner_kind, owner_id, bytes)) = store::attachment_for_scan(&self.db, id).await? else {
+                    continue; // removed since it was listed
+                };
+                report.scanned += 1;
+                report.bytes += bytes.len() as u64;
+                match clamd.scan(&bytes).await {
+                    Ok(Verdict::Clean) => report.clean += 1,
+                    Ok(Verdict::Found(signature)) => {
+                        let t = now();
+                        let mut tx = self.db.begin().await?;
+                        if store::quarantine_attachment(&mut tx, id, &signature, t).await? {
+                            let sha = hex::encode(Sha256::digest(&bytes));
+                            let detail = format!(
+                                "{owner_kind}:{owner_id} {}B sha256:{} rescan clamd: {signature}",
+                                bytes.len(),
+                                &sha[..16]
+                            );
+                            let target = format!("attachment:{id}");
+                            let e = event(Some(actor), ctx, "upload.malware", target, "quarantined", detail);
+                            audit::append(&mut tx, e).await?;
+                        }
+                        tx.commit().await?;
+                        report.quarantined.push(QuarantinedFile { id, owner_kind, owner_id, signature });
+                    }
+                    Err(failure) => {
+                        tracing::warn!(attachment = id, clamd = %clamd.address, %failure, "rescan: no verdict");
+                        report.unscanned.push((id, failure.to_string()));
+                    }
+                }
+                progress(&report);
+            }
+        }
+        let detail = format!(
+            "scanned:{} clean:{} quarantined:{} already_quarantined:{} unscanned:{} clamd:{}",
+            report.scanned,
+            report.clean,
+            report.quarantined.len(),
+            report.already_quarantined,
+            report.unscanned.len(),
+            clamd.address
+        );
+        let result = if report.unscanned.is_empty() { "ok" } else { "incomplete" };
+        audit::append_alone(&self.db, event(Some(actor), ctx, "upload.rescan", "uploads".into(), result, detail))
+            .await?;
+        Ok(report)
     }
 
     /// Removes one file of a record in the caller's transaction, with its audit entry.
@@ -183,6 +268,29 @@ impl Platform {
             .await?;
         Ok(())
     }
+}
+
+/// What one rescan of the stored uploads found ([`Platform::rescan_uploads`]).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RescanReport {
+    /// Files sent to clamd (those already quarantined are not).
+    pub scanned: u64,
+    pub bytes: u64,
+    pub clean: u64,
+    /// Quarantined by this run.
+    pub quarantined: Vec<QuarantinedFile>,
+    pub already_quarantined: u64,
+    /// Files clamd gave no verdict on (unreachable, timed out, an error answer), with why: not judged.
+    pub unscanned: Vec<(i64, String)>,
+}
+
+/// A stored upload a rescan quarantined.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct QuarantinedFile {
+    pub id: i64,
+    pub owner_kind: String,
+    pub owner_id: i64,
+    pub signature: String,
 }
 
 /// What a refused upload's audit entry says: the form field, the size, the start of the SHA-256 (to find

@@ -26,6 +26,8 @@ pub const PLATFORM_ERASED_TABLES: &[&str] = &[
     "mfa_totp",
     "mfa_recovery_codes",
     "password_history",
+    "shared_account_reviews",
+    "security_notifications",
     "privacy_requests",
     "orgs",
     "audit_log",

@@ -173,6 +173,8 @@ pub async fn erase_platform(tx: &mut DbTx, e: PlatformErasure<'_>) -> Result<u64
             "DELETE FROM mfa_recovery_codes WHERE user_id = $1",
             "DELETE FROM mfa_totp WHERE user_id = $1",
             "DELETE FROM password_history WHERE user_id = $1",
+            "DELETE FROM shared_account_reviews WHERE user_id = $1",
+            "DELETE FROM security_notifications WHERE user_id = $1",
         ] {
             n += on_tx!(tx, c => sqlx::query(sql).bind(uid).execute(c).await.map(|r| r.rows_affected()))?;
         }

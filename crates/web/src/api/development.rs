@@ -67,7 +67,8 @@ pub async fn attach(
 /// Download a file of a step (audited).
 #[utoipa::path(get, path = "/api/v1/people/{id}/development/steps/{step_id}/attachments/{file_id}", tag = "development",
     params(("id" = i64, Path), ("step_id" = i64, Path), ("file_id" = i64, Path)),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "病毒复查检出病毒，文件已隔离：`quarantined`")))]
 pub async fn attachment(
     State(s): State<AppState>,
     c: Caller,

@@ -235,7 +235,8 @@ pub async fn attach(
 /// decided, `nosniff`. 404 for those who cannot read the meeting, and for a file of another meeting.
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/attachments/{file_id}", tag = "life",
     params(("id" = i64, Path), ("file_id" = i64, Path)),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "病毒复查检出病毒，文件已隔离：`quarantined`")))]
 pub async fn attachment(
     State(s): State<AppState>,
     c: Caller,

@@ -70,6 +70,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::enable))
         .routes(routes!(users::grants, users::add_grant))
         .routes(routes!(users::withdraw_grant))
+        .routes(routes!(users::review_shared_account))
+        .routes(routes!(users::security_notifications))
         .routes(routes!(auth::my_phone))
         .routes(routes!(orgs::create, orgs::list))
         .routes(routes!(orgs::get))

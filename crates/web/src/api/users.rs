@@ -4,7 +4,9 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use platform::model::Grant;
-use platform::service::{AccountGrants, GrantInput, NewUserInput, WithdrawInput};
+use platform::service::{
+    AccountGrants, GrantInput, NewUserInput, SecurityNotification, SharedReviewInput, WithdrawInput,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -164,4 +166,34 @@ pub async fn withdraw_grant(
 ) -> Result<StatusCode, ApiError> {
     api(s.platform.withdraw_grant(&c.ctx, &c.actor, id, grant_id, &b).await, &c.ctx)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mark an account's shared-account flag 已核查 with what was found (security.md AT-16): the security
+/// administrator only (三员分立), never on her own account. The flag leaves the 账号 page and the
+/// notification closes until a flag raised after this review. Audited as `auth.shared_account_review`.
+#[utoipa::path(post, path = "/api/v1/users/{id}/shared-account-review", tag = "users", params(("id" = i64, Path)),
+    request_body = SharedReviewInput,
+    responses((status = 204), (status = 422, body = ErrorBody, description = "核查结论为空或过长"),
+              (status = 409, body = ErrorBody, description = "该账号没有待核查的疑似共用提示"),
+              (status = 403, body = ErrorBody, description = "不是安全管理员，或核查自己的账号"),
+              (status = 404, body = ErrorBody)))]
+pub async fn review_shared_account(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Body(b): Body<SharedReviewInput>,
+) -> Result<StatusCode, ApiError> {
+    api(s.platform.review_shared_account(&c.ctx, &c.actor, id, &b).await, &c.ctx)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The open notifications for the security administrators (accounts possibly shared, AT-16), newest
+/// first: the security administrator only.
+#[utoipa::path(get, path = "/api/v1/security/notifications", tag = "users",
+    responses((status = 200, body = Vec<SecurityNotification>), (status = 403, body = ErrorBody)))]
+pub async fn security_notifications(
+    State(s): State<AppState>,
+    c: Caller,
+) -> Result<Json<Vec<SecurityNotification>>, ApiError> {
+    Ok(Json(api(s.platform.security_notifications(&c.ctx, &c.actor).await, &c.ctx)?))
 }

@@ -23,10 +23,19 @@ struct HomePage {
     me: Option<Person>,
     /// Notices sent to her that still wait for her confirmation (回执).
     waiting: Vec<life::notices::model::NoticeSummary>,
+    /// The security administrators' open notifications (accounts possibly shared, AT-16): hers only.
+    alerts: Vec<platform::service::SecurityNotification>,
     steps: Vec<(&'static str, String, bool)>,
     can_accounts: bool,
     can_audit: bool,
     can_write_people: bool,
+}
+
+impl HomePage {
+    /// "2026-11-24 22:10" (Beijing time) for a notification.
+    fn when(&self, at: &time::OffsetDateTime) -> String {
+        super::notices::when(*at)
+    }
 }
 
 pub async fn home_get(State(s): State<AppState>, c: Caller) -> Response {
@@ -59,6 +68,11 @@ async fn home(s: &AppState, c: &Caller) -> Result<HomePage, Error> {
     };
     let steps = me.as_ref().map(progress).unwrap_or_default();
     let waiting = life::notices::Notices::new(p).waiting(&c.actor).await.map_err(Error::from)?;
+    let alerts = if c.actor.has_role(platform::model::Role::SecurityAdmin) {
+        p.security_notifications(&c.ctx, &c.actor).await?
+    } else {
+        Vec::new()
+    };
     let hour = time::OffsetDateTime::now_utc().to_offset(kernel::dates::BEIJING).hour();
     let part = match hour {
         5..=11 => "上午好",
@@ -72,6 +86,7 @@ async fn home(s: &AppState, c: &Caller) -> Result<HomePage, Error> {
         orgs,
         me,
         waiting,
+        alerts,
         steps,
         can_accounts: c.actor.can_somewhere(Capability::AccountAdmin),
         can_audit: c.actor.can_somewhere(Capability::AuditRead),

@@ -80,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/mfa-reset", post(system::user_mfa_reset_post))
         .route("/admin/users/{id}/disable", post(system::user_disable_post))
         .route("/admin/users/{id}/enable", post(system::user_enable_post))
+        .route("/admin/users/{id}/shared-review", post(system::user_shared_review_post))
         .route("/admin/users/{id}/grants", get(system::grants_get).post(system::grant_add_post))
         .route("/admin/users/{id}/grants/{grant_id}/withdraw", post(system::grant_withdraw_post))
         .route("/account/phone", get(account::phone_get).post(account::phone_post))
@@ -409,6 +410,7 @@ pub fn platform_error(e: &platform::Error, request_id: &str) -> Response {
     let title = match e {
         platform::Error::NotFound => "未找到",
         platform::Error::Forbidden => "没有权限",
+        platform::Error::Quarantined(_) => "文件已隔离",
         _ => "出错了",
     };
     let mut resp = error_page(status, title, &e.message(), request_id);

@@ -7,7 +7,9 @@ use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::model::{Grant, Role, UserRow};
-use platform::service::{AccountGrants, GrantInput, NewUserInput, SHARED_FLAG_DAYS, SharedAccountFlag, WithdrawInput};
+use platform::service::{
+    AccountGrants, GrantInput, NewUserInput, SHARED_FLAG_DAYS, SharedAccountFlag, SharedReviewInput, WithdrawInput,
+};
 use platform::{Capability, Error};
 use security::audit::{self, Entry, Verdict};
 
@@ -27,6 +29,8 @@ struct UsersPage {
     me: i64,
     /// Shared-account flags by account (security.md AT-16): the security administrator's only.
     flags: HashMap<i64, SharedAccountFlag>,
+    /// The account whose 已核查 form was refused, with why and the note typed (its box opens again).
+    review_error: Option<(i64, String, String)>,
 }
 
 impl UsersPage {
@@ -35,11 +39,27 @@ impl UsersPage {
         let f = self.flags.get(id)?;
         let more =
             if f.times > 1 { format!("（近{}天共{}次）", SHARED_FLAG_DAYS, f.times) } else { String::new() };
-        Some(format!("{} 分钟内 {} 个地址登录，{}{more}", f.minutes, f.addresses, super::notices::when(f.at)))
+        let signs = platform::service::shared_signs_label(f.minutes, f.addresses, f.devices);
+        Some(format!("{signs}，{}{more}", super::notices::when(f.at)))
+    }
+
+    /// The refusal and the note typed, for this account's 已核查 form.
+    fn review_error_for(&self, id: &i64) -> Option<(&str, &str)> {
+        self.review_error.as_ref().filter(|(u, _, _)| u == id).map(|(_, m, n)| (m.as_str(), n.as_str()))
     }
 }
 
 pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+    users_page(&s, &c, &q, StatusCode::OK, None).await
+}
+
+async fn users_page(
+    s: &AppState,
+    c: &Caller,
+    q: &HashMap<String, String>,
+    status: StatusCode,
+    review_error: Option<(i64, String, String)>,
+) -> Response {
     let listed = match s.platform.list_users(&c.ctx, &c.actor, 0).await {
         Ok(users) => {
             let ids: Vec<i64> = users.iter().map(|(u, _)| u.id).collect();
@@ -49,9 +69,9 @@ pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<Has
     };
     match listed {
         Ok((users, flags)) => render(
-            StatusCode::OK,
+            status,
             &UsersPage {
-                chrome: Chrome::new(&s, &c, "users"),
+                chrome: Chrome::new(s, c, "users"),
                 users,
                 created: q.get("created").cloned(),
                 notice: if q.contains_key("mfa_reset") {
@@ -60,11 +80,14 @@ pub async fn users_get(State(s): State<AppState>, c: Caller, Query(q): Query<Has
                     Some("已停用该账号，其全部登录已立即退出；停用期间不能登录。".to_string())
                 } else if q.contains_key("enabled") {
                     Some("已重新启用该账号。".to_string())
+                } else if q.contains_key("reviewed") {
+                    Some("已标记为已核查；该账号此后再有疑似共用登录时会重新提示。".to_string())
                 } else {
                     None
                 },
                 me: c.actor.user_id,
                 flags,
+                review_error,
             },
         ),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
@@ -226,6 +249,26 @@ pub async fn user_disable_post(
         Ok(()) => Redirect::to("/admin/users?disabled=1").into_response(),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
+}
+
+/// Marks an account's shared-account flag 已核查 with the security administrator's note (AT-16); a refused
+/// note shows in the account's form again, with what was typed.
+pub async fn user_shared_review_post(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let input = SharedReviewInput { note: f.get("note").cloned().unwrap_or_default() };
+    let refused = match s.platform.review_shared_account(&c.ctx, &c.actor, id, &input).await {
+        Ok(()) => return Redirect::to("/admin/users?reviewed=1").into_response(),
+        Err(Error::Invalid(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, errors.into_values().next().unwrap_or_default())
+        }
+        Err(e @ Error::Conflict(_)) => (StatusCode::CONFLICT, e.message()),
+        Err(e) => return super::platform_error(&e, &c.ctx.request_id),
+    };
+    users_page(&s, &c, &HashMap::new(), refused.0, Some((id, refused.1, input.note))).await
 }
 
 /// Enables a disabled account again.

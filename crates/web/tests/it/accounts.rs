@@ -706,3 +706,178 @@ async fn a_shared_account_flag_shows_on_the_security_administrators_accounts_pag
     })
     .await;
 }
+
+/// Signs in through the API from `ip` with a browser's `User-Agent`; the status.
+async fn login_from_device(app: &TestApp, name: &str, ip: [u8; 4], user_agent: &str) -> StatusCode {
+    let body = json!({"username": name, "password": USER_PW}).to_string();
+    let req = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::USER_AGENT, user_agent)
+        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 50_000))))
+        .body(Body::from(body))
+        .unwrap();
+    app.request(req).await.0
+}
+
+const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) MicroMessenger/8.0.44";
+const MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 Version/17.1 Safari/605.1.15";
+const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; HUAWEI P60) AppleWebKit/537.36 Chrome/119.0 Mobile";
+
+/// A security administrator `secadm` (the administrator's password); her API token and web cookie.
+async fn security_admin(app: &TestApp, t: &Tree) -> (String, String) {
+    let sec = json!({"username": "secadm", "password": ADMIN_PW, "display_name": "安全管理员",
+                     "grants": [{"role": "security_admin"}]});
+    app.post_ok("/api/v1/users", sec, &t.admin).await;
+    (app.login("secadm", ADMIN_PW).await, app.web_login("secadm", ADMIN_PW).await)
+}
+
+/// The audit entries with `action`, oldest first.
+async fn entries_of(app: &TestApp, action: &str) -> Vec<security::audit::Entry> {
+    let all = security::audit::entries_after(&app.platform.db, 0, 100_000).await.unwrap();
+    all.into_iter().filter(|e| e.action == action).collect()
+}
+
+#[tokio::test]
+async fn three_devices_behind_one_nat_address_are_flagged_and_the_security_administrators_notified() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let (secadm_token, secadm) = security_admin(&app, &t).await;
+        let nat = [10, 1, 2, 3];
+        // Her desktop and her phone on the college's one NAT address: one person, nothing flagged.
+        assert_eq!(login_from_device(&app, "sec_a", nat, WINDOWS).await, StatusCode::OK);
+        assert_eq!(login_from_device(&app, "sec_a", nat, IPHONE).await, StatusCode::OK);
+        assert_eq!(login_from_device(&app, "sec_a", nat, WINDOWS).await, StatusCode::OK, "the desktop again");
+        assert!(entries_of(&app, "auth.shared_account").await.is_empty());
+        let (_, home) = app.page("/", &secadm).await;
+        assert!(!home.contains("安全提醒"), "{home}");
+        let (st, v) = app.call("GET", "/api/v1/security/notifications", None, Some(&secadm_token)).await;
+        assert_eq!((st, v.as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{v}");
+
+        // A third device within the quarter hour, same address: flagged (the sign-in goes through).
+        assert_eq!(login_from_device(&app, "sec_a", nat, MAC).await, StatusCode::OK);
+        let f = entries_of(&app, "auth.shared_account").await;
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].result.as_str(), f[0].target.as_str()), ("flagged", "user:sec_a"));
+        assert!(f[0].detail.contains("addresses:1 devices:3") && f[0].detail.contains("8.1.4.2"), "{}", f[0].detail);
+
+        // The security administrators are told: on the home page and through the API.
+        let (st, home) = app.page("/", &secadm).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            home.contains("安全提醒（1）") && home.contains("疑似共用账号：15 分钟内 1 个地址、3 台设备登录"),
+            "{home}"
+        );
+        assert!(home.contains(">sec_a<"), "{home}");
+        let (st, v) = app.call("GET", "/api/v1/security/notifications", None, Some(&secadm_token)).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(v[0]["username"], "sec_a");
+        assert_eq!(v[0]["kind"], "shared_account");
+        assert_eq!(v[0]["times"], 1);
+        // And the 账号 page shows the flag with the devices.
+        let (_, html) = app.page("/admin/users", &secadm).await;
+        let row = html.split("<tr>").find(|r| r.contains(">sec_a<")).unwrap();
+        assert!(row.contains("疑似共用账号") && row.contains("1 个地址、3 台设备登录"), "{row}");
+
+        // A fourth device: still one notification, counted twice.
+        assert_eq!(login_from_device(&app, "sec_a", nat, ANDROID).await, StatusCode::OK);
+        let (_, v) = app.call("GET", "/api/v1/security/notifications", None, Some(&secadm_token)).await;
+        assert_eq!((v.as_array().unwrap().len(), v[0]["times"].as_i64()), (1, Some(2)), "{v}");
+
+        // Nobody else gets them (三员分立): the system administrator and org staff are refused and audited.
+        for token in [&t.admin, &t.staff, &t.sec_a] {
+            let (st, v) = app.call("GET", "/api/v1/security/notifications", None, Some(token)).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+        }
+        let denied = entries_of(&app, "security.notifications").await;
+        assert_eq!(denied.len(), 3);
+        assert!(denied.iter().all(|e| e.result == "denied"));
+        let admin = app.web_login("admin", ADMIN_PW).await;
+        let (st, home) = app.page("/", &admin).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(!home.contains("安全提醒"), "{home}");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_security_administrator_marks_a_shared_account_flag_reviewed_with_a_note() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let (secadm_token, secadm) = security_admin(&app, &t).await;
+        let sec_a = user_id(&app, &t.admin, "sec_a").await;
+        let secadm_id = user_id(&app, &t.admin, "secadm").await;
+        let review = format!("/api/v1/users/{sec_a}/shared-account-review");
+        let note = json!({"note": "经核实为本人多设备登录"});
+        // No flag yet: nothing to review.
+        let (st, v) = app.call("POST", &review, Some(note.clone()), Some(&secadm_token)).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["error"]["message"], "该账号没有待核查的疑似共用提示");
+        for ip in [[10, 1, 2, 3], [117, 136, 0, 9], [36, 112, 5, 1]] {
+            assert_eq!(login_from_device(&app, "sec_a", ip, WINDOWS).await, StatusCode::OK);
+        }
+        assert_eq!(entries_of(&app, "auth.shared_account").await.len(), 1);
+
+        // Only the security administrator: the system administrator, org staff and the account itself are
+        // refused and audited; she cannot clear a flag on her own account.
+        for token in [&t.admin, &t.staff, &t.sec_a] {
+            let (st, v) = app.call("POST", &review, Some(note.clone()), Some(token)).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+        }
+        let own = format!("/api/v1/users/{secadm_id}/shared-account-review");
+        let (st, _) = app.call("POST", &own, Some(note.clone()), Some(&secadm_token)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let denied = entries_of(&app, "auth.shared_account_review").await;
+        assert_eq!(denied.len(), 4);
+        assert!(denied.iter().all(|e| e.result == "denied"), "{denied:?}");
+        // A note is required; a missing one writes nothing.
+        for bad in [json!({"note": "  "}), json!({"note": "好".repeat(201)})] {
+            let (st, v) = app.call("POST", &review, Some(bad), Some(&secadm_token)).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert!(v["error"]["fields"]["note"].as_str().unwrap().contains("核查结论"), "{v}");
+        }
+        let (st, v) = app.call("POST", &review, Some(json!({"remark": "x"})), Some(&secadm_token)).await;
+        assert!(st.is_client_error(), "{st} {v}");
+        let (_, html) = app.page("/admin/users", &secadm).await;
+        assert_eq!(html.matches("疑似共用账号</span>").count(), 1, "still flagged");
+
+        // On the page: a blank note is refused in Chinese with the box open again; then marked.
+        let path = format!("/admin/users/{sec_a}/shared-review");
+        let (st, _, html) = app.form(&path, &[("note", "")], Some(&secadm)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("请填写核查结论") && html.contains(&format!("id=\"review-{sec_a}\" open")), "{html}");
+        let (st, headers, _) = app.form(&path, &[("note", "经核实为本人多设备登录")], Some(&secadm)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/admin/users?reviewed=1");
+        let (_, html) = app.page("/admin/users?reviewed=1", &secadm).await;
+        assert!(html.contains("已标记为已核查") && !html.contains("疑似共用账号</span>"), "{html}");
+        let (_, home) = app.page("/", &secadm).await;
+        assert!(!home.contains("安全提醒"), "the notification closed: {home}");
+        let (_, v) = app.call("GET", "/api/v1/security/notifications", None, Some(&secadm_token)).await;
+        assert_eq!(v.as_array().unwrap().len(), 0, "{v}");
+        let ok: Vec<_> =
+            entries_of(&app, "auth.shared_account_review").await.into_iter().filter(|e| e.result == "ok").collect();
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].target, "user:sec_a");
+        assert!(ok[0].detail.contains("经核实为本人多设备登录"), "{:?}", ok[0]);
+        // Reviewed once: a second review has nothing left.
+        let (st, _) = app.call("POST", &review, Some(note.clone()), Some(&secadm_token)).await;
+        assert_eq!(st, StatusCode::CONFLICT);
+
+        // A new flag after the review shows again, and notifies again.
+        assert_eq!(login_from_device(&app, "sec_a", [58, 100, 1, 1], WINDOWS).await, StatusCode::OK);
+        let (_, html) = app.page("/admin/users", &secadm).await;
+        let row = html.split("<tr>").find(|r| r.contains(">sec_a<")).unwrap();
+        assert!(row.contains("疑似共用账号") && row.contains("4 个地址"), "{row}");
+        assert!(!row.contains("近30天共"), "flags before the review are not counted: {row}");
+        let (_, v) = app.call("GET", "/api/v1/security/notifications", None, Some(&secadm_token)).await;
+        assert_eq!((v.as_array().unwrap().len(), v[0]["times"].as_i64()), (1, Some(1)), "{v}");
+        // API review works the same.
+        app.call("POST", &review, Some(note), Some(&secadm_token)).await;
+        let (_, html) = app.page("/admin/users", &secadm).await;
+        assert!(!html.contains("疑似共用账号</span>"), "{html}");
+        app
+    })
+    .await;
+}

@@ -343,3 +343,96 @@ async fn without_a_verdict_every_upload_is_refused_nothing_stored_and_audited() 
     })
     .await;
 }
+
+/// Files stored while no clamd was configured (security.md AT-21): the rescan (`dangjian uploads rescan`'s
+/// service) sends each to a real clamd; the infected ones are quarantined — kept, listed with the
+/// signature, never downloaded again (API: 403 `quarantined`; page: the reason in Chinese) — each audited
+/// `upload.malware`/`quarantined`, the run `upload.rescan`; a second run does not touch them again.
+#[tokio::test]
+async fn files_stored_before_clamd_are_rescanned_and_the_infected_ones_quarantined() {
+    let Some(clamd) = RealClamd::start().await else { return };
+    let scanner = clamd.unix.clone();
+    on_both(move |app| {
+        let scanner = scanner.clone();
+        async move {
+            let t = tree(&app).await;
+            let id = meeting(&app, &t).await;
+            let up = |name: &str| format!("/api/v1/meetings/{id}/attachments?name={name}");
+            // Without clamd the built-in checks let all three in.
+            let mut files = Vec::new();
+            for (name, bytes) in [
+                ("a.docx", infected_docx()),
+                ("b.txt", format!("会议记录 {OWN_SIGNATURE} 第二页").into_bytes()),
+                ("c.docx", docx("会议通知")),
+            ] {
+                let (st, _, body) = app.request(raw(&up(name), &t.sec_a, bytes)).await;
+                assert_eq!(st, StatusCode::CREATED, "{body}");
+                files.push(serde_json::from_str::<Value>(&body).unwrap()["id"].as_i64().unwrap());
+            }
+            let [eicar, own, clean] = files[..] else { unreachable!() };
+            let ctx = platform::Ctx { request_id: "test-rescan".into(), ip: "-".into(), user_agent: "test".into() };
+            let system = platform::service::system_actor();
+            let report = app.platform.rescan_uploads(&ctx, &system, &scanner, &|_| {}).await.unwrap();
+            assert_eq!((report.scanned, report.clean, report.already_quarantined), (3, 1, 0), "{report:?}");
+            assert!(report.unscanned.is_empty(), "{report:?}");
+            let found: Vec<(i64, &str)> = report.quarantined.iter().map(|q| (q.id, q.signature.as_str())).collect();
+            assert_eq!(
+                found,
+                [(eicar, "Eicar-Test-Signature.UNOFFICIAL"), (own, "Dangjian.Test.Signature.UNOFFICIAL")]
+            );
+            // Nothing deleted: the three files are still stored.
+            assert_eq!(count(&app.platform.db, "attachments").await, 3);
+            let entries = audited(&app, "upload.malware").await;
+            assert_eq!(entries.len(), 2, "{entries:?}");
+            assert!(entries.iter().all(|(r, d)| r == "quarantined" && d.contains("rescan clamd:")), "{entries:?}");
+            let runs = audited(&app, "upload.rescan").await;
+            assert_eq!(runs.len(), 1);
+            assert_eq!(runs[0].0, "ok");
+            assert!(runs[0].1.contains("scanned:3 clean:1 quarantined:2"), "{runs:?}");
+
+            // The API refuses the download with a JSON error; the clean file still downloads.
+            let get = |file: i64| {
+                Request::builder()
+                    .uri(format!("/api/v1/meetings/{id}/attachments/{file}"))
+                    .header(header::AUTHORIZATION, format!("Bearer {}", t.sec_a))
+                    .body(Body::empty())
+                    .unwrap()
+            };
+            let (st, h, body) = app.request(get(eicar)).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+            assert_eq!(h[header::CONTENT_TYPE], "application/json");
+            let e: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(e["error"]["code"], "quarantined");
+            assert_eq!(
+                e["error"]["message"],
+                "该文件在病毒复查中检出病毒（Eicar-Test-Signature.UNOFFICIAL），已隔离，不能下载；如有疑问请联系安全管理员"
+            );
+            let (st, _, body) = app.request(get(clean)).await;
+            assert_eq!(st, StatusCode::OK);
+            assert!(body.len() > 100);
+            // The page says it in Chinese.
+            let cookie = app.web_login("sec_a", USER_PW).await;
+            let (_, html) = app.page(&format!("/meetings/{id}"), &cookie).await;
+            assert_eq!(html.matches(">已隔离</span>").count(), 2, "the meeting lists them as quarantined: {html}");
+            let (st, html) = app.page(&format!("/meetings/{id}/attachments/{own}"), &cookie).await;
+            assert_eq!(st, StatusCode::FORBIDDEN);
+            assert!(html.contains("文件已隔离") && html.contains("Dangjian.Test.Signature.UNOFFICIAL"), "{html}");
+            let refused: Vec<_> = audited(&app, "attachment.download").await.into_iter().filter(|(r, _)| r == "denied").collect();
+            assert_eq!(refused.len(), 2, "{refused:?}");
+
+            // A second run leaves the quarantined files alone.
+            let again = app.platform.rescan_uploads(&ctx, &system, &scanner, &|_| {}).await.unwrap();
+            assert_eq!((again.scanned, again.clean, again.already_quarantined), (1, 1, 2), "{again:?}");
+            assert!(again.quarantined.is_empty());
+            assert_eq!(audited(&app, "upload.malware").await.len(), 2);
+
+            // A scanner without a verdict: the file is counted as not scanned, never passed.
+            let gone = Clamd::parse("unix:/nonexistent/dj-clamd.sock", Duration::from_secs(2)).unwrap();
+            let blind = app.platform.rescan_uploads(&ctx, &system, &gone, &|_| {}).await.unwrap();
+            assert_eq!((blind.clean, blind.unscanned.len()), (0, 1), "{blind:?}");
+            assert_eq!(audited(&app, "upload.rescan").await.last().unwrap().0, "incomplete");
+            app
+        }
+    })
+    .await;
+}

@@ -629,6 +629,8 @@ pub(crate) async fn request(
         "POST /api/v1/people/{id}/reveal" => Some(json!({"field": "phone", "reason": "核对政审材料"}).to_string()),
         "POST /api/v1/users/{id}/grants" => Some(json!({"role": "leader", "org_id": org}).to_string()),
         "POST /api/v1/users/{id}/grants/{grant_id}/withdraw" => Some(json!({"reason": "任期调整"}).to_string()),
+        // The account has no shared-account flag: 409 where the role may review (nothing changes).
+        "POST /api/v1/users/{id}/shared-account-review" => Some(json!({"note": "经核实为本人多设备登录"}).to_string()),
         "POST /api/v1/rules/fee" => Some(json!({"category": "student"}).to_string()),
         "POST /api/v1/rules/development" => Some(json!({"birth_date": "2000-01-01"}).to_string()),
         "POST /api/v1/rules/committee" => Some(json!({"formal_members": 6, "probationary_members": 3}).to_string()),
@@ -679,6 +681,7 @@ pub(crate) async fn request(
         "POST /api/v1/privacy-requests/{id}/decision" => Some(json!({"decision": "refuse"}).to_string()),
         "POST /admin/users/{id}/grants" => Some(form_body(&[("role", "leader".into()), ("org_id", org.to_string())])),
         "POST /admin/users/{id}/grants/{grant_id}/withdraw" => Some(form_body(&[("reason", "任期调整".into())])),
+        "POST /admin/users/{id}/shared-review" => Some(form_body(&[("note", "经核实为本人多设备登录".into())])),
         "POST /admin/users/new" => Some(form_body(&[
             ("username", format!("ui{n}")),
             ("display_name", "新账号".into()),
