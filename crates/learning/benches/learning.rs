@@ -13,8 +13,9 @@
 //! person, skewed to popular and newer materials, over the last year), the demo member given 1,000 and a
 //! person of her branch none, and the profiles rebuilt set-based (`store::rebuild_profiles`).
 //!
-//! PostgreSQL: with `DJ_BENCH_PG_URL` (e.g. postgres://postgres@127.0.0.1:5432/test) the search cases run there
-//! too, on a schema of their own (the university and the 100,000 materials; dropped at the end unless
+//! PostgreSQL: with `DJ_BENCH_PG_URL` (e.g. postgres://postgres@127.0.0.1:5432/test) search and recommendations run there
+//! too, on a schema of their own (the university, 100,000 people, the 100,000 materials and 10,000,000 events
+//! made by `events_pg`; dropped at the end unless
 //! `DJ_BENCH_KEEP=1`). Figures go to stdout in Markdown. A measurement, never a pass/fail test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr)]
