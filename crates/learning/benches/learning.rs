@@ -13,8 +13,9 @@
 //! person, skewed to popular and newer materials, over the last year), the demo member given 1,000 and a
 //! person of her branch none, and the profiles rebuilt set-based (`store::rebuild_profiles`).
 //!
-//! PostgreSQL: with `DJ_BENCH_PG_URL` (e.g. postgres://postgres@127.0.0.1:5432/test) the search cases run there
-//! too, on a schema of their own (the university and the 100,000 materials; dropped at the end unless
+//! PostgreSQL: with `DJ_BENCH_PG_URL` (e.g. postgres://postgres@127.0.0.1:5432/test) search and recommendations run there
+//! too, on a schema of their own (the university, 100,000 people, the 100,000 materials and 10,000,000 events
+//! made by `events_pg`; dropped at the end unless
 //! `DJ_BENCH_KEEP=1`). Figures go to stdout in Markdown. A measurement, never a pass/fail test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr)]
@@ -257,21 +258,33 @@ async fn more_people(db: &Db) {
     if scalar(db, "SELECT CAST(COUNT(*) AS BIGINT) FROM people").await >= 90_000 {
         return;
     }
-    let cols: Vec<String> = match db {
-        Db::Sqlite(c) => sqlx::query_scalar(
-            "SELECT name FROM pragma_table_info('people') WHERE name NOT IN ('id', 'id_number_bidx') ORDER BY cid",
-        )
-        .fetch_all(c)
-        .await
-        .unwrap(),
-        Db::Postgres(_) => unreachable!("the recommendation dataset is SQLite's"),
+    let (cols, random_bidx): (Vec<String>, &str) = match db {
+        Db::Sqlite(c) => (
+            sqlx::query_scalar(
+                "SELECT name FROM pragma_table_info('people') WHERE name NOT IN ('id', 'id_number_bidx') ORDER BY cid",
+            )
+            .fetch_all(c)
+            .await
+            .unwrap(),
+            "randomblob(32)",
+        ),
+        Db::Postgres(c) => (
+            sqlx::query_scalar(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() \
+                 AND table_name = 'people' AND column_name NOT IN ('id', 'id_number_bidx') ORDER BY ordinal_position",
+            )
+            .fetch_all(c)
+            .await
+            .unwrap(),
+            "sha256(random()::text::bytea)",
+        ),
     };
     let cols = cols.join(", ");
     for _ in 0..5 {
         exec(
             db,
             format!(
-                "INSERT INTO people ({cols}, id_number_bidx) SELECT {cols}, randomblob(32) FROM people \
+                "INSERT INTO people ({cols}, id_number_bidx) SELECT {cols}, {random_bidx} FROM people \
                  WHERE id IN (SELECT id FROM people ORDER BY id LIMIT 17000)"
             ),
         )
@@ -343,6 +356,108 @@ async fn events(db: &Db, member: i64, empty: i64) {
     println!("Made {n} learning events in {:.0} s.\n", started.elapsed().as_secs_f64());
 }
 
+/// The same 10,000,000 learning events on PostgreSQL (same formulas, `generate_series` for the recursive
+/// CTE): the secondary indexes dropped and the foreign-key triggers off while the rows go in, sorted by the
+/// primary key; the indexes made again, the table vacuumed (index-only scans need its visibility map) and the
+/// profiles rebuilt.
+async fn events_pg(db: &Db, member: i64, empty: i64) {
+    if scalar(db, "SELECT CAST(COUNT(*) AS BIGINT) FROM learning_progress").await >= EVENTS / 2 {
+        return;
+    }
+    let started = Instant::now();
+    let indexes: Vec<(String, String)> = match db {
+        Db::Postgres(c) => sqlx::query_as(
+            "SELECT indexname::text, indexdef::text FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename = 'learning_progress' AND indexname <> 'learning_progress_pkey'",
+        )
+        .fetch_all(c)
+        .await
+        .unwrap(),
+        Db::Sqlite(_) => unreachable!(),
+    };
+    for (name, _) in &indexes {
+        exec(db, format!("DROP INDEX {name}")).await;
+    }
+    exec(db, "ALTER TABLE learning_progress DISABLE TRIGGER ALL").await;
+    let people = scalar(db, "SELECT CAST(COUNT(*) AS BIGINT) FROM people").await;
+    let (lo, hi) =
+        (scalar(db, "SELECT MIN(id) FROM materials").await, scalar(db, "SELECT MAX(id) FROM materials").await);
+    let span = hi - lo + 1;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let per_person = (EVENTS / people.max(1)).max(20);
+    let sql = format!(
+        "INSERT INTO learning_progress (material_id, person_id, seconds, first_at, last_beat_at, completed_at, version) \
+         WITH ps AS (SELECT id, (id * 2654435761) % 1000003 AS h FROM people WHERE id NOT IN ({member}, {empty})), \
+         ev AS (SELECT ps.id AS person_id, ((ps.h * 40503 + k.x * 2246822519) % 1000003) / 1000003.0 AS u, \
+                ((ps.h + k.x * 97) * 16777619) % 31536000 AS ago, (ps.h + k.x) % 5 AS unfinished \
+                FROM ps CROSS JOIN LATERAL generate_series(0, 19 + ps.h % {range}) AS k(x)) \
+         SELECT {hi} - CAST(floor({span} * u * u) AS BIGINT), person_id, CASE WHEN unfinished = 0 THEN 120 ELSE 300 END, \
+                to_timestamp({now} - ago - 600), to_timestamp({now} - ago), \
+                CASE WHEN unfinished = 0 THEN NULL ELSE to_timestamp({now} - ago) END, 1 \
+         FROM ev ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+        range = 2 * per_person - 39,
+    );
+    exec(db, sql).await;
+    exec(
+        db,
+        format!(
+            "INSERT INTO learning_progress (material_id, person_id, seconds, first_at, last_beat_at, completed_at, version) \
+             SELECT {hi} - (x * 37) % {span}, {member}, 300, to_timestamp({now} - x * 20000 - 600), \
+             to_timestamp({now} - x * 20000), to_timestamp({now} - x * 20000), 1 FROM generate_series(0, 999) AS k(x) \
+             ON CONFLICT DO NOTHING"
+        ),
+    )
+    .await;
+    exec(db, "ALTER TABLE learning_progress ENABLE TRIGGER ALL").await;
+    eprintln!("  events inserted in {:.0} s", started.elapsed().as_secs_f64());
+    for (_, sql) in &indexes {
+        exec(db, sql.clone()).await;
+    }
+    eprintln!("  indexes made again at {:.0} s", started.elapsed().as_secs_f64());
+    store::rebuild_profiles(db).await.unwrap();
+    exec(db, "VACUUM ANALYZE learning_progress").await;
+    exec(db, "ANALYZE").await;
+    let n = scalar(db, "SELECT CAST(COUNT(*) AS BIGINT) FROM learning_progress").await;
+    println!("Made {n} learning events on PostgreSQL in {:.0} s.\n", started.elapsed().as_secs_f64());
+}
+
+/// The demo member and a person of her organization with no studies (the generators leave her out).
+async fn member_and_empty(p: &Platform, member: &Actor) -> (i64, i64) {
+    let member_id = member.person_id.unwrap();
+    const ORG: &str = "SELECT org_id FROM people WHERE id = $1";
+    const EMPTY: &str = "SELECT id FROM people WHERE org_id = $1 AND id <> $2 ORDER BY id LIMIT 1";
+    let empty: i64 = match &p.db {
+        Db::Sqlite(c) => {
+            let org: i64 = sqlx::query_scalar(ORG).bind(member_id).fetch_one(c).await.unwrap();
+            sqlx::query_scalar(EMPTY).bind(org).bind(member_id).fetch_one(c).await.unwrap()
+        }
+        Db::Postgres(c) => {
+            let org: i64 = sqlx::query_scalar(ORG).bind(member_id).fetch_one(c).await.unwrap();
+            sqlx::query_scalar(EMPTY).bind(org).bind(member_id).fetch_one(c).await.unwrap()
+        }
+    };
+    (member_id, empty)
+}
+
+async fn recommendation_rows(p: &Platform, label: &str, member: &Actor, empty: i64) {
+    let l = Learning::new(p);
+    let none = Actor { person_id: Some(empty), ..member.clone() };
+    for (who, actor) in [("a member with 1,000 studies", member), ("a member with none", &none)] {
+        let r = l.recommendations(&ctx(), actor, None).await.unwrap();
+        assert!(r.items.iter().all(|i| !i.reason.is_empty()));
+        let (p50, p95, mean) = time(|| async {
+            l.recommendations(&ctx(), actor, None).await.unwrap();
+        })
+        .await;
+        let codes: Vec<&str> = r.items.iter().map(|i| i.reason_code).collect();
+        println!(
+            "| {label} | recommendations for {who} ({} items: {}) | {p50:.2} | {p95:.2} | {mean:.2} | < 50 ms |",
+            r.items.len(),
+            codes.join(", ")
+        );
+    }
+}
+
 async fn login(p: &Platform, username: &str) -> Actor {
     let l = p.login(&ctx(), username, platform::demo::DEMO_PASSWORD, None, SessionKind::Api).await.unwrap();
     p.authenticate(&l.token).await.unwrap()
@@ -376,41 +491,11 @@ async fn main() {
     materials(&p).await;
     let member = login(&p, "member").await;
     let staff = login(&p, "staff").await;
-    let member_id = member.person_id.unwrap();
-    let org: i64 = match &p.db {
-        Db::Sqlite(c) => {
-            sqlx::query_scalar("SELECT org_id FROM people WHERE id = $1").bind(member_id).fetch_one(c).await.unwrap()
-        }
-        Db::Postgres(_) => unreachable!(),
-    };
-    let empty: i64 = match &p.db {
-        Db::Sqlite(c) => sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND id <> $2 ORDER BY id LIMIT 1")
-            .bind(org)
-            .bind(member_id)
-            .fetch_one(c)
-            .await
-            .unwrap(),
-        Db::Postgres(_) => unreachable!(),
-    };
+    let (member_id, empty) = member_and_empty(&p, &member).await;
     more_people(&p.db).await;
     events(&p.db, member_id, empty).await;
     search_rows(&p, "SQLite", &member, &staff).await;
-    let l = Learning::new(&p);
-    let none = Actor { person_id: Some(empty), ..member.clone() };
-    for (who, actor) in [("a member with 1,000 studies", &member), ("a member with none", &none)] {
-        let r = l.recommendations(&ctx(), actor, None).await.unwrap();
-        assert!(r.items.iter().all(|i| !i.reason.is_empty()));
-        let (p50, p95, mean) = time(|| async {
-            l.recommendations(&ctx(), actor, None).await.unwrap();
-        })
-        .await;
-        let codes: Vec<&str> = r.items.iter().map(|i| i.reason_code).collect();
-        println!(
-            "| SQLite | recommendations for {who} ({} items: {}) | {p50:.2} | {p95:.2} | {mean:.2} | < 50 ms |",
-            r.items.len(),
-            codes.join(", ")
-        );
-    }
+    recommendation_rows(&p, "SQLite", &member, empty).await;
     p.db.close().await;
 
     // PostgreSQL: search, on a schema of its own.
@@ -427,7 +512,11 @@ async fn main() {
     exec(&pg.db, "ANALYZE").await;
     let member = login(&pg, "member").await;
     let staff = login(&pg, "staff").await;
+    let (member_id, empty) = member_and_empty(&pg, &member).await;
+    more_people(&pg.db).await;
+    events_pg(&pg.db, member_id, empty).await;
     search_rows(&pg, "PostgreSQL", &member, &staff).await;
+    recommendation_rows(&pg, "PostgreSQL", &member, empty).await;
     pg.db.close().await;
     if std::env::var("DJ_BENCH_KEEP").is_err() {
         exec(&admin, format!("DROP SCHEMA {schema} CASCADE")).await;

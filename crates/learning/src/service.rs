@@ -789,7 +789,8 @@ impl<'a> Learning<'a> {
             .map(|(person, ids)| (person, ids.into_iter().collect()))
             .collect();
         let since = t - Duration::days(BRANCH_DAYS);
-        let branch_counts = store::studying_in(self.db(), &branch, &subtree_end(&branch), pid, since).await?;
+        let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+        let branch_counts = store::studying_in(self.db(), &branch, &subtree_end(&branch), pid, since, &ids).await?;
         let signals =
             Signals { neighbours: rules::collaborative(&mine, &others), branch: branch_counts.into_iter().collect() };
         let items = rules::recommend(&candidates, &studied, &signals, today, RECOMMENDATIONS)

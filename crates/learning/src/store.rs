@@ -567,18 +567,48 @@ pub async fn rebuild_profiles(db: &Db) -> Result<u64, DbError> {
     Ok(n)
 }
 
-/// Material → people of the subtree `[start, end)` (besides `person_id`) who studied it since `since`.
+/// For each of the listed materials (the recommender's candidates), how many people of the subtree
+/// `[start, end)` besides `person_id` studied it (time credited) since `since`; materials nobody did are left
+/// out. The subtree's people come from `people_subtree` and their studies since `since` from
+/// `learning_progress_person` alone (it carries the material and the seconds: migration 0033), and only the
+/// candidates' counts leave the database — a branch of a few hundred people studies thousands of materials
+/// in a month, and every row handed over costs more than counting it.
 pub async fn studying_in(
     db: &Db,
     start: &str,
     end: &str,
     person_id: i64,
     since: OffsetDateTime,
+    materials: &[i64],
 ) -> Result<Vec<(i64, i64)>, DbError> {
-    const SQL: &str = "SELECT lp.material_id, CAST(COUNT(*) AS BIGINT) FROM learning_progress lp JOIN people p ON p.id = lp.person_id \
-        WHERE p.org_path >= $1 AND p.org_path < $2 AND lp.person_id <> $3 AND lp.seconds > 0 AND lp.last_beat_at >= $4 \
-        GROUP BY lp.material_id";
-    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(start).bind(end).bind(person_id).bind(since).fetch_all(p).await)?)
+    if materials.is_empty() {
+        return Ok(Vec::new());
+    }
+    // SQLite: `CROSS JOIN` keeps people first and `+` keeps the list from driving the join (a popular
+    // candidate has thousands of learners in the province; the branch's month is a few thousand rows).
+    const SQLITE: &str = "SELECT lp.material_id, CAST(COUNT(*) AS BIGINT) FROM people p \
+        CROSS JOIN learning_progress lp ON lp.person_id = p.id AND lp.last_beat_at >= $4 \
+        WHERE p.org_path >= $1 AND p.org_path < $2 AND p.id <> $3 AND lp.seconds > 0 \
+        AND +lp.material_id IN (SELECT value FROM json_each($5)) GROUP BY lp.material_id";
+    const PG: &str = "SELECT lp.material_id, CAST(COUNT(*) AS BIGINT) FROM people p \
+        JOIN learning_progress lp ON lp.person_id = p.id AND lp.last_beat_at >= $4 \
+        WHERE p.org_path >= $1 AND p.org_path < $2 AND p.id <> $3 AND lp.seconds > 0 \
+        AND lp.material_id = ANY($5) GROUP BY lp.material_id";
+    Ok(match db {
+        Db::Sqlite(p) => {
+            sqlx::query_as(SQLITE)
+                .bind(start)
+                .bind(end)
+                .bind(person_id)
+                .bind(since)
+                .bind(json_ids(materials))
+                .fetch_all(p)
+                .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(PG).bind(start).bind(end).bind(person_id).bind(since).bind(materials).fetch_all(p).await?
+        }
+    })
 }
 
 #[cfg(test)]

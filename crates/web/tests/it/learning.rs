@@ -504,3 +504,61 @@ async fn portraits_show_what_was_studied_to_whom_may_see_them() {
     })
     .await;
 }
+
+/// "Being studied in the branch" (`store::studying_in`, migration 0033's index): counted from the progress
+/// rows as they are after each heartbeat, only for the listed candidates, only for the branch's people (the
+/// person herself left out) and only for studies that credited time within the window.
+#[tokio::test]
+async fn learning_branch_counts_follow_heartbeats() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let (pa, member_a) = member(&app, &t, "李红", t.ba, "601", "full").await;
+        let (pc, member_c) = member(&app, &t, "陈静", t.ba, "602", "full").await;
+        let (pd, member_d) = member(&app, &t, "王芳", t.ba, "603", "full").await;
+        let (pb, member_b) = member(&app, &t, "赵强", t.bb, "604", "full").await;
+        let mk = |title: &str, tag: &str| json!({"title": title, "body": "学习党章，遵守党章。", "kind": "article", "tags": [tag]});
+        let m1 = material(&app, &t.staff, mk("党章学习一", "党章")).await;
+        let m2 = material(&app, &t.staff, mk("党章学习二", "党章")).await;
+        let m3 = material(&app, &t.staff, mk("党章学习三", "党章")).await;
+        let db = &app.platform.db;
+        let branch = platform::store::get_org(db, t.ba).await.unwrap().unwrap().path;
+        let end = platform::model::subtree_end(&branch);
+        let since = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+        let counts = |person: i64, ids: Vec<i64>| {
+            let (branch, end) = (branch.clone(), end.clone());
+            async move {
+                let mut v = learning::store::studying_in(db, &branch, &end, person, since, &ids).await.unwrap();
+                v.sort();
+                v
+            }
+        };
+        assert_eq!(counts(pa, vec![m1, m2, m3]).await, vec![]);
+        assert_eq!(counts(pa, vec![]).await, vec![], "no candidates, nothing to count");
+        // Opening a material credits nothing: not yet studied.
+        post(&app, &format!("/api/v1/learning/materials/{m1}/progress"), json!({"seconds": 0}), &member_c).await;
+        assert_eq!(counts(pa, vec![m1, m2, m3]).await, vec![]);
+        // The heartbeat that credits time counts at once.
+        age_heartbeat(db, m1, pc, 40).await;
+        post(&app, &format!("/api/v1/learning/materials/{m1}/progress"), json!({"seconds": 30}), &member_c).await;
+        assert_eq!(counts(pa, vec![m1, m2, m3]).await, vec![(m1, 1)]);
+        study(&app, pd, &member_d, m1).await;
+        study(&app, pd, &member_d, m2).await;
+        study(&app, pa, &member_a, m2).await;
+        assert_eq!(counts(pa, vec![m1, m2, m3]).await, vec![(m1, 2), (m2, 1)], "she is left out of her own count");
+        assert_eq!(counts(pd, vec![m1, m2, m3]).await, vec![(m1, 1), (m2, 1)]);
+        assert_eq!(counts(pa, vec![m2, m3]).await, vec![(m2, 1)], "only the candidates are counted");
+        // Another branch's study does not count; a study last touched 31 days ago no longer does.
+        study(&app, pb, &member_b, m3).await;
+        assert_eq!(counts(pa, vec![m1, m2, m3]).await, vec![(m1, 2), (m2, 1)]);
+        age_heartbeat(db, m1, pd, 31 * 86_400).await;
+        assert_eq!(counts(pa, vec![m1, m2, m3]).await, vec![(m1, 1), (m2, 1)]);
+        // A member of the branch with no studies of her own is told so, in Chinese, from the same counts.
+        study(&app, pc, &member_c, m2).await;
+        let (_, member_e) = member(&app, &t, "周敏", t.ba, "605", "full").await;
+        let (_, v) = get(&app, "/api/v1/learning/recommendations", &member_e).await;
+        let item = v["items"].as_array().unwrap().iter().find(|i| i["material_id"] == m2).cloned().unwrap();
+        assert_eq!(item["reason"], "本支部3人正在学习", "{v}");
+        app
+    })
+    .await;
+}
