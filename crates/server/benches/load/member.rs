@@ -68,7 +68,7 @@ pub struct Shared {
     pub think: Duration,
     /// Mean length of a visit before she signs out (and signs in again after a break).
     pub visit: Duration,
-    /// No sign-out after this instant (the exam burst uses the sessions then open).
+    /// Every member is signed in from this instant on (the exam burst uses the sessions then open).
     pub last_sign_out: Instant,
 }
 
@@ -247,7 +247,10 @@ pub async fn live(sh: Arc<Shared>, m: Arc<Member>, first_sign_in: Instant, seed:
         };
         *m.session.lock().await = Some(s.clone());
         let visit_ends = Instant::now() + think(&mut rng, sh.visit);
-        while !sh.stop.load(Ordering::Relaxed) && (Instant::now() < visit_ends || Instant::now() > sh.last_sign_out) {
+        // No sign-out whose break could last past `last_sign_out`: the burst finds every session open.
+        let longest_break = sh.think * 4 * 5;
+        let stays = |now: Instant| now < visit_ends || now + longest_break > sh.last_sign_out;
+        while !sh.stop.load(Ordering::Relaxed) && stays(Instant::now()) {
             tokio::time::sleep(think(&mut rng, sh.think)).await;
             if sh.stop.load(Ordering::Relaxed) {
                 return;
@@ -283,7 +286,7 @@ async fn act(sh: &Shared, m: &Member, s: &Session, rng: &mut Rng) {
         let Some(list) = call(sh, m, Action::Notices, None, Request::get("/api/v1/notices", cookie)).await else {
             return;
         };
-        let items = list.json()["items"].as_array().cloned().unwrap_or_default();
+        let items = list.json()["received"].as_array().cloned().unwrap_or_default();
         let ids: Vec<i64> = items.iter().filter_map(|n| n["id"].as_i64()).collect();
         let Some(id) = rng.pick(&ids).copied() else { return };
         tokio::time::sleep(think(rng, sh.think / 6)).await;
