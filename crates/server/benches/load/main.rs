@@ -344,7 +344,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs(10)).await;
         let now = Instant::now();
         loads.push((now.saturating_duration_since(t0), load_average()));
-        if loads.len() % 3 == 0 {
+        if loads.len().is_multiple_of(3) {
             let n = sh.rec.count();
             eprintln!(
                 "{:>5.0} s  {:>8} requests  {:>6.0}/s  load {:.2}",
