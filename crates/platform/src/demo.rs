@@ -21,6 +21,9 @@ pub enum Scale {
     University,
     /// A province's universities: about 30 000 organizations and 1 000 000 people.
     Province,
+    /// One university of 20 colleges with about 21 000 people, [`LOAD_MEMBERS`] of whom get a member account
+    /// of their own: the HTTP load test of security.md AT-35 (`cargo bench -p server --bench load`).
+    Load,
 }
 
 impl Scale {
@@ -29,6 +32,7 @@ impl Scale {
             "small" => Some(Scale::Small),
             "university" => Some(Scale::University),
             "province" => Some(Scale::Province),
+            "load" => Some(Scale::Load),
             _ => None,
         }
     }
@@ -39,6 +43,9 @@ impl Scale {
             Scale::Small => (1, 3, 2, 1, 18),
             Scale::University => (1, 20, 10, 3, 55),
             Scale::Province => (100, 20, 10, 3, 37),
+            // 261 branches of 70 to 93 people (81.5 on average): about 21 300, never fewer than 18 270 + the
+            // seed's spread; 20 000 of them get the load test's accounts.
+            Scale::Load => (1, 20, 10, 3, 70),
         }
     }
 
@@ -51,6 +58,11 @@ impl Scale {
 
 /// The demo accounts and their password, to print at the end.
 pub const DEMO_PASSWORD: &str = "Demo-Pass-2026!";
+
+/// How many member accounts [`Scale::Load`] makes (security.md AT-35: 20,000 concurrent members).
+pub const LOAD_MEMBERS: u64 = 20_000;
+/// Their usernames: this prefix and 1, 2, … in the order of the people's ids (`load1` … `load20000`).
+pub const LOAD_USERNAME_PREFIX: &str = "load";
 
 #[derive(Debug)]
 pub struct DemoReport {
@@ -301,7 +313,34 @@ pub async fn generate(p: &Platform, scale: Scale, seed: u64, progress: &(dyn Fn(
         };
         p.create_user(&ctx, &sys, &input).await?;
     }
-    Ok(DemoReport { orgs: orgs_made, people: made, accounts: demo_accounts(), already_present: false })
+    let mut accounts = demo_accounts();
+    if scale == Scale::Load {
+        let n = member_accounts(p, &ctx, LOAD_MEMBERS).await?;
+        accounts.push((
+            format!("{LOAD_USERNAME_PREFIX}1 … {LOAD_USERNAME_PREFIX}{n}"),
+            format!("党员（负载测试，{n} 个本人账号）"),
+        ));
+    }
+    Ok(DemoReport { orgs: orgs_made, people: made, accounts, already_present: false })
+}
+
+/// Gives each of the first `count` people without an account a member account of her own (no grant: her
+/// own record, her notices, learning and exams), named [`LOAD_USERNAME_PREFIX`] and a number, all with
+/// [`DEMO_PASSWORD`]. The password is hashed once (argon2id with the platform's parameters, so every sign-in
+/// costs what a real one does) and the accounts are written by one statement in one transaction with one
+/// audit entry: 20,000 hashes one by one would take minutes. Returns how many were made.
+pub async fn member_accounts(p: &Platform, ctx: &Ctx, count: u64) -> Result<u64> {
+    let hash = p.settings.passwords.hash(DEMO_PASSWORD)?;
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    let mut tx = p.db.begin().await?;
+    let made =
+        store::insert_member_accounts(&mut tx, LOAD_USERNAME_PREFIX, &hash, count, OffsetDateTime::now_utc()).await?;
+    let detail = format!("accounts:{made} prefix:{LOAD_USERNAME_PREFIX}");
+    let mut e = event(None, ctx, "demo.member_accounts", "demo".into(), "ok", detail);
+    e.actor = "system".into();
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(made)
 }
 
 fn demo_accounts() -> Vec<(String, String)> {

@@ -435,6 +435,26 @@ pub async fn insert_user(tx: &mut DbTx, u: &NewUser<'_>) -> Result<i64, DbError>
         .fetch_one(c).await)?)
 }
 
+/// The load test's member accounts (`demo::member_accounts`): one for each of the first `limit` people
+/// without an account, in the order of their ids, named `prefix` and a number (counting on after the accounts
+/// already named so), with her name and one shared password hash, in one statement. Returns how many rows were
+/// written.
+pub async fn insert_member_accounts(
+    tx: &mut DbTx,
+    prefix: &str,
+    password_hash: &str,
+    limit: i64,
+    now: OffsetDateTime,
+) -> Result<u64, DbError> {
+    const SQL: &str = "INSERT INTO users (username, display_name, password_hash, person_id, active, created_at, password_changed_at) \
+        SELECT $1 || CAST(ROW_NUMBER() OVER (ORDER BY p.id) + (SELECT COUNT(*) FROM users WHERE username LIKE $1 || '%') AS TEXT), \
+        p.name, $2, p.id, TRUE, $3, $3 FROM people p \
+        WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.person_id = p.id) ORDER BY p.id LIMIT $4";
+    Ok(on_tx!(tx, c => sqlx::query(SQL)
+        .bind(prefix).bind(password_hash).bind(now).bind(limit)
+        .execute(c).await.map(|r| r.rows_affected()))?)
+}
+
 pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<UserRow>, DbError> {
     const SQL: &str = "SELECT id, username, display_name, password_hash, person_id, active, failed_logins, locked_until FROM users WHERE username = $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(username).fetch_optional(p).await)?)

@@ -38,7 +38,7 @@ enum Command {
     Migrate,
     /// Fill the database with a deterministic demo university.
     Demo {
-        #[arg(long, default_value = "small", value_parser = ["small", "university", "province"])]
+        #[arg(long, default_value = "small", value_parser = ["small", "university", "province", "load"])]
         scale: String,
         #[arg(long, default_value_t = 2026)]
         seed: u64,

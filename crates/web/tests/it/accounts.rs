@@ -877,6 +877,37 @@ async fn the_security_administrator_marks_a_shared_account_flag_reviewed_with_a_
         app.call("POST", &review, Some(note), Some(&secadm_token)).await;
         let (_, html) = app.page("/admin/users", &secadm).await;
         assert!(!html.contains("疑似共用账号</span>"), "{html}");
+
+/// The load test's members (security.md AT-35, `dangjian demo --scale load`): accounts written in bulk with
+/// one shared hash sign in like any other, each as her own person, and a second call counts on after the first.
+#[tokio::test]
+async fn the_load_tests_member_accounts_sign_in_each_as_her_own_person() {
+    on_both(|app| async move {
+        platform::demo::generate(&app.platform, platform::demo::Scale::Small, 7, &|_| {}).await.unwrap();
+        let ctx = platform::Ctx { request_id: "test".into(), ..platform::Ctx::default() };
+        let made = platform::demo::member_accounts(&app.platform, &ctx, 50).await.unwrap();
+        assert_eq!(made, 50);
+        assert_eq!(platform::demo::member_accounts(&app.platform, &ctx, 5).await.unwrap(), 5);
+        let mut people = std::collections::HashSet::new();
+        for name in ["load1", "load50", "load51", "load55"] {
+            let token = app.login(name, platform::demo::DEMO_PASSWORD).await;
+            let (st, me) = app.call("GET", "/api/v1/me", None, Some(&token)).await;
+            assert_eq!(st, StatusCode::OK, "{me}");
+            assert_eq!(me["grants"], json!([]), "no grant: {me}");
+            assert!(people.insert(me["person_id"].as_i64().unwrap()), "{name} is a person of her own: {me}");
+        }
+        let (st, _) = app
+            .call(
+                "POST",
+                "/api/v1/auth/login",
+                Some(json!({"username": "load56", "password": platform::demo::DEMO_PASSWORD})),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "only 55 were made");
+        let entries = audited(&app, "demo.member_accounts", "ok").await;
+        assert_eq!(entries.len(), 2);
+        assert!(entries.iter().any(|e| e.detail.contains("accounts:50")));
         app
     })
     .await;
