@@ -84,6 +84,38 @@ pub enum Error {
     Security(#[from] SecurityError),
 }
 
+/// argon2 runs off the async workers, at most one hash per core at a time (security.md AT-35). Inline, each
+/// sign-in held a runtime worker for its whole hash (tens of milliseconds at OWASP's cost): on 2 cores a
+/// burst of sign-ins stalled every other request behind it, the database pool timed out and pages failed
+/// (docs/PERFORMANCE.md, "AT-35 load over HTTP"). Now sign-ins queue for a permit without holding a worker,
+/// and the rest of the traffic goes on.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS
+        .get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)))
+}
+
+/// Runs one piece of argon2 work on the blocking pool once a permit is free.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let failed = || Error::Security(SecurityError::Password("password hashing did not complete".into()));
+    let _permit = hashing_permits().acquire().await.map_err(|_| failed())?;
+    tokio::task::spawn_blocking(work).await.map_err(|_| failed())
+}
+
+impl Platform {
+    /// Whether `password` matches any of `hashes` (argon2 off the async workers: [`hashing`]).
+    pub(crate) async fn password_matches(&self, password: &str, hashes: Vec<String>) -> Result<bool> {
+        let (params, password) = (self.settings.passwords, password.to_owned());
+        hashing(move || hashes.iter().any(|h| params.verify(&password, h))).await
+    }
+
+    /// A new argon2id hash of `password` (off the async workers: [`hashing`]).
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
+        let (params, password) = (self.settings.passwords, password.to_owned());
+        Ok(hashing(move || params.hash(&password)).await??)
+    }
+}
+
 impl From<crate::limits::Exceeded> for Error {
     fn from(e: crate::limits::Exceeded) -> Error {
         Error::TooMany { message: e.bucket.message().into(), retry_after: e.retry_after }
@@ -474,7 +506,7 @@ impl Platform {
             Some(p) => (p.to_string(), false),
             None => (generate_password()?, true),
         };
-        let hash = self.settings.passwords.hash(&password)?;
+        let hash = self.hash_password(&password).await?;
         let t = now();
         let mut tx = self.db.begin().await?;
         let id = store::insert_user(
@@ -534,10 +566,10 @@ impl Platform {
         let locked = user.as_ref().is_some_and(|u| u.locked_until.is_some_and(|l| l > t));
         let ok = match &user {
             // Verify first: skipping argon2 for a deactivated account would tell which accounts exist.
-            Some(u) if !locked => self.settings.passwords.verify(password, &u.password_hash) && u.active,
+            Some(u) if !locked => self.password_matches(password, vec![u.password_hash.clone()]).await? && u.active,
             _ => {
                 // Spend the same time as a real check, so timing tells nothing about the account.
-                let _ = self.settings.passwords.hash(password);
+                let _ = self.hash_password(password).await;
                 false
             }
         };
@@ -870,7 +902,7 @@ impl Platform {
         if user.locked_until.is_some_and(|l| l > t) {
             return Err(Error::field("old_password", "输错次数过多，账号已临时锁定，请稍后再试"));
         }
-        if !self.settings.passwords.verify(old, &user.password_hash) {
+        if !self.password_matches(old, vec![user.password_hash.clone()]).await? {
             let until = t + self.settings.lockout_duration;
             let locked = store::record_login_failure(&self.db, user.id, self.settings.lockout_threshold, until).await?;
             let detail = if locked { format!("locked until {until}") } else { String::new() };
@@ -887,11 +919,11 @@ impl Platform {
             .map_err(|m| Error::field("new_password", m))?;
         // None of the last five (the current one and four before it), each checked with argon2.
         let history = store::password_history(&self.db, user.id, rules::PASSWORD_HISTORY as i64 - 1).await?;
-        let passwords = &self.settings.passwords;
-        if std::iter::once(&user.password_hash).chain(&history).any(|h| passwords.verify(new, h)) {
+        let used: Vec<String> = std::iter::once(user.password_hash.clone()).chain(history).collect();
+        if self.password_matches(new, used).await? {
             return Err(Error::field("new_password", "新密码不能与最近5次使用过的密码相同"));
         }
-        let hash = self.settings.passwords.hash(new)?;
+        let hash = self.hash_password(new).await?;
         let t = now();
         let mut tx = self.db.begin().await?;
         store::push_password_history(&mut tx, user.id, &user.password_hash, t, rules::PASSWORD_HISTORY as i64 - 1)
@@ -958,7 +990,7 @@ impl Platform {
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }
-        let hash = self.settings.passwords.hash(&input.password)?;
+        let hash = self.hash_password(&input.password).await?;
         let t = now();
         let mut tx = self.db.begin().await?;
         let new_user =

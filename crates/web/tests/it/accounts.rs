@@ -877,6 +877,10 @@ async fn the_security_administrator_marks_a_shared_account_flag_reviewed_with_a_
         app.call("POST", &review, Some(note), Some(&secadm_token)).await;
         let (_, html) = app.page("/admin/users", &secadm).await;
         assert!(!html.contains("疑似共用账号</span>"), "{html}");
+        app
+    })
+    .await;
+}
 
 /// The load test's members (security.md AT-35, `dangjian demo --scale load`): accounts written in bulk with
 /// one shared hash sign in like any other, each as her own person, and a second call counts on after the first.
