@@ -99,12 +99,13 @@ pub async fn create_document(
     Ok((StatusCode::CREATED, Json(Created { id: m.id })))
 }
 
-/// Replace a document's PDF (the request body is the file, its name in `?name=`). An edit: the version goes
+/// Replace a document's PDF (the request body is the file, its name in `?name=`; any `Content-Type`, the bytes
+/// decide). An edit: the version goes
 /// up, and the replaced version keeps the old file. Only learning staff of its organization and above;
 /// only a document takes a PDF. Audited (`material.update`, `attachment.add`).
 #[utoipa::path(put, path = "/api/v1/learning/materials/{id}/file", tag = "learning",
     params(("id" = i64, Path), ("name" = Option<String>, Query)),
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = Material),
               (status = 422, body = ErrorBody, description = "不是PDF、含有可执行内容、发现病毒，或该材料不是文档"),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
