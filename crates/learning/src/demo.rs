@@ -149,6 +149,7 @@ pub async fn generate(p: &Platform) -> Result<u64> {
         };
         learning.create_material(&ctx, &actor, &input, None).await?;
     }
+    let mut published = MATERIALS.len() as u64;
     if let Some(pdf) = handout_pdf() {
         let input = MaterialInput {
             title: Some("《中国共产党党员教育管理工作条例》学习辅导".into()),
@@ -162,6 +163,7 @@ pub async fn generate(p: &Platform) -> Result<u64> {
         };
         let file = Upload { name: "党员教育管理工作条例学习辅导.pdf", bytes: &pdf };
         learning.create_material(&ctx, &actor, &input, Some(file)).await?;
+        published += 1;
     }
     let bank = BankInput {
         title: Some("党章党规应知应会题库".into()),
@@ -262,5 +264,5 @@ pub async fn generate(p: &Platform) -> Result<u64> {
         ..ExamInput::default()
     };
     learning.create_exam(&ctx, &actor, &exam).await?;
-    Ok(MATERIALS.len() as u64)
+    Ok(published)
 }

@@ -34,19 +34,6 @@ async fn stored(app: &TestApp) -> (i64, i64) {
     )
 }
 
-/// A member of `org` with her own account; returns her session cookie.
-async fn member(app: &TestApp, t: &Tree, name: &str, org: i64, seq: &str) -> String {
-    let id = app
-        .post_ok("/api/v1/people", person(name, org, &id_number("19990101", seq), "1999-01-01"), &t.staff)
-        .await["id"]
-        .as_i64()
-        .unwrap();
-    let user = format!("p{seq}");
-    let body = json!({"username": user, "password": USER_PW, "display_name": name, "person_id": id, "grants": []});
-    app.post_ok("/api/v1/users", body, &t.admin).await;
-    app.web_login(&user, USER_PW).await
-}
-
 /// GET with a session cookie, keeping the headers.
 async fn get(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, axum::http::HeaderMap, String) {
     app.request(Request::builder().uri(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await
@@ -61,8 +48,8 @@ async fn a_document_is_published_with_its_pdf_read_on_the_page_and_replaced_as_a
     on_both(|app| async move {
         let t = tree(&app).await;
         let sec = app.web_login("sec_a", USER_PW).await;
-        let reader = member(&app, &t, "李红", t.ba, "801").await;
-        let outsider = member(&app, &t, "王芳", t.bb, "802").await;
+        let reader = member_session(&app, &t, "李红", t.ba, "801").await;
+        let outsider = member_session(&app, &t, "王芳", t.bb, "802").await;
         let ba = t.ba.to_string();
 
         // The form sends files: multipart, with the file input.
@@ -335,7 +322,7 @@ async fn a_word_only_inside_the_pdf_finds_the_document_and_times_it_by_its_text(
         async move {
             let t = tree(&app).await;
             let sec = app.web_login("sec_a", USER_PW).await;
-            let reader = member(&app, &t, "李红", t.ba, "811").await;
+            let reader = member_session(&app, &t, "李红", t.ba, "811").await;
             let ba = t.ba.to_string();
             let fields = document_fields("红色教育基地学习资料", &ba);
             let (st, h, _) = app

@@ -13,19 +13,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-/// A member of `org` with her own account; returns her session cookie.
-async fn member(app: &TestApp, t: &Tree, name: &str, org: i64, seq: &str) -> String {
-    let id = app
-        .post_ok("/api/v1/people", person(name, org, &id_number("19990101", seq), "1999-01-01"), &t.staff)
-        .await["id"]
-        .as_i64()
-        .unwrap();
-    let user = format!("p{seq}");
-    let body = json!({"username": user, "password": USER_PW, "display_name": name, "person_id": id, "grants": []});
-    app.post_ok("/api/v1/users", body, &t.admin).await;
-    app.web_login(&user, USER_PW).await
-}
-
 async fn count(db: &Db, sql: &'static str) -> i64 {
     match db {
         Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
@@ -48,8 +35,8 @@ async fn a_secretary_authors_a_bank_its_questions_and_an_exam_from_the_pages() {
     on_both(|app| async move {
         let t = tree(&app).await;
         let sec = app.web_login("sec_a", USER_PW).await;
-        let member_a = member(&app, &t, "李红", t.ba, "701").await;
-        let member_b = member(&app, &t, "王芳", t.bb, "702").await;
+        let member_a = member_session(&app, &t, "李红", t.ba, "701").await;
+        let member_b = member_session(&app, &t, "王芳", t.bb, "702").await;
         let ba = t.ba.to_string();
         let ba = ba.as_str();
 
@@ -203,8 +190,8 @@ async fn a_class_is_scheduled_joined_and_finished_from_the_pages() {
     on_both(|app| async move {
         let t = tree(&app).await;
         let sec = app.web_login("sec_a", USER_PW).await;
-        let member_a = member(&app, &t, "李红", t.ba, "711").await;
-        let member_b = member(&app, &t, "王芳", t.bb, "712").await;
+        let member_a = member_session(&app, &t, "李红", t.ba, "711").await;
+        let member_b = member_session(&app, &t, "王芳", t.bb, "712").await;
         let ba = t.ba.to_string();
         let ba = ba.as_str();
 
@@ -398,8 +385,8 @@ async fn points_pages_keep_the_board_off_and_opt_in() {
         let t = tree(&app).await;
         let sec = app.web_login("sec_a", USER_PW).await;
         let staff = app.web_login("staff", USER_PW).await;
-        let member_a = member(&app, &t, "李红", t.ba, "721").await;
-        let member_b = member(&app, &t, "王芳", t.bb, "722").await;
+        let member_a = member_session(&app, &t, "李红", t.ba, "721").await;
+        let member_b = member_session(&app, &t, "王芳", t.bb, "722").await;
         let board = format!("/orgs/{}/points", t.ba);
         let rules = format!("/orgs/{}/points-rules", t.uni);
 

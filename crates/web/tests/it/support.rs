@@ -392,6 +392,19 @@ pub struct Tree {
     pub sec_a: String,
 }
 
+/// A member of `org` with her own account; returns her session cookie.
+pub async fn member_session(app: &TestApp, t: &Tree, name: &str, org: i64, seq: &str) -> String {
+    let id = app
+        .post_ok("/api/v1/people", person(name, org, &id_number("19990101", seq), "1999-01-01"), &t.staff)
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let user = format!("p{seq}");
+    let body = json!({"username": user, "password": USER_PW, "display_name": name, "person_id": id, "grants": []});
+    app.post_ok("/api/v1/users", body, &t.admin).await;
+    app.web_login(&user, USER_PW).await
+}
+
 pub async fn tree(app: &TestApp) -> Tree {
     let admin = app.login("admin", ADMIN_PW).await;
     let org = |name: &str, kind: &str, parent: Option<i64>, category: &str| json!({"name": name, "kind": kind, "parent_id": parent, "category": category});
