@@ -278,9 +278,77 @@ pub struct Signals {
     pub branch: HashMap<i64, i64>,
 }
 
+/// Her [`CONTENT_HISTORY`] latest studies (`studied` comes newest first) indexed by tag and word, so a candidate
+/// is compared only with the studies it shares a tag or a word with, and the shared counts come from the
+/// index's lists rather than from comparing word lists pairwise: the same [`similarity`] (the same floats),
+/// at a cost that grows with the words shared, not with candidates × studies × words.
+struct ContentIndex<'a> {
+    studied: &'a [Studied],
+    /// (is a tag, the word) → the studies holding it, each once, in history order.
+    postings: HashMap<(bool, &'a str), Vec<usize>>,
+    /// Per study: (shared tags, shared words) with the candidate being scored; reset after each.
+    shared: Vec<(u32, u32)>,
+    touched: Vec<usize>,
+}
+
+impl<'a> ContentIndex<'a> {
+    fn of(studied: &'a [Studied]) -> ContentIndex<'a> {
+        let recent = studied.get(..studied.len().min(CONTENT_HISTORY)).unwrap_or_default();
+        let mut postings: HashMap<(bool, &str), Vec<usize>> = HashMap::new();
+        for (i, s) in recent.iter().enumerate() {
+            let words = s.tags.iter().map(|t| (true, t.as_str())).chain(s.keywords.iter().map(|k| (false, k.as_str())));
+            for w in words {
+                let list = postings.entry(w).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        ContentIndex { studied: recent, postings, shared: vec![(0, 0); recent.len()], touched: Vec::new() }
+    }
+
+    /// The study closest to the candidate and how close (0 and none when it shares nothing); the earliest in
+    /// history order wins a tie.
+    fn closest(&mut self, c: &Candidate) -> (f64, Option<&'a Studied>) {
+        let words = c.tags.iter().map(|t| (true, t.as_str())).chain(c.keywords.iter().map(|k| (false, k.as_str())));
+        for (is_tag, word) in words {
+            for &i in self.postings.get(&(is_tag, word)).into_iter().flatten() {
+                let Some(counts) = self.shared.get_mut(i) else { continue };
+                if *counts == (0, 0) {
+                    self.touched.push(i);
+                }
+                if is_tag {
+                    counts.0 += 1;
+                } else {
+                    counts.1 += 1;
+                }
+            }
+        }
+        self.touched.sort_unstable();
+        let mut best = (0.0_f64, None::<&Studied>);
+        let own = weight(&c.tags, &c.keywords);
+        for &i in &self.touched {
+            let (Some(counts), Some(s)) = (self.shared.get_mut(i), self.studied.get(i)) else { continue };
+            let norm = (own * weight(&s.tags, &s.keywords)).sqrt();
+            let sim =
+                if norm == 0.0 { 0.0 } else { ((2.0 * f64::from(counts.0) + f64::from(counts.1)) / norm).min(1.0) };
+            *counts = (0, 0);
+            if sim > best.0 {
+                best = (sim, Some(s));
+            }
+        }
+        self.touched.clear();
+        best
+    }
+}
+
 /// The recommendations for one person: required items not yet finished first (earliest due first), then
 /// materials begun and not finished, then the best of the rest by score; at most `limit`, each with its
 /// reason. Finished materials are never recommended.
+///
+/// `studied`: her studies, newest first. The content part compares the candidates with the first
+/// [`CONTENT_HISTORY`]; "finished" and "begun" are read from all of them, so every candidate she has a record
+/// of must be among them (the service appends the candidates' own records after her latest studies).
 pub fn recommend(
     candidates: &[Candidate],
     studied: &[Studied],
@@ -291,19 +359,7 @@ pub fn recommend(
     let done: HashSet<i64> = studied.iter().filter(|s| s.completed).map(|s| s.id).collect();
     let begun: HashMap<i64, i64> = studied.iter().filter(|s| !s.completed).map(|s| (s.id, s.seconds)).collect();
     let max_collab = signals.neighbours.values().map(|(s, _)| *s).fold(0.0_f64, f64::max);
-    // Which studied materials share a tag or a word with a candidate: only those can be the closest, so a long
-    // history costs the few it shares words with, not every one (same answer as comparing with all).
-    // Only her CONTENT_HISTORY latest studies (`studied` comes newest first) are compared.
-    let mut by_word: HashMap<(bool, &str), Vec<usize>> = HashMap::new();
-    for (i, s) in studied.iter().enumerate().take(CONTENT_HISTORY) {
-        for t in &s.tags {
-            by_word.entry((true, t.as_str())).or_default().push(i);
-        }
-        for k in &s.keywords {
-            by_word.entry((false, k.as_str())).or_default().push(i);
-        }
-    }
-    let mut sharing: Vec<usize> = Vec::new();
+    let mut content_index = ContentIndex::of(studied);
 
     let mut required: Vec<(Date, Recommendation)> = Vec::new();
     let mut continuing: Vec<Recommendation> = Vec::new();
@@ -330,20 +386,7 @@ pub fn recommend(
             continue;
         }
         // Content: the studied material closest to this one.
-        let mut content = (0.0_f64, None::<&Studied>);
-        sharing.clear();
-        let words = c.tags.iter().map(|t| (true, t.as_str())).chain(c.keywords.iter().map(|k| (false, k.as_str())));
-        for w in words {
-            sharing.extend(by_word.get(&w).into_iter().flatten());
-        }
-        sharing.sort_unstable();
-        sharing.dedup();
-        for s in sharing.iter().filter_map(|i| studied.get(*i)) {
-            let sim = similarity(&c.tags, &c.keywords, &s.tags, &s.keywords);
-            if sim > content.0 {
-                content = (sim, Some(s));
-            }
-        }
+        let content = content_index.closest(c);
         let (collab_sum, collab_people) = signals.neighbours.get(&c.id).copied().unwrap_or((0.0, 0));
         let collab = if max_collab > 0.0 { collab_sum / max_collab } else { 0.0 };
         let branch_people = signals.branch.get(&c.id).copied().unwrap_or(0);
@@ -530,6 +573,53 @@ mod tests {
         history.rotate_right(1);
         let r = recommend(&cands, &history, &Signals::default(), date!(2026 - 1 - 1), 10);
         assert_eq!(r[0].reason.text(), "因为你学习了《党费交纳办法》");
+    }
+
+    /// The index finds the same closest study, with the same float, as comparing with each study in turn.
+    #[test]
+    fn the_content_index_agrees_with_comparing_every_study() {
+        const WORDS: [&str; 12] =
+            ["党费", "党章", "党员", "理论", "学习", "党史", "纪律", "组织", "支部", "交纳", "标准", "党课"];
+        let mut seed: u64 = 42;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            ((seed >> 33) % n) as usize
+        };
+        let mut pick =
+            |n: usize| -> Vec<String> { (0..n).map(|_| WORDS[next(WORDS.len() as u64)].to_string()).collect() };
+        for round in 0..40 {
+            let history: Vec<Studied> = (0..(round * 4) as i64)
+                .map(|i| Studied {
+                    id: i,
+                    title: format!("学{i}"),
+                    tags: pick(i as usize % 3),
+                    keywords: pick(i as usize % 7),
+                    seconds: 60,
+                    completed: true,
+                })
+                .collect();
+            let mut index = ContentIndex::of(&history);
+            for j in 0..20_i64 {
+                let c = Candidate {
+                    id: 1000 + j,
+                    title: String::new(),
+                    tags: pick(j as usize % 4),
+                    keywords: pick(j as usize % 6),
+                    required_due: None,
+                    in_branch: false,
+                    age_days: 100,
+                };
+                let mut brute = (0.0_f64, None::<i64>);
+                for s in history.iter().take(CONTENT_HISTORY) {
+                    let sim = similarity(&c.tags, &c.keywords, &s.tags, &s.keywords);
+                    if sim > brute.0 {
+                        brute = (sim, Some(s.id));
+                    }
+                }
+                let (sim, found) = index.closest(&c);
+                assert_eq!((sim, found.map(|s| s.id)), brute, "round {round}, candidate {j}");
+            }
+        }
     }
 
     #[test]

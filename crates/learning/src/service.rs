@@ -74,12 +74,12 @@ pub const SEARCH_NOTICES: i64 = 10;
 pub const MAX_QUERY_CHARS: usize = 100;
 /// How many recommendations a person gets.
 pub const RECOMMENDATIONS: usize = 10;
-/// The recommender looks at the latest readable materials, the person's latest studies, and as co-learners
-/// the [`CO_PER_MATERIAL`] latest learners of each of her [`CO_SOURCES`] latest studies, compared through
-/// their profiles (`learning_profiles`, kept in the heartbeat's transaction): every read is bounded, whatever
-/// the number of learning events stored (docs/LEARNING.md, "Speed and freshness").
+/// The recommender looks at the [`CANDIDATES`] latest readable materials, the person's
+/// [`rules::CONTENT_HISTORY`] latest studies with their text and her records of the candidates, and as
+/// co-learners the [`CO_PER_MATERIAL`] latest learners of each of her [`CO_SOURCES`] latest studies, compared
+/// through their profiles and hers (`learning_profiles`, kept in the heartbeat's transaction): every read is
+/// bounded, whatever the number of learning events stored (docs/LEARNING.md, "Speed and freshness").
 pub(crate) const CANDIDATES: i64 = 500;
-const HISTORY: i64 = 500;
 pub const CO_SOURCES: usize = 30;
 pub const CO_PER_MATERIAL: i64 = 10;
 /// "Being studied in the branch" looks back this far.
@@ -740,13 +740,7 @@ impl<'a> Learning<'a> {
         let today = kernel::dates::today();
         let viewer = Viewer { person: Some((path.clone(), stage)), ..Viewer::default() };
         let reach = Reach::of(&viewer);
-        let rows = match reach.scope_words().filter(|w| !w.is_empty()) {
-            Some(words) => {
-                let (fts5, tsquery) = text::scope_query(&words);
-                store::newest_readable(self.db(), &reach, &fts5, &tsquery, CANDIDATES).await?
-            }
-            None => store::list_materials(self.db(), &reach, None, CANDIDATES).await?,
-        };
+        let rows = store::newest_for_person(self.db(), &reach.person_paths, &reach.stage_like, CANDIDATES).await?;
         let branch = self.branch_path(org_id, &path).await?;
         let kinds: HashMap<i64, MaterialKind> = rows.iter().map(|r| (r.id, kind_of(&r.kind))).collect();
         let candidates: Vec<Candidate> = rows
@@ -761,8 +755,18 @@ impl<'a> Learning<'a> {
                 required_due: r.required_due,
             })
             .collect();
-        let studied: Vec<Studied> = store::studied(self.db(), pid, HISTORY)
-            .await?
+        let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+        let since = t - Duration::days(BRANCH_DAYS);
+        let branch_end = subtree_end(&branch);
+        // The three reads below are independent; on SQLite each runs on its own connection, so they overlap.
+        let (latest, of_candidates, branch_counts) = tokio::try_join!(
+            store::studied(self.db(), pid, rules::CONTENT_HISTORY as i64),
+            store::progress_of(self.db(), pid, &ids),
+            store::studying_in(self.db(), &branch, &branch_end, pid, since, &ids),
+        )?;
+        // Her latest studies with their text (what the content part compares), then her records of the
+        // candidates not among them (what "finished" and "begun" need; their text is the candidate's).
+        let mut studied: Vec<Studied> = latest
             .into_iter()
             .map(|s| Studied {
                 id: s.material_id,
@@ -773,24 +777,31 @@ impl<'a> Learning<'a> {
                 completed: s.completed,
             })
             .collect();
-        let mine: HashSet<i64> = studied.iter().map(|s| s.id).collect();
-        // Co-learners: the latest learners of her latest studies; their histories from their profiles.
-        let mut people: Vec<i64> = Vec::new();
-        for s in studied.iter().take(CO_SOURCES) {
-            for person in store::recent_learners(self.db(), s.id, pid, CO_PER_MATERIAL).await? {
-                if !people.contains(&person) {
-                    people.push(person);
-                }
-            }
+        let listed: HashSet<i64> = studied.iter().map(|s| s.id).collect();
+        let by_id: HashMap<i64, &Candidate> = candidates.iter().map(|c| (c.id, c)).collect();
+        for p in of_candidates.into_iter().filter(|p| p.seconds > 0 && !listed.contains(&p.material_id)) {
+            let Some(c) = by_id.get(&p.material_id) else { continue };
+            studied.push(Studied {
+                id: c.id,
+                title: c.title.clone(),
+                tags: c.tags.clone(),
+                keywords: c.keywords.clone(),
+                seconds: p.seconds,
+                completed: p.completed_at.is_some(),
+            });
         }
-        let others: HashMap<i64, HashSet<i64>> = store::profiles(self.db(), &people)
+        // Co-learners: the latest learners of her latest studies, compared with her through their profiles
+        // and hers (`learning_profiles`, her ≈170 latest studies, kept by the heartbeat): like with like.
+        let sources: Vec<i64> = studied.iter().take(CO_SOURCES.min(listed.len())).map(|s| s.id).collect();
+        let mut people = store::recent_learners(self.db(), &sources, pid, CO_PER_MATERIAL).await?;
+        people.push(pid);
+        let mut others: HashMap<i64, HashSet<i64>> = store::profiles(self.db(), &people)
             .await?
             .into_iter()
             .map(|(person, ids)| (person, ids.into_iter().collect()))
             .collect();
-        let since = t - Duration::days(BRANCH_DAYS);
-        let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
-        let branch_counts = store::studying_in(self.db(), &branch, &subtree_end(&branch), pid, since, &ids).await?;
+        let mut mine: HashSet<i64> = others.remove(&pid).unwrap_or_default();
+        mine.extend(listed.iter().copied());
         let signals =
             Signals { neighbours: rules::collaborative(&mine, &others), branch: branch_counts.into_iter().collect() };
         let items = rules::recommend(&candidates, &studied, &signals, today, RECOMMENDATIONS)

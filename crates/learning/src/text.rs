@@ -45,13 +45,6 @@ pub fn narrowed(query: &SearchQuery, words: Option<&[String]>) -> (String, Strin
     }
 }
 
-/// "Any of the scope `words`" alone, as (FTS5 MATCH, to_tsquery) text: every material in the reach.
-pub fn scope_query(words: &[String]) -> (String, String) {
-    let fts: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
-    let ts: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
-    (fts.join(" OR "), ts.join(" | "))
-}
-
 // ---------------------------------------------------------------- ranking
 
 /// BM25's term-frequency saturation and length normalisation (the usual k1 = 1.2, b = 0.75).

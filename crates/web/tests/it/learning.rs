@@ -294,6 +294,53 @@ async fn recommendations_say_why() {
     .await;
 }
 
+/// A study record written straight into `learning_progress`, `days_ago` days old (a long history in a test).
+async fn record(db: &Db, material: i64, person: i64, days_ago: i64, completed: bool) {
+    let at = (time::OffsetDateTime::now_utc() - time::Duration::days(days_ago)).replace_nanosecond(0).unwrap();
+    let sql = "INSERT INTO learning_progress (material_id, person_id, seconds, first_at, last_beat_at, completed_at, version) \
+        VALUES ($1, $2, 300, $3, $3, $4, 1)";
+    let done = completed.then_some(at);
+    match db {
+        Db::Sqlite(p) => {
+            sqlx::query(sql).bind(material).bind(person).bind(at).bind(done).execute(p).await.unwrap();
+        }
+        Db::Postgres(p) => {
+            sqlx::query(sql).bind(material).bind(person).bind(at).bind(done).execute(p).await.unwrap();
+        }
+    }
+}
+
+/// The recommender reads only her latest studies' text, yet knows what she finished or began long before them:
+/// an old finished material never comes back, an old begun one is offered to continue.
+#[tokio::test]
+async fn recommendations_remember_studies_older_than_the_latest() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let (pa, member_a) = member(&app, &t, "李红", t.ba, "601", "full").await;
+        let mk = |title: String| json!({"title": title, "body": "学习党章，遵守党的纪律。", "kind": "article", "tags": ["党章"]});
+        let finished = material(&app, &t.staff, mk("很早学完的材料".into())).await;
+        let begun = material(&app, &t.staff, mk("很早开始的材料".into())).await;
+        record(&app.platform.db, finished, pa, 300, true).await;
+        record(&app.platform.db, begun, pa, 299, false).await;
+        let latest = learning::rules::CONTENT_HISTORY as i64;
+        for i in 0..latest {
+            let m = material(&app, &t.staff, mk(format!("近期材料{i}"))).await;
+            record(&app.platform.db, m, pa, 100 - i % 90, true).await;
+        }
+        let fresh = material(&app, &t.staff, mk("新材料".into())).await;
+        let (_, v) = get(&app, "/api/v1/learning/recommendations", &member_a).await;
+        let items = v["items"].as_array().unwrap();
+        let ids: Vec<i64> = items.iter().map(|i| i["material_id"].as_i64().unwrap()).collect();
+        assert!(!ids.contains(&finished), "finished long ago, still not recommended: {v}");
+        assert_eq!(items[0]["material_id"], begun, "begun long ago: offered to continue first: {v}");
+        assert_eq!(items[0]["reason_code"], "continue", "{v}");
+        assert_eq!(items[1]["material_id"], fresh, "{v}");
+        assert!(items.iter().all(|i| !i["reason"].as_str().unwrap().is_empty()), "{v}");
+        app
+    })
+    .await;
+}
+
 /// A person's profile (`learning_profiles`, migration 0030) as stored: her latest studies, newest first.
 async fn profile(db: &Db, person: i64) -> Vec<i64> {
     let sql = "SELECT recent FROM learning_profiles WHERE person_id = $1";
