@@ -479,6 +479,20 @@ async fn search_rows(p: &Platform, label: &str, member: &Actor, staff: &Actor) {
     }
 }
 
+/// The learning page's list (`GET /api/v1/learning/materials`): the newest 200 a member reads (her paths
+/// walked) and the university's staff (who manages it all: the newest-first walk).
+async fn list_rows(p: &Platform, label: &str, member: &Actor, staff: &Actor) {
+    let l = Learning::new(p);
+    for (who, actor) in [("member", member), ("staff (university)", staff)] {
+        let found = l.list_materials(actor, None).await.unwrap().items.len();
+        let (p50, p95, mean) = time(|| async {
+            l.list_materials(actor, None).await.unwrap();
+        })
+        .await;
+        println!("| {label} | material list as {who} ({found} items) | {p50:.2} | {p95:.2} | {mean:.2} | – |");
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let dir = bench_dir();
@@ -495,6 +509,7 @@ async fn main() {
     more_people(&p.db).await;
     events(&p.db, member_id, empty).await;
     search_rows(&p, "SQLite", &member, &staff).await;
+    list_rows(&p, "SQLite", &member, &staff).await;
     recommendation_rows(&p, "SQLite", &member, empty).await;
     p.db.close().await;
 
@@ -516,6 +531,7 @@ async fn main() {
     more_people(&pg.db).await;
     events_pg(&pg.db, member_id, empty).await;
     search_rows(&pg, "PostgreSQL", &member, &staff).await;
+    list_rows(&pg, "PostgreSQL", &member, &staff).await;
     recommendation_rows(&pg, "PostgreSQL", &member, empty).await;
     pg.db.close().await;
     if std::env::var("DJ_BENCH_KEEP").is_err() {

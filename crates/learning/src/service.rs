@@ -557,8 +557,15 @@ impl<'a> Learning<'a> {
         if viewer.reads_nothing() {
             return Ok(MaterialList { items: Vec::new() });
         }
-        let rows =
-            store::list_materials(self.db(), &Reach::of(&viewer), category.map(Category::code), LIST_LIMIT).await?;
+        let reach = Reach::of(&viewer);
+        let category = category.map(Category::code);
+        // Who reads by where she is walks her paths; who manages a subtree reads a large part of the materials,
+        // which the newest-first walk of every material serves well.
+        let rows = if reach.starts.is_empty() {
+            store::newest_on_paths(self.db(), &reach, category, LIST_LIMIT).await?
+        } else {
+            store::list_materials(self.db(), &reach, category, LIST_LIMIT).await?
+        };
         let mine: HashMap<i64, store::ProgressRow> = match actor.person_id {
             Some(p) => {
                 let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -740,7 +747,7 @@ impl<'a> Learning<'a> {
         let today = kernel::dates::today();
         let viewer = Viewer { person: Some((path.clone(), stage)), ..Viewer::default() };
         let reach = Reach::of(&viewer);
-        let rows = store::newest_for_person(self.db(), &reach.person_paths, &reach.stage_like, CANDIDATES).await?;
+        let rows = store::newest_on_paths(self.db(), &reach, None, CANDIDATES).await?;
         let branch = self.branch_path(org_id, &path).await?;
         let kinds: HashMap<i64, MaterialKind> = rows.iter().map(|r| (r.id, kind_of(&r.kind))).collect();
         let candidates: Vec<Candidate> = rows

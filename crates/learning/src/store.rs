@@ -303,33 +303,60 @@ pub async fn list_materials(
     })
 }
 
-/// The newest materials published for a person — at her organization or one of its ancestors (`paths`, exact),
-/// for every stage or hers (`stage_like`, as in [`Reach`]) — at most `limit`, newest first: the recommender's
-/// candidates. Each path's newest are read from the index `materials_subtree (org_path, created_at)` backwards
-/// and stop at `limit`, then merged: the cost is a few times `limit` rows, whatever the number of materials
-/// (the scope words of the search index, used before, made PostgreSQL fetch and sort every material in her
-/// reach: ≈ 6,000 rows and 30 ms for a member of a 100,000-material province).
-pub async fn newest_for_person(
+/// The newest readable materials of a reach that holds no managed subtree (`reach.starts` empty: a member, a
+/// secretary, anyone reading by where she is rather than by what she manages), of one category when given, at
+/// most `limit`, newest first: the recommender's candidates and such a reader's list. Her organization and its
+/// ancestors (`person_paths`, at her stage: `stage_like`) and the organizations at or above her posts
+/// (`post_paths`, every stage) are exact paths, so each path's newest are read from the index
+/// `materials_subtree (org_path, created_at)` backwards, stopping at `limit`, and merged: a few times `limit`
+/// rows whatever the number of materials. (Walking every material newest first and filtering, as
+/// [`list_materials`] does, reads on until `limit` of hers turn up — a member reads a few percent of a
+/// province's; the scope words of the search index, used before for the candidates, made PostgreSQL fetch and
+/// sort every material in her reach: ≈ 6,000 rows and 30 ms at 100,000 materials.)
+pub async fn newest_on_paths(
     db: &Db,
-    paths: &[String],
-    stage_like: &str,
+    reach: &Reach,
+    category: Option<&str>,
     limit: i64,
 ) -> Result<Vec<SummaryRow>, DbError> {
     const SQLITE: &str = "SELECT m.id, m.org_path, o.name AS org_name, m.kind, m.category, m.title, m.tags, m.stages, \
-        m.required_due, m.est_seconds, m.keywords, m.created_at FROM json_each($1) j \
-        JOIN materials m ON m.id IN (SELECT x.id FROM materials x WHERE x.org_path = j.value AND x.withdrawn_at IS NULL \
-            AND (x.stages IS NULL OR x.stages LIKE $2) ORDER BY x.created_at DESC, x.id DESC LIMIT $3) \
-        JOIN orgs o ON o.id = m.org_id ORDER BY m.created_at DESC, m.id DESC LIMIT $3";
+        m.required_due, m.est_seconds, m.keywords, m.created_at \
+        FROM (SELECT path, MIN(staged) AS staged FROM (SELECT value AS path, 1 AS staged FROM json_each($1) \
+              UNION ALL SELECT value, 0 FROM json_each($3)) GROUP BY path) j \
+        JOIN materials m ON m.id IN (SELECT x.id FROM materials x WHERE x.org_path = j.path AND x.withdrawn_at IS NULL \
+            AND (j.staged = 0 OR x.stages IS NULL OR x.stages LIKE $2) AND ($4 IS NULL OR x.category = $4) \
+            ORDER BY x.created_at DESC, x.id DESC LIMIT $5) \
+        JOIN orgs o ON o.id = m.org_id ORDER BY m.created_at DESC, m.id DESC LIMIT $5";
     const PG: &str = "SELECT m.id, m.org_path, o.name AS org_name, m.kind, m.category, m.title, m.tags, m.stages, \
-        m.required_due, m.est_seconds, m.keywords, m.created_at FROM unnest($1::text[]) AS p(path) \
+        m.required_due, m.est_seconds, m.keywords, m.created_at \
+        FROM (SELECT path, bool_and(staged) AS staged FROM (SELECT unnest($1::text[]) AS path, true AS staged \
+              UNION ALL SELECT unnest($3::text[]), false) s GROUP BY path) p \
         CROSS JOIN LATERAL (SELECT * FROM materials x WHERE x.org_path = p.path AND x.withdrawn_at IS NULL \
-            AND (x.stages IS NULL OR x.stages LIKE $2) ORDER BY x.created_at DESC, x.id DESC LIMIT $3) m \
-        JOIN orgs o ON o.id = m.org_id ORDER BY m.created_at DESC, m.id DESC LIMIT $3";
+            AND (NOT p.staged OR x.stages IS NULL OR x.stages LIKE $2) AND ($4::text IS NULL OR x.category = $4) \
+            ORDER BY x.created_at DESC, x.id DESC LIMIT $5) m \
+        JOIN orgs o ON o.id = m.org_id ORDER BY m.created_at DESC, m.id DESC LIMIT $5";
+    debug_assert!(reach.starts.is_empty(), "a managed subtree is not a list of paths");
     Ok(match db {
         Db::Sqlite(p) => {
-            sqlx::query_as(SQLITE).bind(json_strings(paths)).bind(stage_like).bind(limit).fetch_all(p).await?
+            sqlx::query_as(SQLITE)
+                .bind(json_strings(&reach.person_paths))
+                .bind(&reach.stage_like)
+                .bind(json_strings(&reach.post_paths))
+                .bind(category)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
         }
-        Db::Postgres(p) => sqlx::query_as(PG).bind(paths).bind(stage_like).bind(limit).fetch_all(p).await?,
+        Db::Postgres(p) => {
+            sqlx::query_as(PG)
+                .bind(&reach.person_paths)
+                .bind(&reach.stage_like)
+                .bind(&reach.post_paths)
+                .bind(category)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+        }
     })
 }
 
