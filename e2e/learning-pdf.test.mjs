@@ -41,6 +41,27 @@ test('a member finds a PDF document by a word inside it and reads it on her phon
   assert.ok(drawn.ink > 500, `the first page has text drawn on it (${drawn.ink} dark pixels)`);
   const card = await page.locator('#reader').evaluate((e) => e.getBoundingClientRect().width);
   assert.ok(drawn.width > card - 60 && drawn.width <= card, `the page is as wide as the card (${drawn.width} of ${card})`);
+  // The text layer: the PDF's words are on the page as (transparent) text over the drawing, so they can be
+  // selected and copied; they lie inside the page and are not drawn a second time.
+  const layer = page.locator('#pdf-viewer .pdf-page.drawn .textLayer').first();
+  await layer.locator('span').first().waitFor({ timeout: 30_000 });
+  const text = await layer.evaluate((l) => {
+    const page = l.parentElement.getBoundingClientRect();
+    const spans = [...l.querySelectorAll('span')].filter((s) => s.textContent.trim());
+    const inside = spans.every((s) => {
+      const r = s.getBoundingClientRect();
+      return r.left >= page.left - 2 && r.right <= page.right + 2 && r.top >= page.top - 2 && r.bottom <= page.bottom + 2;
+    });
+    const sizes = spans.map((s) => s.getBoundingClientRect().height);
+    return { text: l.textContent, inside, tallest: Math.max(...sizes), color: getComputedStyle(spans[0]).color };
+  });
+  assert.match(text.text.replace(/\s+/g, ''), /先锋模范/, 'the word found by the search is on the page as text');
+  assert.ok(text.inside, 'every word lies on its page');
+  assert.ok(text.tallest > 4 && text.tallest < 80, `words are sized to the page (${text.tallest}px)`);
+  assert.equal(text.color, 'rgba(0, 0, 0, 0)', 'the text layer is transparent over the drawing');
+  await layer.selectText();
+  const selected = await page.evaluate(() => String(window.getSelection()).replace(/\s+/g, ''));
+  assert.ok(selected.length > 10, `the page's text can be selected (${selected.length} characters)`);
   await shot(page, 'learning-pdf-phone', { fullPage: false });
 
   // The download serves the PDF itself.

@@ -1,7 +1,7 @@
 // The PDF reader of a document material (学习教育): draws each page of the PDF with pdf.js (pdfjs-dist from
 // npm, embedded in the binary and served from /assets/pdfjs/), as wide as the page — a 390 px phone
 // included — so nobody has to download the file to read it. Pages are drawn as they come near the screen,
-// so a long document opens at once. No script runs from the PDF itself (scripting and eval are off), and
+// so a long document opens at once, each with its text layer (selectable text). No script runs from the PDF itself (scripting and eval are off), and
 // nothing leaves the campus: the library, its worker, CMaps and fonts all come from this server.
 // Active reading time is counted by learning.js as for an article.
 import * as pdfjsLib from "/assets/pdfjs/pdf.min.mjs";
@@ -64,12 +64,39 @@ async function show() {
     canvas.height = Math.floor(viewport.height);
     page.style.aspectRatio = unit.width + " / " + unit.height;
     page.appendChild(canvas);
+    page.setAttribute("data-width", String(unit.width));
+    fit(page);
     try {
       await p.render({ canvasContext: canvas.getContext("2d"), viewport: viewport }).promise;
       page.classList.add("drawn");
     } catch (e) {
       page.textContent = "第" + n + "页未能显示";
+      return;
     }
+    // The text layer: the page's words as transparent text over the drawing, so a reader can select and copy
+    // them (and the browser's find and screen readers reach them). Sized by --total-scale-factor (fit).
+    try {
+      const layer = document.createElement("div");
+      layer.className = "textLayer";
+      page.appendChild(layer);
+      await new pdfjsLib.TextLayer({
+        textContentSource: p.streamTextContent(),
+        container: layer,
+        viewport: p.getViewport({ scale: css }),
+      }).render();
+    } catch (e) {
+      // A page whose text cannot be read is still drawn: only selecting its text is lost.
+    }
+  }
+  // The scale of a page's text layer follows the card's width (a phone turned, a window resized).
+  function fit(page) {
+    const width = Number(page.getAttribute("data-width"));
+    if (!width) { return; }
+    page.style.setProperty("--scale-factor", String(box.clientWidth / width));
+    page.style.setProperty("--total-scale-factor", String(box.clientWidth / width));
+  }
+  if ("ResizeObserver" in window) {
+    new ResizeObserver(() => pages.forEach(fit)).observe(box);
   }
   if ("IntersectionObserver" in window) {
     const watch = new IntersectionObserver((entries) => {
