@@ -22,6 +22,7 @@ use crate::store::{self, PeopleFilter};
 
 mod accounts;
 mod attachments;
+mod audit_search;
 mod grants;
 mod import;
 mod import_job;
@@ -34,6 +35,7 @@ pub use accounts::{
     shared_signs_label,
 };
 pub use attachments::{QuarantinedFile, RescanReport};
+pub use audit_search::{AUDIT_PAGE, AuditPage, AuditQuery};
 pub use grants::{AccountGrants, GrantState, GrantView, WithdrawInput, grant_state};
 pub use import::{Export, ImportProgress, ImportReport, ImportStep, MAX_IMPORT_ROWS, OrgTally, system_actor};
 pub use import_job::{IMPORT_JOB_STALE, ImportJob, ImportJobStatus};

@@ -394,6 +394,74 @@ pub async fn recent(db: &Db, before_seq: Option<i64>, limit: i64) -> Result<Vec<
     Ok(on_db!(db, p => sqlx::query_as(RECENT).bind(before).bind(limit).fetch_all(p).await)?)
 }
 
+/// The entries matching `filter`, newest first, before `before_seq` (keyset paging), at most `limit`: the audit
+/// administrator's search (`/audit`). The statement is put together from fixed fragments, one per given
+/// criterion, so each search uses the index that fits it (`audit_log_target (target, seq)` for a target,
+/// `audit_log_at` for a period, the primary key walked newest first otherwise); every value is bound.
+pub async fn search(
+    db: &Db,
+    filter: &crate::audit_evidence::Filter,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Entry>, DbError> {
+    enum Value<'a> {
+        Text(&'a str),
+        At(OffsetDateTime),
+    }
+    let mut sql = String::from(
+        "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash, roles, org_scope \
+         FROM audit_log WHERE seq < $1",
+    );
+    let mut values: Vec<Value> = Vec::new();
+    let push = |sql: &mut String, fragment: &str, n: usize| {
+        sql.push_str(" AND ");
+        sql.push_str(&fragment.replace('?', &format!("${n}")));
+    };
+    if let Some(a) = filter.actor.as_deref() {
+        values.push(Value::Text(a));
+        push(&mut sql, "actor = ?", values.len() + 1);
+    }
+    if let Some(a) = filter.action.as_deref() {
+        values.push(Value::Text(a));
+        push(&mut sql, "action = ?", values.len() + 1);
+    }
+    if let Some(t) = filter.target.as_deref() {
+        values.push(Value::Text(t));
+        let fragment = if t.ends_with(':') { "substr(target, 1, length(?)) = ?" } else { "target = ?" };
+        push(&mut sql, fragment, values.len() + 1);
+    }
+    if let Some(r) = filter.result.as_deref() {
+        values.push(Value::Text(r));
+        push(&mut sql, "result = ?", values.len() + 1);
+    }
+    if let Some(f) = filter.from {
+        values.push(Value::At(f));
+        push(&mut sql, "at >= ?", values.len() + 1);
+    }
+    if let Some(t) = filter.to {
+        values.push(Value::At(t));
+        push(&mut sql, "at < ?", values.len() + 1);
+    }
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", values.len() + 2));
+    let before = before_seq.unwrap_or(i64::MAX);
+    macro_rules! run {
+        ($p:expr) => {{
+            let mut q = sqlx::query_as::<_, Entry>(sqlx::AssertSqlSafe(sql.clone())).bind(before);
+            for v in &values {
+                q = match v {
+                    Value::Text(t) => q.bind(*t),
+                    Value::At(at) => q.bind(*at),
+                };
+            }
+            q.bind(limit).fetch_all($p).await
+        }};
+    }
+    Ok(match db {
+        Db::Sqlite(p) => run!(p)?,
+        Db::Postgres(p) => run!(p)?,
+    })
+}
+
 /// The grants that give the application a PostgreSQL role of its own which cannot UPDATE, DELETE or
 /// TRUNCATE audit rows (security.md AT-25); for the database administrator, see docs/OPERATIONS.md.
 /// `schema` and `role` must be plain identifiers (checked: letters, digits, underscore).

@@ -614,6 +614,8 @@ pub struct Filter {
     pub action: Option<String>,
     /// Exact target (`person:17`) or a prefix ending in `:` (`person:`).
     pub target: Option<String>,
+    /// `ok`, `denied`, `error`, …
+    pub result: Option<String>,
     pub from: Option<OffsetDateTime>,
     pub to: Option<OffsetDateTime>,
 }
@@ -626,6 +628,7 @@ impl Filter {
                 .target
                 .as_ref()
                 .is_none_or(|t| if t.ends_with(':') { e.target.starts_with(t) } else { &e.target == t })
+            && self.result.as_ref().is_none_or(|r| &e.result == r)
             && self.from.is_none_or(|f| e.at >= f)
             && self.to.is_none_or(|t| e.at < t)
     }

@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::model::{Grant, Role, UserRow};
 use platform::service::{
-    AccountGrants, GrantInput, NewUserInput, SHARED_FLAG_DAYS, SharedAccountFlag, SharedReviewInput, WithdrawInput,
+    AccountGrants, AuditQuery, GrantInput, NewUserInput, SHARED_FLAG_DAYS, SharedAccountFlag, SharedReviewInput,
+    WithdrawInput,
 };
 use platform::{Capability, Error};
 use security::audit::{self, Entry, Verdict};
@@ -453,6 +454,12 @@ struct AuditPage {
     chrome: Chrome,
     entries: Vec<Entry>,
     verdict: Option<Verdict>,
+    /// The criteria as typed, kept in the form.
+    query: AuditQuery,
+    errors: BTreeMap<String, String>,
+    searched: bool,
+    /// The link to the next (older) page, with the same criteria.
+    next: Option<String>,
 }
 
 impl AuditPage {
@@ -460,20 +467,88 @@ impl AuditPage {
         let t = e.at.to_offset(kernel::dates::BEIJING);
         format!("{} {:02}:{:02}:{:02}", kernel::dates::iso(t.date()), t.hour(), t.minute(), t.second())
     }
+
+    fn error(&self, name: &str) -> Option<&String> {
+        self.errors.get(name)
+    }
 }
 
-async fn audit_page(s: &AppState, c: &Caller, verdict: Option<Verdict>) -> Response {
+/// The audit query from the address's parameters (a page number that is not a number is refused like a bad date).
+fn audit_query(params: &HashMap<String, String>) -> (AuditQuery, BTreeMap<String, String>) {
+    let get = |k: &str| params.get(k).cloned().unwrap_or_default();
+    let mut errors = BTreeMap::new();
+    let before = match params.get("before").map(|b| b.trim()).filter(|b| !b.is_empty()) {
+        None => None,
+        Some(b) => match b.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.insert("before".to_string(), "分页参数无效".to_string());
+                None
+            }
+        },
+    };
+    let q = AuditQuery {
+        actor: get("actor"),
+        action: get("action"),
+        target: get("target"),
+        result: get("result"),
+        from: get("from"),
+        to: get("to"),
+        before,
+    };
+    (q, errors)
+}
+
+fn next_link(q: &AuditQuery, before: i64) -> String {
+    let pairs = [
+        ("actor", &q.actor),
+        ("action", &q.action),
+        ("target", &q.target),
+        ("result", &q.result),
+        ("from", &q.from),
+        ("to", &q.to),
+    ];
+    let mut out = String::from("/audit?");
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.trim().is_empty()) {
+        out.push_str(&format!("{k}={}&", encode(v.trim())));
+    }
+    out.push_str(&format!("before={before}"));
+    out
+}
+
+async fn audit_page(s: &AppState, c: &Caller, params: &HashMap<String, String>, verdict: Option<Verdict>) -> Response {
     if !c.actor.can_somewhere(Capability::AuditRead) {
+        // The refusal is audited by the search itself.
+        let _ = s.platform.search_audit(&c.ctx, &c.actor, &AuditQuery::default()).await;
         return super::platform_error(&Error::NotFound, &c.ctx.request_id);
     }
-    match audit::recent(&s.platform.db, None, 100).await {
-        Ok(entries) => render(StatusCode::OK, &AuditPage { chrome: Chrome::new(s, c, "audit"), entries, verdict }),
-        Err(e) => super::platform_error(&Error::Db(e), &c.ctx.request_id),
-    }
+    let (query, mut errors) = audit_query(params);
+    let found = if errors.is_empty() {
+        s.platform.search_audit(&c.ctx, &c.actor, &query).await
+    } else {
+        Err(Error::Invalid(BTreeMap::new()))
+    };
+    let (status, entries, searched, next) = match found {
+        Ok(p) => {
+            let next = p.next_before.map(|b| next_link(&query, b));
+            (StatusCode::OK, p.entries, p.searched, next)
+        }
+        Err(Error::Invalid(e)) => {
+            errors.extend(e);
+            (StatusCode::UNPROCESSABLE_ENTITY, Vec::new(), true, None)
+        }
+        Err(e) => return super::platform_error(&e, &c.ctx.request_id),
+    };
+    let page = AuditPage { chrome: Chrome::new(s, c, "audit"), entries, verdict, query, errors, searched, next };
+    render(status, &page)
 }
 
-pub async fn audit_get(State(s): State<AppState>, c: Caller) -> Response {
-    audit_page(&s, &c, None).await
+pub async fn audit_get(
+    State(s): State<AppState>,
+    c: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    audit_page(&s, &c, &params, None).await
 }
 
 pub async fn audit_verify_post(State(s): State<AppState>, c: Caller) -> Response {
@@ -481,7 +556,7 @@ pub async fn audit_verify_post(State(s): State<AppState>, c: Caller) -> Response
         return super::platform_error(&Error::NotFound, &c.ctx.request_id);
     }
     match audit::verify(&s.platform.db).await {
-        Ok(v) => audit_page(&s, &c, Some(v)).await,
+        Ok(v) => audit_page(&s, &c, &HashMap::new(), Some(v)).await,
         Err(e) => super::platform_error(&Error::Db(e), &c.ctx.request_id),
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use axum::http::StatusCode;
 use kernel::Db;
 use security::audit::{self, Verdict};
 
@@ -114,4 +115,114 @@ async fn on_postgresql_the_application_role_cannot_change_or_remove_audit_rows()
     let admin = Db::connect_postgres(PgConnectOptions::from_str(&pg_url()).unwrap()).await.unwrap();
     exec(&admin, &format!("DROP ROLE {role}")).await.unwrap();
     admin.close().await;
+}
+
+/// The audit administrator searches the log on `/audit` (issue 6 item 4): by actor, action, target (exact or
+/// a kind), result and days, a page at a time with the criteria kept; bad criteria are explained in Chinese
+/// (422) and nothing is searched; each search is itself audited; the other roles get not found, audited.
+#[tokio::test]
+async fn the_audit_administrator_searches_the_log_page_by_page() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let body = serde_json::json!({"username": "auditor", "password": USER_PW, "display_name": "审计员", "grants": [{"role": "audit_admin", "org_id": null}]});
+        app.post_ok("/api/v1/users", body, &t.admin).await;
+        // Three refused sign-ins of sec_a and one of a name nobody has.
+        for name in ["sec_a", "sec_a", "sec_a", "nobody"] {
+            let (st, _, _) = app.form("/login", &[("username", name), ("password", "wrong-password-1"), ("next", "/")], None).await;
+            assert_eq!(st, StatusCode::UNAUTHORIZED);
+        }
+        let auditor = app.web_login("auditor", USER_PW).await;
+
+        let (st, page) = app.page("/audit", &auditor).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(page.contains("查找审计记录") && page.contains("auth.login"), "the latest entries, with the form");
+
+        let (st, page) = app.page("/audit?action=auth.login&result=failed&target=user%3Asec_a", &auditor).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(page.matches("<td data-label=\"序号\">").count(), 3, "exactly sec_a's three failures: {page}");
+        assert!(page.contains("value=\"user:sec_a\"") && page.contains("<option value=\"failed\" selected>"), "criteria kept");
+        // A kind of target: every user the failures were about.
+        let (_, page) = app.page("/audit?action=auth.login&result=failed&target=user%3A", &auditor).await;
+        assert_eq!(page.matches("<td data-label=\"序号\">").count(), 4, "{page}");
+        let today = kernel::dates::iso(kernel::dates::today());
+        let tomorrow = kernel::dates::iso(kernel::dates::today() + time::Duration::days(1));
+        let (_, page) = app.page(&format!("/audit?action=auth.login&result=failed&from={tomorrow}"), &auditor).await;
+        assert!(page.contains("没有符合条件的记录"), "nothing tomorrow");
+        let (_, page) = app.page(&format!("/audit?action=auth.login&result=failed&from={today}&to={today}"), &auditor).await;
+        assert_eq!(page.matches("<td data-label=\"序号\">").count(), 4);
+
+        // Paging: 100 entries a page, the next page older, with the same criteria.
+        let ctx = platform::Ctx { request_id: "test-paging".into(), ip: "-".into(), ..platform::Ctx::default() };
+        for i in 0..150 {
+            app.platform.record_denied(&ctx, None, "test.paging", &format!("thing:{i}")).await.unwrap();
+        }
+        let (_, page) = app.page("/audit?action=test.paging", &auditor).await;
+        let first: Vec<i64> = page
+            .split("<td data-label=\"序号\">")
+            .skip(1)
+            .map(|s| s.split('<').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(first.len(), 100);
+        let last = *first.last().unwrap();
+        assert!(page.contains(&format!("/audit?action=test.paging&#38;before={last}")), "the next page keeps the criteria: {page}");
+        let (_, older) = app.page(&format!("/audit?action=test.paging&before={last}"), &auditor).await;
+        let second: Vec<i64> = older
+            .split("<td data-label=\"序号\">")
+            .skip(1)
+            .map(|s| s.split('<').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(second.len(), 50, "the rest, older");
+        assert!(second.iter().all(|s| *s < last) && !older.contains("更早的记录"), "the last page");
+        let (_, page) = app.page("/audit", &auditor).await;
+        let total = {
+            let seqs: Vec<i64> = page
+                .split("<td data-label=\"序号\">")
+                .skip(1)
+                .map(|s| s.split('<').next().unwrap().parse().unwrap())
+                .collect();
+            assert!(seqs.windows(2).all(|w| w[0] > w[1]), "newest first");
+            seqs
+        };
+        assert_eq!(total.len(), 100);
+
+        // Bad criteria: explained, nothing searched.
+        let (st, page) = app.page("/audit?from=2026-13-01&to=x", &auditor).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("请按 2026-01-31 的格式填写日期"), "{page}");
+        let (st, page) = app.page("/audit?from=2026-02-01&to=2026-01-01", &auditor).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("结束日期不能早于开始日期"));
+        let (st, page) = app.page("/audit?before=abc", &auditor).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("分页参数无效"));
+
+        // Each search with criteria is audited, with what was looked for.
+        let searches = audit::search(
+            &app.platform.db,
+            &security::audit_evidence::Filter { action: Some("audit.search".into()), result: Some("ok".into()), ..Default::default() },
+            None,
+            100,
+        )
+        .await
+        .unwrap();
+        assert_eq!(searches.len(), 6, "the six valid searches with criteria");
+        assert!(searches.iter().any(|e| e.actor == "auditor" && e.detail.contains("target=user:sec_a")), "{searches:?}");
+
+        // Other roles: not found, and the refusal audited.
+        let admin = app.web_login("admin", ADMIN_PW).await;
+        for cookie in [&admin, &app.web_login("sec_a", USER_PW).await] {
+            assert_eq!(app.page("/audit?actor=auditor", cookie).await.0, StatusCode::NOT_FOUND);
+        }
+        let denied = audit::search(
+            &app.platform.db,
+            &security::audit_evidence::Filter { action: Some("audit.search".into()), result: Some("denied".into()), ..Default::default() },
+            None,
+            100,
+        )
+        .await
+        .unwrap();
+        assert_eq!(denied.len(), 2);
+        app
+    })
+    .await;
 }
