@@ -404,14 +404,33 @@ pub async fn search(
     before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Entry>, DbError> {
+    // Entries restored from archives (`audit_restored`, `audit_evidence::restore`) are found beside the
+    // online ones: both searched alike, merged newest first.
+    let mut found = search_in(db, "audit_log", filter, before_seq, limit).await?;
+    found.extend(search_in(db, "audit_restored", filter, before_seq, limit).await?);
+    found.sort_by(|a, b| b.seq.cmp(&a.seq));
+    found.dedup_by_key(|e| e.seq);
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found)
+}
+
+async fn search_in(
+    db: &Db,
+    table: &'static str,
+    filter: &crate::audit_evidence::Filter,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Entry>, DbError> {
     enum Value<'a> {
         Text(&'a str),
         At(OffsetDateTime),
     }
     let mut sql = String::from(
         "SELECT seq, at, actor_id, actor, action, target, result, request_id, ip, detail, prev_hash, hash, roles, org_scope \
-         FROM audit_log WHERE seq < $1",
+         FROM ",
     );
+    sql.push_str(table);
+    sql.push_str(" WHERE seq < $1");
     let mut values: Vec<Value> = Vec::new();
     let push = |sql: &mut String, fragment: &str, n: usize| {
         sql.push_str(" AND ");

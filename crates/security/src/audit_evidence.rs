@@ -650,6 +650,84 @@ pub fn search_file(path: &Path, filter: &Filter) -> Result<Vec<Entry>, SecurityE
     Ok(out)
 }
 
+/// What [`restore`] did with an archive file.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RestoreReport {
+    /// The archive's name, as its checkpoint records it.
+    pub file: String,
+    pub first_seq: i64,
+    pub through_seq: i64,
+    /// Entries copied now; entries the database held already (a second restore of the same file).
+    pub restored: u64,
+    pub already: u64,
+}
+
+/// Restores a sealed archive into the database (security.md AT-26: "archive restore works"), so the audit
+/// administrator's search finds its entries again: the file must verify entry by entry and by its seal's
+/// signature ([`check_file`] with the key), and must be the very file an archive checkpoint of this database
+/// recorded (same name, same SHA-256, a checkpoint signed with the key) — a file from elsewhere, or edited,
+/// is refused with the reason and nothing is written. The entries go to `audit_restored` (migration 0035),
+/// beside the chain, never back into `audit_log` (whose chain continues after the archived head), in one
+/// transaction with the `audit.restore` entry; restoring a file twice copies nothing the second time.
+pub async fn restore(db: &Db, path: &Path, key: &[u8; 32]) -> Result<RestoreReport, SecurityError> {
+    let refuse = |why: String| SecurityError::AuditRule(format!("{}: {why}", path.display()));
+    let v = check_file(path, Some(key))?;
+    if let Verdict::Broken { seq, reason } = &v.verdict {
+        return Err(refuse(format!("the file does not verify at entry {seq}: {reason}; nothing restored")));
+    }
+    if v.seal.is_none() {
+        return Err(refuse("not a sealed archive (an export has no seal); nothing restored".into()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| file_err(path, e))?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let checkpoint = checkpoints(db).await?.into_iter().find(|c| c.file_sha256 == sha);
+    let Some(cp) = checkpoint.filter(|c| c.signed_by(key) && c.file == name) else {
+        return Err(refuse(format!(
+            "no signed archive checkpoint of this database records this file (name {name}, sha256 {sha}); nothing restored"
+        )));
+    };
+    let entries = search_file(path, &Filter::default())?;
+    if entries.first().map(|e| e.seq) != Some(cp.first_seq) || entries.last().map(|e| e.seq) != Some(cp.through_seq) {
+        return Err(refuse(format!(
+            "the file holds entries other than its checkpoint's {}–{}; nothing restored",
+            cp.first_seq, cp.through_seq
+        )));
+    }
+    let mut tx = db.begin().await?;
+    let mut restored = 0u64;
+    for e in &entries {
+        restored += insert_restored(&mut tx, e, &cp.file).await?;
+    }
+    let already = entries.len() as u64 - restored;
+    audit::append(
+        &mut tx,
+        Event {
+            actor: "system".into(),
+            action: "audit.restore".into(),
+            target: format!("audit:{}-{}", cp.first_seq, cp.through_seq),
+            result: "ok".into(),
+            detail: format!("file:{} restored:{restored} already:{already} sha256:{sha}", cp.file),
+            ..Event::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RestoreReport { file: cp.file, first_seq: cp.first_seq, through_seq: cp.through_seq, restored, already })
+}
+
+async fn insert_restored(tx: &mut DbTx, e: &Entry, file: &str) -> Result<u64, DbError> {
+    const SQL: &str = "INSERT INTO audit_restored (seq, at, actor_id, actor, action, target, result, request_id, ip, \
+        detail, prev_hash, hash, roles, org_scope, file) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+        ON CONFLICT (seq) DO NOTHING";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(e.seq).bind(e.at).bind(e.actor_id).bind(&e.actor).bind(&e.action).bind(&e.target).bind(&e.result)
+        .bind(&e.request_id).bind(&e.ip).bind(&e.detail).bind(&e.prev_hash).bind(&e.hash).bind(&e.roles)
+        .bind(&e.org_scope).bind(file)
+        .execute(c).await.map(|r| r.rows_affected()))
+    .map_err(DbError::from)
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Signed head marks outside the database.
 

@@ -7,6 +7,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role};
 REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_log FROM {role};
 REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_checkpoints FROM {role};
+REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_restored FROM {role};
 REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.crypto_profile FROM {role};
 -- The dues ledger is append-only as well (security.md AT-29): corrections are reversing entries.
 REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.fee_payments FROM {role};

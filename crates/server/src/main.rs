@@ -210,6 +210,14 @@ enum AuditAction {
         #[arg(long)]
         target: Option<String>,
     },
+    /// Bring an archive file's entries back into the database, where the audit administrator's search
+    /// (审计) finds them again: only a file that verifies (every entry, the seal's signature) and that an
+    /// archive checkpoint of this database recorded (name and SHA-256); exit 1 with the reason otherwise,
+    /// nothing written. A second restore of the same file copies nothing.
+    Restore {
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
     /// Write the whole chain to a file (one JSON entry per line) and print its head hash, to keep apart
     /// from the database (a later rewrite of the chain no longer matches the head kept elsewhere).
     Export {
@@ -245,6 +253,7 @@ async fn main() -> anyhow::Result<()> {
             audit_search(&settings, &file, &filter)
         }
         Command::Audit { action: AuditAction::Export { out } } => audit_export(settings, &out).await,
+        Command::Audit { action: AuditAction::Restore { file } } => audit_restore(settings, &file).await,
         Command::Fees { action: FeesAction::Verify } => fees_verify(settings).await,
         Command::Backup { action: Some(BackupAction::Verify { file }), .. } => backup_verify(&settings, &file),
         Command::Backup { out: Some(out), action: None } => backup_cmd(settings, &out).await,
@@ -741,6 +750,27 @@ fn audit_search(s: &Settings, file: &std::path::Path, filter: &audit_evidence::F
     }
     eprintln!("{} matching entries", found.len());
     Ok(())
+}
+
+async fn audit_restore(s: Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let platform = open(&s).await?;
+    let key = existing_keys(&s)?.audit_seal_key();
+    let result = audit_evidence::restore(&platform.db, file, &key).await;
+    platform.db.close().await;
+    match result {
+        Ok(r) => {
+            println!(
+                "restored entries {}–{} of {}: {} copied, {} already in the database",
+                r.first_seq, r.through_seq, r.file, r.restored, r.already
+            );
+            Ok(())
+        }
+        Err(security::SecurityError::AuditRule(why)) => {
+            eprintln!("audit restore REFUSED: {why}");
+            std::process::exit(1);
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn audit_export(s: Settings, out: &std::path::Path) -> anyhow::Result<()> {

@@ -3,11 +3,11 @@
 //! `person:`), result and period in Beijing days, newest first, a page at a time. Only the audit
 //! administrator reads it (三员分立: the system and security administrators do not); a refusal is audited and
 //! answered as not found, and a search with criteria is itself audited (`audit.search`), so who looked for
-//! what in the evidence is evidence too. Entries moved to sealed archives are searched with
-//! `dangjian audit search --file` (docs/OPERATIONS.md).
+//! what in the evidence is evidence too. Entries moved to sealed archives are found here once restored
+//! (`dangjian audit restore --file`, marked 已归档), and in the files with `dangjian audit search --file`.
 
 use security::audit::{self, Entry};
-use security::audit_evidence::Filter;
+use security::audit_evidence::{self, Filter};
 use time::{Duration, OffsetDateTime, Time};
 
 use super::{Ctx, Error, Platform, Result, event};
@@ -47,6 +47,8 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
     /// Whether any criterion was given (a plain view of the latest entries is not a search).
     pub searched: bool,
+    /// Entries up to this number were archived (those found are copies restored from the archive files).
+    pub archived_through: i64,
 }
 
 impl AuditQuery {
@@ -132,6 +134,7 @@ impl Platform {
         }
         let entries = audit::search(&self.db, &filter, q.before, AUDIT_PAGE).await?;
         let next_before = (entries.len() as i64 == AUDIT_PAGE).then(|| entries.last().map(|e| e.seq)).flatten();
-        Ok(AuditPage { entries, next_before, searched })
+        let archived_through = audit_evidence::last_checkpoint(&self.db).await?.map_or(0, |c| c.through_seq);
+        Ok(AuditPage { entries, next_before, searched, archived_through })
     }
 }

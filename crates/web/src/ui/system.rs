@@ -460,6 +460,8 @@ struct AuditPage {
     searched: bool,
     /// The link to the next (older) page, with the same criteria.
     next: Option<String>,
+    /// Entries up to this number are copies restored from the archive files.
+    archived_through: i64,
 }
 
 impl AuditPage {
@@ -528,18 +530,27 @@ async fn audit_page(s: &AppState, c: &Caller, params: &HashMap<String, String>, 
     } else {
         Err(Error::Invalid(BTreeMap::new()))
     };
-    let (status, entries, searched, next) = match found {
+    let (status, entries, searched, next, archived_through) = match found {
         Ok(p) => {
             let next = p.next_before.map(|b| next_link(&query, b));
-            (StatusCode::OK, p.entries, p.searched, next)
+            (StatusCode::OK, p.entries, p.searched, next, p.archived_through)
         }
         Err(Error::Invalid(e)) => {
             errors.extend(e);
-            (StatusCode::UNPROCESSABLE_ENTITY, Vec::new(), true, None)
+            (StatusCode::UNPROCESSABLE_ENTITY, Vec::new(), true, None, 0)
         }
         Err(e) => return super::platform_error(&e, &c.ctx.request_id),
     };
-    let page = AuditPage { chrome: Chrome::new(s, c, "audit"), entries, verdict, query, errors, searched, next };
+    let page = AuditPage {
+        chrome: Chrome::new(s, c, "audit"),
+        entries,
+        verdict,
+        query,
+        errors,
+        searched,
+        next,
+        archived_through,
+    };
     render(status, &page)
 }
 

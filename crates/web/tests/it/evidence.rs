@@ -663,3 +663,79 @@ async fn on_postgresql_the_application_role_archives_only_through_the_release_fu
     exec(&admin, &format!("DROP ROLE {role}")).await.unwrap();
     admin.close().await;
 }
+
+/// AT-26 "archive restore works": an archive's entries come back into the database, where the audit
+/// administrator's search finds them beside the online ones; only the very file a signed checkpoint recorded
+/// is taken (an edited copy, or a sound file under another name, is refused with nothing written); a second
+/// restore copies nothing; the restored copy is as append-only as the log; the restore is audited.
+#[tokio::test]
+async fn an_archive_is_restored_into_the_database_and_found_by_the_search() {
+    on_both(|app| async move {
+        let db = app.platform.db.clone();
+        let keys = KeyRing::for_tests();
+        let key = keys.audit_seal_key();
+        aged_log(&db, &[400, 400, 400, 179]).await;
+        let dir = app.dir.join("archive").join("audit");
+        let archived = ev::archive(&db, &keys, &dir, 365, OffsetDateTime::now_utc()).await.unwrap().unwrap();
+        let by_target = ev::Filter { target: Some("fixture:400".into()), ..ev::Filter::default() };
+        assert!(audit::search(&db, &by_target, None, 100).await.unwrap().is_empty(), "archived: gone from the database");
+
+        // Refused, nothing written: an edited copy, a sound copy under another name, the wrong key.
+        let text = std::fs::read_to_string(&archived.file).unwrap();
+        let edited = app.dir.join("audit-0000000001-0000000003.jsonl");
+        std::fs::write(&edited, text.replacen("\"fixture:400\"", "\"fixture:401\"", 1)).unwrap();
+        let err = ev::restore(&db, &edited, &key).await.unwrap_err().to_string();
+        assert!(err.contains("does not verify at entry 1"), "{err}");
+        let renamed = app.dir.join("other-name.jsonl");
+        std::fs::write(&renamed, &text).unwrap();
+        let err = ev::restore(&db, &renamed, &key).await.unwrap_err().to_string();
+        assert!(err.contains("no signed archive checkpoint"), "{err}");
+        assert!(ev::restore(&db, &archived.file, &[7u8; 32]).await.is_err(), "another key file");
+        let restored_rows = |db: Db| async move {
+            let sql = "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_restored";
+            let n: i64 = match &db {
+                Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+                Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+            };
+            n
+        };
+        assert_eq!(restored_rows(db.clone()).await, 0);
+
+        // The sealed file itself: its three entries come back, found by the search with the online ones.
+        let r = ev::restore(&db, &archived.file, &key).await.unwrap();
+        assert_eq!((r.first_seq, r.through_seq, r.restored, r.already), (1, 3, 3, 0));
+        assert_eq!(r.file, "audit-0000000001-0000000003.jsonl");
+        let found = audit::search(&db, &by_target, None, 100).await.unwrap();
+        assert_eq!(found.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 2, 1]);
+        let original = ev::search_file(&archived.file, &by_target).unwrap();
+        assert_eq!(found.iter().rev().map(|e| (&e.hash, &e.prev_hash, e.at)).collect::<Vec<_>>(),
+            original.iter().map(|e| (&e.hash, &e.prev_hash, e.at)).collect::<Vec<_>>(), "restored exactly");
+        let kinds = ev::Filter { target: Some("fixture:".into()), ..ev::Filter::default() };
+        let both: Vec<i64> = audit::search(&db, &kinds, None, 100).await.unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(both, vec![4, 3, 2, 1], "online and restored, newest first");
+        assert_eq!(audit::search(&db, &kinds, Some(3), 100).await.unwrap().len(), 2, "paging crosses into them");
+        // On the audit administrator's page, marked as archived.
+        let t = tree(&app).await;
+        let body = json!({"username": "auditor", "password": USER_PW, "display_name": "审计员", "grants": [{"role": "audit_admin", "org_id": null}]});
+        app.post_ok("/api/v1/users", body, &t.admin).await;
+        let auditor = app.web_login("auditor", USER_PW).await;
+        let (st, page) = app.page("/audit?target=fixture%3A", &auditor).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(page.matches("<span class=\"pill\">已归档</span>").count(), 3, "{page}");
+        assert_eq!(page.matches("<td data-label=\"序号\">").count(), 4);
+
+        // Again: nothing copied twice. The copy cannot be edited; the log still verifies; both restores audited.
+        let again = ev::restore(&db, &archived.file, &key).await.unwrap();
+        assert_eq!((again.restored, again.already), (0, 3));
+        assert!(exec(&db, "UPDATE audit_restored SET actor = 'x'").await.is_err());
+        assert!(exec(&db, "DELETE FROM audit_restored").await.is_err());
+        assert!(matches!(audit::verify(&db).await.unwrap(), Verdict::Intact { .. }));
+        let audited = audit::search(&db, &ev::Filter { action: Some("audit.restore".into()), ..ev::Filter::default() }, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(audited.len(), 2);
+        assert!(audited[1].detail.contains("restored:3 already:0"), "{:?}", audited[1]);
+        app
+    })
+    .await;
+}
