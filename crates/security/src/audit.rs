@@ -408,7 +408,7 @@ pub async fn search(
     // online ones: both searched alike, merged newest first.
     let mut found = search_in(db, "audit_log", filter, before_seq, limit).await?;
     found.extend(search_in(db, "audit_restored", filter, before_seq, limit).await?);
-    found.sort_by(|a, b| b.seq.cmp(&a.seq));
+    found.sort_by_key(|e| std::cmp::Reverse(e.seq));
     found.dedup_by_key(|e| e.seq);
     found.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(found)

@@ -82,6 +82,8 @@ pub const NOT_ENCRYPTED: &[(&str, &str)] = &[
     ("login_challenges.token_hash", "SHA-256 of a login challenge"),
     ("audit_log.prev_hash", "the audit chain"),
     ("audit_checkpoints.head_hash", "the head of an archived part of the audit chain"),
+    ("audit_restored.prev_hash", "the audit chain, restored from an archive file"),
+    ("audit_restored.hash", "the audit chain, restored from an archive file"),
     ("audit_checkpoints.mac", "the checkpoint's signature under the audit seal key"),
     ("audit_watch.verified_hash", "the audit chain's hash where the watch last verified it"),
     ("privacy_requests.token_hash", "SHA-256 of a copy link's single-use token"),

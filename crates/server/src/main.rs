@@ -484,6 +484,7 @@ fn job_runner(
 ) -> anyhow::Result<ops::jobs::Runner> {
     use ops::jobs::builtin::{
         self, ACCOUNT_REVIEW, AUDIT_ARCHIVE, AUDIT_VERIFY, AUDIT_WATCH, BACKUP, CLEANUP, COMMITTEES_REMIND,
+        UPLOADS_RESCAN,
     };
     let db = &platform.db;
     use ops::jobs::{Runner, RunnerSettings, Schedule};
@@ -504,7 +505,16 @@ fn job_runner(
         online_days: s.audit.online_days,
     };
     let (ah, am) = s.audit.archive_at;
-    Ok(Runner::new(db.clone(), settings)
+    let mut runner = Runner::new(db.clone(), settings);
+    // The nightly rescan only where clamd is configured (without it there is nothing to rescan with).
+    if let Some(clamd) = s.platform.clamd.clone() {
+        let (rh, rm) = s.jobs.uploads_rescan_at;
+        let mut rescan = Schedule::daily_beijing("uploads.rescan", UPLOADS_RESCAN, rh, rm);
+        // A quarantine fails the job on purpose (to be seen); running it again at once would only repeat that.
+        rescan.max_attempts = 1;
+        runner = runner.handle(UPLOADS_RESCAN, builtin::uploads_rescan(platform.clone(), clamd)).schedule(rescan);
+    }
+    Ok(runner
         .handle(AUDIT_WATCH, builtin::audit_watch(db.clone(), keys.clone(), audit.clone()))
         .handle(AUDIT_ARCHIVE, builtin::audit_archive(db.clone(), keys.clone(), audit))
         .schedule(Schedule::every("audit.watch", AUDIT_WATCH, s.audit.watch_every))

@@ -82,6 +82,9 @@ struct JobsFile {
     account_review_at: Option<String>,
     /// The nightly reminder of committee terms ending (ORG-10), Beijing time "HH:MM".
     committees_remind_at: Option<String>,
+    /// The nightly rescan of stored uploads through clamd (AT-21; only where clamd is configured), Beijing
+    /// time "HH:MM".
+    uploads_rescan_at: Option<String>,
 }
 
 /// `[audit]`: retention, archive and watch of the audit log (docs/OPERATIONS.md, security.md AT-25/26).
@@ -165,6 +168,8 @@ pub struct JobSettings {
     pub account_review_at: (u8, u8),
     /// The nightly reminder of committee terms ending, Beijing time (default 01:45).
     pub committees_remind_at: (u8, u8),
+    /// The nightly rescan of stored uploads, Beijing time (default 03:45; scheduled only with clamd).
+    pub uploads_rescan_at: (u8, u8),
 }
 
 /// "HH:MM" → (hour, minute).
@@ -276,6 +281,7 @@ impl Settings {
                 "jobs.committees_remind_at",
                 j.committees_remind_at.as_deref().unwrap_or("01:45"),
             )?,
+            uploads_rescan_at: clock("jobs.uploads_rescan_at", j.uploads_rescan_at.as_deref().unwrap_or("03:45"))?,
         };
         let a = file.audit.unwrap_or_default();
         let online_days = match env("DANGJIAN_AUDIT_ONLINE_DAYS") {

@@ -208,5 +208,16 @@ fn audit_archive_keeps_six_months_and_search_reads_an_audit_file() {
     std::fs::write(&export, text.replacen("meeting.demo", "meeting.demx", 1)).unwrap();
     let bad = dangjian(&dir, &["audit", "search", "--file", export.to_str().unwrap(), "--action", "meeting.demo"]);
     assert_eq!(bad.status.code(), Some(1), "a broken file is not searched");
+    // Only a sealed archive a checkpoint recorded is restored (the library test restores one): an export, or a
+    // broken file, is refused with the reason and nothing written.
+    std::fs::write(&export, &text).unwrap();
+    let refused = dangjian(&dir, &["audit", "restore", "--file", export.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("audit restore REFUSED") && why.contains("not a sealed archive"), "{why}");
+    std::fs::write(&export, text.replacen("meeting.demo", "meeting.demx", 1)).unwrap();
+    let refused = dangjian(&dir, &["audit", "restore", "--file", export.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not verify"));
     let _ = std::fs::remove_dir_all(&dir);
 }

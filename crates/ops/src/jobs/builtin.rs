@@ -19,6 +19,10 @@
 //! * [`COMMITTEES_REMIND`] (nightly): flags the committee terms whose election is due within 6 months or
 //!   overdue, and clears flags that no longer hold ([`life::committees::remind`], ORG-10); the flags show on
 //!   the compliance calendar of the organization and of every organization above it.
+//! * [`UPLOADS_RESCAN`] (nightly, only where clamd is configured): every stored upload through clamd again
+//!   with the day's signatures ([`platform::Platform::rescan_uploads`], AT-21); a file found infected is
+//!   quarantined and the job fails naming it, so the status page and `/metrics` show it; clamd not
+//!   answering, or a file without a verdict, fails it too.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,6 +45,7 @@ pub const ACCOUNT_REVIEW: &str = "accounts.review";
 pub const AUDIT_WATCH: &str = "audit.watch";
 pub const AUDIT_ARCHIVE: &str = "audit.archive";
 pub const COMMITTEES_REMIND: &str = "committees.remind";
+pub const UPLOADS_RESCAN: &str = "uploads.rescan";
 
 /// How long finished jobs stay on the queue (for the status page) before the cleanup removes them.
 pub const KEEP_DONE: Duration = Duration::from_secs(30 * 86_400);
@@ -86,6 +91,47 @@ pub fn account_review(platform: Arc<platform::Platform>) -> impl Fn(Job) -> JobF
             let ctx = platform::Ctx { request_id: format!("job-{}", job.id), ip: "-".into(), ..Default::default() };
             let review = platform.disable_dormant_accounts(&ctx).await.map_err(|e| e.to_string())?;
             Ok(json!({"checked": review.checked, "disabled": review.disabled}))
+        })
+    }
+}
+
+/// The nightly rescan of stored uploads (security.md AT-21): files stored before clamd knew a signature are
+/// judged again with today's. The job's result counts what was scanned; it fails — shown on the status page
+/// and in `/metrics` — when a file was quarantined (named, with its signature: someone must look at where it
+/// came from), when a file got no verdict, or when clamd does not answer (nothing is scanned then).
+pub fn uploads_rescan(
+    platform: Arc<platform::Platform>,
+    clamd: platform::clamd::Clamd,
+) -> impl Fn(Job) -> JobFuture + Send + Sync + 'static {
+    move |job: Job| -> JobFuture {
+        let platform = platform.clone();
+        let clamd = clamd.clone();
+        Box::pin(async move {
+            clamd
+                .ping()
+                .await
+                .map_err(|e| format!("clamd {} not answering ({e}): nothing rescanned", clamd.address))?;
+            let ctx = platform::Ctx {
+                request_id: format!("job-{}", job.id),
+                ip: "-".into(),
+                user_agent: "job uploads.rescan".into(),
+            };
+            let actor = platform::service::system_actor();
+            let r = platform.rescan_uploads(&ctx, &actor, &clamd, &|_| {}).await.map_err(|e| e.to_string())?;
+            if !r.quarantined.is_empty() {
+                let found: Vec<String> = r
+                    .quarantined
+                    .iter()
+                    .map(|q| format!("{} ({}:{}) {}", q.id, q.owner_kind, q.owner_id, q.signature))
+                    .collect();
+                return Err(format!("quarantined {} stored file(s): {}", found.len(), found.join("; ")));
+            }
+            if !r.unscanned.is_empty() {
+                let ids: Vec<String> = r.unscanned.iter().map(|(id, why)| format!("{id}: {why}")).collect();
+                return Err(format!("{} file(s) got no verdict (not judged): {}", ids.len(), ids.join("; ")));
+            }
+            Ok(json!({"scanned": r.scanned, "bytes": r.bytes, "clean": r.clean,
+                      "already_quarantined": r.already_quarantined}))
         })
     }
 }

@@ -436,3 +436,54 @@ async fn files_stored_before_clamd_are_rescanned_and_the_infected_ones_quarantin
     })
     .await;
 }
+
+/// The nightly job (`uploads.rescan`, scheduled only where clamd is configured) runs the same rescan as the
+/// command: clean stores pass with their counts; an infected file is quarantined and the job fails naming it
+/// (so the status page and the metrics show it); clamd not answering fails it with nothing scanned.
+#[tokio::test]
+async fn the_nightly_rescan_job_fails_naming_what_it_quarantined() {
+    let Some(clamd) = RealClamd::start().await else { return };
+    let scanner = clamd.unix.clone();
+    on_both(move |app| {
+        let scanner = scanner.clone();
+        async move {
+            let t = tree(&app).await;
+            let id = meeting(&app, &t).await;
+            let up = |name: &str| format!("/api/v1/meetings/{id}/attachments?name={name}");
+            let job = || ops::jobs::Job {
+                id: 7,
+                kind: ops::jobs::builtin::UPLOADS_RESCAN.into(),
+                payload: json!({}),
+                dedup_key: None,
+                attempts: 1,
+                max_attempts: 1,
+                run_at: time::OffsetDateTime::now_utc(),
+            };
+            let handler = ops::jobs::builtin::uploads_rescan(app.platform.clone(), scanner.clone());
+            let (st, _, body) = app.request(raw(&up("c.docx"), &t.sec_a, docx("会议通知"))).await;
+            assert_eq!(st, StatusCode::CREATED, "{body}");
+            let out = handler(job()).await.unwrap();
+            assert_eq!((out["scanned"].as_u64(), out["clean"].as_u64()), (Some(1), Some(1)), "{out}");
+
+            let (st, _, body) =
+                app.request(raw(&up("b.txt"), &t.sec_a, format!("记录 {OWN_SIGNATURE}").into_bytes())).await;
+            assert_eq!(st, StatusCode::CREATED, "{body}");
+            let infected = serde_json::from_str::<Value>(&body).unwrap()["id"].as_i64().unwrap();
+            let err = handler(job()).await.unwrap_err();
+            assert!(err.contains("quarantined 1 stored file") && err.contains(&format!("{infected} (")), "{err}");
+            assert!(err.contains("Dangjian.Test.Signature.UNOFFICIAL"), "{err}");
+            let runs = audited(&app, "upload.rescan").await;
+            assert_eq!(runs.len(), 2, "both runs audited: {runs:?}");
+            // The next night: already quarantined, not scanned again; the job passes.
+            let out = handler(job()).await.unwrap();
+            assert_eq!((out["scanned"].as_u64(), out["already_quarantined"].as_u64()), (Some(1), Some(1)), "{out}");
+
+            let gone = Clamd::parse("unix:/nonexistent/dj-clamd.sock", Duration::from_secs(2)).unwrap();
+            let err = ops::jobs::builtin::uploads_rescan(app.platform.clone(), gone)(job()).await.unwrap_err();
+            assert!(err.contains("not answering") && err.contains("nothing rescanned"), "{err}");
+            assert_eq!(audited(&app, "upload.rescan").await.len(), 3, "a refusal before scanning writes no run");
+            app
+        }
+    })
+    .await;
+}
