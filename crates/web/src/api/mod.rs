@@ -1,6 +1,7 @@
 //! `/api/v1`: the REST API of api-contract.md. Every route is registered through utoipa-axum's
 //! `OpenApiRouter`, so a route cannot exist without its entry in `/api/openapi.json`.
 
+mod audit;
 mod auth;
 mod classes;
 mod committees;
@@ -72,6 +73,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::withdraw_grant))
         .routes(routes!(users::review_shared_account))
         .routes(routes!(users::security_notifications))
+        .routes(routes!(audit::entries))
         .routes(routes!(auth::my_phone))
         .routes(routes!(orgs::create, orgs::list))
         .routes(routes!(orgs::get))

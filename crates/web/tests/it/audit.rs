@@ -196,6 +196,25 @@ async fn the_audit_administrator_searches_the_log_page_by_page() {
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.contains("分页参数无效"));
 
+        // The same search over the API (a SIEM pulling it), with the hashes to check against an export.
+        let token = app.login("auditor", USER_PW).await;
+        let (st, v) = app.call("GET", "/api/v1/audit/entries?action=auth.login&result=failed&target=user%3Asec_a", None, Some(&token)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let got = v["entries"].as_array().unwrap();
+        assert_eq!(got.len(), 3, "{v}");
+        assert!(got.iter().all(|e| e["target"] == "user:sec_a" && e["hash"].as_str().unwrap().len() == 64 && e["archived"] == false));
+        assert!(v["next_before"].is_null());
+        let (st, v) = app.call("GET", "/api/v1/audit/entries?action=test.paging", None, Some(&token)).await;
+        assert_eq!((st, v["entries"].as_array().unwrap().len()), (StatusCode::OK, 100));
+        let next = v["next_before"].as_i64().unwrap();
+        let (_, v) = app.call("GET", &format!("/api/v1/audit/entries?action=test.paging&before={next}"), None, Some(&token)).await;
+        assert_eq!(v["entries"].as_array().unwrap().len(), 50);
+        let (st, v) = app.call("GET", "/api/v1/audit/entries?from=2026-02-30", None, Some(&token)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["fields"]["from"], "请按 2026-01-31 的格式填写日期", "{v}");
+        let (st, _) = app.call("GET", "/api/v1/audit/entries", None, Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "a secretary learns nothing");
+
         // Each search with criteria is audited, with what was looked for.
         let searches = audit::search(
             &app.platform.db,
@@ -205,7 +224,7 @@ async fn the_audit_administrator_searches_the_log_page_by_page() {
         )
         .await
         .unwrap();
-        assert_eq!(searches.len(), 6, "the six valid searches with criteria");
+        assert_eq!(searches.len(), 9, "the nine valid searches with criteria (six on the page, three over the API)");
         assert!(searches.iter().any(|e| e.actor == "auditor" && e.detail.contains("target=user:sec_a")), "{searches:?}");
 
         // Other roles: not found, and the refusal audited.
@@ -221,7 +240,7 @@ async fn the_audit_administrator_searches_the_log_page_by_page() {
         )
         .await
         .unwrap();
-        assert_eq!(denied.len(), 2);
+        assert_eq!(denied.len(), 3, "two pages and the API refused");
         app
     })
     .await;
