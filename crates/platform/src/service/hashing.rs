@@ -89,7 +89,11 @@ impl Hashing {
                 // and a chained write per refusal would put load on the database exactly when it has too much.
                 // The first refusal and every 100th after it are logged, with the running count.
                 if n.is_multiple_of(100) {
-                    tracing::warn!(refused_total = n + 1, queue = self.queue_len, "sign-in refused: hashing queue full");
+                    tracing::warn!(
+                        refused_total = n + 1,
+                        queue = self.queue_len,
+                        "sign-in refused: hashing queue full"
+                    );
                 }
                 Err(Error::SigninBusy { retry_after: SIGNIN_RETRY_MIN_SECS + n % SIGNIN_RETRY_SPREAD })
             }

@@ -50,7 +50,11 @@ async fn traces_of(app: &TestApp, name: &str) -> [i64; 4] {
             format!("SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = '{name}'"),
         )
         .await,
-        scalar(db, format!("SELECT CAST(COALESCE(MAX(failed_logins), 0) AS BIGINT) FROM users WHERE username = '{name}'")).await,
+        scalar(
+            db,
+            format!("SELECT CAST(COALESCE(MAX(failed_logins), 0) AS BIGINT) FROM users WHERE username = '{name}'"),
+        )
+        .await,
         rate_windows,
     ]
 }
@@ -95,7 +99,9 @@ async fn sign_ins_beyond_the_queue_are_503_with_retry_after_and_leave_no_trace()
             refused.push(api_login(&app, "nobody", USER_PW).await);
             refused.push(api_login(&app, "nobody", "wrong-password-1").await);
             // The login page: 503, the form again with the name typed, never the password.
-            let page = app.form("/login", &[("username", "sec_a"), ("password", "Secret-Typed-2026!"), ("next", "/")], None).await;
+            let page = app
+                .form("/login", &[("username", "sec_a"), ("password", "Secret-Typed-2026!"), ("next", "/")], None)
+                .await;
             let after = [traces_of(&app, "sec_a").await, traces_of(&app, "nobody").await];
             assert_eq!(app.platform.signins_waiting(), 2, "the refused ones never queued");
             drop(held);
@@ -105,7 +111,11 @@ async fn sign_ins_beyond_the_queue_are_503_with_retry_after_and_leave_no_trace()
             tokio::join!(within, beyond);
 
         for (i, (st, retry, v)) in refused.iter().enumerate() {
-            assert_eq!((*st, v["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("busy")), "#{i}: {v}");
+            assert_eq!(
+                (*st, v["error"]["code"].as_str()),
+                (StatusCode::SERVICE_UNAVAILABLE, Some("busy")),
+                "#{i}: {v}"
+            );
             let retry = retry.unwrap_or_else(|| panic!("#{i}: no Retry-After"));
             assert!((2..=5).contains(&retry), "#{i}: Retry-After {retry}");
             assert_eq!(v["error"]["message"], format!("登录人数较多，请稍后再试（约{retry}秒）"), "#{i}");
