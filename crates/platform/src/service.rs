@@ -91,7 +91,7 @@ pub enum Error {
 
 impl Platform {
     /// Whether `password` matches any of `hashes` (argon2 off the async workers: [`hashing`]). A sign-in
-    /// passes its `place` in the queue ([`Platform::enter_signin`]); other callers wait without one.
+    /// passes its place in the queue (taken first thing in [`Platform::login`]); other callers wait without one.
     pub(crate) async fn password_matches(
         &self,
         place: Option<hashing::SigninPlace>,
