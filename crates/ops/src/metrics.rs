@@ -34,6 +34,7 @@ pub struct Metrics {
     recent_5xx: Mutex<Recent>,
     logins_ok: AtomicU64,
     logins_failed: AtomicU64,
+    logins_busy: AtomicU64,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -50,6 +51,7 @@ impl Default for Metrics {
             recent_5xx: Mutex::new(Recent { slots: [(u64::MAX, 0); 60] }),
             logins_ok: AtomicU64::new(0),
             logins_failed: AtomicU64::new(0),
+            logins_busy: AtomicU64::new(0),
         }
     }
 }
@@ -95,6 +97,11 @@ impl Metrics {
         c.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a sign-in refused for load before its password was looked at (503, security.md AT-35).
+    pub fn login_busy(&self) {
+        self.logins_busy.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// 5xx answers of this process in the last 60 minutes.
     pub fn errors_5xx_last_hour(&self) -> u64 {
         let minute = self.started.elapsed().as_secs() / 60;
@@ -129,12 +136,13 @@ impl Metrics {
         let _ = writeln!(out, "dangjian_uptime_seconds {}", self.started.elapsed().as_secs());
         let _ = writeln!(
             out,
-            "# HELP dangjian_logins_total Sign-ins on this instance: ok (a session or token issued) or failed (a wrong password or code)."
+            "# HELP dangjian_logins_total Sign-ins on this instance: ok (a session or token issued), failed (a wrong password or code) or busy (refused for load before the password was checked: 503)."
         );
         let _ = writeln!(out, "# TYPE dangjian_logins_total counter");
         let _ = writeln!(out, "dangjian_logins_total{{result=\"ok\"}} {}", self.logins_ok.load(Ordering::Relaxed));
         let _ =
             writeln!(out, "dangjian_logins_total{{result=\"failed\"}} {}", self.logins_failed.load(Ordering::Relaxed));
+        let _ = writeln!(out, "dangjian_logins_total{{result=\"busy\"}} {}", self.logins_busy.load(Ordering::Relaxed));
         let Ok(routes) = self.routes.lock() else { return };
         let mut sorted: Vec<(&String, &String, &RouteStats)> =
             routes.iter().flat_map(|(r, m)| m.iter().map(move |(method, s)| (r, method, s))).collect();

@@ -24,6 +24,7 @@ mod accounts;
 mod attachments;
 mod audit_search;
 mod grants;
+pub mod hashing;
 mod import;
 mod import_job;
 mod mfa;
@@ -68,6 +69,10 @@ pub enum Error {
     /// A rate limit was reached; the message says which; try again after `retry_after` seconds.
     #[error("rate limited")]
     TooMany { message: String, retry_after: u64 },
+    /// More sign-ins are waiting for password hashing than the queue allows ([`Settings::signin_queue`]): this
+    /// one was refused before anything was looked up or written; try again after `retry_after` seconds.
+    #[error("too many sign-ins at once")]
+    SigninBusy { retry_after: u64 },
     #[error("invalid input")]
     Invalid(FieldErrors),
     #[error("conflict: {0}")]
@@ -86,35 +91,39 @@ pub enum Error {
     Security(#[from] SecurityError),
 }
 
-/// argon2 runs off the async workers, at most one hash per core at a time (security.md AT-35). Inline, each
-/// sign-in held a runtime worker for its whole hash (tens of milliseconds at OWASP's cost): on 2 cores a
-/// burst of sign-ins stalled every other request behind it, the database pool timed out and pages failed
-/// (docs/PERFORMANCE.md, "AT-35 load over HTTP"). Now sign-ins queue for a permit without holding a worker,
-/// and the rest of the traffic goes on.
-fn hashing_permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    PERMITS
-        .get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)))
-}
-
-/// Runs one piece of argon2 work on the blocking pool once a permit is free.
-async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let failed = || Error::Security(SecurityError::Password("password hashing did not complete".into()));
-    let _permit = hashing_permits().acquire().await.map_err(|_| failed())?;
-    tokio::task::spawn_blocking(work).await.map_err(|_| failed())
-}
-
 impl Platform {
-    /// Whether `password` matches any of `hashes` (argon2 off the async workers: [`hashing`]).
-    pub(crate) async fn password_matches(&self, password: &str, hashes: Vec<String>) -> Result<bool> {
+    /// Whether `password` matches any of `hashes` (argon2 off the async workers: [`hashing`]). A sign-in
+    /// passes its place in the queue (taken first thing in [`Platform::login`]); other callers wait without one.
+    pub(crate) async fn password_matches(
+        &self,
+        place: Option<hashing::SigninPlace>,
+        password: &str,
+        hashes: Vec<String>,
+    ) -> Result<bool> {
         let (params, password) = (self.settings.passwords, password.to_owned());
-        hashing(move || hashes.iter().any(|h| params.verify(&password, h))).await
+        self.hashing.run(place, move || hashes.iter().any(|h| params.verify(&password, h))).await
     }
 
     /// A new argon2id hash of `password` (off the async workers: [`hashing`]).
-    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
+    pub(crate) async fn hash_password(&self, place: Option<hashing::SigninPlace>, password: &str) -> Result<String> {
         let (params, password) = (self.settings.passwords, password.to_owned());
-        Ok(hashing(move || params.hash(&password)).await??)
+        Ok(self.hashing.run(place, move || params.hash(&password)).await??)
+    }
+
+    /// Takes every hashing permit of this platform until the answer is dropped: sign-ins then queue, and
+    /// beyond [`Settings::signin_queue`] are refused with [`Error::SigninBusy`]. For tests and drills.
+    pub async fn hold_hashing(&self) -> Result<hashing::HashingHeld> {
+        self.hashing.hold().await
+    }
+
+    /// Sign-ins waiting for a hashing permit now (at most [`Settings::signin_queue`]).
+    pub fn signins_waiting(&self) -> usize {
+        self.hashing.waiting()
+    }
+
+    /// Sign-ins refused for load ([`Error::SigninBusy`]) since this platform started.
+    pub fn signins_refused(&self) -> u64 {
+        self.hashing.refused()
     }
 }
 
@@ -136,6 +145,7 @@ impl Error {
             Error::BadSecondFactor => "bad_second_factor",
             Error::ReauthRequired => "reauth_required",
             Error::TooMany { .. } => "rate_limited",
+            Error::SigninBusy { .. } => "busy",
             Error::Invalid(_) => "validation_failed",
             Error::Conflict(_) => "conflict",
             Error::ScanUnavailable => "scan_unavailable",
@@ -165,6 +175,7 @@ impl Error {
                 format!("该文件在病毒复查中检出病毒（{signature}），已隔离，不能下载；如有疑问请联系安全管理员")
             }
             Error::TooMany { message, .. } => message.clone(),
+            Error::SigninBusy { retry_after } => format!("登录人数较多，请稍后再试（约{retry_after}秒）"),
             Error::Db(DbError::Busy) => "系统繁忙，请稍后重试".into(),
             Error::Db(DbError::AuditUnavailable(_)) => {
                 "审计日志暂时无法写入，为保证操作可追溯，本操作未执行；请稍后重试，或联系信息中心".into()
@@ -223,6 +234,10 @@ pub struct Settings {
     /// ClamAV's clamd, which scans every upload when set (security.md AT-21; `[uploads] clamd`). Unreachable
     /// or failing, it refuses the upload (fail closed). `None`: the built-in checks only.
     pub clamd: Option<crate::clamd::Clamd>,
+    /// How many sign-ins may wait for a hashing permit (one per core) before more are refused at once with
+    /// 503 and `Retry-After` (AT-35's global limit, [`hashing`]). Default: [`hashing::SIGNINS_QUEUED_PER_CORE`]
+    /// per core, about a second of argon2 work (`signin_queue` in the settings file).
+    pub signin_queue: usize,
 }
 
 impl Default for Settings {
@@ -242,6 +257,7 @@ impl Default for Settings {
             dormant_account_days: 30,
             rate_limits: true,
             clamd: None,
+            signin_queue: hashing::default_signin_queue(),
         }
     }
 }
@@ -253,6 +269,8 @@ pub struct Platform {
     pub settings: Settings,
     /// Per-user rate limits (AT-35), counted across instances on PostgreSQL.
     pub limits: crate::limits::Limiter,
+    /// The hashing permits and the sign-in queue (AT-35's global limit), of this instance.
+    hashing: hashing::Hashing,
     callers: TtlCache<Vec<u8>, CachedSession>,
     orgs: TtlCache<i64, OrgRow>,
     /// Bumped after every commit that ends sessions. A cached session is used only while its generation
@@ -453,6 +471,7 @@ impl Platform {
             db,
             cipher: FieldCipher::new(keys)?,
             limits: crate::limits::Limiter::default(),
+            hashing: hashing::Hashing::new(settings.signin_queue),
             callers: TtlCache::new(settings.cache_ttl, 10_000),
             orgs: TtlCache::new(settings.cache_ttl, 50_000),
             session_generation: std::sync::atomic::AtomicU64::new(0),
@@ -508,7 +527,7 @@ impl Platform {
             Some(p) => (p.to_string(), false),
             None => (generate_password()?, true),
         };
-        let hash = self.hash_password(&password).await?;
+        let hash = self.hash_password(None, &password).await?;
         let t = now();
         let mut tx = self.db.begin().await?;
         let id = store::insert_user(
@@ -555,6 +574,9 @@ impl Platform {
         kind: SessionKind,
     ) -> Result<Login> {
         let username = username.trim();
+        // The global limit first (AT-35, [`hashing`]): refused for load, a sign-in has looked nothing up,
+        // counted nothing and written nothing, whatever the name.
+        let place = self.hashing.enter_signin()?;
         // Per account name, never per address (AT-35): before any work, so a flood costs no argon2 either.
         let subject: String = username.chars().take(64).collect::<String>().to_lowercase();
         if let Err(e) = self.limit(crate::limits::Bucket::Login, &subject).await {
@@ -568,10 +590,12 @@ impl Platform {
         let locked = user.as_ref().is_some_and(|u| u.locked_until.is_some_and(|l| l > t));
         let ok = match &user {
             // Verify first: skipping argon2 for a deactivated account would tell which accounts exist.
-            Some(u) if !locked => self.password_matches(password, vec![u.password_hash.clone()]).await? && u.active,
+            Some(u) if !locked => {
+                self.password_matches(Some(place), password, vec![u.password_hash.clone()]).await? && u.active
+            }
             _ => {
                 // Spend the same time as a real check, so timing tells nothing about the account.
-                let _ = self.hash_password(password).await;
+                let _ = self.hash_password(Some(place), password).await;
                 false
             }
         };
@@ -904,7 +928,7 @@ impl Platform {
         if user.locked_until.is_some_and(|l| l > t) {
             return Err(Error::field("old_password", "输错次数过多，账号已临时锁定，请稍后再试"));
         }
-        if !self.password_matches(old, vec![user.password_hash.clone()]).await? {
+        if !self.password_matches(None, old, vec![user.password_hash.clone()]).await? {
             let until = t + self.settings.lockout_duration;
             let locked = store::record_login_failure(&self.db, user.id, self.settings.lockout_threshold, until).await?;
             let detail = if locked { format!("locked until {until}") } else { String::new() };
@@ -922,10 +946,10 @@ impl Platform {
         // None of the last five (the current one and four before it), each checked with argon2.
         let history = store::password_history(&self.db, user.id, rules::PASSWORD_HISTORY as i64 - 1).await?;
         let used: Vec<String> = std::iter::once(user.password_hash.clone()).chain(history).collect();
-        if self.password_matches(new, used).await? {
+        if self.password_matches(None, new, used).await? {
             return Err(Error::field("new_password", "新密码不能与最近5次使用过的密码相同"));
         }
-        let hash = self.hash_password(new).await?;
+        let hash = self.hash_password(None, new).await?;
         let t = now();
         let mut tx = self.db.begin().await?;
         store::push_password_history(&mut tx, user.id, &user.password_hash, t, rules::PASSWORD_HISTORY as i64 - 1)
@@ -992,7 +1016,7 @@ impl Platform {
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }
-        let hash = self.hash_password(&input.password).await?;
+        let hash = self.hash_password(None, &input.password).await?;
         let t = now();
         let mut tx = self.db.begin().await?;
         let new_user =

@@ -43,6 +43,9 @@ struct File {
     /// The nightly review disables an account without a person once all its roles ended this many days
     /// ago (default 30; security.md AT-16).
     dormant_account_days: Option<u32>,
+    /// Sign-ins that may wait for password hashing before more are answered 503 with `Retry-After`
+    /// (security.md AT-35's global limit; default 25 per core, about a second of argon2 work).
+    signin_queue: Option<usize>,
     cache_seconds: Option<u64>,
     log: Option<String>,
     log_json: Option<bool>,
@@ -247,6 +250,9 @@ impl Settings {
         }
         if let Some(h) = file.session_absolute_hours {
             platform.session_absolute = Duration::from_secs(h * 3600);
+        }
+        if let Some(q) = file.signin_queue {
+            platform.signin_queue = q;
         }
         if let Some(d) = file.dormant_account_days {
             platform.dormant_account_days = d.max(1);

@@ -148,6 +148,7 @@ pub fn count_login<T>(state: &AppState, result: &Result<T, platform::Error>) {
     match result {
         Ok(_) => state.metrics.login(true),
         Err(platform::Error::BadCredentials | platform::Error::BadSecondFactor) => state.metrics.login(false),
+        Err(platform::Error::SigninBusy { .. }) => state.metrics.login_busy(),
         Err(_) => {}
     }
 }

@@ -51,6 +51,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::SigninBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Error::Db(kernel::DbError::Busy | kernel::DbError::AuditUnavailable(_)) | Error::ScanUnavailable => {
             StatusCode::SERVICE_UNAVAILABLE
         }
@@ -109,9 +110,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A rate-limited answer says when to try again (RFC 9110 `Retry-After`, seconds).
+/// A rate-limited (429) or load-refused (503) answer says when to try again (RFC 9110 `Retry-After`, seconds).
 pub fn with_retry_after(resp: &mut Response, e: &Error) {
-    if let Error::TooMany { retry_after, .. } = e {
+    if let Error::TooMany { retry_after, .. } | Error::SigninBusy { retry_after } = e {
         resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after));
     }
 }

@@ -332,7 +332,7 @@ impl Platform {
     ) -> Result<Login> {
         let user = store::user_by_id(&self.db, actor.user_id).await?.ok_or(Error::Unauthenticated)?;
         let target = format!("user:{}", user.username);
-        if !self.password_matches(password, vec![user.password_hash.clone()]).await? {
+        if !self.password_matches(None, password, vec![user.password_hash.clone()]).await? {
             let until = now() + self.settings.lockout_duration;
             store::record_login_failure(&self.db, user.id, self.settings.lockout_threshold, until).await?;
             audit::append_alone(&self.db, event(Some(actor), ctx, "auth.reauth", target, "failed", String::new()))

@@ -135,6 +135,12 @@ fn start_server(cfg: &Config, run: &Path, port: u16) -> Child {
     c.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("DANGJIAN_MFA_REQUIRED", "false")
         .env("DANGJIAN_LOG", "warn")
+        // As deploy/systemd/dangjian@.service runs it: argon2's 19 MiB blocks stay in mmap (docs/PERFORMANCE.md,
+        // "AT-35 load over HTTP", memory); DJ_LOAD_GLIBC_TUNABLES="" measures glibc's default.
+        .env(
+            "GLIBC_TUNABLES",
+            std::env::var("DJ_LOAD_GLIBC_TUNABLES").unwrap_or_else(|_| "glibc.malloc.mmap_threshold=1048576".into()),
+        )
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

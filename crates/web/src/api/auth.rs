@@ -36,7 +36,8 @@ pub struct TokenBody {
     responses((status = 200, body = TokenBody),
               (status = 401, body = ErrorBody, description = "用户名或密码错误 (`bad_credentials`)；需要动态口令 (`mfa_required`, with `challenge`)"),
               (status = 403, body = ErrorBody, description = "须先绑定动态口令 (`mfa_enrollment_required`, with `challenge`)"),
-              (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试")))]
+              (status = 429, body = ErrorBody, description = "过于频繁（按账号计）：`rate_limited`，`Retry-After` 秒后再试"),
+              (status = 503, body = ErrorBody, description = "登录人数较多（全局，等待校验密码的登录超过队列）：`busy`，`Retry-After` 秒后再试；未计入失败次数")))]
 pub async fn login(
     State(s): State<AppState>,
     RequestCtx(ctx): RequestCtx,

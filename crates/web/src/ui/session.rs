@@ -102,7 +102,10 @@ pub async fn login_post(
             let status = crate::error::status_of(&e);
             let (csrf, _) = crate::csrf::pre_session(&headers, s.secure_cookies);
             let page = LoginPage { next, username, error: Some(e.message()), maintenance: maintenance(&s), csrf };
-            render(status, &page)
+            // The form again, with the name typed and never the password; 429 and 503 say when to retry.
+            let mut resp = render(status, &page);
+            crate::error::with_retry_after(&mut resp, &e);
+            resp
         }
     }
 }

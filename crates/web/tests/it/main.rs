@@ -34,6 +34,7 @@ mod reveal;
 mod rules;
 mod schema;
 mod services;
+mod signin_limit;
 mod support;
 mod transfers;
 mod ui;

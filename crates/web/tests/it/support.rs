@@ -61,6 +61,12 @@ impl TestApp {
         Self::build(backend, Settings { rate_limits: true, ..settings(false) }).await
     }
 
+    /// An app whose sign-in queue holds `queue` sign-ins waiting for password hashing (security.md AT-35's
+    /// global limit), with the per-user rate limits on.
+    pub async fn with_signin_queue(backend: Backend, queue: usize) -> TestApp {
+        Self::build(backend, Settings { rate_limits: true, signin_queue: queue, ..settings(false) }).await
+    }
+
     /// An app whose uploads go through `clamd` (security.md AT-21), which its status page and `/metrics`
     /// report on.
     pub async fn with_clamd(backend: Backend, clamd: platform::clamd::Clamd) -> TestApp {
