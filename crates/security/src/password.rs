@@ -2,7 +2,7 @@
 //! tests lower the cost through [`PasswordParams::fast_for_tests`] so hashing does not dominate a
 //! 2-core run.
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, Version};
 
 use crate::{SecurityError, random_bytes};
 
@@ -41,12 +41,64 @@ impl PasswordParams {
     }
 
     /// Whether `password` matches `phc`. The parameters stored in `phc` are used, so hashes made
-    /// with older parameters still verify.
+    /// with older parameters still verify. The computed hash is compared in constant time
+    /// (`phc::Output`'s equality), as argon2's own verifier does.
+    ///
+    /// argon2's working memory (19 MiB at OWASP's parameters) is taken from [`WORKING_MEMORY`] and given
+    /// back, rather than allocated and freed per sign-in: with glibc's adaptive mmap threshold, blocks of
+    /// that size freed by one sign-in stay in the heap and the heap grew to about 1 GB in a minute of
+    /// sign-ins (docs/PERFORMANCE.md "AT-35 load over HTTP"); kept here, the memory is the hashes running at
+    /// once times 19 MiB, whatever the allocator does.
     pub fn verify(&self, password: &str, phc: &str) -> bool {
         let Ok(parsed) = PasswordHash::new(phc) else {
             return false;
         };
-        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return false;
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return false;
+        };
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+            return false;
+        };
+        let Ok(version) = parsed.version.map(Version::try_from).transpose() else {
+            return false;
+        };
+        let mut blocks = WORKING_MEMORY.take(params.block_count());
+        let mut out = vec![0u8; expected.len()];
+        let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params);
+        let computed = argon2.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut blocks);
+        WORKING_MEMORY.give_back(blocks);
+        computed.is_ok() && argon2::password_hash::phc::Output::new(&out).is_ok_and(|o| &o == expected)
+    }
+}
+
+/// argon2's working memory, reused between verifications (see [`PasswordParams::verify`]). At most
+/// [`KEPT_WORKING_MEMORY`] buffers are kept — the platform runs one hash per core at a time — and a buffer
+/// holds only argon2's internal state, never the password.
+static WORKING_MEMORY: WorkingMemory = WorkingMemory(std::sync::Mutex::new(Vec::new()));
+
+/// How many buffers [`WORKING_MEMORY`] keeps (more than the cores of a usual server; extra ones are freed).
+const KEPT_WORKING_MEMORY: usize = 16;
+
+struct WorkingMemory(std::sync::Mutex<Vec<Vec<Block>>>);
+
+impl WorkingMemory {
+    /// A buffer of `blocks` blocks (its contents are overwritten by argon2 before they are read).
+    fn take(&self, blocks: usize) -> Vec<Block> {
+        let kept = self.0.lock().ok().and_then(|mut pool| pool.pop());
+        let mut buffer = kept.unwrap_or_default();
+        buffer.resize(blocks, Block::default());
+        buffer
+    }
+
+    fn give_back(&self, buffer: Vec<Block>) {
+        if let Ok(mut pool) = self.0.lock()
+            && pool.len() < KEPT_WORKING_MEMORY
+        {
+            pool.push(buffer);
+        }
     }
 }
 
@@ -121,6 +173,32 @@ mod tests {
         assert!(!is_breached("Password1-for-the-branch"));
         assert!(!is_breached("Check-User-2026!x"));
         assert!(!is_breached("Demo-Pass-2026!"));
+    }
+
+    /// The verifier with reused working memory agrees with argon2's own, across parameters (a buffer sized
+    /// for one set is resized for the next) and for a tampered hash.
+    #[test]
+    fn verification_with_reused_memory_agrees_with_argon2s_own() {
+        use argon2::PasswordVerifier;
+        let owasp = PasswordParams::default();
+        let fast = PasswordParams::fast_for_tests();
+        let odd = PasswordParams { memory_kib: 1_000, iterations: 3 };
+        let hashes: Vec<String> =
+            [&owasp, &fast, &odd, &owasp].iter().map(|p| p.hash("Secret-2026!").unwrap()).collect();
+        for h in &hashes {
+            for (password, expected) in [("Secret-2026!", true), ("Secret-2026?", false), ("", false)] {
+                let theirs =
+                    Argon2::default().verify_password(password.as_bytes(), &PasswordHash::new(h).unwrap()).is_ok();
+                assert_eq!(theirs, expected);
+                assert_eq!(fast.verify(password, h), expected, "{h}");
+            }
+        }
+        // One character of the stored hash changed: refused.
+        let h = &hashes[1];
+        let tampered = format!("{}{}", &h[..h.len() - 1], if h.ends_with('A') { 'B' } else { 'A' });
+        assert!(!fast.verify("Secret-2026!", &tampered));
+        // A hash of another algorithm's name is refused, not panicked on.
+        assert!(!fast.verify("Secret-2026!", &h.replacen("argon2id", "argon2x", 1)));
     }
 
     #[test]
