@@ -271,6 +271,10 @@ pub struct Platform {
     pub limits: crate::limits::Limiter,
     /// The hashing permits and the sign-in queue (AT-35's global limit), of this instance.
     hashing: hashing::Hashing,
+    /// A hash of a random password with this platform's parameters, made on first need: an unknown or locked
+    /// account's sign-in is checked against it, so it costs what a real check costs (timing tells nothing
+    /// about the account) and uses the same reused working memory (`PasswordParams::verify`).
+    decoy_hash: tokio::sync::OnceCell<String>,
     callers: TtlCache<Vec<u8>, CachedSession>,
     orgs: TtlCache<i64, OrgRow>,
     /// Bumped after every commit that ends sessions. A cached session is used only while its generation
@@ -472,6 +476,7 @@ impl Platform {
             cipher: FieldCipher::new(keys)?,
             limits: crate::limits::Limiter::default(),
             hashing: hashing::Hashing::new(settings.signin_queue),
+            decoy_hash: tokio::sync::OnceCell::new(),
             callers: TtlCache::new(settings.cache_ttl, 10_000),
             orgs: TtlCache::new(settings.cache_ttl, 50_000),
             session_generation: std::sync::atomic::AtomicU64::new(0),
@@ -595,7 +600,17 @@ impl Platform {
             }
             _ => {
                 // Spend the same time as a real check, so timing tells nothing about the account.
-                let _ = self.hash_password(Some(place), password).await;
+                // Made once: a wave of unknown names waits for the one being made rather than each making its own.
+                let decoy = self
+                    .decoy_hash
+                    .get_or_try_init(|| async {
+                        let mut secret = [0u8; 24];
+                        security::random_bytes(&mut secret)?;
+                        self.hash_password(None, &hex::encode(secret)).await
+                    })
+                    .await?
+                    .clone();
+                let _ = self.password_matches(Some(place), password, vec![decoy]).await;
                 false
             }
         };
