@@ -36,8 +36,9 @@ pub struct AuditQuery {
     /// Last day, included.
     #[serde(default)]
     pub to: String,
+    /// The page after the entry with this sequence number, as typed (a positive whole number).
     #[serde(default)]
-    pub before: Option<i64>,
+    pub before: String,
 }
 
 /// One page of matches, newest first, and where the next page starts (none: this is the last).
@@ -52,8 +53,8 @@ pub struct AuditPage {
 }
 
 impl AuditQuery {
-    /// The filter, or the criteria's errors in Chinese.
-    pub fn filter(&self) -> std::result::Result<Filter, FieldErrors> {
+    /// The filter and the page's start, or the criteria's errors in Chinese.
+    pub fn filter(&self) -> std::result::Result<(Filter, Option<i64>), FieldErrors> {
         let mut errors = FieldErrors::new();
         let text = |name: &str, v: &str, errors: &mut FieldErrors| {
             let v = v.trim();
@@ -84,21 +85,30 @@ impl AuditQuery {
         {
             errors.insert("to".into(), "结束日期不能早于开始日期".into());
         }
-        if self.before.is_some_and(|b| b < 1) {
-            errors.insert("before".into(), "分页参数无效".into());
-        }
+        let before = self.before.trim();
+        let before = match before {
+            "" => None,
+            b => match b.parse::<i64>() {
+                Ok(n) if n >= 1 => Some(n),
+                _ => {
+                    errors.insert("before".into(), "分页参数无效".into());
+                    None
+                }
+            },
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
         let start = |d: time::Date| d.with_time(Time::MIDNIGHT).assume_offset(kernel::dates::BEIJING);
-        Ok(Filter {
+        let filter = Filter {
             actor,
             action,
             target,
             result,
             from: from.map(start),
             to: to.map(|d| start(d) + Duration::days(1)),
-        })
+        };
+        Ok((filter, before))
     }
 }
 
@@ -125,14 +135,14 @@ impl Platform {
         if !actor.can_somewhere(Capability::AuditRead) {
             return Err(self.deny(ctx, actor, "audit.search", "audit_log").await?);
         }
-        let filter = q.filter().map_err(Error::Invalid)?;
+        let (filter, before) = q.filter().map_err(Error::Invalid)?;
         let detail = describe(&filter);
         let searched = !detail.is_empty();
         if searched {
             let e = event(Some(actor), ctx, "audit.search", "audit_log".into(), "ok", detail);
             audit::append_alone(&self.db, e).await?;
         }
-        let entries = audit::search(&self.db, &filter, q.before, AUDIT_PAGE).await?;
+        let entries = audit::search(&self.db, &filter, before, AUDIT_PAGE).await?;
         let next_before = (entries.len() as i64 == AUDIT_PAGE).then(|| entries.last().map(|e| e.seq)).flatten();
         let archived_through = audit_evidence::last_checkpoint(&self.db).await?.map_or(0, |c| c.through_seq);
         Ok(AuditPage { entries, next_before, searched, archived_through })

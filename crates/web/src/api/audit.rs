@@ -27,8 +27,9 @@ pub struct AuditParams {
     pub from: Option<String>,
     /// Last day, included.
     pub to: Option<String>,
-    /// The page after the entry with this number (`next_before` of the previous page).
-    pub before: Option<i64>,
+    /// The page after the entry with this number (`next_before` of the previous page); a positive whole
+    /// number, else 422.
+    pub before: Option<String>,
 }
 
 /// One audit entry as the chain holds it.
@@ -77,7 +78,7 @@ pub async fn entries(
         result: p.result.unwrap_or_default(),
         from: p.from.unwrap_or_default(),
         to: p.to.unwrap_or_default(),
-        before: p.before,
+        before: p.before.unwrap_or_default(),
     };
     let page = api(s.platform.search_audit(&c.ctx, &c.actor, &q).await, &c.ctx)?;
     let rfc3339 = &time::format_description::well_known::Rfc3339;

@@ -212,6 +212,9 @@ async fn the_audit_administrator_searches_the_log_page_by_page() {
         let (st, v) = app.call("GET", "/api/v1/audit/entries?from=2026-02-30", None, Some(&token)).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["error"]["fields"]["from"], "请按 2026-01-31 的格式填写日期", "{v}");
+        let (st, v) = app.call("GET", "/api/v1/audit/entries?before=abc", None, Some(&token)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["fields"]["before"], "分页参数无效", "{v}");
         let (st, _) = app.call("GET", "/api/v1/audit/entries", None, Some(&t.sec_a)).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "a secretary learns nothing");
 
