@@ -63,6 +63,10 @@ pub enum Capability {
     /// Switch the version of the regulations that judges cases (the reported 2026 revision of the 发展党员
     /// 细则, unverified, off by default): system configuration, so the system administrator's.
     RulesConfig,
+    /// See the uploads a virus rescan quarantined (their kind, size and hash — never their names or bytes)
+    /// and release a false positive, with a reason (security.md AT-21): a security decision, so the
+    /// security administrator's (三员分立).
+    QuarantineAdmin,
 }
 
 /// How far a role reaches for a capability.
@@ -83,7 +87,7 @@ pub fn reach(role: Role, cap: Capability) -> Reach {
     use Role::*;
     match (role, cap) {
         (SystemAdmin, OrgRead | OrgWrite | AccountAdmin | RulesConfig) => Everywhere,
-        (SecurityAdmin, OrgRead | AccountAdmin | GrantAdmin) => Everywhere,
+        (SecurityAdmin, OrgRead | AccountAdmin | GrantAdmin | QuarantineAdmin) => Everywhere,
         (AuditAdmin, AuditRead) => Everywhere,
         (OrgStaff, OrgRead | OrgWrite | PersonRead | PersonWrite | MeetingRead | MeetingWrite) => Subtree,
         (BranchSecretary, OrgRead | PersonRead | PersonWrite | MeetingRead | MeetingWrite) => Subtree,

@@ -188,17 +188,22 @@ impl AttachmentMeta {
 
     /// The size for people: "312 KB", "4.2 MB".
     pub fn size_label(&self) -> String {
-        let s = self.size.max(0) as f64;
-        if s < 1024.0 * 1024.0 {
-            format!("{} KB", ((s / 1024.0).ceil() as i64).max(1))
-        } else {
-            format!("{:.1} MB", s / 1024.0 / 1024.0)
-        }
+        size_label(self.size)
     }
 
     pub fn finish(mut self) -> AttachmentMeta {
         self.sha256 = hex::encode(&self.sha256_raw);
         self
+    }
+}
+
+/// A file's size for people: "312 KB" (at least 1), "4.2 MB".
+pub fn size_label(bytes: i64) -> String {
+    let s = bytes.max(0) as f64;
+    if s < 1024.0 * 1024.0 {
+        format!("{} KB", ((s / 1024.0).ceil() as i64).max(1))
+    } else {
+        format!("{:.1} MB", s / 1024.0 / 1024.0)
     }
 }
 

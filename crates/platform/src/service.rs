@@ -35,7 +35,7 @@ pub use accounts::{
     DormantReview, NO_ROLE_LEFT, SHARED_FLAG_DAYS, SecurityNotification, SharedAccountFlag, SharedReviewInput,
     shared_signs_label,
 };
-pub use attachments::{QuarantinedFile, RescanReport};
+pub use attachments::{Quarantine, QuarantinedFile, QuarantinedUpload, ReleaseInput, RescanReport};
 pub use audit_search::{AUDIT_PAGE, AuditPage, AuditQuery};
 pub use grants::{AccountGrants, GrantState, GrantView, WithdrawInput, grant_state};
 pub use import::{Export, ImportProgress, ImportReport, ImportStep, MAX_IMPORT_ROWS, OrgTally, system_actor};

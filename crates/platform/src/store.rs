@@ -1101,10 +1101,94 @@ pub async fn attachment_ids_after(db: &Db, after: i64, limit: i64) -> Result<Vec
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(after).bind(limit).fetch_all(p).await)?)
 }
 
-/// One stored upload's owner and bytes, for the rescan: `(owner_kind, owner_id, content)`.
-pub async fn attachment_for_scan(db: &Db, id: i64) -> Result<Option<(String, i64, Vec<u8>)>, DbError> {
-    const SQL: &str = "SELECT owner_kind, owner_id, content FROM attachments WHERE id = $1";
+/// One stored upload's owner and bytes, for the rescan: `(owner_kind, owner_id, content, released_signature)`
+/// — the last is the signature a security administrator released the file from, if she did.
+pub async fn attachment_for_scan(db: &Db, id: i64) -> Result<Option<(String, i64, Vec<u8>, Option<String>)>, DbError> {
+    const SQL: &str = "SELECT owner_kind, owner_id, content, released_signature FROM attachments WHERE id = $1";
     Ok(on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)?)
+}
+
+/// A stored upload in quarantine, or one released from it, as the security administrator reviews it: never
+/// its name (which may name a person) nor its bytes.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct QuarantineRow {
+    pub id: i64,
+    pub owner_kind: String,
+    pub owner_id: i64,
+    pub file_type: String,
+    pub size: i64,
+    pub sha256: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub quarantined_at: Option<OffsetDateTime>,
+    pub quarantine_signature: Option<String>,
+    pub released_at: Option<OffsetDateTime>,
+    pub released_by: Option<String>,
+    pub release_reason: Option<String>,
+    pub released_signature: Option<String>,
+}
+
+/// The one SELECT of [`QuarantineRow`], with its condition and order: a static string all the same.
+macro_rules! quarantine_select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT a.id, a.owner_kind, a.owner_id, a.file_type, a.size, a.sha256, a.created_at, a.quarantined_at, ",
+            "a.quarantine_signature, a.released_at, u.username AS released_by, a.release_reason, a.released_signature ",
+            "FROM attachments a LEFT JOIN users u ON u.id = a.released_by ",
+            $rest
+        )
+    };
+}
+
+/// The uploads in quarantine, newest quarantine first, at most `limit` (the partial index
+/// `attachments_quarantined` holds only them).
+pub async fn quarantined_attachments(db: &Db, limit: i64) -> Result<Vec<QuarantineRow>, DbError> {
+    const SQL: &str =
+        quarantine_select!("WHERE a.quarantined_at IS NOT NULL ORDER BY a.quarantined_at DESC, a.id DESC LIMIT $1");
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(limit).fetch_all(p).await)?)
+}
+
+/// The uploads released from quarantine, newest release first, at most `limit`.
+pub async fn released_attachments(db: &Db, limit: i64) -> Result<Vec<QuarantineRow>, DbError> {
+    const SQL: &str = quarantine_select!(
+        "WHERE a.released_at IS NOT NULL AND a.quarantined_at IS NULL ORDER BY a.released_at DESC, a.id DESC LIMIT $1"
+    );
+    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(limit).fetch_all(p).await)?)
+}
+
+/// How many uploads are in quarantine.
+pub async fn quarantined_count(db: &Db) -> Result<i64, DbError> {
+    const SQL: &str = "SELECT COUNT(*) FROM attachments WHERE quarantined_at IS NOT NULL";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).fetch_one(p).await)?)
+}
+
+/// Releases a quarantined upload (a false positive, decided by a security administrator): it is served again,
+/// and the release — who, when, why, from which signature — stays on the row so that a rescan finding that
+/// same signature leaves it alone. The signature released, or `None` when the file was not in quarantine.
+pub async fn release_attachment(
+    tx: &mut DbTx,
+    id: i64,
+    by: i64,
+    reason: &str,
+    at: OffsetDateTime,
+) -> Result<Option<String>, DbError> {
+    // Read and change under the row's lock (PostgreSQL) or the database's write lock (SQLite's immediate
+    // transaction), so that two releases of one file record one.
+    const PG: &str =
+        "SELECT quarantine_signature FROM attachments WHERE id = $1 AND quarantined_at IS NOT NULL FOR UPDATE";
+    const SQLITE: &str = "SELECT quarantine_signature FROM attachments WHERE id = $1 AND quarantined_at IS NOT NULL";
+    let signature: Option<Option<String>> = match tx {
+        DbTx::Sqlite(c) => sqlx::query_scalar(SQLITE).bind(id).fetch_optional(&mut **c).await?,
+        DbTx::Postgres(c) => sqlx::query_scalar(PG).bind(id).fetch_optional(&mut **c).await?,
+    };
+    let Some(signature) = signature.flatten() else {
+        return Ok(None);
+    };
+    const SQL: &str = "UPDATE attachments SET quarantined_at = NULL, quarantine_signature = NULL, \
+        released_at = $1, released_by = $2, release_reason = $3, released_signature = $4 \
+        WHERE id = $5 AND quarantined_at IS NOT NULL";
+    let changed = on_tx!(tx, c => sqlx::query(SQL).bind(at).bind(by).bind(reason).bind(&signature).bind(id)
+        .execute(c).await.map(|r| r.rows_affected() == 1))?;
+    Ok(changed.then_some(signature))
 }
 
 /// Marks a stored upload quarantined (a signature found in it; it stays, never served); false when it was

@@ -328,13 +328,14 @@ async fn uploads_rescan(s: Settings) -> anyhow::Result<()> {
         println!("未能扫描 附件 {id}：{why}");
     }
     println!(
-        "复查完成（{}）：扫描 {} 个文件（{:.1} MB），未见病毒 {}，检出并隔离 {}，此前已隔离 {}，未能扫描 {}；用时 {:.1} 秒。",
+        "复查完成（{}）：扫描 {} 个文件（{:.1} MB），未见病毒 {}，检出并隔离 {}，此前已隔离 {}，已放行的误报 {}，未能扫描 {}；用时 {:.1} 秒。",
         clamd.address,
         report.scanned,
         report.bytes as f64 / 1_048_576.0,
         report.clean,
         report.quarantined.len(),
         report.already_quarantined,
+        report.released,
         report.unscanned.len(),
         started.elapsed().as_secs_f64()
     );

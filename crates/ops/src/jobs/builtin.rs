@@ -131,7 +131,7 @@ pub fn uploads_rescan(
                 return Err(format!("{} file(s) got no verdict (not judged): {}", ids.len(), ids.join("; ")));
             }
             Ok(json!({"scanned": r.scanned, "bytes": r.bytes, "clean": r.clean,
-                      "already_quarantined": r.already_quarantined}))
+                      "already_quarantined": r.already_quarantined, "released": r.released}))
         })
     }
 }

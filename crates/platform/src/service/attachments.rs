@@ -13,8 +13,11 @@ use kernel::DbTx;
 use security::audit;
 
 use super::{Ctx, Error, Platform, Result, event, now};
-use crate::access::Actor;
+use crate::access::{Actor, Capability};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::clamd::Verdict;
 use crate::files::{self, Attachment, AttachmentMeta, Checked, FileType, MAX_PER_OWNER, Owner, Refusal};
@@ -203,13 +206,18 @@ impl Platform {
                     report.already_quarantined += 1;
                     continue;
                 }
-                let Some((owner_kind, owner_id, bytes)) = store::attachment_for_scan(&self.db, id).await? else {
+                let Some((owner_kind, owner_id, bytes, released)) = store::attachment_for_scan(&self.db, id).await?
+                else {
                     continue; // removed since it was listed
                 };
                 report.scanned += 1;
                 report.bytes += bytes.len() as u64;
                 match clamd.scan(&bytes).await {
                     Ok(Verdict::Clean) => report.clean += 1,
+                    // A security administrator released it from this very signature: a known false positive.
+                    Ok(Verdict::Found(signature)) if released.as_deref() == Some(signature.as_str()) => {
+                        report.released += 1;
+                    }
                     Ok(Verdict::Found(signature)) => {
                         let t = now();
                         let mut tx = self.db.begin().await?;
@@ -236,11 +244,12 @@ impl Platform {
             }
         }
         let detail = format!(
-            "scanned:{} clean:{} quarantined:{} already_quarantined:{} unscanned:{} clamd:{}",
+            "scanned:{} clean:{} quarantined:{} already_quarantined:{} released:{} unscanned:{} clamd:{}",
             report.scanned,
             report.clean,
             report.quarantined.len(),
             report.already_quarantined,
+            report.released,
             report.unscanned.len(),
             clamd.address
         );
@@ -248,6 +257,66 @@ impl Platform {
         audit::append_alone(&self.db, event(Some(actor), ctx, "upload.rescan", "uploads".into(), result, detail))
             .await?;
         Ok(report)
+    }
+
+    /// The uploads in quarantine (newest first) and the latest releases, for the security administrator
+    /// (security.md AT-21; 三员分立: she decides on security events, and reads no member's record — so neither
+    /// a file's name, which may name a person, nor its bytes). Anyone else: 403, audited.
+    pub async fn quarantine(&self, ctx: &Ctx, actor: &Actor) -> Result<Quarantine> {
+        if !actor.can_somewhere(Capability::QuarantineAdmin) {
+            return Err(self.refuse(ctx, actor, "upload.quarantine", "uploads").await?);
+        }
+        let held = store::quarantined_attachments(&self.db, QUARANTINE_PAGE).await?;
+        let released = store::released_attachments(&self.db, QUARANTINE_PAGE).await?;
+        Ok(Quarantine {
+            total: store::quarantined_count(&self.db).await?,
+            held: held.into_iter().map(QuarantinedUpload::from).collect(),
+            released: released.into_iter().map(QuarantinedUpload::from).collect(),
+        })
+    }
+
+    /// How many uploads are in quarantine, for the security administrator's home page; `None` for anyone else.
+    pub async fn quarantined_count(&self, actor: &Actor) -> Result<Option<i64>> {
+        if !actor.can_somewhere(Capability::QuarantineAdmin) {
+            return Ok(None);
+        }
+        Ok(Some(store::quarantined_count(&self.db).await?))
+    }
+
+    /// Releases an upload from quarantine: the scanner's verdict was a false positive (the campus AV team or
+    /// the vendor confirmed it). The security administrator only (403 otherwise, audited), after a recent
+    /// re-authentication (AT-7: a security decision), with a reason of 4–200 characters. The file is served
+    /// again; the release (who, when, why, from which signature) stays on the record, so the nightly rescan
+    /// finding the same signature leaves it alone, and another signature quarantines it again. Audited as
+    /// `upload.release` with the signature and the reason. `Conflict` when the file is not in quarantine
+    /// (released already, or never), `NotFound` when there is no such file.
+    pub async fn release_upload(&self, ctx: &Ctx, actor: &Actor, id: i64, input: &ReleaseInput) -> Result<()> {
+        let target = format!("attachment:{id}");
+        if !actor.can_somewhere(Capability::QuarantineAdmin) {
+            return Err(self.refuse(ctx, actor, "upload.release", &target).await?);
+        }
+        self.require_recent_auth(actor)?;
+        let reason = input.reason.trim();
+        let length = reason.chars().count();
+        if !(RELEASE_REASON_MIN..=RELEASE_REASON_MAX).contains(&length) {
+            return Err(Error::field(
+                "reason",
+                format!("请写明放行理由（{RELEASE_REASON_MIN}-{RELEASE_REASON_MAX}字），如误报的核实情况"),
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let Some(signature) = store::release_attachment(&mut tx, id, actor.user_id, reason, now()).await? else {
+            drop(tx); // nothing written: rolled back
+            return Err(if store::attachment_for_scan(&self.db, id).await?.is_some() {
+                Error::Conflict("该文件不在隔离区（可能已被放行）")
+            } else {
+                Error::NotFound
+            });
+        };
+        let detail = format!("released from {signature}; reason: {reason}");
+        audit::append(&mut tx, event(Some(actor), ctx, "upload.release", target, "ok", detail)).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Removes one file of a record in the caller's transaction, with its audit entry.
@@ -280,8 +349,85 @@ pub struct RescanReport {
     /// Quarantined by this run.
     pub quarantined: Vec<QuarantinedFile>,
     pub already_quarantined: u64,
+    /// Files in which clamd found the signature a security administrator released them from
+    /// ([`Platform::release_upload`]): left served.
+    pub released: u64,
     /// Files clamd gave no verdict on (unreachable, timed out, an error answer), with why: not judged.
     pub unscanned: Vec<(i64, String)>,
+}
+
+/// At most this many quarantined (and, apart, released) uploads are listed; the total is always counted.
+const QUARANTINE_PAGE: i64 = 200;
+/// A release's reason: long enough to say what was checked, short enough for one audit line.
+const RELEASE_REASON_MIN: usize = 4;
+const RELEASE_REASON_MAX: usize = 200;
+
+/// Why an upload is released from quarantine (kept on the record and in the audit log).
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct ReleaseInput {
+    #[schema(example = "经信息中心核实为误报（厂商已更正特征库），文件内容为会议纪要扫描件")]
+    pub reason: String,
+}
+
+/// The security administrator's view of the quarantine ([`Platform::quarantine`]).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Quarantine {
+    /// Uploads in quarantine now.
+    pub total: i64,
+    /// The newest 200 of them.
+    pub held: Vec<QuarantinedUpload>,
+    /// The 200 latest releases still in force.
+    pub released: Vec<QuarantinedUpload>,
+}
+
+/// An upload in quarantine or released from it: what it belongs to, its type, size and hash — never its name
+/// or bytes.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct QuarantinedUpload {
+    pub id: i64,
+    /// The kind of record it belongs to: `development_step`, `meeting_minutes`, `material`.
+    pub owner_kind: String,
+    pub owner_id: i64,
+    pub file_type: String,
+    pub size: i64,
+    /// SHA-256 of the content, hex: to look the file up in the campus AV team's or the vendor's database.
+    pub sha256: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub uploaded_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub quarantined_at: Option<OffsetDateTime>,
+    /// The signature that holds it (in quarantine).
+    pub signature: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub released_at: Option<OffsetDateTime>,
+    /// The account that released it.
+    pub released_by: Option<String>,
+    pub release_reason: Option<String>,
+    /// The signature it was released from (a rescan finding it again leaves the file served).
+    pub released_signature: Option<String>,
+}
+
+impl From<store::QuarantineRow> for QuarantinedUpload {
+    fn from(r: store::QuarantineRow) -> QuarantinedUpload {
+        QuarantinedUpload {
+            id: r.id,
+            owner_kind: r.owner_kind,
+            owner_id: r.owner_id,
+            file_type: r.file_type,
+            size: r.size,
+            sha256: hex::encode(r.sha256),
+            uploaded_at: r.created_at,
+            quarantined_at: r.quarantined_at,
+            signature: r.quarantine_signature,
+            released_at: r.released_at,
+            released_by: r.released_by,
+            release_reason: r.release_reason,
+            released_signature: r.released_signature,
+        }
+    }
 }
 
 /// A stored upload a rescan quarantined.

@@ -73,6 +73,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::withdraw_grant))
         .routes(routes!(users::review_shared_account))
         .routes(routes!(users::security_notifications))
+        .routes(routes!(users::quarantine))
+        .routes(routes!(users::release_upload))
         .routes(routes!(audit::entries))
         .routes(routes!(auth::my_phone))
         .routes(routes!(orgs::create, orgs::list))

@@ -5,7 +5,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use platform::model::Grant;
 use platform::service::{
-    AccountGrants, GrantInput, NewUserInput, SecurityNotification, SharedReviewInput, WithdrawInput,
+    AccountGrants, GrantInput, NewUserInput, Quarantine, ReleaseInput, SecurityNotification, SharedReviewInput,
+    WithdrawInput,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -196,4 +197,31 @@ pub async fn security_notifications(
     c: Caller,
 ) -> Result<Json<Vec<SecurityNotification>>, ApiError> {
     Ok(Json(api(s.platform.security_notifications(&c.ctx, &c.actor).await, &c.ctx)?))
+}
+
+/// The uploads a virus rescan quarantined (newest 200, with the total) and the latest releases: kind of record,
+/// type, size, SHA-256 and signature — never a file's name or bytes. The security administrator only.
+#[utoipa::path(get, path = "/api/v1/security/quarantine", tag = "users",
+    responses((status = 200, body = Quarantine), (status = 403, body = ErrorBody)))]
+pub async fn quarantine(State(s): State<AppState>, c: Caller) -> Result<Json<Quarantine>, ApiError> {
+    Ok(Json(api(s.platform.quarantine(&c.ctx, &c.actor).await, &c.ctx)?))
+}
+
+/// Release an upload from quarantine (a false positive of the scanner), with a reason: it is served again,
+/// and a rescan finding the same signature leaves it alone. The security administrator only, after a recent
+/// re-authentication. Audited as `upload.release`.
+#[utoipa::path(post, path = "/api/v1/security/quarantine/{id}/release", tag = "users",
+    params(("id" = i64, Path)), request_body = ReleaseInput,
+    responses((status = 204), (status = 422, body = ErrorBody, description = "放行理由为空、过短或过长"),
+              (status = 409, body = ErrorBody, description = "该文件不在隔离区"),
+              (status = 403, body = ErrorBody, description = "不是安全管理员，或需要重新验证身份 (`reauth_required`)"),
+              (status = 404, body = ErrorBody)))]
+pub async fn release_upload(
+    State(s): State<AppState>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Body(b): Body<ReleaseInput>,
+) -> Result<StatusCode, ApiError> {
+    api(s.platform.release_upload(&c.ctx, &c.actor, id, &b).await, &c.ctx)?;
+    Ok(StatusCode::NO_CONTENT)
 }

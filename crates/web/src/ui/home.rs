@@ -25,6 +25,8 @@ struct HomePage {
     waiting: Vec<life::notices::model::NoticeSummary>,
     /// The security administrators' open notifications (accounts possibly shared, AT-16): hers only.
     alerts: Vec<platform::service::SecurityNotification>,
+    /// Uploads in quarantine (AT-21), for the security administrator: `None` for anyone else.
+    quarantined: Option<i64>,
     steps: Vec<(&'static str, String, bool)>,
     can_accounts: bool,
     can_audit: bool,
@@ -73,6 +75,7 @@ async fn home(s: &AppState, c: &Caller) -> Result<HomePage, Error> {
     } else {
         Vec::new()
     };
+    let quarantined = p.quarantined_count(&c.actor).await?;
     let hour = time::OffsetDateTime::now_utc().to_offset(kernel::dates::BEIJING).hour();
     let part = match hour {
         5..=11 => "上午好",
@@ -87,6 +90,7 @@ async fn home(s: &AppState, c: &Caller) -> Result<HomePage, Error> {
         me,
         waiting,
         alerts,
+        quarantined,
         steps,
         can_accounts: c.actor.can_somewhere(Capability::AccountAdmin),
         can_audit: c.actor.can_somewhere(Capability::AuditRead),

@@ -23,6 +23,7 @@ mod people;
 mod points;
 mod portraits;
 mod privacy;
+mod quarantine;
 mod register;
 mod services;
 mod session;
@@ -85,6 +86,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/grants/{grant_id}/withdraw", post(system::grant_withdraw_post))
         .route("/account/phone", get(account::phone_get).post(account::phone_post))
         .route("/audit", get(system::audit_get).post(system::audit_verify_post))
+        .route("/admin/quarantine", get(quarantine::quarantine_get))
+        .route("/admin/quarantine/{id}/release", post(quarantine::release_post))
         .route("/admin/status", get(status::status_get))
         .route("/admin/status/maintenance", post(status::maintenance_post))
         .route("/life", get(life::life_get))
@@ -231,6 +234,7 @@ pub const ICON_CHECK: &str = "M4 6h16v15H4zM4 10h16M8 3v5M16 3v5M8.5 15.5l2.5 2.
 pub const ICON_PULSE: &str = "M3 12h4l3-7 4 14 3-7h4";
 pub const ICON_BOOK: &str = "M4 19V5a2 2 0 0 1 2-2h14v15H6a2 2 0 0 0-2 2 2 2 0 0 0 2 2h14M8 7h8M8 11h6";
 pub const ICON_SWAP: &str = "M4 8h13l-4-4M20 16H7l4 4";
+pub const ICON_SHIELD: &str = "M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6zM9 12l2 2 4-4";
 pub const ICON_FLAG: &str = "M5 21V4M5 4h11l-2 4 2 4H5";
 pub const ICON_BELL: &str = "M6 17V11a6 6 0 1 1 12 0v6l2 2H4zM10 21h4";
 pub const ICON_COIN: &str = "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM9 8l3 4 3-4M8.5 12h7M8.5 15h7M12 12v6";
@@ -320,6 +324,13 @@ impl Chrome {
         if actor.can_somewhere(Capability::RulesConfig) {
             let href = "/admin/development-rules".into();
             system.push(NavItem { key: "development_rules", href, label: "规则版本", icon: ICON_FLAG });
+        }
+        if actor.can_somewhere(Capability::QuarantineAdmin) {
+            let item =
+                NavItem {
+                    key: "quarantine", href: "/admin/quarantine".into(), label: "隔离文件", icon: ICON_SHIELD
+                };
+            system.push(item);
         }
         if actor.can_somewhere(Capability::AuditRead) {
             system.push(NavItem { key: "audit", href: "/audit".into(), label: "审计", icon: ICON_LOG });

@@ -155,6 +155,19 @@ async fn meeting(app: &TestApp, t: &Tree) -> i64 {
     app.post_ok("/api/v1/meetings", held, &t.sec_a).await["id"].as_i64().unwrap()
 }
 
+/// Files attached to meeting `id`'s minutes by its secretary (while no clamd is configured, the built-in checks
+/// alone judge them); their ids.
+async fn store_minutes(app: &TestApp, t: &Tree, id: i64, files: Vec<(&str, Vec<u8>)>) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for (name, bytes) in files {
+        let uri = format!("/api/v1/meetings/{id}/attachments?name={name}");
+        let (st, _, body) = app.request(raw(&uri, &t.sec_a, bytes)).await;
+        assert_eq!(st, StatusCode::CREATED, "{body}");
+        ids.push(serde_json::from_str::<Value>(&body).unwrap()["id"].as_i64().unwrap());
+    }
+    ids
+}
+
 /// The newest audit entries with `action`: (result, detail).
 async fn audited(app: &TestApp, action: &str) -> Vec<(String, String)> {
     let sql = "SELECT result, detail FROM audit_log WHERE action = $1 ORDER BY seq";
@@ -357,18 +370,18 @@ async fn files_stored_before_clamd_are_rescanned_and_the_infected_ones_quarantin
         async move {
             let t = tree(&app).await;
             let id = meeting(&app, &t).await;
-            let up = |name: &str| format!("/api/v1/meetings/{id}/attachments?name={name}");
             // Without clamd the built-in checks let all three in.
-            let mut files = Vec::new();
-            for (name, bytes) in [
-                ("a.docx", infected_docx()),
-                ("b.txt", format!("会议记录 {OWN_SIGNATURE} 第二页").into_bytes()),
-                ("c.docx", docx("会议通知")),
-            ] {
-                let (st, _, body) = app.request(raw(&up(name), &t.sec_a, bytes)).await;
-                assert_eq!(st, StatusCode::CREATED, "{body}");
-                files.push(serde_json::from_str::<Value>(&body).unwrap()["id"].as_i64().unwrap());
-            }
+            let files = store_minutes(
+                &app,
+                &t,
+                id,
+                vec![
+                    ("a.docx", infected_docx()),
+                    ("b.txt", format!("会议记录 {OWN_SIGNATURE} 第二页").into_bytes()),
+                    ("c.docx", docx("会议通知")),
+                ],
+            )
+            .await;
             let [eicar, own, clean] = files[..] else { unreachable!() };
             let ctx = platform::Ctx { request_id: "test-rescan".into(), ip: "-".into(), user_agent: "test".into() };
             let system = platform::service::system_actor();
@@ -482,6 +495,147 @@ async fn the_nightly_rescan_job_fails_naming_what_it_quarantined() {
             let err = ops::jobs::builtin::uploads_rescan(app.platform.clone(), gone)(job()).await.unwrap_err();
             assert!(err.contains("not answering") && err.contains("nothing rescanned"), "{err}");
             assert_eq!(audited(&app, "upload.rescan").await.len(), 3, "a refusal before scanning writes no run");
+            app
+        }
+    })
+    .await;
+}
+
+/// Runs one statement binding `text` then `id`.
+async fn exec_text(app: &TestApp, sql: &'static str, text: &str, id: i64) {
+    match &app.platform.db {
+        kernel::Db::Sqlite(p) => sqlx::query(sql).bind(text).bind(id).execute(p).await.map(|_| ()),
+        kernel::Db::Postgres(p) => sqlx::query(sql).bind(text).bind(id).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+/// A false positive (security.md AT-21): the security administrator sees the quarantine (kind, size, hash,
+/// signature — never a name), releases a file with a reason after a recent sign-in, and it is served again;
+/// the next rescan finding the same signature leaves it served, another signature quarantines it again. Every
+/// other role is refused (403, audited); a bad reason is a 422 that changes nothing; a second release is a 409.
+#[tokio::test]
+async fn the_security_administrator_releases_a_false_positive_and_the_rescan_leaves_it_served() {
+    let Some(clamd) = RealClamd::start().await else { return };
+    let scanner = clamd.unix.clone();
+    on_both(move |app| {
+        let scanner = scanner.clone();
+        async move {
+            let t = tree(&app).await;
+            let id = meeting(&app, &t).await;
+            let own_file = ("zhangsan-jilu.txt", format!("会议记录 {OWN_SIGNATURE}").into_bytes());
+            let files = store_minutes(&app, &t, id, vec![own_file, ("a.docx", infected_docx())]).await;
+            let [own, eicar] = files[..] else { unreachable!() };
+            let ctx = platform::Ctx { request_id: "test-release".into(), ip: "-".into(), user_agent: "test".into() };
+            let system = platform::service::system_actor();
+            let report = app.platform.rescan_uploads(&ctx, &system, &scanner, &|_| {}).await.unwrap();
+            assert_eq!(report.quarantined.len(), 2, "{report:?}");
+
+            let sec = json!({"username": "secadm", "password": ADMIN_PW, "display_name": "安全管理员",
+                             "grants": [{"role": "security_admin"}]});
+            app.post_ok("/api/v1/users", sec, &t.admin).await;
+            let secadm = app.login("secadm", ADMIN_PW).await;
+            let (st, q) = app.call("GET", "/api/v1/security/quarantine", None, Some(&secadm)).await;
+            assert_eq!(st, StatusCode::OK, "{q}");
+            assert_eq!(q["total"], 2);
+            let held = q["held"].as_array().unwrap();
+            let mine = held.iter().find(|f| f["id"] == own).unwrap();
+            assert_eq!(mine["signature"], "Dangjian.Test.Signature.UNOFFICIAL");
+            assert_eq!((mine["owner_kind"].as_str(), mine["owner_id"].as_i64()), (Some("meeting_minutes"), Some(id)));
+            assert_eq!(mine["sha256"].as_str().unwrap().len(), 64);
+            assert!(!q.to_string().contains("zhangsan") && mine.get("name").is_none(), "never a file's name: {q}");
+
+            // Nobody else: not the branch secretary who owns the meeting, not the system administrator.
+            let release = |file: i64| format!("/api/v1/security/quarantine/{file}/release");
+            let reason = json!({"reason": "经信息中心核实为误报，文件为会议记录文本"});
+            let (st, _) = app.call("GET", "/api/v1/security/quarantine", None, Some(&t.sec_a)).await;
+            assert_eq!(st, StatusCode::FORBIDDEN);
+            for who in [&t.sec_a, &t.admin] {
+                let (st, v) = app.call("POST", &release(own), Some(reason.clone()), Some(who)).await;
+                assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+            }
+            let denied: Vec<_> = audited(&app, "upload.release").await;
+            assert_eq!(denied.iter().filter(|(r, _)| r == "denied").count(), 2, "{denied:?}");
+            assert_eq!(audited(&app, "upload.quarantine").await, [("denied".to_string(), String::new())]);
+
+            // A reason too short: 422 under `reason`, nothing changed.
+            let (st, v) = app.call("POST", &release(own), Some(json!({"reason": " 误报 "})), Some(&secadm)).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert!(v["error"]["fields"]["reason"].as_str().unwrap().contains("放行理由"), "{v}");
+            // A session without a recent proof of who she is (a fresh token, not yet cached): step up first.
+            let stale = app.login("secadm", ADMIN_PW).await;
+            let no_proof = "UPDATE sessions SET reauth_at = NULL \
+                WHERE user_id = (SELECT id FROM users WHERE username = $1) AND $2 > 0";
+            exec_text(&app, no_proof, "secadm", 1).await;
+            let (st, v) = app.call("POST", &release(own), Some(reason.clone()), Some(&stale)).await;
+            assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("reauth_required")), "{v}");
+            let (_, q) = app.call("GET", "/api/v1/security/quarantine", None, Some(&stale)).await;
+            assert_eq!(q["total"], 2, "nothing released by the refused calls");
+            let (st, v) =
+                app.call("POST", "/api/v1/auth/reauth", Some(json!({"password": ADMIN_PW})), Some(&stale)).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            let secadm = v["token"].as_str().unwrap().to_string();
+
+            let (st, v) = app.call("POST", &release(own), Some(reason.clone()), Some(&secadm)).await;
+            assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+            let ok: Vec<_> = audited(&app, "upload.release").await.into_iter().filter(|(r, _)| r == "ok").collect();
+            assert_eq!(ok.len(), 1);
+            assert!(ok[0].1.contains("Dangjian.Test.Signature.UNOFFICIAL") && ok[0].1.contains("核实为误报"), "{ok:?}");
+            let (st, v) = app.call("POST", &release(own), Some(reason.clone()), Some(&secadm)).await;
+            assert_eq!(st, StatusCode::CONFLICT, "{v}");
+            let (st, _) = app.call("POST", &release(999_999), Some(reason.clone()), Some(&secadm)).await;
+            assert_eq!(st, StatusCode::NOT_FOUND);
+            let (_, q) = app.call("GET", "/api/v1/security/quarantine", None, Some(&secadm)).await;
+            assert_eq!(q["total"], 1);
+            assert_eq!(q["released"][0]["id"], own);
+            assert_eq!(q["released"][0]["released_by"], "secadm");
+            assert_eq!(q["released"][0]["released_signature"], "Dangjian.Test.Signature.UNOFFICIAL");
+
+            // Served again.
+            let get = Request::builder()
+                .uri(format!("/api/v1/meetings/{id}/attachments/{own}"))
+                .header(header::AUTHORIZATION, format!("Bearer {}", t.sec_a))
+                .body(Body::empty())
+                .unwrap();
+            let (st, _, body) = app.request(get).await;
+            assert_eq!(st, StatusCode::OK, "{body}");
+
+            // The next night: the same signature is the known false positive; the EICAR file stays held.
+            let again = app.platform.rescan_uploads(&ctx, &system, &scanner, &|_| {}).await.unwrap();
+            assert_eq!((again.scanned, again.released, again.already_quarantined), (1, 1, 1), "{again:?}");
+            assert!(again.quarantined.is_empty(), "{again:?}");
+            // Released from another signature than the one found now: quarantined again.
+            exec_text(&app, "UPDATE attachments SET released_signature = $1 WHERE id = $2", "Other.Signature", own)
+                .await;
+            let third = app.platform.rescan_uploads(&ctx, &system, &scanner, &|_| {}).await.unwrap();
+            assert_eq!(third.quarantined.iter().map(|q| q.id).collect::<Vec<_>>(), [own], "{third:?}");
+
+            // The page: the security administrator's list and release form; the home page's reminder.
+            let cookie = app.web_login("secadm", ADMIN_PW).await;
+            let (st, html) = app.page("/admin/quarantine", &cookie).await;
+            assert_eq!(st, StatusCode::OK);
+            assert!(html.contains("隔离中（2）") && html.contains("Eicar-Test-Signature.UNOFFICIAL"), "{html}");
+            assert!(html.contains("会议纪要 #") && !html.contains("zhangsan"), "{html}");
+            let (st, _, html) =
+                app.form(&format!("/admin/quarantine/{eicar}/release"), &[("reason", "误")], Some(&cookie)).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(html.contains("请写明放行理由") && html.contains(">误</textarea>"), "{html}");
+            let (st, h, _) = app
+                .form(
+                    &format!("/admin/quarantine/{eicar}/release"),
+                    &[("reason", "测试文件，经核实无害")],
+                    Some(&cookie),
+                )
+                .await;
+            assert_eq!(st, StatusCode::SEE_OTHER);
+            assert_eq!(h[header::LOCATION], "/admin/quarantine?released=1");
+            let (_, home) = app.page("/", &cookie).await;
+            assert!(home.contains("隔离文件（1）"), "{home}");
+            let sec_cookie = app.web_login("sec_a", USER_PW).await;
+            let (_, html) = app.page("/", &sec_cookie).await;
+            assert!(!html.contains("/admin/quarantine"), "no way in for anyone else");
+            let (st, _) = app.page("/admin/quarantine", &sec_cookie).await;
+            assert_eq!(st, StatusCode::FORBIDDEN);
             app
         }
     })

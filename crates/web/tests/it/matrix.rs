@@ -441,6 +441,8 @@ pub(crate) async fn request(
     let path = pattern
         .replace("/meetings/{id}/attachments/{file_id}", &format!("/meetings/{meeting}/attachments/{file}"))
         .replace("/orgs/{id}", &format!("/orgs/{org}"))
+        // The fixture's minutes file, which is not in quarantine.
+        .replace("/quarantine/{id}", &format!("/quarantine/{file}"))
         .replace("/people/{id}", &format!("/people/{person_id}"))
         .replace("/users/{id}", &format!("/users/{user}"))
         .replace("/meetings/{id}", &format!("/meetings/{meeting}"))
@@ -629,6 +631,8 @@ pub(crate) async fn request(
         "POST /api/v1/people/{id}/reveal" => Some(json!({"field": "phone", "reason": "核对政审材料"}).to_string()),
         "POST /api/v1/users/{id}/grants" => Some(json!({"role": "leader", "org_id": org}).to_string()),
         "POST /api/v1/users/{id}/grants/{grant_id}/withdraw" => Some(json!({"reason": "任期调整"}).to_string()),
+        // No file is in quarantine in the fixture: 404 or 409 where the role may release (nothing changes).
+        "POST /api/v1/security/quarantine/{id}/release" => Some(json!({"reason": "经核实为误报"}).to_string()),
         // The account has no shared-account flag: 409 where the role may review (nothing changes).
         "POST /api/v1/users/{id}/shared-account-review" => Some(json!({"note": "经核实为本人多设备登录"}).to_string()),
         "POST /api/v1/rules/fee" => Some(json!({"category": "student"}).to_string()),
@@ -682,6 +686,7 @@ pub(crate) async fn request(
         "POST /admin/users/{id}/grants" => Some(form_body(&[("role", "leader".into()), ("org_id", org.to_string())])),
         "POST /admin/users/{id}/grants/{grant_id}/withdraw" => Some(form_body(&[("reason", "任期调整".into())])),
         "POST /admin/users/{id}/shared-review" => Some(form_body(&[("note", "经核实为本人多设备登录".into())])),
+        "POST /admin/quarantine/{id}/release" => Some(form_body(&[("reason", "经核实为误报".into())])),
         "POST /admin/users/new" => Some(form_body(&[
             ("username", format!("ui{n}")),
             ("display_name", "新账号".into()),
