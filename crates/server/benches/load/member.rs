@@ -115,6 +115,9 @@ pub async fn call(
                     let retry_after = r.header("retry-after").is_some_and(|v| v.parse::<u64>().is_ok());
                     (Outcome::Limited { retry_after, under_limit: within }, None)
                 }
+                503 if r.text().contains("登录人数较多") || r.json()["error"]["code"] == "busy" => {
+                    (Outcome::Busy { retry_after: retry_after_secs(&r).is_some() }, None)
+                }
                 s => (Outcome::Status(s), Some(format!("{s} {}", r.text().chars().take(160).collect::<String>()))),
             };
             sh.rec.record(action, at, took, outcome, why);
@@ -127,29 +130,61 @@ pub async fn call(
     }
 }
 
+/// `Retry-After` in seconds, when the answer has one.
+pub fn retry_after_secs(r: &Response) -> Option<u64> {
+    r.header("retry-after")?.trim().parse().ok()
+}
+
+/// How many times a member sends the sign-in form again after a 503 `busy` before giving up for a while.
+const BUSY_TRIES: u32 = 20;
+
 /// The login page, the form, and the page the form leads to (whose `csrf-token` scripts send). An answer
-/// without what a browser would find in it is recorded as a failure of that step.
+/// without what a browser would find in it is recorded as a failure of that step. A 503 `busy` (the server's
+/// sign-in queue is full) is what the page tells her: “登录人数较多，请稍后再试（约N秒）”; she waits the
+/// `Retry-After` and sends the form again. The time from her first try until she is in is recorded as
+/// [`Action::SignInWaited`].
 pub async fn sign_in(sh: &Shared, m: &Member) -> Option<Session> {
+    let first_try = Instant::now();
     let page = call(sh, m, Action::LoginPage, None, Request::get("/login", None)).await?;
-    let token = attribute_after(page.text(), "name=\"csrf\"", "value=\"").map(str::to_owned);
-    let (Some(pre), Some(token)) = (page.set_cookie("dj_csrf"), token) else {
+    let mut token = attribute_after(page.text(), "name=\"csrf\"", "value=\"").map(str::to_owned);
+    let (Some(pre), Some(_)) = (page.set_cookie("dj_csrf"), &token) else {
         return missing(sh, Action::LoginPage, "no pre-session cookie or csrf field");
     };
-    let form =
-        format!("csrf={}&username={}&password={}&next=%2F", encode(&token), encode(&m.username), encode(PASSWORD));
-    let req = Request {
-        method: "POST",
-        path: "/login",
-        cookie: Some(&pre),
-        csrf: None,
-        content_type: Some("application/x-www-form-urlencoded"),
-        authorization: None,
-        body: form.as_bytes(),
+    let mut tries = 0;
+    let done = loop {
+        let form = format!(
+            "csrf={}&username={}&password={}&next=%2F",
+            encode(token.as_deref().unwrap_or_default()),
+            encode(&m.username),
+            encode(PASSWORD)
+        );
+        let req = Request {
+            method: "POST",
+            path: "/login",
+            cookie: Some(&pre),
+            csrf: None,
+            content_type: Some("application/x-www-form-urlencoded"),
+            authorization: None,
+            body: form.as_bytes(),
+        };
+        let done = call(sh, m, Action::SignIn, Some(Bucket::SignIn), req).await?;
+        tries += 1;
+        match (done.status, retry_after_secs(&done)) {
+            (503, Some(wait)) if tries < BUSY_TRIES && !sh.stop.load(Ordering::Relaxed) => {
+                // The page she is shown again carries the form with its anti-forgery field.
+                if let Some(t) = attribute_after(done.text(), "name=\"csrf\"", "value=\"") {
+                    token = Some(t.to_owned());
+                }
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+            }
+            _ => break done,
+        }
     };
-    let done = call(sh, m, Action::SignIn, Some(Bucket::SignIn), req).await?;
     if done.status >= 400 {
         return None;
     }
+    let waited = first_try.elapsed();
+    sh.rec.record(Action::SignInWaited, first_try, waited, Outcome::Ok, None);
     let Some(cookie) = done.set_cookie("dj_session").filter(|c| c.len() > "dj_session=".len()) else {
         return missing(sh, Action::SignIn, "no session cookie");
     };

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 pub enum Action {
     LoginPage,
     SignIn,
+    /// From the login page until she is in, 503 `busy` waits included: what the person waits. Not a request.
+    SignInWaited,
     Home,
     Notices,
     NoticePage,
@@ -31,6 +33,7 @@ impl Action {
         match self {
             Action::LoginPage => "login page `GET /login`",
             Action::SignIn => "sign in `POST /login` (argon2id)",
+            Action::SignInWaited => "sign in, as she waits it (page to session, 503 waits included)",
             Action::Home => "home page `GET /`",
             Action::Notices => "her notices `GET /api/v1/notices`",
             Action::NoticePage => "a notice `GET /notices/{id}`",
@@ -57,6 +60,10 @@ pub enum Outcome {
     /// 429; whether it carried `Retry-After`, and whether the member had stayed within the limit in that
     /// window by her own count (a 429 then would be the limit hitting a NAT neighbour).
     Limited { retry_after: bool, under_limit: bool },
+    /// 503 `busy`: a sign-in beyond the server's queue, refused at once with `Retry-After` (security.md AT-35's
+    /// global limit, docs/SECURITY.md). Load shed on purpose, counted apart from errors; the member waits and
+    /// sends the form again, and the time until she is in is reported as "sign in, as she waits it".
+    Busy { retry_after: bool },
     /// Any other status.
     Status(u16),
     /// No answer (connection refused, reset, timed out).
@@ -85,6 +92,9 @@ pub struct Figures {
     pub limited: u64,
     pub limited_without_retry_after: u64,
     pub limited_under_limit: u64,
+    /// 503 `busy` answers (load shed with `Retry-After`), not errors.
+    pub busy: u64,
+    pub busy_without_retry_after: u64,
     pub errors: u64,
     pub p50_ms: f64,
     pub p95_ms: f64,
@@ -104,6 +114,10 @@ impl Figures {
                     f.limited_without_retry_after += u64::from(!retry_after);
                     f.limited_under_limit += u64::from(under_limit);
                 }
+                Outcome::Busy { retry_after } => {
+                    f.busy += 1;
+                    f.busy_without_retry_after += u64::from(!retry_after);
+                }
                 Outcome::Status(_) | Outcome::NoAnswer => f.errors += 1,
             }
             if !matches!(s.outcome, Outcome::NoAnswer | Outcome::Status(0)) {
@@ -118,9 +132,14 @@ impl Figures {
         f
     }
 
-    /// Errors (not 429) per request, in percent.
+    /// Errors (not 429, not 503 `busy`) per request, in percent.
     pub fn error_percent(&self) -> f64 {
         if self.requests == 0 { 0.0 } else { self.errors as f64 * 100.0 / self.requests as f64 }
+    }
+
+    /// Errors and 503 `busy` together per request, in percent: the rate if shed sign-ins counted as failures.
+    pub fn error_or_busy_percent(&self) -> f64 {
+        if self.requests == 0 { 0.0 } else { (self.errors + self.busy) as f64 * 100.0 / self.requests as f64 }
     }
 }
 
@@ -164,7 +183,9 @@ impl Recorder {
         let Ok(all) = self.samples.lock() else { return (Vec::new(), Figures::default()) };
         let window: Vec<&Sample> = all
             .iter()
-            .filter(|s| s.at_ms >= from && s.at_ms < to && only.is_none_or(|o| o.contains(&s.action)))
+            .filter(|s| s.at_ms >= from && s.at_ms < to)
+            // The waited sign-in is a span over requests already counted: only when asked for by name.
+            .filter(|s| only.map_or(s.action != Action::SignInWaited, |o| o.contains(&s.action)))
             .collect();
         let mut by_action: BTreeMap<Action, Vec<&Sample>> = BTreeMap::new();
         for s in &window {
