@@ -2,7 +2,8 @@
 //! tests lower the cost through [`PasswordParams::fast_for_tests`] so hashing does not dominate a
 //! 2-core run.
 
-use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, Version};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 
 use crate::{SecurityError, random_bytes};
 
@@ -23,21 +24,32 @@ impl PasswordParams {
         PasswordParams { memory_kib: 64, iterations: 1 }
     }
 
-    fn argon2(&self) -> Result<Argon2<'static>, SecurityError> {
-        let params = Params::new(self.memory_kib, self.iterations, 1, None)
-            .map_err(|e| SecurityError::Password(e.to_string()))?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    fn params(&self) -> Result<Params, SecurityError> {
+        Params::new(self.memory_kib, self.iterations, 1, None).map_err(|e| SecurityError::Password(e.to_string()))
     }
 
-    /// The PHC string (`$argon2id$v=19$m=…`) of `password` with a fresh salt.
+    /// The PHC string (`$argon2id$v=19$m=…`) of `password` with a fresh salt. argon2's working memory comes
+    /// from [`WORKING_MEMORY`], as for [`PasswordParams::verify`]: new hashes (a password change, a new
+    /// account, an import's accounts) no longer allocate and free 19 MiB each.
     pub fn hash(&self, password: &str) -> Result<String, SecurityError> {
-        let mut salt = [0u8; 16];
-        random_bytes(&mut salt)?;
-        let hash = self
-            .argon2()?
-            .hash_password_with_salt(password.as_bytes(), &salt)
-            .map_err(|e| SecurityError::Password(e.to_string()))?;
-        Ok(hash.to_string())
+        let failed = |e: &dyn std::fmt::Display| SecurityError::Password(e.to_string());
+        let mut salt_bytes = [0u8; 16];
+        random_bytes(&mut salt_bytes)?;
+        let params = self.params()?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        let mut blocks = WORKING_MEMORY.take(params.block_count());
+        let computed = argon2.hash_password_into_with_memory(password.as_bytes(), &salt_bytes, &mut out, &mut blocks);
+        WORKING_MEMORY.give_back(blocks);
+        computed.map_err(|e| failed(&e))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(|e| failed(&e))?,
+            salt: Some(Salt::new(&salt_bytes).map_err(|e| failed(&e))?),
+            hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+        };
+        Ok(phc.to_string())
     }
 
     /// Whether `password` matches `phc`. The parameters stored in `phc` are used, so hashes made
@@ -199,6 +211,25 @@ mod tests {
         assert!(!fast.verify("Secret-2026!", &tampered));
         // A hash of another algorithm's name is refused, not panicked on.
         assert!(!fast.verify("Secret-2026!", &h.replacen("argon2id", "argon2x", 1)));
+    }
+
+    /// A hash made with the reused working memory is the PHC string argon2's own hasher makes, byte for byte.
+    #[test]
+    fn hashing_with_reused_memory_makes_argon2s_own_phc_string() {
+        use argon2::PasswordHasher;
+        for p in [
+            PasswordParams::default(),
+            PasswordParams::fast_for_tests(),
+            PasswordParams { memory_kib: 1_000, iterations: 3 },
+        ] {
+            let ours = p.hash("Secret-2026!").unwrap();
+            let parsed = PasswordHash::new(&ours).unwrap();
+            let salt = parsed.salt.unwrap();
+            let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, p.params().unwrap())
+                .hash_password_with_salt(b"Secret-2026!", salt.as_ref())
+                .unwrap();
+            assert_eq!(ours, theirs.to_string());
+        }
     }
 
     #[test]
