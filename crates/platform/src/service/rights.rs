@@ -62,6 +62,9 @@ pub struct RightsRequest {
     pub decision_note: Option<String>,
     /// The key a deletion left in the records kept by law.
     pub pseudonym: Option<String>,
+    /// The record keeper who filed it on her behalf (she asked in person, on paper or by telephone); absent
+    /// when she filed it herself.
+    pub filed_by: Option<String>,
 }
 
 /// A member's request, as the API and the form take it.
@@ -229,6 +232,7 @@ impl Platform {
             decided_at: r.decided_at.map(rfc3339),
             decision_note: r.decision_note,
             pseudonym: r.pseudonym,
+            filed_by: r.filed_by_name,
             kind: r.kind,
             state: r.state,
         }
@@ -238,6 +242,50 @@ impl Platform {
     pub async fn request_right(&self, ctx: &Ctx, actor: &Actor, input: &RightsInput) -> Result<Requested> {
         let pid = actor.person_id.ok_or(Error::NotFound)?;
         let person = store::get_person(&self.db, pid).await?.ok_or(Error::NotFound)?;
+        self.file_right(ctx, actor, person, false, input).await
+    }
+
+    /// A correction or deletion request a record keeper files for a member who made it in person, on paper or
+    /// by telephone (PIPL 第四十五至四十七条 rights are hers however she asks; a member without the app must not
+    /// lose them). The record keepers of her record only — those holding `PersonWrite` over her organization;
+    /// anyone else gets `NotFound`, audited. Then exactly as her own request: the same checks, the same due
+    /// day, the same queue and decisions (a deletion still needs two people besides, as the filer may endorse
+    /// but never also approve), and she sees it among her requests with who filed it. A copy is refused: its
+    /// single-use link is for her alone. One's own record goes through [`Platform::request_right`]. Audited
+    /// like hers, with `on_behalf` in the detail.
+    pub async fn request_right_for(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        person_id: i64,
+        input: &RightsInput,
+    ) -> Result<Requested> {
+        let target = format!("person:{person_id}");
+        let person = store::get_person(&self.db, person_id).await?;
+        let Some(person) = person.filter(|p| actor.can(Capability::PersonWrite, &p.org_path)) else {
+            return Err(self.deny(ctx, actor, "privacy.request_for", &target).await?);
+        };
+        if actor.person_id == Some(person_id) {
+            return self.file_right(ctx, actor, person, false, input).await;
+        }
+        if input.kind == "copy" {
+            let mut errors = FieldErrors::new();
+            errors.insert("kind".into(), "获取副本须由本人登录后申请：下载链接只交给本人".into());
+            return Err(Error::Invalid(errors));
+        }
+        self.file_right(ctx, actor, person, true, input).await
+    }
+
+    /// Files a request about `person`'s data: by herself, or by a record keeper `on_behalf` of her.
+    async fn file_right(
+        &self,
+        ctx: &Ctx,
+        actor: &Actor,
+        person: crate::model::PersonRow,
+        on_behalf: bool,
+        input: &RightsInput,
+    ) -> Result<Requested> {
+        let pid = person.id;
         let t = now();
         let today = kernel::dates::today();
         let target = format!("person:{pid}");
@@ -292,10 +340,14 @@ impl Platform {
                 if !errors.is_empty() {
                     return Err(Error::Invalid(errors));
                 }
-                let open = rs::of_person(&self.db, pid).await?;
+                let open = rs::of_person_tx(&mut tx, pid).await?;
                 if open.iter().any(|r| r.kind == "correction" && r.state == "pending" && r.field == Some(field.clone()))
                 {
-                    return Err(Error::Conflict("该项目已有待办理的更正请求，请等待办理结果"));
+                    return Err(Error::Conflict(if on_behalf {
+                        "该项目已有待办理的更正请求，请直接办理该请求"
+                    } else {
+                        "该项目已有待办理的更正请求，请等待办理结果"
+                    }));
                 }
                 new.kind = "correction";
                 new.field = Some(&field);
@@ -309,9 +361,13 @@ impl Platform {
                 if !errors.is_empty() {
                     return Err(Error::Invalid(errors));
                 }
-                let open = rs::of_person(&self.db, pid).await?;
+                let open = rs::of_person_tx(&mut tx, pid).await?;
                 if open.iter().any(|r| r.kind == "deletion" && matches!(r.state.as_str(), "pending" | "endorsed")) {
-                    return Err(Error::Conflict("您已有待办理的删除请求，请等待办理结果"));
+                    return Err(Error::Conflict(if on_behalf {
+                        "本人已有待办理的删除请求，请直接办理该请求"
+                    } else {
+                        "您已有待办理的删除请求，请等待办理结果"
+                    }));
                 }
                 new.kind = "deletion";
                 new.reason = Some(&reason);
@@ -324,7 +380,8 @@ impl Platform {
         };
         let kind_field = new.field.map(|f| format!(" field:{f}")).unwrap_or_default();
         let id = rs::insert(&mut tx, new).await?;
-        let detail = format!("request:{id}{kind_field}");
+        let behalf = if on_behalf { " on_behalf" } else { "" };
+        let detail = format!("request:{id}{kind_field}{behalf}");
         audit::append(&mut tx, event(Some(actor), ctx, action, target, "ok", detail)).await?;
         let row = rs::get(&mut tx, id).await?.ok_or(Error::NotFound)?;
         tx.commit().await?;

@@ -26,13 +26,17 @@ pub struct RequestRow {
     pub decided_at: Option<OffsetDateTime>,
     pub decision_note: Option<String>,
     pub pseudonym: Option<String>,
+    /// Who filed it when it was not the member herself (a record keeper, on her behalf).
+    pub filed_by_name: Option<String>,
 }
 
 const SELECT: &str = "SELECT r.id, r.person_id, p.org_path AS person_org_path, p.name AS person_name, r.kind, r.state, \
     r.field, r.proposed_enc, r.reason, r.due_on, r.expires_at, r.requested_at, r.endorsed_by, \
-    e.display_name AS endorsed_by_name, d.display_name AS decided_by_name, r.decided_at, r.decision_note, r.pseudonym \
+    e.display_name AS endorsed_by_name, d.display_name AS decided_by_name, r.decided_at, r.decision_note, r.pseudonym, \
+    CASE WHEN q.person_id IS NULL OR q.person_id <> r.person_id THEN q.display_name END AS filed_by_name \
     FROM privacy_requests r JOIN people p ON p.id = r.person_id \
-    LEFT JOIN users e ON e.id = r.endorsed_by LEFT JOIN users d ON d.id = r.decided_by";
+    LEFT JOIN users e ON e.id = r.endorsed_by LEFT JOIN users d ON d.id = r.decided_by \
+    LEFT JOIN users q ON q.id = r.requested_by";
 
 pub struct NewRequest<'a> {
     pub person_id: i64,
@@ -65,6 +69,12 @@ pub async fn get(tx: &mut DbTx, id: i64) -> Result<Option<RequestRow>, DbError> 
 pub async fn by_token(tx: &mut DbTx, hash: &[u8]) -> Result<Option<RequestRow>, DbError> {
     let sql = format!("{SELECT} WHERE r.token_hash = $1");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(c).await)?)
+}
+
+/// [`of_person`] inside the caller's transaction (a new request is checked against the open ones there).
+pub async fn of_person_tx(tx: &mut DbTx, person_id: i64) -> Result<Vec<RequestRow>, DbError> {
+    let sql = format!("{SELECT} WHERE r.person_id = $1 ORDER BY r.id DESC");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_all(c).await)?)
 }
 
 /// A person's requests, newest first.

@@ -92,6 +92,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(people::access_log))
         .routes(routes!(people::my_data))
         .routes(routes!(privacy::mine, privacy::request))
+        .routes(routes!(privacy::request_for))
         .routes(routes!(privacy::copy))
         .routes(routes!(privacy::queue))
         .routes(routes!(privacy::decide))

@@ -60,6 +60,23 @@ pub async fn request(
     Ok((StatusCode::CREATED, Json(Requested { request: r.request, token: r.token })))
 }
 
+/// File a correction or deletion request for a member who made it in person, on paper or by telephone: the
+/// record keepers of her record (those who may edit it) only, 404 for anyone else. It then goes through the
+/// queue like her own, she sees it with `filed_by`; a copy must be asked by herself (422).
+#[utoipa::path(post, path = "/api/v1/people/{id}/privacy-requests", tag = "people", params(("id" = i64, Path)),
+    request_body = RightsInput,
+    responses((status = 201, body = Requested), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn request_for(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(b): Body<RightsInput>,
+) -> Result<(StatusCode, Json<Requested>), ApiError> {
+    let r = api(s.platform.request_right_for(&c.ctx, &c.actor, id, &b).await, &c.ctx)?;
+    Ok((StatusCode::CREATED, Json(Requested { request: r.request, token: None })))
+}
+
 /// The copy as a ZIP (JSON, a CSV per table, a readable Chinese page), for the single-use token of a copy
 /// request of the same person, within 72 hours. Audited; a second use, another person's token or a lapsed one
 /// gets nothing.

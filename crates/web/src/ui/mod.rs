@@ -74,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/privacy", get(privacy::mine_get).post(privacy::mine_post))
         .route("/account/privacy/copy", post(privacy::copy_post))
         .route("/privacy/requests", get(privacy::queue_get))
+        .route("/people/{id}/privacy-request", get(privacy::for_get).post(privacy::for_post))
         .route("/privacy/requests/{id}", post(privacy::decide_post))
         .route("/people/{id}/edit", get(people::person_edit_get).post(people::person_edit_post))
         .route("/admin/users", get(system::users_get))

@@ -36,6 +36,16 @@ impl MinePage {
     fn value(&self, key: &str) -> String {
         self.form.get(key).cloned().unwrap_or_default()
     }
+
+    /// Where privacy_forms.html sends its forms.
+    fn action(&self) -> String {
+        "/account/privacy".into()
+    }
+
+    /// Whose data privacy_forms.html speaks of.
+    fn subject(&self) -> &'static str {
+        "您"
+    }
 }
 
 async fn mine_page(s: &AppState, c: &Caller) -> Result<MinePage, Error> {
@@ -62,13 +72,7 @@ pub async fn mine_get(State(s): State<AppState>, c: Caller) -> Response {
 
 /// A request from the page's forms (`kind`: copy, correction, deletion).
 pub async fn mine_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
-    let get = |k: &str| f.get(k).cloned().filter(|v| !v.is_empty());
-    let input = RightsInput {
-        kind: get("kind").unwrap_or_default(),
-        field: get("field"),
-        proposed: get("proposed"),
-        reason: get("reason"),
-    };
+    let input = rights_input(&f);
     let outcome = s.platform.request_right(&c.ctx, &c.actor, &input).await;
     let result = async {
         let (status, notice, error, token) = match outcome {
@@ -88,14 +92,10 @@ pub async fn mine_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashM
                 };
                 (StatusCode::OK, Some(notice), None, r.token)
             }
-            Err(Error::Invalid(errors)) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(errors.into_values().collect::<Vec<_>>().join("；")),
-                None,
-            ),
-            Err(e @ Error::Conflict(_)) => (StatusCode::CONFLICT, None, Some(e.message()), None),
-            Err(e) => return Err(e),
+            Err(e) => {
+                let (status, why) = refusal(e)?;
+                (status, None, Some(why), None)
+            }
         };
         let mut page = mine_page(&s, &c).await?;
         page.notice = notice;
@@ -110,6 +110,29 @@ pub async fn mine_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashM
     match result.await {
         Ok((status, page)) => render(status, &page),
         Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+/// A request from one of privacy_forms.html's forms.
+fn rights_input(f: &HashMap<String, String>) -> RightsInput {
+    let get = |k: &str| f.get(k).cloned().filter(|v| !v.is_empty());
+    RightsInput {
+        kind: get("kind").unwrap_or_default(),
+        field: get("field"),
+        proposed: get("proposed"),
+        reason: get("reason"),
+    }
+}
+
+/// A request refused for what was typed (shown above the forms, which keep it) or a conflict; anything else is
+/// the error page's.
+fn refusal(e: Error) -> Result<(StatusCode, String), Error> {
+    match e {
+        Error::Invalid(errors) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, errors.into_values().collect::<Vec<_>>().join("；")))
+        }
+        e @ Error::Conflict(_) => Ok((StatusCode::CONFLICT, e.message())),
+        e => Err(e),
     }
 }
 
@@ -189,6 +212,99 @@ pub async fn decide_post(
         };
         let mut page = queue_page(&s, &c).await?;
         page.notice = notice;
+        page.error = error;
+        Ok::<_, Error>((status, page))
+    };
+    match result.await {
+        Ok((status, page)) => render(status, &page),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "privacy_for.html")]
+struct ForPage {
+    chrome: Chrome,
+    person: platform::model::Person,
+    fields: &'static [(&'static str, &'static str)],
+    notice: Option<String>,
+    error: Option<String>,
+    form: HashMap<String, String>,
+}
+
+impl ForPage {
+    fn value(&self, key: &str) -> String {
+        self.form.get(key).cloned().unwrap_or_default()
+    }
+
+    fn action(&self) -> String {
+        format!("/people/{}/privacy-request", self.person.id)
+    }
+
+    fn subject(&self) -> &'static str {
+        "本人"
+    }
+}
+
+async fn for_page(s: &AppState, c: &Caller, id: i64) -> Result<ForPage, Error> {
+    let person = s.platform.get_person(&c.ctx, &c.actor, id).await?;
+    // Only those who may file for her see the forms (a leader reads her record but keeps none).
+    if !platform::Platform::may_edit(&c.actor, &person) {
+        return Err(Error::NotFound);
+    }
+    Ok(ForPage {
+        chrome: Chrome::new(s, c, "people"),
+        person,
+        fields: platform::privacy::CORRECTABLE,
+        notice: None,
+        error: None,
+        form: HashMap::new(),
+    })
+}
+
+/// 代为登记个人信息请求: a record keeper files a correction or deletion for a member who asked in person, on paper
+/// or by telephone. Who may see the record sees the page; filing is for those who may edit it (the service).
+pub async fn for_get(State(s): State<AppState>, c: Caller, Path(id): Path<i64>) -> Response {
+    match for_page(&s, &c, id).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
+}
+
+pub async fn for_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let input = rights_input(&f);
+    let outcome = s.platform.request_right_for(&c.ctx, &c.actor, id, &input).await;
+    let result = async {
+        let (status, notice, error) = match outcome {
+            Ok(r) => {
+                let due = r.request.due_on.clone().unwrap_or_default();
+                let notice = format!(
+                    "已代为登记{}请求，办理期限 {due}。请在“个人信息请求”中办理{}；本人可在“我的个人信息”中看到该请求。",
+                    r.request.kind_label,
+                    if r.request.kind == "deletion" {
+                        "（须两名经办人：一人提请、另一人批准）"
+                    } else {
+                        ""
+                    }
+                );
+                (StatusCode::OK, Some(notice), None)
+            }
+            Err(e) => {
+                let (status, why) = refusal(e)?;
+                (status, None, Some(why))
+            }
+        };
+        let mut page = for_page(&s, &c, id).await?;
+        page.notice = notice;
+        if error.is_some() {
+            page.form = f.clone();
+            page.form.remove("csrf");
+        }
         page.error = error;
         Ok::<_, Error>((status, page))
     };

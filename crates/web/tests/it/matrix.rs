@@ -633,6 +633,8 @@ pub(crate) async fn request(
         "POST /api/v1/users/{id}/grants/{grant_id}/withdraw" => Some(json!({"reason": "任期调整"}).to_string()),
         // No file is in quarantine in the fixture: 404 or 409 where the role may release (nothing changes).
         "POST /api/v1/security/quarantine/{id}/release" => Some(json!({"reason": "经核实为误报"}).to_string()),
+        // A copy cannot be filed for someone else: 422 where the role keeps her record, nothing written.
+        "POST /api/v1/people/{id}/privacy-requests" => Some(json!({"kind": "copy"}).to_string()),
         // The account has no shared-account flag: 409 where the role may review (nothing changes).
         "POST /api/v1/users/{id}/shared-account-review" => Some(json!({"note": "经核实为本人多设备登录"}).to_string()),
         "POST /api/v1/rules/fee" => Some(json!({"category": "student"}).to_string()),
@@ -687,6 +689,7 @@ pub(crate) async fn request(
         "POST /admin/users/{id}/grants/{grant_id}/withdraw" => Some(form_body(&[("reason", "任期调整".into())])),
         "POST /admin/users/{id}/shared-review" => Some(form_body(&[("note", "经核实为本人多设备登录".into())])),
         "POST /admin/quarantine/{id}/release" => Some(form_body(&[("reason", "经核实为误报".into())])),
+        "POST /people/{id}/privacy-request" => Some(form_body(&[("kind", "copy".into())])),
         "POST /admin/users/new" => Some(form_body(&[
             ("username", format!("ui{n}")),
             ("display_name", "新账号".into()),

@@ -500,3 +500,101 @@ async fn an_approved_deletion_leaves_no_trace_of_her_in_the_database() {
     })
     .await;
 }
+
+/// A member who asks in person, on paper or by telephone (PIPL 第四十五至四十七条): her record keeper files the
+/// correction or deletion for her. Only those who may edit her record (404 otherwise, audited); never a copy
+/// (its link is hers alone); the same checks as hers (422 under the field, nothing written); then the same
+/// queue — she sees the request with who filed it — and the same two-person rule for a deletion.
+#[tokio::test]
+async fn a_record_keeper_files_a_request_on_a_members_behalf() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let m = member(&app, &t, "王芳", "wangfang", "456").await;
+        let path = format!("/api/v1/people/{}/privacy-requests", m.id);
+        let correction = json!({"kind": "correction", "field": "phone", "proposed": "13900139000",
+                                "reason": "本人电话告知手机号已更换"});
+        let count = |app: &TestApp| {
+            let db = app.platform.db.clone();
+            async move { crate::life::count(&db, "privacy_requests").await }
+        };
+
+        // Nobody outside her record keepers: another branch's secretary, the system administrator, the member.
+        let sec_b = json!({"username": "sec_b", "password": USER_PW, "display_name": "sec_b", "grants": [{"role": "branch_secretary", "org_id": t.bb}]});
+        app.post_ok("/api/v1/users", sec_b, &t.admin).await;
+        let sec_b = app.login("sec_b", USER_PW).await;
+        for who in [&sec_b, &t.admin] {
+            let (st, v) = app.call("POST", &path, Some(correction.clone()), Some(who)).await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+        }
+        assert!(audit_has(&app, "privacy.request_for", "sec_b").await);
+        // Bad input as for her own: under its field, nothing written; a copy is hers to ask.
+        let (st, v) = app
+            .call("POST", &path, Some(json!({"kind": "correction", "field": "phone", "proposed": "12345", "reason": "电话告知"})), Some(&t.sec_a))
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["proposed"].is_string(), "{v}");
+        let (st, v) = app.call("POST", &path, Some(json!({"kind": "copy"})), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["kind"].as_str().unwrap().contains("本人"), "{v}");
+        assert_eq!(count(&app).await, 0);
+
+        // Filed by her secretary: in the queue, in her own list with who filed it, audited as on her behalf.
+        let (st, v) = app.call("POST", &path, Some(correction.clone()), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        assert!(v["token"].is_null());
+        assert_eq!(v["request"]["filed_by"], "sec_a");
+        let due = platform::privacy::rights_due(kernel::dates::today());
+        assert_eq!(v["request"]["due_on"], kernel::dates::iso(due));
+        let (st, _) = app.call("POST", &path, Some(correction.clone()), Some(&t.staff)).await;
+        assert_eq!(st, StatusCode::CONFLICT, "one open correction per item, whoever files it");
+        let (_, mine) = app.call("GET", "/api/v1/me/privacy-requests", None, Some(&m.token)).await;
+        assert_eq!((mine[0]["kind"].as_str(), mine[0]["filed_by"].as_str()), (Some("correction"), Some("sec_a")));
+        let recent = security::audit::recent(&app.platform.db, None, 50).await.unwrap();
+        let filed = recent.iter().find(|e| e.action == "privacy.correction_request").unwrap();
+        assert_eq!((filed.actor.as_str(), filed.target.clone()), ("sec_a", format!("person:{}", m.id)));
+        assert!(filed.detail.ends_with("on_behalf"), "{}", filed.detail);
+        // Her own requests say nothing of a filer.
+        let (st, v) = app
+            .call("POST", "/api/v1/me/privacy-requests", Some(json!({"kind": "correction", "field": "address", "proposed": "杭州市上城区", "reason": "已搬家到上城区"})), Some(&m.token))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        assert!(v["request"]["filed_by"].is_null(), "{v}");
+        let (_, q) = app.call("GET", "/api/v1/privacy-requests", None, Some(&t.staff)).await;
+        assert_eq!(q.as_array().unwrap().len(), 2);
+
+        // A deletion filed for her still takes two people: the filer may endorse, someone else approves.
+        let (st, v) = app
+            .call("POST", &path, Some(json!({"kind": "deletion", "reason": "本人书面申请删除个人信息"})), Some(&t.sec_a))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let del = v["request"]["id"].as_i64().unwrap();
+        let decide = format!("/api/v1/privacy-requests/{del}/decision");
+        let (st, _) = app.call("POST", &decide, Some(json!({"decision": "endorse"})), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::OK);
+        let (st, _) = app.call("POST", &decide, Some(json!({"decision": "approve"})), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::CONFLICT, "the same person cannot approve");
+
+        // The page: her secretary's record view leads to the form; a bad reason is explained in Chinese.
+        let cookie = app.web_login("sec_a", USER_PW).await;
+        let (_, html) = app.page(&format!("/people/{}", m.id), &cookie).await;
+        assert!(html.contains(&format!("/people/{}/privacy-request", m.id)), "{html}");
+        let form = format!("/people/{}/privacy-request", m.id);
+        let (st, _, html) = app.form(&form, &[("kind", "correction"), ("field", "name"), ("proposed", "王芳芳"), ("reason", "改")], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("请写明更正理由") && html.contains("value=\"王芳芳\""), "{html}");
+        let (st, _, html) = app
+            .form(&form, &[("kind", "correction"), ("field", "name"), ("proposed", "王芳芳"), ("reason", "本人当面提出，户籍登记为王芳芳")], Some(&cookie))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{html}");
+        assert!(html.contains("已代为登记更正请求"), "{html}");
+        // Her own record page offers no such button to herself; another branch's secretary cannot open the form.
+        let own = app.web_login("wangfang", USER_PW).await;
+        let (_, html) = app.page(&format!("/people/{}", m.id), &own).await;
+        assert!(!html.contains("privacy-request"), "{html}");
+        let sec_b_web = app.web_login("sec_b", USER_PW).await;
+        let (st, _) = app.page(&form, &sec_b_web).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        app
+    })
+    .await;
+}
