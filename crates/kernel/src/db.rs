@@ -153,6 +153,19 @@ impl Db {
     }
 
     pub async fn connect_sqlite(opts: SqliteConnectOptions) -> Result<Db, DbError> {
+        Self::connect_sqlite_with(opts, 8, Duration::from_secs(30)).await
+    }
+
+    /// [`Db::connect_sqlite`] with a pool of `max_connections` and how long a caller waits for one. The tests
+    /// use a single connection: code that holds a write transaction and then asks the pool for another
+    /// connection stalls the whole database under load (the transaction keeps SQLite's write lock while it
+    /// waits behind writers that wait for that lock, until their busy timeout; docs/PERFORMANCE.md "AT-35 load
+    /// over HTTP"), and with one connection it cannot pass a test at all.
+    pub async fn connect_sqlite_with(
+        opts: SqliteConnectOptions,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Db, DbError> {
         let opts = opts
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -163,7 +176,11 @@ impl Db {
             // erased person's data is gone from the database file itself (security.md AT-37, AT-39).
             .pragma("secure_delete", "on")
             .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(acquire_timeout)
+            .connect_with(opts)
+            .await?;
         Ok(Db::Sqlite(pool))
     }
 

@@ -691,6 +691,12 @@ impl<'a> Learning<'a> {
         let seconds = row.seconds + credit;
         let completed_at =
             if row.completed_at.is_none() && rules::is_completed(seconds, required) { Some(t) } else { None };
+        // Read before the transaction: a transaction never waits for a second connection (it would hold SQLite's
+        // write lock meanwhile; kernel::Db::connect_sqlite_with).
+        let path = match completed_at {
+            Some(_) => material_person_path(self, person_id).await?,
+            None => String::new(),
+        };
         // Another tab's heartbeat may have moved the row meanwhile: then this one counts nothing.
         let mut tx = self.db().begin().await?;
         let advance = store::Advance {
@@ -712,7 +718,6 @@ impl<'a> Learning<'a> {
             }
             if completed_at.is_some() {
                 let when = crate::points::model::When { at: t, day: kernel::dates::today() };
-                let path = material_person_path(self, person_id).await?;
                 crate::points::service::award_in(
                     &mut tx,
                     person_id,

@@ -239,9 +239,13 @@ async fn committees(p: &Platform, branches: &[Org], today: Date, now: OffsetDate
     use crate::committees::{model::Post, store as c_store};
     const POSTS: [Post; 5] = [Post::Secretary, Post::Organizing, Post::Publicity, Post::Discipline, Post::Member];
     let db = &p.db;
+    // Read before the transaction, which never waits for a second connection.
+    let mut members_of = Vec::with_capacity(branches.len());
+    for branch in branches {
+        members_of.push(store::members(db, &branch.path, &subtree_end(&branch.path)).await?);
+    }
     let mut tx = db.begin().await?;
-    for (i, branch) in branches.iter().enumerate() {
-        let members = store::members(db, &branch.path, &subtree_end(&branch.path)).await?;
+    for ((i, branch), members) in branches.iter().enumerate().zip(members_of) {
         let formal: Vec<i64> = members.iter().filter(|m| m.stage == "full").map(|m| m.id).collect();
         if formal.is_empty() {
             continue;
@@ -285,10 +289,18 @@ async fn services(p: &Platform, branches: &[Org], today: Date, now: OffsetDateTi
     if sv::any_request(db).await? {
         return Ok(());
     }
-    let mut tx = db.begin().await?;
     for branch in branches.iter().take(10) {
         let end = subtree_end(&branch.path);
         let members: Vec<i64> = store::members(db, &branch.path, &end).await?.into_iter().map(|m| m.id).collect();
+        // The first four members are the ones used below; read before the branch's transaction, which never
+        // waits for a second connection.
+        let mut people = std::collections::HashMap::new();
+        for id in members.iter().take(4) {
+            if let Some(person) = sv::person(db, *id).await? {
+                people.insert(*id, person);
+            }
+        }
+        let mut tx = db.begin().await?;
         let secretary = "支部书记";
         // (member, kind, details, states after 已提交, days ago)
         let requests: [(usize, RequestKind, &str, &[RequestState], i64); 3] = [
@@ -304,7 +316,7 @@ async fn services(p: &Platform, branches: &[Org], today: Date, now: OffsetDateTi
         ];
         for (i, kind, details, states, days) in requests {
             let Some(person) = members.get(i) else { continue };
-            let Some(person) = sv::person(db, *person).await? else { continue };
+            let Some(person) = people.get(person).cloned() else { continue };
             let at = now - Duration::days(days);
             let w = sv::RequestWrite {
                 person_id: person.id,
@@ -355,7 +367,7 @@ async fn services(p: &Platform, branches: &[Org], today: Date, now: OffsetDateTi
         .enumerate()
         {
             let Some(person) = members.get(n % members.len().max(1)) else { continue };
-            let Some(person) = sv::person(db, *person).await? else { continue };
+            let Some(person) = people.get(person).cloned() else { continue };
             let served_on = today - Duration::days(days);
             let h = sv::HoursWrite {
                 person: &person,
@@ -369,8 +381,8 @@ async fn services(p: &Platform, branches: &[Org], today: Date, now: OffsetDateTi
                 sv::decide_hours(&mut tx, id, "confirmed", None, None, now - Duration::days(days - 1)).await?;
             }
         }
+        tx.commit().await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -1357,6 +1357,11 @@ impl Platform {
     /// actor must be allowed to write there.
     async fn target_org(&self, actor: &Actor, org_id: i64) -> Result<Org> {
         let org = self.org_row(org_id).await?.map(Org::from_row);
+        Self::check_target_org(actor, org)
+    }
+
+    /// [`Platform::target_org`]'s checks of an organization already read.
+    fn check_target_org(actor: &Actor, org: Option<Org>) -> Result<Org> {
         let Some(org) =
             org.filter(|o| actor.can(Capability::PersonRead, &o.path) || actor.can(Capability::OrgRead, &o.path))
         else {
@@ -1483,11 +1488,10 @@ impl Platform {
                 "党籍状态的变更请在该党员的“党籍状态”中办理（须写明原因和日期，并留存记录）",
             ));
         }
-        let org = if v.org_id == current.org_id {
-            store::get_org_tx(tx, v.org_id).await?.map(Org::from_row).ok_or(Error::NotFound)?
-        } else {
-            self.target_org(actor, v.org_id).await?
-        };
+        // Read in the transaction: it never waits for a second connection (kernel::Db::connect_sqlite_with).
+        let org = store::get_org_tx(tx, v.org_id).await?.map(Org::from_row);
+        let org =
+            if v.org_id == current.org_id { org.ok_or(Error::NotFound)? } else { Self::check_target_org(actor, org)? };
         let mut sealed = self.seal(&v)?;
         // Keep the stored ciphertexts of items that did not change (no needless re-encryption).
         if patch.id_number.is_none() {

@@ -845,9 +845,15 @@ pub struct TotpRow {
     pub last_step: i64,
 }
 
+const TOTP_OF: &str = "SELECT secret, confirmed_at, last_step FROM mfa_totp WHERE user_id = $1";
+
 pub async fn totp_of(db: &Db, user_id: i64) -> Result<Option<TotpRow>, DbError> {
-    const SQL: &str = "SELECT secret, confirmed_at, last_step FROM mfa_totp WHERE user_id = $1";
-    Ok(on_db!(db, p => sqlx::query_as(SQL).bind(user_id).fetch_optional(p).await)?)
+    Ok(on_db!(db, p => sqlx::query_as(TOTP_OF).bind(user_id).fetch_optional(p).await)?)
+}
+
+/// [`totp_of`] inside the caller's transaction.
+pub async fn totp_of_tx(tx: &mut DbTx, user_id: i64) -> Result<Option<TotpRow>, DbError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(TOTP_OF).bind(user_id).fetch_optional(c).await)?)
 }
 
 /// Starts (or starts again) an enrolment that is not confirmed yet; a confirmed authenticator is kept.

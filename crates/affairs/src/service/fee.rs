@@ -682,10 +682,11 @@ impl<'a> Fees<'a> {
             drop(tx);
             return self.replayed(existing, id, kind, input.reverses, amount, (from, to)).await;
         }
+        let (profiles, reductions) = store::profiles_and_reductions_tx(&mut tx, id).await?;
         let facts = Facts {
             admitted_on: row.admitted_on,
-            profiles: store::profiles_of(self.db(), &[id]).await?,
-            reductions: store::reductions_of(self.db(), &[id]).await?,
+            profiles,
+            reductions,
             payments: store::payments_of_tx(&mut tx, id).await?,
         };
         let mut entry = PaymentRow {

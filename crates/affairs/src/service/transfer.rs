@@ -268,6 +268,11 @@ impl<'a> Transfers<'a> {
         };
         let from = self.org(person.org_id).await?.ok_or(Error::NotFound)?;
         let t = now();
+        // Read before the transaction, which never waits for a second connection.
+        let issuer = match kind {
+            TransferKind::Out => Some(self.issuer_of(&from).await?),
+            _ => None,
+        };
         let mut tx = self.db().begin().await?;
         if let Some(open) = store::open_transfer_tx(&mut tx, pid).await? {
             let _ = open;
@@ -305,8 +310,7 @@ impl<'a> Transfers<'a> {
         if let Some(o) = &to_org {
             detail.push_str(&format!(" to org:{}", o.id));
         }
-        if kind == TransferKind::Out {
-            let issuer = self.issuer_of(&from).await?;
+        if let Some(issuer) = issuer {
             let number = self.next_number(&mut tx, on).await?;
             let birth = person.birth_date;
             let letter = LetterWrite {

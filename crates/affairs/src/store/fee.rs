@@ -62,20 +62,22 @@ pub struct ProfileRow {
     pub recorded_at: OffsetDateTime,
 }
 
+macro_rules! profile_cols {
+    () => {
+        "SELECT f.id, f.person_id, f.effective_from, f.category, f.base_fen, f.base_policy, f.wage_policy, \
+        f.farmer_fen, f.note, u.username AS recorded_by, f.recorded_at FROM fee_profiles f \
+        LEFT JOIN users u ON u.id = f.recorded_by "
+    };
+}
+
 /// The profiles of these people, oldest first (by effective month, then by id).
 pub async fn profiles_of(db: &Db, ids: &[i64]) -> Result<Vec<ProfileRow>, DbError> {
-    macro_rules! cols {
-        () => {
-            "SELECT f.id, f.person_id, f.effective_from, f.category, f.base_fen, f.base_policy, f.wage_policy, \
-            f.farmer_fen, f.note, u.username AS recorded_by, f.recorded_at FROM fee_profiles f \
-            LEFT JOIN users u ON u.id = f.recorded_by "
-        };
-    }
     const SQLITE: &str = concat!(
-        cols!(),
+        profile_cols!(),
         "WHERE f.person_id IN (SELECT value FROM json_each($1)) ORDER BY f.person_id, f.effective_from, f.id"
     );
-    const PG: &str = concat!(cols!(), "WHERE f.person_id = ANY($1) ORDER BY f.person_id, f.effective_from, f.id");
+    const PG: &str =
+        concat!(profile_cols!(), "WHERE f.person_id = ANY($1) ORDER BY f.person_id, f.effective_from, f.id");
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -143,20 +145,36 @@ pub struct ReductionRow {
     pub approved_on: Option<Date>,
 }
 
+macro_rules! reduction_cols {
+    () => {
+        "SELECT id, person_id, kind, from_month, to_month, monthly_fen, reason, branch_decision, \
+        branch_decided_on, approved_by, approved_on FROM fee_reductions "
+    };
+}
+
 pub async fn reductions_of(db: &Db, ids: &[i64]) -> Result<Vec<ReductionRow>, DbError> {
-    macro_rules! cols {
-        () => {
-            "SELECT id, person_id, kind, from_month, to_month, monthly_fen, reason, branch_decision, \
-            branch_decided_on, approved_by, approved_on FROM fee_reductions "
-        };
-    }
-    const SQLITE: &str =
-        concat!(cols!(), "WHERE person_id IN (SELECT value FROM json_each($1)) ORDER BY person_id, from_month, id");
-    const PG: &str = concat!(cols!(), "WHERE person_id = ANY($1) ORDER BY person_id, from_month, id");
+    const SQLITE: &str = concat!(
+        reduction_cols!(),
+        "WHERE person_id IN (SELECT value FROM json_each($1)) ORDER BY person_id, from_month, id"
+    );
+    const PG: &str = concat!(reduction_cols!(), "WHERE person_id = ANY($1) ORDER BY person_id, from_month, id");
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     Ok(by_ids!(db, SQLITE, PG, ids))
+}
+
+/// One person's profiles and reductions inside the caller's transaction (a payment judges them under the
+/// person's lock, and a transaction never waits for a second connection).
+pub async fn profiles_and_reductions_tx(
+    tx: &mut DbTx,
+    person_id: i64,
+) -> Result<(Vec<ProfileRow>, Vec<ReductionRow>), DbError> {
+    const PROFILES: &str = concat!(profile_cols!(), "WHERE f.person_id = $1 ORDER BY f.effective_from, f.id");
+    const REDUCTIONS: &str = concat!(reduction_cols!(), "WHERE person_id = $1 ORDER BY from_month, id");
+    let profiles = on_tx!(tx, c => sqlx::query_as(PROFILES).bind(person_id).fetch_all(c).await)?;
+    let reductions = on_tx!(tx, c => sqlx::query_as(REDUCTIONS).bind(person_id).fetch_all(c).await)?;
+    Ok((profiles, reductions))
 }
 
 // ---------------------------------------------------------------- payments

@@ -292,9 +292,11 @@ impl Learning<'_> {
         if !view.can_join {
             return Err(Error::Conflict("现在不在课程的进入时间内（开课前30分钟至下课）"));
         }
+        // Read before the transaction, which never waits for a second connection.
+        let person = self.person(pid).await?;
         let mut tx = self.db().begin().await?;
         if store::join(&mut tx, id, pid, now()).await? {
-            if let Some((path, _, _)) = self.person(pid).await? {
+            if let Some((path, _, _)) = person {
                 award_in(&mut tx, pid, &path, Action::ClassAttended, id, when_now()).await?;
             }
             audit::append(&mut tx, event(actor, ctx, "class.join", format!("class:{id}"), "ok", String::new())).await?;

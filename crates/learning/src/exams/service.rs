@@ -619,10 +619,11 @@ impl Learning<'_> {
             return Ok(a);
         }
         let items = store::items_of(self.db(), a.id).await?;
+        let path = self.award_path(exam, a.person_id).await?;
         let mut tx = self.db().begin().await?;
         let (earned, percent, passed) = self.grade_all(&mut tx, exam, &a, &items, &BTreeMap::new(), deadline).await?;
         if store::close_attempt(&mut tx, a.id, deadline, earned, percent, passed, true).await? {
-            self.after_pass(&mut tx, exam, a.person_id, passed).await?;
+            self.after_pass(&mut tx, exam, a.person_id, path.as_deref(), passed).await?;
             let detail = format!("exam:{} percent:{percent} passed:{passed} closed_at_deadline", exam.id);
             audit::append(&mut tx, event(actor, ctx, "attempt.close", format!("attempt:{}", a.id), "ok", detail))
                 .await?;
@@ -662,12 +663,25 @@ impl Learning<'_> {
         Ok((earned, percent, percent >= exam.pass_percent))
     }
 
-    async fn after_pass(&self, tx: &mut kernel::DbTx, exam: &ExamRow, person_id: i64, passed: bool) -> Result<()> {
-        if passed
-            && exam.mode == "exam"
-            && let Some((path, _, _)) = self.person(person_id).await?
-        {
-            award_in(tx, person_id, &path, Action::ExamPassed, exam.id, when_now()).await?;
+    /// Her organization's path when passing `exam` may award points (exams, not practice): read before the
+    /// transaction that grades, which must never wait for a second connection (kernel::Db::connect_sqlite_with).
+    async fn award_path(&self, exam: &ExamRow, person_id: i64) -> Result<Option<String>> {
+        if exam.mode != "exam" {
+            return Ok(None);
+        }
+        Ok(self.person(person_id).await?.map(|(path, _, _)| path))
+    }
+
+    async fn after_pass(
+        &self,
+        tx: &mut kernel::DbTx,
+        exam: &ExamRow,
+        person_id: i64,
+        path: Option<&str>,
+        passed: bool,
+    ) -> Result<()> {
+        if passed && let Some(path) = path {
+            award_in(tx, person_id, path, Action::ExamPassed, exam.id, when_now()).await?;
         }
         Ok(())
     }
@@ -835,12 +849,13 @@ impl Learning<'_> {
         }
         let items = store::items_of(self.db(), id).await?;
         let given = Self::parse_answers(&items, &input.answers)?;
+        let path = self.award_path(&exam, a.person_id).await?;
         let mut tx = self.db().begin().await?;
         let (earned, percent, passed) = self.grade_all(&mut tx, &exam, &a, &items, &given, t).await?;
         if !store::close_attempt(&mut tx, id, t, earned, percent, passed, false).await? {
             return Err(Error::Conflict("这次作答已经提交，不能再修改或再次提交"));
         }
-        self.after_pass(&mut tx, &exam, a.person_id, passed).await?;
+        self.after_pass(&mut tx, &exam, a.person_id, path.as_deref(), passed).await?;
         let detail = format!("exam:{} percent:{percent} passed:{passed}", exam.id);
         audit::append(&mut tx, event(actor, ctx, "attempt.submit", format!("attempt:{id}"), "ok", detail)).await?;
         tx.commit().await?;

@@ -229,14 +229,19 @@ impl<'a> Services<'a> {
         let kind = RequestKind::parse(&r.kind).unwrap_or(RequestKind::Other);
         let t = now();
         let user_id = Some(actor.user_id).filter(|id| *id > 0);
+        // The person a certificate is about, read before the transaction (which never waits for a second
+        // connection).
+        let certified = match to == RequestState::Completed && kind.certifies() {
+            true => Some(store::person(self.db(), r.person_id).await?.ok_or(Error::NotFound)?),
+            false => None,
+        };
         let mut tx = self.db().begin().await?;
         if !store::move_request(&mut tx, id, r.version, to.code(), note.as_deref(), t).await? {
             return Err(Error::Conflict("该申请已被他人处理，请刷新后再试"));
         }
         store::add_event(&mut tx, id, to.code(), note.as_deref(), user_id, &actor.display_name, t).await?;
         let mut detail = serde_json::json!({"from": from.code(), "to": to.code()});
-        if to == RequestState::Completed && kind.certifies() {
-            let person = store::person(self.db(), r.person_id).await?.ok_or(Error::NotFound)?;
+        if let Some(person) = certified {
             let Some(standing) = standing_of(&person) else {
                 return Err(Error::Conflict(
                     "该同志目前不是正式党员或预备党员，不能开具证明，请选择不予办理并说明原因",

@@ -81,6 +81,8 @@ fn system_event(action: &str, written: &Written, detail: serde_json::Value) -> E
 
 /// Reads one snapshot into the writer; returns the header it wrote.
 async fn snapshot(db: &Db, cipher: &FieldCipher, key_id: u8, writer: &mut Writer) -> Result<Header, Error> {
+    // Chosen at install time and never changed; read before the snapshot holds its connection.
+    let chain_hash = security::audit::chain_hash_of(db).await?;
     let mut tx = store::begin_snapshot(db).await?;
     // The first read fixes the snapshot: the catalogue, the schema version and every row below agree.
     let names = store::table_names(&mut tx).await?;
@@ -110,7 +112,7 @@ async fn snapshot(db: &Db, cipher: &FieldCipher, key_id: u8, writer: &mut Writer
             index_check: hex::encode(cipher.blind_index(KEY_CHECK_COLUMN, KEY_CHECK_TEXT)),
         },
         excluded: EXCLUDED.iter().filter(|e| names.iter().any(|n| n == *e)).map(|e| (*e).to_owned()).collect(),
-        chain_hash: match security::audit::chain_hash_of(db).await? {
+        chain_hash: match chain_hash {
             security::profile::HashAlg::Sha256 => None,
             other => Some(other.code().to_owned()),
         },

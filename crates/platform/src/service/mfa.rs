@@ -81,7 +81,7 @@ impl Platform {
         if totp::is_recovery_code(code) {
             return Ok(store::use_recovery_code(tx, user_id, &totp::recovery_hash(code), t).await?);
         }
-        let Some(row) = store::totp_of(&self.db, user_id).await? else {
+        let Some(row) = store::totp_of_tx(tx, user_id).await? else {
             return Ok(false);
         };
         let secret = totp::secret_from_base32(&self.cipher.decrypt(COL_TOTP_SECRET, &row.secret)?)?;
@@ -279,7 +279,7 @@ impl Platform {
         actor: &Actor,
         code: &str,
     ) -> Result<Option<Vec<String>>> {
-        let row = store::totp_of(&self.db, actor.user_id).await?;
+        let row = store::totp_of_tx(tx, actor.user_id).await?;
         if row.as_ref().is_none_or(|r| r.confirmed_at.is_some()) {
             return Err(Error::Conflict("没有待确认的动态口令绑定，请重新开始绑定"));
         }

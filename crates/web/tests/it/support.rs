@@ -77,13 +77,27 @@ impl TestApp {
         Self::build(backend, settings(mfa_required)).await
     }
 
+    /// An app whose SQLite pool has the production's 8 connections, for the tests that need two at once by
+    /// design (a read while a long import writes); every other test runs on one (see `build`).
+    pub async fn with_wide_pool(backend: Backend) -> TestApp {
+        Self::build_with_pool(backend, settings(false), 8).await
+    }
+
     async fn build(backend: Backend, settings: Settings) -> TestApp {
+        Self::build_with_pool(backend, settings, 1).await
+    }
+
+    async fn build_with_pool(backend: Backend, settings: Settings, sqlite_connections: u32) -> TestApp {
         let dir = std::env::temp_dir().join(unique("dj-test"));
         std::fs::create_dir_all(&dir).unwrap();
         let (db, pg_schema) = match backend {
             Backend::Sqlite => {
                 let opts = SqliteConnectOptions::new().filename(dir.join("dangjian.db")).create_if_missing(true);
-                (Db::connect_sqlite(opts).await.unwrap(), None)
+                // One connection (unless a test needs two at once by design): a transaction that asks the pool
+                // for a second one fails here instead of stalling the database under load
+                // (kernel::Db::connect_sqlite_with).
+                let wait = std::time::Duration::from_secs(5);
+                (Db::connect_sqlite_with(opts, sqlite_connections, wait).await.unwrap(), None)
             }
             Backend::Postgres => {
                 let schema = unique("dj_test");
@@ -362,6 +376,19 @@ where
 }
 
 /// [`on_both`] with uploads scanned by `clamd`.
+/// [`on_both`] with the production's SQLite pool ([`TestApp::with_wide_pool`]).
+pub async fn on_both_wide<F, Fut>(f: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = TestApp>,
+{
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = TestApp::with_wide_pool(backend).await;
+        let app = f(app).await;
+        app.cleanup().await;
+    }
+}
+
 pub async fn on_both_with_clamd<F, Fut>(clamd: &platform::clamd::Clamd, f: F)
 where
     F: Fn(TestApp) -> Fut,
