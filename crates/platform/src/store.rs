@@ -1167,34 +1167,46 @@ pub async fn quarantined_count(db: &Db) -> Result<i64, DbError> {
     Ok(on_db!(db, p => sqlx::query_scalar(SQL).fetch_one(p).await)?)
 }
 
+/// What [`release_attachment`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// Released from this signature.
+    Released(String),
+    /// The file is not in quarantine (released already, or never held).
+    NotQuarantined,
+    /// No such file.
+    Missing,
+}
+
 /// Releases a quarantined upload (a false positive, decided by a security administrator): it is served again,
 /// and the release — who, when, why, from which signature — stays on the row so that a rescan finding that
-/// same signature leaves it alone. The signature released, or `None` when the file was not in quarantine.
+/// same signature leaves it alone.
 pub async fn release_attachment(
     tx: &mut DbTx,
     id: i64,
     by: i64,
     reason: &str,
     at: OffsetDateTime,
-) -> Result<Option<String>, DbError> {
+) -> Result<Release, DbError> {
     // Read and change under the row's lock (PostgreSQL) or the database's write lock (SQLite's immediate
-    // transaction), so that two releases of one file record one.
-    const PG: &str =
-        "SELECT quarantine_signature FROM attachments WHERE id = $1 AND quarantined_at IS NOT NULL FOR UPDATE";
-    const SQLITE: &str = "SELECT quarantine_signature FROM attachments WHERE id = $1 AND quarantined_at IS NOT NULL";
+    // transaction), so that two releases of one file record one. Never the content.
+    const PG: &str = "SELECT quarantine_signature FROM attachments WHERE id = $1 FOR UPDATE";
+    const SQLITE: &str = "SELECT quarantine_signature FROM attachments WHERE id = $1";
     let signature: Option<Option<String>> = match tx {
         DbTx::Sqlite(c) => sqlx::query_scalar(SQLITE).bind(id).fetch_optional(&mut **c).await?,
         DbTx::Postgres(c) => sqlx::query_scalar(PG).bind(id).fetch_optional(&mut **c).await?,
     };
-    let Some(signature) = signature.flatten() else {
-        return Ok(None);
+    let signature = match signature {
+        None => return Ok(Release::Missing),
+        Some(None) => return Ok(Release::NotQuarantined),
+        Some(Some(s)) => s,
     };
     const SQL: &str = "UPDATE attachments SET quarantined_at = NULL, quarantine_signature = NULL, \
         released_at = $1, released_by = $2, release_reason = $3, released_signature = $4 \
         WHERE id = $5 AND quarantined_at IS NOT NULL";
     let changed = on_tx!(tx, c => sqlx::query(SQL).bind(at).bind(by).bind(reason).bind(&signature).bind(id)
         .execute(c).await.map(|r| r.rows_affected() == 1))?;
-    Ok(changed.then_some(signature))
+    Ok(if changed { Release::Released(signature) } else { Release::NotQuarantined })
 }
 
 /// Marks a stored upload quarantined (a signature found in it; it stays, never served); false when it was

@@ -305,13 +305,11 @@ impl Platform {
             ));
         }
         let mut tx = self.db.begin().await?;
-        let Some(signature) = store::release_attachment(&mut tx, id, actor.user_id, reason, now()).await? else {
-            drop(tx); // nothing written: rolled back
-            return Err(if store::attachment_for_scan(&self.db, id).await?.is_some() {
-                Error::Conflict("该文件不在隔离区（可能已被放行）")
-            } else {
-                Error::NotFound
-            });
+        let signature = match store::release_attachment(&mut tx, id, actor.user_id, reason, now()).await? {
+            store::Release::Released(signature) => signature,
+            // Nothing written: the transaction rolls back as it is dropped.
+            store::Release::NotQuarantined => return Err(Error::Conflict("该文件不在隔离区（可能已被放行）")),
+            store::Release::Missing => return Err(Error::NotFound),
         };
         let detail = format!("released from {signature}; reason: {reason}");
         audit::append(&mut tx, event(Some(actor), ctx, "upload.release", target, "ok", detail)).await?;
