@@ -83,6 +83,28 @@ pub fn overdue(due_on: Date, today: Date) -> bool {
 /// A copy's download link lives at most 72 hours and serves once (security.md AT-36).
 pub const COPY_LINK_HOURS: i64 = 72;
 
+/// Who may exercise a deceased member's rights over her data: her close relatives, for their own lawful and
+/// legitimate interests, unless she arranged otherwise in her lifetime ([`CITE_POSTHUMOUS`]). The close
+/// relatives are those of 民法典 第一千零四十五条 第二款: spouse, parents, children, siblings, grandparents
+/// (paternal and maternal) and grandchildren.
+pub const CITE_POSTHUMOUS: &str = "《个人信息保护法》第四十九条；《民法典》第一千零四十五条（近亲属的范围）";
+
+/// The close relatives (民法典 第一千零四十五条 第二款), as codes and Chinese names.
+pub const CLOSE_RELATIVES: &[(&str, &str)] = &[
+    ("spouse", "配偶"),
+    ("parent", "父母"),
+    ("child", "子女"),
+    ("sibling", "兄弟姐妹"),
+    ("grandparent", "祖父母、外祖父母"),
+    ("grandchild", "孙子女、外孙子女"),
+];
+
+/// The Chinese name of a close relationship; `None` for anyone else (a nephew, a friend, a colleague: not a
+/// close relative under the law).
+pub fn relation_label(code: &str) -> Option<&'static str> {
+    CLOSE_RELATIVES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+}
+
 /// The items a member may ask to correct (PIPL 第四十六条), with their Chinese names; the stage dates follow
 /// from the development records and are corrected there.
 pub const CORRECTABLE: &[(&str, &str)] = &[
@@ -150,6 +172,11 @@ pub const SECTIONS: &[(&str, &str, &str)] = &[
         "privacy_requests",
         "我提出的个人信息请求",
         "办理您查阅复制、更正、删除个人信息的请求（《个人信息保护法》第四十五至五十条）",
+    ),
+    (
+        "posthumous_arrangement",
+        "身后个人信息安排",
+        "按您生前的安排办理近亲属查阅、复制、更正、删除您个人信息的请求（《个人信息保护法》第四十九条）",
     ),
 ];
 
@@ -432,6 +459,18 @@ mod tests {
     fn correctable_items_have_chinese_names() {
         assert_eq!(field_label("phone"), Some("联系电话"));
         assert_eq!(field_label("stage"), None, "stages follow from the development records");
+    }
+
+    #[test]
+    fn only_close_relatives_of_the_civil_code_may_ask_for_the_deceased() {
+        // 民法典 第一千零四十五条 第二款 names exactly these.
+        let names: Vec<&str> = CLOSE_RELATIVES.iter().map(|(_, l)| *l).collect();
+        assert_eq!(names, ["配偶", "父母", "子女", "兄弟姐妹", "祖父母、外祖父母", "孙子女、外孙子女"]);
+        assert_eq!(relation_label("spouse"), Some("配偶"));
+        for not_close in ["nephew", "friend", "colleague", ""] {
+            assert_eq!(relation_label(not_close), None, "{not_close}");
+        }
+        assert!(CITE_POSTHUMOUS.contains("第四十九条") && CITE_POSTHUMOUS.contains("第一千零四十五条"));
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub use import_job::{IMPORT_JOB_STALE, ImportJob, ImportJobStatus};
 pub use mfa::{ChallengeState, Enrolled, Enrolment, MfaStatus};
 pub use my_data::{PLATFORM_ERASED_TABLES, PLATFORM_TABLES};
 pub use reveal::{AccessEntry, SealedField, beijing};
-pub use rights::{Decision, Requested, RightsInput, RightsRequest, expire_copy_links};
+pub use rights::{Arrangement, ArrangementInput, Decision, Requested, RightsInput, RightsRequest, expire_copy_links};
 
 /// The one error type of the platform crate. `code()` is the stable API code; `message()` the Chinese
 /// text users read.

@@ -60,6 +60,19 @@ pub const ENCRYPTED: &[EncryptedColumn] = &[
         update: "UPDATE privacy_requests SET proposed_enc = $1 WHERE id = $2 AND proposed_enc = $3",
     },
     EncryptedColumn {
+        // A deceased member's close relative who asked (PIPL 第四十九条): the name and the telephone.
+        name: "privacy_requests.requester_name_enc",
+        aad: "privacy_requests.requester_name",
+        select: "SELECT id, requester_name_enc FROM privacy_requests WHERE id > $1 AND requester_name_enc IS NOT NULL ORDER BY id LIMIT $2",
+        update: "UPDATE privacy_requests SET requester_name_enc = $1 WHERE id = $2 AND requester_name_enc = $3",
+    },
+    EncryptedColumn {
+        name: "privacy_requests.requester_phone_enc",
+        aad: "privacy_requests.requester_phone",
+        select: "SELECT id, requester_phone_enc FROM privacy_requests WHERE id > $1 AND requester_phone_enc IS NOT NULL ORDER BY id LIMIT $2",
+        update: "UPDATE privacy_requests SET requester_phone_enc = $1 WHERE id = $2 AND requester_phone_enc = $3",
+    },
+    EncryptedColumn {
         name: "mfa_totp.secret",
         aad: "mfa_totp.secret",
         select: "SELECT user_id, secret FROM mfa_totp WHERE user_id > $1 ORDER BY user_id LIMIT $2",

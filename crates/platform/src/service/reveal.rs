@@ -70,6 +70,8 @@ fn describe(e: &Entry) -> String {
         "person.update" => "修改了您的档案".into(),
         "person.create" => "建立了您的档案".into(),
         "person.export" => "导出了含您在内的名册".into(),
+        "person.export_self" => "下载了您的个人信息副本".into(),
+        "person.export_posthumous" => "为您的近亲属制作了个人信息副本".into(),
         other => other.to_string(),
     }
 }
@@ -145,6 +147,11 @@ impl Platform {
         let Some(pid) = actor.person_id else {
             return Ok(vec![]);
         };
+        self.access_log_of(pid).await
+    }
+
+    /// [`Platform::my_access_log`] of person `pid` (her copy, also the one made for a deceased member's relative).
+    pub(super) async fn access_log_of(&self, pid: i64) -> Result<Vec<AccessEntry>> {
         let entries = audit::for_target(&self.db, &format!("person:{pid}"), 100).await?;
         Ok(entries
             .into_iter()

@@ -12,6 +12,13 @@
 //! * **Deletion**: a member asks; one record keeper endorses (提请), a *different* one approves (two-person
 //!   rule); then, in one transaction, every [`PersonData`] provider and the platform erase or pseudonymise
 //!   her data, and the audit entry names the pseudonym, not her.
+//! * **A deceased member's close relatives** (第四十九条, [`privacy::CITE_POSTHUMOUS`]): her record keeper files a
+//!   copy, correction or deletion for a spouse, parent, child, sibling, grandparent or grandchild who came in
+//!   person, after checking the relative's identity document and the proof of the relationship, with the
+//!   relative's lawful and legitimate interest as the reason. Refused when she arranged otherwise in her
+//!   lifetime (我的个人信息 › 身后个人信息安排; the refusal is audited). The copy's single-use link goes to
+//!   that record keeper, who hands the copy over. The relative's name and telephone are sealed, and go when her
+//!   data is erased.
 
 use security::{audit, token};
 use serde::{Deserialize, Serialize};
@@ -20,13 +27,17 @@ use utoipa::ToSchema;
 
 use super::{CACHE_CHANNEL, COL_ID_NUMBER, Ctx, Error, Platform, Result, event, now};
 use crate::access::{Actor, Capability, Scope};
+use crate::model::Status;
 use crate::model::{Person, subtree_end};
-use crate::privacy::{self, COPY_LINK_HOURS, Erasure, PersonData, field_label};
-use crate::rules::{FieldErrors, PersonInput};
+use crate::privacy::{self, COPY_LINK_HOURS, Erasure, PersonData, field_label, relation_label};
+use crate::rules::{self, FieldErrors, PersonInput};
 use crate::store::{self, rights as rs};
 
 /// The proposed value of a correction is sealed like the item it may replace (a phone, an ID number).
 const COL_PROPOSED: &str = "privacy_requests.proposed";
+/// A deceased member's relative who asked: name and telephone, sealed (security::rotation lists both).
+const COL_REQUESTER_NAME: &str = "privacy_requests.requester_name";
+const COL_REQUESTER_PHONE: &str = "privacy_requests.requester_phone";
 
 /// A request as the member and the record keepers see it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -65,6 +76,11 @@ pub struct RightsRequest {
     /// The record keeper who filed it on her behalf (she asked in person, on paper or by telephone); absent
     /// when she filed it herself.
     pub filed_by: Option<String>,
+    /// For a deceased member (PIPL 第四十九条): the close relative who asked, as relationship and name
+    /// (`配偶 张某`), for the record keepers who answer them.
+    pub requester: Option<String>,
+    /// That relative's telephone, to give them the answer.
+    pub requester_phone: Option<String>,
 }
 
 /// A member's request, as the API and the form take it.
@@ -81,9 +97,95 @@ pub struct RightsInput {
     /// For a correction: the right value.
     #[schema(example = "13900139000")]
     pub proposed: Option<String>,
-    /// Why (4–200 characters; a deletion's up to 500).
+    /// Why (4–200 characters; a deletion's up to 500). For a deceased member's relative: their lawful and
+    /// legitimate interest.
     #[schema(example = "手机号已更换")]
     pub reason: Option<String>,
+    /// Only for a deceased member, filed by her record keeper (PIPL 第四十九条): the close relative's name.
+    #[schema(example = "张建国")]
+    pub requester_name: Option<String>,
+    /// Their relationship to her: spouse, parent, child, sibling, grandparent, grandchild (民法典
+    /// 第一千零四十五条).
+    #[schema(example = "spouse")]
+    pub requester_relation: Option<String>,
+    /// Their telephone.
+    #[schema(example = "13900139000")]
+    pub requester_phone: Option<String>,
+    /// The record keeper confirms she checked the relative's identity document and the proof of the
+    /// relationship (required with a relative).
+    pub identity_checked: bool,
+}
+
+/// A member's arrangement for her data after her death (PIPL 第四十九条 "死者生前另有安排的除外").
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Arrangement {
+    /// Whether her close relatives may exercise her rights of access, copy, correction and deletion after
+    /// her death: true unless she said otherwise (the law's default).
+    pub relatives_may: bool,
+    /// What else her record keepers should know (at most 200 characters).
+    pub note: Option<String>,
+    /// When she made it, RFC 3339; absent when she never did (the default applies).
+    pub set_at: Option<String>,
+}
+
+/// The member's arrangement, as the API and the form take it.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ArrangementInput {
+    /// Required: may her close relatives exercise her rights after her death?
+    pub relatives_may: Option<bool>,
+    /// At most 200 characters.
+    #[schema(example = "仅限配偶查阅")]
+    pub note: Option<String>,
+}
+
+/// Who files a request: the member, a record keeper for her, or a record keeper for a deceased member's
+/// close relative.
+enum Filer {
+    Herself,
+    OnBehalf,
+    Relative(Relative),
+}
+
+/// A deceased member's close relative, as checked by the record keeper.
+struct Relative {
+    relation: &'static str,
+    name: String,
+    phone: String,
+}
+
+impl Filer {
+    fn for_someone(&self) -> bool {
+        !matches!(self, Filer::Herself)
+    }
+}
+
+/// The relative of a request for a deceased member, checked; errors under the input's keys.
+fn relative_of(errors: &mut FieldErrors, input: &RightsInput) -> Relative {
+    let code = input.requester_relation.as_deref().unwrap_or_default();
+    let relation = privacy::CLOSE_RELATIVES.iter().map(|(c, _)| *c).find(|c| *c == code).unwrap_or_default();
+    if relation.is_empty() {
+        errors.insert(
+            "requester_relation".into(),
+            "请选择申请人与已故党员的关系：只有配偶、父母、子女、兄弟姐妹、祖父母、外祖父母、孙子女、外孙子女可以申请（《民法典》第一千零四十五条）"
+                .into(),
+        );
+    }
+    let name = text(errors, "requester_name", input.requester_name.as_deref(), 2, 50, "请填写申请人姓名（2-50字）");
+    let phone = match rules::parse_phone(input.requester_phone.as_deref().unwrap_or_default()) {
+        Ok(p) => p,
+        Err(m) => {
+            errors.insert("requester_phone".into(), format!("申请人联系电话：{m}"));
+            String::new()
+        }
+    };
+    if !input.identity_checked {
+        errors.insert(
+            "identity_checked".into(),
+            "请核验申请人的身份证件和与已故党员的亲属关系证明，并勾选“已核验”".into(),
+        );
+    }
+    Relative { relation, name, phone }
 }
 
 /// A record keeper's answer.
@@ -203,10 +305,16 @@ pub async fn expire_copy_links(db: &kernel::Db) -> Result<u64> {
 }
 
 impl Platform {
-    fn rights_view(&self, r: rs::RequestRow) -> RightsRequest {
+    pub(super) fn rights_view(&self, r: rs::RequestRow) -> RightsRequest {
         let proposed = r.proposed_enc.as_deref().and_then(|v| self.cipher.decrypt(COL_PROPOSED, v).ok());
         let today = kernel::dates::today();
         let open = matches!(r.state.as_str(), "pending" | "endorsed");
+        let requester = r.requester_relation.as_deref().map(|rel| {
+            let name = r.requester_name_enc.as_deref().and_then(|v| self.cipher.decrypt(COL_REQUESTER_NAME, v).ok());
+            format!("{} {}", relation_label(rel).unwrap_or(rel), name.as_deref().unwrap_or("（已删除）"))
+        });
+        let requester_phone =
+            r.requester_phone_enc.as_deref().and_then(|v| self.cipher.decrypt(COL_REQUESTER_PHONE, v).ok());
         // A lapsed link reads as expired at once; the cleanup job records the expiry (a GET changes nothing).
         let mut r = r;
         if r.kind == "copy" && r.state == "ready" && r.expires_at.is_none_or(|at| at <= now()) {
@@ -233,6 +341,8 @@ impl Platform {
             decision_note: r.decision_note,
             pseudonym: r.pseudonym,
             filed_by: r.filed_by_name,
+            requester,
+            requester_phone,
             kind: r.kind,
             state: r.state,
         }
@@ -242,7 +352,7 @@ impl Platform {
     pub async fn request_right(&self, ctx: &Ctx, actor: &Actor, input: &RightsInput) -> Result<Requested> {
         let pid = actor.person_id.ok_or(Error::NotFound)?;
         let person = store::get_person(&self.db, pid).await?.ok_or(Error::NotFound)?;
-        self.file_right(ctx, actor, person, false, input).await
+        self.file_right(ctx, actor, person, Filer::Herself, FieldErrors::new(), input).await
     }
 
     /// A correction or deletion request a record keeper files for a member who made it in person, on paper or
@@ -253,6 +363,14 @@ impl Platform {
     /// but never also approve), and she sees it among her requests with who filed it. A copy is refused: its
     /// single-use link is for her alone. One's own record goes through [`Platform::request_right`]. Audited
     /// like hers, with `on_behalf` in the detail.
+    ///
+    /// For a **deceased** member the request is her close relative's (PIPL 第四十九条): `requester_name`,
+    /// `requester_relation` (民法典 第一千零四十五条), `requester_phone` and `identity_checked` are required, the
+    /// reason is the relative's lawful and legitimate interest, a copy may be asked (its single-use token goes
+    /// to this record keeper, who hands the copy over), and her lifetime arrangement refusing it is honoured
+    /// (409, audited as refused). Audited with `relative:<relationship>` in the detail. For a living member a
+    /// relative is refused (422): her rights are hers to exercise. A record whose data was erased has nothing
+    /// left to ask about (409).
     pub async fn request_right_for(
         &self,
         ctx: &Ctx,
@@ -265,32 +383,56 @@ impl Platform {
         let Some(person) = person.filter(|p| actor.can(Capability::PersonWrite, &p.org_path)) else {
             return Err(self.deny(ctx, actor, "privacy.request_for", &target).await?);
         };
+        let mut errors = FieldErrors::new();
         if actor.person_id == Some(person_id) {
-            return self.file_right(ctx, actor, person, false, input).await;
+            return self.file_right(ctx, actor, person, Filer::Herself, errors, input).await;
         }
-        if input.kind == "copy" {
-            let mut errors = FieldErrors::new();
-            errors.insert("kind".into(), "获取副本须由本人登录后申请：下载链接只交给本人".into());
-            return Err(Error::Invalid(errors));
-        }
-        self.file_right(ctx, actor, person, true, input).await
+        let filer = if Status::parse(&person.status) == Some(Status::Deceased) {
+            Filer::Relative(relative_of(&mut errors, input))
+        } else {
+            let named = [&input.requester_name, &input.requester_relation, &input.requester_phone]
+                .iter()
+                .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+            if named {
+                errors.insert(
+                    "requester_name".into(),
+                    "本人健在：近亲属申请只适用于已去世的党员（《个人信息保护法》第四十九条），本人的请求不填申请人"
+                        .into(),
+                );
+            }
+            if input.kind == "copy" {
+                errors.insert("kind".into(), "获取副本须由本人登录后申请：下载链接只交给本人".into());
+            }
+            if !errors.is_empty() {
+                return Err(Error::Invalid(errors));
+            }
+            Filer::OnBehalf
+        };
+        self.file_right(ctx, actor, person, filer, errors, input).await
     }
 
-    /// Files a request about `person`'s data: by herself, or by a record keeper `on_behalf` of her.
+    /// Files a request about `person`'s data: by herself, by a record keeper on her behalf, or by one for a
+    /// deceased member's relative. `errors` holds what the caller found wrong already (the relative's items).
     async fn file_right(
         &self,
         ctx: &Ctx,
         actor: &Actor,
         person: crate::model::PersonRow,
-        on_behalf: bool,
+        filer: Filer,
+        mut errors: FieldErrors,
         input: &RightsInput,
     ) -> Result<Requested> {
         let pid = person.id;
         let t = now();
         let today = kernel::dates::today();
         let target = format!("person:{pid}");
-        let mut errors = FieldErrors::new();
+        let on_behalf = filer.for_someone();
         let mut tx = self.db.begin().await?;
+        if rs::erased_tx(&mut tx, pid).await? {
+            return Err(Error::Conflict(
+                "该同志的个人信息已删除（匿名化），平台不再保存可以查阅、更正或删除的个人信息",
+            ));
+        }
         let mut token = None;
         let (reason, field);
         let mut new = rs::NewRequest {
@@ -306,9 +448,24 @@ impl Platform {
             expires_at: None,
             requested_by: actor.user_id,
             now: t,
+            requester: None,
         };
         let action = match input.kind.as_str() {
             "copy" => {
+                if matches!(filer, Filer::Relative(_)) {
+                    reason = text(
+                        &mut errors,
+                        "reason",
+                        input.reason.as_deref(),
+                        4,
+                        200,
+                        "请写明申请人为自身哪项合法、正当利益需要查阅复制（4-200字），如办理继承",
+                    );
+                    new.reason = Some(&reason);
+                }
+                if !errors.is_empty() {
+                    return Err(Error::Invalid(errors));
+                }
                 let tok = token::new_token()?;
                 new.state = "ready";
                 new.due_on = None;
@@ -379,8 +536,30 @@ impl Platform {
             }
         };
         let kind_field = new.field.map(|f| format!(" field:{f}")).unwrap_or_default();
+        let behalf = match &filer {
+            Filer::Herself => String::new(),
+            Filer::OnBehalf => " on_behalf".into(),
+            Filer::Relative(r) => format!(" relative:{}", r.relation),
+        };
+        if let Filer::Relative(r) = &filer {
+            // 第四十九条 "死者生前另有安排的除外": her own arrangement is the last word.
+            if let Some(a) = rs::arrangement_tx(&mut tx, pid).await?
+                && !a.relatives_may
+            {
+                let detail = format!("{}{kind_field}{behalf} arrangement", input.kind);
+                audit::append(&mut tx, event(Some(actor), ctx, action, target, "refused", detail)).await?;
+                tx.commit().await?;
+                return Err(Error::Conflict(
+                    "本人生前已作出安排，不同意近亲属查阅、复制、更正或删除其个人信息（《个人信息保护法》第四十九条：死者生前另有安排的除外），不予登记",
+                ));
+            }
+            new.requester = Some((
+                r.relation,
+                self.cipher.encrypt(COL_REQUESTER_NAME, &r.name)?,
+                self.cipher.encrypt(COL_REQUESTER_PHONE, &r.phone)?,
+            ));
+        }
         let id = rs::insert(&mut tx, new).await?;
-        let behalf = if on_behalf { " on_behalf" } else { "" };
         let detail = format!("request:{id}{kind_field}{behalf}");
         audit::append(&mut tx, event(Some(actor), ctx, action, target, "ok", detail)).await?;
         let row = rs::get(&mut tx, id).await?.ok_or(Error::NotFound)?;
@@ -408,7 +587,14 @@ impl Platform {
         let t = now();
         let mut tx = self.db.begin().await?;
         let row = rs::by_token(&mut tx, &token::hash(token.trim())).await?;
-        let Some(row) = row.filter(|r| actor.person_id == Some(r.person_id) && r.kind == "copy") else {
+        // Her own copy is hers; a deceased member's copy for a relative is the filing record keeper's alone to
+        // hand over, while she keeps that record.
+        let may_take = |r: &rs::RequestRow| match r.requester_relation {
+            Some(_) => r.requested_by == Some(actor.user_id) && actor.can(Capability::PersonWrite, &r.person_org_path),
+            None => actor.person_id == Some(r.person_id),
+        };
+        let row = row.filter(|r| r.kind == "copy" && may_take(r));
+        let Some(row) = row else {
             drop(tx);
             return Err(self.deny(ctx, actor, "privacy.copy_download", "copy").await?);
         };
@@ -426,7 +612,57 @@ impl Platform {
         let e = event(Some(actor), ctx, "privacy.copy_download", target, "ok", format!("request:{}", row.id));
         audit::append(&mut tx, e).await?;
         tx.commit().await?;
-        self.my_data(ctx, actor, providers).await
+        match row.requester_relation.as_deref() {
+            Some(rel) => {
+                self.posthumous_copy(ctx, actor, row.person_id, relation_label(rel).unwrap_or(rel), providers).await
+            }
+            None => self.my_data(ctx, actor, providers).await,
+        }
+    }
+
+    /// The caller's arrangement for her data after her death (the default when she made none).
+    pub async fn my_arrangement(&self, actor: &Actor) -> Result<Arrangement> {
+        let pid = actor.person_id.ok_or(Error::NotFound)?;
+        self.arrangement_of(pid).await
+    }
+
+    /// A member's arrangement, for the record keeper filing a relative's request (the caller checked that she
+    /// keeps the record).
+    pub async fn arrangement_of(&self, person_id: i64) -> Result<Arrangement> {
+        Ok(match rs::arrangement(&self.db, person_id).await? {
+            Some(a) => Arrangement { relatives_may: a.relatives_may, note: a.note, set_at: Some(rfc3339(a.set_at)) },
+            None => Arrangement { relatives_may: true, note: None, set_at: None },
+        })
+    }
+
+    /// Whether person `person_id`'s data was erased (the page then offers no request).
+    pub async fn person_erased(&self, person_id: i64) -> Result<bool> {
+        Ok(rs::erased(&self.db, person_id).await?)
+    }
+
+    /// Makes or changes the caller's arrangement (PIPL 第四十九条): whether her close relatives may exercise her
+    /// rights after her death, and a note. Only for an account linked to a person. Audited.
+    pub async fn set_my_arrangement(&self, ctx: &Ctx, actor: &Actor, input: &ArrangementInput) -> Result<Arrangement> {
+        let pid = actor.person_id.ok_or(Error::NotFound)?;
+        let mut errors = FieldErrors::new();
+        if input.relatives_may.is_none() {
+            errors.insert(
+                "relatives_may".into(),
+                "请选择是否允许近亲属在您身后查阅、复制、更正或删除您的个人信息".into(),
+            );
+        }
+        let note = text(&mut errors, "note", input.note.as_deref(), 0, 200, "补充说明不超过200字");
+        let (Some(relatives_may), true) = (input.relatives_may, errors.is_empty()) else {
+            return Err(Error::Invalid(errors));
+        };
+        let note = (!note.is_empty()).then_some(note);
+        let mut tx = self.db.begin().await?;
+        rs::set_arrangement(&mut tx, pid, relatives_may, note.as_deref(), actor.user_id, now()).await?;
+        let detail = format!("relatives_may:{relatives_may}");
+        let e = event(Some(actor), ctx, "privacy.arrangement_set", format!("person:{pid}"), "ok", detail);
+        audit::append(&mut tx, e).await?;
+        tx.commit().await?;
+        self.arrangement_of(pid).await
     }
 
     /// The open corrections and deletions of the people whose records the caller keeps, oldest due first.

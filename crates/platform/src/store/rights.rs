@@ -28,12 +28,20 @@ pub struct RequestRow {
     pub pseudonym: Option<String>,
     /// Who filed it when it was not the member herself (a record keeper, on her behalf).
     pub filed_by_name: Option<String>,
+    /// The account that filed it (a relative's copy is handed to this record keeper).
+    pub requested_by: Option<i64>,
+    /// A deceased member's close relative who asked (PIPL 第四十九条): the relationship, and the name and
+    /// telephone sealed.
+    pub requester_relation: Option<String>,
+    pub requester_name_enc: Option<Vec<u8>>,
+    pub requester_phone_enc: Option<Vec<u8>>,
 }
 
 const SELECT: &str = "SELECT r.id, r.person_id, p.org_path AS person_org_path, p.name AS person_name, r.kind, r.state, \
     r.field, r.proposed_enc, r.reason, r.due_on, r.expires_at, r.requested_at, r.endorsed_by, \
     e.display_name AS endorsed_by_name, d.display_name AS decided_by_name, r.decided_at, r.decision_note, r.pseudonym, \
-    CASE WHEN q.person_id IS NULL OR q.person_id <> r.person_id THEN q.display_name END AS filed_by_name \
+    CASE WHEN q.person_id IS NULL OR q.person_id <> r.person_id THEN q.display_name END AS filed_by_name, \
+    r.requested_by, r.requester_relation, r.requester_name_enc, r.requester_phone_enc \
     FROM privacy_requests r JOIN people p ON p.id = r.person_id \
     LEFT JOIN users e ON e.id = r.endorsed_by LEFT JOIN users d ON d.id = r.decided_by \
     LEFT JOIN users q ON q.id = r.requested_by";
@@ -51,14 +59,76 @@ pub struct NewRequest<'a> {
     pub expires_at: Option<OffsetDateTime>,
     pub requested_by: i64,
     pub now: OffsetDateTime,
+    /// A deceased member's close relative who asked: relationship, sealed name, sealed telephone.
+    pub requester: Option<(&'a str, Vec<u8>, Vec<u8>)>,
 }
 
 pub async fn insert(tx: &mut DbTx, r: NewRequest<'_>) -> Result<i64, DbError> {
     const SQL: &str = "INSERT INTO privacy_requests (person_id, org_path, kind, state, field, proposed_enc, reason, due_on, \
-        token_hash, expires_at, requested_by, requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+        token_hash, expires_at, requested_by, requested_at, requester_relation, requester_name_enc, requester_phone_enc) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id";
+    let (relation, name_enc, phone_enc) = match r.requester {
+        Some((rel, name, phone)) => (Some(rel), Some(name), Some(phone)),
+        None => (None, None, None),
+    };
     Ok(on_tx!(tx, c => sqlx::query_scalar(SQL).bind(r.person_id).bind(r.org_path).bind(r.kind).bind(r.state)
         .bind(r.field).bind(r.proposed_enc).bind(r.reason).bind(r.due_on).bind(r.token_hash).bind(r.expires_at)
-        .bind(r.requested_by).bind(r.now).fetch_one(c).await)?)
+        .bind(r.requested_by).bind(r.now).bind(relation).bind(name_enc).bind(phone_enc).fetch_one(c).await)?)
+}
+
+const ERASED: &str = "SELECT erased_at IS NOT NULL FROM people WHERE id = $1";
+
+/// Whether a person's data was erased (a pseudonymised record: nothing of hers is left to ask about).
+pub async fn erased_tx(tx: &mut DbTx, person_id: i64) -> Result<bool, DbError> {
+    let erased: Option<bool> = on_tx!(tx, c => sqlx::query_scalar(ERASED).bind(person_id).fetch_optional(c).await)?;
+    Ok(erased.unwrap_or(false))
+}
+
+/// [`erased_tx`] outside a transaction (the page that offers the forms).
+pub async fn erased(db: &Db, person_id: i64) -> Result<bool, DbError> {
+    let erased: Option<bool> = on_db!(db, p => sqlx::query_scalar(ERASED).bind(person_id).fetch_optional(p).await)?;
+    Ok(erased.unwrap_or(false))
+}
+
+/// The account linked to a person, if she has one.
+pub async fn user_of_person(db: &Db, person_id: i64) -> Result<Option<i64>, DbError> {
+    const SQL: &str = "SELECT id FROM users WHERE person_id = $1";
+    Ok(on_db!(db, p => sqlx::query_scalar(SQL).bind(person_id).fetch_optional(p).await)?)
+}
+
+/// A member's arrangement for after her death (PIPL 第四十九条).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ArrangementRow {
+    pub relatives_may: bool,
+    pub note: Option<String>,
+    pub set_at: OffsetDateTime,
+}
+
+const ARRANGEMENT: &str = "SELECT relatives_may, note, set_at FROM posthumous_arrangements WHERE person_id = $1";
+
+pub async fn arrangement(db: &Db, person_id: i64) -> Result<Option<ArrangementRow>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(ARRANGEMENT).bind(person_id).fetch_optional(p).await)?)
+}
+
+/// [`arrangement`] inside the caller's transaction (a relative's request is checked against it there).
+pub async fn arrangement_tx(tx: &mut DbTx, person_id: i64) -> Result<Option<ArrangementRow>, DbError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(ARRANGEMENT).bind(person_id).fetch_optional(c).await)?)
+}
+
+/// Records (or replaces) her arrangement.
+pub async fn set_arrangement(
+    tx: &mut DbTx,
+    person_id: i64,
+    relatives_may: bool,
+    note: Option<&str>,
+    by: i64,
+    at: OffsetDateTime,
+) -> Result<(), DbError> {
+    const SQL: &str = "INSERT INTO posthumous_arrangements (person_id, relatives_may, note, set_by, set_at) \
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id) DO UPDATE SET relatives_may = excluded.relatives_may, \
+        note = excluded.note, set_by = excluded.set_by, set_at = excluded.set_at";
+    on_tx!(tx, c => sqlx::query(SQL).bind(person_id).bind(relatives_may).bind(note).bind(by).bind(at).execute(c).await.map(|_| ()))?;
+    Ok(())
 }
 
 pub async fn get(tx: &mut DbTx, id: i64) -> Result<Option<RequestRow>, DbError> {
@@ -196,9 +266,12 @@ pub async fn erase_platform(tx: &mut DbTx, e: PlatformErasure<'_>) -> Result<u64
     }
     const SECRETARY: &str = "UPDATE orgs SET secretary = $2 WHERE secretary = $1";
     n += on_tx!(tx, c => sqlx::query(SECRETARY).bind(e.name).bind(e.pseudonym).execute(c).await.map(|r| r.rows_affected()))?;
-    const REQUESTS: &str = "UPDATE privacy_requests SET proposed_enc = NULL, reason = NULL, decision_note = NULL, token_hash = NULL \
-        WHERE person_id = $1";
+    // A relative's name and telephone go too: they would lead from the pseudonym back to her family.
+    const REQUESTS: &str = "UPDATE privacy_requests SET proposed_enc = NULL, reason = NULL, decision_note = NULL, token_hash = NULL, \
+        requester_name_enc = NULL, requester_phone_enc = NULL WHERE person_id = $1";
     n += on_tx!(tx, c => sqlx::query(REQUESTS).bind(pid).execute(c).await.map(|r| r.rows_affected()))?;
+    const ARRANGEMENTS: &str = "DELETE FROM posthumous_arrangements WHERE person_id = $1";
+    n += on_tx!(tx, c => sqlx::query(ARRANGEMENTS).bind(pid).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n)
 }
 

@@ -94,6 +94,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(privacy::mine, privacy::request))
         .routes(routes!(privacy::request_for))
         .routes(routes!(privacy::copy))
+        .routes(routes!(privacy::arrangement, privacy::set_arrangement))
         .routes(routes!(privacy::queue))
         .routes(routes!(privacy::decide))
         .routes(routes!(rules::fee))

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use platform::service::{Decision, RightsInput, RightsRequest};
+use platform::service::{Arrangement, ArrangementInput, Decision, RightsInput, RightsRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -63,6 +63,13 @@ pub async fn request(
 /// File a correction or deletion request for a member who made it in person, on paper or by telephone: the
 /// record keepers of her record (those who may edit it) only, 404 for anyone else. It then goes through the
 /// queue like her own, she sees it with `filed_by`; a copy must be asked by herself (422).
+///
+/// For a **deceased** member it is her close relative's request (PIPL 第四十九条): `requester_name`,
+/// `requester_relation` (spouse, parent, child, sibling, grandparent, grandchild), `requester_phone` and
+/// `identity_checked: true` are required and `reason` states the relative's lawful and legitimate interest; a
+/// copy may be asked, its single-use `token` is given to the caller, who downloads it with `POST
+/// /api/v1/me/copy` and hands it over. 409 when she arranged in her lifetime that relatives may not, or when
+/// her data was already erased.
 #[utoipa::path(post, path = "/api/v1/people/{id}/privacy-requests", tag = "people", params(("id" = i64, Path)),
     request_body = RightsInput,
     responses((status = 201, body = Requested), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -74,11 +81,12 @@ pub async fn request_for(
     Body(b): Body<RightsInput>,
 ) -> Result<(StatusCode, Json<Requested>), ApiError> {
     let r = api(s.platform.request_right_for(&c.ctx, &c.actor, id, &b).await, &c.ctx)?;
-    Ok((StatusCode::CREATED, Json(Requested { request: r.request, token: None })))
+    Ok((StatusCode::CREATED, Json(Requested { request: r.request, token: r.token })))
 }
 
 /// The copy as a ZIP (JSON, a CSV per table, a readable Chinese page), for the single-use token of a copy
-/// request of the same person, within 72 hours. Audited; a second use, another person's token or a lapsed one
+/// request of the same person (or, for a deceased member's relative, of the record keeper who filed it), within
+/// 72 hours. Audited; a second use, another person's token or a lapsed one
 /// gets nothing.
 #[utoipa::path(post, path = "/api/v1/me/copy", tag = "people", request_body = CopyToken,
     responses((status = 200, description = "application/zip, as a download"), (status = 404, body = ErrorBody),
@@ -121,4 +129,24 @@ pub async fn decide(
     };
     let providers = crate::privacy::providers();
     Ok(Json(api(s.platform.decide_right(&c.ctx, &c.actor, id, decision, b.note.as_deref(), &providers).await, &c.ctx)?))
+}
+
+/// The caller's arrangement for her data after her death (PIPL 第四十九条): whether her close relatives may
+/// exercise her rights of access, copy, correction and deletion; `relatives_may: true` and no `set_at` when she
+/// made none (the law's default). 404 for an account not linked to a person.
+#[utoipa::path(get, path = "/api/v1/me/posthumous-arrangement", tag = "people",
+    responses((status = 200, body = Arrangement), (status = 404, body = ErrorBody)))]
+pub async fn arrangement(State(s): State<AppState>, c: Caller) -> Result<Json<Arrangement>, ApiError> {
+    Ok(Json(api(s.platform.my_arrangement(&c.actor).await, &c.ctx)?))
+}
+
+/// Make or change that arrangement (`relatives_may` required, `note` up to 200 characters). Audited.
+#[utoipa::path(put, path = "/api/v1/me/posthumous-arrangement", tag = "people", request_body = ArrangementInput,
+    responses((status = 200, body = Arrangement), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_arrangement(
+    State(s): State<AppState>,
+    c: Caller,
+    Body(b): Body<ArrangementInput>,
+) -> Result<Json<Arrangement>, ApiError> {
+    Ok(Json(api(s.platform.set_my_arrangement(&c.ctx, &c.actor, &b).await, &c.ctx)?))
 }

@@ -73,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/my-data", get(people::my_data_get))
         .route("/account/privacy", get(privacy::mine_get).post(privacy::mine_post))
         .route("/account/privacy/copy", post(privacy::copy_post))
+        .route("/account/privacy/arrangement", post(privacy::arrangement_post))
         .route("/privacy/requests", get(privacy::queue_get))
         .route("/people/{id}/privacy-request", get(privacy::for_get).post(privacy::for_post))
         .route("/privacy/requests/{id}", post(privacy::decide_post))

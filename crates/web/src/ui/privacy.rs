@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::Error;
-use platform::service::{Decision, RightsInput, RightsRequest};
+use platform::service::{Arrangement, ArrangementInput, Decision, RightsInput, RightsRequest};
 
 use super::{Chrome, render};
 use crate::AppState;
@@ -30,6 +30,8 @@ struct MinePage {
     /// Which form the error belongs to, and the values typed.
     form: HashMap<String, String>,
     has_person: bool,
+    /// Her arrangement for after her death (PIPL 第四十九条).
+    arrangement: Option<Arrangement>,
 }
 
 impl MinePage {
@@ -59,7 +61,53 @@ async fn mine_page(s: &AppState, c: &Caller) -> Result<MinePage, Error> {
         error: None,
         form: HashMap::new(),
         has_person: c.actor.person_id.is_some(),
+        arrangement: match c.actor.person_id {
+            Some(_) => Some(s.platform.my_arrangement(&c.actor).await?),
+            None => None,
+        },
     })
+}
+
+/// 身后个人信息安排: whether her close relatives may exercise her rights after her death (`relatives_may`:
+/// yes / no; `note`).
+pub async fn arrangement_post(
+    State(s): State<AppState>,
+    c: Caller,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let input = ArrangementInput {
+        relatives_may: match f.get("relatives_may").map(String::as_str) {
+            Some("yes") => Some(true),
+            Some("no") => Some(false),
+            _ => None,
+        },
+        note: f.get("note").cloned(),
+    };
+    let outcome = s.platform.set_my_arrangement(&c.ctx, &c.actor, &input).await;
+    let result = async {
+        let (status, notice, error) = match outcome {
+            Ok(a) => {
+                let what = if a.relatives_may { "允许近亲属依法申请" } else { "不允许近亲属申请" };
+                (StatusCode::OK, Some(format!("已保存您的身后个人信息安排：{what}。")), None)
+            }
+            Err(e) => {
+                let (status, why) = refusal(e)?;
+                (status, None, Some(why))
+            }
+        };
+        let mut page = mine_page(&s, &c).await?;
+        page.notice = notice;
+        if error.is_some() {
+            page.form = f.clone();
+            page.form.remove("csrf");
+        }
+        page.error = error;
+        Ok::<_, Error>((status, page))
+    };
+    match result.await {
+        Ok((status, page)) => render(status, &page),
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
+    }
 }
 
 /// 我的个人信息: ask for a copy, a correction or a deletion; see each request's state.
@@ -121,6 +169,10 @@ fn rights_input(f: &HashMap<String, String>) -> RightsInput {
         field: get("field"),
         proposed: get("proposed"),
         reason: get("reason"),
+        requester_name: get("requester_name"),
+        requester_relation: get("requester_relation"),
+        requester_phone: get("requester_phone"),
+        identity_checked: f.get("identity_checked").is_some_and(|v| v == "yes"),
     }
 }
 
@@ -230,6 +282,13 @@ struct ForPage {
     notice: Option<String>,
     error: Option<String>,
     form: HashMap<String, String>,
+    /// Her data was erased: nothing is left to ask about.
+    erased: bool,
+    /// She died: the request is a close relative's (PIPL 第四十九条), with her lifetime arrangement.
+    deceased: Option<Arrangement>,
+    relatives: &'static [(&'static str, &'static str)],
+    /// A relative's copy just requested: its single-use token, for the download form (shown this once).
+    token: Option<String>,
 }
 
 impl ForPage {
@@ -252,13 +311,21 @@ async fn for_page(s: &AppState, c: &Caller, id: i64) -> Result<ForPage, Error> {
     if !platform::Platform::may_edit(&c.actor, &person) {
         return Err(Error::NotFound);
     }
+    let deceased = match person.status {
+        platform::model::Status::Deceased => Some(s.platform.arrangement_of(person.id).await?),
+        _ => None,
+    };
     Ok(ForPage {
         chrome: Chrome::new(s, c, "people"),
+        erased: s.platform.person_erased(person.id).await?,
         person,
         fields: platform::privacy::CORRECTABLE,
         notice: None,
         error: None,
         form: HashMap::new(),
+        deceased,
+        relatives: platform::privacy::CLOSE_RELATIVES,
+        token: None,
     })
 }
 
@@ -280,27 +347,38 @@ pub async fn for_post(
     let input = rights_input(&f);
     let outcome = s.platform.request_right_for(&c.ctx, &c.actor, id, &input).await;
     let result = async {
-        let (status, notice, error) = match outcome {
+        let (status, notice, error, token) = match outcome {
+            Ok(r) if r.request.kind == "copy" => {
+                let notice = "已登记近亲属查阅复制请求。请点击下方“下载副本”并将副本交给申请人；下载按钮仅在本页显示一次，72小时内有效、只能使用一次。";
+                (StatusCode::OK, Some(notice.to_string()), None, r.token)
+            }
             Ok(r) => {
                 let due = r.request.due_on.clone().unwrap_or_default();
                 let notice = format!(
-                    "已代为登记{}请求，办理期限 {due}。请在“个人信息请求”中办理{}；本人可在“我的个人信息”中看到该请求。",
+                    "已{}{}请求，办理期限 {due}。请在“个人信息请求”中办理{}；{}",
+                    if r.request.requester.is_some() { "登记近亲属" } else { "代为登记" },
                     r.request.kind_label,
                     if r.request.kind == "deletion" {
                         "（须两名经办人：一人提请、另一人批准）"
                     } else {
                         ""
+                    },
+                    if r.request.requester.is_some() {
+                        "办理结果请告知申请人。"
+                    } else {
+                        "本人可在“我的个人信息”中看到该请求。"
                     }
                 );
-                (StatusCode::OK, Some(notice), None)
+                (StatusCode::OK, Some(notice), None, None)
             }
             Err(e) => {
                 let (status, why) = refusal(e)?;
-                (status, None, Some(why))
+                (status, None, Some(why), None)
             }
         };
         let mut page = for_page(&s, &c, id).await?;
         page.notice = notice;
+        page.token = token;
         if error.is_some() {
             page.form = f.clone();
             page.form.remove("csrf");

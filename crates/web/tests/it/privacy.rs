@@ -598,3 +598,214 @@ async fn a_record_keeper_files_a_request_on_a_members_behalf() {
     })
     .await;
 }
+
+/// A deceased member's close relative (PIPL 第四十九条): her record keeper files the relative's copy, correction or
+/// deletion after checking their identity — only a close relative of 民法典 第一千零四十五条, only for a member who
+/// has died, never against her own lifetime arrangement (409, audited as refused), never for a record already
+/// erased; the relative's name and telephone are sealed at rest and go with her data; the copy goes to the
+/// record keeper who filed it, once.
+#[tokio::test]
+async fn a_deceased_members_close_relative_asks_through_her_record_keeper() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let m = member(&app, &t, "李红", "lihong", "123").await;
+        let path = format!("/api/v1/people/{}/privacy-requests", m.id);
+        let spouse = |kind: &str, reason: &str| {
+            json!({"kind": kind, "requester_name": "张建国", "requester_relation": "spouse",
+                   "requester_phone": "139-0013-9001", "identity_checked": true, "reason": reason})
+        };
+        let relatives_rows = |app: &TestApp| {
+            let db = app.platform.db.clone();
+            async move {
+                kernel::on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM privacy_requests WHERE requester_relation IS NOT NULL").fetch_one(p).await).unwrap()
+            }
+        };
+
+        // Her arrangement, made in her lifetime: the default until she makes one; bad input under its field.
+        let arrangement = "/api/v1/me/posthumous-arrangement";
+        let (st, v) = app.call("GET", arrangement, None, Some(&m.token)).await;
+        assert_eq!((st, v["relatives_may"].as_bool(), v["set_at"].is_null()), (StatusCode::OK, Some(true), true), "{v}");
+        let (st, v) = app.call("PUT", arrangement, Some(json!({"note": "仅限配偶"})), Some(&m.token)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["relatives_may"].is_string(), "{v}");
+        let (st, v) = app
+            .call("PUT", arrangement, Some(json!({"relatives_may": true, "note": "长".repeat(201)})), Some(&m.token))
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["note"].is_string(), "{v}");
+        let (st, v) = app
+            .call("PUT", arrangement, Some(json!({"relatives_may": true, "note": "仅限配偶查阅"})), Some(&m.token))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert!(v["set_at"].is_string() && v["note"] == "仅限配偶查阅", "{v}");
+        assert!(audit_has(&app, "privacy.arrangement_set", "lihong").await);
+
+        // While she lives, a relative cannot ask for her.
+        let (st, v) = app.call("POST", &path, Some(spouse("correction", "核对继承材料")), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["requester_name"].as_str().unwrap().contains("第四十九条"), "{v}");
+
+        let died = json!({"status": "deceased", "effective_on": "2026-11-01", "reason": "因病医治无效去世"});
+        app.post_ok(&format!("/api/v1/people/{}/status", m.id), died, &t.staff).await;
+
+        // After her death: who asks, how they are related, a telephone, the identity check and their interest.
+        let (st, v) = app.call("POST", &path, Some(json!({"kind": "copy"})), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        for key in ["requester_name", "requester_relation", "requester_phone", "identity_checked", "reason"] {
+            assert!(v["error"]["fields"][key].is_string(), "{key}: {v}");
+        }
+        let mut nephew = spouse("copy", "办理继承手续");
+        nephew["requester_relation"] = json!("nephew");
+        let (st, v) = app.call("POST", &path, Some(nephew), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["requester_relation"].as_str().unwrap().contains("第一千零四十五条"), "{v}");
+        let mut unchecked = spouse("copy", "办理继承手续");
+        unchecked["identity_checked"] = json!(false);
+        let (st, v) = app.call("POST", &path, Some(unchecked), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"]["fields"]["identity_checked"].is_string(), "{v}");
+        assert_eq!(relatives_rows(&app).await, 0, "nothing written by a refused request");
+        // Another branch's secretary keeps no such record: 404, audited.
+        let sec_b = json!({"username": "sec_b", "password": USER_PW, "display_name": "sec_b", "grants": [{"role": "branch_secretary", "org_id": t.bb}]});
+        app.post_ok("/api/v1/users", sec_b, &t.admin).await;
+        let sec_b = app.login("sec_b", USER_PW).await;
+        let (st, _) = app.call("POST", &path, Some(spouse("copy", "办理继承手续")), Some(&sec_b)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        assert!(audit_has(&app, "privacy.request_for", "sec_b").await);
+
+        // The copy: its single-use token goes to the record keeper who filed it, and to no one else.
+        let (st, v) = app.call("POST", &path, Some(spouse("copy", "办理继承手续需要查阅")), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        assert_eq!(v["request"]["requester"], "配偶 张建国");
+        assert_eq!(v["request"]["requester_phone"], "13900139001");
+        let copy = v["token"].as_str().unwrap().to_string();
+        let recent = security::audit::recent(&app.platform.db, None, 50).await.unwrap();
+        let filed = recent.iter().find(|e| e.action == "privacy.copy_request").unwrap();
+        assert!(filed.detail.ends_with("relative:spouse") && !filed.detail.contains("张建国"), "{}", filed.detail);
+        for who in [&t.staff, &m.token] {
+            let (st, _, _) = raw(&app, copy_request(who, &copy)).await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "only the filer");
+        }
+        let (st, headers, zip) = raw(&app, copy_request(&t.sec_a, &copy)).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/zip");
+        let names: Vec<String> = documents::archive::entries(&zip, 100).unwrap().into_iter().map(|e| e.name).collect();
+        assert!(names.iter().any(|n| n == "json/my-data.json"), "{names:?}");
+        assert!(audit_has(&app, "person.export_posthumous", "sec_a").await);
+        let (st, _, _) = raw(&app, copy_request(&t.sec_a, &copy)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "single use");
+        // What the copy holds: hers (her record and account), with the law it is given under.
+        let (_, v) = app.call("POST", &path, Some(spouse("copy", "办理继承手续需要查阅")), Some(&t.sec_a)).await;
+        let sec_a = app.platform.authenticate(&t.sec_a).await.unwrap();
+        let ctx = platform::Ctx { request_id: "test".into(), ..platform::Ctx::default() };
+        let doc = app.platform.take_copy(&ctx, &sec_a, v["token"].as_str().unwrap(), &[]).await.unwrap();
+        assert_eq!(doc["person"]["name"], "李红");
+        assert_eq!(doc["account"]["username"], "lihong");
+        assert!(doc["about"].as_str().unwrap().contains("第四十九条") && doc["about"].as_str().unwrap().contains("配偶"));
+        assert_eq!(doc["posthumous_arrangement"]["note"], "仅限配偶查阅");
+
+        // A deletion asked by the relative: in the queue with who asked; two people; then nothing of hers, nor
+        // of the relative, is left in the database.
+        let (st, v) = app.call("POST", &path, Some(spouse("deletion", "家属要求删除其个人信息")), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let del = v["request"]["id"].as_i64().unwrap();
+        let (_, q) = app.call("GET", "/api/v1/privacy-requests", None, Some(&t.staff)).await;
+        let queued = q.as_array().unwrap().iter().find(|r| r["id"] == del).unwrap();
+        assert_eq!((queued["requester"].as_str(), queued["filed_by"].as_str()), (Some("配偶 张建国"), Some("sec_a")));
+        let cookie = app.web_login("staff", USER_PW).await;
+        let (_, html) = app.page("/privacy/requests", &cookie).await;
+        assert!(html.contains("配偶 张建国") && html.contains("13900139001") && html.contains("第四十九条"), "{html}");
+        let decide = format!("/api/v1/privacy-requests/{del}/decision");
+        app.post_ok(&decide, json!({"decision": "endorse"}), &t.sec_a).await;
+        let v = app.post_ok(&decide, json!({"decision": "approve"}), &t.staff).await;
+        assert_eq!(v["state"], "done");
+        assert_eq!(v["requester"], "配偶 （已删除）", "the relationship stays, the relative's name goes");
+        let dumped = dump(&app).await;
+        for gone in ["李红", "张建国", "13900139001", "仅限配偶查阅", "家属要求删除"] {
+            assert!(!dumped.contains(gone), "{gone} found after the deletion ({:?})", app.backend);
+        }
+        // Nothing is left to ask about: 409, and the page says why instead of offering forms.
+        let (st, v) = app.call("POST", &path, Some(spouse("copy", "办理继承手续需要查阅")), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::CONFLICT);
+        assert!(v["error"]["message"].as_str().unwrap().contains("已删除"), "{v}");
+        let sec_a_web = app.web_login("sec_a", USER_PW).await;
+        let (st, html) = app.page(&format!("/people/{}/privacy-request", m.id), &sec_a_web).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("id=\"erased\"") && !html.contains("登记请求</button>"), "{html}");
+        app
+    })
+    .await;
+}
+
+/// "死者生前另有安排的除外" (PIPL 第四十九条): a member who said no in her lifetime, on her own page, is not asked
+/// for by a relative after her death — the record keeper's page says so and the request is refused (409),
+/// audited as refused, nothing written. The page's relative form explains bad input in Chinese.
+#[tokio::test]
+async fn her_lifetime_arrangement_refuses_her_relatives() {
+    on_both(|app| async move {
+        let t = tree(&app).await;
+        let m = member(&app, &t, "王芳", "wangfang", "245").await;
+        let other = member(&app, &t, "陈静", "chenjing", "367").await;
+        let own = app.web_login("wangfang", USER_PW).await;
+        let (_, html) = app.page("/account/privacy", &own).await;
+        assert!(html.contains("身后个人信息安排") && html.contains("第四十九条"), "{html}");
+        let (st, _, html) = app.form("/account/privacy/arrangement", &[("note", "不允许")], Some(&own)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("请选择是否允许近亲属"), "{html}");
+        let (st, _, html) =
+            app.form("/account/privacy/arrangement", &[("relatives_may", "no"), ("note", "")], Some(&own)).await;
+        assert_eq!(st, StatusCode::OK, "{html}");
+        assert!(html.contains("不允许近亲属申请"), "{html}");
+        let (_, v) = app.call("GET", "/api/v1/me/posthumous-arrangement", None, Some(&m.token)).await;
+        assert_eq!(v["relatives_may"], false);
+
+        for p in [m.id, other.id] {
+            let died = json!({"status": "deceased", "effective_on": "2026-11-01", "reason": "因病医治无效去世"});
+            app.post_ok(&format!("/api/v1/people/{p}/status"), died, &t.staff).await;
+        }
+        let cookie = app.web_login("sec_a", USER_PW).await;
+        let (_, html) = app.page(&format!("/people/{}", m.id), &cookie).await;
+        assert!(html.contains("近亲属信息请求"), "{html}");
+        let form = format!("/people/{}/privacy-request", m.id);
+        let (st, html) = app.page(&form, &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("本人生前已作出安排") && !html.contains("登记请求</button>"), "{html}");
+        let body = json!({"kind": "copy", "requester_name": "王建华", "requester_relation": "parent",
+                          "requester_phone": "13900139002", "identity_checked": true, "reason": "办理继承手续"});
+        let (st, v) =
+            app.call("POST", &format!("/api/v1/people/{}/privacy-requests", m.id), Some(body), Some(&t.sec_a)).await;
+        assert_eq!(st, StatusCode::CONFLICT);
+        assert!(v["error"]["message"].as_str().unwrap().contains("生前另有安排"), "{v}");
+        let recent = security::audit::recent(&app.platform.db, None, 50).await.unwrap();
+        let refused = recent.iter().find(|e| e.action == "privacy.copy_request").unwrap();
+        assert_eq!((refused.result.as_str(), refused.actor.as_str()), ("refused", "sec_a"));
+        let n: i64 = kernel::on_db!(&app.platform.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM privacy_requests").fetch_one(p).await).unwrap();
+        assert_eq!(n, 0);
+
+        // The other member made no arrangement: the page's form, its errors in Chinese, then the copy to hand over.
+        let form = format!("/people/{}/privacy-request", other.id);
+        let (_, html) = app.page(&form, &cookie).await;
+        assert!(html.contains("本人生前未作安排") && html.contains("登记请求</button>"), "{html}");
+        let typed = [
+            ("kind", "copy"),
+            ("requester_relation", "child"),
+            ("requester_name", "陈晓"),
+            ("requester_phone", "13900139003"),
+            ("reason", "办理继承手续需要查阅"),
+        ];
+        let (st, _, html) = app.form(&form, &typed, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("请核验申请人的身份证件") && html.contains("value=\"陈晓\""), "{html}");
+        let mut checked = typed.to_vec();
+        checked.push(("identity_checked", "yes"));
+        let (st, _, html) = app.form(&form, &checked, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::OK, "{html}");
+        let start = html.find("name=\"token\" value=\"").unwrap() + 20;
+        let tok = html[start..start + 64].to_string();
+        let (st, headers, _) = app.form("/account/privacy/copy", &[("token", &tok)], Some(&cookie)).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/zip");
+        app
+    })
+    .await;
+}
