@@ -256,6 +256,27 @@ impl Db {
         })
     }
 
+    /// Gives PostgreSQL's planner statistics after a bulk load (a demo, a restore): autovacuum gathers them
+    /// in time, but not at once, and never where it is turned off — and a planner without them picks plans
+    /// for empty tables (measured: the AT-35 load on such a database, docs/PERFORMANCE.md). SQLite keeps no
+    /// statistics on purpose: its statements fix their join order themselves (`CROSS JOIN`, unary `+`), and
+    /// `sqlite_stat1` would move plans measured without it.
+    pub async fn analyze(&self) -> Result<(), DbError> {
+        if let Db::Postgres(p) = self {
+            sqlx::query("ANALYZE").execute(p).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether PostgreSQL's autovacuum is turned off (then dead rows and stale statistics pile up: `serve`
+    /// warns, docs/OPERATIONS.md). Always false on SQLite.
+    pub async fn autovacuum_off(&self) -> Result<bool, DbError> {
+        Ok(match self {
+            Db::Sqlite(_) => false,
+            Db::Postgres(p) => sqlx::query_scalar::<_, String>("SHOW autovacuum").fetch_one(p).await? == "off",
+        })
+    }
+
     /// `SELECT 1`, for readiness checks.
     pub async fn ping(&self) -> Result<(), DbError> {
         on_db!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;

@@ -11,10 +11,14 @@
 //! index=<64 hex digits>
 //! ```
 //! (A file written before versions, `key_id=1` with `field=…`, reads as version 1.)
+//!
+//! The file may be sealed by a hardware security module ([`crate::custody`]): then it holds this text
+//! encrypted under a key that never leaves the HSM, and reading it needs the HSM and its PIN.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::custody::{self, Pkcs11Custody};
 use crate::profile::Profile;
 use crate::{SecurityError, random_bytes};
 
@@ -30,6 +34,8 @@ pub struct KeyRing {
     /// The file the ring was read from: a running platform reads it again when a ciphertext names a
     /// version it does not know yet (a rotation started by `dangjian keys rotate`).
     pub(crate) source: Option<PathBuf>,
+    /// The HSM that seals the file, when it is sealed: the file is written back sealed.
+    pub(crate) custody: Option<Pkcs11Custody>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -38,6 +44,7 @@ impl std::fmt::Debug for KeyRing {
             .field("key_id", &self.key_id)
             .field("versions", &self.versions())
             .field("profile", &self.profile)
+            .field("custody", &self.custody)
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +68,7 @@ impl KeyRing {
                 index_key,
                 profile: Profile::default(),
                 source: None,
+                custody: None,
             };
             write_private(path, &ring.file_text()).map_err(|e| err(e.to_string()))?;
             tracing::warn!(path = %path.display(), "created a new key file; back it up");
@@ -68,13 +76,81 @@ impl KeyRing {
         Self::load(path)
     }
 
-    /// Reads an existing key file.
+    /// Reads an existing key file; a sealed one through its HSM, with the PIN from the environment
+    /// ([`custody::pin_from_env`]).
     pub fn load(path: &Path) -> Result<KeyRing, SecurityError> {
         let err = |reason: String| SecurityError::KeyFile { path: path.display().to_string(), reason };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let mut ring = Self::parse(&text).map_err(err)?;
+        let mut ring = if custody::is_sealed(&text) {
+            let (custody, sealed) = Pkcs11Custody::parse(&text).map_err(err)?;
+            let pin = custody::pin_from_env().map_err(err)?;
+            let plain = custody.open(&pin, &sealed).map_err(err)?;
+            let plain = String::from_utf8(plain).map_err(|_| err("the sealed keys are not text".into()))?;
+            let mut ring = Self::parse(&plain).map_err(err)?;
+            ring.custody = Some(custody);
+            ring
+        } else {
+            Self::parse(&text).map_err(err)?
+        };
         ring.source = Some(path.to_path_buf());
         Ok(ring)
+    }
+
+    /// The HSM that seals the file the ring was read from, if any.
+    pub fn custody(&self) -> Option<&Pkcs11Custody> {
+        self.custody.as_ref()
+    }
+
+    /// Seals the plain key file at `path` with `custody`'s key (made in the token first when `create_key`
+    /// and it has none), replacing the file atomically, and reads it back through the HSM to prove it opens.
+    /// The keys themselves do not change: nothing in the database is re-encrypted.
+    pub fn seal_file(
+        path: &Path,
+        custody: &Pkcs11Custody,
+        pin: &custody::AuthPin,
+        create_key: bool,
+    ) -> Result<KeyRing, SecurityError> {
+        let err = |reason: String| SecurityError::KeyFile { path: path.display().to_string(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        if custody::is_sealed(&text) {
+            return Err(err("already sealed (keys unseal first to move it under another key)".into()));
+        }
+        let mut ring = Self::parse(&text).map_err(err)?;
+        let sealed = custody.seal(pin, ring.file_text().as_bytes(), create_key).map_err(err)?;
+        replace(path, &custody.file_text(&sealed)).map_err(|e| err(e.to_string()))?;
+        let opened = custody.open(pin, &sealed).map_err(err)?;
+        if opened != ring.file_text().as_bytes() {
+            return Err(err("the HSM gave back other bytes than it sealed".into()));
+        }
+        ring.custody = Some(custody.clone());
+        ring.source = Some(path.to_path_buf());
+        tracing::warn!(path = %path.display(), token = %custody.token, key = %custody.key_label, "sealed the key file with the HSM");
+        Ok(ring)
+    }
+
+    /// Writes the keys of a sealed file at `path` back as a plain file (leaving an HSM, or moving to another:
+    /// seal it again there). Needs the HSM and its PIN, as reading does.
+    pub fn unseal_file(path: &Path) -> Result<KeyRing, SecurityError> {
+        let err = |reason: String| SecurityError::KeyFile { path: path.display().to_string(), reason };
+        let mut ring = Self::load(path)?;
+        if ring.custody.is_none() {
+            return Err(err("not sealed".into()));
+        }
+        ring.custody = None;
+        replace(path, &ring.file_text()).map_err(|e| err(e.to_string()))?;
+        tracing::warn!(path = %path.display(), "unsealed the key file: it is the custody again; back it up");
+        Ok(ring)
+    }
+
+    /// The file's text as stored: sealed by the ring's HSM when it has one.
+    fn stored_text(&self) -> Result<String, String> {
+        match &self.custody {
+            None => Ok(self.file_text()),
+            Some(c) => {
+                let pin = custody::pin_from_env()?;
+                Ok(c.file_text(&c.seal(&pin, self.file_text().as_bytes(), false)?))
+            }
+        }
     }
 
     /// The same keys under the installation's profile (read from the database at start).
@@ -118,6 +194,7 @@ impl KeyRing {
             index_key: index.ok_or("no index key")?,
             profile: Profile::default(),
             source: None,
+            custody: None,
         })
     }
 
@@ -150,10 +227,8 @@ impl KeyRing {
             slot.insert(key);
         }
         ring.key_id = version;
-        let beside = path.with_extension("key.new");
-        let _ = std::fs::remove_file(&beside);
-        write_private(&beside, &ring.file_text()).map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&beside, path).map_err(|e| err(e.to_string()))?;
+        let text = ring.stored_text().map_err(err)?;
+        replace(path, &text).map_err(|e| err(e.to_string()))?;
         tracing::warn!(path = %path.display(), version, "added a data key version to the key file; back it up");
         Ok(ring)
     }
@@ -176,6 +251,7 @@ impl KeyRing {
             index_key: [9u8; 32],
             profile: Profile::default(),
             source: None,
+            custody: None,
         }
     }
 
@@ -196,6 +272,14 @@ impl KeyRing {
 fn decode_key(v: &str) -> Result<[u8; 32], String> {
     let bytes = hex::decode(v.trim()).map_err(|_| "a key is not hexadecimal".to_string())?;
     bytes.try_into().map_err(|_| "a key is not 32 bytes".to_string())
+}
+
+/// Replaces the file at `path` atomically: written beside (mode 0600), then renamed over it.
+fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let beside = path.with_extension("key.new");
+    let _ = std::fs::remove_file(&beside);
+    write_private(&beside, text)?;
+    std::fs::rename(&beside, path)
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {

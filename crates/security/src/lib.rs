@@ -3,12 +3,13 @@
 //! What every other part relies on to keep personal data safe: the key file ([`keys`]), field
 //! encryption with a blind index for exact look-ups ([`cipher`]), password hashing ([`password`]),
 //! masking for display ([`mask`]), the installation's algorithms ([`profile`]: AES-256-GCM/SHA-256 or
-//! 国密 SM4-GCM/SM3), key rotation ([`rotation`]), anti-forgery tokens ([`csrf`]), the second factor ([`totp`]), and the tamper-evident, hash-chained audit log ([`audit`]).
+//! 国密 SM4-GCM/SM3), the key file sealed by an HSM ([`custody`]), key rotation ([`rotation`]), anti-forgery tokens ([`csrf`]), the second factor ([`totp`]), and the tamper-evident, hash-chained audit log ([`audit`]).
 
 pub mod audit;
 pub mod audit_evidence;
 pub mod cipher;
 pub mod csrf;
+pub mod custody;
 pub mod keys;
 pub mod mask;
 pub mod password;

@@ -125,8 +125,29 @@ enum KeysAction {
         #[arg(long, default_value_t = 500)]
         batch: i64,
     },
-    /// The crypto profile, the key versions and how many values each version encrypts.
+    /// The crypto profile, the key versions and how many values each version encrypts, and whether the key
+    /// file is sealed by an HSM.
     Status,
+    /// Seal the key file with a key held in a hardware security module over PKCS #11 (security.md AT-38):
+    /// afterwards the file alone reads nothing, and every start needs the HSM and the token's PIN
+    /// (DANGJIAN_PKCS11_PIN or DANGJIAN_PKCS11_PIN_FILE). The data keys do not change. Audited.
+    Seal {
+        /// The HSM vendor's PKCS #11 module, e.g. /usr/lib/softhsm/libsofthsm2.so.
+        #[arg(long)]
+        module: std::path::PathBuf,
+        /// The label of the token (slot) that holds the key.
+        #[arg(long)]
+        token: String,
+        /// The label of the AES-256 key that seals the file.
+        #[arg(long, default_value = "dangjian-kek")]
+        key_label: String,
+        /// Make that key in the token (sensitive, never extractable) when it has none.
+        #[arg(long)]
+        create_key: bool,
+    },
+    /// Write a sealed key file back as a plain one (leaving the HSM, or before sealing under another). Needs
+    /// the HSM and the PIN. Audited.
+    Unseal,
 }
 
 #[derive(Subcommand)]
@@ -399,8 +420,42 @@ async fn keys_cmd(s: Settings, action: KeysAction) -> anyhow::Result<()> {
                 s.key_file.display()
             );
         }
+        KeysAction::Seal { module, token, key_label, create_key } => {
+            let pin = security::custody::pin_from_env().map_err(anyhow::Error::msg)?;
+            let custody = security::custody::Pkcs11Custody { module, token, key_label };
+            KeyRing::seal_file(&s.key_file, &custody, &pin, create_key).context("sealing the key file")?;
+            let detail = format!("token:{} key:{}", custody.token, custody.key_label);
+            audit_system(&db, "keys.seal", detail).await?;
+            db.close().await;
+            println!(
+                "密钥文件 {} 已由硬件密码模块（令牌 {}，密钥 {}）加密封存：此后单独的密钥文件无法读出任何数据；\
+                 每次启动须能访问该模块，并通过 DANGJIAN_PKCS11_PIN 或 DANGJIAN_PKCS11_PIN_FILE 提供令牌口令。请重新备份密钥文件。",
+                s.key_file.display(),
+                custody.token,
+                custody.key_label
+            );
+        }
+        KeysAction::Unseal => {
+            KeyRing::unseal_file(&s.key_file).context("unsealing the key file")?;
+            audit_system(&db, "keys.unseal", String::new()).await?;
+            db.close().await;
+            println!(
+                "密钥文件 {} 已解除封存，恢复为明文密钥文件：请按明文密钥文件的要求保管和备份。",
+                s.key_file.display()
+            );
+        }
         KeysAction::Status => {
             println!("crypto profile: {} ({})", profile.code(), profile.describe());
+            let text = std::fs::read_to_string(&s.key_file).unwrap_or_default();
+            match security::custody::Pkcs11Custody::parse(&text) {
+                Ok((c, _)) => println!(
+                    "key file: sealed by the HSM token {} (key {}, module {})",
+                    c.token,
+                    c.key_label,
+                    c.module.display()
+                ),
+                Err(_) => println!("key file: plain (not sealed by an HSM)"),
+            }
             for (v, state) in rotation::versions(&db).await? {
                 println!("key version {v}: {state}");
             }
@@ -413,12 +468,36 @@ async fn keys_cmd(s: Settings, action: KeysAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An audit entry of an operator's command (actor `system`), in its own transaction.
+async fn audit_system(db: &kernel::Db, action: &str, detail: String) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    let e = security::audit::Event {
+        actor: "system".into(),
+        action: action.into(),
+        target: "key_file".into(),
+        result: "ok".into(),
+        request_id: format!("cli-{}", std::process::id()),
+        ip: "-".into(),
+        detail,
+        ..Default::default()
+    };
+    security::audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn serve(s: Settings, listen: Option<String>) -> anyhow::Result<()> {
     let listen = listen.unwrap_or_else(|| s.listen.clone());
     let platform = open(&s).await?;
     let profile = platform.crypto_profile();
     if let Some(pw) = platform.bootstrap_admin(s.admin_password.as_deref()).await? {
         println!("已创建系统管理员 admin，初始密码（只显示这一次）：{pw}");
+    }
+    if platform.db.autovacuum_off().await.unwrap_or(false) {
+        tracing::warn!(
+            "PostgreSQL's autovacuum is off: dead rows and stale planner statistics pile up and queries slow \
+             down under load; turn it on (docs/OPERATIONS.md, PostgreSQL)"
+        );
     }
     // Import jobs that were being worked on when the server stopped are failed and retryable (AT-28).
     for id in platform.recover_import_jobs_at_start().await? {
@@ -589,6 +668,7 @@ async fn demo_cmd(s: Settings, scale: &str, seed: u64) -> anyhow::Result<()> {
             affairs::demo::generate(&platform, kernel::dates::today()).await.map_err(platform::Error::from)?;
         // The learning materials, a question bank, a practice and an exam.
         let materials = learning::demo::generate(&platform).await.map_err(platform::Error::from)?;
+        platform.db.analyze().await.context("gathering the planner's statistics")?;
         println!(
             "演示数据已生成：{} 个党组织，{} 人，{} 次组织生活会议，{} 件组织关系转接，{} 条党籍状态记录，{} 名党员的党费档案和 {} 条交纳记录，{} 份学习材料（含题库、练习与考试），用时 {:.1} 秒。",
             report.orgs,

@@ -220,6 +220,8 @@ pub async fn restore(
     match load_and_check(&mut tx, path, keys, manifest, written).await {
         Ok(tables) => {
             tx.commit().await.map_err(|e| Error::RolledBack(Box::new(e.into())))?;
+            // A restored database is a bulk load: the planner needs its statistics before the first request.
+            db.analyze().await?;
             Ok(RestoreReport { manifest: manifest.clone(), tables, seconds: started.elapsed().as_secs_f64() })
         }
         Err(e @ Error::Refused(_)) => Err(e),
