@@ -84,30 +84,11 @@ pub async fn arrangement_post(
         note: f.get("note").cloned(),
     };
     let outcome = s.platform.set_my_arrangement(&c.ctx, &c.actor, &input).await;
-    let result = async {
-        let (status, notice, error) = match outcome {
-            Ok(a) => {
-                let what = if a.relatives_may { "允许近亲属依法申请" } else { "不允许近亲属申请" };
-                (StatusCode::OK, Some(format!("已保存您的身后个人信息安排：{what}。")), None)
-            }
-            Err(e) => {
-                let (status, why) = refusal(e)?;
-                (status, None, Some(why))
-            }
-        };
-        let mut page = mine_page(&s, &c).await?;
-        page.notice = notice;
-        if error.is_some() {
-            page.form = f.clone();
-            page.form.remove("csrf");
-        }
-        page.error = error;
-        Ok::<_, Error>((status, page))
-    };
-    match result.await {
-        Ok((status, page)) => render(status, &page),
-        Err(e) => super::platform_error(&e, &c.ctx.request_id),
-    }
+    let shown = Shown::of(outcome, |a| {
+        let what = if a.relatives_may { "允许近亲属依法申请" } else { "不允许近亲属申请" };
+        (format!("已保存您的身后个人信息安排：{what}。"), None)
+    });
+    answer(shown, mine_page(&s, &c).await, &f, &c)
 }
 
 /// 我的个人信息: ask for a copy, a correction or a deletion; see each request's state.
@@ -122,43 +103,18 @@ pub async fn mine_get(State(s): State<AppState>, c: Caller) -> Response {
 pub async fn mine_post(State(s): State<AppState>, c: Caller, Form(f): Form<HashMap<String, String>>) -> Response {
     let input = rights_input(&f);
     let outcome = s.platform.request_right(&c.ctx, &c.actor, &input).await;
-    let result = async {
-        let (status, notice, error, token) = match outcome {
-            Ok(r) => {
-                let notice = match r.request.kind.as_str() {
-                    "copy" => {
-                        "副本已准备好。请点击下方“下载副本”；下载按钮仅在本页显示一次，72小时内有效、只能使用一次。"
-                            .to_string()
-                    }
-                    "correction" => {
-                        format!("更正请求已提交，经办人将在 {} 前办理。", r.request.due_on.clone().unwrap_or_default())
-                    }
-                    _ => format!(
-                        "删除请求已提交，须经两名经办人审批，将在 {} 前办理。",
-                        r.request.due_on.clone().unwrap_or_default()
-                    ),
-                };
-                (StatusCode::OK, Some(notice), None, r.token)
+    let shown = Shown::of(outcome, |r| {
+        let due = r.request.due_on.clone().unwrap_or_default();
+        let notice = match r.request.kind.as_str() {
+            "copy" => {
+                "副本已准备好。请点击下方“下载副本”；下载按钮仅在本页显示一次，72小时内有效、只能使用一次。".to_string()
             }
-            Err(e) => {
-                let (status, why) = refusal(e)?;
-                (status, None, Some(why), None)
-            }
+            "correction" => format!("更正请求已提交，经办人将在 {due} 前办理。"),
+            _ => format!("删除请求已提交，须经两名经办人审批，将在 {due} 前办理。"),
         };
-        let mut page = mine_page(&s, &c).await?;
-        page.notice = notice;
-        page.token = token;
-        if error.is_some() {
-            page.form = f.clone();
-            page.form.remove("csrf");
-        }
-        page.error = error;
-        Ok::<_, Error>((status, page))
-    };
-    match result.await {
-        Ok((status, page)) => render(status, &page),
-        Err(e) => super::platform_error(&e, &c.ctx.request_id),
-    }
+        (notice, r.token)
+    });
+    answer(shown, mine_page(&s, &c).await, &f, &c)
 }
 
 /// A request from one of privacy_forms.html's forms.
@@ -185,6 +141,71 @@ fn refusal(e: Error) -> Result<(StatusCode, String), Error> {
         }
         e @ Error::Conflict(_) => Ok((StatusCode::CONFLICT, e.message())),
         e => Err(e),
+    }
+}
+
+/// What a post of one of the rights forms came to, shown above the forms of the page drawn again.
+struct Shown {
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    /// A copy's single-use download token (shown this once).
+    token: Option<String>,
+}
+
+impl Shown {
+    /// `done` words the notice (and hands over a token) on success; a [`refusal`] becomes the error.
+    fn of<T>(outcome: Result<T, Error>, done: impl FnOnce(T) -> (String, Option<String>)) -> Result<Shown, Error> {
+        match outcome {
+            Ok(v) => {
+                let (notice, token) = done(v);
+                Ok(Shown { status: StatusCode::OK, notice: Some(notice), error: None, token })
+            }
+            Err(e) => {
+                let (status, why) = refusal(e)?;
+                Ok(Shown { status, notice: None, error: Some(why), token: None })
+            }
+        }
+    }
+}
+
+/// The pages that carry the rights forms (privacy_forms.html).
+trait RightsForms: Template {
+    fn show(&mut self, shown: Shown, typed: HashMap<String, String>);
+}
+
+impl RightsForms for MinePage {
+    fn show(&mut self, shown: Shown, typed: HashMap<String, String>) {
+        (self.notice, self.error, self.token, self.form) = (shown.notice, shown.error, shown.token, typed);
+    }
+}
+
+impl RightsForms for ForPage {
+    fn show(&mut self, shown: Shown, typed: HashMap<String, String>) {
+        (self.notice, self.error, self.token, self.form) = (shown.notice, shown.error, shown.token, typed);
+    }
+}
+
+/// The page again with the outcome above its forms; after a refusal the forms keep what was typed (never the
+/// anti-forgery token).
+fn answer<P: RightsForms>(
+    shown: Result<Shown, Error>,
+    page: Result<P, Error>,
+    f: &HashMap<String, String>,
+    c: &Caller,
+) -> Response {
+    match shown.and_then(|shown| Ok((shown, page?))) {
+        Ok((shown, mut page)) => {
+            let status = shown.status;
+            let typed = if shown.error.is_some() {
+                f.iter().filter(|(k, _)| k.as_str() != "csrf").map(|(k, v)| (k.clone(), v.clone())).collect()
+            } else {
+                HashMap::new()
+            };
+            page.show(shown, typed);
+            render(status, &page)
+        }
+        Err(e) => super::platform_error(&e, &c.ctx.request_id),
     }
 }
 
@@ -346,48 +367,25 @@ pub async fn for_post(
 ) -> Response {
     let input = rights_input(&f);
     let outcome = s.platform.request_right_for(&c.ctx, &c.actor, id, &input).await;
-    let result = async {
-        let (status, notice, error, token) = match outcome {
-            Ok(r) if r.request.kind == "copy" => {
-                let notice = "已登记近亲属查阅复制请求。请点击下方“下载副本”并将副本交给申请人；下载按钮仅在本页显示一次，72小时内有效、只能使用一次。";
-                (StatusCode::OK, Some(notice.to_string()), None, r.token)
-            }
-            Ok(r) => {
-                let due = r.request.due_on.clone().unwrap_or_default();
-                let notice = format!(
-                    "已{}{}请求，办理期限 {due}。请在“个人信息请求”中办理{}；{}",
-                    if r.request.requester.is_some() { "登记近亲属" } else { "代为登记" },
-                    r.request.kind_label,
-                    if r.request.kind == "deletion" {
-                        "（须两名经办人：一人提请、另一人批准）"
-                    } else {
-                        ""
-                    },
-                    if r.request.requester.is_some() {
-                        "办理结果请告知申请人。"
-                    } else {
-                        "本人可在“我的个人信息”中看到该请求。"
-                    }
-                );
-                (StatusCode::OK, Some(notice), None, None)
-            }
-            Err(e) => {
-                let (status, why) = refusal(e)?;
-                (status, None, Some(why), None)
-            }
-        };
-        let mut page = for_page(&s, &c, id).await?;
-        page.notice = notice;
-        page.token = token;
-        if error.is_some() {
-            page.form = f.clone();
-            page.form.remove("csrf");
+    let shown = Shown::of(outcome, |r| {
+        if r.request.kind == "copy" {
+            let notice = "已登记近亲属查阅复制请求。请点击下方“下载副本”并将副本交给申请人；下载按钮仅在本页显示一次，72小时内有效、只能使用一次。";
+            return (notice.to_string(), r.token);
         }
-        page.error = error;
-        Ok::<_, Error>((status, page))
-    };
-    match result.await {
-        Ok((status, page)) => render(status, &page),
-        Err(e) => super::platform_error(&e, &c.ctx.request_id),
-    }
+        let due = r.request.due_on.clone().unwrap_or_default();
+        let relative = r.request.requester.is_some();
+        let notice = format!(
+            "已{}{}请求，办理期限 {due}。请在“个人信息请求”中办理{}；{}",
+            if relative { "登记近亲属" } else { "代为登记" },
+            r.request.kind_label,
+            if r.request.kind == "deletion" { "（须两名经办人：一人提请、另一人批准）" } else { "" },
+            if relative {
+                "办理结果请告知申请人。"
+            } else {
+                "本人可在“我的个人信息”中看到该请求。"
+            }
+        );
+        (notice, None)
+    });
+    answer(shown, for_page(&s, &c, id).await, &f, &c)
 }
