@@ -499,11 +499,7 @@ impl<'a> Learning<'a> {
 
     /// One material with the caller's progress; 404 (audited) outside her reach.
     pub async fn get_material(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<Material> {
-        let row = store::get_material(self.db(), id).await?.ok_or(Error::NotFound)?;
-        let stages = stages_of(row.stages.as_deref());
-        if !self.viewer(actor).await?.may_read(&row.org_path, &stages) {
-            return Err(self.deny(ctx, actor, "material.read", &format!("material:{id}")).await?);
-        }
+        let (row, stages) = self.readable_material(ctx, actor, id).await?;
         let progress = match actor.person_id {
             Some(p) => Some(progress_of(id, row.est_seconds, store::progress(self.db(), id, p).await?.as_ref())),
             None => None,
@@ -549,6 +545,16 @@ impl<'a> Learning<'a> {
             withdrawn_reason: row.withdrawn_reason,
             org_path: row.org_path,
         })
+    }
+
+    /// A material's row, if the caller may read it; else 404, audited as a refused `material.read`.
+    async fn readable_material(&self, ctx: &Ctx, actor: &Actor, id: i64) -> Result<(store::MaterialRow, Vec<Stage>)> {
+        let row = store::get_material(self.db(), id).await?.ok_or(Error::NotFound)?;
+        let stages = stages_of(row.stages.as_deref());
+        if !self.viewer(actor).await?.may_read(&row.org_path, &stages) {
+            return Err(self.deny(ctx, actor, "material.read", &format!("material:{id}")).await?);
+        }
+        Ok((row, stages))
     }
 
     /// The materials the caller may read, latest first, of one category when given.
@@ -669,7 +675,9 @@ impl<'a> Learning<'a> {
     /// the clock; later ones add the active seconds, capped, and mark the material studied once the time
     /// reaches its estimate. Only an account that belongs to a person records time.
     pub async fn heartbeat(&self, ctx: &Ctx, actor: &Actor, id: i64, input: &ProgressInput) -> Result<Progress> {
-        let material = self.get_material(ctx, actor, id).await?;
+        // The row alone: a heartbeat comes every 15 s from every open reading page, so it reads neither the
+        // attached file nor the progress twice.
+        let (material, _) = self.readable_material(ctx, actor, id).await?;
         let Some(person_id) = actor.person_id else {
             return Err(self.refuse(ctx, actor, "material.progress", &format!("material:{id}")).await?);
         };
@@ -681,7 +689,7 @@ impl<'a> Learning<'a> {
             return Err(Error::Conflict("该学习材料已撤回，不再记录学习时长"));
         }
         let t = now();
-        let required = material.required_seconds;
+        let required = material.est_seconds;
         let Some(row) = store::progress(self.db(), id, person_id).await? else {
             store::start_progress(self.db(), id, person_id, material.version, t).await?;
             let row = store::progress(self.db(), id, person_id).await?;
@@ -698,7 +706,6 @@ impl<'a> Learning<'a> {
             None => String::new(),
         };
         // Another tab's heartbeat may have moved the row meanwhile: then this one counts nothing.
-        let mut tx = self.db().begin().await?;
         let advance = store::Advance {
             material_id: id,
             person_id,
@@ -708,29 +715,49 @@ impl<'a> Learning<'a> {
             version: material.version,
             now: t,
         };
-        if store::advance_progress(&mut tx, &advance).await? {
-            if credit > 0 {
-                store::add_daily(&mut tx, person_id, kernel::dates::today(), credit).await?;
+        let today = kernel::dates::today();
+        let first_credit = row.seconds == 0 && credit > 0;
+        let advanced = if completed_at.is_none() && !first_credit {
+            // Most heartbeats: the time and the day's total only, in one statement on PostgreSQL.
+            store::advance_and_credit(self.db(), &advance, today, credit).await?
+        } else {
+            let mut tx = self.db().begin().await?;
+            let advanced = store::advance_progress(&mut tx, &advance).await?;
+            if advanced {
+                if credit > 0 {
+                    store::add_daily(&mut tx, person_id, today, credit).await?;
+                }
+                if first_credit {
+                    // First time credited: now it is one of her studies, for the co-learners who compare with her.
+                    store::touch_profile(&mut tx, person_id, id, t).await?;
+                }
+                if completed_at.is_some() {
+                    let when = crate::points::model::When { at: t, day: today };
+                    crate::points::service::award_in(
+                        &mut tx,
+                        person_id,
+                        &path,
+                        crate::points::model::Action::Studied,
+                        id,
+                        when,
+                    )
+                    .await?;
+                }
             }
-            if row.seconds == 0 && credit > 0 {
-                // First time credited: now it is one of her studies, for the co-learners who compare with her.
-                store::touch_profile(&mut tx, person_id, id, t).await?;
-            }
-            if completed_at.is_some() {
-                let when = crate::points::model::When { at: t, day: kernel::dates::today() };
-                crate::points::service::award_in(
-                    &mut tx,
-                    person_id,
-                    &path,
-                    crate::points::model::Action::Studied,
-                    id,
-                    when,
-                )
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        let row = store::progress(self.db(), id, person_id).await?;
+            tx.commit().await?;
+            advanced
+        };
+        let row = if advanced {
+            // What the update wrote; read again only when another tab's heartbeat moved the row first.
+            Some(store::ProgressRow {
+                material_id: id,
+                seconds,
+                last_beat_at: t,
+                completed_at: row.completed_at.or(completed_at),
+            })
+        } else {
+            store::progress(self.db(), id, person_id).await?
+        };
         Ok(progress_of(id, required, row.as_ref()))
     }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kernel::cache::TtlCache;
+use kernel::cache::{EndableCache, TtlCache};
 use kernel::{Db, DbError};
 use security::audit::{self, Event};
 use security::password::PasswordParams;
@@ -221,6 +221,11 @@ pub struct Settings {
     /// the database. This instance forgets an entry the moment it changes it (logout, password); other
     /// instances on the same PostgreSQL see a revoked session or a changed grant within this time.
     pub cache_ttl: Duration,
+    /// How long an instance reuses the caller behind a session token. Longer than `cache_ttl`: a member's
+    /// requests come half a minute apart, and every change that ends or alters a session removes the entry
+    /// here at once and on the other instances by the cache channel, so this bounds only what an instance
+    /// misses while its listening connection is down (it forgets every session when it reconnects).
+    pub session_cache_ttl: Duration,
     /// Failed passwords in a row that lock an account (per account, never per address).
     pub lockout_threshold: i64,
     /// How long a locked account stays locked.
@@ -252,6 +257,7 @@ impl Default for Settings {
             token_ttl: Duration::from_secs(12 * 3600),
             mfa_required: true,
             cache_ttl: Duration::from_secs(2),
+            session_cache_ttl: Duration::from_secs(60),
             lockout_threshold: 5,
             lockout_duration: Duration::from_secs(30 * 60),
             dormant_account_days: 30,
@@ -275,7 +281,8 @@ pub struct Platform {
     /// account's sign-in is checked against it, so it costs what a real check costs (timing tells nothing
     /// about the account) and uses the same reused working memory (`PasswordParams::verify`).
     decoy_hash: tokio::sync::OnceCell<String>,
-    callers: TtlCache<Vec<u8>, CachedSession>,
+    /// Sessions by their token's hash; a logout ends its own entry only (see [`EndableCache`]).
+    callers: EndableCache<Vec<u8>, CachedSession>,
     orgs: TtlCache<i64, OrgRow>,
     /// Bumped after every commit that ends sessions. A cached session is used only while its generation
     /// is current, so no request in flight can bring back a session that has just ended.
@@ -336,6 +343,8 @@ pub struct SessionInfo {
 pub const CACHE_CHANNEL: &str = "dangjian_cache";
 /// What [`Platform::follow_other_instances`] tells its listener when anything may have been missed.
 pub const ANNOUNCE_ALL: &str = "*";
+/// The announcement of one ended session: this prefix and the hex of its token's hash.
+const SESSION_ENDED: &str = "session:";
 
 /// Tells the other instances of this PostgreSQL that `what` changed (after the commit), so that they drop
 /// their cached copy at once: for state cached outside the platform, such as the maintenance switch. Does
@@ -477,7 +486,8 @@ impl Platform {
             limits: crate::limits::Limiter::default(),
             hashing: hashing::Hashing::new(settings.signin_queue),
             decoy_hash: tokio::sync::OnceCell::new(),
-            callers: TtlCache::new(settings.cache_ttl, 10_000),
+            // A campus's signed-in members, with room: a full cache drops what has expired, then everything.
+            callers: EndableCache::new(settings.session_cache_ttl, 100_000),
             orgs: TtlCache::new(settings.cache_ttl, 50_000),
             session_generation: std::sync::atomic::AtomicU64::new(0),
             pages: TtlCache::new(settings.cache_ttl, 2_000),
@@ -730,7 +740,7 @@ impl Platform {
             None => {
                 let mut s = self.load_session(&hash).await?.ok_or(Error::Unauthenticated)?;
                 s.generation = generation;
-                self.callers.put(hash.clone(), s.clone());
+                self.callers.remember(hash.clone(), s.clone());
                 s
             }
         };
@@ -744,9 +754,22 @@ impl Platform {
         if t - s.last_seen_at > Duration::from_secs(60) {
             store::touch_session(&self.db, s.session_id, t).await?;
             s.last_seen_at = t;
-            self.callers.put(hash, s.clone());
+            self.callers.remember(hash, s.clone());
         }
         Ok(SessionInfo { password_expired: s.password_expired, actor: s.actor })
+    }
+
+    /// After a commit that ended one session (a logout): its cached entry goes, here at once and through
+    /// [`CACHE_CHANNEL`] on every other instance; every other session stays cached.
+    async fn session_ended(&self, hash: &[u8]) {
+        self.forget_session(hash);
+        let what = format!("{SESSION_ENDED}{}", hex::encode(hash));
+        store::notify_cache(&self.db, CACHE_CHANNEL, &what).await;
+    }
+
+    /// Drops one cached session of this instance (its token's hash): its next use reads the database.
+    pub fn forget_session(&self, hash: &[u8]) {
+        self.callers.end(hash.to_vec());
     }
 
     /// After a commit that ended sessions: every cached session is reloaded before its next use, here at
@@ -788,6 +811,10 @@ impl Platform {
                     while let Ok(n) = listener.recv().await {
                         match n.payload() {
                             "sessions" => self.forget_sessions(),
+                            one if one.starts_with(SESSION_ENDED) => match hex::decode(&one[SESSION_ENDED.len()..]) {
+                                Ok(hash) => self.forget_session(&hash),
+                                Err(_) => self.forget_sessions(),
+                            },
                             "people" => self.forget_pages(),
                             other => {
                                 self.forget_pages();
@@ -923,7 +950,7 @@ impl Platform {
         )
         .await?;
         tx.commit().await?;
-        self.sessions_ended().await;
+        self.session_ended(&token::hash(token)).await;
         Ok(())
     }
 

@@ -47,6 +47,8 @@ struct File {
     /// (security.md AT-35's global limit; default 25 per core, about a second of argon2 work).
     signin_queue: Option<usize>,
     cache_seconds: Option<u64>,
+    /// How long an instance reuses a session's caller (default 60; `platform::Settings::session_cache_ttl`).
+    session_cache_seconds: Option<u64>,
     log: Option<String>,
     log_json: Option<bool>,
     backup: Option<BackupFile>,
@@ -247,6 +249,9 @@ impl Settings {
         }
         if let Some(c) = file.cache_seconds {
             platform.cache_ttl = Duration::from_secs(c);
+        }
+        if let Some(c) = file.session_cache_seconds {
+            platform.session_cache_ttl = Duration::from_secs(c);
         }
         if let Some(h) = file.session_absolute_hours {
             platform.session_absolute = Duration::from_secs(h * 3600);

@@ -594,9 +594,7 @@ impl Learning<'_> {
             }
             Err(e) => return Err(e.into()),
         };
-        for (i, q) in ids.iter().enumerate() {
-            store::insert_item(&mut tx, id, i as i64 + 1, *q).await?;
-        }
+        store::insert_items(&mut tx, id, &ids).await?;
         let detail = format!("exam:{exam_id} number:{number} questions:{}", ids.len());
         audit::append(&mut tx, event(actor, ctx, "attempt.start", format!("attempt:{id}"), "ok", detail)).await?;
         tx.commit().await?;
@@ -644,6 +642,7 @@ impl Learning<'_> {
         t: OffsetDateTime,
     ) -> Result<(i64, i64, bool)> {
         let mut earned = 0;
+        let mut grades = Vec::new();
         for it in items {
             if it.checked_at.is_some() {
                 earned += it.earned.unwrap_or(0);
@@ -655,10 +654,11 @@ impl Learning<'_> {
                 None => answer_of(it.answer.as_deref()),
             };
             let credit = rules::grade(kind, &key_of(kind, &it.key), &answer);
-            let json = serde_json::to_string(&answer).unwrap_or_default();
-            store::grade_item(tx, a.id, it.position, Some(&json), credit, t).await?;
+            let answer = serde_json::to_string(&answer).unwrap_or_default();
+            grades.push(store::Grade { position: it.position, answer, earned: credit });
             earned += credit;
         }
+        store::grade_items(tx, a.id, &grades, t).await?;
         let percent = rules::percent(earned, a.possible);
         Ok((earned, percent, percent >= exam.pass_percent))
     }
