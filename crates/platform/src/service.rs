@@ -217,9 +217,10 @@ pub struct Settings {
     pub token_ttl: Duration,
     /// Administrators and org staff need a second factor (api-contract: DANGJIAN_MFA_REQUIRED).
     pub mfa_required: bool,
-    /// How long an instance may reuse the caller behind a token and an organization's row without asking
-    /// the database. This instance forgets an entry the moment it changes it (logout, password); other
-    /// instances on the same PostgreSQL see a revoked session or a changed grant within this time.
+    /// How long an instance may reuse an organization's row and a people-list page without asking the
+    /// database (the caller behind a token: `session_cache_ttl`). This instance forgets an entry the moment
+    /// it changes it; the other instances on the same PostgreSQL are told by the cache channel, and this
+    /// bounds only what they miss while their listening connection is down.
     pub cache_ttl: Duration,
     /// How long an instance reuses the caller behind a session token. Longer than `cache_ttl`: a member's
     /// requests come half a minute apart, and every change that ends or alters a session removes the entry
