@@ -410,6 +410,16 @@ async fn a_class_with_sign_in_becomes_a_held_party_lecture_with_its_page_attende
             call(&app, "POST", &format!("/api/v1/learning/classes/{id}/finish"), Some(json!({})), &t.sec_a).await;
         assert_eq!(st, StatusCode::CONFLICT);
         exec_at(&app.platform.db, "UPDATE party_classes SET starts_at = $1 WHERE id = $2", -20, id).await;
+        // Its meeting is dated by the start it had; moved with it (within ten minutes of Beijing's midnight
+        // the two starts fall on different days, and a meeting dated tomorrow cannot be marked held).
+        let beijing = time::UtcOffset::from_hms(8, 0, 0).unwrap();
+        let held_on = (time::OffsetDateTime::now_utc() - time::Duration::minutes(20)).to_offset(beijing).date();
+        let move_meeting = "UPDATE meetings SET held_on = $1 WHERE id = $2";
+        match &app.platform.db {
+            Db::Sqlite(p) => sqlx::query(move_meeting).bind(held_on).bind(meeting).execute(p).await.map(|_| ()),
+            Db::Postgres(p) => sqlx::query(move_meeting).bind(held_on).bind(meeting).execute(p).await.map(|_| ()),
+        }
+        .unwrap();
         let (st, f) = call(
             &app,
             "POST",
