@@ -14,6 +14,12 @@ pub fn today() -> Date {
     crate::clock::now_utc().to_offset(BEIJING).date()
 }
 
+/// The instant a Beijing day begins (00:00 UTC+8), in UTC. Stored instants are UTC, and SQLite compares them
+/// as text: a bound written with +08:00 would sort by its Beijing date and miss the day's first eight hours.
+pub fn beijing_midnight(d: Date) -> time::OffsetDateTime {
+    d.midnight().assume_offset(BEIJING).to_offset(UtcOffset::UTC)
+}
+
 /// Parses `YYYY-MM-DD`.
 pub fn parse_iso(s: &str) -> Option<Date> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");

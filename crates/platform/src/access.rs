@@ -219,7 +219,7 @@ pub const TERM_CITATION: &str =
 
 /// The instant a grant's term begins: 00:00 Beijing time (UTC+8) on its start date.
 pub fn term_starts_at(starts_on: Date) -> OffsetDateTime {
-    starts_on.midnight().assume_offset(kernel::dates::BEIJING)
+    kernel::dates::beijing_midnight(starts_on)
 }
 
 /// The instant a grant's term is over (security.md AT-16). The end date is the term's last day, served
@@ -228,7 +228,7 @@ pub fn term_starts_at(starts_on: Date) -> OffsetDateTime {
 /// instant on, the grant no longer counts — on the very next request, whatever any cache holds.
 pub fn term_ends_at(ends_on: Date) -> OffsetDateTime {
     let next = ends_on.next_day().unwrap_or(ends_on);
-    next.midnight().assume_offset(kernel::dates::BEIJING)
+    kernel::dates::beijing_midnight(next)
 }
 
 /// Whether a grant is in force at the instant `at` (the rule of [`term_starts_at`] / [`term_ends_at`]).

@@ -130,7 +130,7 @@ impl<'a> Portraits<'a> {
             });
         }
         let chart_from = chart_start(today);
-        let since_chart = chart_from.midnight().assume_offset(kernel::dates::BEIJING);
+        let since_chart = kernel::dates::beijing_midnight(chart_from);
         Ok(OrgPortrait {
             org_id: org.id,
             name: org.name,

@@ -8,7 +8,7 @@
 
 use security::audit::{self, Entry};
 use security::audit_evidence::{self, Filter};
-use time::{Duration, OffsetDateTime, Time};
+use time::{Duration, OffsetDateTime};
 
 use super::{Ctx, Error, Platform, Result, event};
 use crate::access::{Actor, Capability};
@@ -99,7 +99,7 @@ impl AuditQuery {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let start = |d: time::Date| d.with_time(Time::MIDNIGHT).assume_offset(kernel::dates::BEIJING);
+        let start = kernel::dates::beijing_midnight;
         let filter = Filter {
             actor,
             action,

@@ -112,7 +112,7 @@ impl Platform {
         if !own {
             // Per role (crate::limits::reveals_per_day), counted from the audit log: across instances.
             let limit = crate::limits::reveal_limit(actor);
-            let day_start = kernel::dates::today().midnight().assume_offset(kernel::dates::BEIJING);
+            let day_start = kernel::dates::beijing_midnight(kernel::dates::today());
             let used = audit::count_by_actor_since(&self.db, actor.user_id, "person.reveal", day_start).await?;
             if used >= limit {
                 audit::append_alone(
