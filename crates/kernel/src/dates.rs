@@ -61,6 +61,13 @@ mod tests {
     use time::macros::date;
 
     #[test]
+    fn a_beijing_day_begins_at_16_utc_the_day_before_written_in_utc() {
+        let start = beijing_midnight(date!(2026 - 11 - 26));
+        assert_eq!(start.offset(), UtcOffset::UTC, "stored instants are UTC, and SQLite compares text");
+        assert_eq!(start, time::macros::datetime!(2026-11-25 16:00 UTC));
+    }
+
+    #[test]
     fn add_months_clamps_to_month_end() {
         assert_eq!(add_months(date!(2025 - 01 - 31), 1), date!(2025 - 02 - 28));
         assert_eq!(add_months(date!(2024 - 01 - 31), 1), date!(2024 - 02 - 29));
